@@ -1,0 +1,241 @@
+-- fraud_detector catalog: every Amazon Fraud Detector resource as a real table in schema `fraud`.
+-- Constraints restate the reference (frauddetector-2019-11-15.api.json): name patterns, lengths,
+-- enums and references between objects. The fraud_* functions validate first so callers get the
+-- SPEC §2 SQLSTATEs; these constraints are the backstop for anyone writing the tables directly.
+
+CREATE SCHEMA IF NOT EXISTS fraud;
+COMMENT ON SCHEMA fraud IS 'fraud_detector catalog (Amazon Fraud Detector resources)';
+
+-- The variable types AFD accepts (VariableType / list variableType).
+CREATE TABLE fraud.variable_types (
+    name text PRIMARY KEY
+);
+INSERT INTO fraud.variable_types(name) VALUES
+  ('AUTH_CODE'), ('AVS'), ('BILLING_ADDRESS_L1'), ('BILLING_ADDRESS_L2'), ('BILLING_CITY'),
+  ('BILLING_COUNTRY'), ('BILLING_NAME'), ('BILLING_PHONE'), ('BILLING_STATE'), ('BILLING_ZIP'),
+  ('CARD_BIN'), ('CATEGORICAL'), ('CURRENCY_CODE'), ('EMAIL_ADDRESS'), ('FINGERPRINT'),
+  ('FRAUD_LABEL'), ('FREE_FORM_TEXT'), ('IP_ADDRESS'), ('NUMERIC'), ('ORDER_ID'), ('PAYMENT_TYPE'),
+  ('PHONE_NUMBER'), ('PRICE'), ('PRODUCT_CATEGORY'), ('SHIPPING_ADDRESS_L1'),
+  ('SHIPPING_ADDRESS_L2'), ('SHIPPING_CITY'), ('SHIPPING_COUNTRY'), ('SHIPPING_NAME'),
+  ('SHIPPING_PHONE'), ('SHIPPING_STATE'), ('SHIPPING_ZIP'), ('USERAGENT');
+COMMENT ON TABLE fraud.variable_types IS 'Fixed list of AFD variable types; not user data';
+
+CREATE TABLE fraud.entity_types (
+    name              text PRIMARY KEY
+                      CONSTRAINT entity_type_name_pattern CHECK (name ~ '^[0-9a-z_-]{1,64}$'),
+    description       text CONSTRAINT entity_type_description_length CHECK (length(description) BETWEEN 1 AND 128),
+    created_time      timestamptz NOT NULL DEFAULT now(),
+    last_updated_time timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE fraud.labels (
+    name              text PRIMARY KEY
+                      CONSTRAINT label_name_pattern CHECK (name ~ '^[0-9a-z_-]{1,64}$'),
+    description       text CONSTRAINT label_description_length CHECK (length(description) BETWEEN 1 AND 128),
+    created_time      timestamptz NOT NULL DEFAULT now(),
+    last_updated_time timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE fraud.outcomes (
+    name              text PRIMARY KEY
+                      CONSTRAINT outcome_name_pattern CHECK (name ~ '^[0-9a-z_-]{1,64}$'),
+    description       text CONSTRAINT outcome_description_length CHECK (length(description) BETWEEN 1 AND 128),
+    created_time      timestamptz NOT NULL DEFAULT now(),
+    last_updated_time timestamptz NOT NULL DEFAULT now()
+);
+
+-- Variable names are stricter than the reference's plain string: a rule reads `$name`, so the
+-- name must be a rule-language identifier.
+CREATE TABLE fraud.variables (
+    name              text PRIMARY KEY
+                      CONSTRAINT variable_name_pattern CHECK (name ~ '^[0-9a-z_]{1,64}$'),
+    data_type         text NOT NULL
+                      CONSTRAINT variable_data_type_enum CHECK (data_type IN ('STRING', 'INTEGER', 'FLOAT', 'BOOLEAN', 'DATETIME')),
+    data_source       text NOT NULL
+                      CONSTRAINT variable_data_source_enum CHECK (data_source IN ('EVENT', 'MODEL_SCORE', 'EXTERNAL_MODEL_SCORE')),
+    default_value     text NOT NULL,
+    description       text,
+    variable_type     text REFERENCES fraud.variable_types(name),
+    created_time      timestamptz NOT NULL DEFAULT now(),
+    last_updated_time timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE fraud.event_types (
+    name                text PRIMARY KEY
+                        CONSTRAINT event_type_name_pattern CHECK (name ~ '^[0-9a-z_-]{1,64}$'),
+    description         text CONSTRAINT event_type_description_length CHECK (length(description) BETWEEN 1 AND 128),
+    event_ingestion     text NOT NULL DEFAULT 'ENABLED'
+                        CONSTRAINT event_type_ingestion_enum CHECK (event_ingestion IN ('ENABLED', 'DISABLED')),
+    event_orchestration jsonb,
+    created_time        timestamptz NOT NULL DEFAULT now(),
+    last_updated_time   timestamptz NOT NULL DEFAULT now()
+);
+
+-- The members of an event type, in the order they were given. RESTRICT on the member side is
+-- what makes "a variable / entity type / label used by an event type cannot be deleted" hold.
+CREATE TABLE fraud.event_type_variables (
+    event_type_name text NOT NULL REFERENCES fraud.event_types(name) ON DELETE CASCADE,
+    variable_name   text NOT NULL REFERENCES fraud.variables(name) ON DELETE RESTRICT,
+    position        int  NOT NULL,
+    PRIMARY KEY (event_type_name, variable_name)
+);
+CREATE INDEX ON fraud.event_type_variables(variable_name);
+
+CREATE TABLE fraud.event_type_entity_types (
+    event_type_name  text NOT NULL REFERENCES fraud.event_types(name) ON DELETE CASCADE,
+    entity_type_name text NOT NULL REFERENCES fraud.entity_types(name) ON DELETE RESTRICT,
+    position         int  NOT NULL,
+    PRIMARY KEY (event_type_name, entity_type_name)
+);
+CREATE INDEX ON fraud.event_type_entity_types(entity_type_name);
+
+CREATE TABLE fraud.event_type_labels (
+    event_type_name text NOT NULL REFERENCES fraud.event_types(name) ON DELETE CASCADE,
+    label_name      text NOT NULL REFERENCES fraud.labels(name) ON DELETE RESTRICT,
+    position        int  NOT NULL,
+    PRIMARY KEY (event_type_name, label_name)
+);
+CREATE INDEX ON fraud.event_type_labels(label_name);
+
+CREATE TABLE fraud.lists (
+    name          text PRIMARY KEY
+                  CONSTRAINT list_name_pattern CHECK (name ~ '^[0-9a-z_]{1,64}$'),
+    description   text CONSTRAINT list_description_length CHECK (length(description) BETWEEN 1 AND 128),
+    variable_type text REFERENCES fraud.variable_types(name),
+    created_time  timestamptz NOT NULL DEFAULT now(),
+    updated_time  timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE fraud.list_elements (
+    list_name text NOT NULL REFERENCES fraud.lists(name) ON DELETE CASCADE,
+    element   text NOT NULL
+              CONSTRAINT list_element_pattern CHECK (element ~ '^\S+( +\S+)*$' AND length(element) <= 320),
+    PRIMARY KEY (list_name, element)
+);
+
+CREATE TABLE fraud.detectors (
+    detector_id       text PRIMARY KEY
+                      CONSTRAINT detector_id_pattern CHECK (detector_id ~ '^[0-9a-z_-]{1,64}$'),
+    description       text CONSTRAINT detector_description_length CHECK (length(description) BETWEEN 1 AND 128),
+    event_type_name   text NOT NULL REFERENCES fraud.event_types(name) ON DELETE RESTRICT,
+    -- highest detector version id ever issued, so a deleted version's id is never reused
+    last_version_id   int  NOT NULL DEFAULT 0,
+    created_time      timestamptz NOT NULL DEFAULT now(),
+    last_updated_time timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ON fraud.detectors(event_type_name);
+
+CREATE TABLE fraud.rules (
+    detector_id     text NOT NULL REFERENCES fraud.detectors(detector_id) ON DELETE RESTRICT,
+    rule_id         text NOT NULL CONSTRAINT rule_id_pattern CHECK (rule_id ~ '^[0-9a-z_-]{1,64}$'),
+    -- highest rule version ever issued (UpdateRuleVersion makes n+1, never a reused n)
+    last_version    int  NOT NULL DEFAULT 1,
+    created_time    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (detector_id, rule_id)
+);
+
+CREATE TABLE fraud.rule_versions (
+    detector_id       text NOT NULL,
+    rule_id           text NOT NULL,
+    rule_version      int  NOT NULL CONSTRAINT rule_version_range CHECK (rule_version BETWEEN 1 AND 99999),
+    description       text CONSTRAINT rule_description_length CHECK (length(description) BETWEEN 1 AND 128),
+    expression        text NOT NULL CONSTRAINT rule_expression_length CHECK (length(expression) BETWEEN 1 AND 4096),
+    language          text NOT NULL DEFAULT 'DETECTORPL' CONSTRAINT rule_language_enum CHECK (language = 'DETECTORPL'),
+    created_time      timestamptz NOT NULL DEFAULT now(),
+    last_updated_time timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (detector_id, rule_id, rule_version),
+    FOREIGN KEY (detector_id, rule_id) REFERENCES fraud.rules(detector_id, rule_id) ON DELETE CASCADE
+);
+
+CREATE TABLE fraud.rule_version_outcomes (
+    detector_id  text NOT NULL,
+    rule_id      text NOT NULL,
+    rule_version int  NOT NULL,
+    outcome_name text NOT NULL REFERENCES fraud.outcomes(name) ON DELETE RESTRICT,
+    position     int  NOT NULL,
+    PRIMARY KEY (detector_id, rule_id, rule_version, outcome_name),
+    FOREIGN KEY (detector_id, rule_id, rule_version)
+        REFERENCES fraud.rule_versions(detector_id, rule_id, rule_version) ON DELETE CASCADE
+);
+CREATE INDEX ON fraud.rule_version_outcomes(outcome_name);
+
+-- Lists an expression names with @list; what keeps a list in use from being deleted.
+CREATE TABLE fraud.rule_version_lists (
+    detector_id  text NOT NULL,
+    rule_id      text NOT NULL,
+    rule_version int  NOT NULL,
+    list_name    text NOT NULL REFERENCES fraud.lists(name) ON DELETE RESTRICT,
+    PRIMARY KEY (detector_id, rule_id, rule_version, list_name),
+    FOREIGN KEY (detector_id, rule_id, rule_version)
+        REFERENCES fraud.rule_versions(detector_id, rule_id, rule_version) ON DELETE CASCADE
+);
+CREATE INDEX ON fraud.rule_version_lists(list_name);
+
+CREATE TABLE fraud.detector_versions (
+    detector_id              text NOT NULL REFERENCES fraud.detectors(detector_id) ON DELETE RESTRICT,
+    detector_version_id      int  NOT NULL CONSTRAINT detector_version_id_range CHECK (detector_version_id BETWEEN 1 AND 99999),
+    description              text CONSTRAINT detector_version_description_length CHECK (length(description) BETWEEN 1 AND 128),
+    status                   text NOT NULL DEFAULT 'DRAFT'
+                             CONSTRAINT detector_version_status_enum CHECK (status IN ('DRAFT', 'ACTIVE', 'INACTIVE')),
+    rule_execution_mode      text NOT NULL DEFAULT 'FIRST_MATCHED'
+                             CONSTRAINT detector_version_rule_execution_mode_enum CHECK (rule_execution_mode IN ('ALL_MATCHED', 'FIRST_MATCHED')),
+    external_model_endpoints text[] NOT NULL DEFAULT '{}',
+    -- [{"modelId", "modelType", "modelVersionNumber"}], checked by fraud._model_versions()
+    model_versions           jsonb NOT NULL DEFAULT '[]'
+                             CONSTRAINT detector_version_model_versions_array CHECK (jsonb_typeof(model_versions) = 'array'),
+    created_time             timestamptz NOT NULL DEFAULT now(),
+    last_updated_time        timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (detector_id, detector_version_id)
+);
+-- one ACTIVE version per detector
+CREATE UNIQUE INDEX detector_versions_one_active ON fraud.detector_versions(detector_id) WHERE status = 'ACTIVE';
+
+-- The rules of a detector version, in evaluation order. RESTRICT keeps a rule version that a
+-- detector version uses from disappearing underneath it.
+CREATE TABLE fraud.detector_version_rules (
+    detector_id         text NOT NULL,
+    detector_version_id int  NOT NULL,
+    position            int  NOT NULL,
+    rule_id             text NOT NULL,
+    rule_version        int  NOT NULL,
+    PRIMARY KEY (detector_id, detector_version_id, position),
+    UNIQUE (detector_id, detector_version_id, rule_id),
+    FOREIGN KEY (detector_id, detector_version_id)
+        REFERENCES fraud.detector_versions(detector_id, detector_version_id) ON DELETE CASCADE,
+    FOREIGN KEY (detector_id, rule_id, rule_version)
+        REFERENCES fraud.rule_versions(detector_id, rule_id, rule_version) ON DELETE RESTRICT
+);
+CREATE INDEX ON fraud.detector_version_rules(detector_id, rule_id, rule_version);
+
+-- Tags of every resource, keyed by the ARN's resource part (type + id); the ARN itself is
+-- computed from the current database name, so a restored copy under another name still works.
+CREATE TABLE fraud.tags (
+    resource_type text NOT NULL
+                  CONSTRAINT tag_resource_type_enum CHECK (resource_type IN
+                    ('entity-type', 'event-type', 'variable', 'label', 'outcome', 'list',
+                     'detector', 'detector-version', 'rule')),
+    resource_id   text NOT NULL,
+    key           text NOT NULL CONSTRAINT tag_key_length CHECK (length(key) BETWEEN 1 AND 128),
+    value         text NOT NULL CONSTRAINT tag_value_length CHECK (length(value) <= 256),
+    PRIMARY KEY (resource_type, resource_id, key)
+);
+
+-- pg_dump keeps users' rows in extension tables only when they are registered as config tables.
+SELECT pg_catalog.pg_extension_config_dump('fraud.entity_types', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.labels', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.outcomes', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.variables', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.event_types', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.event_type_variables', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.event_type_entity_types', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.event_type_labels', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.lists', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.list_elements', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.detectors', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.rules', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.rule_versions', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.rule_version_outcomes', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.rule_version_lists', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.detector_versions', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.detector_version_rules', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.tags', '');

@@ -1,0 +1,246 @@
+-- Detector versions: an ordered set of rule versions (and model slots) under one detector, with
+-- the DRAFT -> ACTIVE <-> INACTIVE life cycle (CreateDetectorVersion, GetDetectorVersion,
+-- UpdateDetectorVersion, UpdateDetectorVersionMetadata, UpdateDetectorVersionStatus,
+-- DeleteDetectorVersion).
+
+-- The `rules` argument: [{"detectorId", "ruleId", "ruleVersion"}], each an existing rule version
+-- of this detector, each rule at most once. Returns them with their evaluation position.
+CREATE FUNCTION fraud._rules_arg(detector_id text, rules jsonb)
+RETURNS TABLE (pos int, rule_id text, rule_version int)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE r jsonb; i int := 0; ref record; seen text[] := '{}';
+BEGIN
+    PERFORM fraud._required('rules', rules);
+    IF jsonb_typeof(rules) <> 'array' THEN
+        PERFORM fraud._invalid('rules', rules::text, '(must be an array of {"detectorId", "ruleId", "ruleVersion"})');
+    END IF;
+    FOR r IN SELECT jsonb_array_elements(rules) LOOP
+        i := i + 1;
+        ref := fraud._rule_ref(format('rules[%s]', i), r);
+        IF ref.detector_id <> _rules_arg.detector_id THEN
+            PERFORM fraud._invalid(format('rules[%s].detectorId', i), ref.detector_id,
+                                   format('(rules must belong to detector %s)', quote_literal(detector_id)));
+        END IF;
+        IF ref.rule_id = ANY (seen) THEN
+            PERFORM fraud._invalid(format('rules[%s].ruleId', i), ref.rule_id, '(a rule may appear once in a detector version)');
+        END IF;
+        seen := seen || ref.rule_id;
+        PERFORM fraud._require_rule_version(ref.detector_id, ref.rule_id, ref.rule_version);
+        pos := i; rule_id := ref.rule_id; rule_version := ref.rule_version;
+        RETURN NEXT;
+    END LOOP;
+END $$;
+
+-- The `model_versions` argument: [{"modelId", "modelType", "modelVersionNumber"[, "arn"]}]
+-- checked against the reference; each must name an existing model version. Returns it as given.
+CREATE FUNCTION fraud._model_versions_arg(model_versions jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE m jsonb; i int := 0;
+BEGIN
+    IF model_versions IS NULL THEN RETURN '[]'; END IF;
+    IF jsonb_typeof(model_versions) <> 'array' THEN
+        PERFORM fraud._invalid('model_versions', model_versions::text, '(must be an array of {"modelId", "modelType", "modelVersionNumber"})');
+    END IF;
+    FOR m IN SELECT jsonb_array_elements(model_versions) LOOP
+        i := i + 1;
+        IF jsonb_typeof(m) <> 'object' THEN
+            PERFORM fraud._invalid(format('model_versions[%s]', i), m::text, '(must be an object)');
+        END IF;
+        PERFORM fraud._check_pattern(format('model_versions[%s].modelId', i), m->>'modelId', '^[0-9a-z_]+$', 1, 64);
+        PERFORM fraud._check_enum(format('model_versions[%s].modelType', i), m->>'modelType',
+                                  ARRAY['ONLINE_FRAUD_INSIGHTS', 'TRANSACTION_FRAUD_INSIGHTS', 'ACCOUNT_TAKEOVER_INSIGHTS']);
+        PERFORM fraud._check_pattern(format('model_versions[%s].modelVersionNumber', i), m->>'modelVersionNumber',
+                                     '^[1-9][0-9]{0,3}\.[0-9]{1,2}$', 3, 7);
+        -- Models arrive with model training; until a model version exists, naming one is an
+        -- unknown reference, never a silently stored dangling one.
+        PERFORM fraud._not_found('model version', format('%s/%s/%s', m->>'modelId', m->>'modelType', m->>'modelVersionNumber'));
+    END LOOP;
+    RETURN model_versions;
+END $$;
+
+CREATE FUNCTION fraud._external_model_endpoints_arg(endpoints text[]) RETURNS text[]
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    PERFORM fraud._check_names('external_model_endpoints', endpoints, 0);
+    IF cardinality(endpoints) > 0 THEN
+        -- as model versions: external models do not exist yet, so every name is unknown
+        PERFORM fraud._not_found('external model', endpoints[1]);
+    END IF;
+    RETURN coalesce(endpoints, '{}');
+END $$;
+
+CREATE FUNCTION fraud._lock_detector_version(detector_id text, detector_version_id text)
+RETURNS fraud.detector_versions LANGUAGE plpgsql AS $$
+DECLARE v fraud.detector_versions; n int;
+BEGIN
+    PERFORM fraud._check_identifier('detector_id', detector_id);
+    n := fraud._version_number('detector_version_id', detector_version_id);
+    SELECT * INTO v FROM fraud.detector_versions x
+        WHERE x.detector_id = _lock_detector_version.detector_id AND x.detector_version_id = n FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM fraud._not_found('detector version', format('%s/%s', detector_id, detector_version_id));
+    END IF;
+    RETURN v;
+END $$;
+
+CREATE FUNCTION fraud._write_version_rules(detector_id text, detector_version_id int, rules jsonb) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM fraud.detector_version_rules x
+        WHERE x.detector_id = _write_version_rules.detector_id AND x.detector_version_id = _write_version_rules.detector_version_id;
+    INSERT INTO fraud.detector_version_rules(detector_id, detector_version_id, position, rule_id, rule_version)
+        SELECT _write_version_rules.detector_id, _write_version_rules.detector_version_id, r.pos, r.rule_id, r.rule_version
+        FROM fraud._rules_arg(detector_id, rules) r;
+END $$;
+
+CREATE FUNCTION fraud._create_detector_version(
+    p_detector_id text, p_rules jsonb, p_description text, p_external_model_endpoints text[],
+    p_model_versions jsonb, p_rule_execution_mode text, p_tags jsonb)
+RETURNS TABLE (detector_id text, detector_version_id text, status text)
+LANGUAGE plpgsql AS $$
+DECLARE d fraud.detectors; n int; endpoints text[]; models jsonb;
+BEGIN
+    d := fraud._lock_detector(p_detector_id);
+    PERFORM fraud._check_description('description', p_description);
+    PERFORM fraud._check_enum('rule_execution_mode', p_rule_execution_mode, ARRAY['ALL_MATCHED', 'FIRST_MATCHED']);
+    endpoints := fraud._external_model_endpoints_arg(p_external_model_endpoints);
+    models := fraud._model_versions_arg(p_model_versions);
+    PERFORM fraud._required('rules', p_rules);
+    n := d.last_version_id + 1;
+    IF n > 99999 THEN
+        RAISE EXCEPTION 'detector % has reached the maximum of 99999 versions', quote_literal(p_detector_id)
+            USING ERRCODE = 'program_limit_exceeded';
+    END IF;
+    UPDATE fraud.detectors x SET last_version_id = n WHERE x.detector_id = d.detector_id;
+    INSERT INTO fraud.detector_versions AS x (detector_id, detector_version_id, description, status,
+                                              rule_execution_mode, external_model_endpoints, model_versions)
+        VALUES (d.detector_id, n, p_description, 'DRAFT', p_rule_execution_mode, endpoints, models);
+    PERFORM fraud._write_version_rules(d.detector_id, n, p_rules);
+    PERFORM fraud._set_tags('detector-version', format('%s/%s', d.detector_id, n), p_tags);
+    RETURN QUERY SELECT d.detector_id, n::text, 'DRAFT'::text;
+END $$;
+
+-- A new DRAFT version with the next version id (never a reused one).
+CREATE FUNCTION fraud_create_detector_version(
+    detector_id text, rules jsonb, description text DEFAULT NULL, external_model_endpoints text[] DEFAULT NULL,
+    model_versions jsonb DEFAULT NULL, rule_execution_mode text DEFAULT 'FIRST_MATCHED', tags jsonb DEFAULT NULL)
+RETURNS TABLE (detector_id text, detector_version_id text, status text)
+LANGUAGE sql AS $$
+    SELECT * FROM fraud._create_detector_version(detector_id, rules, description, external_model_endpoints,
+                                                 model_versions, rule_execution_mode, tags)
+$$;
+
+CREATE FUNCTION fraud._get_detector_version(p_detector_id text, p_detector_version_id text)
+RETURNS TABLE (detector_id text, detector_version_id text, description text, external_model_endpoints text[],
+               model_versions jsonb, rules jsonb, status text, last_updated_time timestamptz,
+               created_time timestamptz, rule_execution_mode text, arn text)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE n int;
+BEGIN
+    PERFORM fraud._check_identifier('detector_id', p_detector_id);
+    n := fraud._version_number('detector_version_id', p_detector_version_id);
+    RETURN QUERY
+    SELECT v.detector_id, v.detector_version_id::text, v.description, v.external_model_endpoints, v.model_versions,
+           coalesce((SELECT jsonb_agg(fraud._rule_json(r.detector_id, r.rule_id, r.rule_version) ORDER BY r.position)
+                     FROM fraud.detector_version_rules r
+                     WHERE r.detector_id = v.detector_id AND r.detector_version_id = v.detector_version_id), '[]'),
+           v.status, v.last_updated_time, v.created_time, v.rule_execution_mode,
+           fraud._arn('detector-version', format('%s/%s', v.detector_id, v.detector_version_id))
+    FROM fraud.detector_versions v
+    WHERE v.detector_id = p_detector_id AND v.detector_version_id = n;
+    IF NOT FOUND THEN
+        PERFORM fraud._not_found('detector version', format('%s/%s', p_detector_id, p_detector_version_id));
+    END IF;
+END $$;
+
+CREATE FUNCTION fraud_get_detector_version(detector_id text, detector_version_id text)
+RETURNS TABLE (detector_id text, detector_version_id text, description text, external_model_endpoints text[],
+               model_versions jsonb, rules jsonb, status text, last_updated_time timestamptz,
+               created_time timestamptz, rule_execution_mode text, arn text)
+LANGUAGE sql STABLE AS $$ SELECT * FROM fraud._get_detector_version(detector_id, detector_version_id) $$;
+
+-- Only a DRAFT version can be edited. NULL description, model_versions or rule_execution_mode
+-- keep what the version has; rules and external_model_endpoints are replaced.
+CREATE FUNCTION fraud_update_detector_version(
+    detector_id text, detector_version_id text, external_model_endpoints text[], rules jsonb,
+    description text DEFAULT NULL, model_versions jsonb DEFAULT NULL, rule_execution_mode text DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE v fraud.detector_versions; endpoints text[]; models jsonb;
+BEGIN
+    v := fraud._lock_detector_version(detector_id, detector_version_id);
+    IF v.status <> 'DRAFT' THEN
+        PERFORM fraud._conflict(format('detector version %s/%s is %s; only a DRAFT version can be updated',
+                                       detector_id, detector_version_id, v.status));
+    END IF;
+    PERFORM fraud._required('external_model_endpoints', external_model_endpoints);
+    PERFORM fraud._check_description('description', description);
+    IF rule_execution_mode IS NOT NULL THEN
+        PERFORM fraud._check_enum('rule_execution_mode', rule_execution_mode, ARRAY['ALL_MATCHED', 'FIRST_MATCHED']);
+    END IF;
+    endpoints := fraud._external_model_endpoints_arg(external_model_endpoints);
+    IF model_versions IS NOT NULL THEN
+        models := fraud._model_versions_arg(model_versions);
+    END IF;
+    PERFORM fraud._write_version_rules(v.detector_id, v.detector_version_id, rules);
+    UPDATE fraud.detector_versions x SET
+        external_model_endpoints = endpoints,
+        description = coalesce(fraud_update_detector_version.description, x.description),
+        model_versions = coalesce(models, x.model_versions),
+        rule_execution_mode = coalesce(fraud_update_detector_version.rule_execution_mode, x.rule_execution_mode),
+        last_updated_time = now()
+    WHERE x.detector_id = v.detector_id AND x.detector_version_id = v.detector_version_id;
+END $$;
+
+-- The description of any version, whatever its status.
+CREATE FUNCTION fraud_update_detector_version_metadata(detector_id text, detector_version_id text, description text)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE v fraud.detector_versions;
+BEGIN
+    v := fraud._lock_detector_version(detector_id, detector_version_id);
+    PERFORM fraud._required('description', description);
+    PERFORM fraud._check_description('description', description);
+    UPDATE fraud.detector_versions x SET description = fraud_update_detector_version_metadata.description, last_updated_time = now()
+        WHERE x.detector_id = v.detector_id AND x.detector_version_id = v.detector_version_id;
+END $$;
+
+-- DRAFT -> ACTIVE, ACTIVE -> INACTIVE, INACTIVE -> ACTIVE. Activating a version makes the
+-- detector's previously ACTIVE version INACTIVE, in the same statement.
+CREATE FUNCTION fraud_update_detector_version_status(detector_id text, detector_version_id text, status text)
+RETURNS void LANGUAGE plpgsql AS $$
+#variable_conflict use_variable
+DECLARE v fraud.detector_versions;
+BEGIN
+    PERFORM fraud._check_enum('status', status, ARRAY['DRAFT', 'ACTIVE', 'INACTIVE']);
+    -- lock the detector first: concurrent activations of two versions serialise here
+    PERFORM fraud._lock_detector(detector_id);
+    v := fraud._lock_detector_version(detector_id, detector_version_id);
+    IF NOT ((v.status = 'DRAFT' AND status = 'ACTIVE') OR (v.status = 'ACTIVE' AND status = 'INACTIVE')
+            OR (v.status = 'INACTIVE' AND status = 'ACTIVE')) THEN
+        PERFORM fraud._conflict(format('detector version %s/%s is %s and cannot become %s (allowed: DRAFT to ACTIVE, ACTIVE to INACTIVE, INACTIVE to ACTIVE)',
+                                       detector_id, detector_version_id, v.status, status));
+    END IF;
+    IF status = 'ACTIVE' AND NOT EXISTS (SELECT 1 FROM fraud.detector_version_rules r
+            WHERE r.detector_id = v.detector_id AND r.detector_version_id = v.detector_version_id)
+       AND jsonb_array_length(v.model_versions) = 0 THEN
+        PERFORM fraud._invalid('detector_version_id', detector_version_id, '(a detector version needs at least one rule or model version to be ACTIVE)');
+    END IF;
+    IF status = 'ACTIVE' THEN
+        UPDATE fraud.detector_versions x SET status = 'INACTIVE', last_updated_time = now()
+            WHERE x.detector_id = v.detector_id AND x.status = 'ACTIVE';
+    END IF;
+    UPDATE fraud.detector_versions x SET status = fraud_update_detector_version_status.status, last_updated_time = now()
+        WHERE x.detector_id = v.detector_id AND x.detector_version_id = v.detector_version_id;
+END $$;
+
+CREATE FUNCTION fraud_delete_detector_version(detector_id text, detector_version_id text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE v fraud.detector_versions;
+BEGIN
+    v := fraud._lock_detector_version(detector_id, detector_version_id);
+    IF v.status = 'ACTIVE' THEN
+        PERFORM fraud._conflict(format('detector version %s/%s is ACTIVE; make it INACTIVE before deleting it',
+                                       detector_id, detector_version_id));
+    END IF;
+    DELETE FROM fraud.detector_versions x WHERE x.detector_id = v.detector_id AND x.detector_version_id = v.detector_version_id;
+    PERFORM fraud._drop_tags('detector-version', format('%s/%s', v.detector_id, v.detector_version_id));
+END $$;

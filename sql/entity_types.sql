@@ -1,0 +1,25 @@
+-- Entity types: who performs an event (PutEntityType, GetEntityTypes, DeleteEntityType).
+
+CREATE FUNCTION fraud_put_entity_type(name text, description text DEFAULT NULL, tags jsonb DEFAULT NULL)
+RETURNS void LANGUAGE sql AS $$
+    SELECT fraud._put_named('entity_types', 'entity type', 'entity-type', name, description, tags)
+$$;
+
+CREATE FUNCTION fraud_get_entity_types(name text DEFAULT NULL)
+RETURNS TABLE (name text, description text, last_updated_time timestamptz, created_time timestamptz, arn text)
+LANGUAGE sql STABLE AS $$
+    SELECT * FROM fraud._get_named('entity_types', 'entity type', 'entity-type', name)
+$$;
+
+CREATE FUNCTION fraud_delete_entity_type(name text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE used_by text;
+BEGIN
+    PERFORM fraud._check_identifier('name', name);
+    SELECT string_agg(event_type_name, ', ' ORDER BY event_type_name) INTO used_by
+        FROM fraud.event_type_entity_types WHERE entity_type_name = name;
+    IF used_by IS NOT NULL THEN
+        PERFORM fraud._conflict(format('entity type %s is used by event type %s', quote_literal(name), used_by));
+    END IF;
+    PERFORM fraud._delete_named('entity_types', 'entity type', 'entity-type', name);
+END $$;

@@ -1,0 +1,98 @@
+-- Event types: the shape of a business activity to score (PutEventType, GetEventTypes,
+-- DeleteEventType). Members live in fraud.event_type_{variables,entity_types,labels}.
+
+-- Every name in `names` must exist in fraud.<tbl>; 42704 names the first that does not.
+CREATE FUNCTION fraud._check_exist(kind text, tbl text, names text[]) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+DECLARE missing text;
+BEGIN
+    EXECUTE format('SELECT n FROM unnest($1) WITH ORDINALITY u(n, i)
+                    WHERE NOT EXISTS (SELECT 1 FROM fraud.%I t WHERE t.name = u.n) ORDER BY i LIMIT 1', tbl)
+        INTO missing USING names;
+    IF missing IS NOT NULL THEN
+        PERFORM fraud._not_found(kind, missing);
+    END IF;
+END $$;
+
+-- Put replaces the whole definition (NULL optional arguments clear or reset); tags are merged.
+CREATE FUNCTION fraud_put_event_type(
+    name text, event_variables text[], entity_types text[], description text DEFAULT NULL,
+    labels text[] DEFAULT NULL, event_ingestion text DEFAULT 'ENABLED', tags jsonb DEFAULT NULL,
+    event_orchestration jsonb DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE not_event text;
+BEGIN
+    PERFORM fraud._check_identifier('name', name);
+    PERFORM fraud._check_description('description', description);
+    PERFORM fraud._check_names('event_variables', event_variables, 1);
+    PERFORM fraud._check_names('entity_types', entity_types, 1);
+    PERFORM fraud._check_names('labels', labels, 0);
+    PERFORM fraud._check_enum('event_ingestion', event_ingestion, ARRAY['ENABLED', 'DISABLED']);
+    IF event_orchestration IS NOT NULL AND (jsonb_typeof(event_orchestration) <> 'object'
+        OR jsonb_typeof(event_orchestration->'eventBridgeEnabled') IS DISTINCT FROM 'boolean') THEN
+        PERFORM fraud._invalid('event_orchestration', event_orchestration::text, '(must be {"eventBridgeEnabled": boolean})');
+    END IF;
+    PERFORM fraud._check_exist('variable', 'variables', event_variables);
+    PERFORM fraud._check_exist('entity type', 'entity_types', entity_types);
+    PERFORM fraud._check_exist('label', 'labels', coalesce(labels, '{}'));
+    SELECT v.name INTO not_event FROM fraud.variables v
+        WHERE v.name = ANY (event_variables) AND v.data_source <> 'EVENT' LIMIT 1;
+    IF not_event IS NOT NULL THEN
+        PERFORM fraud._invalid('event_variables', not_event, '(only variables with data_source EVENT belong to an event type)');
+    END IF;
+
+    INSERT INTO fraud.event_types AS t (name, description, event_ingestion, event_orchestration)
+        VALUES (name, description, event_ingestion, event_orchestration)
+        ON CONFLICT ON CONSTRAINT event_types_pkey DO UPDATE SET
+            description = EXCLUDED.description, event_ingestion = EXCLUDED.event_ingestion,
+            event_orchestration = EXCLUDED.event_orchestration, last_updated_time = now();
+    DELETE FROM fraud.event_type_variables WHERE event_type_name = fraud_put_event_type.name;
+    DELETE FROM fraud.event_type_entity_types WHERE event_type_name = fraud_put_event_type.name;
+    DELETE FROM fraud.event_type_labels WHERE event_type_name = fraud_put_event_type.name;
+    INSERT INTO fraud.event_type_variables SELECT fraud_put_event_type.name, n, i FROM unnest(event_variables) WITH ORDINALITY u(n, i);
+    INSERT INTO fraud.event_type_entity_types SELECT fraud_put_event_type.name, n, i FROM unnest(entity_types) WITH ORDINALITY u(n, i);
+    INSERT INTO fraud.event_type_labels SELECT fraud_put_event_type.name, n, i FROM unnest(labels) WITH ORDINALITY u(n, i);
+    PERFORM fraud._set_tags('event-type', name, tags);
+END $$;
+
+CREATE FUNCTION fraud._get_event_types(wanted text)
+RETURNS TABLE (name text, description text, event_variables text[], labels text[], entity_types text[],
+               event_ingestion text, last_updated_time timestamptz, created_time timestamptz, arn text,
+               event_orchestration jsonb)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF wanted IS NOT NULL THEN
+        PERFORM fraud._check_identifier('name', wanted);
+    END IF;
+    RETURN QUERY
+    SELECT t.name, t.description,
+           ARRAY(SELECT variable_name FROM fraud.event_type_variables m WHERE m.event_type_name = t.name ORDER BY position),
+           ARRAY(SELECT label_name FROM fraud.event_type_labels m WHERE m.event_type_name = t.name ORDER BY position),
+           ARRAY(SELECT entity_type_name FROM fraud.event_type_entity_types m WHERE m.event_type_name = t.name ORDER BY position),
+           t.event_ingestion, t.last_updated_time, t.created_time, fraud._arn('event-type', t.name), t.event_orchestration
+    FROM fraud.event_types t
+    WHERE wanted IS NULL OR t.name = wanted
+    ORDER BY t.name;
+    IF wanted IS NOT NULL AND NOT FOUND THEN
+        PERFORM fraud._not_found('event type', wanted);
+    END IF;
+END $$;
+
+CREATE FUNCTION fraud_get_event_types(name text DEFAULT NULL)
+RETURNS TABLE (name text, description text, event_variables text[], labels text[], entity_types text[],
+               event_ingestion text, last_updated_time timestamptz, created_time timestamptz, arn text,
+               event_orchestration jsonb)
+LANGUAGE sql STABLE AS $$ SELECT * FROM fraud._get_event_types(name) $$;
+
+CREATE FUNCTION fraud_delete_event_type(name text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE used_by text;
+BEGIN
+    PERFORM fraud._check_identifier('name', name);
+    SELECT string_agg(detector_id, ', ' ORDER BY detector_id) INTO used_by
+        FROM fraud.detectors WHERE event_type_name = name;
+    IF used_by IS NOT NULL THEN
+        PERFORM fraud._conflict(format('event type %s is used by detector %s', quote_literal(name), used_by));
+    END IF;
+    PERFORM fraud._delete_named('event_types', 'event type', 'event-type', name);
+END $$;

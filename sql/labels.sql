@@ -1,0 +1,25 @@
+-- Labels: what an event turned out to be, e.g. fraud / legit (PutLabel, GetLabels, DeleteLabel).
+
+CREATE FUNCTION fraud_put_label(name text, description text DEFAULT NULL, tags jsonb DEFAULT NULL)
+RETURNS void LANGUAGE sql AS $$
+    SELECT fraud._put_named('labels', 'label', 'label', name, description, tags)
+$$;
+
+CREATE FUNCTION fraud_get_labels(name text DEFAULT NULL)
+RETURNS TABLE (name text, description text, last_updated_time timestamptz, created_time timestamptz, arn text)
+LANGUAGE sql STABLE AS $$
+    SELECT * FROM fraud._get_named('labels', 'label', 'label', name)
+$$;
+
+CREATE FUNCTION fraud_delete_label(name text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE used_by text;
+BEGIN
+    PERFORM fraud._check_identifier('name', name);
+    SELECT string_agg(event_type_name, ', ' ORDER BY event_type_name) INTO used_by
+        FROM fraud.event_type_labels WHERE label_name = name;
+    IF used_by IS NOT NULL THEN
+        PERFORM fraud._conflict(format('label %s is used by event type %s', quote_literal(name), used_by));
+    END IF;
+    PERFORM fraud._delete_named('labels', 'label', 'label', name);
+END $$;

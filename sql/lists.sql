@@ -1,0 +1,140 @@
+-- Lists: named sets of strings that rules test with `in @list` (CreateList, UpdateList,
+-- GetListElements, GetListsMetadata, DeleteList). Elements live in fraud.list_elements.
+
+CREATE FUNCTION fraud._check_list_elements(elements text[]) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE bad text;
+BEGIN
+    IF elements IS NULL THEN RETURN; END IF;
+    IF cardinality(elements) > 100000 THEN
+        PERFORM fraud._invalid('elements', format('%s elements', cardinality(elements)), '(at most 100000)');
+    END IF;
+    SELECT e INTO bad FROM unnest(elements) e
+        WHERE e IS NULL OR length(e) > 320 OR e !~ '^\S+( +\S+)*$' LIMIT 1;
+    IF FOUND THEN
+        PERFORM fraud._invalid('elements', bad,
+            '(each element must be 1 to 320 characters, match ^\S+( +\S+)*$ and not be NULL)');
+    END IF;
+END $$;
+
+CREATE FUNCTION fraud._check_list_size(list_name text) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+DECLARE n bigint;
+BEGIN
+    SELECT count(*) INTO n FROM fraud.list_elements WHERE fraud.list_elements.list_name = _check_list_size.list_name;
+    IF n > 100000 THEN
+        RAISE EXCEPTION 'list % would hold % elements (at most 100000)', quote_literal(list_name), n
+            USING ERRCODE = 'program_limit_exceeded';
+    END IF;
+END $$;
+
+-- Elements are a set: a repeated element is stored once.
+CREATE FUNCTION fraud_create_list(name text, elements text[] DEFAULT NULL, variable_type text DEFAULT NULL,
+                                  description text DEFAULT NULL, tags jsonb DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM fraud._check_pattern('name', name, '^[0-9a-z_]+$', 1, 64);
+    PERFORM fraud._check_description('description', description);
+    PERFORM fraud._check_list_elements(elements);
+    PERFORM fraud._check_variable_type('variable_type', variable_type);
+    IF EXISTS (SELECT 1 FROM fraud.lists l WHERE l.name = fraud_create_list.name) THEN
+        PERFORM fraud._duplicate('list', name);
+    END IF;
+    INSERT INTO fraud.lists(name, description, variable_type) VALUES (name, description, variable_type);
+    INSERT INTO fraud.list_elements(list_name, element)
+        SELECT DISTINCT fraud_create_list.name, e FROM unnest(elements) e;
+    PERFORM fraud._set_tags('list', name, tags);
+END $$;
+
+-- update_mode REPLACE (default) swaps the whole set, APPEND adds, REMOVE takes away; NULL
+-- elements leave them as they are. A list's variable_type, once set, cannot change (AFD).
+CREATE FUNCTION fraud_update_list(name text, elements text[] DEFAULT NULL, description text DEFAULT NULL,
+                                  update_mode text DEFAULT 'REPLACE', variable_type text DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE l fraud.lists;
+BEGIN
+    PERFORM fraud._check_pattern('name', name, '^[0-9a-z_]+$', 1, 64);
+    PERFORM fraud._check_description('description', description);
+    PERFORM fraud._check_enum('update_mode', update_mode, ARRAY['REPLACE', 'APPEND', 'REMOVE']);
+    PERFORM fraud._check_list_elements(elements);
+    PERFORM fraud._check_variable_type('variable_type', variable_type);
+    SELECT * INTO l FROM fraud.lists x WHERE x.name = fraud_update_list.name FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM fraud._not_found('list', name);
+    END IF;
+    IF variable_type IS NOT NULL AND l.variable_type IS NOT NULL AND variable_type <> l.variable_type THEN
+        PERFORM fraud._conflict(format('list %s already has variable_type %s; it cannot be changed to %s',
+                                       quote_literal(name), l.variable_type, variable_type));
+    END IF;
+    IF elements IS NOT NULL THEN
+        CASE update_mode
+        WHEN 'REPLACE' THEN
+            DELETE FROM fraud.list_elements WHERE list_name = fraud_update_list.name;
+            INSERT INTO fraud.list_elements(list_name, element)
+                SELECT DISTINCT fraud_update_list.name, e FROM unnest(elements) e;
+        WHEN 'APPEND' THEN
+            INSERT INTO fraud.list_elements(list_name, element)
+                SELECT DISTINCT fraud_update_list.name, e FROM unnest(elements) e
+                ON CONFLICT DO NOTHING;
+            PERFORM fraud._check_list_size(name);
+        WHEN 'REMOVE' THEN
+            DELETE FROM fraud.list_elements WHERE list_name = fraud_update_list.name AND element = ANY (elements);
+        END CASE;
+    END IF;
+    UPDATE fraud.lists x SET
+        description = coalesce(fraud_update_list.description, x.description),
+        variable_type = coalesce(fraud_update_list.variable_type, x.variable_type),
+        updated_time = now()
+    WHERE x.name = fraud_update_list.name;
+END $$;
+
+CREATE FUNCTION fraud._get_list_elements(wanted text) RETURNS SETOF text
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    PERFORM fraud._check_pattern('name', wanted, '^[0-9a-z_]+$', 1, 64);
+    IF NOT EXISTS (SELECT 1 FROM fraud.lists WHERE name = wanted) THEN
+        PERFORM fraud._not_found('list', wanted);
+    END IF;
+    RETURN QUERY SELECT element FROM fraud.list_elements WHERE list_name = wanted ORDER BY element;
+END $$;
+
+CREATE FUNCTION fraud_get_list_elements(name text) RETURNS SETOF text
+LANGUAGE sql STABLE AS $$ SELECT * FROM fraud._get_list_elements(name) $$;
+
+CREATE FUNCTION fraud._get_lists_metadata(wanted text)
+RETURNS TABLE (name text, description text, variable_type text, created_time timestamptz,
+               updated_time timestamptz, arn text)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF wanted IS NOT NULL THEN
+        PERFORM fraud._check_pattern('name', wanted, '^[0-9a-z_]+$', 1, 64);
+    END IF;
+    RETURN QUERY
+    SELECT l.name, l.description, l.variable_type, l.created_time, l.updated_time, fraud._arn('list', l.name)
+    FROM fraud.lists l WHERE wanted IS NULL OR l.name = wanted ORDER BY l.name;
+    IF wanted IS NOT NULL AND NOT FOUND THEN
+        PERFORM fraud._not_found('list', wanted);
+    END IF;
+END $$;
+
+CREATE FUNCTION fraud_get_lists_metadata(name text DEFAULT NULL)
+RETURNS TABLE (name text, description text, variable_type text, created_time timestamptz,
+               updated_time timestamptz, arn text)
+LANGUAGE sql STABLE AS $$ SELECT * FROM fraud._get_lists_metadata(name) $$;
+
+CREATE FUNCTION fraud_delete_list(name text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE used_by text;
+BEGIN
+    PERFORM fraud._check_pattern('name', name, '^[0-9a-z_]+$', 1, 64);
+    SELECT string_agg(DISTINCT format('%s/%s/%s', detector_id, rule_id, rule_version), ', ') INTO used_by
+        FROM fraud.rule_version_lists WHERE list_name = name;
+    IF used_by IS NOT NULL THEN
+        PERFORM fraud._conflict(format('list %s is used by rule version %s', quote_literal(name), used_by));
+    END IF;
+    DELETE FROM fraud.lists l WHERE l.name = fraud_delete_list.name;
+    IF NOT FOUND THEN
+        RAISE NOTICE 'list % does not exist, skipping', quote_literal(name);
+    END IF;
+    PERFORM fraud._drop_tags('list', name);
+END $$;

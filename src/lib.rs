@@ -1,0 +1,47 @@
+//! fraud_detector: Amazon Fraud Detector and Voice ID fraudster watchlists inside PostgreSQL.
+//!
+//! This crate is the thin PostgreSQL layer. The catalog (tables in schema `fraud`) and the
+//! management API (one `fraud_<operation>` SQL function per AFD operation) are SQL files under
+//! `sql/`, one per AFD concept, installed in dependency order below. Everything that is not
+//! about PostgreSQL lives in the pgrx-free `fraud_engine` crate (`engine/`).
+
+use pgrx::prelude::*;
+
+::pgrx::pg_module_magic!(name, version);
+
+mod rules;
+
+extension_sql_file!("../sql/catalog.sql", name = "catalog", bootstrap);
+extension_sql_file!("../sql/support.sql", name = "support", requires = ["catalog"]);
+extension_sql_file!("../sql/entity_types.sql", name = "entity_types", requires = ["support"]);
+extension_sql_file!("../sql/labels.sql", name = "labels", requires = ["support"]);
+extension_sql_file!("../sql/outcomes.sql", name = "outcomes", requires = ["support"]);
+extension_sql_file!("../sql/variables.sql", name = "variables", requires = ["support"]);
+extension_sql_file!("../sql/event_types.sql", name = "event_types", requires = ["support"]);
+extension_sql_file!("../sql/lists.sql", name = "lists", requires = ["support"]);
+extension_sql_file!("../sql/detectors.sql", name = "detectors", requires = ["support"]);
+extension_sql_file!(
+    "../sql/rules.sql",
+    name = "rules",
+    requires = ["detectors", "event_types", rules::fraud::expression_lists]
+);
+extension_sql_file!(
+    "../sql/detector_versions.sql",
+    name = "detector_versions",
+    requires = ["rules"]
+);
+extension_sql_file!("../sql/tags.sql", name = "tags", requires = ["support"]);
+
+#[cfg(any(test, feature = "pg_test"))]
+mod tests;
+
+/// Required by `cargo pgrx test`.
+#[cfg(test)]
+pub mod pg_test {
+    pub fn setup(_options: Vec<&str>) {}
+
+    #[must_use]
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec![]
+    }
+}

@@ -1,0 +1,103 @@
+//! `#[pg_test]`s: SQL behaviour asserted from inside a backend. The user-visible sessions
+//! (every operation, its refusals and their SQLSTATEs) are pg_regress files under tests/.
+
+#[pgrx::pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+
+    fn setup_event_type() {
+        Spi::run(
+            "SELECT fraud_put_entity_type('customer');
+             SELECT fraud_create_variable('email_address', 'STRING', 'EVENT', 'unknown');
+             SELECT fraud_create_variable('order_price', 'FLOAT', 'EVENT', '0');
+             SELECT fraud_put_event_type('registration', ARRAY['email_address', 'order_price'], ARRAY['customer']);
+             SELECT fraud_put_detector('det', 'registration');
+             SELECT fraud_put_outcome('review');",
+        )
+        .expect("setup");
+    }
+
+    #[pg_test]
+    fn expression_lists_skips_strings() {
+        let lists = Spi::get_one::<Vec<String>>(
+            r#"SELECT fraud._expression_lists('regex_match(".*@gmail\.com", $e) or $ip in @bad_ips')"#,
+        );
+        assert_eq!(lists, Ok(Some(vec!["bad_ips".to_string()])));
+    }
+
+    #[pg_test]
+    fn every_catalog_table_is_dumped() {
+        // pg_dump only keeps rows of tables registered with pg_extension_config_dump
+        let missing = Spi::get_one::<i64>(
+            "SELECT count(*) FROM pg_tables t
+             WHERE t.schemaname = 'fraud' AND t.tablename <> 'variable_types'
+               AND (quote_ident(t.schemaname) || '.' || quote_ident(t.tablename))::regclass <> ALL (
+                   (SELECT extconfig FROM pg_extension WHERE extname = 'fraud_detector'))",
+        );
+        assert_eq!(missing, Ok(Some(0)));
+    }
+
+    #[pg_test]
+    #[should_panic(expected = "variable 'no_such_variable' does not exist")]
+    fn put_event_type_with_unknown_variable_fails() {
+        setup_event_type();
+        Spi::run("SELECT fraud_put_event_type('other', ARRAY['no_such_variable'], ARRAY['customer'])")
+            .unwrap();
+    }
+
+    #[pg_test]
+    fn failed_call_leaves_nothing_behind() {
+        setup_event_type();
+        // the second outcome does not exist: neither the rule nor its version may remain
+        let code = Spi::get_one::<String>(
+            "CREATE FUNCTION pg_temp.try_create() RETURNS text LANGUAGE plpgsql AS $$
+             BEGIN
+                 PERFORM fraud_create_rule('r1', 'det', '$order_price > 10', ARRAY['review', 'nope']);
+                 RETURN 'no error';
+             EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE;
+             END $$;
+             SELECT pg_temp.try_create()",
+        );
+        assert_eq!(code, Ok(Some("42704".to_string())));
+        let left = Spi::get_one::<i64>(
+            "SELECT (SELECT count(*) FROM fraud.rules) + (SELECT count(*) FROM fraud.rule_versions)
+                  + (SELECT count(*) FROM fraud.rule_version_outcomes)",
+        );
+        assert_eq!(left, Ok(Some(0)));
+    }
+
+    #[pg_test]
+    fn activation_keeps_one_active_version() {
+        setup_event_type();
+        Spi::run(
+            "SELECT fraud_create_rule('r1', 'det', '$order_price > 10', ARRAY['review']);
+             SELECT fraud_create_detector_version('det', '[{\"detectorId\":\"det\",\"ruleId\":\"r1\",\"ruleVersion\":\"1\"}]');
+             SELECT fraud_create_detector_version('det', '[{\"detectorId\":\"det\",\"ruleId\":\"r1\",\"ruleVersion\":\"1\"}]');
+             SELECT fraud_update_detector_version_status('det', '1', 'ACTIVE');
+             SELECT fraud_update_detector_version_status('det', '2', 'ACTIVE');",
+        )
+        .unwrap();
+        let statuses = Spi::get_one::<String>(
+            "SELECT string_agg(detector_version_id || '=' || status, ',' ORDER BY detector_version_id)
+             FROM fraud_describe_detector('det')",
+        );
+        assert_eq!(statuses, Ok(Some("1=INACTIVE,2=ACTIVE".to_string())));
+    }
+
+    #[pg_test]
+    fn rule_versions_are_never_reused() {
+        setup_event_type();
+        Spi::run(
+            "SELECT fraud_create_rule('r1', 'det', '$order_price > 10', ARRAY['review']);
+             SELECT fraud_update_rule_version('{\"detectorId\":\"det\",\"ruleId\":\"r1\",\"ruleVersion\":\"1\"}', '$order_price > 20', ARRAY['review']);
+             SELECT fraud_delete_rule('{\"detectorId\":\"det\",\"ruleId\":\"r1\",\"ruleVersion\":\"2\"}');",
+        )
+        .unwrap();
+        let next = Spi::get_one::<pgrx::JsonB>(
+            "SELECT fraud_update_rule_version('{\"detectorId\":\"det\",\"ruleId\":\"r1\",\"ruleVersion\":\"1\"}', '$order_price > 30', ARRAY['review'])",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(next.0["ruleVersion"], "3");
+    }
+}
