@@ -11,7 +11,8 @@ cluster_start
 if [ "${KEEP:-0}" = 1 ]; then trap - EXIT; fi
 echo "== throwaway PostgreSQL at $PGHOST (psql -h $PGHOST -U $PGUSER postgres)"
 psql -X -q -v ON_ERROR_STOP=1 -d postgres -c 'CREATE EXTENSION fraud_detector'
-psql -X -q -v ON_ERROR_STOP=1 -d postgres -f examples/sample_setup.sql
+echo "== loading examples/sample_setup.sql (AFD getting-started: event type, variables, lists, detector, rules, two versions)"
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -f examples/sample_setup.sql >/dev/null
 psql -X -v ON_ERROR_STOP=1 -d postgres -f examples/show.sql
 if [ "${KEEP:-0}" = 1 ]; then
   echo "== server left running; stop it with: pg_ctl -D $CLUSTER_DIR/data stop"

@@ -12,14 +12,38 @@ use pgrx::prelude::*;
 mod rules;
 
 extension_sql_file!("../sql/catalog.sql", name = "catalog", bootstrap);
-extension_sql_file!("../sql/support.sql", name = "support", requires = ["catalog"]);
-extension_sql_file!("../sql/entity_types.sql", name = "entity_types", requires = ["support"]);
+extension_sql_file!(
+    "../sql/support.sql",
+    name = "support",
+    requires = ["catalog"]
+);
+extension_sql_file!(
+    "../sql/entity_types.sql",
+    name = "entity_types",
+    requires = ["support"]
+);
 extension_sql_file!("../sql/labels.sql", name = "labels", requires = ["support"]);
-extension_sql_file!("../sql/outcomes.sql", name = "outcomes", requires = ["support"]);
-extension_sql_file!("../sql/variables.sql", name = "variables", requires = ["support"]);
-extension_sql_file!("../sql/event_types.sql", name = "event_types", requires = ["support"]);
+extension_sql_file!(
+    "../sql/outcomes.sql",
+    name = "outcomes",
+    requires = ["support"]
+);
+extension_sql_file!(
+    "../sql/variables.sql",
+    name = "variables",
+    requires = ["support"]
+);
+extension_sql_file!(
+    "../sql/event_types.sql",
+    name = "event_types",
+    requires = ["support"]
+);
 extension_sql_file!("../sql/lists.sql", name = "lists", requires = ["support"]);
-extension_sql_file!("../sql/detectors.sql", name = "detectors", requires = ["support"]);
+extension_sql_file!(
+    "../sql/detectors.sql",
+    name = "detectors",
+    requires = ["support"]
+);
 extension_sql_file!(
     "../sql/rules.sql",
     name = "rules",

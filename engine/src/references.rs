@@ -46,7 +46,11 @@ pub fn references(expression: &str) -> References {
                 }
                 if end > start {
                     let name = &expression[start..end];
-                    let into = if c == '$' { &mut refs.variables } else { &mut refs.lists };
+                    let into = if c == '$' {
+                        &mut refs.variables
+                    } else {
+                        &mut refs.lists
+                    };
                     if !into.iter().any(|n| n == name) {
                         into.push(name.to_string());
                     }
@@ -68,14 +72,16 @@ mod tests {
 
     #[test]
     fn finds_variables_and_lists_in_order_without_repeats() {
-        let r = references("$ip in @blocked_ips or ($price > 100 and $ip not in @vpn) or $price < 0");
+        let r =
+            references("$ip in @blocked_ips or ($price > 100 and $ip not in @vpn) or $price < 0");
         assert_eq!(r.variables, names(&["ip", "price"]));
         assert_eq!(r.lists, names(&["blocked_ips", "vpn"]));
     }
 
     #[test]
     fn ignores_names_inside_strings() {
-        let r = references(r#"regex_match(".*@gmail\.com", $email) and $name == "$not_a_var @nolist""#);
+        let r =
+            references(r#"regex_match(".*@gmail\.com", $email) and $name == "$not_a_var @nolist""#);
         assert_eq!(r.variables, names(&["email", "name"]));
         assert!(r.lists.is_empty());
     }
