@@ -1,5 +1,20 @@
 //! The pgrx-free core of fraud_detector: everything that can be reasoned about without a
-//! database (the rule language, evaluation, models, similarity search) lives here so it is
-//! testable with `cargo test`, benchmarkable and fuzzable on its own.
+//! database lives here so it is testable with `cargo test`, benchmarkable and fuzzable.
+//!
+//! The rule language (DETECTORPL) goes through four stages, one module each:
+//! [`parser`] (text to [`ast`], errors with positions), [`compile`] (type check against a
+//! [`compile::Schema`] and lower to an executable form with variables resolved to slots,
+//! regexes compiled once, lists as hash sets, constants folded), [`eval`] (short-circuit
+//! evaluation over one event's slots) and [`detector`] (a detector version's rules in order,
+//! FIRST_MATCHED / ALL_MATCHED). [`value`] holds the typed values and how event input is read
+//! as a variable's data type.
 
-pub mod references;
+pub mod ast;
+pub mod compile;
+pub mod detector;
+pub mod error;
+pub mod eval;
+pub mod parser;
+pub mod value;
+
+pub use error::{Error, ErrorKind};

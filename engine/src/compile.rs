@@ -1,0 +1,494 @@
+//! Type checking and lowering: [`Expr`] to [`Node`], the executable form. Variables become
+//! slot numbers, regexes are compiled once, lists become hash sets, constant sub-expressions
+//! are folded. Every check SPEC §3 asks for happens here, when a rule is written, so nothing
+//! is discovered at prediction time.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use regex::Regex;
+use rustc_hash::FxHashSet;
+
+use crate::ast::{ArithOp, CmpOp, Expr, ExprKind};
+use crate::error::Error;
+use crate::eval::{self, Context};
+use crate::value::{parse_datetime, DataType, Value};
+
+/// A list's elements, shared by every rule that names it.
+pub type ListSet = Arc<FxHashSet<Box<str>>>;
+
+/// What an expression may refer to: the detector's event variables (and model outputs) and
+/// the lists.
+pub trait Schema {
+    fn variable(&self, name: &str) -> Option<DataType>;
+    fn list(&self, name: &str) -> Option<ListSet>;
+}
+
+/// The executable form of an expression.
+#[derive(Debug, Clone)]
+pub enum Node {
+    Const(Value<'static>),
+    Slot(usize),
+    Not(Box<Node>),
+    And(Box<Node>, Box<Node>),
+    Or(Box<Node>, Box<Node>),
+    Compare(CmpOp, Box<Node>, Box<Node>),
+    /// `x == null` (negated: `x != null`)
+    IsNull {
+        negated: bool,
+        operand: Box<Node>,
+    },
+    InSet {
+        negated: bool,
+        operand: Box<Node>,
+        set: ListSet,
+    },
+    InValues {
+        negated: bool,
+        operand: Box<Node>,
+        values: Vec<Value<'static>>,
+    },
+    Arith(ArithOp, Box<Node>, Box<Node>),
+    Neg(Box<Node>),
+    RegexMatch(Box<Regex>, Box<Node>),
+    Lowercase(Box<Node>),
+    Uppercase(Box<Node>),
+    Now,
+    IsBefore(Box<Node>, Box<Node>),
+    IsAfter(Box<Node>, Box<Node>),
+    EpochMillis(Box<Node>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ty {
+    Null,
+    Str,
+    Int,
+    Float,
+    Bool,
+    DateTime,
+}
+
+impl Ty {
+    fn of(t: DataType) -> Ty {
+        match t {
+            DataType::String => Ty::Str,
+            DataType::Integer => Ty::Int,
+            DataType::Float => Ty::Float,
+            DataType::Boolean => Ty::Bool,
+            DataType::DateTime => Ty::DateTime,
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Ty::Null => "NULL",
+            Ty::Str => "STRING",
+            Ty::Int => "INTEGER",
+            Ty::Float => "FLOAT",
+            Ty::Bool => "BOOLEAN",
+            Ty::DateTime => "DATETIME",
+        }
+    }
+    fn numeric(self) -> bool {
+        matches!(self, Ty::Int | Ty::Float)
+    }
+}
+
+/// Slot assignment shared by all the rules of one detector version, so each variable is read
+/// from the event once however many rules use it.
+#[derive(Debug, Default, Clone)]
+pub struct Slots {
+    pub names: Vec<String>,
+    pub types: Vec<DataType>,
+}
+
+impl Slots {
+    fn slot(&mut self, name: &str, t: DataType) -> usize {
+        match self.names.iter().position(|n| n == name) {
+            Some(i) => i,
+            None => {
+                self.names.push(name.to_string());
+                self.types.push(t);
+                self.names.len() - 1
+            }
+        }
+    }
+}
+
+struct Compiler<'s, S: Schema> {
+    schema: &'s S,
+    slots: &'s mut Slots,
+}
+
+fn boxed(n: Node) -> Box<Node> {
+    Box::new(n)
+}
+
+/// A node whose children are all constants (and that does not read the clock) is evaluated now.
+fn fold(node: Node) -> Node {
+    let constant = |n: &Node| matches!(n, Node::Const(_));
+    let foldable = match &node {
+        Node::Not(a)
+        | Node::Neg(a)
+        | Node::Lowercase(a)
+        | Node::Uppercase(a)
+        | Node::EpochMillis(a) => constant(a),
+        Node::IsNull { operand, .. }
+        | Node::InSet { operand, .. }
+        | Node::InValues { operand, .. } => constant(operand),
+        Node::RegexMatch(_, a) => constant(a),
+        Node::And(a, b)
+        | Node::Or(a, b)
+        | Node::Compare(_, a, b)
+        | Node::Arith(_, a, b)
+        | Node::IsBefore(a, b)
+        | Node::IsAfter(a, b) => constant(a) && constant(b),
+        _ => false,
+    };
+    if foldable {
+        let ctx = Context { now_millis: 0 };
+        Node::Const(eval::eval(&node, &[], &ctx).into_owned())
+    } else {
+        node
+    }
+}
+
+impl<S: Schema> Compiler<'_, S> {
+    fn expr(&mut self, e: &Expr) -> Result<(Node, Ty), Error> {
+        let (node, ty) = self.lower(e)?;
+        Ok((fold(node), ty))
+    }
+
+    fn expect(&mut self, e: &Expr, want: Ty, what: &str) -> Result<Node, Error> {
+        let (n, t) = self.expr(e)?;
+        if t == want || (want == Ty::DateTime && t == Ty::Str && matches!(n, Node::Const(_))) {
+            return self.coerce(n, t, want, e.pos);
+        }
+        Err(Error::invalid(
+            e.pos,
+            format!("{what} must be {}, not {}", want.name(), t.name()),
+        ))
+    }
+
+    /// A string constant where a DATETIME is expected is read as one, once, now.
+    fn coerce(&self, n: Node, from: Ty, to: Ty, pos: usize) -> Result<Node, Error> {
+        if from == Ty::Str && to == Ty::DateTime {
+            if let Node::Const(Value::Str(s)) = &n {
+                return parse_datetime(s)
+                    .map(|t| Node::Const(Value::DateTime(t)))
+                    .ok_or_else(|| Error::invalid(pos, format!("\"{s}\" is not a DATETIME (use ISO 8601, e.g. 2024-05-01T12:00:00Z)")));
+            }
+        }
+        Ok(n)
+    }
+
+    fn lower(&mut self, e: &Expr) -> Result<(Node, Ty), Error> {
+        Ok(match &e.kind {
+            ExprKind::Null => (Node::Const(Value::Null), Ty::Null),
+            ExprKind::Bool(b) => (Node::Const(Value::Bool(*b)), Ty::Bool),
+            ExprKind::Int(i) => (Node::Const(Value::Int(*i)), Ty::Int),
+            ExprKind::Float(f) => (Node::Const(Value::Float(*f)), Ty::Float),
+            ExprKind::Str(s) => (Node::Const(Value::Str(Cow::Owned(s.clone()))), Ty::Str),
+            ExprKind::Variable(name) => match self.schema.variable(name) {
+                Some(t) => (Node::Slot(self.slots.slot(name, t)), Ty::of(t)),
+                None => return Err(Error::invalid(e.pos, format!("unknown variable ${name}"))),
+            },
+            ExprKind::List(name) => {
+                return Err(Error::invalid(
+                    e.pos,
+                    format!("list @{name} can only be used on the right of in / not in"),
+                ))
+            }
+            ExprKind::Array(_) => {
+                return Err(Error::invalid(
+                    e.pos,
+                    "an array literal can only be used on the right of in / not in",
+                ))
+            }
+            ExprKind::Not(a) => (
+                Node::Not(boxed(self.expect(a, Ty::Bool, "the operand of not")?)),
+                Ty::Bool,
+            ),
+            ExprKind::And(a, b) => {
+                let l = self.expect(a, Ty::Bool, "each side of and")?;
+                let r = self.expect(b, Ty::Bool, "each side of and")?;
+                (Node::And(boxed(l), boxed(r)), Ty::Bool)
+            }
+            ExprKind::Or(a, b) => {
+                let l = self.expect(a, Ty::Bool, "each side of or")?;
+                let r = self.expect(b, Ty::Bool, "each side of or")?;
+                (Node::Or(boxed(l), boxed(r)), Ty::Bool)
+            }
+            ExprKind::Neg(a) => {
+                let (n, t) = self.expr(a)?;
+                if !t.numeric() {
+                    return Err(Error::invalid(
+                        e.pos,
+                        format!("unary - needs a number, not {}", t.name()),
+                    ));
+                }
+                (Node::Neg(boxed(n)), t)
+            }
+            ExprKind::Arith(op, a, b) => {
+                let (l, lt) = self.expr(a)?;
+                let (r, rt) = self.expr(b)?;
+                if !lt.numeric() || !rt.numeric() {
+                    return Err(Error::invalid(
+                        e.pos,
+                        format!(
+                            "{} needs numbers, not {} and {}",
+                            op.symbol(),
+                            lt.name(),
+                            rt.name()
+                        ),
+                    ));
+                }
+                let t = if *op != ArithOp::Div && lt == Ty::Int && rt == Ty::Int {
+                    Ty::Int
+                } else {
+                    Ty::Float
+                };
+                (Node::Arith(*op, boxed(l), boxed(r)), t)
+            }
+            ExprKind::Compare(op, a, b) => self.compare(e, *op, a, b)?,
+            ExprKind::In { negated, lhs, rhs } => self.in_(e, *negated, lhs, rhs)?,
+            ExprKind::Call(name, args) => self.call(e, name, args)?,
+        })
+    }
+
+    fn compare(&mut self, e: &Expr, op: CmpOp, a: &Expr, b: &Expr) -> Result<(Node, Ty), Error> {
+        let (l, lt) = self.expr(a)?;
+        let (r, rt) = self.expr(b)?;
+        if lt == Ty::Null || rt == Ty::Null {
+            if !matches!(op, CmpOp::Eq | CmpOp::Ne) {
+                return Err(Error::invalid(
+                    e.pos,
+                    format!(
+                        "null can only be compared with == or !=, not {}",
+                        op.symbol()
+                    ),
+                ));
+            }
+            let operand = if lt == Ty::Null { r } else { l };
+            return Ok((
+                Node::IsNull {
+                    negated: op == CmpOp::Ne,
+                    operand: boxed(operand),
+                },
+                Ty::Bool,
+            ));
+        }
+        // a string literal compared with a DATETIME is read as a DATETIME
+        let (mut l, mut lt, mut r, mut rt) = (l, lt, r, rt);
+        if lt == Ty::DateTime && rt == Ty::Str {
+            r = self.coerce(r, rt, Ty::DateTime, b.pos)?;
+            if matches!(r, Node::Const(Value::DateTime(_))) {
+                rt = Ty::DateTime;
+            }
+        } else if rt == Ty::DateTime && lt == Ty::Str {
+            l = self.coerce(l, lt, Ty::DateTime, a.pos)?;
+            if matches!(l, Node::Const(Value::DateTime(_))) {
+                lt = Ty::DateTime;
+            }
+        }
+        let comparable = (lt.numeric() && rt.numeric()) || lt == rt;
+        if !comparable {
+            return Err(Error::invalid(
+                e.pos,
+                format!("cannot compare {} with {}", lt.name(), rt.name()),
+            ));
+        }
+        if lt == Ty::Bool && !matches!(op, CmpOp::Eq | CmpOp::Ne) {
+            return Err(Error::invalid(
+                e.pos,
+                format!(
+                    "BOOLEAN values can only be compared with == or !=, not {}",
+                    op.symbol()
+                ),
+            ));
+        }
+        Ok((Node::Compare(op, boxed(l), boxed(r)), Ty::Bool))
+    }
+
+    fn in_(
+        &mut self,
+        e: &Expr,
+        negated: bool,
+        lhs: &Expr,
+        rhs: &Expr,
+    ) -> Result<(Node, Ty), Error> {
+        let (operand, lt) = self.expr(lhs)?;
+        match &rhs.kind {
+            ExprKind::List(name) => {
+                let Some(set) = self.schema.list(name) else {
+                    return Err(Error::invalid(rhs.pos, format!("unknown list @{name}")));
+                };
+                if lt != Ty::Str {
+                    return Err(Error::invalid(
+                        e.pos,
+                        format!(
+                            "list elements are strings; the left of in must be STRING, not {}",
+                            lt.name()
+                        ),
+                    ));
+                }
+                Ok((
+                    Node::InSet {
+                        negated,
+                        operand: boxed(operand),
+                        set,
+                    },
+                    Ty::Bool,
+                ))
+            }
+            ExprKind::Array(items) => {
+                let mut values = Vec::with_capacity(items.len());
+                for item in items {
+                    let (n, t) = self.expr(item)?;
+                    let n = if lt == Ty::DateTime {
+                        self.coerce(n, t, Ty::DateTime, item.pos)?
+                    } else {
+                        n
+                    };
+                    let Node::Const(v) = n else {
+                        return Err(Error::invalid(item.pos, "array elements must be literals"));
+                    };
+                    let t = if lt == Ty::DateTime && t == Ty::Str {
+                        Ty::DateTime
+                    } else {
+                        t
+                    };
+                    if t != Ty::Null && !(t == lt || (t.numeric() && lt.numeric())) {
+                        return Err(Error::invalid(
+                            item.pos,
+                            format!(
+                                "array element of type {} cannot match {}",
+                                t.name(),
+                                lt.name()
+                            ),
+                        ));
+                    }
+                    values.push(v);
+                }
+                Ok((
+                    Node::InValues {
+                        negated,
+                        operand: boxed(operand),
+                        values,
+                    },
+                    Ty::Bool,
+                ))
+            }
+            _ => Err(Error::invalid(
+                rhs.pos,
+                "the right of in / not in must be a @list or an [array]",
+            )),
+        }
+    }
+
+    fn call(&mut self, e: &Expr, name: &str, args: &[Expr]) -> Result<(Node, Ty), Error> {
+        let arity = |n: usize| -> Result<(), Error> {
+            if args.len() == n {
+                Ok(())
+            } else {
+                Err(Error::invalid(
+                    e.pos,
+                    format!("{name} takes {n} argument(s), not {}", args.len()),
+                ))
+            }
+        };
+        Ok(match name {
+            "regex_match" => {
+                arity(2)?;
+                let pattern = match self.expr(&args[0])? {
+                    (Node::Const(Value::Str(p)), _) => p,
+                    _ => {
+                        return Err(Error::invalid(
+                            args[0].pos,
+                            "the pattern of regex_match must be a string literal",
+                        ))
+                    }
+                };
+                // whole-string match, as Java's matches()
+                let re = Regex::new(&format!("^(?:{pattern})$")).map_err(|err| {
+                    Error::invalid(args[0].pos, format!("invalid regular expression: {err}"))
+                })?;
+                let subject = self.expect(&args[1], Ty::Str, "the subject of regex_match")?;
+                (Node::RegexMatch(Box::new(re), boxed(subject)), Ty::Bool)
+            }
+            "lowercase" | "uppercase" => {
+                arity(1)?;
+                let s =
+                    boxed(self.expect(&args[0], Ty::Str, &format!("the argument of {name}"))?);
+                (
+                    if name == "lowercase" {
+                        Node::Lowercase(s)
+                    } else {
+                        Node::Uppercase(s)
+                    },
+                    Ty::Str,
+                )
+            }
+            "getcurrentdatetime" => {
+                arity(0)?;
+                (Node::Now, Ty::DateTime)
+            }
+            "isbefore" | "isafter" => {
+                arity(2)?;
+                let a = boxed(self.expect(
+                    &args[0],
+                    Ty::DateTime,
+                    &format!("the arguments of {name}"),
+                )?);
+                let b = boxed(self.expect(
+                    &args[1],
+                    Ty::DateTime,
+                    &format!("the arguments of {name}"),
+                )?);
+                (
+                    if name == "isbefore" {
+                        Node::IsBefore(a, b)
+                    } else {
+                        Node::IsAfter(a, b)
+                    },
+                    Ty::Bool,
+                )
+            }
+            "getepochmilliseconds" => {
+                arity(1)?;
+                (
+                    Node::EpochMillis(boxed(self.expect(
+                        &args[0],
+                        Ty::DateTime,
+                        "the argument of getepochmilliseconds",
+                    )?)),
+                    Ty::Int,
+                )
+            }
+            _ => return Err(Error::invalid(e.pos, format!("unknown function {name}"))),
+        })
+    }
+}
+
+/// Type checks a rule expression and lowers it, assigning slots in `slots`. A rule must be
+/// BOOLEAN.
+pub fn compile_rule<S: Schema>(expr: &Expr, schema: &S, slots: &mut Slots) -> Result<Node, Error> {
+    let mut c = Compiler { schema, slots };
+    let (node, t) = c.expr(expr)?;
+    if t != Ty::Bool {
+        return Err(Error::invalid(
+            expr.pos,
+            format!(
+                "a rule must be a BOOLEAN expression, this one is {}",
+                t.name()
+            ),
+        ));
+    }
+    Ok(node)
+}
+
+/// Parse + check in one call, for when a rule is written.
+pub fn check<S: Schema>(expression: &str, schema: &S) -> Result<Node, Error> {
+    let expr = crate::parser::parse(expression)?;
+    compile_rule(&expr, schema, &mut Slots::default())
+}
