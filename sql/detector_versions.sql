@@ -116,6 +116,7 @@ BEGIN
                                               rule_execution_mode, external_model_endpoints, model_versions)
         VALUES (d.detector_id, n, p_description, 'DRAFT', p_rule_execution_mode, endpoints, models);
     PERFORM fraud._write_version_rules(d.detector_id, n, p_rules);
+    PERFORM fraud._check_detector_version(d.detector_id, n::text);
     PERFORM fraud._set_tags('detector-version', format('%s/%s', d.detector_id, n), p_tags);
     RETURN QUERY SELECT d.detector_id, n::text, 'DRAFT'::text;
 END $$;
@@ -189,6 +190,7 @@ BEGIN
         rule_execution_mode = coalesce(fraud_update_detector_version.rule_execution_mode, x.rule_execution_mode),
         last_updated_time = now()
     WHERE x.detector_id = v.detector_id AND x.detector_version_id = v.detector_version_id;
+    PERFORM fraud._check_detector_version(v.detector_id, v.detector_version_id::text);
 END $$;
 
 -- The description of any version, whatever its status.
@@ -225,6 +227,8 @@ BEGIN
         PERFORM fraud._invalid('detector_version_id', detector_version_id, '(a detector version needs at least one rule or model version to be ACTIVE)');
     END IF;
     IF status = 'ACTIVE' THEN
+        -- what goes live must compile against the catalog as it is now
+        PERFORM fraud._check_detector_version(v.detector_id, v.detector_version_id::text);
         UPDATE fraud.detector_versions x SET status = 'INACTIVE', last_updated_time = now()
             WHERE x.detector_id = v.detector_id AND x.status = 'ACTIVE';
     END IF;

@@ -20,7 +20,7 @@ CREATE FUNCTION fraud_put_event_type(
     labels text[] DEFAULT NULL, event_ingestion text DEFAULT 'ENABLED', tags jsonb DEFAULT NULL,
     event_orchestration jsonb DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql AS $$
-DECLARE not_event text;
+DECLARE not_event text; r record; msg text;
 BEGIN
     PERFORM fraud._check_identifier('name', name);
     PERFORM fraud._check_description('description', description);
@@ -52,6 +52,19 @@ BEGIN
     INSERT INTO fraud.event_type_variables SELECT fraud_put_event_type.name, n, i FROM unnest(event_variables) WITH ORDINALITY u(n, i);
     INSERT INTO fraud.event_type_entity_types SELECT fraud_put_event_type.name, n, i FROM unnest(entity_types) WITH ORDINALITY u(n, i);
     INSERT INTO fraud.event_type_labels SELECT fraud_put_event_type.name, n, i FROM unnest(labels) WITH ORDINALITY u(n, i);
+    -- the rules of detectors of this event type must still type check (e.g. a removed variable)
+    FOR r IN SELECT rv.detector_id, rv.rule_id, rv.rule_version, rv.expression
+             FROM fraud.rule_versions rv JOIN fraud.detectors d USING (detector_id)
+             WHERE d.event_type_name = fraud_put_event_type.name
+             ORDER BY 1, 2, 3 LOOP
+        BEGIN
+            PERFORM fraud._check_rule_expression(r.detector_id, r.expression);
+        EXCEPTION WHEN invalid_parameter_value OR syntax_error THEN
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+            PERFORM fraud._conflict(format('event type %s is used by rule version %s/%s/%s, which would no longer be valid: %s',
+                                           quote_literal(name), r.detector_id, r.rule_id, r.rule_version, msg));
+        END;
+    END LOOP;
     PERFORM fraud._set_tags('event-type', name, tags);
 END $$;
 

@@ -46,15 +46,16 @@ BEGIN
     PERFORM fraud._check_names('outcomes', outcomes, 1);
     PERFORM fraud._check_description('description', description);
     PERFORM fraud._check_exist('outcome', 'outcomes', outcomes);
+    -- parse and type check now: 42601 with the position, or 22023; never at prediction time
+    PERFORM fraud._check_rule_expression(detector_id, expression);
     INSERT INTO fraud.rule_versions(detector_id, rule_id, rule_version, description, expression, language)
         VALUES (detector_id, rule_id, rule_version, description, expression, language);
     INSERT INTO fraud.rule_version_outcomes
         SELECT detector_id, rule_id, rule_version, o, i FROM unnest(outcomes) WITH ORDINALITY u(o, i);
-    -- Lists named with @list that exist; the rule engine refuses unknown ones.
+    -- the lists it names (all exist: the check above refuses unknown ones)
     INSERT INTO fraud.rule_version_lists
         SELECT DISTINCT detector_id, rule_id, rule_version, l
-        FROM unnest(fraud._expression_lists(expression)) l
-        WHERE EXISTS (SELECT 1 FROM fraud.lists x WHERE x.name = l);
+        FROM unnest(fraud._expression_lists(expression)) l;
     PERFORM fraud._set_tags('rule', format('%s/%s/%s', detector_id, rule_id, rule_version), tags);
     RETURN fraud._rule_json(detector_id, rule_id, rule_version);
 END $$;

@@ -9,7 +9,14 @@ use pgrx::prelude::*;
 
 ::pgrx::pg_module_magic!(name, version);
 
+mod cache;
+mod catalog;
+mod errors;
+mod event;
+mod predict;
 mod rules;
+mod spi;
+mod trigger;
 
 extension_sql_file!("../sql/catalog.sql", name = "catalog", bootstrap);
 extension_sql_file!(
@@ -47,14 +54,24 @@ extension_sql_file!(
 extension_sql_file!(
     "../sql/rules.sql",
     name = "rules",
-    requires = ["detectors", "event_types", rules::fraud::expression_lists]
+    requires = [
+        "detectors",
+        "event_types",
+        rules::fraud::expression_lists,
+        rules::fraud::check_rule_expression
+    ]
 );
 extension_sql_file!(
     "../sql/detector_versions.sql",
     name = "detector_versions",
-    requires = ["rules"]
+    requires = ["rules", rules::fraud::check_detector_version]
 );
 extension_sql_file!("../sql/tags.sql", name = "tags", requires = ["support"]);
+extension_sql_file!(
+    "../sql/cache.sql",
+    name = "cache",
+    requires = ["catalog", cache::fraud::_catalog_changed]
+);
 
 #[cfg(any(test, feature = "pg_test"))]
 mod tests;

@@ -1,14 +1,54 @@
-//! SQL entry points for rule expressions. The engine does the work; this is the glue.
+//! Rule expressions at write time: what the catalog calls when a rule or a detector version is
+//! created or changed. Parsing and type checking are the engine's; this is the glue.
 
-/// Internal functions live in schema `fraud` beside the catalog.
 #[pgrx::pg_schema]
 pub mod fraud {
     use pgrx::prelude::*;
 
-    /// The lists an expression names with `@list`, in order of first appearance. The catalog
-    /// records them so that a list a rule uses cannot be deleted.
+    use fraud_engine::detector::Detector;
+
+    use crate::catalog::{load_version, RuleSchema};
+    use crate::errors;
+
+    /// The lists an expression names with `@list`, in order of first appearance (none when it
+    /// does not parse). The catalog records them so that a list a rule uses cannot be deleted.
     #[pg_extern(immutable, parallel_safe, strict, name = "_expression_lists")]
     pub fn expression_lists(expression: &str) -> Vec<String> {
-        fraud_engine::references::references(expression).lists
+        fraud_engine::parser::parse(expression)
+            .map(|e| e.references().1)
+            .unwrap_or_default()
+    }
+
+    /// Parses and type checks an expression against the detector's event type and the lists:
+    /// 42601 for a syntax error (with the position), 22023 for anything else.
+    #[pg_extern(stable, strict, name = "_check_rule_expression")]
+    pub fn check_rule_expression(detector_id: &str, expression: &str) {
+        let schema = RuleSchema::for_detector(detector_id);
+        if let Err(e) = fraud_engine::compile::check(expression, &schema) {
+            errors::rule_error("invalid rule expression", expression, &e);
+        }
+    }
+
+    /// Compiles a detector version exactly as prediction will, against the current catalog.
+    #[pg_extern(stable, strict, name = "_check_detector_version")]
+    pub fn check_detector_version(detector_id: &str, detector_version_id: &str) {
+        let stored = load_version(detector_id, Some(detector_version_id));
+        if let Err(e) = Detector::compile(&stored.spec) {
+            let expression = stored
+                .spec
+                .rules
+                .iter()
+                .find(|r| r.rule_id == e.rule_id)
+                .map(|r| r.expression.as_str())
+                .unwrap_or("");
+            errors::rule_error(
+                &format!(
+                    "rule version {}/{}/{} is not valid for this detector version",
+                    detector_id, e.rule_id, e.rule_version
+                ),
+                expression,
+                &e.error,
+            );
+        }
     }
 }

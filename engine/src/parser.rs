@@ -253,10 +253,7 @@ impl<'s> Parser<'s> {
 
     fn primary(&mut self, at: &'s str) -> Res<'s, Expr> {
         let Some(c) = at.chars().next() else {
-            return self.fail(
-                at,
-                "an operand ($variable, literal, function call or '(') but the expression ended",
-            );
+            return self.fail(at, "an operand ($variable, literal, function call or '(')");
         };
         match c {
             '(' => {

@@ -1,0 +1,169 @@
+//! Reading a detector version (and what its rules may name) out of the catalog tables.
+
+use rustc_hash::FxHashMap;
+
+use fraud_engine::compile::{ListSet, Schema};
+use fraud_engine::detector::{DetectorSpec, Mode, RuleSpec, VariableSpec};
+use fraud_engine::value::DataType;
+
+use crate::errors;
+use crate::spi::query;
+
+/// One detector version, as stored.
+pub struct StoredVersion {
+    pub detector_id: String,
+    pub version_id: String,
+    pub status: String,
+    pub event_type: String,
+    pub spec: DetectorSpec,
+}
+
+fn text(row: &[Option<String>], i: usize) -> String {
+    row.get(i).cloned().flatten().unwrap_or_default()
+}
+
+/// The detector's ACTIVE version, or the named one (any status). 42704 when there is none.
+pub fn load_version(detector_id: &str, version: Option<&str>) -> StoredVersion {
+    if let Some(v) = version {
+        let ok = !v.is_empty()
+            && v.len() <= 5
+            && !v.starts_with('0')
+            && v.bytes().all(|b| b.is_ascii_digit());
+        if !ok {
+            errors::invalid(format!("invalid detector_version_id: '{v}' (must match ^([1-9][0-9]*)$, 1 to 5 characters)"));
+        }
+    }
+    let head = query(
+        c"SELECT d.event_type_name, v.detector_version_id::text, v.status, v.rule_execution_mode
+          FROM fraud.detectors d
+          LEFT JOIN fraud.detector_versions v ON v.detector_id = d.detector_id
+               AND CASE WHEN $2 IS NULL THEN v.status = 'ACTIVE' ELSE v.detector_version_id::text = $2 END
+          WHERE d.detector_id = $1",
+        &[Some(detector_id), version],
+    );
+    let Some(row) = head.first() else {
+        errors::not_found(format!("detector '{detector_id}' does not exist"));
+    };
+    let Some(version_id) = row[1].clone() else {
+        match version {
+            Some(v) => errors::not_found(format!(
+                "detector version '{detector_id}/{v}' does not exist"
+            )),
+            None => errors::not_found(format!("detector '{detector_id}' has no ACTIVE version")),
+        }
+    };
+    let event_type = text(row, 0);
+    let status = text(row, 2);
+    let mode = Mode::parse(&text(row, 3));
+
+    let rules = query(
+        c"SELECT r.rule_id, r.rule_version::text, rv.expression,
+                 (SELECT string_agg(o.outcome_name, ',' ORDER BY o.position) FROM fraud.rule_version_outcomes o
+                  WHERE (o.detector_id, o.rule_id, o.rule_version) = (r.detector_id, r.rule_id, r.rule_version))
+          FROM fraud.detector_version_rules r
+          JOIN fraud.rule_versions rv USING (detector_id, rule_id, rule_version)
+          WHERE r.detector_id = $1 AND r.detector_version_id = $2::int
+          ORDER BY r.position",
+        &[Some(detector_id), Some(&version_id)],
+    )
+    .iter()
+    .map(|r| RuleSpec {
+        rule_id: text(r, 0),
+        rule_version: text(r, 1),
+        expression: text(r, 2),
+        // outcome names match ^[0-9a-z_-]+$, so ',' cannot occur inside one
+        outcomes: text(r, 3).split(',').filter(|s| !s.is_empty()).map(String::from).collect(),
+    })
+    .collect();
+
+    let mut lists: FxHashMap<String, Vec<String>> = FxHashMap::default();
+    for r in query(
+        c"SELECT l.list_name, e.element
+          FROM (SELECT DISTINCT x.list_name FROM fraud.rule_version_lists x
+                JOIN fraud.detector_version_rules r USING (detector_id, rule_id, rule_version)
+                WHERE r.detector_id = $1 AND r.detector_version_id = $2::int) l
+          LEFT JOIN fraud.list_elements e ON e.list_name = l.list_name",
+        &[Some(detector_id), Some(&version_id)],
+    ) {
+        let elements = lists.entry(text(&r, 0)).or_default();
+        if let Some(e) = r.get(1).cloned().flatten() {
+            elements.push(e);
+        }
+    }
+
+    StoredVersion {
+        detector_id: detector_id.to_string(),
+        version_id,
+        status,
+        spec: DetectorSpec {
+            variables: event_variables(&event_type),
+            lists,
+            rules,
+            mode,
+        },
+        event_type,
+    }
+}
+
+/// The variables of an event type, in order.
+pub fn event_variables(event_type: &str) -> Vec<VariableSpec> {
+    query(
+        c"SELECT v.name, v.data_type, v.default_value
+          FROM fraud.event_type_variables m JOIN fraud.variables v ON v.name = m.variable_name
+          WHERE m.event_type_name = $1 ORDER BY m.position",
+        &[Some(event_type)],
+    )
+    .iter()
+    .filter_map(|r| {
+        Some(VariableSpec {
+            name: text(r, 0),
+            data_type: DataType::parse(&text(r, 1))?,
+            default_value: text(r, 2),
+        })
+    })
+    .collect()
+}
+
+/// What a rule of `detector_id` may name when it is written: the event type's variables and
+/// the lists that exist (elements are not needed to type check).
+pub struct RuleSchema {
+    variables: Vec<VariableSpec>,
+    lists: Vec<String>,
+    empty: ListSet,
+}
+
+impl RuleSchema {
+    pub fn for_detector(detector_id: &str) -> RuleSchema {
+        let rows = query(
+            c"SELECT event_type_name FROM fraud.detectors WHERE detector_id = $1",
+            &[Some(detector_id)],
+        );
+        let Some(row) = rows.first() else {
+            errors::not_found(format!("detector '{detector_id}' does not exist"));
+        };
+        let lists = query(c"SELECT name FROM fraud.lists", &[])
+            .into_iter()
+            .map(|r| text(&r, 0))
+            .collect();
+        RuleSchema {
+            variables: event_variables(&text(row, 0)),
+            lists,
+            empty: ListSet::default(),
+        }
+    }
+}
+
+impl Schema for RuleSchema {
+    fn variable(&self, name: &str) -> Option<DataType> {
+        self.variables
+            .iter()
+            .find(|v| v.name == name)
+            .map(|v| v.data_type)
+    }
+    fn list(&self, name: &str) -> Option<ListSet> {
+        self.lists
+            .iter()
+            .any(|l| l == name)
+            .then(|| self.empty.clone())
+    }
+}
