@@ -105,4 +105,68 @@ mod tests {
         .unwrap();
         assert_eq!(next.0["ruleVersion"], "3");
     }
+
+    fn setup_active_detector() {
+        setup_event_type();
+        Spi::run(
+            "SELECT fraud_create_rule('big', 'det', '$order_price > 100', ARRAY['review']);
+             SELECT fraud_create_detector_version('det', '[{\"detectorId\":\"det\",\"ruleId\":\"big\",\"ruleVersion\":\"1\"}]');
+             SELECT fraud_update_detector_version_status('det', '1', 'ACTIVE');",
+        )
+        .unwrap();
+    }
+
+    #[pg_test]
+    fn predict_returns_the_afd_shape() {
+        setup_active_detector();
+        let r =
+            Spi::get_one::<pgrx::JsonB>("SELECT fraud_predict('det', '{\"order_price\": 500}')")
+                .unwrap()
+                .unwrap();
+        assert_eq!(r.0["ruleResults"][0]["ruleId"], "big");
+        assert_eq!(r.0["ruleResults"][0]["outcomes"][0], "review");
+        assert!(r.0["modelScores"].as_array().is_some_and(|a| a.is_empty()));
+        let none =
+            Spi::get_one::<pgrx::JsonB>("SELECT fraud_predict('det', '{\"order_price\": 5}')")
+                .unwrap()
+                .unwrap();
+        assert!(none.0["ruleResults"]
+            .as_array()
+            .is_some_and(|a| a.is_empty()));
+    }
+
+    #[pg_test]
+    fn outcomes_follow_a_change_in_the_same_transaction() {
+        setup_active_detector();
+        let before =
+            Spi::get_one::<Vec<String>>("SELECT fraud_outcomes('det', '{\"order_price\": 50}')");
+        assert_eq!(before, Ok(Some(vec![])));
+        // a new version with a lower threshold, activated in this same transaction
+        Spi::run(
+            "SELECT fraud_update_rule_version('{\"detectorId\":\"det\",\"ruleId\":\"big\",\"ruleVersion\":\"1\"}', '$order_price > 10', ARRAY['review']);
+             SELECT fraud_create_detector_version('det', '[{\"detectorId\":\"det\",\"ruleId\":\"big\",\"ruleVersion\":\"2\"}]');
+             SELECT fraud_update_detector_version_status('det', '2', 'ACTIVE');",
+        )
+        .unwrap();
+        let after =
+            Spi::get_one::<Vec<String>>("SELECT fraud_outcomes('det', '{\"order_price\": 50}')");
+        assert_eq!(after, Ok(Some(vec!["review".to_string()])));
+    }
+
+    #[pg_test]
+    #[should_panic(
+        expected = "invalid value for variable \"order_price\" of type FLOAT: \"cheap\""
+    )]
+    fn unreadable_value_names_variable_and_value() {
+        setup_active_detector();
+        Spi::run("SELECT fraud_outcomes('det', '{\"order_price\": \"cheap\"}')").unwrap();
+    }
+
+    #[pg_test]
+    #[should_panic(expected = "syntax error")]
+    fn rule_with_syntax_error_is_refused() {
+        setup_event_type();
+        Spi::run("SELECT fraud_create_rule('r', 'det', '$order_price >> 1', ARRAY['review'])")
+            .unwrap();
+    }
 }

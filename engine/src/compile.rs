@@ -411,7 +411,15 @@ impl<S: Schema> Compiler<'_, S> {
                 };
                 // whole-string match, as Java's matches()
                 let re = Regex::new(&format!("^(?:{pattern})$")).map_err(|err| {
-                    Error::invalid(args[0].pos, format!("invalid regular expression: {err}"))
+                    // the regex crate's message is a multi-line diagram; its last line says what
+                    let text = err.to_string();
+                    let what = text
+                        .lines()
+                        .last()
+                        .unwrap_or("")
+                        .trim_start_matches("error: ")
+                        .to_string();
+                    Error::invalid(args[0].pos, format!("invalid regular expression: {what}"))
                 })?;
                 let subject = self.expect(&args[1], Ty::Str, "the subject of regex_match")?;
                 (Node::RegexMatch(Box::new(re), boxed(subject)), Ty::Bool)
