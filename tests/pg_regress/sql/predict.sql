@@ -99,6 +99,8 @@ SELECT fraud_outcomes('shop', ev) AS o, count(*) FROM many GROUP BY 1 ORDER BY 1
 
 -- prediction reads the catalog without assigning a transaction id (it works on a hot standby
 -- and inside read-only transactions)
+-- (touch the catalog first so the read-only transaction compiles afresh through SPI)
+SELECT fraud_update_detector_version_metadata('shop', '1', 'touched');
 BEGIN TRANSACTION READ ONLY;
 SELECT fraud_outcomes('shop', '{"ip": "10.0.0.1"}') AS read_only, fraud_explain('shop', '{}')->'outcomes' AS explained;
 SELECT pg_current_xact_id_if_assigned() IS NULL AS no_xid;
