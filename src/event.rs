@@ -1,24 +1,24 @@
-//! Reading an event's fields straight from the jsonb binary (`getKeyJsonValueFromContainer`):
-//! only the keys the rules need, no text round trip, strings borrowed from the datum.
+//! Reading an event's fields straight from the jsonb binary: only the keys the rules need, no
+//! text round trip, strings borrowed from the datum (see jsonb.rs for the format).
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::ffi::CStr;
-use std::marker::PhantomData;
 
 use pgrx::pg_sys;
 
 use fraud_engine::detector::Variable;
-use fraud_engine::value::{self, Value};
+use fraud_engine::value::{self, DataType, Value};
 use fraud_engine::Error;
 
 use crate::errors;
+use crate::jsonb::{numeric_f64, Container, Item};
 
 /// An event: a flat object of variables (what `to_jsonb(row)` gives) or the AFD request shape
 /// with `eventVariables`. `'a` is the life of the detoasted datum.
 pub struct Event<'a> {
-    root: *mut pg_sys::JsonbContainer,
-    variables: *mut pg_sys::JsonbContainer,
-    _datum: PhantomData<&'a ()>,
+    root: Container<'a>,
+    variables: Container<'a>,
 }
 
 /// Where a variable's value came from (AFD's EventVariableSummary source).
@@ -37,100 +37,117 @@ impl Source {
     }
 }
 
-unsafe fn is_object(c: *const pg_sys::JsonbContainer) -> bool {
-    ((*c).header & pg_sys::JB_FOBJECT) != 0
+thread_local! {
+    /// 1 = the database encoding is UTF-8 (jsonb strings need no re-validation), 2 = not, 0 = unknown.
+    static UTF8_DB: Cell<u8> = const { Cell::new(0) };
 }
 
-unsafe fn lookup(c: *mut pg_sys::JsonbContainer, key: &[u8]) -> Option<pg_sys::JsonbValue> {
-    let mut v: pg_sys::JsonbValue = std::mem::zeroed();
-    let found =
-        pg_sys::getKeyJsonValueFromContainer(c, key.as_ptr().cast(), key.len() as i32, &mut v);
-    (!found.is_null()).then_some(v)
+fn utf8_database() -> bool {
+    UTF8_DB.with(|c| {
+        if c.get() == 0 {
+            // SAFETY: reads backend state.
+            let utf8 = unsafe { pg_sys::GetDatabaseEncoding() } == pg_sys::pg_enc::PG_UTF8 as i32;
+            c.set(if utf8 { 1 } else { 2 });
+        }
+        c.get() == 1
+    })
 }
 
-unsafe fn str_of<'a>(v: &pg_sys::JsonbValue) -> &'a str {
-    let s = v.val.string;
-    let bytes = std::slice::from_raw_parts(s.val as *const u8, s.len as usize);
-    // jsonb strings are valid in the database encoding; in UTF-8 databases that is UTF-8
-    std::str::from_utf8(bytes).unwrap_or("")
+/// Text of a jsonb string. In a UTF-8 database PostgreSQL guarantees valid UTF-8.
+pub fn text_of(bytes: &[u8]) -> Cow<'_, str> {
+    if utf8_database() {
+        // SAFETY: jsonb strings are valid in the database encoding, here UTF-8.
+        Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(bytes) })
+    } else {
+        String::from_utf8_lossy(bytes)
+    }
 }
 
-/// A numeric datum as f64 (PostgreSQL's own conversion, without overflow errors).
-pub unsafe fn numeric_f64(d: pg_sys::Datum) -> f64 {
-    pgrx::direct_function_call::<f64>(pg_sys::numeric_float8_no_overflow, &[Some(d)])
-        .unwrap_or(f64::NAN)
+/// A numeric's exact text, through PostgreSQL's numeric_out.
+fn numeric_text(numeric: &[u8]) -> String {
+    // SAFETY: `numeric` is a numeric varlena inside a live jsonb datum.
+    unsafe {
+        pgrx::direct_function_call::<&CStr>(
+            pg_sys::numeric_out,
+            &[Some(pg_sys::Datum::from(numeric.as_ptr()))],
+        )
+        .map(|c| c.to_string_lossy().into_owned())
+        .unwrap_or_default()
+    }
 }
 
 impl<'a> Event<'a> {
     /// # Safety
     /// `datum` must be a non-NULL jsonb datum that outlives `'a`.
     pub unsafe fn open(datum: pg_sys::Datum) -> Event<'a> {
-        let jb = pg_sys::pg_detoast_datum(datum.cast_mut_ptr()) as *mut pg_sys::Jsonb;
-        let root = std::ptr::addr_of_mut!((*jb).root);
-        if !is_object(root) {
+        let jb = pg_sys::pg_detoast_datum(datum.cast_mut_ptr());
+        let size = pgrx::varsize_any(jb);
+        let bytes: &'a [u8] = std::slice::from_raw_parts(
+            (jb as *const u8).add(pg_sys::VARHDRSZ),
+            size - pg_sys::VARHDRSZ,
+        );
+        let root = Container::new(bytes);
+        if !root.is_object() {
             errors::invalid("invalid event: must be a JSON object".to_string());
         }
-        let mut variables = root;
-        if let Some(v) = lookup(root, b"eventVariables") {
-            if v.type_ == pg_sys::jbvType::jbvBinary && is_object(v.val.binary.data) {
-                variables = v.val.binary.data;
-            } else if v.type_ != pg_sys::jbvType::jbvNull {
-                errors::invalid("invalid event: eventVariables must be a JSON object".to_string());
+        let variables = match root.get(b"eventVariables") {
+            None => root,
+            Some(Item::Container(c)) if c.is_object() => c,
+            Some(Item::Null) => root,
+            Some(_) => {
+                errors::invalid("invalid event: eventVariables must be a JSON object".to_string())
             }
-        }
-        Event {
-            root,
-            variables,
-            _datum: PhantomData,
-        }
+        };
+        Event { root, variables }
     }
 
     /// The variable's value and where it came from: the event, or the variable's default
     /// when the key is absent. JSON null is NULL.
-    pub fn read(&self, key: &[u8], var: &'a Variable) -> Result<(Value<'a>, Source), Error> {
-        // SAFETY: the container belongs to the detoasted datum, alive for 'a.
-        let Some(v) = (unsafe { lookup(self.variables, key) }) else {
+    pub fn read<'v>(&self, key: &[u8], var: &'v Variable) -> Result<(Value<'v>, Source), Error>
+    where
+        'a: 'v,
+    {
+        let Some(item) = self.variables.get(key) else {
             let d = match &var.default {
                 Value::Str(s) => Value::Str(Cow::Borrowed(s.as_ref())),
                 other => other.clone(),
             };
             return Ok((d, Source::Default));
         };
-        let name = &var.name;
-        let t = var.data_type;
-        // SAFETY: each arm reads the union member its type tag names.
-        let value = unsafe {
-            match v.type_ {
-                pg_sys::jbvType::jbvNull => Value::Null,
-                pg_sys::jbvType::jbvString => value::from_str(name, t, str_of(&v))?,
-                pg_sys::jbvType::jbvBool => value::from_bool(name, t, v.val.boolean)?,
-                pg_sys::jbvType::jbvNumeric => {
-                    if t == value::DataType::String {
-                        // keep the number exactly as written
-                        let text = pgrx::direct_function_call::<&CStr>(
-                            pg_sys::numeric_out,
-                            &[Some(pg_sys::Datum::from(v.val.numeric))],
-                        );
-                        Value::Str(Cow::Owned(
-                            text.map(|c| c.to_string_lossy().into_owned())
-                                .unwrap_or_default(),
-                        ))
-                    } else {
-                        value::from_f64(name, t, numeric_f64(pg_sys::Datum::from(v.val.numeric)))?
-                    }
-                }
-                _ => return Err(value::not_scalar(name, t, "a JSON object or array")),
-            }
+        let (name, t) = (var.name.as_str(), var.data_type);
+        let value = match item {
+            Item::Null => Value::Null,
+            Item::Str(b) => match text_of(b) {
+                Cow::Borrowed(s) => value::from_str(name, t, s)?,
+                Cow::Owned(s) => value::from_str(name, t, &s)?.into_owned(),
+            },
+            Item::Bool(b) => value::from_bool(name, t, b)?,
+            Item::Numeric(n) if t == DataType::String => Value::Str(Cow::Owned(numeric_text(n))),
+            Item::Numeric(n) => match numeric_f64(n) {
+                Some(f) => value::from_f64(name, t, f)?,
+                None => value::from_str(name, t, &numeric_text(n))?.into_owned(),
+            },
+            Item::Container(_) => return Err(value::not_scalar(name, t, "a JSON object or array")),
         };
         Ok((value, Source::Event))
     }
 
     /// A top-level string member of the AFD request shape (eventId, eventTimestamp, ...).
     pub fn envelope(&self, key: &str) -> Option<String> {
-        // SAFETY: as in read().
-        unsafe {
-            let v = lookup(self.root, key.as_bytes())?;
-            (v.type_ == pg_sys::jbvType::jbvString).then(|| str_of(&v).to_string())
+        match self.root.get(key.as_bytes())? {
+            Item::Str(b) => Some(text_of(b).into_owned()),
+            _ => None,
         }
     }
+}
+
+/// A numeric datum as f64 (for column values in triggers).
+///
+/// # Safety
+/// `d` must be a numeric datum.
+pub unsafe fn numeric_datum_f64(d: pg_sys::Datum) -> f64 {
+    let p = pg_sys::pg_detoast_datum_packed(d.cast_mut_ptr());
+    let len = pgrx::varsize_any(p);
+    let bytes = std::slice::from_raw_parts(p as *const u8, len);
+    numeric_f64(bytes).unwrap_or(f64::NAN)
 }

@@ -13,6 +13,7 @@ mod cache;
 mod catalog;
 mod errors;
 mod event;
+mod jsonb;
 mod predict;
 mod rules;
 mod spi;

@@ -209,6 +209,15 @@ pub fn prediction_datum(c: &Compiled, matched: &[usize]) -> pg_sys::Datum {
     })
 }
 
+/// The rendered outcomes (text[]) for a set of matched rules.
+pub fn outcomes_datum(c: &Compiled, matched: &[usize]) -> pg_sys::Datum {
+    rendered(&c.rendered.outcomes, matched, || {
+        outcomes_of(c, matched)
+            .into_datum()
+            .unwrap_or(pg_sys::Datum::from(0usize))
+    })
+}
+
 /// AFD GetEventPrediction: {"modelScores", "ruleResults", "externalModelOutputs"}.
 #[pg_extern(stable, parallel_safe)]
 pub fn fraud_predict(
@@ -237,13 +246,7 @@ pub fn fraud_outcomes(
         detector_id,
         event,
         detector_version_id,
-        |c, matched| {
-            rendered(&c.rendered.outcomes, matched, || {
-                outcomes_of(c, matched)
-                    .into_datum()
-                    .unwrap_or(pg_sys::Datum::from(0usize))
-            })
-        },
+        outcomes_datum,
     )))
 }
 

@@ -169,4 +169,67 @@ mod tests {
         Spi::run("SELECT fraud_create_rule('r', 'det', '$order_price >> 1', ARRAY['review'])")
             .unwrap();
     }
+
+    /// The native jsonb reader (src/jsonb.rs) must agree with PostgreSQL on every key of many
+    /// documents: more than 32 keys (offset strides), keys of many lengths, every value type,
+    /// numerics of every scale and sign, and keys that are absent.
+    #[pg_test]
+    fn native_jsonb_reader_agrees_with_postgres() {
+        use crate::jsonb::{numeric_f64, Container, Item};
+        let rows = Spi::connect(|client| {
+            let sql = "
+              WITH docs AS (
+                SELECT d, jsonb_object_agg(repeat('k', 1 + (k % 10)) || k,
+                  CASE k % 7
+                    WHEN 0 THEN to_jsonb(round((random() * 10 ^ (k % 16) * sign(random() - 0.5))::numeric, (k % 9)))
+                    WHEN 1 THEN to_jsonb('s' || k || repeat('x', d % 40))
+                    WHEN 2 THEN to_jsonb(k % 2 = 0)
+                    WHEN 3 THEN 'null'::jsonb
+                    WHEN 4 THEN jsonb_build_object('nested', k)
+                    WHEN 5 THEN to_jsonb((k * 1000003 * d) % 2147483647)
+                    ELSE to_jsonb(0.0000001 * k)
+                  END) AS doc
+                FROM generate_series(1, 40) d, generate_series(1, 45) k GROUP BY d)
+              SELECT doc, key, jsonb_typeof(doc->key), doc->>key,
+                     CASE jsonb_typeof(doc->key) WHEN 'number' THEN (doc->>key)::float8 END
+              FROM docs, LATERAL (SELECT jsonb_object_keys(doc) UNION ALL SELECT 'absent' || d) ks(key)";
+            let mut out = Vec::new();
+            for row in client.select(sql, None, &[])? {
+                let doc = row.get::<crate::predict::Jsonb>(1)?.expect("doc");
+                let key: String = row.get(2)?.expect("key");
+                let kind: Option<String> = row.get(3)?;
+                let text: Option<String> = row.get(4)?;
+                let number: Option<f64> = row.get(5)?;
+                // SAFETY: a jsonb datum alive within this SPI connection
+                let found = unsafe {
+                    let p = pgrx::pg_sys::pg_detoast_datum(doc.0.cast_mut_ptr());
+                    let len = pgrx::varsize_any(p);
+                    let bytes = std::slice::from_raw_parts((p as *const u8).add(4), len - 4);
+                    match Container::new(bytes).get(key.as_bytes()) {
+                        None => "absent".to_string(),
+                        Some(Item::Null) => "null".to_string(),
+                        Some(Item::Bool(b)) => format!("boolean {b}"),
+                        Some(Item::Str(s)) => format!("string {}", String::from_utf8_lossy(s)),
+                        Some(Item::Numeric(n)) => format!("number {:?}", numeric_f64(n)),
+                        Some(Item::Container(c)) => format!("object {}", c.is_object()),
+                    }
+                };
+                let expected = match kind.as_deref() {
+                    None => "absent".to_string(),
+                    Some("null") => "null".to_string(),
+                    Some("boolean") => format!("boolean {}", text.unwrap_or_default()),
+                    Some("string") => format!("string {}", text.unwrap_or_default()),
+                    Some("number") => format!("number {:?}", number),
+                    Some("object") => "object true".to_string(),
+                    Some(other) => other.to_string(),
+                };
+                out.push((key, found, expected));
+            }
+            Ok::<_, pgrx::spi::Error>(out)
+        })
+        .expect("query");
+        assert!(rows.len() > 1800, "{} rows", rows.len());
+        let wrong: Vec<_> = rows.iter().filter(|(_, f, e)| f != e).take(5).collect();
+        assert!(wrong.is_empty(), "disagreements: {wrong:?}");
+    }
 }

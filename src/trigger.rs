@@ -6,10 +6,14 @@
 //! storing a row whose outcomes include one of these) and `version=<detector version id>`.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::ffi::CStr;
+use std::rc::Rc;
+
+use rustc_hash::FxHashMap;
 
 use pgrx::prelude::*;
-use pgrx::{pg_sys, FromDatum, IntoDatum, PgSqlErrorCode, PgTupleDesc};
+use pgrx::{pg_sys, FromDatum, PgSqlErrorCode, PgTupleDesc};
 
 use fraud_engine::detector::Variable;
 use fraud_engine::value::{self, DataType, Value};
@@ -82,8 +86,15 @@ unsafe fn read<'a>(
     let (name, t) = (var.name.as_str(), var.data_type);
     match typ {
         pg_sys::TEXTOID | pg_sys::VARCHAROID | pg_sys::BPCHAROID => {
-            let s = <&str>::from_datum(d, false).unwrap_or("");
-            value::from_str(name, t, s)
+            let p = pg_sys::pg_detoast_datum_packed(d.cast_mut_ptr());
+            let bytes = std::slice::from_raw_parts(
+                pgrx::vardata_any(p) as *const u8,
+                pgrx::varsize_any_exhdr(p),
+            );
+            match crate::event::text_of(bytes) {
+                Cow::Borrowed(s) => value::from_str(name, t, s),
+                Cow::Owned(s) => value::from_str(name, t, &s).map(Value::into_owned),
+            }
         }
         pg_sys::INT2OID | pg_sys::INT4OID | pg_sys::INT8OID => {
             let i = match typ {
@@ -107,7 +118,7 @@ unsafe fn read<'a>(
             value::from_f64(name, t, f)
         }
         pg_sys::NUMERICOID if t != DataType::String => {
-            value::from_f64(name, t, crate::event::numeric_f64(d))
+            value::from_f64(name, t, crate::event::numeric_datum_f64(d))
         }
         pg_sys::BOOLOID => value::from_bool(name, t, bool::from_datum(d, false).unwrap_or(false)),
         pg_sys::TIMESTAMPTZOID | pg_sys::TIMESTAMPOID if t == DataType::DateTime => Ok(
@@ -125,6 +136,76 @@ unsafe fn read<'a>(
                 .into_owned();
             value::from_str(name, t, &text).map(Value::into_owned)
         }
+    }
+}
+
+/// Where a trigger's variables and outputs are in one relation's rows.
+struct Mapping {
+    /// per slot: 0-based attribute index and type, or None (the variable's default)
+    slots: Vec<Option<(usize, pg_sys::Oid)>>,
+    outcomes: i32,
+    result: Option<i32>,
+    /// (index, name) of every mapped column, re-checked on each row so a renamed or dropped
+    /// column is never read by a stale mapping
+    names: Vec<(usize, String)>,
+}
+
+thread_local! {
+    static ARGS: RefCell<FxHashMap<pg_sys::Oid, Rc<Args>>> = RefCell::new(FxHashMap::default());
+    static MAPPINGS: RefCell<FxHashMap<(usize, pg_sys::Oid, pg_sys::Oid), Rc<Mapping>>> = RefCell::new(FxHashMap::default());
+}
+
+unsafe fn attname(tupdesc: pg_sys::TupleDesc, i: usize) -> &'static [u8] {
+    let attrs = (*tupdesc).attrs.as_slice((*tupdesc).natts as usize);
+    match attrs.get(i) {
+        Some(a) if !a.attisdropped => CStr::from_ptr(a.attname.data.as_ptr()).to_bytes(),
+        _ => b"",
+    }
+}
+
+unsafe fn build_mapping(
+    compiled: &cache::Compiled,
+    args: &Args,
+    tupdesc: pg_sys::TupleDesc,
+) -> Mapping {
+    let target = |name: &str, want: pg_sys::Oid, what: &str| -> i32 {
+        match column(tupdesc, name) {
+            Some((i, typ)) if typ == want => i as i32 + 1,
+            Some(_) => raise(
+                PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
+                format!("fraud_score_trigger: column \"{name}\" must be of type {what}"),
+            ),
+            None => raise(
+                PgSqlErrorCode::ERRCODE_UNDEFINED_COLUMN,
+                format!("fraud_score_trigger: column \"{name}\" does not exist"),
+            ),
+        }
+    };
+    let outcomes = target(&args.outcomes_column, pg_sys::TEXTARRAYOID, "text[]");
+    let result = args
+        .result_column
+        .as_ref()
+        .map(|rc| target(rc, pg_sys::JSONBOID, "jsonb"));
+    let slots: Vec<_> = compiled
+        .detector
+        .slots
+        .iter()
+        .map(|v| column(tupdesc, &v.name))
+        .collect();
+    let mut names: Vec<(usize, String)> = slots
+        .iter()
+        .zip(&compiled.detector.slots)
+        .filter_map(|(s, v)| s.map(|(i, _)| (i, v.name.clone())))
+        .collect();
+    names.push((outcomes as usize - 1, args.outcomes_column.clone()));
+    if let (Some(r), Some(rc)) = (result, &args.result_column) {
+        names.push((r as usize - 1, rc.clone()));
+    }
+    Mapping {
+        slots,
+        outcomes,
+        result,
+        names,
     }
 }
 
@@ -147,7 +228,15 @@ fn fraud_score_trigger<'a>(
                 .to_string(),
         );
     }
-    let args = parse_args(trigger.extra_args().unwrap_or_default());
+    // SAFETY: a firing trigger's Trigger struct.
+    let tgoid = unsafe { (*td.tg_trigger).tgoid };
+    let args = ARGS
+        .with(|m| m.borrow().get(&tgoid).cloned())
+        .unwrap_or_else(|| {
+            let a = Rc::new(parse_args(trigger.extra_args().unwrap_or_default()));
+            ARGS.with(|m| m.borrow_mut().insert(tgoid, a.clone()));
+            a
+        });
     let compiled = cache::get(&args.detector_id, args.version.as_deref());
     // SAFETY: a row-level BEFORE INSERT/UPDATE trigger: the relation, its descriptor and the
     // new tuple are valid for this call.
@@ -157,15 +246,38 @@ fn fraud_score_trigger<'a>(
         } else {
             td.tg_newtuple
         };
+        let relid = (*td.tg_relation).rd_id;
         let tupdesc = (*td.tg_relation).rd_att;
+        let key = (Rc::as_ptr(&compiled) as usize, relid, tgoid);
+        let cached = MAPPINGS.with(|m| m.borrow().get(&key).cloned());
+        let mapping = match cached {
+            Some(m)
+                if m.names
+                    .iter()
+                    .all(|(i, n)| attname(tupdesc, *i) == n.as_bytes()) =>
+            {
+                m
+            }
+            _ => {
+                let m = Rc::new(build_mapping(&compiled, &args, tupdesc));
+                MAPPINGS.with(|all| {
+                    let mut all = all.borrow_mut();
+                    if all.len() > 1024 {
+                        all.clear();
+                    }
+                    all.insert(key, m.clone());
+                });
+                m
+            }
+        };
         let natts = (*tupdesc).natts as usize;
         let mut values = vec![pg_sys::Datum::from(0usize); natts];
         let mut nulls = vec![false; natts];
         pg_sys::heap_deform_tuple(tuple, tupdesc, values.as_mut_ptr(), nulls.as_mut_ptr());
 
         let mut slots: Vec<Value> = Vec::with_capacity(compiled.detector.slots.len());
-        for var in &compiled.detector.slots {
-            let v = match column(tupdesc, &var.name) {
+        for (var, at) in compiled.detector.slots.iter().zip(&mapping.slots) {
+            let v = match *at {
                 None => var.default.clone(),
                 Some((i, _)) if nulls[i] => Value::Null,
                 Some((i, typ)) => {
@@ -178,53 +290,31 @@ fn fraud_score_trigger<'a>(
         compiled
             .detector
             .evaluate(&slots, &crate::predict::context(), &mut matched);
-        let outcomes = crate::predict::outcomes_of(&compiled, &matched);
 
-        if let Some(hit) = outcomes.iter().find(|o| args.reject.contains(o)) {
-            let rule = matched
-                .iter()
-                .map(|&i| &compiled.detector.rules[i])
-                .find(|r| r.outcomes.contains(hit));
-            errors::raise_detail(
-                PgSqlErrorCode::ERRCODE_CHECK_VIOLATION,
-                format!(
-                    "row rejected by detector {}: outcome '{}'",
-                    compiled.detector_id, hit
-                ),
-                format!(
-                    "rule {} version {} of detector version {} matched",
-                    rule.map(|r| r.rule_id.as_str()).unwrap_or("?"),
-                    rule.map(|r| r.rule_version.as_str()).unwrap_or("?"),
-                    compiled.version_id
-                ),
-            );
+        if !args.reject.is_empty() {
+            for &i in &matched {
+                let rule = &compiled.detector.rules[i];
+                if let Some(hit) = rule.outcomes.iter().find(|o| args.reject.contains(o)) {
+                    errors::raise_detail(
+                        PgSqlErrorCode::ERRCODE_CHECK_VIOLATION,
+                        format!(
+                            "row rejected by detector {}: outcome '{}'",
+                            compiled.detector_id, hit
+                        ),
+                        format!(
+                            "rule {} version {} of detector version {} matched",
+                            rule.rule_id, rule.rule_version, compiled.version_id
+                        ),
+                    );
+                }
+            }
         }
 
-        let mut cols: Vec<i32> = Vec::new();
-        let mut new_values: Vec<pg_sys::Datum> = Vec::new();
-        let mut new_nulls: Vec<bool> = Vec::new();
-        let target = |name: &str, want: pg_sys::Oid, what: &str| -> i32 {
-            match column(tupdesc, name) {
-                Some((i, typ)) if typ == want => i as i32 + 1,
-                Some(_) => raise(
-                    PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
-                    format!("fraud_score_trigger: column \"{name}\" must be of type {what}"),
-                ),
-                None => raise(
-                    PgSqlErrorCode::ERRCODE_UNDEFINED_COLUMN,
-                    format!("fraud_score_trigger: column \"{name}\" does not exist"),
-                ),
-            }
-        };
-        cols.push(target(
-            &args.outcomes_column,
-            pg_sys::TEXTARRAYOID,
-            "text[]",
-        ));
-        new_values.push(outcomes.into_datum().unwrap_or(pg_sys::Datum::from(0usize)));
-        new_nulls.push(false);
-        if let Some(rc) = &args.result_column {
-            cols.push(target(rc, pg_sys::JSONBOID, "jsonb"));
+        let mut cols = vec![mapping.outcomes];
+        let mut new_values = vec![crate::predict::outcomes_datum(&compiled, &matched)];
+        let mut new_nulls = vec![false];
+        if let Some(rc) = mapping.result {
+            cols.push(rc);
             new_values.push(crate::predict::prediction_datum(&compiled, &matched));
             new_nulls.push(false);
         }
