@@ -29,6 +29,8 @@ pub struct Compiled {
     pub slot_keys: Vec<Vec<u8>>,
     /// jsonb keys of `detector.variables`.
     pub variable_keys: Vec<Vec<u8>>,
+    /// where each slot's key was in the last event read (events usually share one shape)
+    pub slot_hints: Vec<Cell<usize>>,
     /// Rendered results by the set of matched rules: the result of a prediction depends only
     /// on which rules matched, so each distinct answer is built once.
     pub rendered: crate::predict::Rendered,
@@ -47,6 +49,7 @@ thread_local! {
     static REGISTERED: Cell<bool> = const { Cell::new(false) };
     static SENTINEL: Cell<pg_sys::Oid> = const { Cell::new(pg_sys::InvalidOid) };
     static STATEMENT: Cell<(u32, i64)> = const { Cell::new((0, 0)) };
+    static NOW_MILLIS: Cell<i64> = const { Cell::new(0) };
     static CHANGED_IN_XACT: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -127,9 +130,19 @@ fn accept_invalidations_once_per_statement() {
     };
     if STATEMENT.with(Cell::get) != now {
         STATEMENT.with(|s| s.set(now));
-        // SAFETY: what PostgreSQL itself does whenever it takes a lock.
-        unsafe { pg_sys::AcceptInvalidationMessages() };
+        // SAFETY: what PostgreSQL itself does whenever it takes a lock; then a backend read.
+        let start = unsafe {
+            pg_sys::AcceptInvalidationMessages();
+            pg_sys::GetCurrentTransactionStartTimestamp()
+        };
+        // PostgreSQL timestamps count microseconds from 2000-01-01
+        NOW_MILLIS.with(|n| n.set(start.div_euclid(1000) + 946_684_800_000));
     }
+}
+
+/// getcurrentdatetime(): the transaction's start time, as now() is, read once per statement.
+pub fn now_millis() -> i64 {
+    NOW_MILLIS.with(Cell::get)
 }
 
 /// The compiled form of the detector's ACTIVE version, or of the named version.
@@ -195,6 +208,7 @@ fn build(detector_id: &str, version: Option<&str>) -> Compiled {
         vars.iter().map(|v| v.name.as_bytes().to_vec()).collect()
     };
     Compiled {
+        slot_hints: detector.slots.iter().map(|_| Cell::new(0)).collect(),
         slot_keys: keys(&detector.slots),
         variable_keys: keys(&detector.variables),
         detector_id: stored.detector_id,

@@ -12,13 +12,13 @@ use fraud_engine::value::{self, DataType, Value};
 use fraud_engine::Error;
 
 use crate::errors;
-use crate::jsonb::{numeric_f64, Container, Item};
+use crate::jsonb::{numeric_f64, Container, Item, ObjectIndex};
 
 /// An event: a flat object of variables (what `to_jsonb(row)` gives) or the AFD request shape
 /// with `eventVariables`. `'a` is the life of the detoasted datum.
 pub struct Event<'a> {
     root: Container<'a>,
-    variables: Container<'a>,
+    variables: ObjectIndex<'a>,
 }
 
 /// Where a variable's value came from (AFD's EventVariableSummary source).
@@ -98,16 +98,28 @@ impl<'a> Event<'a> {
                 errors::invalid("invalid event: eventVariables must be a JSON object".to_string())
             }
         };
+        let Some(variables) = ObjectIndex::new(variables) else {
+            errors::invalid("invalid event: malformed jsonb object".to_string());
+        };
         Event { root, variables }
     }
 
     /// The variable's value and where it came from: the event, or the variable's default
     /// when the key is absent. JSON null is NULL.
-    pub fn read<'v>(&self, key: &[u8], var: &'v Variable) -> Result<(Value<'v>, Source), Error>
+    /// `hint` is where the key was in the previous event (see `ObjectIndex::find`).
+    pub fn read<'v>(
+        &self,
+        key: &[u8],
+        var: &'v Variable,
+        hint: &Cell<usize>,
+    ) -> Result<(Value<'v>, Source), Error>
     where
         'a: 'v,
     {
-        let Some(item) = self.variables.get(key) else {
+        let mut at = hint.get();
+        let found = self.variables.find(key, &mut at);
+        hint.set(at);
+        let Some(item) = found else {
             let d = match &var.default {
                 Value::Str(s) => Value::Str(Cow::Borrowed(s.as_ref())),
                 other => other.clone(),

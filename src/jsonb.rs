@@ -128,6 +128,92 @@ impl<'a> Container<'a> {
     }
 }
 
+/// An object's children with their offsets computed once (a pass over the JEntries), so each
+/// lookup costs no offset walk; `find` tries a caller's hint (where the key was in the last
+/// event, which usually has the same shape) before a binary search.
+pub struct ObjectIndex<'a> {
+    container: Container<'a>,
+    count: usize,
+    base: usize,
+    /// start offset of child i, for i in 0..=2*count (the last is the end of the data)
+    offsets: Vec<u32>,
+}
+
+impl<'a> ObjectIndex<'a> {
+    pub fn new(container: Container<'a>) -> Option<ObjectIndex<'a>> {
+        if !container.is_object() {
+            return None;
+        }
+        let count = (container.header() & JB_CMASK) as usize;
+        let n = count.checked_mul(2)?;
+        let mut offsets = Vec::with_capacity(n + 1);
+        let mut off: u32 = 0;
+        offsets.push(0);
+        for i in 0..n {
+            let je = container.jentry(i)?;
+            off = if je & JENTRY_HAS_OFF != 0 {
+                je & JENTRY_OFFLENMASK
+            } else {
+                off.checked_add(je & JENTRY_OFFLENMASK)?
+            };
+            offsets.push(off);
+        }
+        Some(ObjectIndex {
+            container,
+            count,
+            base: 4usize.checked_add(n.checked_mul(4)?)?,
+            offsets,
+        })
+    }
+
+    fn key(&self, i: usize) -> Option<&'a [u8]> {
+        let (start, end) = (self.offsets[i] as usize, self.offsets[i + 1] as usize);
+        self.container.bytes.get(self.base + start..self.base + end)
+    }
+
+    fn item(&self, i: usize) -> Option<Item<'a>> {
+        let (start, end) = (self.offsets[i] as usize, self.offsets[i + 1] as usize);
+        let kind = self.container.jentry(i)? & JENTRY_TYPEMASK;
+        let b = self.container.bytes;
+        Some(match kind {
+            JENTRY_ISSTRING => Item::Str(b.get(self.base + start..self.base + end)?),
+            JENTRY_ISNUMERIC => Item::Numeric(b.get(self.base + intalign(start)..self.base + end)?),
+            JENTRY_ISBOOL_FALSE => Item::Bool(false),
+            JENTRY_ISBOOL_TRUE => Item::Bool(true),
+            JENTRY_ISNULL => Item::Null,
+            JENTRY_ISCONTAINER => Item::Container(Container::new(
+                b.get(self.base + intalign(start)..self.base + end)?,
+            )),
+            _ => return None,
+        })
+    }
+
+    /// The value of `key`; `hint` is where to look first and is updated to where it was.
+    pub fn find(&self, key: &[u8], hint: &mut usize) -> Option<Item<'a>> {
+        if *hint < self.count && self.key(*hint) == Some(key) {
+            return self.item(*hint + self.count);
+        }
+        let (mut lo, mut hi) = (0usize, self.count);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let candidate = self.key(mid)?;
+            match candidate
+                .len()
+                .cmp(&key.len())
+                .then_with(|| candidate.cmp(key))
+            {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => {
+                    *hint = mid;
+                    return self.item(mid + self.count);
+                }
+            }
+        }
+        None
+    }
+}
+
 /// A numeric varlena (header included) as the nearest f64; None for NaN / infinities or bad
 /// bytes. Digits are base 10,000; the value is Σ digit × 10000^(weight − i). Little-endian
 /// only (elsewhere: None, and callers fall back to PostgreSQL's conversion).
@@ -157,6 +243,33 @@ pub fn numeric_f64(v: &[u8]) -> Option<f64> {
     };
     let digits = body.get(digits_at..)?;
     let n = digits.len() / 2;
+    // Fast path, exact: the digits as an integer below 2^53 (so the f64 holds it exactly),
+    // then one multiplication or division by an exactly representable power of ten, which
+    // IEEE arithmetic rounds correctly: the nearest f64, as strtod gives.
+    if n <= 4 {
+        let mut acc: i64 = 0;
+        for d in digits.chunks_exact(2) {
+            let v = i16::from_ne_bytes([d[0], d[1]]);
+            if !(0..10_000).contains(&v) {
+                return None;
+            }
+            acc = acc * 10_000 + v as i64;
+        }
+        let exp10 = 4 * (weight - n as i32 + 1);
+        const POW10: [f64; 23] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+            1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+        ];
+        if acc < (1i64 << 53) && (-22..=22).contains(&exp10) {
+            let a = acc as f64;
+            let p = POW10[exp10.unsigned_abs() as usize];
+            let exact_product = exp10 < 0 || (a * p) < 9_007_199_254_740_992.0;
+            if exact_product {
+                let v = if exp10 >= 0 { a * p } else { a / p };
+                return Some(if negative { -v } else { v });
+            }
+        }
+    }
     // Write the digits out as decimal text ("<digits>e<exp>") and let Rust's correctly rounded
     // parser turn it into the nearest f64, as PostgreSQL's strtod does, without a text
     // round trip through numeric_out. Short numbers (all of them, in practice) stay on the stack.
@@ -237,4 +350,16 @@ fn itoa_i32(v: i32) -> SmallText {
 #[cfg(not(target_endian = "little"))]
 pub fn numeric_f64(_v: &[u8]) -> Option<f64> {
     None
+}
+
+/// A short description of an item, for tests.
+#[cfg(any(test, feature = "pg_test"))]
+pub fn describe(item: &Item<'_>) -> String {
+    match item {
+        Item::Null => "null".into(),
+        Item::Bool(b) => format!("bool {b}"),
+        Item::Str(s) => format!("str {}", String::from_utf8_lossy(s)),
+        Item::Numeric(n) => format!("num {:?}", numeric_f64(n)),
+        Item::Container(c) => format!("container {}", c.is_object()),
+    }
 }

@@ -159,13 +159,10 @@ pub fn outcomes_of(c: &Compiled, matched: &[usize]) -> Vec<String> {
     out
 }
 
-/// getcurrentdatetime() is the transaction's start time, as now() is: one statement, one time.
+/// The evaluation context of the current statement (call after `cache::get`).
 pub fn context() -> Context {
-    // SAFETY: reads backend state.
-    let ts = unsafe { pg_sys::GetCurrentTransactionStartTimestamp() };
-    // PostgreSQL timestamps count microseconds from 2000-01-01
     Context {
-        now_millis: ts.div_euclid(1000) + 946_684_800_000,
+        now_millis: cache::now_millis(),
     }
 }
 
@@ -189,8 +186,14 @@ fn score<R>(
     // SAFETY: a non-NULL jsonb argument, alive for this call.
     let ev = unsafe { Event::open(event.0) };
     let mut slots: Vec<Value> = Vec::with_capacity(compiled.detector.slots.len());
-    for (var, key) in compiled.detector.slots.iter().zip(&compiled.slot_keys) {
-        match ev.read(key, var) {
+    for ((var, key), hint) in compiled
+        .detector
+        .slots
+        .iter()
+        .zip(&compiled.slot_keys)
+        .zip(&compiled.slot_hints)
+    {
+        match ev.read(key, var, hint) {
             Ok((v, _)) => slots.push(v),
             Err(e) => errors::bad_value(&e),
         }
@@ -266,7 +269,9 @@ pub fn fraud_explain(
     let mut values: FxHashMap<&str, (Value, Source)> = FxHashMap::default();
     let mut summaries = Vec::new();
     for (var, key) in c.detector.variables.iter().zip(&c.variable_keys) {
-        let (v, source) = ev.read(key, var).unwrap_or_else(|e| errors::bad_value(&e));
+        let (v, source) = ev
+            .read(key, var, &std::cell::Cell::new(0))
+            .unwrap_or_else(|e| errors::bad_value(&e));
         let shown = match &v {
             Value::Str(s) => s.to_string(),
             other => other.to_string().trim_matches('"').to_string(),

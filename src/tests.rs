@@ -176,6 +176,7 @@ mod tests {
     #[pg_test]
     fn native_jsonb_reader_agrees_with_postgres() {
         use crate::jsonb::{numeric_f64, Container, Item};
+        let _ = &Item::Null;
         let rows = Spi::connect(|client| {
             let sql = "
               WITH docs AS (
@@ -205,7 +206,16 @@ mod tests {
                     let p = pgrx::pg_sys::pg_detoast_datum(doc.0.cast_mut_ptr());
                     let len = pgrx::varsize_any(p);
                     let bytes = std::slice::from_raw_parts((p as *const u8).add(4), len - 4);
-                    match Container::new(bytes).get(key.as_bytes()) {
+                    let container = Container::new(bytes);
+                    // the indexed lookup (with a hint that is right, wrong, or out of range)
+                    // must find exactly what the plain binary search finds
+                    let index = crate::jsonb::ObjectIndex::new(container).expect("object");
+                    let mut hint = (key.len() * 7) % 50;
+                    let a = format!("{:?}", container.get(key.as_bytes()).map(|i| crate::jsonb::describe(&i)));
+                    let b = format!("{:?}", index.find(key.as_bytes(), &mut hint).map(|i| crate::jsonb::describe(&i)));
+                    let c = format!("{:?}", index.find(key.as_bytes(), &mut hint).map(|i| crate::jsonb::describe(&i)));
+                    assert_eq!((&a, &a), (&b, &c), "indexed lookup of {key}");
+                    match container.get(key.as_bytes()) {
                         None => "absent".to_string(),
                         Some(Item::Null) => "null".to_string(),
                         Some(Item::Bool(b)) => format!("boolean {b}"),
