@@ -92,7 +92,7 @@ CREATE TABLE bench_orders_plpgsql (LIKE bench_orders_src, outcomes text[]);
 CREATE FUNCTION bench_case_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     NEW.outcomes := CASE
-        WHEN NEW.ip IN (SELECT ip FROM bench_bad_ips) THEN ARRAY['block']
+        WHEN EXISTS (SELECT 1 FROM bench_bad_ips b WHERE b.ip = NEW.ip) THEN ARRAY['block']
         WHEN NEW.email ~ '^(?:.*@(mailinator|trashmail|guerrillamail)\.com)$' THEN ARRAY['block']
         WHEN NEW.amount > 5000 AND NEW.account_age_days < 30 THEN ARRAY['review']
         WHEN NEW.items * NEW.amount > 150000 THEN ARRAY['review']

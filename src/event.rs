@@ -12,7 +12,7 @@ use fraud_engine::value::{self, DataType, Value};
 use fraud_engine::Error;
 
 use crate::errors;
-use crate::jsonb::{numeric_f64, Container, Item, ObjectIndex};
+use crate::jsonb::{numeric_f64, Container, Item, ObjectIndex, Offsets};
 
 /// An event: a flat object of variables (what `to_jsonb(row)` gives) or the AFD request shape
 /// with `eventVariables`. `'a` is the life of the detoasted datum.
@@ -76,30 +76,45 @@ fn numeric_text(numeric: &[u8]) -> String {
     }
 }
 
+/// Stack room for an event's object indexes (the top level and `eventVariables`).
+#[derive(Default)]
+pub struct EventBuffers(Offsets, Offsets);
+
 impl<'a> Event<'a> {
+    /// `buffers` holds the object indexes' offsets (see [`EventBuffers`]).
+    ///
     /// # Safety
     /// `datum` must be a non-NULL jsonb datum that outlives `'a`.
-    pub unsafe fn open(datum: pg_sys::Datum) -> Event<'a> {
-        let jb = pg_sys::pg_detoast_datum(datum.cast_mut_ptr());
+    pub unsafe fn open(datum: pg_sys::Datum, buffers: &'a mut EventBuffers) -> Event<'a> {
+        let raw = datum.cast_mut_ptr::<pg_sys::varlena>();
+        // a plain 4-byte-header varlena (the usual case for a column value) needs no detoasting
+        let jb = if *(raw as *const u8) & 0x03 == 0 {
+            raw
+        } else {
+            pg_sys::pg_detoast_datum(raw)
+        };
         let size = pgrx::varsize_any(jb);
         let bytes: &'a [u8] = std::slice::from_raw_parts(
             (jb as *const u8).add(pg_sys::VARHDRSZ),
             size - pg_sys::VARHDRSZ,
         );
         let root = Container::new(bytes);
-        if !root.is_object() {
+        let EventBuffers(root_offsets, inner_offsets) = buffers;
+        let Some(root_index) = ObjectIndex::new(root, root_offsets) else {
             errors::invalid("invalid event: must be a JSON object".to_string());
-        }
-        let variables = match root.get(b"eventVariables") {
-            None => root,
-            Some(Item::Container(c)) if c.is_object() => c,
-            Some(Item::Null) => root,
+        };
+        let mut at = 0;
+        let variables = match root_index.find(b"eventVariables", &mut at) {
+            None | Some(Item::Null) => root_index,
+            Some(Item::Container(c)) => match ObjectIndex::new(c, inner_offsets) {
+                Some(index) => index,
+                None => errors::invalid(
+                    "invalid event: eventVariables must be a JSON object".to_string(),
+                ),
+            },
             Some(_) => {
                 errors::invalid("invalid event: eventVariables must be a JSON object".to_string())
             }
-        };
-        let Some(variables) = ObjectIndex::new(variables) else {
-            errors::invalid("invalid event: malformed jsonb object".to_string());
         };
         Event { root, variables }
     }

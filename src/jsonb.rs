@@ -4,6 +4,8 @@
 //! round trip PostgreSQL's numeric-to-float8 conversion makes. Layout: src/include/utils/jsonb.h
 //! and numeric.c; the pg_tests cross-check it against PostgreSQL's own functions.
 
+use smallvec::SmallVec;
+
 const JB_CMASK: u32 = 0x0FFF_FFFF;
 const JB_FOBJECT: u32 = 0x2000_0000;
 const JENTRY_OFFLENMASK: u32 = 0x0FFF_FFFF;
@@ -135,18 +137,22 @@ pub struct ObjectIndex<'a> {
     container: Container<'a>,
     count: usize,
     base: usize,
-    /// start offset of child i, for i in 0..=2*count (the last is the end of the data)
-    offsets: Vec<u32>,
+    /// start offset of child i, for i in 0..=2*count (the last is the end of the data), in a
+    /// buffer the caller owns (on its stack), so moving the index copies no offsets
+    offsets: &'a [u32],
 }
 
+/// Room for an object's offsets; on the stack for objects of up to 15 keys.
+pub type Offsets = SmallVec<[u32; 32]>;
+
 impl<'a> ObjectIndex<'a> {
-    pub fn new(container: Container<'a>) -> Option<ObjectIndex<'a>> {
+    pub fn new(container: Container<'a>, offsets: &'a mut Offsets) -> Option<ObjectIndex<'a>> {
         if !container.is_object() {
             return None;
         }
         let count = (container.header() & JB_CMASK) as usize;
         let n = count.checked_mul(2)?;
-        let mut offsets = Vec::with_capacity(n + 1);
+        offsets.clear();
         let mut off: u32 = 0;
         offsets.push(0);
         for i in 0..n {

@@ -10,6 +10,7 @@ use pgrx::prelude::*;
 use pgrx::{pg_sys, FromDatum, IntoDatum};
 use rustc_hash::FxHashMap;
 use serde_json::{json, Value as Json};
+use smallvec::SmallVec;
 
 use fraud_engine::detector::{expression_with_values, Mode};
 use fraud_engine::eval::Context;
@@ -17,7 +18,7 @@ use fraud_engine::value::Value;
 
 use crate::cache::{self, Compiled};
 use crate::errors;
-use crate::event::{Event, Source};
+use crate::event::{Event, EventBuffers, Source};
 
 /// A jsonb datum passed through untouched (pgrx's `JsonB` goes through text both ways).
 pub struct Jsonb(pub pg_sys::Datum);
@@ -183,9 +184,10 @@ fn score<R>(
 ) -> R {
     let detector_id = required("detector_id", detector_id);
     let compiled = cache::get(detector_id, version);
+    let mut buffers = EventBuffers::default();
     // SAFETY: a non-NULL jsonb argument, alive for this call.
-    let ev = unsafe { Event::open(event.0) };
-    let mut slots: Vec<Value> = Vec::with_capacity(compiled.detector.slots.len());
+    let ev = unsafe { Event::open(event.0, &mut buffers) };
+    let mut slots: SmallVec<[Value; 16]> = SmallVec::with_capacity(compiled.detector.slots.len());
     for ((var, key), hint) in compiled
         .detector
         .slots
@@ -264,8 +266,9 @@ pub fn fraud_explain(
     let event = event?;
     let detector_id = required("detector_id", detector_id);
     let c = cache::get(detector_id, detector_version_id);
+    let mut buffers = EventBuffers::default();
     // SAFETY: as in score().
-    let ev = unsafe { Event::open(event.0) };
+    let ev = unsafe { Event::open(event.0, &mut buffers) };
     let mut values: FxHashMap<&str, (Value, Source)> = FxHashMap::default();
     let mut summaries = Vec::new();
     for (var, key) in c.detector.variables.iter().zip(&c.variable_keys) {

@@ -209,7 +209,8 @@ mod tests {
                     let container = Container::new(bytes);
                     // the indexed lookup (with a hint that is right, wrong, or out of range)
                     // must find exactly what the plain binary search finds
-                    let index = crate::jsonb::ObjectIndex::new(container).expect("object");
+                    let mut offsets = crate::jsonb::Offsets::new();
+                    let index = crate::jsonb::ObjectIndex::new(container, &mut offsets).expect("object");
                     let mut hint = (key.len() * 7) % 50;
                     let a = format!("{:?}", container.get(key.as_bytes()).map(|i| crate::jsonb::describe(&i)));
                     let b = format!("{:?}", index.find(key.as_bytes(), &mut hint).map(|i| crate::jsonb::describe(&i)));

@@ -33,6 +33,12 @@ pub enum Node {
     And(Box<Node>, Box<Node>),
     Or(Box<Node>, Box<Node>),
     Compare(CmpOp, Box<Node>, Box<Node>),
+    /// `$slot <op> constant`, the commonest rule shape, without evaluating either side
+    CompareSlot {
+        op: CmpOp,
+        slot: usize,
+        value: Value<'static>,
+    },
     /// `x == null` (negated: `x != null`)
     IsNull {
         negated: bool,
@@ -150,6 +156,26 @@ fn fold(node: Node) -> Node {
         Node::Const(eval::eval(&node, &[], &ctx).into_owned())
     } else {
         node
+    }
+}
+
+/// `$slot op const` and `const op $slot` become [`Node::CompareSlot`].
+fn specialize_compare(op: CmpOp, l: Node, r: Node) -> Node {
+    let flipped = |op: CmpOp| match op {
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::Le => CmpOp::Ge,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::Ge => CmpOp::Le,
+        other => other,
+    };
+    match (l, r) {
+        (Node::Slot(slot), Node::Const(value)) => Node::CompareSlot { op, slot, value },
+        (Node::Const(value), Node::Slot(slot)) => Node::CompareSlot {
+            op: flipped(op),
+            slot,
+            value,
+        },
+        (l, r) => Node::Compare(op, boxed(l), boxed(r)),
     }
 }
 
@@ -307,7 +333,7 @@ impl<S: Schema> Compiler<'_, S> {
                 ),
             ));
         }
-        Ok((Node::Compare(op, boxed(l), boxed(r)), Ty::Bool))
+        Ok((specialize_compare(op, l, r), Ty::Bool))
     }
 
     fn in_(

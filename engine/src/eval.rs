@@ -37,6 +37,9 @@ pub fn truth(node: &Node, slots: &[Value<'_>], ctx: &Context) -> bool {
         Node::Or(a, b) => truth(a, slots, ctx) || truth(b, slots, ctx),
         Node::Not(a) => !truth(a, slots, ctx),
         Node::Compare(op, a, b) => compare(*op, &eval(a, slots, ctx), &eval(b, slots, ctx)),
+        Node::CompareSlot { op, slot, value } => {
+            slots.get(*slot).is_some_and(|v| compare(*op, v, value))
+        }
         Node::IsNull { negated, operand } => eval(operand, slots, ctx).is_null() != *negated,
         Node::InSet {
             negated,
@@ -57,9 +60,12 @@ pub fn truth(node: &Node, slots: &[Value<'_>], ctx: &Context) -> bool {
             }
             values.iter().any(|x| compare(CmpOp::Eq, &v, x)) != *negated
         }
-        Node::RegexMatch(re, subject) => match eval(subject, slots, ctx) {
-            Value::Str(s) => re.is_match(&s),
-            _ => false,
+        Node::RegexMatch(re, subject) => match subject.as_ref() {
+            Node::Slot(i) => matches!(slots.get(*i), Some(Value::Str(s)) if re.is_match(s)),
+            other => match eval(other, slots, ctx) {
+                Value::Str(s) => re.is_match(&s),
+                _ => false,
+            },
         },
         Node::IsBefore(a, b) => {
             datetimes(eval(a, slots, ctx), eval(b, slots, ctx)).is_some_and(|(x, y)| x < y)
