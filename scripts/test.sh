@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # README command 2: every test. Engine unit tests (cargo test), #[pg_test]s (cargo pgrx test),
-# SQL regression sessions (PostgreSQL's pg_regress against a throwaway cluster) and the
-# pg_dump/pg_restore round trip. Ends with one "tests: N passed, N failed" line.
-# Optional arguments pick suites: engine pg_test regress dump (default: all).
+# SQL regression sessions (PostgreSQL's pg_regress against a throwaway cluster), the
+# pg_dump/pg_restore round trip and prediction on a hot standby. Ends with one
+# "tests: N passed, N failed" line. Optional arguments pick suites: engine pg_test regress dump
+# standby (default: all).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
 . scripts/cluster.sh
 
-suites=${*:-engine pg_test regress dump}
+suites=${*:-engine pg_test regress dump standby}
 want() { [[ " $suites " == *" $1 "* ]]; }
 passed=0; failed=0; summary=()
 count() { # suite passed failed
@@ -46,7 +47,7 @@ if want pg_test; then
   [ -n "${pgdata:-}" ] && rm -rf "$pgdata"
 fi
 
-if want regress || want dump; then
+if want regress || want dump || want standby; then
   echo "== installing the extension for the SQL sessions"
   install_extension
   cluster_start
@@ -85,6 +86,16 @@ if want dump; then
   differ=$(grep -Eo '[0-9]+ differ' "$logs/dump.log" | awk '{print $1}')
   [ $rc -ne 0 ] && [ "${differ:-0}" -eq 0 ] && differ=1
   count dump "${same:-0}" "${differ:-0}"
+fi
+
+if want standby; then
+  echo "== hot standby (tests/standby.sh)"
+  bash tests/standby.sh > "$logs/standby.log" 2>&1; rc=$?
+  cat "$logs/standby.log"
+  p=$(grep -Eo 'standby: [0-9]+ passed' "$logs/standby.log" | grep -Eo '[0-9]+' || echo 0)
+  f=$(grep -Eo '[0-9]+ failed' "$logs/standby.log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+  [ $rc -ne 0 ] && [ "${f:-0}" -eq 0 ] && f=1
+  count standby "${p:-0}" "${f:-0}"
 fi
 
 rm -rf "$logs"

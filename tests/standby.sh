@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Prediction on a hot standby. A streaming replica of the running test cluster answers
+# fraud_predict / fraud_outcomes, and a change committed on the primary reaches an open standby
+# session's cache (through the relcache invalidations WAL replay delivers). Expects
+# PGHOST/PGPORT/PGUSER of a running primary (scripts/cluster.sh) and prints
+# "standby: N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. scripts/cluster.sh
+primary=$PGHOST
+db=fraud_standby
+dropdb --if-exists "$db" >/dev/null 2>&1
+createdb "$db"
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c 'CREATE EXTENSION fraud_detector' -f examples/sample_setup.sql >/dev/null
+
+standby=$(mktemp -d /tmp/fraud_detector_standby.XXXXXX)
+[ "$(id -u)" -eq 0 ] && chown postgres: "$standby"
+stop_standby() { as_pg "$PG_BIN/pg_ctl" -D "$standby/data" -m fast -w stop >/dev/null 2>&1; rm -rf "$standby"; }
+trap stop_standby EXIT
+as_pg "$PG_BIN/pg_basebackup" -h "$primary" -p "$PGPORT" -U "$PGUSER" -D "$standby/data" -R -X stream >/dev/null
+as_pg "$PG_BIN/pg_ctl" -D "$standby/data" -l "$standby/server.log" -w \
+  -o "-c listen_addresses='' -k $standby -p 5432 -c hot_standby=on" start >/dev/null
+
+# waits until the standby has replayed everything the primary has written (a script file, so
+# psql's \! can run it without another layer of shell quoting)
+cat > "$standby/catch_up.sh" <<CATCHUP
+lsn=\$(psql -X -At -h "$primary" -d "$db" -c 'SELECT pg_current_wal_lsn()')
+for _ in \$(seq 1 600); do
+  [ "\$(psql -X -At -h "$standby" -d "$db" -c "SELECT pg_last_wal_replay_lsn() >= '\$lsn'")" = t ] && exit 0
+  sleep 0.1
+done
+echo "standby did not catch up" >&2
+exit 1
+CATCHUP
+bash "$standby/catch_up.sh"
+
+event='{"order_price": 800, "account_age_days": 2}'
+out=$(psql -X -At -h "$standby" -d "$db" 2>&1 <<SQL
+SELECT 'in_recovery=' || pg_is_in_recovery();
+SELECT 'before=' || fraud_outcomes('new_account_detector', '$event')::text;
+SELECT 'version=' || (fraud_explain('new_account_detector', '$event')->>'detectorVersionId');
+\! psql -X -q -h $primary -d $db -c "SELECT fraud_update_detector_version_status('new_account_detector', '1', 'ACTIVE')" >/dev/null
+\! bash $standby/catch_up.sh
+SELECT 'after=' || fraud_outcomes('new_account_detector', '$event')::text;
+SELECT 'predict=' || (fraud_predict('new_account_detector', '$event')->'ruleResults'->0->>'ruleId');
+SQL
+)
+echo "$out"
+passed=0; failed=0
+for want in "in_recovery=true" "before={review}" "version=2" "after={approve}" "predict=low_risk"; do
+  if grep -qx "$want" <<<"$out"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "standby: expected $want"; fi
+done
+echo "standby: $passed passed, $failed failed"
+dropdb "$db" >/dev/null 2>&1
+trap - EXIT
+stop_standby
+[ "$failed" -eq 0 ]
