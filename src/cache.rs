@@ -16,7 +16,6 @@ use fraud_engine::detector::Detector;
 use pgrx::pg_sys;
 
 use crate::catalog;
-use crate::errors;
 
 /// A compiled detector version and the results it has already rendered.
 pub struct Compiled {
@@ -184,26 +183,7 @@ pub fn get(detector_id: &str, version: Option<&str>) -> Rc<Compiled> {
 
 fn build(detector_id: &str, version: Option<&str>) -> Compiled {
     let stored = catalog::load_version(detector_id, version);
-    let detector = match Detector::compile(&stored.spec) {
-        Ok(d) => d,
-        Err(e) => {
-            let expression = stored
-                .spec
-                .rules
-                .iter()
-                .find(|r| r.rule_id == e.rule_id)
-                .map(|r| r.expression.clone())
-                .unwrap_or_default();
-            errors::rule_error(
-                &format!(
-                    "detector version {}/{} rule {} version {}",
-                    detector_id, stored.version_id, e.rule_id, e.rule_version
-                ),
-                &expression,
-                &e.error,
-            )
-        }
-    };
+    let detector = catalog::compile_version(&stored);
     let keys = |vars: &[fraud_engine::detector::Variable]| {
         vars.iter().map(|v| v.name.as_bytes().to_vec()).collect()
     };

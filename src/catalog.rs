@@ -3,7 +3,7 @@
 use rustc_hash::FxHashMap;
 
 use fraud_engine::compile::{ListSet, Schema};
-use fraud_engine::detector::{DetectorSpec, Mode, RuleSpec, VariableSpec};
+use fraud_engine::detector::{Detector, DetectorSpec, Mode, RuleSpec, VariableSpec};
 use fraud_engine::value::DataType;
 
 use crate::errors;
@@ -103,6 +103,27 @@ pub fn load_version(detector_id: &str, version: Option<&str>) -> StoredVersion {
         },
         event_type,
     }
+}
+
+/// Compiles a stored version as prediction runs it; a rule that does not compile is raised with
+/// its expression and position (42601 / 22023).
+pub fn compile_version(stored: &StoredVersion) -> Detector {
+    Detector::compile(&stored.spec).unwrap_or_else(|e| {
+        let expression = stored
+            .spec
+            .rules
+            .iter()
+            .find(|r| r.rule_id == e.rule_id)
+            .map(|r| r.expression.as_str());
+        errors::rule_error(
+            &format!(
+                "rule version {}/{}/{} is not valid for detector version {}",
+                stored.detector_id, e.rule_id, e.rule_version, stored.version_id
+            ),
+            expression.unwrap_or(""),
+            &e.error,
+        )
+    })
 }
 
 /// The variables of an event type, in order.

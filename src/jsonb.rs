@@ -18,7 +18,9 @@ const JENTRY_ISBOOL_TRUE: u32 = 0x3000_0000;
 const JENTRY_ISNULL: u32 = 0x4000_0000;
 const JENTRY_ISCONTAINER: u32 = 0x5000_0000;
 
-/// A jsonb container (object, array or scalar wrapper): its bytes from the header on.
+/// A jsonb container (object, array or scalar wrapper): its bytes from the header on. Its own
+/// `get` (PostgreSQL's lookup, offset walk per probe) is kept for tests, as the reference the
+/// faster [`ObjectIndex`] is checked against.
 #[derive(Clone, Copy)]
 pub struct Container<'a> {
     bytes: &'a [u8],
@@ -61,6 +63,7 @@ impl<'a> Container<'a> {
     }
 
     /// Start of child `i` in the data area (getJsonbOffset).
+    #[cfg(any(test, feature = "pg_test"))]
     fn offset(&self, i: usize) -> Option<usize> {
         let mut off: u32 = 0;
         for j in (0..i).rev() {
@@ -74,6 +77,7 @@ impl<'a> Container<'a> {
     }
 
     /// Length of child `i` (getJsonbLength).
+    #[cfg(any(test, feature = "pg_test"))]
     fn length(&self, i: usize, offset: usize) -> Option<usize> {
         let je = self.jentry(i)?;
         let v = (je & JENTRY_OFFLENMASK) as usize;
@@ -84,6 +88,7 @@ impl<'a> Container<'a> {
         }
     }
 
+    #[cfg(any(test, feature = "pg_test"))]
     fn child(&self, i: usize, base: usize) -> Option<(u32, usize, usize)> {
         let off = self.offset(i)?;
         let len = self.length(i, off)?;
@@ -91,6 +96,7 @@ impl<'a> Container<'a> {
     }
 
     /// The value of `key` in this object, if any.
+    #[cfg(any(test, feature = "pg_test"))]
     pub fn get(&self, key: &[u8]) -> Option<Item<'a>> {
         if !self.is_object() {
             return None;
@@ -112,6 +118,7 @@ impl<'a> Container<'a> {
         None
     }
 
+    #[cfg(any(test, feature = "pg_test"))]
     fn value(&self, i: usize, base: usize) -> Option<Item<'a>> {
         let (kind, start, len) = self.child(i, base)?;
         let end = start.checked_add(len)?;

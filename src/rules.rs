@@ -5,9 +5,7 @@
 pub mod fraud {
     use pgrx::prelude::*;
 
-    use fraud_engine::detector::Detector;
-
-    use crate::catalog::{load_version, RuleSchema};
+    use crate::catalog::{compile_version, load_version, RuleSchema};
     use crate::errors;
 
     /// The lists an expression names with `@list`, in order of first appearance (none when it
@@ -32,23 +30,6 @@ pub mod fraud {
     /// Compiles a detector version exactly as prediction will, against the current catalog.
     #[pg_extern(stable, strict, name = "_check_detector_version")]
     pub fn check_detector_version(detector_id: &str, detector_version_id: &str) {
-        let stored = load_version(detector_id, Some(detector_version_id));
-        if let Err(e) = Detector::compile(&stored.spec) {
-            let expression = stored
-                .spec
-                .rules
-                .iter()
-                .find(|r| r.rule_id == e.rule_id)
-                .map(|r| r.expression.as_str())
-                .unwrap_or("");
-            errors::rule_error(
-                &format!(
-                    "rule version {}/{}/{} is not valid for this detector version",
-                    detector_id, e.rule_id, e.rule_version
-                ),
-                expression,
-                &e.error,
-            );
-        }
+        compile_version(&load_version(detector_id, Some(detector_version_id)));
     }
 }
