@@ -2,7 +2,6 @@
 
 use rustc_hash::FxHashMap;
 
-use fraud_engine::compile::{ListSet, Schema};
 use fraud_engine::detector::{Detector, DetectorSpec, Mode, RuleSpec, VariableSpec};
 use fraud_engine::value::DataType;
 
@@ -146,45 +145,18 @@ pub fn event_variables(event_type: &str) -> Vec<VariableSpec> {
 }
 
 /// What a rule of `detector_id` may name when it is written: the event type's variables and
-/// the lists that exist (elements are not needed to type check).
-pub struct RuleSchema {
-    variables: Vec<VariableSpec>,
-    lists: Vec<String>,
-    empty: ListSet,
-}
-
-impl RuleSchema {
-    pub fn for_detector(detector_id: &str) -> RuleSchema {
-        let rows = query(
-            c"SELECT event_type_name FROM fraud.detectors WHERE detector_id = $1",
-            &[Some(detector_id)],
-        );
-        let Some(row) = rows.first() else {
-            errors::not_found(format!("detector '{detector_id}' does not exist"));
-        };
-        let lists = query(c"SELECT name FROM fraud.lists", &[])
-            .into_iter()
-            .map(|r| text(&r, 0))
-            .collect();
-        RuleSchema {
-            variables: event_variables(&text(row, 0)),
-            lists,
-            empty: ListSet::default(),
-        }
-    }
-}
-
-impl Schema for RuleSchema {
-    fn variable(&self, name: &str) -> Option<DataType> {
-        self.variables
-            .iter()
-            .find(|v| v.name == name)
-            .map(|v| v.data_type)
-    }
-    fn list(&self, name: &str) -> Option<ListSet> {
-        self.lists
-            .iter()
-            .any(|l| l == name)
-            .then(|| self.empty.clone())
-    }
+/// the names of the lists.
+pub fn rule_context(detector_id: &str) -> (Vec<VariableSpec>, Vec<String>) {
+    let rows = query(
+        c"SELECT event_type_name FROM fraud.detectors WHERE detector_id = $1",
+        &[Some(detector_id)],
+    );
+    let Some(row) = rows.first() else {
+        errors::not_found(format!("detector '{detector_id}' does not exist"));
+    };
+    let lists = query(c"SELECT name FROM fraud.lists", &[])
+        .into_iter()
+        .map(|r| text(&r, 0))
+        .collect();
+    (event_variables(&text(row, 0)), lists)
 }

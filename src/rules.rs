@@ -5,7 +5,7 @@
 pub mod fraud {
     use pgrx::prelude::*;
 
-    use crate::catalog::{compile_version, load_version, RuleSchema};
+    use crate::catalog::{compile_version, load_version, rule_context};
     use crate::errors;
 
     /// The lists an expression names with `@list`, in order of first appearance (none when it
@@ -21,8 +21,8 @@ pub mod fraud {
     /// 42601 for a syntax error (with the position), 22023 for anything else.
     #[pg_extern(stable, strict, name = "_check_rule_expression")]
     pub fn check_rule_expression(detector_id: &str, expression: &str) {
-        let schema = RuleSchema::for_detector(detector_id);
-        if let Err(e) = fraud_engine::compile::check(expression, &schema) {
+        let (variables, lists) = rule_context(detector_id);
+        if let Err(e) = fraud_engine::detector::check_rule(expression, &variables, &lists) {
             errors::rule_error("invalid rule expression", expression, &e);
         }
     }

@@ -520,9 +520,3 @@ pub fn compile_rule<S: Schema>(expr: &Expr, schema: &S, slots: &mut Slots) -> Re
     }
     Ok(node)
 }
-
-/// Parse + check in one call, for when a rule is written.
-pub fn check<S: Schema>(expression: &str, schema: &S) -> Result<Node, Error> {
-    let expr = crate::parser::parse(expression)?;
-    compile_rule(&expr, schema, &mut Slots::default())
-}

@@ -195,6 +195,29 @@ impl Detector {
     }
 }
 
+/// Checks one rule expression, when it is written, against the variables and the names of the
+/// lists it may use (their elements are not needed to type check).
+pub fn check_rule(
+    expression: &str,
+    variables: &[VariableSpec],
+    lists: &[String],
+) -> Result<(), Error> {
+    let vars: Vec<Variable> = variables
+        .iter()
+        .map(|v| Variable {
+            name: v.name.clone(),
+            data_type: v.data_type,
+            default: Value::Null,
+        })
+        .collect();
+    let empty = ListSet::default();
+    let schema = SpecSchema {
+        variables: &vars,
+        lists: lists.iter().map(|l| (l.as_str(), empty.clone())).collect(),
+    };
+    compile_rule(&parse(expression)?, &schema, &mut Slots::default()).map(|_| ())
+}
+
 /// The expression with every `$variable` replaced by the value it had, as AFD's
 /// GetEventPredictionMetadata shows it.
 pub fn expression_with_values(rule: &Rule, value_of: impl Fn(&str) -> Option<String>) -> String {
