@@ -29,7 +29,13 @@ cluster_stop() {
 
 # install_extension: builds and installs fraud_detector into the server's directories.
 install_extension() {
-  local sudo_flag=""
+  local sudo_flag="" log
   [ "$(id -u)" -eq 0 ] || sudo_flag="--sudo"
-  cargo pgrx install --pg-config "$PG_CONFIG" $sudo_flag 2>&1 | grep -vE '^\s+(Compiling|Checking)' | tail -n 3
+  log=$(mktemp)
+  if cargo pgrx install --pg-config "$PG_CONFIG" $sudo_flag > "$log" 2>&1; then
+    tail -n 1 "$log"; rm -f "$log"
+  else
+    grep -vE '^\s+(Compiling|Checking)' "$log" | tail -n 40; rm -f "$log"
+    return 1
+  fi
 }

@@ -49,7 +49,13 @@ fi
 
 if want regress || want dump || want standby; then
   echo "== installing the extension for the SQL sessions"
-  install_extension
+  if ! install_extension; then
+    # never run the SQL suites against a previously installed build
+    count install 0 1
+    printf '%s\n' "${summary[@]}"
+    echo "tests: $passed passed, $failed failed"
+    exit 1
+  fi
   cluster_start
 fi
 

@@ -17,8 +17,9 @@ use crate::jsonb::{numeric_f64, Container, Item, ObjectIndex, Offsets};
 /// An event: a flat object of variables (what `to_jsonb(row)` gives) or the AFD request shape
 /// with `eventVariables`. `'a` is the life of the detoasted datum.
 pub struct Event<'a> {
-    root: Container<'a>,
-    variables: ObjectIndex<'a>,
+    root: ObjectIndex<'a>,
+    /// the `eventVariables` object of the AFD request shape, when there is one
+    inner: Option<ObjectIndex<'a>>,
 }
 
 /// Where a variable's value came from (AFD's EventVariableSummary source).
@@ -98,16 +99,14 @@ impl<'a> Event<'a> {
             (jb as *const u8).add(pg_sys::VARHDRSZ),
             size - pg_sys::VARHDRSZ,
         );
-        let root = Container::new(bytes);
         let EventBuffers(root_offsets, inner_offsets) = buffers;
-        let Some(root_index) = ObjectIndex::new(root, root_offsets) else {
+        let Some(root) = ObjectIndex::new(Container::new(bytes), root_offsets) else {
             errors::invalid("invalid event: must be a JSON object".to_string());
         };
-        let mut at = 0;
-        let variables = match root_index.find(b"eventVariables", &mut at) {
-            None | Some(Item::Null) => root_index,
+        let inner = match root.find(b"eventVariables", &mut 0) {
+            None | Some(Item::Null) => None,
             Some(Item::Container(c)) => match ObjectIndex::new(c, inner_offsets) {
-                Some(index) => index,
+                Some(index) => Some(index),
                 None => errors::invalid(
                     "invalid event: eventVariables must be a JSON object".to_string(),
                 ),
@@ -116,7 +115,11 @@ impl<'a> Event<'a> {
                 errors::invalid("invalid event: eventVariables must be a JSON object".to_string())
             }
         };
-        Event { root, variables }
+        Event { root, inner }
+    }
+
+    fn variables(&self) -> &ObjectIndex<'a> {
+        self.inner.as_ref().unwrap_or(&self.root)
     }
 
     /// The variable's value and where it came from: the event, or the variable's default
@@ -132,7 +135,7 @@ impl<'a> Event<'a> {
         'a: 'v,
     {
         let mut at = hint.get();
-        let found = self.variables.find(key, &mut at);
+        let found = self.variables().find(key, &mut at);
         hint.set(at);
         let Some(item) = found else {
             let d = match &var.default {
@@ -161,7 +164,7 @@ impl<'a> Event<'a> {
 
     /// A top-level string member of the AFD request shape (eventId, eventTimestamp, ...).
     pub fn envelope(&self, key: &str) -> Option<String> {
-        match self.root.get(key.as_bytes())? {
+        match self.root.find(key.as_bytes(), &mut 0)? {
             Item::Str(b) => Some(text_of(b).into_owned()),
             _ => None,
         }
