@@ -17,7 +17,7 @@ standby=$(mktemp -d /tmp/fraud_detector_standby.XXXXXX)
 [ "$(id -u)" -eq 0 ] && chown postgres: "$standby"
 stop_standby() { as_pg "$PG_BIN/pg_ctl" -D "$standby/data" -m fast -w stop >/dev/null 2>&1; rm -rf "$standby"; }
 trap stop_standby EXIT
-as_pg "$PG_BIN/pg_basebackup" -h "$primary" -p "$PGPORT" -U "$PGUSER" -D "$standby/data" -R -X stream >/dev/null
+as_pg "$PG_BIN/pg_basebackup" -h "$primary" -p "$PGPORT" -U "$PGUSER" -D "$standby/data" -R -X stream --checkpoint=fast >/dev/null
 as_pg "$PG_BIN/pg_ctl" -D "$standby/data" -l "$standby/server.log" -w \
   -o "-c listen_addresses='' -k $standby -p 5432 -c hot_standby=on" start >/dev/null
 
