@@ -27,6 +27,14 @@ struct Fail {
 
 type Res<'a, T> = Result<(&'a str, T), Fail>;
 
+/// The operators of the left-associative levels.
+#[derive(Clone, Copy)]
+enum Binary {
+    Or,
+    And,
+    Arith(ArithOp),
+}
+
 struct Parser<'s> {
     src: &'s str,
     depth: usize,
@@ -91,36 +99,42 @@ impl<'s> Parser<'s> {
         r
     }
 
-    fn or(&mut self, i: &'s str) -> Res<'s, Expr> {
-        let (mut i, mut lhs) = self.and(i)?;
+    /// One left-associative level: `next (op next)*`, where `op` recognises this level's
+    /// operators at the start of its input.
+    fn binary(
+        &mut self,
+        i: &'s str,
+        next: fn(&mut Self, &'s str) -> Res<'s, Expr>,
+        op: fn(&'s str) -> Option<(&'s str, Binary)>,
+    ) -> Res<'s, Expr> {
+        let (mut i, mut lhs) = next(self, i)?;
         loop {
-            let at = ws(i);
-            let Some(rest) = keyword(at, "or") else {
+            let Some((rest, which)) = op(ws(i)) else {
                 return Ok((i, lhs));
             };
-            let (rest, rhs) = self.and(rest)?;
-            lhs = Expr {
-                pos: lhs.pos,
-                kind: ExprKind::Or(Box::new(lhs), Box::new(rhs)),
+            let (rest, rhs) = next(self, rest)?;
+            let pos = lhs.pos;
+            let (l, r) = (Box::new(lhs), Box::new(rhs));
+            let kind = match which {
+                Binary::Or => ExprKind::Or(l, r),
+                Binary::And => ExprKind::And(l, r),
+                Binary::Arith(a) => ExprKind::Arith(a, l, r),
             };
+            lhs = Expr { pos, kind };
             i = rest;
         }
     }
 
+    fn or(&mut self, i: &'s str) -> Res<'s, Expr> {
+        self.binary(i, Self::and, |at| {
+            keyword(at, "or").map(|r| (r, Binary::Or))
+        })
+    }
+
     fn and(&mut self, i: &'s str) -> Res<'s, Expr> {
-        let (mut i, mut lhs) = self.not(i)?;
-        loop {
-            let at = ws(i);
-            let Some(rest) = keyword(at, "and") else {
-                return Ok((i, lhs));
-            };
-            let (rest, rhs) = self.not(rest)?;
-            lhs = Expr {
-                pos: lhs.pos,
-                kind: ExprKind::And(Box::new(lhs), Box::new(rhs)),
-            };
-            i = rest;
-        }
+        self.binary(i, Self::not, |at| {
+            keyword(at, "and").map(|r| (r, Binary::And))
+        })
     }
 
     fn not(&mut self, i: &'s str) -> Res<'s, Expr> {
@@ -190,40 +204,20 @@ impl<'s> Parser<'s> {
     }
 
     fn additive(&mut self, i: &'s str) -> Res<'s, Expr> {
-        let (mut i, mut lhs) = self.multiplicative(i)?;
-        loop {
-            let at = ws(i);
-            let op = match at.chars().next() {
-                Some('+') => ArithOp::Add,
-                Some('-') => ArithOp::Sub,
-                _ => return Ok((i, lhs)),
-            };
-            let (rest, rhs) = self.multiplicative(&at[1..])?;
-            lhs = Expr {
-                pos: lhs.pos,
-                kind: ExprKind::Arith(op, Box::new(lhs), Box::new(rhs)),
-            };
-            i = rest;
-        }
+        self.binary(i, Self::multiplicative, |at| match at.chars().next() {
+            Some('+') => Some((&at[1..], Binary::Arith(ArithOp::Add))),
+            Some('-') => Some((&at[1..], Binary::Arith(ArithOp::Sub))),
+            _ => None,
+        })
     }
 
     fn multiplicative(&mut self, i: &'s str) -> Res<'s, Expr> {
-        let (mut i, mut lhs) = self.unary(i)?;
-        loop {
-            let at = ws(i);
-            let op = match at.chars().next() {
-                Some('*') => ArithOp::Mul,
-                Some('/') => ArithOp::Div,
-                Some('%') => ArithOp::Rem,
-                _ => return Ok((i, lhs)),
-            };
-            let (rest, rhs) = self.unary(&at[1..])?;
-            lhs = Expr {
-                pos: lhs.pos,
-                kind: ExprKind::Arith(op, Box::new(lhs), Box::new(rhs)),
-            };
-            i = rest;
-        }
+        self.binary(i, Self::unary, |at| match at.chars().next() {
+            Some('*') => Some((&at[1..], Binary::Arith(ArithOp::Mul))),
+            Some('/') => Some((&at[1..], Binary::Arith(ArithOp::Div))),
+            Some('%') => Some((&at[1..], Binary::Arith(ArithOp::Rem))),
+            _ => None,
+        })
     }
 
     fn unary(&mut self, i: &'s str) -> Res<'s, Expr> {
