@@ -1,19 +1,6 @@
 -- Event types: the shape of a business activity to score (PutEventType, GetEventTypes,
 -- DeleteEventType). Members live in fraud.event_type_{variables,entity_types,labels}.
 
--- Every name in `names` must exist in fraud.<tbl>; 42704 names the first that does not.
-CREATE FUNCTION fraud._check_exist(kind text, tbl text, names text[]) RETURNS void
-LANGUAGE plpgsql STABLE AS $$
-DECLARE missing text;
-BEGIN
-    EXECUTE format('SELECT n FROM unnest($1) WITH ORDINALITY u(n, i)
-                    WHERE NOT EXISTS (SELECT 1 FROM fraud.%I t WHERE t.name = u.n) ORDER BY i LIMIT 1', tbl)
-        INTO missing USING names;
-    IF missing IS NOT NULL THEN
-        PERFORM fraud._not_found(kind, missing);
-    END IF;
-END $$;
-
 -- Put replaces the whole definition (NULL optional arguments clear or reset); tags are merged.
 CREATE FUNCTION fraud_put_event_type(
     name text, event_variables text[], entity_types text[], description text DEFAULT NULL,

@@ -115,6 +115,19 @@ BEGIN
     END IF;
 END $$;
 
+-- Every name in `names` must exist in fraud.<tbl>; 42704 names the first that does not.
+CREATE FUNCTION fraud._check_exist(kind text, tbl text, names text[]) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+DECLARE missing text;
+BEGIN
+    EXECUTE format('SELECT n FROM unnest($1) WITH ORDINALITY u(n, i)
+                    WHERE NOT EXISTS (SELECT 1 FROM fraud.%I t WHERE t.name = u.n) ORDER BY i LIMIT 1', tbl)
+        INTO missing USING names;
+    IF missing IS NOT NULL THEN
+        PERFORM fraud._not_found(kind, missing);
+    END IF;
+END $$;
+
 -- ARNs: arn:fraud:<database>:<resource-type>/<resource-id> (SPEC §1).
 CREATE FUNCTION fraud._arn(resource_type text, resource_id text) RETURNS text
 LANGUAGE sql STABLE AS $$

@@ -18,9 +18,7 @@ const JENTRY_ISBOOL_TRUE: u32 = 0x3000_0000;
 const JENTRY_ISNULL: u32 = 0x4000_0000;
 const JENTRY_ISCONTAINER: u32 = 0x5000_0000;
 
-/// A jsonb container (object, array or scalar wrapper): its bytes from the header on. Its own
-/// `get` (PostgreSQL's lookup, offset walk per probe) is kept for tests, as the reference the
-/// faster [`ObjectIndex`] is checked against.
+/// A jsonb container (object, array or scalar wrapper): its bytes from the header on.
 #[derive(Clone, Copy)]
 pub struct Container<'a> {
     bytes: &'a [u8],
@@ -60,80 +58,6 @@ impl<'a> Container<'a> {
 
     fn jentry(&self, i: usize) -> Option<u32> {
         u32_at(self.bytes, 4 + 4 * i)
-    }
-
-    /// Start of child `i` in the data area (getJsonbOffset).
-    #[cfg(any(test, feature = "pg_test"))]
-    fn offset(&self, i: usize) -> Option<usize> {
-        let mut off: u32 = 0;
-        for j in (0..i).rev() {
-            let je = self.jentry(j)?;
-            off = off.checked_add(je & JENTRY_OFFLENMASK)?;
-            if je & JENTRY_HAS_OFF != 0 {
-                break;
-            }
-        }
-        Some(off as usize)
-    }
-
-    /// Length of child `i` (getJsonbLength).
-    #[cfg(any(test, feature = "pg_test"))]
-    fn length(&self, i: usize, offset: usize) -> Option<usize> {
-        let je = self.jentry(i)?;
-        let v = (je & JENTRY_OFFLENMASK) as usize;
-        if je & JENTRY_HAS_OFF != 0 {
-            v.checked_sub(offset)
-        } else {
-            Some(v)
-        }
-    }
-
-    #[cfg(any(test, feature = "pg_test"))]
-    fn child(&self, i: usize, base: usize) -> Option<(u32, usize, usize)> {
-        let off = self.offset(i)?;
-        let len = self.length(i, off)?;
-        Some((self.jentry(i)? & JENTRY_TYPEMASK, base + off, len))
-    }
-
-    /// The value of `key` in this object, if any.
-    #[cfg(any(test, feature = "pg_test"))]
-    pub fn get(&self, key: &[u8]) -> Option<Item<'a>> {
-        if !self.is_object() {
-            return None;
-        }
-        let count = (self.header() & JB_CMASK) as usize;
-        let base = 4usize.checked_add(count.checked_mul(8)?)?;
-        // keys are sorted by length, then bytes
-        let (mut lo, mut hi) = (0usize, count);
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            let (_, start, len) = self.child(mid, base)?;
-            let candidate = self.bytes.get(start..start.checked_add(len)?)?;
-            match len.cmp(&key.len()).then_with(|| candidate.cmp(key)) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return self.value(mid + count, base),
-            }
-        }
-        None
-    }
-
-    #[cfg(any(test, feature = "pg_test"))]
-    fn value(&self, i: usize, base: usize) -> Option<Item<'a>> {
-        let (kind, start, len) = self.child(i, base)?;
-        let end = start.checked_add(len)?;
-        Some(match kind {
-            JENTRY_ISSTRING => Item::Str(self.bytes.get(start..end)?),
-            // numerics and containers are int-aligned; the padding is inside `len`
-            JENTRY_ISNUMERIC => Item::Numeric(self.bytes.get(base + intalign(start - base)..end)?),
-            JENTRY_ISBOOL_FALSE => Item::Bool(false),
-            JENTRY_ISBOOL_TRUE => Item::Bool(true),
-            JENTRY_ISNULL => Item::Null,
-            JENTRY_ISCONTAINER => Item::Container(Container::new(
-                self.bytes.get(base + intalign(start - base)..end)?,
-            )),
-            _ => return None,
-        })
     }
 }
 

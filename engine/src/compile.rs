@@ -105,16 +105,14 @@ impl Ty {
 #[derive(Debug, Default, Clone)]
 pub struct Slots {
     pub names: Vec<String>,
-    pub types: Vec<DataType>,
 }
 
 impl Slots {
-    fn slot(&mut self, name: &str, t: DataType) -> usize {
+    fn slot(&mut self, name: &str) -> usize {
         match self.names.iter().position(|n| n == name) {
             Some(i) => i,
             None => {
                 self.names.push(name.to_string());
-                self.types.push(t);
                 self.names.len() - 1
             }
         }
@@ -216,7 +214,7 @@ impl<S: Schema> Compiler<'_, S> {
             ExprKind::Float(f) => (Node::Const(Value::Float(*f)), Ty::Float),
             ExprKind::Str(s) => (Node::Const(Value::Str(Cow::Owned(s.clone()))), Ty::Str),
             ExprKind::Variable(name) => match self.schema.variable(name) {
-                Some(t) => (Node::Slot(self.slots.slot(name, t)), Ty::of(t)),
+                Some(t) => (Node::Slot(self.slots.slot(name)), Ty::of(t)),
                 None => return Err(Error::invalid(e.pos, format!("unknown variable ${name}"))),
             },
             ExprKind::List(name) => {
