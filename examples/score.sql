@@ -19,3 +19,26 @@ SELECT id, fraud_predict('new_account_detector', to_jsonb(r)) AS prediction FROM
 SELECT r->>'ruleId' AS rule, r->>'evaluated' AS evaluated, r->>'matched' AS matched, r->>'expressionWithValues' AS expression_with_values
 FROM registrations, jsonb_array_elements(fraud_explain('new_account_detector', to_jsonb(registrations))->'rules') r
 WHERE id = 4;
+\echo '-- GetEventPrediction: scores, records the prediction (the audit trail) and stores the event'
+SELECT fraud_get_event_prediction('new_account_detector', 'signup-1001', 'registration',
+    entities => '[{"entityType": "customer", "entityId": "cust-77"}]', event_timestamp => '2024-05-01T12:00:00Z',
+    event_variables => '{"email_address": "zed@example.com", "ip_address": "203.0.113.7", "order_price": "60"}') AS prediction;
+SELECT event_id, event_type_name, event_timestamp, detector_id, detector_version_id FROM fraud_list_event_predictions();
+\echo '-- a batch prediction job over 50,000 registrations: a background worker scores them while this session polls its status'
+CREATE TABLE applications AS
+SELECT i AS id, 'user' || i || CASE WHEN i % 500 = 0 THEN '@fraud.example' ELSE '@example.com' END AS email_address,
+       '198.51.100.' || (i % 200) AS ip_address, (i * 37 % 3000)::numeric AS order_price, i % 400 AS account_age_days
+FROM generate_series(1, 50000) i;
+SELECT fraud_create_batch_prediction_job('demo_job', 'applications', 'applications_scored',
+                                         'registration', 'new_account_detector');
+DO $$
+BEGIN
+    LOOP
+        PERFORM pg_sleep(0.2);
+        EXIT WHEN (SELECT status FROM fraud_get_batch_prediction_jobs('demo_job'))
+                  NOT IN ('IN_PROGRESS_INITIALIZING', 'IN_PROGRESS');
+    END LOOP;
+END $$;
+SELECT job_id, status, processed_records_count, total_records_count, detector_version,
+       completion_time - start_time AS took FROM fraud_get_batch_prediction_jobs('demo_job');
+SELECT outcomes, count(*) FROM applications_scored GROUP BY 1 ORDER BY 2 DESC;

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # README command 2: every test. Engine unit tests (cargo test), #[pg_test]s (cargo pgrx test),
 # SQL regression sessions (PostgreSQL's pg_regress against a throwaway cluster), the
-# pg_dump/pg_restore round trip and prediction on a hot standby. Ends with one
-# "tests: N passed, N failed" line. Optional arguments pick suites: engine pg_test regress dump
-# standby (default: all).
+# pg_dump/pg_restore round trip, prediction on a hot standby, and job faults (kill -9, restart).
+# Ends with one "tests: N passed, N failed" line. Optional arguments pick suites: engine pg_test
+# regress dump standby faults (default: all).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
 . scripts/cluster.sh
 
-suites=${*:-engine pg_test regress dump standby}
+suites=${*:-engine pg_test regress dump standby faults}
 want() { [[ " $suites " == *" $1 "* ]]; }
 passed=0; failed=0; summary=()
 count() { # suite passed failed
@@ -47,7 +47,7 @@ if want pg_test; then
   [ -n "${pgdata:-}" ] && rm -rf "$pgdata"
 fi
 
-if want regress || want dump || want standby; then
+if want regress || want dump || want standby || want faults; then
   echo "== installing the extension for the SQL sessions"
   if ! install_extension; then
     # never run the SQL suites against a previously installed build
@@ -102,6 +102,16 @@ if want standby; then
   f=$(grep -Eo '[0-9]+ failed' "$logs/standby.log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
   [ $rc -ne 0 ] && [ "${f:-0}" -eq 0 ] && f=1
   count standby "${p:-0}" "${f:-0}"
+fi
+
+if want faults; then
+  echo "== job faults: kill -9 and restart mid-job (tests/job_faults.sh)"
+  bash tests/job_faults.sh > "$logs/faults.log" 2>&1; rc=$?
+  cat "$logs/faults.log"
+  p=$(grep -Eo 'faults: [0-9]+ passed' "$logs/faults.log" | grep -Eo '[0-9]+' || echo 0)
+  f=$(grep -Eo '[0-9]+ failed' "$logs/faults.log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+  [ $rc -ne 0 ] && [ "${f:-0}" -eq 0 ] && f=1
+  count faults "${p:-0}" "${f:-0}"
 fi
 
 rm -rf "$logs"

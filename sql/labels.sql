@@ -21,5 +21,8 @@ BEGIN
     IF used_by IS NOT NULL THEN
         PERFORM fraud._conflict(format('label %s is used by event type %s', quote_literal(name), used_by));
     END IF;
+    IF EXISTS (SELECT 1 FROM fraud.events e WHERE e.event_label = name) THEN
+        PERFORM fraud._conflict(format('label %s is the label of stored events', quote_literal(name)));
+    END IF;
     PERFORM fraud._delete_named('labels', 'label', 'label', name);
 END $$;

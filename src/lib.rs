@@ -13,6 +13,8 @@ mod cache;
 mod catalog;
 mod errors;
 mod event;
+mod events;
+mod jobs;
 mod jsonb;
 mod predict;
 mod rules;
@@ -68,6 +70,30 @@ extension_sql_file!(
     requires = ["rules", rules::fraud::check_detector_version]
 );
 extension_sql_file!("../sql/tags.sql", name = "tags", requires = ["support"]);
+extension_sql_file!(
+    "../sql/events.sql",
+    name = "events",
+    requires = [
+        "detector_versions",
+        events::fraud::event_timestamp_ms,
+        events::fraud::variable_value_error
+    ]
+);
+extension_sql_file!(
+    "../sql/jobs.sql",
+    name = "jobs",
+    requires = ["events", jobs::fraud::launch_job_worker]
+);
+extension_sql_file!(
+    "../sql/batch_import.sql",
+    name = "batch_import",
+    requires = ["jobs"]
+);
+extension_sql_file!(
+    "../sql/batch_prediction.sql",
+    name = "batch_prediction",
+    requires = ["jobs"]
+);
 extension_sql_file!(
     "../sql/cache.sql",
     name = "cache",

@@ -175,6 +175,25 @@ fn required<'a>(name: &str, v: Option<&'a str>) -> &'a str {
     v.unwrap_or_else(|| errors::invalid(format!("invalid {name}: NULL ({name} is required)")))
 }
 
+/// Reads the slots the compiled rules need from `event`; the first value that cannot be read
+/// as its variable's type is the error.
+fn read_slots<'v>(
+    compiled: &'v Compiled,
+    ev: &Event<'v>,
+) -> Result<SmallVec<[Value<'v>; 16]>, fraud_engine::Error> {
+    let mut slots: SmallVec<[Value; 16]> = SmallVec::with_capacity(compiled.detector.slots.len());
+    for ((var, key), hint) in compiled
+        .detector
+        .slots
+        .iter()
+        .zip(&compiled.slot_keys)
+        .zip(&compiled.slot_hints)
+    {
+        slots.push(ev.read(key, var, hint)?.0);
+    }
+    Ok(slots)
+}
+
 /// Scores `event` and hands the matched rule indices to `finish`.
 fn score<R>(
     detector_id: Option<&str>,
@@ -187,24 +206,29 @@ fn score<R>(
     let mut buffers = EventBuffers::default();
     // SAFETY: a non-NULL jsonb argument, alive for this call.
     let ev = unsafe { Event::open(event.0, &mut buffers) };
-    let mut slots: SmallVec<[Value; 16]> = SmallVec::with_capacity(compiled.detector.slots.len());
-    for ((var, key), hint) in compiled
-        .detector
-        .slots
-        .iter()
-        .zip(&compiled.slot_keys)
-        .zip(&compiled.slot_hints)
-    {
-        match ev.read(key, var, hint) {
-            Ok((v, _)) => slots.push(v),
-            Err(e) => errors::bad_value(&e),
-        }
-    }
+    let slots = read_slots(&compiled, &ev).unwrap_or_else(|e| errors::bad_value(&e));
     MATCHED.with(|m| {
         let mut matched = m.borrow_mut();
         compiled.detector.evaluate(&slots, &context(), &mut matched);
         finish(&compiled, &matched)
     })
+}
+
+/// Why fraud_predict would refuse `event` (a value that cannot be read as its variable's
+/// type), or NULL. Batch prediction uses it to give such rows an ERROR status instead of
+/// failing their batch.
+#[pg_extern(stable, parallel_safe, name = "_event_error", schema = "fraud")]
+pub fn event_error(
+    detector_id: Option<&str>,
+    event: Option<Jsonb>,
+    detector_version_id: Option<&str>,
+) -> Option<String> {
+    let event = event?;
+    let compiled = cache::get(required("detector_id", detector_id), detector_version_id);
+    let mut buffers = EventBuffers::default();
+    // SAFETY: a non-NULL jsonb argument, alive for this call.
+    let ev = unsafe { Event::open(event.0, &mut buffers) };
+    read_slots(&compiled, &ev).err().map(|e| e.message)
 }
 
 /// The rendered prediction for a set of matched rules.

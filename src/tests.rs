@@ -18,6 +18,50 @@ mod tests {
     }
 
     #[pg_test]
+    fn event_error_is_what_predict_refuses() {
+        setup_event_type();
+        Spi::run(
+            "SELECT fraud_create_rule('r1', 'det', '$order_price > 10', ARRAY['review']);
+             SELECT fraud_create_detector_version('det', '[{\"detectorId\": \"det\", \"ruleId\": \"r1\", \"ruleVersion\": \"1\"}]');
+             SELECT fraud_update_detector_version_status('det', '1', 'ACTIVE');",
+        )
+        .expect("detector");
+        let bad = Spi::get_one::<String>(
+            r#"SELECT fraud._event_error('det', '{"order_price": "lots"}', NULL)"#,
+        );
+        assert_eq!(
+            bad,
+            Ok(Some(
+                "invalid value for variable \"order_price\" of type FLOAT: \"lots\"".into()
+            ))
+        );
+        let good = Spi::get_one::<String>(
+            r#"SELECT fraud._event_error('det', '{"order_price": "12.5", "other": "x"}', NULL)"#,
+        );
+        assert_eq!(good, Ok(None));
+    }
+
+    #[pg_test]
+    fn event_timestamps_in_afd_formats() {
+        let same = Spi::get_one::<bool>(
+            "SELECT bool_and(to_timestamp(fraud._event_timestamp_ms(t) / 1000.0) = '2024-05-01 12:00:00+00')
+             FROM unnest(ARRAY['2024-05-01T12:00:00Z', '2024-05-01T14:00:00+02:00', '2024/05/01 12:00:00',
+                               '05/01/2024 12:00:00', '05/01/2024 12:00']) t",
+        );
+        assert_eq!(same, Ok(Some(true)));
+        let refused = Spi::get_one::<i64>("SELECT fraud._event_timestamp_ms('2024-05-01')");
+        assert_eq!(refused, Ok(None));
+        let why =
+            Spi::get_one::<String>("SELECT fraud._variable_value_error('n', 'INTEGER', 'abc')");
+        assert_eq!(
+            why,
+            Ok(Some(
+                "invalid value for variable \"n\" of type INTEGER: \"abc\"".into()
+            ))
+        );
+    }
+
+    #[pg_test]
     fn expression_lists_skips_strings() {
         let lists = Spi::get_one::<Vec<String>>(
             r#"SELECT fraud._expression_lists('regex_match(".*@gmail\.com", $e) or $ip in @bad_ips')"#,
@@ -37,7 +81,9 @@ mod tests {
              WHERE e.extname = 'fraud_detector' AND n.nspname = 'fraud'
                AND c.relkind IN ('r', 'S') AND c.relname <> 'variable_types'",
         );
-        assert_eq!(counts, Ok((Some(0), Some(18))));
+        // 18 definition tables + events, event_predictions (and its id sequence), jobs,
+        // batch_import_errors
+        assert_eq!(counts, Ok((Some(0), Some(23))));
     }
 
     #[pg_test]

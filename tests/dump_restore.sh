@@ -7,6 +7,23 @@ src=fraud_dump_src; dst=fraud_dump_dst
 dropdb --if-exists "$src"; dropdb --if-exists "$dst"
 createdb "$src"
 psql -X -q -v ON_ERROR_STOP=1 -d "$src" -c 'CREATE EXTENSION fraud_detector' -f examples/sample_setup.sql >/dev/null
+# users' events, prediction history and finished jobs (with a failed record) are kept too
+psql -X -q -v ON_ERROR_STOP=1 -d "$src" >/dev/null <<'SQL'
+SELECT fraud_get_event_prediction('new_account_detector', 'e1', 'registration', '[{"entityType": "customer", "entityId": "c1"}]',
+                                  '2024-05-01T12:00:00Z', '{"order_price": "1200", "account_age_days": "2"}');
+SELECT fraud_create_batch_import_job('import1', $$SELECT * FROM (VALUES
+    ('e2', '2024-05-02T10:00:00Z', 'c2', 'customer', 'legit', '2024-05-03T00:00:00Z', '35.5'),
+    ('e3', 'not a time', 'c3', 'customer', NULL, NULL, '1')) v(event_id, event_timestamp, entity_id, entity_type,
+                                                               event_label, label_timestamp, order_price)$$,
+                                     'registration');
+DO $$
+BEGIN
+    FOR i IN 1..1200 LOOP
+        EXIT WHEN (SELECT status FROM fraud_get_batch_import_jobs('import1')) = 'COMPLETE';
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+END $$;
+SQL
 dump=$(mktemp /tmp/fraud_dump.XXXXXX)
 pg_dump -Fc -d "$src" -f "$dump"
 createdb "$dst"
@@ -27,6 +44,12 @@ for t in $tables; do
     diff <(echo "$a") <(echo "$b") | head -10
   fi
 done
+# the prediction id sequence came along: a new prediction in the copy gets a fresh id
+if psql -X -q -v ON_ERROR_STOP=1 -d "$dst" >/dev/null 2>&1 <<'SQL'
+SELECT fraud_get_event_prediction('new_account_detector', 'e9', 'registration', '[{"entityType": "customer", "entityId": "c9"}]',
+                                  '2024-05-09T12:00:00Z', '{"order_price": "5"}');
+SQL
+then same=$((same + 1)); else differ=$((differ + 1)); echo "dump_restore: a new prediction in the restored copy failed"; fi
 echo "dump_restore: $same tables identical and non-empty, $differ differ"
 dropdb "$src"; dropdb "$dst"
 [ "$differ" -eq 0 ]

@@ -7,13 +7,14 @@
 //! regexes compiled once, lists as hash sets, constants folded), [`eval`] (short-circuit
 //! evaluation over one event's slots) and [`detector`] (a detector version's rules in order,
 //! FIRST_MATCHED / ALL_MATCHED). [`value`] holds the typed values and how event input is read
-//! as a variable's data type.
+//! as a variable's data type; [`events`] the timestamp formats of stored events.
 
 pub mod ast;
 pub mod compile;
 pub mod detector;
 pub mod error;
 pub mod eval;
+pub mod events;
 pub mod parser;
 pub mod value;
 

@@ -1,0 +1,186 @@
+-- Batch prediction jobs (CreateBatchPredictionJob, GetBatchPredictionJobs,
+-- CancelBatchPredictionJob, DeleteBatchPredictionJob): score a table, a query or a server-side
+-- CSV file with a detector into an output table that keeps the input columns and adds
+-- model_scores, rule_results, outcomes and status per row. The job machinery is in
+-- sql/jobs.sql.
+--
+-- A plain table is read in place, batch by batch in physical order (ctid ranges), so a job over
+-- a big table copies nothing; rows added to the table after the job started are not scored and
+-- rows updated while it runs may be scored in their old or new version. A query, a view or a
+-- CSV file is first copied into a staging table (a consistent snapshot).
+
+CREATE FUNCTION fraud_create_batch_prediction_job(
+    job_id text, input_path text, output_path text, event_type_name text, detector_name text,
+    detector_version text DEFAULT NULL, tags jsonb DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    t fraud.event_types; d fraud.detectors; inp record; out_name text[]; out_table text; added text;
+    msg text; version int;
+BEGIN
+    PERFORM fraud._check_identifier('job_id', job_id);
+    t := fraud._event_type(event_type_name);
+    PERFORM fraud._check_identifier('detector_name', detector_name);
+    SELECT * INTO d FROM fraud.detectors x WHERE x.detector_id = detector_name;
+    IF NOT FOUND THEN
+        PERFORM fraud._not_found('detector', detector_name);
+    END IF;
+    IF d.event_type_name <> t.name THEN
+        PERFORM fraud._invalid('event_type_name', event_type_name,
+            format('(detector %s scores events of type %s)', quote_literal(d.detector_id), quote_literal(d.event_type_name)));
+    END IF;
+    IF detector_version IS NOT NULL THEN
+        version := fraud._version_number('detector_version', detector_version);
+    END IF;
+    -- the detector (version) must compile now: the same errors as fraud_predict
+    EXECUTE format('SELECT %s.fraud_predict($1, $2, $3)', fraud._ext_schema()) USING d.detector_id, '{}'::jsonb, detector_version;
+    inp := fraud._job_input(input_path);
+    PERFORM fraud._required('output_path', output_path);
+    BEGIN
+        out_name := parse_ident(output_path);
+    EXCEPTION WHEN OTHERS THEN
+        PERFORM fraud._invalid('output_path', output_path, '(must be a table name, optionally schema-qualified)');
+    END;
+    IF cardinality(out_name) > 2 THEN
+        PERFORM fraud._invalid('output_path', output_path, '(must be a table name, optionally schema-qualified)');
+    END IF;
+    out_table := array_to_string(ARRAY(SELECT quote_ident(p) FROM unnest(out_name) p), '.');
+    IF to_regclass(out_table) IS NOT NULL THEN
+        RAISE EXCEPTION 'invalid output_path: table % already exists (a batch prediction creates its output table)', out_table
+            USING ERRCODE = 'duplicate_table';
+    END IF;
+    SELECT string_agg(quote_ident(c), ', ') INTO added FROM unnest(inp.columns) c
+        WHERE c IN ('model_scores', 'rule_results', 'outcomes', 'status');
+    IF added IS NOT NULL THEN
+        PERFORM fraud._invalid('input_path', input_path, format('(input column %s clashes with the columns the output adds)', added));
+    END IF;
+    EXECUTE format('CREATE TABLE %s (%s, model_scores jsonb, rule_results jsonb, outcomes text[], status text NOT NULL)',
+                   out_table,
+                   (SELECT string_agg(quote_ident(c) || ' ' || ty, ', ' ORDER BY i)
+                    FROM unnest(inp.columns, inp.types) WITH ORDINALITY u(c, ty, i)));
+    PERFORM fraud._job_create('BATCH_PREDICTION', job_id, t.name, d.detector_id, version, inp.kind, inp.source,
+                              out_table, tags);
+END $$;
+
+-- Fixes the detector version for the whole job (the ACTIVE one when none was named) and
+-- stages the input unless it is a plain table.
+CREATE FUNCTION fraud._batch_prediction_init(j fraud.jobs) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE v_staging text; total bigint; last bigint; version int := j.detector_version_id;
+BEGIN
+    IF version IS NULL THEN
+        SELECT v.detector_version_id INTO version FROM fraud.detector_versions v
+            WHERE v.detector_id = j.detector_id AND v.status = 'ACTIVE';
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'detector % has no ACTIVE version', quote_literal(j.detector_id);
+        END IF;
+    END IF;
+    IF j.input_kind = 'TABLE' THEN
+        EXECUTE 'SELECT count(*) FROM ' || j.input_path INTO total;
+        EXECUTE format('SELECT pg_relation_size(%L::regclass) / current_setting(''block_size'')::bigint', j.input_path) INTO last;
+    ELSE
+        v_staging := fraud._job_staging_name(j.job_type, j.job_id);
+        total := fraud._job_stage(j, v_staging);
+        last := total;
+    END IF;
+    UPDATE fraud.jobs x SET status = 'IN_PROGRESS', staging = v_staging, total_records_count = total,
+                            end_position = last, next_position = 0, detector_version_id = version,
+                            last_heartbeat_time = clock_timestamp()
+        WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
+END $$;
+
+-- One batch: about batch_size rows (a ctid range of a table, or a _row range of the staging
+-- table) scored into the output in one INSERT. When that INSERT fails because a row has a value
+-- that cannot be read as its variable's type, the batch is redone with every row checked first
+-- (fraud._event_error), and such rows are written with status 'ERROR: <why>'.
+CREATE FUNCTION fraud._batch_prediction_step(j fraud.jobs) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    ext text := fraud._ext_schema();
+    src text := coalesce(j.staging, j.input_path);
+    cols text; scols text; hi bigint; lo_key text; hi_key text; range_filter text; event_expr text;
+    n bigint;
+BEGIN
+    SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum), string_agg('s.' || quote_ident(a.attname), ', ' ORDER BY a.attnum)
+        INTO cols, scols
+        FROM pg_attribute a WHERE a.attrelid = j.output_path::regclass AND a.attnum > 0 AND NOT a.attisdropped
+          AND a.attname NOT IN ('model_scores', 'rule_results', 'outcomes', 'status');
+    IF j.staging IS NULL THEN
+        -- blocks per batch from the table's rows per block
+        hi := least(j.end_position, j.next_position
+                    + greatest(1, ceil(j.batch_size::numeric * j.end_position / greatest(j.total_records_count, 1)))::bigint);
+        lo_key := format('(%s,0)', j.next_position);
+        hi_key := format('(%s,0)', hi);
+        range_filter := 's.ctid >= $3::text::tid AND s.ctid < $4::text::tid';
+        event_expr := 'to_jsonb(s)';
+    ELSE
+        hi := least(j.end_position, j.next_position + j.batch_size);
+        lo_key := j.next_position::text;
+        hi_key := hi::text;
+        range_filter := 's._row > $3::text::bigint AND s._row <= $4::text::bigint';
+        event_expr := 'to_jsonb(s) - ''_row''';
+    END IF;
+    BEGIN
+        -- OFFSET 0 keeps each LATERAL from being flattened, so every row is scored once
+        EXECUTE format($q$
+            INSERT INTO %s (%s, model_scores, rule_results, outcomes, status)
+            SELECT %s, p.r->'modelScores', p.r->'ruleResults', p.o, 'SUCCESS'
+            FROM %s s
+            CROSS JOIN LATERAL (SELECT %s AS e OFFSET 0) e
+            CROSS JOIN LATERAL (SELECT %s.fraud_predict($1, e.e, $2) AS r, %s.fraud_outcomes($1, e.e, $2) AS o OFFSET 0) p
+            WHERE %s$q$, j.output_path, cols, scols, src, event_expr, ext, ext, range_filter)
+            USING j.detector_id, j.detector_version_id::text, lo_key, hi_key;
+        GET DIAGNOSTICS n = ROW_COUNT;
+    EXCEPTION WHEN invalid_text_representation THEN
+        EXECUTE format($q$
+            INSERT INTO %s (%s, model_scores, rule_results, outcomes, status)
+            SELECT %s, p.r->'modelScores', p.r->'ruleResults', p.o, coalesce('ERROR: ' || x.err, 'SUCCESS')
+            FROM %s s
+            CROSS JOIN LATERAL (SELECT %s AS e OFFSET 0) e
+            CROSS JOIN LATERAL (SELECT fraud._event_error($1, e.e, $2) AS err OFFSET 0) x
+            CROSS JOIN LATERAL (SELECT CASE WHEN x.err IS NULL THEN %s.fraud_predict($1, e.e, $2) END AS r,
+                                       CASE WHEN x.err IS NULL THEN %s.fraud_outcomes($1, e.e, $2) END AS o OFFSET 0) p
+            WHERE %s$q$, j.output_path, cols, scols, src, event_expr, ext, ext, range_filter)
+            USING j.detector_id, j.detector_version_id::text, lo_key, hi_key;
+        GET DIAGNOSTICS n = ROW_COUNT;
+    END;
+    PERFORM fraud._job_progress(j, hi, n, 0);
+    IF hi >= j.end_position THEN
+        PERFORM fraud._job_finish(j, 'COMPLETE');
+    END IF;
+END $$;
+
+CREATE FUNCTION fraud._get_batch_prediction_jobs(p_job_id text)
+RETURNS TABLE (job_id text, status text, failure_reason text, start_time timestamptz, completion_time timestamptz,
+               last_heartbeat_time timestamptz, input_path text, output_path text, event_type_name text,
+               detector_name text, detector_version text, arn text, processed_records_count bigint,
+               total_records_count bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF p_job_id IS NOT NULL THEN
+        PERFORM fraud._check_identifier('job_id', p_job_id);
+    END IF;
+    PERFORM fraud._reap_jobs();
+    RETURN QUERY
+    SELECT x.job_id, x.status, x.failure_reason, x.start_time, x.completion_time, x.last_heartbeat_time,
+           x.input_path, x.output_path, x.event_type_name, x.detector_id, x.detector_version_id::text,
+           fraud._arn('batch-prediction', x.job_id), x.processed_records_count, x.total_records_count
+    FROM fraud.jobs x
+    WHERE x.job_type = 'BATCH_PREDICTION' AND NOT x.deleted AND (p_job_id IS NULL OR x.job_id = p_job_id)
+    ORDER BY x.start_time DESC, x.job_id;
+    IF p_job_id IS NOT NULL AND NOT FOUND THEN
+        PERFORM fraud._not_found('batch prediction job', p_job_id);
+    END IF;
+END $$;
+
+CREATE FUNCTION fraud_get_batch_prediction_jobs(job_id text DEFAULT NULL)
+RETURNS TABLE (job_id text, status text, failure_reason text, start_time timestamptz, completion_time timestamptz,
+               last_heartbeat_time timestamptz, input_path text, output_path text, event_type_name text,
+               detector_name text, detector_version text, arn text, processed_records_count bigint,
+               total_records_count bigint)
+LANGUAGE sql AS $$ SELECT * FROM fraud._get_batch_prediction_jobs(job_id) $$;
+
+CREATE FUNCTION fraud_cancel_batch_prediction_job(job_id text) RETURNS void
+LANGUAGE sql AS $$ SELECT fraud._job_cancel('BATCH_PREDICTION', job_id) $$;
+
+CREATE FUNCTION fraud_delete_batch_prediction_job(job_id text) RETURNS void
+LANGUAGE sql AS $$ SELECT fraud._job_delete('BATCH_PREDICTION', job_id) $$;

@@ -1,0 +1,312 @@
+-- Stored events and prediction history (SendEvent, GetEvent, DeleteEvent, UpdateEventLabel,
+-- DeleteEventsByEventType, GetDeleteEventsByEventTypeStatus, GetEventPrediction,
+-- ListEventPredictions, GetEventPredictionMetadata). Tables: fraud.events,
+-- fraud.event_predictions; deleting by event type is a job (sql/jobs.sql).
+
+-- An event / label timestamp in any format AFD accepts, or 22023.
+CREATE FUNCTION fraud._timestamp(field text, value text) RETURNS timestamptz
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE ms bigint;
+BEGIN
+    PERFORM fraud._required(field, value);
+    ms := fraud._event_timestamp_ms(value);
+    IF ms IS NULL THEN
+        PERFORM fraud._invalid(field, value, '(must be an ISO 8601 timestamp in UTC, e.g. 2024-05-01T12:00:00Z)');
+    END IF;
+    RETURN to_timestamp(ms / 1000.0);
+END $$;
+
+CREATE FUNCTION fraud._event_type(name text) RETURNS fraud.event_types
+LANGUAGE plpgsql STABLE AS $$
+DECLARE t fraud.event_types;
+BEGIN
+    PERFORM fraud._check_identifier('event_type_name', name);
+    SELECT * INTO t FROM fraud.event_types e WHERE e.name = _event_type.name;
+    IF NOT FOUND THEN
+        PERFORM fraud._not_found('event type', name);
+    END IF;
+    RETURN t;
+END $$;
+
+-- Entities as the reference's [{"entityType", "entityId"}], each entity type one of the event
+-- type's; returned in that shape (extra keys dropped after they are refused).
+CREATE FUNCTION fraud._checked_entities(event_type_name text, entities jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE e jsonb; out jsonb := '[]';
+BEGIN
+    PERFORM fraud._required('entities', entities);
+    IF jsonb_typeof(entities) <> 'array' THEN
+        PERFORM fraud._invalid('entities', entities::text, '(must be an array of {"entityType", "entityId"})');
+    END IF;
+    FOR e IN SELECT jsonb_array_elements(entities) LOOP
+        IF jsonb_typeof(e) <> 'object' OR jsonb_typeof(e->'entityType') IS DISTINCT FROM 'string'
+           OR jsonb_typeof(e->'entityId') IS DISTINCT FROM 'string'
+           OR EXISTS (SELECT 1 FROM jsonb_object_keys(e) k WHERE k NOT IN ('entityType', 'entityId')) THEN
+            PERFORM fraud._invalid('entities', e::text, '(each entity must be {"entityType": string, "entityId": string})');
+        END IF;
+        PERFORM fraud._check_pattern('entityId', e->>'entityId', '^[0-9A-Za-z_.@+-]+$', 1, 256);
+        IF NOT EXISTS (SELECT 1 FROM fraud.event_type_entity_types t
+                       WHERE t.event_type_name = _checked_entities.event_type_name
+                         AND t.entity_type_name = e->>'entityType') THEN
+            PERFORM fraud._invalid('entityType', e->>'entityType',
+                                   format('(not an entity type of event type %s)', quote_literal(event_type_name)));
+        END IF;
+        out := out || jsonb_build_array(jsonb_build_object('entityType', e->>'entityType', 'entityId', e->>'entityId'));
+    END LOOP;
+    RETURN out;
+END $$;
+
+-- Event variables as AFD's EventVariableMap: keys are the event type's variables, values are
+-- strings (JSON numbers and booleans are taken as their text) that read as the variable's
+-- data type. Returned with every value as a JSON string.
+CREATE FUNCTION fraud._checked_variables(event_type_name text, event_variables jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE k text; v jsonb; t text; why text; out jsonb := '{}';
+BEGIN
+    PERFORM fraud._required('event_variables', event_variables);
+    IF jsonb_typeof(event_variables) <> 'object' OR event_variables = '{}' THEN
+        PERFORM fraud._invalid('event_variables', event_variables::text, '(must be a non-empty object {"variable": "value"})');
+    END IF;
+    FOR k, v IN SELECT e.key, e.value FROM jsonb_each(event_variables) e LOOP
+        SELECT x.data_type INTO t FROM fraud.event_type_variables m JOIN fraud.variables x ON x.name = m.variable_name
+            WHERE m.event_type_name = _checked_variables.event_type_name AND m.variable_name = k;
+        IF NOT FOUND THEN
+            PERFORM fraud._invalid('event_variables', k, format('(not a variable of event type %s)', quote_literal(event_type_name)));
+        END IF;
+        IF jsonb_typeof(v) NOT IN ('string', 'number', 'boolean') THEN
+            PERFORM fraud._invalid('event_variables', v::text, format('(value of %s must be a string)', quote_literal(k)));
+        END IF;
+        IF length(v #>> '{}') NOT BETWEEN 1 AND 8192 THEN
+            PERFORM fraud._invalid('event_variables', v #>> '{}', format('(value of %s must be 1 to 8192 characters)', quote_literal(k)));
+        END IF;
+        why := fraud._variable_value_error(k, t, v #>> '{}');
+        IF why IS NOT NULL THEN
+            RAISE EXCEPTION 'invalid event_variables: %', why USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        out := out || jsonb_build_object(k, v #>> '{}');
+    END LOOP;
+    RETURN out;
+END $$;
+
+CREATE FUNCTION fraud._check_event_label(event_type_name text, label text) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    PERFORM fraud._check_identifier('assigned_label', label);
+    IF NOT EXISTS (SELECT 1 FROM fraud.event_type_labels l
+                   WHERE l.event_type_name = _check_event_label.event_type_name AND l.label_name = label) THEN
+        PERFORM fraud._invalid('assigned_label', label, format('(not a label of event type %s)', quote_literal(event_type_name)));
+    END IF;
+END $$;
+
+CREATE FUNCTION fraud_send_event(
+    event_id text, event_type_name text, event_timestamp text, event_variables jsonb, entities jsonb,
+    assigned_label text DEFAULT NULL, label_timestamp text DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE t fraud.event_types; ts timestamptz; lts timestamptz; vars jsonb; ents jsonb;
+BEGIN
+    PERFORM fraud._check_identifier('event_id', event_id);
+    t := fraud._event_type(event_type_name);
+    ts := fraud._timestamp('event_timestamp', event_timestamp);
+    vars := fraud._checked_variables(t.name, event_variables);
+    ents := fraud._checked_entities(t.name, entities);
+    IF assigned_label IS NOT NULL OR label_timestamp IS NOT NULL THEN
+        PERFORM fraud._check_event_label(t.name, assigned_label);
+        lts := fraud._timestamp('label_timestamp', label_timestamp);
+    END IF;
+    IF t.event_ingestion <> 'ENABLED' THEN
+        PERFORM fraud._conflict(format('event ingestion is DISABLED for event type %s', quote_literal(t.name)));
+    END IF;
+    INSERT INTO fraud.events (event_type_name, event_id, event_timestamp, entities, event_variables, event_label, label_timestamp)
+        VALUES (t.name, event_id, ts, ents, vars, assigned_label, lts)
+        ON CONFLICT ON CONSTRAINT events_pkey DO NOTHING;
+    IF NOT FOUND THEN
+        PERFORM fraud._duplicate('event', t.name || '/' || event_id);
+    END IF;
+END $$;
+
+CREATE FUNCTION fraud._get_event(p_event_id text, p_event_type_name text)
+RETURNS TABLE (event_id text, event_type_name text, event_timestamp timestamptz, event_variables jsonb,
+               current_label text, label_timestamp timestamptz, entities jsonb)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    PERFORM fraud._check_identifier('event_id', p_event_id);
+    PERFORM fraud._event_type(p_event_type_name);
+    RETURN QUERY SELECT e.event_id, e.event_type_name, e.event_timestamp, e.event_variables, e.event_label,
+                        e.label_timestamp, e.entities
+                 FROM fraud.events e WHERE e.event_type_name = p_event_type_name AND e.event_id = p_event_id;
+    IF NOT FOUND THEN
+        PERFORM fraud._not_found('event', p_event_type_name || '/' || p_event_id);
+    END IF;
+END $$;
+
+CREATE FUNCTION fraud_get_event(event_id text, event_type_name text)
+RETURNS TABLE (event_id text, event_type_name text, event_timestamp timestamptz, event_variables jsonb,
+               current_label text, label_timestamp timestamptz, entities jsonb)
+LANGUAGE sql STABLE AS $$ SELECT * FROM fraud._get_event(event_id, event_type_name) $$;
+
+-- A missing event is a NOTICE, like every Delete*. delete_audit_history also removes the
+-- event's prediction history.
+CREATE FUNCTION fraud_delete_event(event_id text, event_type_name text, delete_audit_history boolean DEFAULT false)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM fraud._check_identifier('event_id', event_id);
+    PERFORM fraud._event_type(event_type_name);
+    PERFORM fraud._required('delete_audit_history', delete_audit_history);
+    DELETE FROM fraud.events e WHERE e.event_type_name = fraud_delete_event.event_type_name
+                                 AND e.event_id = fraud_delete_event.event_id;
+    IF NOT FOUND THEN
+        RAISE NOTICE 'event %/% does not exist, skipping', event_type_name, event_id;
+    END IF;
+    IF delete_audit_history THEN
+        DELETE FROM fraud.event_predictions p WHERE p.event_type_name = fraud_delete_event.event_type_name
+                                                AND p.event_id = fraud_delete_event.event_id;
+    END IF;
+END $$;
+
+CREATE FUNCTION fraud_update_event_label(event_id text, event_type_name text, assigned_label text, label_timestamp text)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE lts timestamptz;
+BEGIN
+    PERFORM fraud._check_identifier('event_id', event_id);
+    PERFORM fraud._event_type(event_type_name);
+    PERFORM fraud._check_event_label(event_type_name, assigned_label);
+    lts := fraud._timestamp('label_timestamp', label_timestamp);
+    UPDATE fraud.events e SET event_label = assigned_label, label_timestamp = lts
+        WHERE e.event_type_name = fraud_update_event_label.event_type_name AND e.event_id = fraud_update_event_label.event_id;
+    IF NOT FOUND THEN
+        PERFORM fraud._not_found('event', event_type_name || '/' || event_id);
+    END IF;
+END $$;
+
+-- GetEventPrediction: scores like fraud_predict, records the prediction, and stores the event
+-- when the event type's ingestion is ENABLED (a repeated event id replaces the stored event's
+-- data and keeps its label). External models are not implemented, so there is no
+-- external_model_endpoint_data_blobs argument.
+CREATE FUNCTION fraud_get_event_prediction(
+    detector_id text, event_id text, event_type_name text, entities jsonb, event_timestamp text,
+    event_variables jsonb, detector_version_id text DEFAULT NULL)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    d fraud.detectors; t fraud.event_types; ts timestamptz; vars jsonb; ents jsonb;
+    ev jsonb; result jsonb; meta jsonb;
+BEGIN
+    SELECT * INTO d FROM fraud.detectors x WHERE x.detector_id = fraud_get_event_prediction.detector_id;
+    IF NOT FOUND THEN
+        PERFORM fraud._check_identifier('detector_id', detector_id);
+        PERFORM fraud._not_found('detector', detector_id);
+    END IF;
+    PERFORM fraud._check_identifier('event_id', event_id);
+    t := fraud._event_type(event_type_name);
+    IF d.event_type_name <> t.name THEN
+        PERFORM fraud._invalid('event_type_name', event_type_name,
+                               format('(detector %s scores events of type %s)', quote_literal(d.detector_id), quote_literal(d.event_type_name)));
+    END IF;
+    ts := fraud._timestamp('event_timestamp', event_timestamp);
+    vars := fraud._checked_variables(t.name, event_variables);
+    ents := fraud._checked_entities(t.name, entities);
+    ev := jsonb_build_object('eventId', event_id, 'eventTypeName', t.name, 'eventTimestamp', event_timestamp,
+                             'entities', ents, 'eventVariables', vars);
+    result := @extschema@.fraud_predict(d.detector_id, ev, detector_version_id);
+    meta := @extschema@.fraud_explain(d.detector_id, ev, detector_version_id);
+    INSERT INTO fraud.event_predictions (detector_id, detector_version_id, event_type_name, event_id, event_timestamp,
+                                         prediction_timestamp, entities, result, metadata)
+        VALUES (d.detector_id, (meta->>'detectorVersionId')::int, t.name, event_id, ts,
+                date_trunc('milliseconds', clock_timestamp()), ents, result, meta);
+    IF t.event_ingestion = 'ENABLED' THEN
+        INSERT INTO fraud.events (event_type_name, event_id, event_timestamp, entities, event_variables)
+            VALUES (t.name, event_id, ts, ents, vars)
+            ON CONFLICT ON CONSTRAINT events_pkey DO UPDATE SET
+                event_timestamp = EXCLUDED.event_timestamp, entities = EXCLUDED.entities,
+                event_variables = EXCLUDED.event_variables, ingested_time = now();
+    END IF;
+    RETURN result;
+END $$;
+
+-- A FilterCondition {"value": "..."} (NULL: no filter).
+CREATE FUNCTION fraud._filter_value(field text, f jsonb) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF f IS NULL THEN RETURN NULL; END IF;
+    IF jsonb_typeof(f) <> 'object' OR jsonb_typeof(f->'value') IS DISTINCT FROM 'string'
+       OR EXISTS (SELECT 1 FROM jsonb_object_keys(f) k WHERE k <> 'value') THEN
+        PERFORM fraud._invalid(field, f::text, '(must be a filter condition {"value": string})');
+    END IF;
+    PERFORM fraud._check_pattern(field, f->>'value', '^[0-9A-Za-z_-]+$', 1, 256);
+    RETURN f->>'value';
+END $$;
+
+CREATE FUNCTION fraud._list_event_predictions(p_event_id jsonb, p_event_type jsonb, p_detector_id jsonb,
+                                              p_detector_version_id jsonb, p_prediction_time_range jsonb)
+RETURNS TABLE (event_id text, event_type_name text, event_timestamp timestamptz, prediction_timestamp timestamptz,
+               detector_id text, detector_version_id text)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    f_event text := fraud._filter_value('event_id', p_event_id);
+    f_type text := fraud._filter_value('event_type', p_event_type);
+    f_detector text := fraud._filter_value('detector_id', p_detector_id);
+    f_version text := fraud._filter_value('detector_version_id', p_detector_version_id);
+    t_start timestamptz; t_end timestamptz;
+BEGIN
+    IF p_prediction_time_range IS NOT NULL THEN
+        IF jsonb_typeof(p_prediction_time_range) <> 'object'
+           OR jsonb_typeof(p_prediction_time_range->'startTime') IS DISTINCT FROM 'string'
+           OR jsonb_typeof(p_prediction_time_range->'endTime') IS DISTINCT FROM 'string' THEN
+            PERFORM fraud._invalid('prediction_time_range', p_prediction_time_range::text,
+                                   '(must be {"startTime": timestamp, "endTime": timestamp})');
+        END IF;
+        t_start := fraud._timestamp('prediction_time_range.startTime', p_prediction_time_range->>'startTime');
+        t_end := fraud._timestamp('prediction_time_range.endTime', p_prediction_time_range->>'endTime');
+        IF t_end < t_start THEN
+            PERFORM fraud._invalid('prediction_time_range', p_prediction_time_range::text, '(endTime is before startTime)');
+        END IF;
+    END IF;
+    RETURN QUERY
+    SELECT p.event_id, p.event_type_name, p.event_timestamp, p.prediction_timestamp, p.detector_id,
+           p.detector_version_id::text
+    FROM fraud.event_predictions p
+    WHERE (f_event IS NULL OR p.event_id = f_event)
+      AND (f_type IS NULL OR p.event_type_name = f_type)
+      AND (f_detector IS NULL OR p.detector_id = f_detector)
+      AND (f_version IS NULL OR p.detector_version_id::text = f_version)
+      AND (t_start IS NULL OR p.prediction_timestamp BETWEEN t_start AND t_end)
+    ORDER BY p.prediction_timestamp DESC, p.prediction_id DESC;
+END $$;
+
+-- Newest first; filters are the reference's FilterCondition {"value": "..."}.
+CREATE FUNCTION fraud_list_event_predictions(event_id jsonb DEFAULT NULL, event_type jsonb DEFAULT NULL,
+                                             detector_id jsonb DEFAULT NULL, detector_version_id jsonb DEFAULT NULL,
+                                             prediction_time_range jsonb DEFAULT NULL)
+RETURNS TABLE (event_id text, event_type_name text, event_timestamp timestamptz, prediction_timestamp timestamptz,
+               detector_id text, detector_version_id text)
+LANGUAGE sql STABLE AS $$
+    SELECT * FROM fraud._list_event_predictions(event_id, event_type, detector_id, detector_version_id, prediction_time_range)
+$$;
+
+-- GetEventPredictionMetadata: the recorded explanation (fraud_explain's shape) of one prediction.
+CREATE FUNCTION fraud_get_event_prediction_metadata(event_id text, event_type_name text, detector_id text,
+                                                    detector_version_id text, prediction_timestamp text)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE p fraud.event_predictions; at timestamptz;
+BEGIN
+    PERFORM fraud._check_identifier('event_id', event_id);
+    PERFORM fraud._check_identifier('event_type_name', event_type_name);
+    PERFORM fraud._check_identifier('detector_id', detector_id);
+    PERFORM fraud._check_pattern('detector_version_id', detector_version_id, '^([1-9][0-9]*)$', 1, 5);
+    at := fraud._timestamp('prediction_timestamp', prediction_timestamp);
+    SELECT * INTO p FROM fraud.event_predictions x
+        WHERE x.event_type_name = fraud_get_event_prediction_metadata.event_type_name
+          AND x.event_id = fraud_get_event_prediction_metadata.event_id
+          AND x.detector_id = fraud_get_event_prediction_metadata.detector_id
+          AND x.detector_version_id = fraud_get_event_prediction_metadata.detector_version_id::int
+          AND x.prediction_timestamp = at
+        ORDER BY x.prediction_id DESC LIMIT 1;
+    IF NOT FOUND THEN
+        PERFORM fraud._not_found('prediction', format('%s/%s by %s/%s at %s', event_type_name, event_id,
+                                                      detector_id, detector_version_id, prediction_timestamp));
+    END IF;
+    RETURN p.metadata || jsonb_build_object(
+        'eventId', p.event_id, 'eventTypeName', p.event_type_name,
+        'entityId', p.entities->0->>'entityId', 'entityType', p.entities->0->>'entityType',
+        'eventTimestamp', to_char(p.event_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+        'predictionTimestamp', to_char(p.prediction_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
+END $$;

@@ -1,0 +1,346 @@
+-- The job machinery shared by batch import, batch prediction and DeleteEventsByEventType.
+--
+-- A job is a row of fraud.jobs. Creating one launches a dynamic background worker (src/jobs.rs)
+-- when the creating transaction commits. The worker calls fraud._job_work() in a loop, one
+-- transaction per call: a call claims a waiting job or advances the job the worker holds by
+-- one step (initialise, one batch, finish a cancel), and commits the step's rows together with
+-- the job's counters and heartbeat. A crash therefore loses at most the uncommitted batch,
+-- never leaves part of one, and the counters always describe what the output holds.
+-- A worker that disappears (kill -9, server restart) leaves its job IN_PROGRESS; the next
+-- look at the jobs (every Get*/Create* call) ends such a job FAILED with the reason.
+
+CREATE FUNCTION fraud._ext_schema() RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT quote_ident(n.nspname) FROM pg_catalog.pg_extension e
+    JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'fraud_detector'
+$$;
+
+CREATE FUNCTION fraud._me() RETURNS oid
+LANGUAGE sql STABLE AS $$ SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user $$;
+
+CREATE FUNCTION fraud._job_active(status text) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT status IN ('IN_PROGRESS_INITIALIZING', 'IN_PROGRESS', 'CANCEL_IN_PROGRESS')
+$$;
+
+-- The name of a job's staging table (input copied for a query or a CSV file).
+CREATE FUNCTION fraud._job_staging_name(job_type text, job_id text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT 'fraud.' || quote_ident('_job_' || lower(job_type) || '_' || job_id)
+$$;
+
+-- Ends the active jobs whose worker is gone, and starts a worker for jobs nobody has claimed
+-- (their worker could not be registered, or the server restarted before it began).
+CREATE FUNCTION fraud._reap_jobs() RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE j record;
+BEGIN
+    IF pg_is_in_recovery() THEN RETURN; END IF;
+    FOR j IN SELECT * FROM fraud.jobs x
+             WHERE fraud._job_active(x.status) AND x.worker_pid IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+                               WHERE a.pid = x.worker_pid AND a.backend_start = x.worker_start)
+             FOR UPDATE SKIP LOCKED LOOP
+        UPDATE fraud.jobs x SET status = 'FAILED', completion_time = now(), worker_pid = NULL,
+            failure_reason = format('the job''s worker (pid %s) stopped before the job finished (killed, crashed or server shut down); '
+                                    || '%s of %s records were processed in batches that committed, the batch in flight was rolled back',
+                                    j.worker_pid, j.processed_records_count, coalesce(j.total_records_count::text, 'unknown'))
+            WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
+        IF j.staging IS NOT NULL THEN
+            EXECUTE 'DROP TABLE IF EXISTS ' || j.staging;
+        END IF;
+    END LOOP;
+    IF EXISTS (SELECT 1 FROM fraud.jobs x WHERE x.status = 'IN_PROGRESS_INITIALIZING' AND x.worker_pid IS NULL
+                                          AND x.owner = fraud._me()
+                                          AND x.start_time < now() - interval '1 second')
+       AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.backend_type = 'fraud_detector job worker'
+                                                          AND a.datname = current_database()) THEN
+        PERFORM fraud._launch_job_worker();
+    END IF;
+END $$;
+
+-- Marks a finished job and drops its staging table.
+CREATE FUNCTION fraud._job_finish(j fraud.jobs, final_status text, reason text DEFAULT NULL) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    -- a job whose last batch committed is COMPLETE even if a Cancel arrived during that batch
+    UPDATE fraud.jobs x SET status = final_status, failure_reason = reason, completion_time = clock_timestamp(),
+                            last_heartbeat_time = clock_timestamp(), worker_pid = NULL, staging = NULL
+        WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
+    IF j.staging IS NOT NULL THEN
+        EXECUTE 'DROP TABLE IF EXISTS ' || j.staging;
+    END IF;
+END $$;
+
+-- Records a committed step: where the next batch starts and how many records it handled.
+CREATE FUNCTION fraud._job_progress(j fraud.jobs, next_pos bigint, processed bigint, failed bigint) RETURNS void
+LANGUAGE sql AS $$
+    UPDATE fraud.jobs x SET next_position = next_pos,
+                            processed_records_count = x.processed_records_count + processed,
+                            failed_records_count = x.failed_records_count + failed,
+                            last_heartbeat_time = clock_timestamp()
+        WHERE x.job_type = j.job_type AND x.job_id = j.job_id
+$$;
+
+-- One unit of a worker's work (its own transaction). Returns false when there is nothing to do.
+CREATE FUNCTION fraud._job_work() RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE j fraud.jobs; me timestamptz; msg text;
+BEGIN
+    SELECT a.backend_start INTO me FROM pg_stat_activity a WHERE a.pid = pg_backend_pid();
+    -- no row lock while the step runs: Cancel and readers never wait for a batch; the step's
+    -- closing UPDATE of the counters waits for (and keeps) a concurrent Cancel's status
+    SELECT * INTO j FROM fraud.jobs x
+        WHERE x.worker_pid = pg_backend_pid() AND x.worker_start = me AND fraud._job_active(x.status);
+    IF NOT FOUND THEN
+        SELECT * INTO j FROM fraud.jobs x
+            WHERE x.status = 'IN_PROGRESS_INITIALIZING' AND x.worker_pid IS NULL AND NOT x.deleted
+              AND x.owner = fraud._me()
+            ORDER BY x.start_time, x.job_id LIMIT 1 FOR UPDATE SKIP LOCKED;
+        IF NOT FOUND THEN
+            RETURN false;
+        END IF;
+        UPDATE fraud.jobs x SET worker_pid = pg_backend_pid(), worker_start = me, last_heartbeat_time = clock_timestamp()
+            WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
+        RETURN true;   -- the claim commits on its own, so others see who holds the job
+    END IF;
+    IF j.status = 'CANCEL_IN_PROGRESS' THEN
+        PERFORM fraud._job_finish(j, 'CANCELED');
+        RETURN true;
+    END IF;
+    -- the user's query and table names resolve as they did for the caller who created the job
+    PERFORM set_config('search_path', j.search_path, true);
+    BEGIN
+        CASE j.job_type
+        WHEN 'BATCH_IMPORT' THEN
+            IF j.status = 'IN_PROGRESS_INITIALIZING' THEN PERFORM fraud._batch_import_init(j);
+            ELSE PERFORM fraud._batch_import_step(j);
+            END IF;
+        WHEN 'BATCH_PREDICTION' THEN
+            IF j.status = 'IN_PROGRESS_INITIALIZING' THEN PERFORM fraud._batch_prediction_init(j);
+            ELSE PERFORM fraud._batch_prediction_step(j);
+            END IF;
+        WHEN 'DELETE_EVENTS' THEN
+            PERFORM fraud._delete_events_step(j);
+        END CASE;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+        PERFORM fraud._job_finish(j, 'FAILED', msg);
+    END;
+    RETURN true;
+END $$;
+
+-- Creating a job: refuses a reused id (a job whose create failed left no row, so its id is
+-- free again), records the caller's search_path for the worker, launches a worker at commit.
+CREATE FUNCTION fraud._job_create(p_job_type text, p_job_id text, p_event_type_name text, p_detector_id text,
+                                  p_detector_version_id int, p_input_kind text, p_input_path text,
+                                  p_output_path text, p_tags jsonb) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM fraud._reap_jobs();
+    INSERT INTO fraud.jobs (job_type, job_id, event_type_name, detector_id, detector_version_id, input_kind,
+                            input_path, output_path, owner, search_path)
+        VALUES (p_job_type, p_job_id, p_event_type_name, p_detector_id, p_detector_version_id, p_input_kind,
+                p_input_path, p_output_path, fraud._me(), current_setting('search_path'))
+        ON CONFLICT ON CONSTRAINT jobs_pkey DO NOTHING;
+    IF NOT FOUND THEN
+        PERFORM fraud._duplicate(lower(replace(p_job_type, '_', ' ')) || ' job', p_job_id);
+    END IF;
+    PERFORM fraud._set_tags(CASE p_job_type WHEN 'BATCH_IMPORT' THEN 'batch-import' ELSE 'batch-prediction' END,
+                            p_job_id, p_tags);
+    PERFORM fraud._launch_job_worker();
+END $$;
+
+-- The job row a Cancel*/Delete* call acts on, locked; 42704 when there is none.
+CREATE FUNCTION fraud._lock_job(p_job_type text, p_job_id text) RETURNS fraud.jobs
+LANGUAGE plpgsql AS $$
+DECLARE j fraud.jobs;
+BEGIN
+    PERFORM fraud._check_identifier('job_id', p_job_id);
+    PERFORM fraud._reap_jobs();
+    SELECT * INTO j FROM fraud.jobs x WHERE x.job_type = p_job_type AND x.job_id = p_job_id AND NOT x.deleted FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM fraud._not_found(lower(replace(p_job_type, '_', ' ')) || ' job', p_job_id);
+    END IF;
+    RETURN j;
+END $$;
+
+-- Cancel: a job no worker has claimed yet ends CANCELED at once; a running one is marked
+-- CANCEL_IN_PROGRESS and its worker stops before the next batch. Finished jobs: 55006.
+CREATE FUNCTION fraud._job_cancel(p_job_type text, p_job_id text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE j fraud.jobs := fraud._lock_job(p_job_type, p_job_id);
+BEGIN
+    IF NOT fraud._job_active(j.status) THEN
+        PERFORM fraud._conflict(format('job %s is %s and cannot be canceled', quote_literal(p_job_id), j.status));
+    END IF;
+    IF j.worker_pid IS NULL THEN
+        PERFORM fraud._job_finish(j, 'CANCELED');
+    ELSE
+        UPDATE fraud.jobs x SET status = 'CANCEL_IN_PROGRESS' WHERE x.job_type = p_job_type AND x.job_id = p_job_id;
+    END IF;
+END $$;
+
+-- Delete: only a finished job; its record (and import errors) go, its id stays taken. The
+-- output table of a batch prediction and imported events are the user's data and stay.
+CREATE FUNCTION fraud._job_delete(p_job_type text, p_job_id text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE j fraud.jobs := fraud._lock_job(p_job_type, p_job_id);
+BEGIN
+    IF fraud._job_active(j.status) THEN
+        PERFORM fraud._conflict(format('job %s is %s; cancel it before deleting it', quote_literal(p_job_id), j.status));
+    END IF;
+    DELETE FROM fraud.batch_import_errors e WHERE e.job_id = p_job_id;
+    UPDATE fraud.jobs x SET deleted = true WHERE x.job_type = p_job_type AND x.job_id = p_job_id;
+    PERFORM fraud._drop_tags(CASE p_job_type WHEN 'BATCH_IMPORT' THEN 'batch-import' ELSE 'batch-prediction' END, p_job_id);
+END $$;
+
+-- Where a job reads from. `input_path` is a table or view name, an absolute path of a
+-- server-side CSV file, or a query. Returns the kind, the canonical text to store (a quoted,
+-- schema-qualified name for a table) and the input's columns (name, type) in order.
+CREATE FUNCTION fraud._job_input(input_path text, OUT kind text, OUT source text, OUT columns text[], OUT types text[])
+LANGUAGE plpgsql AS $$
+DECLARE rel regclass; header text; probe text := 'fraud_job_input_probe'; msg text;
+BEGIN
+    PERFORM fraud._required('input_path', input_path);
+    IF btrim(input_path) = '' THEN
+        PERFORM fraud._invalid('input_path', input_path, '(must name a table, a server-side CSV file or a query)');
+    END IF;
+    IF left(btrim(input_path), 1) = '/' THEN
+        kind := 'FILE';
+        source := btrim(input_path);
+        BEGIN
+            header := split_part(pg_read_file(source, 0, 65536), E'\n', 1);
+        EXCEPTION WHEN undefined_file OR invalid_parameter_value OR io_error OR character_not_in_repertoire OR untranslatable_character THEN
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+            PERFORM fraud._invalid('input_path', source, format('(cannot read the file: %s)', msg));
+        END;
+        header := rtrim(header, E'\r');
+        SELECT array_agg(btrim(btrim(c), '"') ORDER BY i) INTO columns
+            FROM unnest(string_to_array(header, ',')) WITH ORDINALITY u(c, i);
+        IF columns IS NULL OR EXISTS (SELECT 1 FROM unnest(columns) c WHERE c = '') THEN
+            PERFORM fraud._invalid('input_path', source, '(the first line must be a CSV header naming every column)');
+        END IF;
+        types := array_fill('text'::text, ARRAY[cardinality(columns)]);
+        RETURN;
+    END IF;
+    BEGIN
+        rel := to_regclass(input_path);
+    EXCEPTION WHEN OTHERS THEN
+        rel := NULL;   -- not a name at all: a query
+    END;
+    IF rel IS NOT NULL THEN
+        kind := 'TABLE';
+        SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) INTO source
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = rel;
+        IF (SELECT relpersistence FROM pg_class WHERE oid = rel) = 't' THEN
+            PERFORM fraud._invalid('input_path', input_path, '(a temporary table is not visible to the job''s background worker)');
+        END IF;
+        IF NOT has_table_privilege(rel, 'SELECT') THEN
+            RAISE EXCEPTION 'permission denied for table %', source USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF (SELECT relkind FROM pg_class WHERE oid = rel) <> 'r' THEN
+            kind := 'QUERY';   -- views, partitioned tables: staged like a query
+            source := 'SELECT * FROM ' || source;
+        END IF;
+    ELSE
+        kind := 'QUERY';
+        source := btrim(input_path);
+    END IF;
+    -- the query must parse and plan now, as the caller, not fail later in the worker
+    BEGIN
+        EXECUTE format('CREATE TEMP VIEW %I AS SELECT * FROM (%s) q', probe,
+                       CASE kind WHEN 'TABLE' THEN 'SELECT * FROM ' || source ELSE source END);
+    EXCEPTION WHEN insufficient_privilege THEN
+        RAISE;
+    WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+        PERFORM fraud._invalid('input_path', input_path, format('(neither a table nor a valid query: %s)', msg));
+    END;
+    SELECT array_agg(a.attname::text ORDER BY a.attnum), array_agg(format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
+        INTO columns, types
+        FROM pg_attribute a WHERE a.attrelid = ('pg_temp.' || probe)::regclass AND a.attnum > 0 AND NOT a.attisdropped;
+    EXECUTE format('DROP VIEW pg_temp.%I', probe);
+END $$;
+
+-- Copies a query or CSV input into the job's staging table with a row number `_row` (data
+-- rows from 1, in file order for a CSV), indexed for batch reads. Returns the row count.
+CREATE FUNCTION fraud._job_stage(j fraud.jobs, staging text) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE inp record; n bigint;
+BEGIN
+    EXECUTE 'DROP TABLE IF EXISTS ' || staging;
+    IF j.input_kind = 'FILE' THEN
+        inp := fraud._job_input(j.input_path);
+        EXECUTE format('CREATE UNLOGGED TABLE %s (_row bigint GENERATED ALWAYS AS IDENTITY, %s)', staging,
+                       (SELECT string_agg(quote_ident(c) || ' text', ', ' ORDER BY i) FROM unnest(inp.columns) WITH ORDINALITY u(c, i)));
+        EXECUTE format('COPY %s (%s) FROM %L WITH (FORMAT csv, HEADER true)', staging,
+                       (SELECT string_agg(quote_ident(c), ', ' ORDER BY i) FROM unnest(inp.columns) WITH ORDINALITY u(c, i)),
+                       j.input_path);
+    ELSE
+        EXECUTE format('CREATE UNLOGGED TABLE %s AS SELECT row_number() OVER () AS _row, q.* FROM (%s) q', staging,
+                       CASE j.input_kind WHEN 'TABLE' THEN 'SELECT * FROM ' || j.input_path ELSE j.input_path END);
+    END IF;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    EXECUTE format('CREATE INDEX ON %s (_row)', staging);
+    RETURN n;
+END $$;
+
+-- DeleteEventsByEventType: deletes batch_size events per step.
+CREATE FUNCTION fraud._delete_events_step(j fraud.jobs) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+    IF j.status = 'IN_PROGRESS_INITIALIZING' THEN
+        UPDATE fraud.jobs x SET status = 'IN_PROGRESS', last_heartbeat_time = clock_timestamp(),
+            total_records_count = (SELECT count(*) FROM fraud.events e WHERE e.event_type_name = j.event_type_name)
+            WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
+        RETURN;
+    END IF;
+    DELETE FROM fraud.events e WHERE e.event_type_name = j.event_type_name AND e.event_id IN (
+        SELECT x.event_id FROM fraud.events x WHERE x.event_type_name = j.event_type_name LIMIT j.batch_size);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    PERFORM fraud._job_progress(j, j.next_position + n, n, 0);
+    IF n < j.batch_size THEN
+        PERFORM fraud._job_finish(j, 'COMPLETE');
+    END IF;
+END $$;
+
+CREATE FUNCTION fraud._delete_events_by_event_type(p_event_type_name text)
+RETURNS TABLE (event_type_name text, events_deletion_status text)
+LANGUAGE plpgsql AS $$
+DECLARE t fraud.event_types; j fraud.jobs;
+BEGIN
+    t := fraud._event_type(p_event_type_name);
+    PERFORM fraud._reap_jobs();
+    SELECT * INTO j FROM fraud.jobs x WHERE x.job_type = 'DELETE_EVENTS' AND x.job_id = t.name FOR UPDATE;
+    IF FOUND AND fraud._job_active(j.status) THEN
+        PERFORM fraud._conflict(format('the events of event type %s are already being deleted', quote_literal(t.name)));
+    END IF;
+    DELETE FROM fraud.jobs x WHERE x.job_type = 'DELETE_EVENTS' AND x.job_id = t.name;
+    INSERT INTO fraud.jobs (job_type, job_id, event_type_name, input_kind, input_path, owner, search_path)
+        VALUES ('DELETE_EVENTS', t.name, t.name, 'EVENTS', 'fraud.events', fraud._me(), current_setting('search_path'));
+    PERFORM fraud._launch_job_worker();
+    RETURN QUERY SELECT t.name, 'IN_PROGRESS_INITIALIZING'::text;
+END $$;
+
+-- Runs as a job: the events go in batches, GetDeleteEventsByEventTypeStatus shows progress.
+CREATE FUNCTION fraud_delete_events_by_event_type(event_type_name text)
+RETURNS TABLE (event_type_name text, events_deletion_status text)
+LANGUAGE sql AS $$ SELECT * FROM fraud._delete_events_by_event_type(event_type_name) $$;
+
+CREATE FUNCTION fraud._get_delete_events_by_event_type_status(p_event_type_name text)
+RETURNS TABLE (event_type_name text, events_deletion_status text)
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM fraud._check_identifier('event_type_name', p_event_type_name);
+    PERFORM fraud._reap_jobs();
+    RETURN QUERY SELECT x.job_id, x.status FROM fraud.jobs x WHERE x.job_type = 'DELETE_EVENTS' AND x.job_id = p_event_type_name;
+    IF NOT FOUND THEN
+        PERFORM fraud._not_found('deletion of the events of event type', p_event_type_name);
+    END IF;
+END $$;
+
+CREATE FUNCTION fraud_get_delete_events_by_event_type_status(event_type_name text)
+RETURNS TABLE (event_type_name text, events_deletion_status text)
+LANGUAGE sql AS $$ SELECT * FROM fraud._get_delete_events_by_event_type_status(event_type_name) $$;

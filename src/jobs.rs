@@ -1,0 +1,119 @@
+//! Background jobs (batch import, batch prediction, deleting an event type's events).
+//!
+//! The work itself is SQL (`sql/jobs.sql`): `fraud._job_work()` claims a waiting job or runs
+//! one batch of the job this worker holds, in one transaction, and says whether there is more.
+//! This module only starts workers and loops over that call. A worker is a dynamic background
+//! worker (no `shared_preload_libraries`), requested by `fraud._launch_job_worker()` and
+//! registered when the requesting transaction commits, so that it always sees the job row.
+
+use std::cell::Cell;
+use std::time::Duration;
+
+use pgrx::bgworkers::{BackgroundWorker, BackgroundWorkerBuilder, SignalWakeFlags};
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+
+/// What `pg_stat_activity.backend_type` shows for a job worker; `fraud._reap_jobs()` looks
+/// for it.
+pub const WORKER_TYPE: &str = "fraud_detector job worker";
+
+thread_local! {
+    static LAUNCH_AT_COMMIT: Cell<bool> = const { Cell::new(false) };
+    static CALLBACK_REGISTERED: Cell<bool> = const { Cell::new(false) };
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn xact_callback(
+    event: pg_sys::XactEvent::Type,
+    _arg: *mut std::ffi::c_void,
+) {
+    let ended = matches!(
+        event,
+        pg_sys::XactEvent::XACT_EVENT_COMMIT
+            | pg_sys::XactEvent::XACT_EVENT_ABORT
+            | pg_sys::XactEvent::XACT_EVENT_PREPARE
+    );
+    // the flag never outlives its transaction; only a commit launches
+    if ended && LAUNCH_AT_COMMIT.replace(false) && event == pg_sys::XactEvent::XACT_EVENT_COMMIT {
+        launch();
+    }
+}
+
+/// Registers a worker for this database, running as the current user. Runs after commit, where
+/// an ERROR would be fatal: a failure to register (no free `max_worker_processes` slot) only
+/// leaves the job waiting; the next launch or `fraud._reap_jobs()` picks it up.
+fn launch() {
+    // SAFETY: plain reads of backend globals.
+    let (db, role) = unsafe { (pg_sys::MyDatabaseId, pg_sys::GetUserId()) };
+    let started = BackgroundWorkerBuilder::new("fraud_detector job worker")
+        .set_type(WORKER_TYPE)
+        .set_library("fraud_detector")
+        .set_function("fraud_job_worker_main")
+        .enable_spi_access()
+        .set_restart_time(None)
+        .set_extra(&format!("{} {}", db.to_u32(), role.to_u32()))
+        .load_dynamic();
+    if started.is_err() {
+        pgrx::warning!("fraud_detector: no background worker slot free (max_worker_processes); the job waits for the next worker");
+    }
+}
+
+#[pgrx::pg_schema]
+pub mod fraud {
+    use super::*;
+
+    /// Asks for a job worker once the current transaction commits (once per transaction).
+    #[pg_extern(volatile, name = "_launch_job_worker")]
+    pub fn launch_job_worker() {
+        if !CALLBACK_REGISTERED.replace(true) {
+            // SAFETY: registered once per backend; the callback only touches thread-locals
+            // and registers a worker.
+            unsafe { pg_sys::RegisterXactCallback(Some(xact_callback), std::ptr::null_mut()) };
+        }
+        LAUNCH_AT_COMMIT.set(true);
+    }
+}
+
+/// What PostgreSQL's `die` does for a backend: ask for termination at the next interrupt
+/// check, which aborts the running statement and transaction and ends the process.
+unsafe extern "C-unwind" fn on_sigterm(_signal: i32) {
+    (&raw mut pg_sys::InterruptPending).write_volatile(1);
+    (&raw mut pg_sys::ProcDiePending).write_volatile(1);
+    pg_sys::SetLatch(pg_sys::MyLatch);
+}
+
+/// The worker's entry point: connect as the user who created the job, then run steps (one
+/// transaction each) until there is no work left. SIGTERM (pg_terminate_backend, server
+/// shutdown) uses PostgreSQL's own `die` handler, so it aborts the step in flight at once; the
+/// job it held is then ended FAILED by `fraud._reap_jobs()`.
+#[pg_guard]
+#[no_mangle]
+pub extern "C-unwind" fn fraud_job_worker_main(_arg: pg_sys::Datum) {
+    BackgroundWorker::attach_signal_handlers(SignalWakeFlags::SIGHUP);
+    // SAFETY: installs a handler that only sets PostgreSQL's interrupt flags.
+    unsafe {
+        pg_sys::pqsignal(pg_sys::SIGTERM as i32, Some(on_sigterm));
+    }
+    let mut ids = BackgroundWorker::get_extra()
+        .split(' ')
+        .map(|s| s.parse::<u32>().ok().map(pg_sys::Oid::from));
+    let (Some(Some(db)), Some(Some(role))) = (ids.next(), ids.next()) else {
+        pgrx::log!("fraud_detector job worker: malformed start arguments");
+        return;
+    };
+    BackgroundWorker::connect_worker_to_spi_by_oid(Some(db), Some(role));
+    // A job committed just after our last look is picked up by the worker its own commit
+    // starts, so a short grace period is all an idle worker needs.
+    let mut idle_rounds = 0;
+    while idle_rounds < 3 {
+        pg_sys::check_for_interrupts!();
+        let more =
+            BackgroundWorker::transaction(|| Spi::get_one::<bool>("SELECT fraud._job_work()"));
+        if matches!(more, Ok(Some(true))) {
+            idle_rounds = 0;
+        } else {
+            idle_rounds += 1;
+            BackgroundWorker::wait_latch(Some(Duration::from_millis(100)));
+        }
+    }
+}
