@@ -213,7 +213,7 @@ CREATE TABLE fraud.tags (
     resource_type text NOT NULL
                   CONSTRAINT tag_resource_type_enum CHECK (resource_type IN
                     ('entity-type', 'event-type', 'variable', 'label', 'outcome', 'list',
-                     'detector', 'detector-version', 'rule', 'batch-import', 'batch-prediction')),
+                     'detector', 'detector-version', 'rule', 'batch-import', 'batch-prediction', 'voice-domain')),
     resource_id   text NOT NULL,
     key           text NOT NULL CONSTRAINT tag_key_length CHECK (length(key) BETWEEN 1 AND 128),
     value         text NOT NULL CONSTRAINT tag_value_length CHECK (length(value) <= 256),
@@ -260,18 +260,120 @@ CREATE TABLE fraud.event_predictions (
 CREATE INDEX event_predictions_by_event ON fraud.event_predictions(event_type_name, event_id);
 CREATE INDEX event_predictions_by_time ON fraud.event_predictions(prediction_timestamp);
 
+-- Voice ID (fraudster watchlists, speakers) -------------------------------------------------
+-- Ids follow the reference: 22 letters and digits for domains, watchlists and jobs; 'id#' and
+-- 22 for generated fraudster, speaker and session ids (fraud._voice_new_id()).
+CREATE SEQUENCE fraud.voice_stamps;
+
+CREATE TABLE fraud.voice_domains (
+    domain_id           text PRIMARY KEY CONSTRAINT voice_domain_id_pattern CHECK (domain_id ~ '^[a-zA-Z0-9]{22}$'),
+    name                text NOT NULL
+                        CONSTRAINT voice_domain_name_pattern CHECK (name ~ '^[a-zA-Z0-9][a-zA-Z0-9_-]*$' AND length(name) <= 256),
+    description         text CONSTRAINT voice_domain_description_pattern
+                        CHECK (length(description) BETWEEN 1 AND 1024 AND description ~ '^[[:alpha:][:space:][:digit:]_.:/=+%@-]*$'),
+    domain_status       text NOT NULL DEFAULT 'ACTIVE'
+                        CONSTRAINT voice_domain_status_enum CHECK (domain_status IN ('ACTIVE', 'PENDING', 'SUSPENDED')),
+    -- every voiceprint of the domain has this many elements
+    embedding_dimension int  NOT NULL CONSTRAINT voice_domain_dimension_range CHECK (embedding_dimension BETWEEN 1 AND 4096),
+    -- the cosine-to-score calibration: cosine cos_at_50 scores 50, cos_at_90 scores 90
+    cos_at_50           real NOT NULL DEFAULT 0.35,
+    cos_at_90           real NOT NULL DEFAULT 0.60,
+    -- speech an authentication or fraud check needs (Voice ID: 10 s by default, 5 to 10)
+    authentication_min_speech_seconds real NOT NULL DEFAULT 10
+                        CONSTRAINT voice_domain_min_speech_range CHECK (authentication_min_speech_seconds BETWEEN 5 AND 10),
+    -- a fresh value from fraud.voice_stamps whenever the domain's fraudsters or their
+    -- watchlists change: what the per-backend fraudster index is keyed by
+    fraudsters_stamp    bigint NOT NULL DEFAULT 0,
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    updated_at          timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT voice_domain_calibration CHECK (-1 <= cos_at_50 AND cos_at_50 < cos_at_90 AND cos_at_90 <= 1)
+);
+
+CREATE TABLE fraud.voice_watchlists (
+    domain_id         text NOT NULL REFERENCES fraud.voice_domains(domain_id) ON DELETE CASCADE,
+    watchlist_id      text PRIMARY KEY CONSTRAINT voice_watchlist_id_pattern CHECK (watchlist_id ~ '^[a-zA-Z0-9]{22}$'),
+    name              text NOT NULL
+                      CONSTRAINT voice_watchlist_name_pattern CHECK (name ~ '^[a-zA-Z0-9][a-zA-Z0-9_-]*$' AND length(name) <= 256),
+    description       text CONSTRAINT voice_watchlist_description_pattern
+                      CHECK (length(description) BETWEEN 1 AND 1024 AND description ~ '^[[:alpha:][:space:][:digit:]_.:/=+%@-]*$'),
+    default_watchlist boolean NOT NULL DEFAULT false,
+    created_at        timestamptz NOT NULL DEFAULT now(),
+    updated_at        timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (domain_id, watchlist_id),
+    UNIQUE (domain_id, name)
+);
+CREATE UNIQUE INDEX voice_one_default_watchlist ON fraud.voice_watchlists(domain_id) WHERE default_watchlist;
+
+-- A fraudster's voiceprint: L2-normalised, of the domain's dimension.
+CREATE TABLE fraud.voice_fraudsters (
+    domain_id      text NOT NULL REFERENCES fraud.voice_domains(domain_id) ON DELETE CASCADE,
+    fraudster_id   text PRIMARY KEY CONSTRAINT voice_fraudster_id_pattern CHECK (fraudster_id ~ '^id#[a-zA-Z0-9]{22}$'),
+    embedding      real[] NOT NULL
+                   CONSTRAINT voice_fraudster_embedding_vector CHECK (array_ndims(embedding) = 1 AND array_position(embedding, NULL) IS NULL),
+    speech_seconds real NOT NULL CONSTRAINT voice_fraudster_speech CHECK (speech_seconds >= 0),
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (domain_id, fraudster_id)
+);
+
+-- Watchlist membership; every fraudster is in at least one (enforced by the functions).
+CREATE TABLE fraud.voice_fraudster_watchlists (
+    domain_id    text NOT NULL,
+    fraudster_id text NOT NULL,
+    watchlist_id text NOT NULL,
+    PRIMARY KEY (fraudster_id, watchlist_id),
+    FOREIGN KEY (domain_id, fraudster_id) REFERENCES fraud.voice_fraudsters(domain_id, fraudster_id) ON DELETE CASCADE,
+    -- DeleteWatchlist refuses a non-empty watchlist; the cascade is for DeleteDomain
+    FOREIGN KEY (domain_id, watchlist_id) REFERENCES fraud.voice_watchlists(domain_id, watchlist_id) ON DELETE CASCADE
+);
+CREATE INDEX voice_fraudster_watchlists_by_watchlist ON fraud.voice_fraudster_watchlists(watchlist_id);
+
+CREATE TABLE fraud.voice_speakers (
+    domain_id            text NOT NULL REFERENCES fraud.voice_domains(domain_id) ON DELETE CASCADE,
+    generated_speaker_id text PRIMARY KEY CONSTRAINT voice_speaker_id_pattern CHECK (generated_speaker_id ~ '^id#[a-zA-Z0-9]{22}$'),
+    customer_speaker_id  text NOT NULL
+                         CONSTRAINT voice_customer_speaker_id_pattern CHECK (customer_speaker_id ~ '^[a-zA-Z0-9][a-zA-Z0-9_-]*$' AND length(customer_speaker_id) <= 256),
+    status               text NOT NULL
+                         CONSTRAINT voice_speaker_status_enum CHECK (status IN ('ENROLLED', 'EXPIRED', 'OPTED_OUT', 'PENDING')),
+    embedding            real[] CONSTRAINT voice_speaker_embedding_vector CHECK (array_ndims(embedding) = 1 AND array_position(embedding, NULL) IS NULL),
+    speech_seconds       real,
+    created_at           timestamptz NOT NULL DEFAULT now(),
+    updated_at           timestamptz NOT NULL DEFAULT now(),
+    last_accessed_at     timestamptz,
+    UNIQUE (domain_id, customer_speaker_id),
+    CONSTRAINT voice_enrolled_speaker_has_voiceprint CHECK (status <> 'ENROLLED' OR embedding IS NOT NULL)
+);
+
+-- Sessions EvaluateSession has seen (by name; the id is derived from domain and name).
+CREATE TABLE fraud.voice_sessions (
+    domain_id    text NOT NULL REFERENCES fraud.voice_domains(domain_id) ON DELETE CASCADE,
+    session_id   text PRIMARY KEY CONSTRAINT voice_session_id_pattern CHECK (session_id ~ '^id#[a-zA-Z0-9]{22}$'),
+    session_name text NOT NULL
+                 CONSTRAINT voice_session_name_pattern CHECK (session_name ~ '^[a-zA-Z0-9][a-zA-Z0-9_-]*$' AND length(session_name) <= 36),
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (domain_id, session_name)
+);
+
 -- Asynchronous jobs: batch import, batch prediction, and deleting an event type's events
 -- (job_id = the event type's name). A job's counters and heartbeat are committed batch by
 -- batch by its background worker, so any session sees its progress.
 CREATE TABLE fraud.jobs (
     job_type            text NOT NULL
-                        CONSTRAINT job_type_enum CHECK (job_type IN ('BATCH_IMPORT', 'BATCH_PREDICTION', 'DELETE_EVENTS')),
-    job_id              text NOT NULL CONSTRAINT job_id_pattern CHECK (job_id ~ '^[0-9a-z_-]{1,64}$'),
+                        CONSTRAINT job_type_enum CHECK (job_type IN ('BATCH_IMPORT', 'BATCH_PREDICTION', 'DELETE_EVENTS',
+                            'FRAUDSTER_REGISTRATION', 'SPEAKER_ENROLLMENT')),
+    -- AFD job ids are identifiers, Voice ID's are generated (22 letters and digits)
+    job_id              text NOT NULL CONSTRAINT job_id_pattern CHECK (job_id ~ '^[0-9a-z_-]{1,64}$' OR
+                            (job_type IN ('FRAUDSTER_REGISTRATION', 'SPEAKER_ENROLLMENT') AND job_id ~ '^[a-zA-Z0-9]{22}$')),
+    -- AFD's AsyncJobStatus, or Voice ID's job statuses for Voice ID jobs
     status              text NOT NULL DEFAULT 'IN_PROGRESS_INITIALIZING'
                         CONSTRAINT job_status_enum CHECK (status IN ('IN_PROGRESS_INITIALIZING', 'IN_PROGRESS',
-                            'CANCEL_IN_PROGRESS', 'CANCELED', 'COMPLETE', 'FAILED')),
+                            'CANCEL_IN_PROGRESS', 'CANCELED', 'COMPLETE', 'FAILED',
+                            'SUBMITTED', 'COMPLETED', 'COMPLETED_WITH_ERRORS')),
     failure_reason      text,
-    event_type_name     text NOT NULL,
+    event_type_name     text,
+    -- Voice ID jobs: the domain, the job's name and its RegistrationConfig / EnrollmentConfig
+    domain_id           text REFERENCES fraud.voice_domains(domain_id) ON DELETE CASCADE,
+    job_name            text CONSTRAINT job_name_pattern CHECK (job_name ~ '^[a-zA-Z0-9][a-zA-Z0-9_-]*$' AND length(job_name) <= 256),
+    config              jsonb,
     detector_id         text,
     detector_version_id int,
     -- where the input comes from: a table, a query, or a server-side CSV file
@@ -299,7 +401,20 @@ CREATE TABLE fraud.jobs (
     -- a deleted job keeps its row so that its id is never reused
     deleted             boolean NOT NULL DEFAULT false,
     PRIMARY KEY (job_type, job_id),
-    CONSTRAINT job_prediction_has_detector CHECK ((job_type = 'BATCH_PREDICTION') = (detector_id IS NOT NULL))
+    CONSTRAINT job_prediction_has_detector CHECK ((job_type = 'BATCH_PREDICTION') = (detector_id IS NOT NULL)),
+    CONSTRAINT job_voice_has_domain CHECK ((job_type IN ('FRAUDSTER_REGISTRATION', 'SPEAKER_ENROLLMENT')) = (domain_id IS NOT NULL)),
+    CONSTRAINT job_afd_has_event_type CHECK ((job_type IN ('FRAUDSTER_REGISTRATION', 'SPEAKER_ENROLLMENT')) = (event_type_name IS NULL))
+);
+
+-- Voice ID jobs: one output row per request, in the shape of Voice ID's job output file.
+CREATE TABLE fraud.voice_job_results (
+    job_type   text NOT NULL,
+    job_id     text NOT NULL,
+    row_number bigint NOT NULL,
+    request_id text,
+    result     jsonb NOT NULL,
+    PRIMARY KEY (job_id, row_number),
+    FOREIGN KEY (job_type, job_id) REFERENCES fraud.jobs(job_type, job_id) ON DELETE CASCADE
 );
 
 -- Batch import: why each failed record failed (row_number counts data rows from 1).
@@ -337,3 +452,11 @@ SELECT pg_catalog.pg_extension_config_dump('fraud.event_predictions', '');
 SELECT pg_catalog.pg_extension_config_dump('fraud.event_predictions_prediction_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('fraud.jobs', '');
 SELECT pg_catalog.pg_extension_config_dump('fraud.batch_import_errors', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.voice_stamps', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.voice_domains', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.voice_watchlists', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.voice_fraudsters', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.voice_fraudster_watchlists', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.voice_speakers', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.voice_sessions', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.voice_job_results', '');

@@ -20,7 +20,7 @@ LANGUAGE sql STABLE AS $$ SELECT oid FROM pg_catalog.pg_roles WHERE rolname = cu
 
 CREATE FUNCTION fraud._job_active(status text) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT status IN ('IN_PROGRESS_INITIALIZING', 'IN_PROGRESS', 'CANCEL_IN_PROGRESS')
+    SELECT status IN ('IN_PROGRESS_INITIALIZING', 'IN_PROGRESS', 'CANCEL_IN_PROGRESS', 'SUBMITTED')
 $$;
 
 -- The name of a job's staging table (input copied for a query or a CSV file).
@@ -50,7 +50,7 @@ BEGIN
             EXECUTE 'DROP TABLE IF EXISTS ' || j.staging;
         END IF;
     END LOOP;
-    IF EXISTS (SELECT 1 FROM fraud.jobs x WHERE x.status = 'IN_PROGRESS_INITIALIZING' AND x.worker_pid IS NULL
+    IF EXISTS (SELECT 1 FROM fraud.jobs x WHERE x.status IN ('IN_PROGRESS_INITIALIZING', 'SUBMITTED') AND x.worker_pid IS NULL
                                           AND x.owner = fraud._me()
                                           AND x.start_time < now() - interval '1 second')
        AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.backend_type = 'fraud_detector job worker'
@@ -63,8 +63,12 @@ END $$;
 CREATE FUNCTION fraud._job_finish(j fraud.jobs, final_status text, reason text DEFAULT NULL) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    -- a job whose last batch committed is COMPLETE even if a Cancel arrived during that batch
-    UPDATE fraud.jobs x SET status = final_status, failure_reason = reason, completion_time = clock_timestamp(),
+    -- a job whose last batch committed is COMPLETE even if a Cancel arrived during that batch;
+    -- Voice ID jobs say COMPLETED, or COMPLETED_WITH_ERRORS when a request failed
+    UPDATE fraud.jobs x SET status = CASE
+            WHEN final_status = 'COMPLETE' AND x.job_type IN ('FRAUDSTER_REGISTRATION', 'SPEAKER_ENROLLMENT') THEN
+                CASE WHEN x.failed_records_count > 0 THEN 'COMPLETED_WITH_ERRORS' ELSE 'COMPLETED' END
+            ELSE final_status END, failure_reason = reason, completion_time = clock_timestamp(),
                             last_heartbeat_time = clock_timestamp(), worker_pid = NULL, staging = NULL
         WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
     IF j.staging IS NOT NULL THEN
@@ -94,7 +98,7 @@ BEGIN
         WHERE x.worker_pid = pg_backend_pid() AND x.worker_start = me AND fraud._job_active(x.status);
     IF NOT FOUND THEN
         SELECT * INTO j FROM fraud.jobs x
-            WHERE x.status = 'IN_PROGRESS_INITIALIZING' AND x.worker_pid IS NULL AND NOT x.deleted
+            WHERE x.status IN ('IN_PROGRESS_INITIALIZING', 'SUBMITTED') AND x.worker_pid IS NULL AND NOT x.deleted
               AND x.owner = fraud._me()
             ORDER BY x.start_time, x.job_id LIMIT 1 FOR UPDATE SKIP LOCKED;
         IF NOT FOUND THEN
@@ -122,6 +126,14 @@ BEGIN
             END IF;
         WHEN 'DELETE_EVENTS' THEN
             PERFORM fraud._delete_events_step(j);
+        WHEN 'FRAUDSTER_REGISTRATION' THEN
+            IF j.status = 'SUBMITTED' THEN PERFORM fraud._voice_job_init(j);
+            ELSE PERFORM fraud._voice_registration_step(j);
+            END IF;
+        WHEN 'SPEAKER_ENROLLMENT' THEN
+            IF j.status = 'SUBMITTED' THEN PERFORM fraud._voice_job_init(j);
+            ELSE PERFORM fraud._voice_enrollment_step(j);
+            END IF;
         END CASE;
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
@@ -243,6 +255,8 @@ BEGIN
             kind := 'QUERY';   -- views, partitioned tables: staged like a query
             source := 'SELECT * FROM ' || source;
         END IF;
+    ELSIF btrim(input_path) ~ '^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$' THEN
+        PERFORM fraud._invalid('input_path', input_path, '(no table or view of this name exists)');
     ELSE
         kind := 'QUERY';
         source := btrim(input_path);

@@ -156,6 +156,7 @@ BEGIN
         RETURN cardinality(parts) = 3 AND parts[3] ~ '^[1-9][0-9]{0,4}$' AND EXISTS (
             SELECT 1 FROM fraud.rule_versions
             WHERE detector_id = parts[1] AND rule_id = parts[2] AND rule_version = parts[3]::int);
+    WHEN 'voice-domain' THEN RETURN EXISTS (SELECT 1 FROM fraud.voice_domains WHERE domain_id = resource_id);
     WHEN 'batch-import' THEN
         RETURN EXISTS (SELECT 1 FROM fraud.jobs WHERE job_type = 'BATCH_IMPORT' AND job_id = resource_id AND NOT deleted);
     WHEN 'batch-prediction' THEN

@@ -20,6 +20,7 @@ mod predict;
 mod rules;
 mod spi;
 mod trigger;
+mod voice;
 
 extension_sql_file!("../sql/catalog.sql", name = "catalog", bootstrap);
 extension_sql_file!(
@@ -93,6 +94,20 @@ extension_sql_file!(
     "../sql/batch_prediction.sql",
     name = "batch_prediction",
     requires = ["jobs"]
+);
+extension_sql_file!(
+    "../sql/voice.sql",
+    name = "voice",
+    requires = [
+        "support",
+        voice::fraud::voice_derived_id,
+        voice::fraud::voice_normalize
+    ]
+);
+extension_sql_file!(
+    "../sql/voice_jobs.sql",
+    name = "voice_jobs",
+    requires = ["voice", "jobs"]
 );
 extension_sql_file!(
     "../sql/cache.sql",

@@ -16,13 +16,24 @@ SELECT fraud_create_batch_import_job('import1', $$SELECT * FROM (VALUES
     ('e3', 'not a time', 'c3', 'customer', NULL, NULL, '1')) v(event_id, event_timestamp, entity_id, entity_type,
                                                                event_label, label_timestamp, order_price)$$,
                                      'registration');
+-- Voice ID: a domain with a watchlist, fraudsters, an enrolled speaker and a session
+CREATE TABLE voice_requests AS
+SELECT 'r' || k AS request_id, array_fill((k % 3 + 1)::real, ARRAY[4]) || ARRAY[k::real] AS embedding, 12::real AS speech_seconds
+FROM generate_series(1, 3) k;
+CREATE TABLE voice_enrol AS SELECT 'cust1' AS request_id, ARRAY[1, 2, 3, 4, 5]::real[] AS embedding, 40::real AS speech_seconds;
+SELECT domain_id AS voice_domain FROM fraud_voice_create_domain('dumped', 5, tags => '{"k": "v"}') \gset
+SELECT count(*) FROM fraud_voice_create_watchlist(:'voice_domain', 'extra');
+SELECT count(*) FROM fraud_voice_start_fraudster_registration_job(:'voice_domain', '{"S3Uri": "voice_requests"}');
+SELECT count(*) FROM fraud_voice_start_speaker_enrollment_job(:'voice_domain', '{"S3Uri": "voice_enrol"}');
 DO $$
 BEGIN
     FOR i IN 1..1200 LOOP
-        EXIT WHEN (SELECT status FROM fraud_get_batch_import_jobs('import1')) = 'COMPLETE';
+        EXIT WHEN (SELECT status FROM fraud_get_batch_import_jobs('import1')) = 'COMPLETE'
+              AND NOT EXISTS (SELECT 1 FROM fraud.jobs WHERE status IN ('SUBMITTED', 'IN_PROGRESS'));
         PERFORM pg_sleep(0.05);
     END LOOP;
 END $$;
+SELECT fraud_voice_evaluate_session(:'voice_domain', 'call1', ARRAY[1, 2, 3, 4, 5]::real[], 12, speaker_id => 'cust1');
 SQL
 dump=$(mktemp /tmp/fraud_dump.XXXXXX)
 pg_dump -Fc -d "$src" -f "$dump"
@@ -44,6 +55,11 @@ for t in $tables; do
     diff <(echo "$a") <(echo "$b") | head -10
   fi
 done
+# the fraudster index of the restored domain answers like the original's
+q="SELECT fraud_voice_evaluate_session(domain_id, 'call2', ARRAY[2, 2, 2, 2, 1]::real[], 12)->'FraudDetectionResult'->'RiskDetails'
+   FROM fraud.voice_domains"
+a=$(psql -X -At -d "$src" -c "$q"); b=$(psql -X -At -d "$dst" -c "$q")
+if [ -n "$a" ] && [ "$a" = "$b" ]; then same=$((same + 1)); else differ=$((differ + 1)); echo "dump_restore: EvaluateSession differs: $a / $b"; fi
 # the prediction id sequence came along: a new prediction in the copy gets a fresh id
 if psql -X -q -v ON_ERROR_STOP=1 -d "$dst" >/dev/null 2>&1 <<'SQL'
 SELECT fraud_get_event_prediction('new_account_detector', 'e9', 'registration', '[{"entityType": "customer", "entityId": "c9"}]',

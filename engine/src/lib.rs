@@ -7,7 +7,8 @@
 //! regexes compiled once, lists as hash sets, constants folded), [`eval`] (short-circuit
 //! evaluation over one event's slots) and [`detector`] (a detector version's rules in order,
 //! FIRST_MATCHED / ALL_MATCHED). [`value`] holds the typed values and how event input is read
-//! as a variable's data type; [`events`] the timestamp formats of stored events.
+//! as a variable's data type; [`events`] the timestamp formats of stored events; [`voice`]
+//! Voice ID's voiceprints, similarity scores, nearest-fraudster search and decisions.
 
 pub mod ast;
 pub mod compile;
@@ -17,5 +18,6 @@ pub mod eval;
 pub mod events;
 pub mod parser;
 pub mod value;
+pub mod voice;
 
 pub use error::{Error, ErrorKind};

@@ -1,0 +1,382 @@
+-- Voice ID jobs: StartFraudsterRegistrationJob, DescribeFraudsterRegistrationJob,
+-- ListFraudsterRegistrationJobs, StartSpeakerEnrollmentJob, DescribeSpeakerEnrollmentJob,
+-- ListSpeakerEnrollmentJobs. They run on the job machinery of sql/jobs.sql (a background
+-- worker, batches that commit, progress visible from any session, FAILED with a reason if the
+-- worker dies) and write one output row per request to fraud.voice_job_results.
+--
+-- Input (`input_data_config`, Voice ID's {"S3Uri": ...}): a table or query with columns
+-- request_id (text), embedding (real[]) and speech_seconds (real); or the absolute path of a
+-- server-side JSON manifest {"Version": "1.0", "FraudsterRegistrationRequests" (or
+-- "SpeakerEnrollmentRequests"): [{"RequestId", "Embedding": [...], "SpeechSeconds"}]}.
+
+CREATE FUNCTION fraud._voice_job_source(p_job_type text, input_data_config jsonb, OUT kind text, OUT source text)
+LANGUAGE plpgsql AS $$
+DECLARE uri text; inp record; manifest jsonb; msg text;
+        key text := CASE p_job_type WHEN 'FRAUDSTER_REGISTRATION' THEN 'FraudsterRegistrationRequests'
+                                    ELSE 'SpeakerEnrollmentRequests' END;
+BEGIN
+    PERFORM fraud._required('input_data_config', input_data_config);
+    IF jsonb_typeof(input_data_config) <> 'object' OR jsonb_typeof(input_data_config->'S3Uri') IS DISTINCT FROM 'string' THEN
+        PERFORM fraud._invalid('input_data_config', input_data_config::text, '(must be {"S3Uri": a table, a query or a manifest file path})');
+    END IF;
+    uri := btrim(input_data_config->>'S3Uri');
+    IF left(uri, 1) = '/' THEN
+        BEGIN
+            manifest := pg_read_file(uri)::jsonb;
+        EXCEPTION WHEN undefined_file OR invalid_text_representation OR io_error OR invalid_parameter_value THEN
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+            PERFORM fraud._invalid('input_data_config', uri, format('(cannot read the manifest: %s)', msg));
+        END;
+        IF jsonb_typeof(manifest->key) IS DISTINCT FROM 'array' THEN
+            PERFORM fraud._invalid('input_data_config', uri, format('(the manifest has no %s array)', key));
+        END IF;
+        kind := 'FILE';
+        source := uri;
+        RETURN;
+    END IF;
+    inp := fraud._job_input(uri);
+    IF NOT (ARRAY['request_id', 'embedding', 'speech_seconds'] <@ inp.columns) THEN
+        PERFORM fraud._invalid('input_data_config', uri, '(the input needs columns request_id, embedding and speech_seconds)');
+    END IF;
+    kind := inp.kind;
+    source := inp.source;
+END $$;
+
+-- Stages the requests as (_row, request_id, embedding, speech_seconds); in a manifest, a
+-- value of the wrong JSON type becomes NULL and fails only its own request.
+CREATE FUNCTION fraud._voice_job_init(j fraud.jobs) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE v_staging text := fraud._job_staging_name(j.job_type, j.job_id); n bigint;
+        key text := CASE j.job_type WHEN 'FRAUDSTER_REGISTRATION' THEN 'FraudsterRegistrationRequests'
+                                    ELSE 'SpeakerEnrollmentRequests' END;
+BEGIN
+    EXECUTE 'DROP TABLE IF EXISTS ' || v_staging;
+    IF j.input_kind = 'FILE' THEN
+        EXECUTE format($q$
+            CREATE UNLOGGED TABLE %s AS
+            SELECT i AS _row, r->>'RequestId' AS request_id,
+                   CASE WHEN jsonb_typeof(r->'Embedding') = 'array'
+                         AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(r->'Embedding') e WHERE jsonb_typeof(e) <> 'number')
+                        THEN ARRAY(SELECT e::text::real FROM jsonb_array_elements(r->'Embedding') e) END AS embedding,
+                   CASE WHEN jsonb_typeof(r->'SpeechSeconds') = 'number' THEN (r->>'SpeechSeconds')::real END AS speech_seconds
+            FROM jsonb_array_elements(pg_read_file(%L)::jsonb->%L) WITH ORDINALITY x(r, i)$q$, v_staging, j.input_path, key);
+    ELSE
+        EXECUTE format('CREATE UNLOGGED TABLE %s AS SELECT row_number() OVER () AS _row, q.request_id::text AS request_id,
+                            q.embedding::real[] AS embedding, q.speech_seconds::real AS speech_seconds FROM (%s) q',
+                       v_staging, CASE j.input_kind WHEN 'TABLE' THEN 'SELECT * FROM ' || j.input_path ELSE j.input_path END);
+    END IF;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    EXECUTE format('CREATE INDEX ON %s (_row)', v_staging);
+    UPDATE fraud.jobs x SET status = 'IN_PROGRESS', staging = v_staging, total_records_count = n, end_position = n,
+                            next_position = 0, last_heartbeat_time = clock_timestamp()
+        WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
+END $$;
+
+CREATE FUNCTION fraud._voice_request_error(request_id text, code int, message text) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT jsonb_strip_nulls(jsonb_build_object('RequestId', request_id, 'ErrorCode', code, 'ErrorMessage', message))
+$$;
+
+-- One batch of fraudster registrations. Duplicates are looked for across the whole domain
+-- (every watchlist) and among the requests registered earlier in the same job.
+CREATE FUNCTION fraud._voice_registration_step(j fraud.jobs) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    d fraud.voice_domains := fraud._voice_domain(j.domain_id);
+    action text := j.config->>'DuplicateRegistrationAction';
+    threshold int := (j.config->>'FraudsterSimilarityThreshold')::int;
+    target text := j.config->'WatchlistIds'->>0;
+    hi bigint := least(j.end_position, j.next_position + j.batch_size);
+    r record; v real[]; fid text; cos real; score int; new_id text; result jsonb;
+    new_ids text[] := '{}'; new_flat real[] := '{}'; new_speech real[] := '{}';
+    rows bigint[] := '{}'; request_ids text[] := '{}'; results jsonb[] := '{}'; failed bigint := 0;
+BEGIN
+    FOR r IN EXECUTE format('SELECT * FROM %s s WHERE s._row > $1 AND s._row <= $2 ORDER BY s._row', j.staging)
+             USING j.next_position, hi LOOP
+        BEGIN
+            IF r.request_id IS NULL OR r.request_id !~ '^[a-zA-Z0-9][a-zA-Z0-9_-]*$' OR length(r.request_id) > 256 THEN
+                PERFORM fraud._invalid('RequestId', r.request_id, '(must match ^[a-zA-Z0-9][a-zA-Z0-9_-]*$)');
+            END IF;
+            v := fraud._voice_normalize('Embedding', r.embedding, d.embedding_dimension);
+            IF r.speech_seconds IS NULL OR r.speech_seconds < d.authentication_min_speech_seconds THEN
+                PERFORM fraud._invalid('SpeechSeconds', r.speech_seconds::text,
+                    format('(a voiceprint needs at least %s seconds of speech)', d.authentication_min_speech_seconds));
+            END IF;
+            fid := NULL; score := NULL;
+            SELECT n.fraudster_id, n.cosine INTO fid, cos FROM fraud._voice_nearest(d.domain_id, v, NULL, new_ids, new_flat) n;
+            IF fid IS NOT NULL THEN
+                score := fraud._voice_calibrate(cos, d.cos_at_50, d.cos_at_90);
+            END IF;
+            IF action = 'SKIP' AND score >= threshold THEN
+                result := jsonb_build_object('RequestId', r.request_id, 'RegistrationStatus', 'DUPLICATE_SKIPPED',
+                                             'GeneratedFraudsterId', fid, 'FraudsterSimilarityScore', score);
+            ELSE
+                new_id := 'id#' || fraud._voice_new_id();
+                new_ids := new_ids || new_id;
+                new_flat := new_flat || v;
+                new_speech := new_speech || r.speech_seconds;
+                result := jsonb_strip_nulls(jsonb_build_object('RequestId', r.request_id, 'RegistrationStatus', 'NEW_REGISTRATION',
+                                             'GeneratedFraudsterId', new_id, 'FraudsterSimilarityScore', score));
+            END IF;
+        EXCEPTION WHEN invalid_parameter_value THEN
+            result := fraud._voice_request_error(r.request_id, 400, SQLERRM);
+            failed := failed + 1;
+        END;
+        rows := rows || r._row; request_ids := request_ids || r.request_id; results := results || result;
+    END LOOP;
+    INSERT INTO fraud.voice_fraudsters (domain_id, fraudster_id, embedding, speech_seconds)
+        SELECT d.domain_id, id, new_flat[(i - 1) * d.embedding_dimension + 1 : i * d.embedding_dimension], new_speech[i]
+        FROM unnest(new_ids) WITH ORDINALITY u(id, i);
+    INSERT INTO fraud.voice_fraudster_watchlists (domain_id, fraudster_id, watchlist_id)
+        SELECT d.domain_id, id, target FROM unnest(new_ids) id;
+    INSERT INTO fraud.voice_job_results (job_type, job_id, row_number, request_id, result)
+        SELECT j.job_type, j.job_id, x.rn, x.rid, x.res FROM unnest(rows, request_ids, results) x(rn, rid, res);
+    PERFORM fraud._job_progress(j, hi, cardinality(rows), failed);
+    IF hi >= j.end_position THEN
+        PERFORM fraud._job_finish(j, 'COMPLETE');
+    END IF;
+END $$;
+
+-- One batch of speaker enrolments: at least 30 s of speech; an opted-out speaker is refused;
+-- an enrolled one is skipped or overwritten (ExistingEnrollmentAction); with a fraud check,
+-- a speaker whose closest fraudster in the watchlist scores at least RiskThreshold fails
+-- (FraudDetectionAction FAIL) or is enrolled anyway (IGNORE).
+CREATE FUNCTION fraud._voice_enrollment_step(j fraud.jobs) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    d fraud.voice_domains := fraud._voice_domain(j.domain_id);
+    existing_action text := j.config->>'ExistingEnrollmentAction';
+    check_config jsonb := j.config->'FraudDetectionConfig';
+    hi bigint := least(j.end_position, j.next_position + j.batch_size);
+    r record; v real[]; s fraud.voice_speakers; fid text; cos real; risk int; result jsonb; sid text;
+    rows bigint[] := '{}'; request_ids text[] := '{}'; results jsonb[] := '{}'; failed bigint := 0;
+BEGIN
+    FOR r IN EXECUTE format('SELECT * FROM %s s WHERE s._row > $1 AND s._row <= $2 ORDER BY s._row', j.staging)
+             USING j.next_position, hi LOOP
+        BEGIN
+            IF r.request_id IS NULL OR r.request_id !~ '^[a-zA-Z0-9][a-zA-Z0-9_-]*$' OR length(r.request_id) > 256 THEN
+                PERFORM fraud._invalid('RequestId', r.request_id, '(a speaker id: must match ^[a-zA-Z0-9][a-zA-Z0-9_-]*$)');
+            END IF;
+            v := fraud._voice_normalize('Embedding', r.embedding, d.embedding_dimension);
+            IF r.speech_seconds IS NULL OR r.speech_seconds < 30 THEN
+                PERFORM fraud._invalid('SpeechSeconds', r.speech_seconds::text, '(enrolment needs at least 30 seconds of speech)');
+            END IF;
+            s := fraud._voice_speaker_lookup(d.domain_id, r.request_id);
+            IF s.status = 'OPTED_OUT' THEN
+                RAISE EXCEPTION 'speaker % has opted out (SPEAKER_OPTED_OUT)', quote_literal(r.request_id) USING ERRCODE = 'object_in_use';
+            END IF;
+            IF s.status = 'ENROLLED' AND existing_action = 'SKIP' THEN
+                result := jsonb_build_object('RequestId', r.request_id, 'GeneratedSpeakerId', s.generated_speaker_id,
+                                             'EnrollmentStatus', 'ENROLLMENT_SKIPPED');
+            ELSE
+                IF check_config IS NOT NULL THEN
+                    fid := NULL;
+                    SELECT n.fraudster_id, n.cosine INTO fid, cos
+                        FROM fraud._voice_nearest(d.domain_id, v, check_config->'WatchlistIds'->>0) n;
+                    risk := CASE WHEN fid IS NULL THEN 0 ELSE fraud._voice_calibrate(cos, d.cos_at_50, d.cos_at_90) END;
+                    IF risk >= (check_config->>'RiskThreshold')::int AND check_config->>'FraudDetectionAction' = 'FAIL' THEN
+                        RAISE EXCEPTION 'the speaker matches fraudster % with risk score % (FraudDetectionAction FAIL)', fid, risk
+                            USING ERRCODE = 'object_in_use';
+                    END IF;
+                END IF;
+                sid := coalesce(s.generated_speaker_id, 'id#' || fraud._voice_new_id());
+                INSERT INTO fraud.voice_speakers (domain_id, generated_speaker_id, customer_speaker_id, status, embedding, speech_seconds)
+                    VALUES (d.domain_id, sid, r.request_id, 'ENROLLED', v, r.speech_seconds)
+                    ON CONFLICT (generated_speaker_id) DO UPDATE SET status = 'ENROLLED', embedding = EXCLUDED.embedding,
+                        speech_seconds = EXCLUDED.speech_seconds, updated_at = now();
+                result := jsonb_build_object('RequestId', r.request_id, 'GeneratedSpeakerId', sid,
+                                             'EnrollmentStatus', CASE WHEN s.status = 'ENROLLED' THEN 'OVERWRITTEN' ELSE 'NEW_ENROLLMENT' END);
+            END IF;
+        EXCEPTION WHEN invalid_parameter_value THEN
+            result := fraud._voice_request_error(r.request_id, 400, SQLERRM);
+            failed := failed + 1;
+        WHEN object_in_use THEN
+            result := fraud._voice_request_error(r.request_id, 409, SQLERRM);
+            failed := failed + 1;
+        END;
+        rows := rows || r._row; request_ids := request_ids || r.request_id; results := results || result;
+    END LOOP;
+    INSERT INTO fraud.voice_job_results (job_type, job_id, row_number, request_id, result)
+        SELECT j.job_type, j.job_id, x.rn, x.rid, x.res FROM unnest(rows, request_ids, results) x(rn, rid, res);
+    PERFORM fraud._job_progress(j, hi, cardinality(rows), failed);
+    IF hi >= j.end_position THEN
+        PERFORM fraud._job_finish(j, 'COMPLETE');
+    END IF;
+END $$;
+
+-- The configs, checked and completed with their defaults.
+CREATE FUNCTION fraud._voice_registration_config(d fraud.voice_domains, config jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE c jsonb := coalesce(config, '{}'); w text; t jsonb;
+BEGIN
+    IF jsonb_typeof(c) <> 'object' OR EXISTS (SELECT 1 FROM jsonb_object_keys(c) k
+            WHERE k NOT IN ('DuplicateRegistrationAction', 'FraudsterSimilarityThreshold', 'WatchlistIds')) THEN
+        PERFORM fraud._invalid('registration_config', c::text,
+            '(must be {"DuplicateRegistrationAction", "FraudsterSimilarityThreshold", "WatchlistIds"})');
+    END IF;
+    PERFORM fraud._check_enum('DuplicateRegistrationAction', coalesce(c->>'DuplicateRegistrationAction', 'SKIP'), ARRAY['SKIP', 'REGISTER_AS_NEW']);
+    t := coalesce(c->'FraudsterSimilarityThreshold', '80');
+    IF jsonb_typeof(t) <> 'number' OR t::text !~ '^[0-9]+$' OR t::text::int > 100 THEN
+        PERFORM fraud._invalid('FraudsterSimilarityThreshold', t::text, '(must be an integer 0 to 100)');
+    END IF;
+    w := fraud._voice_config_watchlist(d, c->'WatchlistIds');
+    RETURN jsonb_build_object('DuplicateRegistrationAction', coalesce(c->>'DuplicateRegistrationAction', 'SKIP'),
+                              'FraudsterSimilarityThreshold', t, 'WatchlistIds', jsonb_build_array(w));
+END $$;
+
+-- WatchlistIds: exactly one watchlist of the domain; the default watchlist when absent.
+CREATE FUNCTION fraud._voice_config_watchlist(d fraud.voice_domains, ids jsonb) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF ids IS NULL THEN
+        RETURN fraud._voice_default_watchlist(d.domain_id);
+    END IF;
+    IF jsonb_typeof(ids) <> 'array' OR jsonb_array_length(ids) <> 1 OR jsonb_typeof(ids->0) <> 'string' THEN
+        PERFORM fraud._invalid('WatchlistIds', ids::text, '(must be an array of exactly one watchlist id)');
+    END IF;
+    RETURN (fraud._voice_watchlist(d.domain_id, ids->>0)).watchlist_id;
+END $$;
+
+CREATE FUNCTION fraud._voice_enrollment_config(d fraud.voice_domains, config jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE c jsonb := coalesce(config, '{}'); f jsonb; t jsonb; out jsonb;
+BEGIN
+    IF jsonb_typeof(c) <> 'object' OR EXISTS (SELECT 1 FROM jsonb_object_keys(c) k
+            WHERE k NOT IN ('ExistingEnrollmentAction', 'FraudDetectionConfig')) THEN
+        PERFORM fraud._invalid('enrollment_config', c::text, '(must be {"ExistingEnrollmentAction", "FraudDetectionConfig"})');
+    END IF;
+    PERFORM fraud._check_enum('ExistingEnrollmentAction', coalesce(c->>'ExistingEnrollmentAction', 'SKIP'), ARRAY['SKIP', 'OVERWRITE']);
+    out := jsonb_build_object('ExistingEnrollmentAction', coalesce(c->>'ExistingEnrollmentAction', 'SKIP'));
+    f := c->'FraudDetectionConfig';
+    IF f IS NOT NULL THEN
+        IF jsonb_typeof(f) <> 'object' OR EXISTS (SELECT 1 FROM jsonb_object_keys(f) k
+                WHERE k NOT IN ('FraudDetectionAction', 'RiskThreshold', 'WatchlistIds')) THEN
+            PERFORM fraud._invalid('FraudDetectionConfig', f::text, '(must be {"FraudDetectionAction", "RiskThreshold", "WatchlistIds"})');
+        END IF;
+        PERFORM fraud._check_enum('FraudDetectionAction', coalesce(f->>'FraudDetectionAction', 'FAIL'), ARRAY['IGNORE', 'FAIL']);
+        t := coalesce(f->'RiskThreshold', '50');
+        IF jsonb_typeof(t) <> 'number' OR t::text !~ '^[0-9]+$' OR t::text::int > 100 THEN
+            PERFORM fraud._invalid('RiskThreshold', t::text, '(must be an integer 0 to 100)');
+        END IF;
+        out := out || jsonb_build_object('FraudDetectionConfig', jsonb_build_object(
+            'FraudDetectionAction', coalesce(f->>'FraudDetectionAction', 'FAIL'), 'RiskThreshold', t,
+            'WatchlistIds', jsonb_build_array(fraud._voice_config_watchlist(d, f->'WatchlistIds'))));
+    END IF;
+    RETURN out;
+END $$;
+
+CREATE FUNCTION fraud._voice_start_job(p_job_type text, p_domain_id text, p_input_data_config jsonb, p_job_name text,
+                                       p_config jsonb) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE d fraud.voice_domains := fraud._voice_domain(p_domain_id); src record; config jsonb; id text := fraud._voice_new_id();
+BEGIN
+    IF p_job_name IS NOT NULL THEN
+        PERFORM fraud._voice_check_name('job_name', p_job_name);
+    END IF;
+    config := CASE p_job_type WHEN 'FRAUDSTER_REGISTRATION' THEN fraud._voice_registration_config(d, p_config)
+                              ELSE fraud._voice_enrollment_config(d, p_config) END;
+    src := fraud._voice_job_source(p_job_type, p_input_data_config);
+    PERFORM fraud._reap_jobs();
+    INSERT INTO fraud.jobs (job_type, job_id, status, domain_id, job_name, config, input_kind, input_path, owner,
+                            search_path, batch_size)
+        VALUES (p_job_type, id, 'SUBMITTED', d.domain_id, p_job_name, config, src.kind, src.source, fraud._me(),
+                current_setting('search_path'), 500);
+    PERFORM fraud._launch_job_worker();
+    RETURN id;
+END $$;
+
+CREATE FUNCTION fraud._voice_jobs(p_job_type text, p_domain_id text, p_job_id text, p_status text)
+RETURNS TABLE (job_id text, job_name text, domain_id text, job_status text, created_at timestamptz, ended_at timestamptz,
+               input_data_config jsonb, config jsonb, job_progress jsonb, failure_details jsonb,
+               processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM fraud._voice_domain(p_domain_id);
+    IF p_job_id IS NOT NULL THEN
+        PERFORM fraud._voice_check_id('job_id', p_job_id);
+    END IF;
+    IF p_status IS NOT NULL THEN
+        PERFORM fraud._check_enum('job_status', p_status, ARRAY['SUBMITTED', 'IN_PROGRESS', 'COMPLETED', 'COMPLETED_WITH_ERRORS', 'FAILED']);
+    END IF;
+    PERFORM fraud._reap_jobs();
+    RETURN QUERY
+    SELECT x.job_id, x.job_name, x.domain_id, x.status, x.start_time, x.completion_time,
+           jsonb_build_object('S3Uri', x.input_path), x.config,
+           jsonb_build_object('PercentComplete', CASE WHEN x.status IN ('COMPLETED', 'COMPLETED_WITH_ERRORS') THEN 100
+                                                      WHEN coalesce(x.total_records_count, 0) = 0 THEN 0
+                                                      ELSE (100 * x.processed_records_count / x.total_records_count)::int END),
+           CASE WHEN x.failure_reason IS NOT NULL THEN jsonb_build_object('Message', x.failure_reason, 'StatusCode', 500) END,
+           x.processed_records_count, x.failed_records_count, x.total_records_count
+    FROM fraud.jobs x
+    WHERE x.job_type = p_job_type AND x.domain_id = p_domain_id AND (p_job_id IS NULL OR x.job_id = p_job_id)
+      AND (p_status IS NULL OR x.status = p_status)
+    ORDER BY x.start_time DESC, x.job_id;
+    IF p_job_id IS NOT NULL AND NOT FOUND THEN
+        PERFORM fraud._not_found('job', p_job_id);
+    END IF;
+END $$;
+
+CREATE FUNCTION fraud_voice_start_fraudster_registration_job(domain_id text, input_data_config jsonb,
+                                                             job_name text DEFAULT NULL, registration_config jsonb DEFAULT NULL)
+RETURNS TABLE (job_id text, job_name text, domain_id text, job_status text, created_at timestamptz, ended_at timestamptz,
+               input_data_config jsonb, registration_config jsonb, job_progress jsonb, failure_details jsonb,
+               processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
+LANGUAGE sql AS $$
+    SELECT * FROM fraud._voice_jobs('FRAUDSTER_REGISTRATION', domain_id,
+        fraud._voice_start_job('FRAUDSTER_REGISTRATION', domain_id, input_data_config, job_name, registration_config), NULL)
+$$;
+
+CREATE FUNCTION fraud_voice_describe_fraudster_registration_job(domain_id text, job_id text)
+RETURNS TABLE (job_id text, job_name text, domain_id text, job_status text, created_at timestamptz, ended_at timestamptz,
+               input_data_config jsonb, registration_config jsonb, job_progress jsonb, failure_details jsonb,
+               processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
+LANGUAGE sql AS $$ SELECT * FROM fraud._voice_jobs('FRAUDSTER_REGISTRATION', domain_id, job_id, NULL) $$;
+
+CREATE FUNCTION fraud_voice_list_fraudster_registration_jobs(domain_id text, job_status text DEFAULT NULL)
+RETURNS TABLE (job_id text, job_name text, domain_id text, job_status text, created_at timestamptz, ended_at timestamptz,
+               input_data_config jsonb, registration_config jsonb, job_progress jsonb, failure_details jsonb,
+               processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
+LANGUAGE sql AS $$ SELECT * FROM fraud._voice_jobs('FRAUDSTER_REGISTRATION', domain_id, NULL, job_status) $$;
+
+CREATE FUNCTION fraud_voice_start_speaker_enrollment_job(domain_id text, input_data_config jsonb,
+                                                         job_name text DEFAULT NULL, enrollment_config jsonb DEFAULT NULL)
+RETURNS TABLE (job_id text, job_name text, domain_id text, job_status text, created_at timestamptz, ended_at timestamptz,
+               input_data_config jsonb, enrollment_config jsonb, job_progress jsonb, failure_details jsonb,
+               processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
+LANGUAGE sql AS $$
+    SELECT * FROM fraud._voice_jobs('SPEAKER_ENROLLMENT', domain_id,
+        fraud._voice_start_job('SPEAKER_ENROLLMENT', domain_id, input_data_config, job_name, enrollment_config), NULL)
+$$;
+
+CREATE FUNCTION fraud_voice_describe_speaker_enrollment_job(domain_id text, job_id text)
+RETURNS TABLE (job_id text, job_name text, domain_id text, job_status text, created_at timestamptz, ended_at timestamptz,
+               input_data_config jsonb, enrollment_config jsonb, job_progress jsonb, failure_details jsonb,
+               processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
+LANGUAGE sql AS $$ SELECT * FROM fraud._voice_jobs('SPEAKER_ENROLLMENT', domain_id, job_id, NULL) $$;
+
+CREATE FUNCTION fraud_voice_list_speaker_enrollment_jobs(domain_id text, job_status text DEFAULT NULL)
+RETURNS TABLE (job_id text, job_name text, domain_id text, job_status text, created_at timestamptz, ended_at timestamptz,
+               input_data_config jsonb, enrollment_config jsonb, job_progress jsonb, failure_details jsonb,
+               processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
+LANGUAGE sql AS $$ SELECT * FROM fraud._voice_jobs('SPEAKER_ENROLLMENT', domain_id, NULL, job_status) $$;
+
+-- The job's output: one row per request, in request order, in Voice ID's output-file shape
+-- (registration: RegistrationStatus NEW_REGISTRATION / DUPLICATE_SKIPPED, GeneratedFraudsterId,
+-- FraudsterSimilarityScore; enrolment: EnrollmentStatus, GeneratedSpeakerId; a failed request:
+-- ErrorCode and ErrorMessage).
+CREATE FUNCTION fraud._voice_job_results(p_domain_id text, p_job_id text)
+RETURNS TABLE (row_number bigint, request_id text, result jsonb)
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM fraud._voice_domain(p_domain_id);
+    PERFORM fraud._voice_check_id('job_id', p_job_id);
+    IF NOT EXISTS (SELECT 1 FROM fraud.jobs x WHERE x.domain_id = p_domain_id AND x.job_id = p_job_id) THEN
+        PERFORM fraud._not_found('job', p_job_id);
+    END IF;
+    RETURN QUERY SELECT r.row_number, r.request_id, r.result FROM fraud.voice_job_results r
+                 WHERE r.job_id = p_job_id ORDER BY r.row_number;
+END $$;
+
+CREATE FUNCTION fraud_voice_get_job_results(domain_id text, job_id text)
+RETURNS TABLE (row_number bigint, request_id text, result jsonb)
+LANGUAGE sql AS $$ SELECT * FROM fraud._voice_job_results(domain_id, job_id) $$;
