@@ -32,6 +32,9 @@ SELECT domain_id AS d, watchlist_details->>'DefaultWatchlistId' AS dw FROM fraud
 SELECT name, default_watchlist, description FROM fraud_voice_list_watchlists(:'d');
 SELECT name, embedding_dimension FROM fraud_voice_describe_domain(:'d');
 SELECT * FROM fraud_list_tags_for_resource('arn:fraud:regression:voice-domain/' || :'d');
+SELECT fraud_tag_resource('arn:fraud:regression:voice-domain/' || :'d', '{"region": "eu"}');
+SELECT fraud_untag_resource('arn:fraud:regression:voice-domain/' || :'d', ARRAY['team']);
+SELECT * FROM fraud_list_tags_for_resource('arn:fraud:regression:voice-domain/' || :'d');
 SELECT name, description, cos_at_50, cos_at_90, authentication_min_speech_seconds, updated_at >= created_at AS touched
 FROM fraud_voice_update_domain(:'d', 'contact-centre-eu', cos_at_50 => 0.3, authentication_min_speech_seconds => 8);
 SELECT count(*) FROM fraud_voice_create_domain('second', 16);
@@ -43,6 +46,11 @@ SELECT :'w' ~ '^[a-zA-Z0-9]{22}$' AS id_ok, :'name', :'description', :'default_w
 SELECT name, description FROM fraud_voice_update_watchlist(:'d', :'w', name => 'vip_fraud');
 SELECT name, description FROM fraud_voice_describe_watchlist(:'d', :'w');
 SELECT name, default_watchlist FROM fraud_voice_list_watchlists(:'d');
+-- an empty, non-default watchlist can be deleted
+SELECT count(*) FROM fraud_voice_create_watchlist(:'d', 'short-lived');
+SELECT watchlist_id AS tmpw FROM fraud_voice_list_watchlists(:'d') WHERE name = 'short-lived' \gset
+SELECT fraud_voice_delete_watchlist(:'d', :'tmpw');
+SELECT name FROM fraud_voice_list_watchlists(:'d');
 
 -- fraudsters arrive through a registration job (SKIP duplicates, threshold 80, into 'vip_fraud')
 CREATE TABLE fraud_requests AS
@@ -82,6 +90,9 @@ SELECT :'job_status', :'enrollment_config';
 SELECT pg_temp.wait_voice_job(:'e');
 SELECT request_id, result - 'GeneratedSpeakerId' AS result FROM fraud_voice_get_job_results(:'d', :'e');
 SELECT customer_speaker_id, status, generated_speaker_id ~ '^id#[a-zA-Z0-9]{22}$' AS id_ok FROM fraud_voice_list_speakers(:'d');
+SELECT job_status, processed_records_count, failed_records_count, enrollment_config FROM fraud_voice_list_speaker_enrollment_jobs(:'d');
+SELECT count(*) FROM fraud_voice_list_speaker_enrollment_jobs(:'d', 'COMPLETED');
+SELECT job_status, job_progress FROM fraud_voice_describe_speaker_enrollment_job(:'d', :'e');
 SELECT customer_speaker_id, status FROM fraud_voice_describe_speaker(:'d', 'cust1');
 SELECT generated_speaker_id AS s1 FROM fraud_voice_describe_speaker(:'d', 'cust1') \gset
 SELECT customer_speaker_id FROM fraud_voice_describe_speaker(:'d', :'s1');
