@@ -12,19 +12,9 @@
 # Prints a markdown table for bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-. scripts/cluster.sh
-if [ "${BENCH_USE_EXISTING:-0}" != 1 ]; then
-  echo "== building fraud_detector (release)"
-  sudo_flag=""; [ "$(id -u)" -eq 0 ] || sudo_flag="--sudo"
-  cargo pgrx install --release --pg-config "$PG_CONFIG" $sudo_flag 2>&1 | tail -n 1
-  cluster_start
-fi
-db=fraud_bench_batch
-export PGOPTIONS="-c max_parallel_workers_per_gather=0 -c jit=off"
-dropdb --if-exists "$db" >/dev/null 2>&1 || true
-createdb "$db"
-psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c 'CREATE EXTENSION fraud_detector' -f bench/predict_setup.sql >/dev/null
+. bench/lib.sh
+bench_start fraud_bench_batch
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f bench/predict_setup.sql >/dev/null
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" >/dev/null <<'SQL'
 CREATE TABLE payments AS
 SELECT e.id, r.* FROM bench_events e,

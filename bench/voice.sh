@@ -12,19 +12,8 @@
 # Prints a markdown table for bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-. scripts/cluster.sh
-if [ "${BENCH_USE_EXISTING:-0}" != 1 ]; then
-  echo "== building fraud_detector (release)"
-  sudo_flag=""; [ "$(id -u)" -eq 0 ] || sudo_flag="--sudo"
-  cargo pgrx install --release --pg-config "$PG_CONFIG" $sudo_flag 2>&1 | tail -n 1
-  cluster_start
-fi
-db=fraud_bench_voice
-export PGOPTIONS="-c max_parallel_workers_per_gather=0 -c jit=off"
-dropdb --if-exists "$db" >/dev/null 2>&1 || true
-createdb "$db"
-psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c 'CREATE EXTENSION fraud_detector' >/dev/null
+. bench/lib.sh
+bench_start fraud_bench_voice
 domain=$(psql -X -At -v ON_ERROR_STOP=1 -d "$db" -c "SELECT domain_id FROM fraud_voice_create_domain('bench', 192)")
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" <<SQL
 -- a deterministic pseudo-random voice: speaker k, recording n, noise level

@@ -2,22 +2,6 @@
 -- are random, so they are captured with \gset and only their shape is shown.
 \i helpers.sql
 SET timezone = 'UTC';
--- a deterministic pseudo-random voice of dimension 64: speaker k, recording n, noise level
-CREATE FUNCTION pg_temp.voice(k int, n int DEFAULT 0, noise real DEFAULT 0) RETURNS real[] LANGUAGE sql IMMUTABLE AS $$
-  SELECT array_agg(((hashint8(k::bigint * 100003 + i) % 10000) / 10000.0
-                    + noise * (hashint8(k::bigint * 7919 + n * 104729 + i::bigint * 15485863) % 10000) / 10000.0)::real ORDER BY i)
-  FROM generate_series(1, 64) i $$;
--- waits (at most 60 s) for a Voice ID job to end; returns its status
-CREATE FUNCTION pg_temp.wait_voice_job(job text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE s text;
-BEGIN
-    FOR i IN 1..1200 LOOP
-        SELECT status INTO s FROM fraud.jobs WHERE job_id = job;
-        EXIT WHEN s IN ('COMPLETED', 'COMPLETED_WITH_ERRORS', 'FAILED');
-        PERFORM pg_sleep(0.05);
-    END LOOP;
-    RETURN s;
-END $$;
 
 -- err() with generated ids masked, for messages that name one
 CREATE FUNCTION pg_temp.masked(stmt text) RETURNS text LANGUAGE sql AS $$
@@ -54,8 +38,8 @@ SELECT name FROM fraud_voice_list_watchlists(:'d');
 
 -- fraudsters arrive through a registration job (SKIP duplicates, threshold 80, into 'vip_fraud')
 CREATE TABLE fraud_requests AS
-SELECT 'req' || k AS request_id, pg_temp.voice(k, 1, 0.3) AS embedding, 12::real AS speech_seconds FROM generate_series(1, 4) k;
-INSERT INTO fraud_requests VALUES ('req1again', pg_temp.voice(1, 2, 0.3), 12), ('short', pg_temp.voice(9), 3),
+SELECT 'req' || k AS request_id, pg_temp.voice(k, 1, 0.3, 64) AS embedding, 12::real AS speech_seconds FROM generate_series(1, 4) k;
+INSERT INTO fraud_requests VALUES ('req1again', pg_temp.voice(1, 2, 0.3, 64), 12), ('short', pg_temp.voice(9, 0, 0, 64), 3),
                                   ('bad-size', ARRAY[1, 2]::real[], 12), ('zero', array_fill(0::real, ARRAY[64]), 12);
 SELECT job_id AS j, job_status, input_data_config, registration_config->'WatchlistIds'->>0 = :'w' AS target_ok,
        registration_config - 'WatchlistIds' AS registration_config
@@ -83,8 +67,8 @@ SELECT count(*) AS in_vip FROM fraud_voice_list_fraudsters(:'d', :'w');
 
 -- speakers arrive through an enrolment job (30 s of speech; SKIP existing)
 CREATE TABLE enrolments AS
-SELECT 'cust' || k AS request_id, pg_temp.voice(100 + k, 1, 0.3) AS embedding, 40::real AS speech_seconds FROM generate_series(1, 3) k;
-INSERT INTO enrolments VALUES ('brief', pg_temp.voice(200), 20);
+SELECT 'cust' || k AS request_id, pg_temp.voice(100 + k, 1, 0.3, 64) AS embedding, 40::real AS speech_seconds FROM generate_series(1, 3) k;
+INSERT INTO enrolments VALUES ('brief', pg_temp.voice(200, 0, 0, 64), 20);
 SELECT job_id AS e, job_status, enrollment_config FROM fraud_voice_start_speaker_enrollment_job(:'d', '{"S3Uri": "enrolments"}') \gset
 SELECT :'job_status', :'enrollment_config';
 SELECT pg_temp.wait_voice_job(:'e');

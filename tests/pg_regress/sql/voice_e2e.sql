@@ -5,22 +5,6 @@
 -- fraudster's id). Also: the speech minimums, every AuthenticationResult decision, voice
 -- spoofing, cached result ids, an enrolment refused by its fraud check, Check Voice ID.
 \i helpers.sql
--- speaker k, recording n: a fixed voice plus recording noise (noise 0.5: cosine about 0.85
--- with another recording of the same speaker, about 0 with anybody else)
-CREATE FUNCTION pg_temp.voice(k int, n int DEFAULT 0, noise real DEFAULT 0.5) RETURNS real[] LANGUAGE sql IMMUTABLE AS $$
-  SELECT array_agg(((hashint8(k::bigint * 100003 + i) % 10000) / 10000.0
-                    + noise * (hashint8(k::bigint * 7919 + n * 104729 + i::bigint * 15485863) % 10000) / 10000.0)::real ORDER BY i)
-  FROM generate_series(1, 192) i $$;
-CREATE FUNCTION pg_temp.wait_voice_job(job text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE s text;
-BEGIN
-    FOR i IN 1..1200 LOOP
-        SELECT status INTO s FROM fraud.jobs WHERE job_id = job;
-        EXIT WHEN s IN ('COMPLETED', 'COMPLETED_WITH_ERRORS', 'FAILED');
-        PERFORM pg_sleep(0.05);
-    END LOOP;
-    RETURN s;
-END $$;
 
 SELECT domain_id AS d, watchlist_details->>'DefaultWatchlistId' AS dw FROM fraud_voice_create_domain('bank', 192) \gset
 

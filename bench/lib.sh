@@ -1,0 +1,19 @@
+# Sourced by the bench/*.sh scripts: set the machine up, build and install fraud_detector in
+# release mode and start a throwaway PostgreSQL (unless BENCH_USE_EXISTING=1, which uses
+# PGHOST/PGPORT as they are), then create a fresh database $db with the extension. Every session
+# of a benchmark runs on one core without JIT.
+bench_start() { # database name
+  db=$1
+  bash scripts/setup.sh
+  . scripts/cluster.sh
+  if [ "${BENCH_USE_EXISTING:-0}" != 1 ]; then
+    echo "== building fraud_detector (release)"
+    local sudo_flag=""; [ "$(id -u)" -eq 0 ] || sudo_flag="--sudo"
+    cargo pgrx install --release --pg-config "$PG_CONFIG" $sudo_flag 2>&1 | tail -n 1
+    cluster_start
+  fi
+  export PGOPTIONS="-c max_parallel_workers_per_gather=0 -c jit=off"
+  dropdb --if-exists "$db" >/dev/null 2>&1 || true
+  createdb "$db"
+  psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c 'CREATE EXTENSION fraud_detector' >/dev/null
+}
