@@ -30,21 +30,10 @@ equivalent="SELECT p.*, x.r->'modelScores' AS model_scores, x.r->'ruleResults' A
   CROSS JOIN LATERAL (SELECT fraud_predict('bench', e.e) AS r, fraud_outcomes('bench', e.e) AS o OFFSET 0) x"
 simplest="SELECT p.*, fraud_predict('bench', to_jsonb(p)) AS prediction FROM payments p"
 
-# best of 3 wall-clock milliseconds of INSERT INTO $1 $2 into an empty table
-insert_ms() {
-  local table=$1 sql=$2 best=""
-  for _ in 1 2 3; do
-    psql -X -q -d "$db" -c "TRUNCATE $table" -c "CHECKPOINT" >/dev/null
-    t=$(psql -X -At -d "$db" -c "EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) INSERT INTO $table $sql" \
-        | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Execution Time"])')
-    best=$(python3 -c "b='$best'; t=float('$t'); print(t if b=='' else min(float(b), t))")
-  done
-  printf '%.0f' "$best"
-}
 psql -X -q -d "$db" -c "CREATE TABLE scored_sql AS $equivalent WITH NO DATA" \
                     -c "CREATE TABLE scored_simple AS $simplest WITH NO DATA"
-t_eq=$(insert_ms scored_sql "$equivalent"); echo "single INSERT ... SELECT (same columns as the job): $t_eq ms"
-t_simple=$(insert_ms scored_simple "$simplest"); echo "single INSERT ... SELECT p.*, fraud_predict(...): $t_simple ms"
+t_eq=$(best_ms "INSERT INTO scored_sql $equivalent" scored_sql); echo "single INSERT ... SELECT (same columns as the job): $t_eq ms"
+t_simple=$(best_ms "INSERT INTO scored_simple $simplest" scored_simple); echo "single INSERT ... SELECT p.*, fraud_predict(...): $t_simple ms"
 
 echo "== batch prediction job; progress as another session sees it:"
 psql -X -q -d "$db" -c "CHECKPOINT" >/dev/null
@@ -73,8 +62,6 @@ rows=$(psql -X -At -d "$db" -c "SELECT count(*) || ' rows, ' || count(DISTINCT i
 echo "job: $t_job ms (start to completion, as recorded by the job), $rows; polls that saw it running part-way: $seen_running"
 echo "rows where the job and the single statement disagree: $disagree"
 
-ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
-met() { python3 -c "print('met' if $1 else 'NOT met')"; }
 cat <<TABLE
 
 | 1,000,000 rows, 10 rules, one core per session | time | vs single statement | target | |

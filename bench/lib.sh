@@ -17,3 +17,20 @@ bench_start() { # database name
   createdb "$db"
   psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c 'CREATE EXTENSION fraud_detector' >/dev/null
 }
+
+# best_ms SQL [TABLE]: best of 3 wall-clock milliseconds of one statement in $db, measured by
+# the server (EXPLAIN ANALYZE without per-node timing adds almost nothing). With TABLE, it is
+# emptied and a CHECKPOINT taken before each run (for INSERT timings).
+best_ms() {
+  local sql=$1 table=${2:-} best="" t
+  for _ in 1 2 3; do
+    [ -n "$table" ] && psql -X -q -d "$db" -c "TRUNCATE $table" -c "CHECKPOINT" >/dev/null
+    t=$(psql -X -At -d "$db" -c "EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) $sql" \
+          | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Execution Time"])')
+    best=$(python3 -c "b='$best'; t=float('$t'); print(t if b=='' else min(float(b), t))")
+  done
+  printf '%.0f' "$best"
+}
+
+ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
+met() { python3 -c "print('met' if $1 else 'NOT met')"; }

@@ -14,18 +14,6 @@ bench_start fraud_bench
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f bench/predict_setup.sql >/dev/null
 echo "== data loaded"
 
-# best of 3 wall-clock milliseconds of a query, measured by the server (EXPLAIN ANALYZE
-# without per-node timing adds almost nothing)
-best_ms() {
-  local sql=$1 best=""
-  for _ in 1 2 3; do
-    t=$(psql -X -At -d "$db" -c "EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) $sql" \
-          | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Execution Time"])')
-    best=$(python3 -c "b='$best'; t=float('$t'); print(t if b=='' else min(float(b), t))")
-  done
-  printf '%.0f' "$best"
-}
-
 q_outcomes="SELECT count(*) FILTER (WHERE o = '{approve}') FROM (SELECT fraud_outcomes('bench', ev) AS o FROM bench_events) s"
 q_predict="SELECT count(*) FILTER (WHERE p IS NOT NULL) FROM (SELECT fraud_predict('bench', ev) AS p FROM bench_events) s"
 q_case="SELECT count(*) FILTER (WHERE o = '{approve}') FROM (SELECT outcomes AS o FROM bench_case_query) s"
@@ -43,24 +31,13 @@ dist=$(psql -X -At -d "$db" -c "SELECT string_agg(o::text || '=' || n, ' ' ORDER
 echo "rows where the three disagree: $disagree   (outcome mix: $dist)"
 
 # trigger overhead: 200,000 rows inserted in one statement, best of 3 each
-insert_ms() {
-  local table=$1 best=""
-  for _ in 1 2 3; do
-    psql -X -q -d "$db" -c "TRUNCATE $table" -c "CHECKPOINT" >/dev/null
-    t=$(psql -X -At -d "$db" -c "EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) INSERT INTO $table SELECT *, NULL FROM bench_orders_src" \
-        | python3 -c 'import json,sys; d=json.load(sys.stdin)[0]; print(d["Execution Time"])')
-    best=$(python3 -c "b='$best'; t=float('$t'); print(t if b=='' else min(float(b), t))")
-  done
-  printf '%.0f' "$best"
-}
+insert_ms() { best_ms "INSERT INTO $1 SELECT *, NULL FROM bench_orders_src" "$1"; }
 t_plain=$(insert_ms bench_orders_plain); echo "insert without trigger: $t_plain ms"
 t_trig=$(insert_ms bench_orders_scored); echo "insert with trigger:    $t_trig ms"
 t_plpg=$(insert_ms bench_orders_plpgsql); echo "insert with PL/pgSQL CASE trigger: $t_plpg ms"
 trig_check=$(psql -X -At -d "$db" -c "SELECT count(*) FROM bench_orders_scored s JOIN bench_case_query c USING (id) WHERE s.outcomes IS DISTINCT FROM c.outcomes")
 echo "trigger rows disagreeing with the CASE query: $trig_check"
 
-ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
-met() { python3 -c "print('met' if $1 else 'NOT met')"; }
 cat <<TABLE
 
 | measurement (1,000,000 events, 10 rules, one core) | time | vs CASE | target | |

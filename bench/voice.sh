@@ -85,7 +85,6 @@ summary=$(psql -X -At -F '|' -d "$db" -c "
 IFS='|' read -r secs status new dup total <<<"$summary"
 echo "registration: $status in $secs s; $new NEW_REGISTRATION, $dup DUPLICATE_SKIPPED; the domain now has $total fraudsters; polls that saw it part-way: $seen"
 
-met() { python3 -c "print('met' if $1 else 'NOT met')"; }
 cat <<TABLE
 
 | Voice ID, 100,000 fraudsters of dimension 192, one core | result | target | |

@@ -94,25 +94,18 @@ if want dump; then
   count dump "${same:-0}" "${differ:-0}"
 fi
 
-if want standby; then
-  echo "== hot standby (tests/standby.sh)"
-  bash tests/standby.sh > "$logs/standby.log" 2>&1; rc=$?
-  cat "$logs/standby.log"
-  p=$(grep -Eo 'standby: [0-9]+ passed' "$logs/standby.log" | grep -Eo '[0-9]+' || echo 0)
-  f=$(grep -Eo '[0-9]+ failed' "$logs/standby.log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+# a script that ends with "<name>: N passed, M failed"
+count_script() { # suite script title
+  echo "== $3 ($2)"
+  bash "$2" > "$logs/$1.log" 2>&1; local rc=$? p f
+  cat "$logs/$1.log"
+  p=$(grep -Eo "$1: [0-9]+ passed" "$logs/$1.log" | grep -Eo '[0-9]+' || echo 0)
+  f=$(grep -Eo '[0-9]+ failed' "$logs/$1.log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
   [ $rc -ne 0 ] && [ "${f:-0}" -eq 0 ] && f=1
-  count standby "${p:-0}" "${f:-0}"
-fi
-
-if want faults; then
-  echo "== job faults: kill -9 and restart mid-job (tests/job_faults.sh)"
-  bash tests/job_faults.sh > "$logs/faults.log" 2>&1; rc=$?
-  cat "$logs/faults.log"
-  p=$(grep -Eo 'faults: [0-9]+ passed' "$logs/faults.log" | grep -Eo '[0-9]+' || echo 0)
-  f=$(grep -Eo '[0-9]+ failed' "$logs/faults.log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
-  [ $rc -ne 0 ] && [ "${f:-0}" -eq 0 ] && f=1
-  count faults "${p:-0}" "${f:-0}"
-fi
+  count "$1" "${p:-0}" "${f:-0}"
+}
+want standby && count_script standby tests/standby.sh "hot standby"
+want faults && count_script faults tests/job_faults.sh "job faults: kill -9 and restart mid-job"
 
 rm -rf "$logs"
 echo
