@@ -34,6 +34,9 @@ install_extension() {
   log=$(mktemp)
   if cargo pgrx install --pg-config "$PG_CONFIG" $sudo_flag > "$log" 2>&1; then
     tail -n 1 "$log"; rm -f "$log"
+    # released install scripts (pgrx installs only the current version's and the upgrade
+    # scripts): the upgrade test installs old versions from them
+    ${sudo_flag:+sudo} cp sql/releases/fraud_detector--*.sql "$("$PG_CONFIG" --sharedir)/extension/"
   else
     grep -vE '^\s+(Compiling|Checking)' "$log" | tail -n 40; rm -f "$log"
     return 1

@@ -6,14 +6,14 @@
 -- in sql/jobs.sql.
 
 -- Column roles, matched case-insensitively: the AFD layout's columns, or a variable.
-CREATE FUNCTION fraud._import_columns(p_event_type_name text, columns text[])
+CREATE FUNCTION fraud._import_columns(event_type_name text, columns text[])
 RETURNS TABLE (name text, role text, data_type text)
 LANGUAGE sql STABLE AS $$
     SELECT c, CASE WHEN lower(c) IN ('event_id', 'event_timestamp', 'entity_id', 'entity_type', 'event_label', 'label_timestamp')
                    THEN upper(c) WHEN v.name IS NOT NULL THEN 'VARIABLE' END,
            v.data_type
     FROM unnest(columns) WITH ORDINALITY u(c, i)
-    LEFT JOIN fraud.event_type_variables m ON m.event_type_name = p_event_type_name AND m.variable_name = lower(c)
+    LEFT JOIN fraud.event_type_variables m ON m.event_type_name = _import_columns.event_type_name AND m.variable_name = lower(c)
     LEFT JOIN fraud.variables v ON v.name = m.variable_name
     ORDER BY i
 $$;
@@ -42,6 +42,7 @@ BEGIN
     END IF;
     PERFORM fraud._job_create('BATCH_IMPORT', job_id, t.name, NULL, NULL, inp.kind, inp.source, NULL, tags);
 END $$;
+COMMENT ON FUNCTION fraud_create_batch_import_job(text, text, text, jsonb) IS 'CreateBatchImportJob: starts a background job importing events from a table, a query or a server-side CSV file in AFD''s column layout; failed rows are in fraud_get_batch_import_job_errors. Errors: 22023 bad id, input or columns; 42704 unknown event type; 23505 id used before; 42501.';
 
 CREATE FUNCTION fraud._batch_import_init(j fraud.jobs) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -171,6 +172,7 @@ RETURNS TABLE (job_id text, status text, failure_reason text, start_time timesta
                last_heartbeat_time timestamptz, input_path text, event_type_name text, arn text,
                processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
 LANGUAGE sql AS $$ SELECT * FROM fraud._get_batch_import_jobs(job_id) $$;
+COMMENT ON FUNCTION fraud_get_batch_import_jobs(text) IS 'GetBatchImportJobs: all batch import jobs, newest first, or the named one, with status, failure_reason, times, input, counters and arn. Errors: 22023 invalid id; 42704 unknown job id.';
 
 -- The failed records of an import (AFD writes them to the job's output path).
 CREATE FUNCTION fraud._get_batch_import_job_errors(p_job_id text)
@@ -188,9 +190,12 @@ END $$;
 CREATE FUNCTION fraud_get_batch_import_job_errors(job_id text)
 RETURNS TABLE (row_number bigint, event_id text, reason text)
 LANGUAGE sql AS $$ SELECT * FROM fraud._get_batch_import_job_errors(job_id) $$;
+COMMENT ON FUNCTION fraud_get_batch_import_job_errors(text) IS 'The failed records of a batch import job (AFD writes them to outputPath): row_number (data rows from 1), event_id and the reason. Errors: 22023 invalid id; 42704 unknown job id.';
 
 CREATE FUNCTION fraud_cancel_batch_import_job(job_id text) RETURNS void
 LANGUAGE sql AS $$ SELECT fraud._job_cancel('BATCH_IMPORT', job_id) $$;
+COMMENT ON FUNCTION fraud_cancel_batch_import_job(text) IS 'CancelBatchImportJob: a job no worker has claimed ends CANCELED at once; a running one becomes CANCEL_IN_PROGRESS and stops before its next batch (committed batches stay). Errors: 42704 unknown job id; 55006 the job has already ended.';
 
 CREATE FUNCTION fraud_delete_batch_import_job(job_id text) RETURNS void
 LANGUAGE sql AS $$ SELECT fraud._job_delete('BATCH_IMPORT', job_id) $$;
+COMMENT ON FUNCTION fraud_delete_batch_import_job(text) IS 'DeleteBatchImportJob: removes a finished job and its failed records, not the imported events; the id stays taken. Errors: 42704 unknown job id; 55006 the job is still running (cancel it first).';

@@ -32,7 +32,7 @@ BEGIN
         version := fraud._version_number('detector_version', detector_version);
     END IF;
     -- the detector (version) must compile now: the same errors as fraud_predict
-    EXECUTE format('SELECT %s.fraud_predict($1, $2, $3)', fraud._ext_schema()) USING d.detector_id, '{}'::jsonb, detector_version;
+    PERFORM @extschema@.fraud_predict(d.detector_id, '{}'::jsonb, detector_version);
     inp := fraud._job_input(input_path);
     PERFORM fraud._required('output_path', output_path);
     BEGIN
@@ -60,6 +60,7 @@ BEGIN
     PERFORM fraud._job_create('BATCH_PREDICTION', job_id, t.name, d.detector_id, version, inp.kind, inp.source,
                               out_table, tags);
 END $$;
+COMMENT ON FUNCTION fraud_create_batch_prediction_job(text, text, text, text, text, text, jsonb) IS 'CreateBatchPredictionJob: creates table output_path (input columns plus model_scores, rule_results, outcomes, status) and starts a background job scoring every input row with the detector. Errors: 22023; 42P07 output table exists; 42704 unknown event type, detector or version; 23505 id used.';
 
 -- Fixes the detector version for the whole job (the ACTIVE one when none was named) and
 -- stages the input unless it is a plain table.
@@ -95,7 +96,7 @@ END $$;
 CREATE FUNCTION fraud._batch_prediction_step(j fraud.jobs) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
-    ext text := fraud._ext_schema();
+    ext constant text := '@extschema@';  -- the API's schema, for the dynamic INSERT below
     src text := coalesce(j.staging, j.input_path);
     cols text; scols text; hi bigint; lo_key text; hi_key text; range_filter text; event_expr text;
     n bigint;
@@ -178,9 +179,12 @@ RETURNS TABLE (job_id text, status text, failure_reason text, start_time timesta
                detector_name text, detector_version text, arn text, processed_records_count bigint,
                total_records_count bigint)
 LANGUAGE sql AS $$ SELECT * FROM fraud._get_batch_prediction_jobs(job_id) $$;
+COMMENT ON FUNCTION fraud_get_batch_prediction_jobs(text) IS 'GetBatchPredictionJobs: all batch prediction jobs, newest first, or the named one, with status, failure_reason, times, input, output table, detector version, counters and arn. Errors: 22023 invalid id; 42704 unknown job id.';
 
 CREATE FUNCTION fraud_cancel_batch_prediction_job(job_id text) RETURNS void
 LANGUAGE sql AS $$ SELECT fraud._job_cancel('BATCH_PREDICTION', job_id) $$;
+COMMENT ON FUNCTION fraud_cancel_batch_prediction_job(text) IS 'CancelBatchPredictionJob: a job no worker has claimed ends CANCELED at once; a running one becomes CANCEL_IN_PROGRESS and stops before its next batch (scored batches stay). Errors: 42704 unknown job id; 55006 the job has already ended.';
 
 CREATE FUNCTION fraud_delete_batch_prediction_job(job_id text) RETURNS void
 LANGUAGE sql AS $$ SELECT fraud._job_delete('BATCH_PREDICTION', job_id) $$;
+COMMENT ON FUNCTION fraud_delete_batch_prediction_job(text) IS 'DeleteBatchPredictionJob: removes a finished job''s record; its output table (the caller''s) stays and the id stays taken. Errors: 42704 unknown job id; 55006 the job is still running (cancel it first).';

@@ -1,7 +1,8 @@
 -- fraud_detector catalog: every Amazon Fraud Detector resource as a real table in schema `fraud`.
 -- Constraints restate the reference (frauddetector-2019-11-15.api.json): name patterns, lengths,
 -- enums and references between objects. The fraud_* functions validate first so callers get the
--- SPEC §2 SQLSTATEs; these constraints are the backstop for anyone writing the tables directly.
+-- SQLSTATEs of docs/sql-reference.md (Errors); these constraints are the backstop for anyone
+-- writing the tables directly.
 
 CREATE SCHEMA IF NOT EXISTS fraud;
 COMMENT ON SCHEMA fraud IS 'fraud_detector catalog (Amazon Fraud Detector resources)';
@@ -18,7 +19,7 @@ INSERT INTO fraud.variable_types(name) VALUES
   ('PHONE_NUMBER'), ('PRICE'), ('PRODUCT_CATEGORY'), ('SHIPPING_ADDRESS_L1'),
   ('SHIPPING_ADDRESS_L2'), ('SHIPPING_CITY'), ('SHIPPING_COUNTRY'), ('SHIPPING_NAME'),
   ('SHIPPING_PHONE'), ('SHIPPING_STATE'), ('SHIPPING_ZIP'), ('USERAGENT');
-COMMENT ON TABLE fraud.variable_types IS 'Fixed list of AFD variable types; not user data';
+COMMENT ON TABLE fraud.variable_types IS 'The variable types AFD accepts (VariableType), e.g. EMAIL_ADDRESS, IP_ADDRESS, PRICE: what fraud.variables.variable_type and fraud.lists.variable_type may name. Fixed by the extension; not user data.';
 
 CREATE TABLE fraud.entity_types (
     name              text PRIMARY KEY
@@ -27,6 +28,8 @@ CREATE TABLE fraud.entity_types (
     created_time      timestamptz NOT NULL DEFAULT now(),
     last_updated_time timestamptz NOT NULL DEFAULT now()
 );
+COMMENT ON TABLE fraud.entity_types IS 'AFD entity types (PutEntityType): who performs an event, e.g. customer. An event type lists the entity types its events may name.';
+COMMENT ON COLUMN fraud.entity_types.name IS 'The key: an identifier ^[0-9a-z_-]+$, 1 to 64 characters; the ARN is arn:fraud:<database>:entity-type/<name>.';
 
 CREATE TABLE fraud.labels (
     name              text PRIMARY KEY
@@ -35,6 +38,8 @@ CREATE TABLE fraud.labels (
     created_time      timestamptz NOT NULL DEFAULT now(),
     last_updated_time timestamptz NOT NULL DEFAULT now()
 );
+COMMENT ON TABLE fraud.labels IS 'AFD labels (PutLabel): what an event turned out to be, e.g. fraud / legit. An event type lists the labels its stored events may carry (fraud.events.event_label).';
+COMMENT ON COLUMN fraud.labels.name IS 'The key: an identifier ^[0-9a-z_-]+$, 1 to 64 characters.';
 
 CREATE TABLE fraud.outcomes (
     name              text PRIMARY KEY
@@ -43,6 +48,8 @@ CREATE TABLE fraud.outcomes (
     created_time      timestamptz NOT NULL DEFAULT now(),
     last_updated_time timestamptz NOT NULL DEFAULT now()
 );
+COMMENT ON TABLE fraud.outcomes IS 'AFD outcomes (PutOutcome): what a matching rule tells the caller to do, e.g. review / block. Rule versions yield them (fraud.rule_version_outcomes); fraud_predict returns them.';
+COMMENT ON COLUMN fraud.outcomes.name IS 'The key: an identifier ^[0-9a-z_-]+$, 1 to 64 characters.';
 
 -- Variable names are stricter than the reference's plain string: a rule reads `$name`, so the
 -- name must be a rule-language identifier.
@@ -59,6 +66,12 @@ CREATE TABLE fraud.variables (
     created_time      timestamptz NOT NULL DEFAULT now(),
     last_updated_time timestamptz NOT NULL DEFAULT now()
 );
+COMMENT ON TABLE fraud.variables IS 'AFD variables (CreateVariable): the typed fields of an event, read by rules as $name. An event that lacks a variable gets its default_value.';
+COMMENT ON COLUMN fraud.variables.name IS 'The key: ^[0-9a-z_]+$, 1 to 64 characters (stricter than AFD: rules read it as $name).';
+COMMENT ON COLUMN fraud.variables.data_type IS 'STRING, INTEGER, FLOAT, BOOLEAN or DATETIME: how event values are read and typed in rules.';
+COMMENT ON COLUMN fraud.variables.data_source IS 'EVENT (a field of the event), or MODEL_SCORE / EXTERNAL_MODEL_SCORE (the output of a model). Only EVENT variables belong to event types or can be created with fraud_create_variable.';
+COMMENT ON COLUMN fraud.variables.default_value IS 'Text of the value used when an event lacks the variable; always reads as data_type.';
+COMMENT ON COLUMN fraud.variables.variable_type IS 'Optional AFD variable type (one of fraud.variable_types), e.g. EMAIL_ADDRESS or PRICE.';
 
 CREATE TABLE fraud.event_types (
     name                text PRIMARY KEY
@@ -70,6 +83,10 @@ CREATE TABLE fraud.event_types (
     created_time        timestamptz NOT NULL DEFAULT now(),
     last_updated_time   timestamptz NOT NULL DEFAULT now()
 );
+COMMENT ON TABLE fraud.event_types IS 'AFD event types (PutEventType): the shape of a business activity to score. Members are in fraud.event_type_variables, fraud.event_type_entity_types and fraud.event_type_labels; a detector scores events of one event type.';
+COMMENT ON COLUMN fraud.event_types.name IS 'The key: an identifier ^[0-9a-z_-]+$, 1 to 64 characters.';
+COMMENT ON COLUMN fraud.event_types.event_ingestion IS 'ENABLED or DISABLED (AFD EventIngestion). DISABLED: fraud_send_event is refused (55006) and fraud_get_event_prediction does not store the event.';
+COMMENT ON COLUMN fraud.event_types.event_orchestration IS '{"eventBridgeEnabled": boolean} as given to PutEventType; stored only, it has no effect in a database.';
 
 -- The members of an event type, in the order they were given. RESTRICT on the member side is
 -- what makes "a variable / entity type / label used by an event type cannot be deleted" hold.
@@ -79,6 +96,8 @@ CREATE TABLE fraud.event_type_variables (
     position        int  NOT NULL,
     PRIMARY KEY (event_type_name, variable_name)
 );
+COMMENT ON TABLE fraud.event_type_variables IS 'The variables of each event type, in the order given to fraud_put_event_type. ON DELETE RESTRICT keeps a variable in use from being deleted.';
+COMMENT ON COLUMN fraud.event_type_variables.position IS 'Order of the variable in the event type, from 1.';
 CREATE INDEX ON fraud.event_type_variables(variable_name);
 
 CREATE TABLE fraud.event_type_entity_types (
@@ -87,6 +106,8 @@ CREATE TABLE fraud.event_type_entity_types (
     position         int  NOT NULL,
     PRIMARY KEY (event_type_name, entity_type_name)
 );
+COMMENT ON TABLE fraud.event_type_entity_types IS 'The entity types of each event type, in the order given to fraud_put_event_type. ON DELETE RESTRICT keeps an entity type in use from being deleted.';
+COMMENT ON COLUMN fraud.event_type_entity_types.position IS 'Order of the entity type in the event type, from 1.';
 CREATE INDEX ON fraud.event_type_entity_types(entity_type_name);
 
 CREATE TABLE fraud.event_type_labels (
@@ -95,6 +116,8 @@ CREATE TABLE fraud.event_type_labels (
     position        int  NOT NULL,
     PRIMARY KEY (event_type_name, label_name)
 );
+COMMENT ON TABLE fraud.event_type_labels IS 'The labels of each event type, in the order given to fraud_put_event_type. ON DELETE RESTRICT keeps a label in use from being deleted.';
+COMMENT ON COLUMN fraud.event_type_labels.position IS 'Order of the label in the event type, from 1.';
 CREATE INDEX ON fraud.event_type_labels(label_name);
 
 CREATE TABLE fraud.lists (
@@ -105,6 +128,9 @@ CREATE TABLE fraud.lists (
     created_time  timestamptz NOT NULL DEFAULT now(),
     updated_time  timestamptz NOT NULL DEFAULT now()
 );
+COMMENT ON TABLE fraud.lists IS 'AFD lists (CreateList): named sets of strings that rule expressions test with in @name. Elements are in fraud.list_elements (at most 100,000 per list).';
+COMMENT ON COLUMN fraud.lists.name IS 'The key: ^[0-9a-z_]+$, 1 to 64 characters (rules write it as @name).';
+COMMENT ON COLUMN fraud.lists.variable_type IS 'Optional AFD variable type of the elements (one of fraud.variable_types); once set it cannot be changed.';
 
 CREATE TABLE fraud.list_elements (
     list_name text NOT NULL REFERENCES fraud.lists(name) ON DELETE CASCADE,
@@ -112,6 +138,8 @@ CREATE TABLE fraud.list_elements (
               CONSTRAINT list_element_pattern CHECK (element ~ '^\S+( +\S+)*$' AND length(element) <= 320),
     PRIMARY KEY (list_name, element)
 );
+COMMENT ON TABLE fraud.list_elements IS 'The elements of each list: a set, one row per distinct element.';
+COMMENT ON COLUMN fraud.list_elements.element IS 'A member of the list: 1 to 320 characters, no leading or trailing whitespace (^\S+( +\S+)*$).';
 
 CREATE TABLE fraud.detectors (
     detector_id       text PRIMARY KEY
@@ -123,6 +151,10 @@ CREATE TABLE fraud.detectors (
     created_time      timestamptz NOT NULL DEFAULT now(),
     last_updated_time timestamptz NOT NULL DEFAULT now()
 );
+COMMENT ON TABLE fraud.detectors IS 'AFD detectors (PutDetector): the container of rules (fraud.rules) and detector versions (fraud.detector_versions) for one event type.';
+COMMENT ON COLUMN fraud.detectors.detector_id IS 'The key: an identifier ^[0-9a-z_-]+$, 1 to 64 characters.';
+COMMENT ON COLUMN fraud.detectors.event_type_name IS 'The event type whose events the detector scores; it cannot change once the detector has rules or versions.';
+COMMENT ON COLUMN fraud.detectors.last_version_id IS 'Highest detector version id ever issued, so a deleted version''s id is never reused.';
 CREATE INDEX ON fraud.detectors(event_type_name);
 
 CREATE TABLE fraud.rules (
@@ -133,6 +165,9 @@ CREATE TABLE fraud.rules (
     created_time    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (detector_id, rule_id)
 );
+COMMENT ON TABLE fraud.rules IS 'AFD rules (CreateRule): one row per rule of a detector. The expressions are in its versions (fraud.rule_versions); the row is deleted with the rule''s last version.';
+COMMENT ON COLUMN fraud.rules.rule_id IS 'An identifier ^[0-9a-z_-]+$ (1 to 64 characters), unique within the detector.';
+COMMENT ON COLUMN fraud.rules.last_version IS 'Highest rule version ever issued; UpdateRuleVersion makes last_version + 1, never a reused number.';
 
 CREATE TABLE fraud.rule_versions (
     detector_id       text NOT NULL,
@@ -146,6 +181,10 @@ CREATE TABLE fraud.rule_versions (
     PRIMARY KEY (detector_id, rule_id, rule_version),
     FOREIGN KEY (detector_id, rule_id) REFERENCES fraud.rules(detector_id, rule_id) ON DELETE CASCADE
 );
+COMMENT ON TABLE fraud.rule_versions IS 'AFD rule versions (CreateRule, UpdateRuleVersion): a DETECTORPL expression and the outcomes it yields (fraud.rule_version_outcomes). The expression of a version never changes; only the description can (UpdateRuleMetadata).';
+COMMENT ON COLUMN fraud.rule_versions.rule_version IS 'Version number, 1 to 99999; the API shows it as text (''1'').';
+COMMENT ON COLUMN fraud.rule_versions.expression IS 'The rule''s condition in DETECTORPL (docs/rule-language.md), 1 to 4,096 characters, e.g. $amount > 500 and $ip in @blocked_ips. Parsed and type checked against the detector''s event type when written.';
+COMMENT ON COLUMN fraud.rule_versions.language IS 'Always DETECTORPL, the only rule language.';
 
 CREATE TABLE fraud.rule_version_outcomes (
     detector_id  text NOT NULL,
@@ -157,6 +196,8 @@ CREATE TABLE fraud.rule_version_outcomes (
     FOREIGN KEY (detector_id, rule_id, rule_version)
         REFERENCES fraud.rule_versions(detector_id, rule_id, rule_version) ON DELETE CASCADE
 );
+COMMENT ON TABLE fraud.rule_version_outcomes IS 'The outcomes each rule version yields when it matches, in the order given. ON DELETE RESTRICT keeps an outcome in use from being deleted.';
+COMMENT ON COLUMN fraud.rule_version_outcomes.position IS 'Order of the outcome in the rule version, from 1.';
 CREATE INDEX ON fraud.rule_version_outcomes(outcome_name);
 
 -- Lists an expression names with @list; what keeps a list in use from being deleted.
@@ -169,6 +210,7 @@ CREATE TABLE fraud.rule_version_lists (
     FOREIGN KEY (detector_id, rule_id, rule_version)
         REFERENCES fraud.rule_versions(detector_id, rule_id, rule_version) ON DELETE CASCADE
 );
+COMMENT ON TABLE fraud.rule_version_lists IS 'The lists each rule version''s expression names with @name, derived from the expression when it is written. ON DELETE RESTRICT keeps a list in use from being deleted.';
 CREATE INDEX ON fraud.rule_version_lists(list_name);
 
 CREATE TABLE fraud.detector_versions (
@@ -187,6 +229,12 @@ CREATE TABLE fraud.detector_versions (
     last_updated_time        timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (detector_id, detector_version_id)
 );
+COMMENT ON TABLE fraud.detector_versions IS 'AFD detector versions: an ordered set of rule versions (fraud.detector_version_rules) with a rule execution mode and the DRAFT -> ACTIVE <-> INACTIVE life cycle. Prediction uses the detector''s ACTIVE version unless a version is named.';
+COMMENT ON COLUMN fraud.detector_versions.detector_version_id IS 'Version number, 1 to 99999, never reused (fraud.detectors.last_version_id); the API shows it as text (''1'').';
+COMMENT ON COLUMN fraud.detector_versions.status IS 'DRAFT (editable), ACTIVE (scores by default; at most one per detector) or INACTIVE. Changed only by fraud_update_detector_version_status.';
+COMMENT ON COLUMN fraud.detector_versions.rule_execution_mode IS 'FIRST_MATCHED: only the first matching rule, in position order, gives outcomes; ALL_MATCHED: every matching rule does.';
+COMMENT ON COLUMN fraud.detector_versions.external_model_endpoints IS 'AFD external model endpoints; always empty for now (external models are not implemented).';
+COMMENT ON COLUMN fraud.detector_versions.model_versions IS '[{"modelId", "modelType", "modelVersionNumber"}] as AFD; always [] for now (models are not implemented).';
 -- one ACTIVE version per detector
 CREATE UNIQUE INDEX detector_versions_one_active ON fraud.detector_versions(detector_id) WHERE status = 'ACTIVE';
 
@@ -205,6 +253,8 @@ CREATE TABLE fraud.detector_version_rules (
     FOREIGN KEY (detector_id, rule_id, rule_version)
         REFERENCES fraud.rule_versions(detector_id, rule_id, rule_version) ON DELETE RESTRICT
 );
+COMMENT ON TABLE fraud.detector_version_rules IS 'The rule versions of each detector version, in evaluation order; a rule at most once per detector version. ON DELETE RESTRICT keeps a rule version in use from being deleted.';
+COMMENT ON COLUMN fraud.detector_version_rules.position IS 'Evaluation order of the rule in the detector version, from 1.';
 CREATE INDEX ON fraud.detector_version_rules(detector_id, rule_id, rule_version);
 
 -- Tags of every resource, keyed by the ARN's resource part (type + id); the ARN itself is
@@ -219,6 +269,11 @@ CREATE TABLE fraud.tags (
     value         text NOT NULL CONSTRAINT tag_value_length CHECK (length(value) <= 256),
     PRIMARY KEY (resource_type, resource_id, key)
 );
+COMMENT ON TABLE fraud.tags IS 'Tags of every resource (TagResource etc.), at most 200 per resource, keyed by the ARN''s resource part. The ARN (arn:fraud:<database>:<resource_type>/<resource_id>) is computed from the current database name.';
+COMMENT ON COLUMN fraud.tags.resource_type IS 'The ARN''s resource type: entity-type, event-type, variable, label, outcome, list, detector, detector-version, rule, batch-import, batch-prediction or voice-domain.';
+COMMENT ON COLUMN fraud.tags.resource_id IS 'The ARN''s resource id: a name, detector/version, detector/rule/version, a job id or a Voice ID domain id.';
+COMMENT ON COLUMN fraud.tags.key IS 'Tag key, 1 to 128 characters.';
+COMMENT ON COLUMN fraud.tags.value IS 'Tag value, 0 to 256 characters.';
 
 -- Stored events (SendEvent, batch import, GetEventPrediction with ingestion ENABLED): the
 -- training data of models. One row per (event type, event id); the timestamp index serves
@@ -239,6 +294,13 @@ CREATE TABLE fraud.events (
     PRIMARY KEY (event_type_name, event_id),
     CONSTRAINT event_label_has_timestamp CHECK ((event_label IS NULL) = (label_timestamp IS NULL))
 );
+COMMENT ON TABLE fraud.events IS 'Stored events (SendEvent, batch import, GetEventPrediction with ingestion ENABLED), one row per event type and event id: the training data of models.';
+COMMENT ON COLUMN fraud.events.event_id IS 'The event''s id: an identifier ^[0-9a-z_-]+$, 1 to 64 characters, unique per event type.';
+COMMENT ON COLUMN fraud.events.event_timestamp IS 'When the event happened (AFD eventTimestamp).';
+COMMENT ON COLUMN fraud.events.entities IS '[{"entityType", "entityId"}]: who performed the event; each entity type is one of the event type''s.';
+COMMENT ON COLUMN fraud.events.event_variables IS '{"variable": "value"} as AFD''s EventVariableMap: every value a JSON string that reads as its variable''s data type.';
+COMMENT ON COLUMN fraud.events.event_label IS 'The assigned label (one of the event type''s labels), or NULL; set together with label_timestamp.';
+COMMENT ON COLUMN fraud.events.ingested_time IS 'When the row was stored, or last replaced by fraud_get_event_prediction.';
 CREATE INDEX events_by_time ON fraud.events(event_type_name, event_timestamp);
 
 -- Prediction history: every fraud_get_event_prediction call (fraud_predict stays pure).
@@ -257,6 +319,12 @@ CREATE TABLE fraud.event_predictions (
     -- GetEventPredictionMetadata's response without the prediction timestamp
     metadata             jsonb NOT NULL
 );
+COMMENT ON TABLE fraud.event_predictions IS 'Prediction history: one row per fraud_get_event_prediction call (fraud_predict records nothing), read by fraud_list_event_predictions and fraud_get_event_prediction_metadata. Kept until deleted (no 30-day limit).';
+COMMENT ON COLUMN fraud.event_predictions.detector_version_id IS 'The detector version that scored: the named one, or the ACTIVE one at the time.';
+COMMENT ON COLUMN fraud.event_predictions.prediction_timestamp IS 'When the prediction was made, to the millisecond; fraud_get_event_prediction_metadata finds the prediction by it.';
+COMMENT ON COLUMN fraud.event_predictions.entities IS 'The event''s [{"entityType", "entityId"}].';
+COMMENT ON COLUMN fraud.event_predictions.result IS 'The GetEventPrediction response returned to the caller (fraud_predict''s result).';
+COMMENT ON COLUMN fraud.event_predictions.metadata IS 'The GetEventPredictionMetadata response (fraud_explain''s result: every rule, variable value and source) without the prediction timestamp.';
 CREATE INDEX event_predictions_by_event ON fraud.event_predictions(event_type_name, event_id);
 CREATE INDEX event_predictions_by_time ON fraud.event_predictions(prediction_timestamp);
 
@@ -288,6 +356,14 @@ CREATE TABLE fraud.voice_domains (
     updated_at          timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT voice_domain_calibration CHECK (-1 <= cos_at_50 AND cos_at_50 < cos_at_90 AND cos_at_90 <= 1)
 );
+COMMENT ON TABLE fraud.voice_domains IS 'Voice ID domains: each fixes the embedding dimension, the cosine-to-score calibration and the speech minimum for its watchlists, fraudsters, speakers and sessions (docs/voice-id.md).';
+COMMENT ON COLUMN fraud.voice_domains.domain_id IS 'The key: 22 generated letters and digits.';
+COMMENT ON COLUMN fraud.voice_domains.domain_status IS 'Voice ID DomainStatus: ACTIVE, PENDING or SUSPENDED; domains are created ACTIVE.';
+COMMENT ON COLUMN fraud.voice_domains.embedding_dimension IS 'Number of elements of every voiceprint of the domain (1 to 4096); fixed when the domain is created.';
+COMMENT ON COLUMN fraud.voice_domains.cos_at_50 IS 'Cosine similarity that scores 50 (default 0.35): the lower anchor of the linear, clamped map from cosine to Voice ID''s 0-100 scores; less than cos_at_90.';
+COMMENT ON COLUMN fraud.voice_domains.cos_at_90 IS 'Cosine similarity that scores 90 (default 0.60), Voice ID''s default authentication threshold: the upper anchor of the cosine-to-score map.';
+COMMENT ON COLUMN fraud.voice_domains.authentication_min_speech_seconds IS 'Seconds of speech (5 to 10, default 10) EvaluateSession needs to authenticate or check for fraud, and a fraudster registration needs.';
+COMMENT ON COLUMN fraud.voice_domains.fraudsters_stamp IS 'A fresh fraud.voice_stamps value whenever the domain''s fraudsters or watchlist memberships change: the key of the per-backend fraudster index.';
 
 CREATE TABLE fraud.voice_watchlists (
     domain_id         text NOT NULL REFERENCES fraud.voice_domains(domain_id) ON DELETE CASCADE,
@@ -302,6 +378,10 @@ CREATE TABLE fraud.voice_watchlists (
     UNIQUE (domain_id, watchlist_id),
     UNIQUE (domain_id, name)
 );
+COMMENT ON TABLE fraud.voice_watchlists IS 'Voice ID watchlists: named groups of fraudsters in a domain. The domain''s default watchlist cannot be changed or deleted; a non-empty watchlist cannot be deleted.';
+COMMENT ON COLUMN fraud.voice_watchlists.watchlist_id IS 'The key: 22 generated letters and digits.';
+COMMENT ON COLUMN fraud.voice_watchlists.name IS 'Unique within the domain: ^[a-zA-Z0-9][a-zA-Z0-9_-]*$, at most 256 characters.';
+COMMENT ON COLUMN fraud.voice_watchlists.default_watchlist IS 'True for the domain''s default watchlist (one per domain, created with it).';
 CREATE UNIQUE INDEX voice_one_default_watchlist ON fraud.voice_watchlists(domain_id) WHERE default_watchlist;
 
 -- A fraudster's voiceprint: L2-normalised, of the domain's dimension.
@@ -314,6 +394,10 @@ CREATE TABLE fraud.voice_fraudsters (
     created_at     timestamptz NOT NULL DEFAULT now(),
     UNIQUE (domain_id, fraudster_id)
 );
+COMMENT ON TABLE fraud.voice_fraudsters IS 'Voice ID fraudsters: known fraudsters'' voiceprints, created by fraudster registration jobs; each is in at least one watchlist (fraud.voice_fraudster_watchlists).';
+COMMENT ON COLUMN fraud.voice_fraudsters.fraudster_id IS 'The key (GeneratedFraudsterId): id# and 22 letters and digits.';
+COMMENT ON COLUMN fraud.voice_fraudsters.embedding IS 'The voiceprint: an L2-normalised real[] of the domain''s embedding_dimension.';
+COMMENT ON COLUMN fraud.voice_fraudsters.speech_seconds IS 'Seconds of net speech the voiceprint came from.';
 
 -- Watchlist membership; every fraudster is in at least one (enforced by the functions).
 CREATE TABLE fraud.voice_fraudster_watchlists (
@@ -325,6 +409,7 @@ CREATE TABLE fraud.voice_fraudster_watchlists (
     -- DeleteWatchlist refuses a non-empty watchlist; the cascade is for DeleteDomain
     FOREIGN KEY (domain_id, watchlist_id) REFERENCES fraud.voice_watchlists(domain_id, watchlist_id) ON DELETE CASCADE
 );
+COMMENT ON TABLE fraud.voice_fraudster_watchlists IS 'Watchlist membership of fraudsters (AssociateFraudster, DisassociateFraudster); every fraudster is in at least one watchlist (enforced by the functions).';
 CREATE INDEX voice_fraudster_watchlists_by_watchlist ON fraud.voice_fraudster_watchlists(watchlist_id);
 
 CREATE TABLE fraud.voice_speakers (
@@ -342,6 +427,12 @@ CREATE TABLE fraud.voice_speakers (
     UNIQUE (domain_id, customer_speaker_id),
     CONSTRAINT voice_enrolled_speaker_has_voiceprint CHECK (status <> 'ENROLLED' OR embedding IS NOT NULL)
 );
+COMMENT ON TABLE fraud.voice_speakers IS 'Voice ID speakers: callers known by their own id and a generated id#... one; enrolled by speaker enrolment jobs, authenticated by fraud_voice_evaluate_session.';
+COMMENT ON COLUMN fraud.voice_speakers.generated_speaker_id IS 'The key (GeneratedSpeakerId): id# and 22 letters and digits.';
+COMMENT ON COLUMN fraud.voice_speakers.customer_speaker_id IS 'The caller''s own id (CustomerSpeakerId), unique within the domain.';
+COMMENT ON COLUMN fraud.voice_speakers.status IS 'ENROLLED (has a voiceprint), OPTED_OUT (voiceprint removed; cannot be enrolled again), EXPIRED or PENDING.';
+COMMENT ON COLUMN fraud.voice_speakers.embedding IS 'The enrolled voiceprint (L2-normalised, of the domain''s dimension); NULL when the speaker has none, e.g. after opting out.';
+COMMENT ON COLUMN fraud.voice_speakers.last_accessed_at IS 'Last time EvaluateSession authenticated the speaker (decision ACCEPT or REJECT).';
 
 -- Sessions EvaluateSession has seen (by name; the id is derived from domain and name).
 CREATE TABLE fraud.voice_sessions (
@@ -352,6 +443,9 @@ CREATE TABLE fraud.voice_sessions (
     created_at   timestamptz NOT NULL DEFAULT now(),
     UNIQUE (domain_id, session_name)
 );
+COMMENT ON TABLE fraud.voice_sessions IS 'Sessions (calls) EvaluateSession has seen. A session is named by the caller; its id is derived from domain and name, so a name always gives the same id.';
+COMMENT ON COLUMN fraud.voice_sessions.session_id IS 'The key: id# and 22 letters and digits, derived from domain_id and session_name.';
+COMMENT ON COLUMN fraud.voice_sessions.session_name IS 'The caller''s name for the session, unique within the domain: ^[a-zA-Z0-9][a-zA-Z0-9_-]*$, at most 36 characters.';
 
 -- Asynchronous jobs: batch import, batch prediction, and deleting an event type's events
 -- (job_id = the event type's name). A job's counters and heartbeat are committed batch by
@@ -405,6 +499,26 @@ CREATE TABLE fraud.jobs (
     CONSTRAINT job_voice_has_domain CHECK ((job_type IN ('FRAUDSTER_REGISTRATION', 'SPEAKER_ENROLLMENT')) = (domain_id IS NOT NULL)),
     CONSTRAINT job_afd_has_event_type CHECK ((job_type IN ('FRAUDSTER_REGISTRATION', 'SPEAKER_ENROLLMENT')) = (event_type_name IS NULL))
 );
+COMMENT ON TABLE fraud.jobs IS 'Asynchronous jobs run by background workers: batch import, batch prediction, deleting an event type''s events, Voice ID fraudster registration and speaker enrolment. Counters and heartbeat commit batch by batch, so any session sees progress.';
+COMMENT ON COLUMN fraud.jobs.job_type IS 'BATCH_IMPORT, BATCH_PREDICTION, DELETE_EVENTS, FRAUDSTER_REGISTRATION or SPEAKER_ENROLLMENT; with job_id the key.';
+COMMENT ON COLUMN fraud.jobs.job_id IS 'AFD jobs: the caller''s identifier, never reused; DELETE_EVENTS: the event type''s name; Voice ID jobs: 22 generated letters and digits.';
+COMMENT ON COLUMN fraud.jobs.status IS 'AFD AsyncJobStatus (IN_PROGRESS_INITIALIZING, IN_PROGRESS, CANCEL_IN_PROGRESS, CANCELED, COMPLETE, FAILED); Voice ID jobs: SUBMITTED, IN_PROGRESS, COMPLETED, COMPLETED_WITH_ERRORS, FAILED.';
+COMMENT ON COLUMN fraud.jobs.failure_reason IS 'Why a FAILED job failed: the error, or that its worker stopped before the job finished.';
+COMMENT ON COLUMN fraud.jobs.config IS 'Voice ID jobs: the RegistrationConfig or EnrollmentConfig, with defaults filled in.';
+COMMENT ON COLUMN fraud.jobs.detector_version_id IS 'Batch prediction: the detector version used (the one named, or the ACTIVE one when the job started).';
+COMMENT ON COLUMN fraud.jobs.input_kind IS 'TABLE (a plain table read in place by ctid ranges), QUERY (a query, view or partitioned table, staged), FILE (a server-side CSV file or JSON manifest, staged) or EVENTS (DELETE_EVENTS).';
+COMMENT ON COLUMN fraud.jobs.input_path IS 'The input: a quoted, schema-qualified table name, a query, or an absolute server-side file path.';
+COMMENT ON COLUMN fraud.jobs.output_path IS 'Batch prediction: the output table the job created (quoted, schema-qualified); it belongs to the caller and outlives the job.';
+COMMENT ON COLUMN fraud.jobs.owner IS 'OID of the role that created the job; its background worker connects as this role and only runs that role''s jobs.';
+COMMENT ON COLUMN fraud.jobs.search_path IS 'The creator''s search_path, set in the worker so names in a query input resolve as they did for the creator.';
+COMMENT ON COLUMN fraud.jobs.processed_records_count IS 'Records handled by committed batches, good and failed.';
+COMMENT ON COLUMN fraud.jobs.total_records_count IS 'Number of input records; known once the worker has staged or counted the input.';
+COMMENT ON COLUMN fraud.jobs.staging IS 'Name of the job''s unlogged staging table holding a snapshot of a query, view or file input; NULL when the input is read in place, and once the job ends (the table is then dropped).';
+COMMENT ON COLUMN fraud.jobs.next_position IS 'Where the next batch starts: a _row number of the staging table, or a block number of a table read in place.';
+COMMENT ON COLUMN fraud.jobs.end_position IS 'Where the input ends: the staged row count, or the block count of a table read in place.';
+COMMENT ON COLUMN fraud.jobs.batch_size IS 'Records per batch, each batch its own transaction (10,000 for AFD jobs, 500 for Voice ID jobs).';
+COMMENT ON COLUMN fraud.jobs.worker_pid IS 'PID of the background worker holding the job; with worker_start it tells a vanished worker (the job then ends FAILED) from a live one.';
+COMMENT ON COLUMN fraud.jobs.deleted IS 'True after Delete*Job: the row stays so that the job id is never reused.';
 
 -- Voice ID jobs: one output row per request, in the shape of Voice ID's job output file.
 CREATE TABLE fraud.voice_job_results (
@@ -416,6 +530,9 @@ CREATE TABLE fraud.voice_job_results (
     PRIMARY KEY (job_id, row_number),
     FOREIGN KEY (job_type, job_id) REFERENCES fraud.jobs(job_type, job_id) ON DELETE CASCADE
 );
+COMMENT ON TABLE fraud.voice_job_results IS 'Output of Voice ID jobs: one row per request, in input order, in the shape of Voice ID''s job output file (fraud_voice_get_job_results).';
+COMMENT ON COLUMN fraud.voice_job_results.row_number IS 'Position of the request in the input, from 1.';
+COMMENT ON COLUMN fraud.voice_job_results.result IS '{"RequestId", "RegistrationStatus", "GeneratedFraudsterId", "FraudsterSimilarityScore"}, {"RequestId", "EnrollmentStatus", "GeneratedSpeakerId"}, or {"RequestId", "ErrorCode", "ErrorMessage"} for a failed request.';
 
 -- Batch import: why each failed record failed (row_number counts data rows from 1).
 CREATE TABLE fraud.batch_import_errors (
@@ -427,6 +544,10 @@ CREATE TABLE fraud.batch_import_errors (
     PRIMARY KEY (job_id, row_number),
     FOREIGN KEY (job_type, job_id) REFERENCES fraud.jobs(job_type, job_id) ON DELETE CASCADE
 );
+COMMENT ON TABLE fraud.batch_import_errors IS 'Failed records of batch import jobs (fraud_get_batch_import_job_errors): the first failing check of each rejected row.';
+COMMENT ON COLUMN fraud.batch_import_errors.row_number IS 'Data row of the input, from 1 (in a CSV file, the line number minus the header).';
+COMMENT ON COLUMN fraud.batch_import_errors.event_id IS 'The row''s EVENT_ID as given (at most 100 characters), if any.';
+COMMENT ON COLUMN fraud.batch_import_errors.reason IS 'Why the row was rejected, e.g. EVENT_TIMESTAMP ... is not a supported timestamp.';
 
 -- pg_dump keeps users' rows in extension tables only when they are registered as config tables.
 SELECT pg_catalog.pg_extension_config_dump('fraud.entity_types', '');

@@ -130,6 +130,7 @@ LANGUAGE sql AS $$
     SELECT * FROM fraud._create_detector_version(detector_id, rules, description, external_model_endpoints,
                                                  model_versions, rule_execution_mode, tags)
 $$;
+COMMENT ON FUNCTION fraud_create_detector_version(text, jsonb, text, text[], jsonb, text, jsonb) IS 'CreateDetectorVersion: a new DRAFT version (id one past the highest ever issued) with rules (rule references, in evaluation order) and rule_execution_mode FIRST_MATCHED or ALL_MATCHED, compiled now; returns (detector_id, detector_version_id, status). Errors: 42704; 22023; 54000.';
 
 CREATE FUNCTION fraud._get_detector_version(p_detector_id text, p_detector_version_id text)
 RETURNS TABLE (detector_id text, detector_version_id text, description text, external_model_endpoints text[],
@@ -159,6 +160,7 @@ RETURNS TABLE (detector_id text, detector_version_id text, description text, ext
                model_versions jsonb, rules jsonb, status text, last_updated_time timestamptz,
                created_time timestamptz, rule_execution_mode text, arn text)
 LANGUAGE sql STABLE AS $$ SELECT * FROM fraud._get_detector_version(detector_id, detector_version_id) $$;
+COMMENT ON FUNCTION fraud_get_detector_version(text, text) IS 'GetDetectorVersion: the version as one row (rules jsonb in evaluation order, model_versions, external_model_endpoints, status, rule_execution_mode, times, arn). Errors: 42704 no such version; 22023 bad version id.';
 
 -- Only a DRAFT version can be edited. NULL description, model_versions or rule_execution_mode
 -- keep what the version has; rules and external_model_endpoints are replaced.
@@ -192,6 +194,7 @@ BEGIN
     WHERE x.detector_id = v.detector_id AND x.detector_version_id = v.detector_version_id;
     PERFORM fraud._check_detector_version(v.detector_id, v.detector_version_id::text);
 END $$;
+COMMENT ON FUNCTION fraud_update_detector_version(text, text, text[], jsonb, text, jsonb, text) IS 'UpdateDetectorVersion: replaces the rules and external model endpoints of a DRAFT version; NULL description, model_versions or rule_execution_mode keep the current ones; the rules are compiled again. Errors: 55006 not DRAFT; 42704; 22023.';
 
 -- The description of any version, whatever its status.
 CREATE FUNCTION fraud_update_detector_version_metadata(detector_id text, detector_version_id text, description text)
@@ -204,12 +207,12 @@ BEGIN
     UPDATE fraud.detector_versions x SET description = fraud_update_detector_version_metadata.description, last_updated_time = now()
         WHERE x.detector_id = v.detector_id AND x.detector_version_id = v.detector_version_id;
 END $$;
+COMMENT ON FUNCTION fraud_update_detector_version_metadata(text, text, text) IS 'UpdateDetectorVersionMetadata: sets the description of a detector version of any status. Errors: 42704 no such version; 22023 bad version id or description.';
 
 -- DRAFT -> ACTIVE, ACTIVE -> INACTIVE, INACTIVE -> ACTIVE. Activating a version makes the
 -- detector's previously ACTIVE version INACTIVE, in the same statement.
 CREATE FUNCTION fraud_update_detector_version_status(detector_id text, detector_version_id text, status text)
 RETURNS void LANGUAGE plpgsql AS $$
-#variable_conflict use_variable
 DECLARE v fraud.detector_versions;
 BEGIN
     PERFORM fraud._check_enum('status', status, ARRAY['DRAFT', 'ACTIVE', 'INACTIVE']);
@@ -235,6 +238,7 @@ BEGIN
     UPDATE fraud.detector_versions x SET status = fraud_update_detector_version_status.status, last_updated_time = now()
         WHERE x.detector_id = v.detector_id AND x.detector_version_id = v.detector_version_id;
 END $$;
+COMMENT ON FUNCTION fraud_update_detector_version_status(text, text, text) IS 'UpdateDetectorVersionStatus: DRAFT to ACTIVE, ACTIVE to INACTIVE, INACTIVE to ACTIVE; activating compiles the version and makes the previously ACTIVE one INACTIVE. Errors: 55006 other transitions; 22023 unknown status, no rules and no models, rules that no longer compile; 42704.';
 
 CREATE FUNCTION fraud_delete_detector_version(detector_id text, detector_version_id text) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -248,3 +252,4 @@ BEGIN
     DELETE FROM fraud.detector_versions x WHERE x.detector_id = v.detector_id AND x.detector_version_id = v.detector_version_id;
     PERFORM fraud._drop_tags('detector-version', format('%s/%s', v.detector_id, v.detector_version_id));
 END $$;
+COMMENT ON FUNCTION fraud_delete_detector_version(text, text) IS 'DeleteDetectorVersion: deletes a DRAFT or INACTIVE version and its tags (its id is never reused). Errors: 55006 the version is ACTIVE; 42704 no such version.';

@@ -40,21 +40,22 @@ BEGIN
             last_updated_time = now();
     PERFORM fraud._set_tags('detector', detector_id, tags);
 END $$;
+COMMENT ON FUNCTION fraud_put_detector(text, text, text, jsonb) IS 'PutDetector: creates or updates a detector, the container of rules and versions for one event type; tags are merged. Errors: 22023 invalid id or description; 42704 unknown event type; 55006 changing the event type of a detector that has rules or versions.';
 
-CREATE FUNCTION fraud._get_detectors(wanted text)
+CREATE FUNCTION fraud._get_detectors(p_detector_id text)
 RETURNS TABLE (detector_id text, description text, event_type_name text, last_updated_time timestamptz,
                created_time timestamptz, arn text)
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    IF wanted IS NOT NULL THEN
-        PERFORM fraud._check_identifier('detector_id', wanted);
+    IF p_detector_id IS NOT NULL THEN
+        PERFORM fraud._check_identifier('detector_id', p_detector_id);
     END IF;
     RETURN QUERY
     SELECT d.detector_id, d.description, d.event_type_name, d.last_updated_time, d.created_time,
            fraud._arn('detector', d.detector_id)
-    FROM fraud.detectors d WHERE wanted IS NULL OR d.detector_id = wanted ORDER BY d.detector_id;
-    IF wanted IS NOT NULL AND NOT FOUND THEN
-        PERFORM fraud._not_found('detector', wanted);
+    FROM fraud.detectors d WHERE p_detector_id IS NULL OR d.detector_id = p_detector_id ORDER BY d.detector_id;
+    IF p_detector_id IS NOT NULL AND NOT FOUND THEN
+        PERFORM fraud._not_found('detector', p_detector_id);
     END IF;
 END $$;
 
@@ -62,27 +63,29 @@ CREATE FUNCTION fraud_get_detectors(detector_id text DEFAULT NULL)
 RETURNS TABLE (detector_id text, description text, event_type_name text, last_updated_time timestamptz,
                created_time timestamptz, arn text)
 LANGUAGE sql STABLE AS $$ SELECT * FROM fraud._get_detectors(detector_id) $$;
+COMMENT ON FUNCTION fraud_get_detectors(text) IS 'GetDetectors: all detectors, or only the named one, as rows (detector_id, description, event_type_name, last_updated_time, created_time, arn). Errors: 22023 invalid id; 42704 the named detector does not exist.';
 
 -- One row per detector version (AFD's detectorVersionSummaries); `arn` is the detector's.
-CREATE FUNCTION fraud._describe_detector(wanted text)
+CREATE FUNCTION fraud._describe_detector(p_detector_id text)
 RETURNS TABLE (detector_id text, detector_version_id text, status text, description text,
                last_updated_time timestamptz, arn text)
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    PERFORM fraud._check_identifier('detector_id', wanted);
-    IF NOT EXISTS (SELECT 1 FROM fraud.detectors d WHERE d.detector_id = wanted) THEN
-        PERFORM fraud._not_found('detector', wanted);
+    PERFORM fraud._check_identifier('detector_id', p_detector_id);
+    IF NOT EXISTS (SELECT 1 FROM fraud.detectors d WHERE d.detector_id = p_detector_id) THEN
+        PERFORM fraud._not_found('detector', p_detector_id);
     END IF;
     RETURN QUERY
     SELECT v.detector_id, v.detector_version_id::text, v.status, v.description, v.last_updated_time,
            fraud._arn('detector', v.detector_id)
-    FROM fraud.detector_versions v WHERE v.detector_id = wanted ORDER BY v.detector_version_id;
+    FROM fraud.detector_versions v WHERE v.detector_id = p_detector_id ORDER BY v.detector_version_id;
 END $$;
 
 CREATE FUNCTION fraud_describe_detector(detector_id text)
 RETURNS TABLE (detector_id text, detector_version_id text, status text, description text,
                last_updated_time timestamptz, arn text)
 LANGUAGE sql STABLE AS $$ SELECT * FROM fraud._describe_detector(detector_id) $$;
+COMMENT ON FUNCTION fraud_describe_detector(text) IS 'DescribeDetector: one row per version of the detector (detector_version_id, status, description, last_updated_time; arn is the detector''s). Errors: 22023 invalid id; 42704 no such detector.';
 
 CREATE FUNCTION fraud_delete_detector(detector_id text) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -101,3 +104,4 @@ BEGIN
     END IF;
     PERFORM fraud._drop_tags('detector', detector_id);
 END $$;
+COMMENT ON FUNCTION fraud_delete_detector(text) IS 'DeleteDetector: deletes the detector and its tags; a missing one is a NOTICE. Errors: 22023 invalid id; 55006 it still has detector versions or rules.';

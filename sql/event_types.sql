@@ -54,15 +54,16 @@ BEGIN
     END LOOP;
     PERFORM fraud._set_tags('event-type', name, tags);
 END $$;
+COMMENT ON FUNCTION fraud_put_event_type(text, text[], text[], text, text[], text, jsonb, jsonb) IS 'PutEventType: creates or replaces the event type (variables, entity types, labels in the order given; ingestion ENABLED/DISABLED); omitted optional attributes are cleared, tags merged. Errors: 22023; 42704 unknown member; 55006 a rule of a detector of this type would become invalid.';
 
-CREATE FUNCTION fraud._get_event_types(wanted text)
+CREATE FUNCTION fraud._get_event_types(p_name text)
 RETURNS TABLE (name text, description text, event_variables text[], labels text[], entity_types text[],
                event_ingestion text, last_updated_time timestamptz, created_time timestamptz, arn text,
                event_orchestration jsonb)
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    IF wanted IS NOT NULL THEN
-        PERFORM fraud._check_identifier('name', wanted);
+    IF p_name IS NOT NULL THEN
+        PERFORM fraud._check_identifier('name', p_name);
     END IF;
     RETURN QUERY
     SELECT t.name, t.description,
@@ -71,10 +72,10 @@ BEGIN
            ARRAY(SELECT entity_type_name FROM fraud.event_type_entity_types m WHERE m.event_type_name = t.name ORDER BY position),
            t.event_ingestion, t.last_updated_time, t.created_time, fraud._arn('event-type', t.name), t.event_orchestration
     FROM fraud.event_types t
-    WHERE wanted IS NULL OR t.name = wanted
+    WHERE p_name IS NULL OR t.name = p_name
     ORDER BY t.name;
-    IF wanted IS NOT NULL AND NOT FOUND THEN
-        PERFORM fraud._not_found('event type', wanted);
+    IF p_name IS NOT NULL AND NOT FOUND THEN
+        PERFORM fraud._not_found('event type', p_name);
     END IF;
 END $$;
 
@@ -83,6 +84,7 @@ RETURNS TABLE (name text, description text, event_variables text[], labels text[
                event_ingestion text, last_updated_time timestamptz, created_time timestamptz, arn text,
                event_orchestration jsonb)
 LANGUAGE sql STABLE AS $$ SELECT * FROM fraud._get_event_types(name) $$;
+COMMENT ON FUNCTION fraud_get_event_types(text) IS 'GetEventTypes: all event types, or only the named one, as rows with their event_variables, labels and entity_types (text[], in order), event_ingestion, event_orchestration, times and arn. Errors: 42704 the named event type does not exist.';
 
 CREATE FUNCTION fraud_delete_event_type(name text) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -96,3 +98,4 @@ BEGIN
     END IF;
     PERFORM fraud._delete_named('event_types', 'event type', 'event-type', name);
 END $$;
+COMMENT ON FUNCTION fraud_delete_event_type(text) IS 'DeleteEventType: deletes the event type with its stored events and tags, freeing its variables, entity types and labels; a missing one is a NOTICE. Errors: 22023 invalid name; 55006 a detector uses it.';

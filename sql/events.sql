@@ -123,6 +123,7 @@ BEGIN
         PERFORM fraud._duplicate('event', t.name || '/' || event_id);
     END IF;
 END $$;
+COMMENT ON FUNCTION fraud_send_event(text, text, text, jsonb, jsonb, text, text) IS 'SendEvent: stores an event (timestamps ISO 8601 or AFD''s CSV layouts, variables {"name": "value"}, entities [{"entityType", "entityId"}], optional label with its timestamp). Errors: 22023 invalid value; 42704 unknown event type; 23505 event id exists; 55006 ingestion DISABLED.';
 
 CREATE FUNCTION fraud._get_event(p_event_id text, p_event_type_name text)
 RETURNS TABLE (event_id text, event_type_name text, event_timestamp timestamptz, event_variables jsonb,
@@ -143,6 +144,7 @@ CREATE FUNCTION fraud_get_event(event_id text, event_type_name text)
 RETURNS TABLE (event_id text, event_type_name text, event_timestamp timestamptz, event_variables jsonb,
                current_label text, label_timestamp timestamptz, entities jsonb)
 LANGUAGE sql STABLE AS $$ SELECT * FROM fraud._get_event(event_id, event_type_name) $$;
+COMMENT ON FUNCTION fraud_get_event(text, text) IS 'GetEvent: the stored event as one row (event_timestamp, event_variables, current_label, label_timestamp, entities). Errors: 22023 invalid id; 42704 unknown event type or event.';
 
 -- A missing event is a NOTICE, like every Delete*. delete_audit_history also removes the
 -- event's prediction history.
@@ -162,6 +164,7 @@ BEGIN
                                                 AND p.event_id = fraud_delete_event.event_id;
     END IF;
 END $$;
+COMMENT ON FUNCTION fraud_delete_event(text, text, boolean) IS 'DeleteEvent: deletes the stored event (a missing one is a NOTICE); with delete_audit_history => true also its prediction history in fraud.event_predictions. Errors: 22023 invalid id; 42704 unknown event type.';
 
 CREATE FUNCTION fraud_update_event_label(event_id text, event_type_name text, assigned_label text, label_timestamp text)
 RETURNS void LANGUAGE plpgsql AS $$
@@ -177,6 +180,7 @@ BEGIN
         PERFORM fraud._not_found('event', event_type_name || '/' || event_id);
     END IF;
 END $$;
+COMMENT ON FUNCTION fraud_update_event_label(text, text, text, text) IS 'UpdateEventLabel: sets the label of a stored event and its label timestamp. Errors: 22023 a label that is not one of the event type''s, a bad timestamp; 42704 unknown event type or event.';
 
 -- GetEventPrediction: scores like fraud_predict, records the prediction, and stores the event
 -- when the event type's ingestion is ENABLED (a repeated event id replaces the stored event's
@@ -221,6 +225,7 @@ BEGIN
     END IF;
     RETURN result;
 END $$;
+COMMENT ON FUNCTION fraud_get_event_prediction(text, text, text, jsonb, text, jsonb, text) IS 'GetEventPrediction: validates the event as fraud_send_event, scores it like fraud_predict (same jsonb), records it in fraud.event_predictions and, with ingestion ENABLED, stores the event. VOLATILE. Errors: 42704 unknown detector, version or no ACTIVE version; 22023 bad event or event type.';
 
 -- A FilterCondition {"value": "..."} (NULL: no filter).
 CREATE FUNCTION fraud._filter_value(field text, f jsonb) RETURNS text
@@ -281,6 +286,7 @@ RETURNS TABLE (event_id text, event_type_name text, event_timestamp timestamptz,
 LANGUAGE sql STABLE AS $$
     SELECT * FROM fraud._list_event_predictions(event_id, event_type, detector_id, detector_version_id, prediction_time_range)
 $$;
+COMMENT ON FUNCTION fraud_list_event_predictions(jsonb, jsonb, jsonb, jsonb, jsonb) IS 'ListEventPredictions: recorded predictions, newest first, filtered by FilterConditions {"value": "..."} and prediction_time_range {"startTime", "endTime"} (inclusive); no 30-day limit. Errors: 22023 malformed filter or range, end before start.';
 
 -- GetEventPredictionMetadata: the recorded explanation (fraud_explain's shape) of one prediction.
 CREATE FUNCTION fraud_get_event_prediction_metadata(event_id text, event_type_name text, detector_id text,
@@ -310,3 +316,4 @@ BEGIN
         'eventTimestamp', to_char(p.event_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
         'predictionTimestamp', to_char(p.prediction_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
 END $$;
+COMMENT ON FUNCTION fraud_get_event_prediction_metadata(text, text, text, text, text) IS 'GetEventPredictionMetadata: the recorded explanation of one prediction as jsonb (fraud_explain''s shape plus eventId, entityId, entityType, eventTimestamp, predictionTimestamp). Errors: 42704 no such prediction; 22023 bad arguments.';

@@ -9,12 +9,6 @@
 -- A worker that disappears (kill -9, server restart) leaves its job IN_PROGRESS; the next
 -- look at the jobs (every Get*/Create* call) ends such a job FAILED with the reason.
 
-CREATE FUNCTION fraud._ext_schema() RETURNS text
-LANGUAGE sql STABLE AS $$
-    SELECT quote_ident(n.nspname) FROM pg_catalog.pg_extension e
-    JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'fraud_detector'
-$$;
-
 CREATE FUNCTION fraud._me() RETURNS oid
 LANGUAGE sql STABLE AS $$ SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user $$;
 
@@ -342,6 +336,7 @@ END $$;
 CREATE FUNCTION fraud_delete_events_by_event_type(event_type_name text)
 RETURNS TABLE (event_type_name text, events_deletion_status text)
 LANGUAGE sql AS $$ SELECT * FROM fraud._delete_events_by_event_type(event_type_name) $$;
+COMMENT ON FUNCTION fraud_delete_events_by_event_type(text) IS 'DeleteEventsByEventType: starts a background job deleting every stored event of the type, 10,000 per committed batch; returns at once (event_type_name, IN_PROGRESS_INITIALIZING). Errors: 42704 unknown event type; 55006 a deletion of this type is already running.';
 
 CREATE FUNCTION fraud._get_delete_events_by_event_type_status(p_event_type_name text)
 RETURNS TABLE (event_type_name text, events_deletion_status text)
@@ -358,3 +353,4 @@ END $$;
 CREATE FUNCTION fraud_get_delete_events_by_event_type_status(event_type_name text)
 RETURNS TABLE (event_type_name text, events_deletion_status text)
 LANGUAGE sql AS $$ SELECT * FROM fraud._get_delete_events_by_event_type_status(event_type_name) $$;
+COMMENT ON FUNCTION fraud_get_delete_events_by_event_type_status(text) IS 'GetDeleteEventsByEventTypeStatus: the status (AsyncJobStatus) of the latest deletion of the event type''s events. Errors: 22023 invalid name; 42704 no deletion was ever requested.';

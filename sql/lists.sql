@@ -45,6 +45,7 @@ BEGIN
         SELECT DISTINCT fraud_create_list.name, e FROM unnest(elements) e;
     PERFORM fraud._set_tags('list', name, tags);
 END $$;
+COMMENT ON FUNCTION fraud_create_list(text, text[], text, text, jsonb) IS 'CreateList: creates a named set of strings that rules test with in @name; repeated elements are stored once. Errors: 22023 invalid name (^[0-9a-z_]+$), element (1 to 320 characters), over 100,000 elements or unknown variable type; 23505 the list exists.';
 
 -- update_mode REPLACE (default) swaps the whole set, APPEND adds, REMOVE takes away; NULL
 -- elements leave them as they are. A list's variable_type, once set, cannot change (AFD).
@@ -87,33 +88,35 @@ BEGIN
         updated_time = now()
     WHERE x.name = fraud_update_list.name;
 END $$;
+COMMENT ON FUNCTION fraud_update_list(text, text[], text, text, text) IS 'UpdateList: applies elements with update_mode REPLACE (default), APPEND or REMOVE (NULL elements: unchanged); sets description and a not yet set variable_type. Errors: 42704 no such list; 22023; 55006 changing a set variable type; 54000 APPEND past 100,000 elements.';
 
-CREATE FUNCTION fraud._get_list_elements(wanted text) RETURNS SETOF text
+CREATE FUNCTION fraud._get_list_elements(p_name text) RETURNS SETOF text
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    PERFORM fraud._check_pattern('name', wanted, '^[0-9a-z_]+$', 1, 64);
-    IF NOT EXISTS (SELECT 1 FROM fraud.lists WHERE name = wanted) THEN
-        PERFORM fraud._not_found('list', wanted);
+    PERFORM fraud._check_pattern('name', p_name, '^[0-9a-z_]+$', 1, 64);
+    IF NOT EXISTS (SELECT 1 FROM fraud.lists WHERE name = p_name) THEN
+        PERFORM fraud._not_found('list', p_name);
     END IF;
-    RETURN QUERY SELECT element FROM fraud.list_elements WHERE list_name = wanted ORDER BY element;
+    RETURN QUERY SELECT element FROM fraud.list_elements WHERE list_name = p_name ORDER BY element;
 END $$;
 
 CREATE FUNCTION fraud_get_list_elements(name text) RETURNS SETOF text
 LANGUAGE sql STABLE AS $$ SELECT * FROM fraud._get_list_elements(name) $$;
+COMMENT ON FUNCTION fraud_get_list_elements(text) IS 'GetListElements: the elements of the list, sorted, one row each. Errors: 22023 invalid name; 42704 no such list.';
 
-CREATE FUNCTION fraud._get_lists_metadata(wanted text)
+CREATE FUNCTION fraud._get_lists_metadata(p_name text)
 RETURNS TABLE (name text, description text, variable_type text, created_time timestamptz,
                updated_time timestamptz, arn text)
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    IF wanted IS NOT NULL THEN
-        PERFORM fraud._check_pattern('name', wanted, '^[0-9a-z_]+$', 1, 64);
+    IF p_name IS NOT NULL THEN
+        PERFORM fraud._check_pattern('name', p_name, '^[0-9a-z_]+$', 1, 64);
     END IF;
     RETURN QUERY
     SELECT l.name, l.description, l.variable_type, l.created_time, l.updated_time, fraud._arn('list', l.name)
-    FROM fraud.lists l WHERE wanted IS NULL OR l.name = wanted ORDER BY l.name;
-    IF wanted IS NOT NULL AND NOT FOUND THEN
-        PERFORM fraud._not_found('list', wanted);
+    FROM fraud.lists l WHERE p_name IS NULL OR l.name = p_name ORDER BY l.name;
+    IF p_name IS NOT NULL AND NOT FOUND THEN
+        PERFORM fraud._not_found('list', p_name);
     END IF;
 END $$;
 
@@ -121,6 +124,7 @@ CREATE FUNCTION fraud_get_lists_metadata(name text DEFAULT NULL)
 RETURNS TABLE (name text, description text, variable_type text, created_time timestamptz,
                updated_time timestamptz, arn text)
 LANGUAGE sql STABLE AS $$ SELECT * FROM fraud._get_lists_metadata(name) $$;
+COMMENT ON FUNCTION fraud_get_lists_metadata(text) IS 'GetListsMetadata: all lists, or only the named one, as rows (name, description, variable_type, created_time, updated_time, arn). Errors: 22023 invalid name; 42704 the named list does not exist.';
 
 CREATE FUNCTION fraud_delete_list(name text) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -138,3 +142,4 @@ BEGIN
     END IF;
     PERFORM fraud._drop_tags('list', name);
 END $$;
+COMMENT ON FUNCTION fraud_delete_list(text) IS 'DeleteList: deletes the list with its elements and tags; a missing one is a NOTICE. Errors: 22023 invalid name; 55006 a rule version names it with @name.';

@@ -74,6 +74,7 @@ BEGIN
     INSERT INTO fraud.rules(detector_id, rule_id, last_version) VALUES (detector_id, rule_id, 1);
     RETURN fraud._write_rule_version(detector_id, rule_id, 1, expression, language, outcomes, description, tags);
 END $$;
+COMMENT ON FUNCTION fraud_create_rule(text, text, text, text[], text, text, jsonb) IS 'CreateRule: creates version 1 of a rule whose DETECTORPL expression (docs/rule-language.md) is parsed and type checked now; returns {"detectorId", "ruleId", "ruleVersion"}. Errors: 42601 syntax error (with position); 22023; 42704 detector or outcome missing; 23505 the rule exists.';
 
 -- Makes version n+1 of the rule (n = the highest ever issued), from the version named in `rule`.
 CREATE FUNCTION fraud_update_rule_version(rule jsonb, expression text, outcomes text[],
@@ -94,6 +95,7 @@ BEGIN
     RETURN fraud._write_rule_version(ref.detector_id, ref.rule_id, next_version, expression, language,
                                      outcomes, description, tags);
 END $$;
+COMMENT ON FUNCTION fraud_update_rule_version(jsonb, text, text[], text, text, jsonb) IS 'UpdateRuleVersion: makes version n+1 (n = highest ever issued) of the rule referenced by rule, which must exist and is left unchanged; the expression is checked as in CreateRule. Returns the new rule reference. Errors: 42601; 22023; 42704; 54000 past 99,999 versions.';
 
 CREATE FUNCTION fraud_update_rule_metadata(rule jsonb, description text) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -108,6 +110,7 @@ BEGIN
         PERFORM fraud._not_found('rule version', format('%s/%s/%s', ref.detector_id, ref.rule_id, ref.rule_version));
     END IF;
 END $$;
+COMMENT ON FUNCTION fraud_update_rule_metadata(jsonb, text) IS 'UpdateRuleMetadata: sets the description of the rule version {"detectorId", "ruleId", "ruleVersion"}. Errors: 42704 no such rule version; 22023 malformed reference or description.';
 
 -- One row per rule version (all rules of the detector, one rule, or one version).
 CREATE FUNCTION fraud._get_rules(p_detector_id text, p_rule_id text, p_rule_version text)
@@ -150,6 +153,7 @@ CREATE FUNCTION fraud_get_rules(detector_id text, rule_id text DEFAULT NULL, rul
 RETURNS TABLE (rule_id text, description text, detector_id text, rule_version text, expression text,
                language text, outcomes text[], last_updated_time timestamptz, created_time timestamptz, arn text)
 LANGUAGE sql STABLE AS $$ SELECT * FROM fraud._get_rules(detector_id, rule_id, rule_version) $$;
+COMMENT ON FUNCTION fraud_get_rules(text, text, text) IS 'GetRules: one row per rule version of the detector, of one rule, or just one version (expression, language, outcomes text[], times, arn). Errors: 42704 detector, rule or version missing; 22023 rule_version without rule_id.';
 
 -- Deletes one rule version (and the rule once no version is left). Refused while an ACTIVE or
 -- INACTIVE detector version uses it; DRAFT versions that use it lose it, with a NOTICE.
@@ -183,3 +187,4 @@ BEGIN
     DELETE FROM fraud.rules r WHERE r.detector_id = ref.detector_id AND r.rule_id = ref.rule_id
         AND NOT EXISTS (SELECT 1 FROM fraud.rule_versions x WHERE x.detector_id = r.detector_id AND x.rule_id = r.rule_id);
 END $$;
+COMMENT ON FUNCTION fraud_delete_rule(jsonb) IS 'DeleteRule: deletes that rule version (the rule goes with its last version); DRAFT detector versions using it lose it, with a NOTICE; a missing one is a NOTICE. Errors: 55006 an ACTIVE or INACTIVE detector version uses it; 22023 malformed reference.';

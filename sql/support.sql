@@ -1,5 +1,25 @@
--- Helpers shared by every fraud_* function: validation with SPEC §2's SQLSTATEs, error raising,
--- ARNs and tags. Internal; they live in schema `fraud` and start with an underscore.
+-- Helpers shared by every fraud_* function: validation with the SQLSTATEs of
+-- docs/sql-reference.md (Errors), error raising, ARNs and tags. Internal; they live in schema
+-- `fraud` and start with an underscore.
+--
+-- How every file under sql/ is written (CONTRIBUTING.md has the how-to):
+-- * Schemas. Tables, sequences and internal helpers live in schema `fraud`; helpers start with
+--   an underscore. The public API (`fraud_*`) lives in the extension's schema, the one CREATE
+--   EXTENSION chose (public unless `SCHEMA` is given). SQL reaches the API only as
+--   `@extschema@.fraud_x(...)`, which PostgreSQL substitutes when the install or upgrade script
+--   runs; nothing looks the schema up at run time. Internal objects are always written
+--   `fraud.x`, since API functions run with the caller's search_path.
+-- * Names. Public functions take the AFD reference's parameter names (docs/sql-reference.md).
+--   In a PL/pgSQL body, a name that is both a parameter and a column is written qualified: the
+--   column with its table alias (`d.detector_id`), the parameter with its function's name
+--   (`fraud_put_detector.detector_id`).
+-- * Getters. PL/pgSQL refuses a parameter named like a column of its RETURNS TABLE, and AFD
+--   names them alike (detector_id in, detector_id out). Such a public function is a one-line
+--   LANGUAGE sql wrapper over `fraud._<name>` taking the same arguments in the same order; the
+--   helper's parameters are the public names prefixed with `p_`.
+-- * Changes. Every change to an object defined here ships, in the same commit, in the upgrade
+--   script sql/fraud_detector--<previous release>--<version>.sql (tests/upgrade.sh proves that
+--   upgrading equals a fresh install).
 
 -- ValidationException -> 22023. Every message names the field and the value (cut at 100
 -- characters, so a 100,000-element argument does not flood the log).
@@ -128,7 +148,7 @@ BEGIN
     END IF;
 END $$;
 
--- ARNs: arn:fraud:<database>:<resource-type>/<resource-id> (SPEC §1).
+-- ARNs: arn:fraud:<database>:<resource-type>/<resource-id> (docs/sql-reference.md, common rules).
 CREATE FUNCTION fraud._arn(resource_type text, resource_id text) RETURNS text
 LANGUAGE sql STABLE AS $$
     SELECT 'arn:fraud:' || current_database() || ':' || resource_type || '/' || resource_id
@@ -185,7 +205,8 @@ BEGIN
     END IF;
 END $$;
 
--- Tags arrive as SPEC §1's map {"key": "value"} or the reference's [{"key", "value"}].
+-- Tags arrive as the map {"key": "value"} of docs/sql-reference.md or the reference's
+-- [{"key", "value"}].
 CREATE FUNCTION fraud._tag_pairs(tags jsonb, OUT key text, OUT value text) RETURNS SETOF record
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE item jsonb;
@@ -252,31 +273,32 @@ $$;
 
 -- Entity types, labels and outcomes share one shape (name, description, times): one mechanism.
 -- `tbl` and `resource_type` come from this extension's own code, never from callers.
-CREATE FUNCTION fraud._put_named(tbl text, kind text, resource_type text, name text, description text, tags jsonb)
+CREATE FUNCTION fraud._put_named(tbl text, kind text, resource_type text, p_name text, p_description text,
+                                 p_tags jsonb)
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM fraud._check_identifier('name', name);
-    PERFORM fraud._check_description('description', description);
+    PERFORM fraud._check_identifier('name', p_name);
+    PERFORM fraud._check_description('description', p_description);
     EXECUTE format(
         'INSERT INTO fraud.%I AS t (name, description) VALUES ($1, $2)
          ON CONFLICT (name) DO UPDATE SET description = EXCLUDED.description, last_updated_time = now()', tbl)
-        USING name, description;
-    PERFORM fraud._set_tags(resource_type, name, tags);
+        USING p_name, p_description;
+    PERFORM fraud._set_tags(resource_type, p_name, p_tags);
 END $$;
 
-CREATE FUNCTION fraud._get_named(tbl text, kind text, resource_type text, wanted text)
+CREATE FUNCTION fraud._get_named(tbl text, kind text, resource_type text, p_name text)
 RETURNS TABLE (name text, description text, last_updated_time timestamptz, created_time timestamptz, arn text)
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    IF wanted IS NOT NULL THEN
-        PERFORM fraud._check_identifier('name', wanted);
+    IF p_name IS NOT NULL THEN
+        PERFORM fraud._check_identifier('name', p_name);
     END IF;
     RETURN QUERY EXECUTE format(
         'SELECT t.name, t.description, t.last_updated_time, t.created_time, fraud._arn($2, t.name)
          FROM fraud.%I t WHERE $1 IS NULL OR t.name = $1 ORDER BY t.name', tbl)
-        USING wanted, resource_type;
-    IF wanted IS NOT NULL AND NOT FOUND THEN
-        PERFORM fraud._not_found(kind, wanted);
+        USING p_name, resource_type;
+    IF p_name IS NOT NULL AND NOT FOUND THEN
+        PERFORM fraud._not_found(kind, p_name);
     END IF;
 END $$;
 

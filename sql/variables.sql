@@ -41,6 +41,7 @@ BEGIN
         VALUES (name, data_type, data_source, default_value, description, variable_type);
     PERFORM fraud._set_tags('variable', name, tags);
 END $$;
+COMMENT ON FUNCTION fraud_create_variable(text, text, text, text, text, text, jsonb) IS 'CreateVariable: creates an EVENT variable with a data type (STRING, INTEGER, FLOAT, BOOLEAN, DATETIME) and a default value that must read as that type. Errors: 22023 invalid name (^[0-9a-z_]+$), data type, data source, default or variable type; 23505 the variable exists.';
 
 -- AFD semantics: each entry is created or reported in the result; one bad entry does not stop
 -- the others. Each entry is atomic on its own. Returns only the failed entries.
@@ -60,7 +61,7 @@ BEGIN
             IF jsonb_typeof(e) <> 'object' THEN
                 PERFORM fraud._invalid('variable entry', e::text, '(must be an object)');
             END IF;
-            PERFORM fraud_create_variable(e->>'name', e->>'dataType', e->>'dataSource', e->>'defaultValue',
+            PERFORM @extschema@.fraud_create_variable(e->>'name', e->>'dataType', e->>'dataSource', e->>'defaultValue',
                                           e->>'description', e->>'variableType', tags);
         EXCEPTION WHEN OTHERS THEN
             GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
@@ -70,26 +71,27 @@ BEGIN
         END;
     END LOOP;
 END $$;
+COMMENT ON FUNCTION fraud_batch_create_variable(jsonb, jsonb) IS 'BatchCreateVariable: creates each of 1 to 25 entries {"name", "dataType", "dataSource", "defaultValue", ...} on its own; returns one row (name, code 400/404/409, message) per failed entry, no rows when all were created. Errors: 22023 not an array of 1 to 25, bad tags.';
 
-CREATE FUNCTION fraud._variable_rows(wanted text[])
+CREATE FUNCTION fraud._variable_rows(names text[])
 RETURNS TABLE (name text, data_type text, data_source text, default_value text, description text,
                variable_type text, last_updated_time timestamptz, created_time timestamptz, arn text)
 LANGUAGE sql STABLE AS $$
     SELECT v.name, v.data_type, v.data_source, v.default_value, v.description, v.variable_type,
            v.last_updated_time, v.created_time, fraud._arn('variable', v.name)
     FROM fraud.variables v
-    WHERE wanted IS NULL OR v.name = ANY (wanted)
+    WHERE names IS NULL OR v.name = ANY (names)
     ORDER BY v.name
 $$;
 
-CREATE FUNCTION fraud._get_variables(wanted text)
+CREATE FUNCTION fraud._get_variables(p_name text)
 RETURNS TABLE (name text, data_type text, data_source text, default_value text, description text,
                variable_type text, last_updated_time timestamptz, created_time timestamptz, arn text)
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    RETURN QUERY SELECT * FROM fraud._variable_rows(CASE WHEN wanted IS NOT NULL THEN ARRAY[wanted] END);
-    IF wanted IS NOT NULL AND NOT FOUND THEN
-        PERFORM fraud._not_found('variable', wanted);
+    RETURN QUERY SELECT * FROM fraud._variable_rows(CASE WHEN p_name IS NOT NULL THEN ARRAY[p_name] END);
+    IF p_name IS NOT NULL AND NOT FOUND THEN
+        PERFORM fraud._not_found('variable', p_name);
     END IF;
 END $$;
 
@@ -97,24 +99,25 @@ CREATE FUNCTION fraud_get_variables(name text DEFAULT NULL)
 RETURNS TABLE (name text, data_type text, data_source text, default_value text, description text,
                variable_type text, last_updated_time timestamptz, created_time timestamptz, arn text)
 LANGUAGE sql STABLE AS $$ SELECT * FROM fraud._get_variables(name) $$;
+COMMENT ON FUNCTION fraud_get_variables(text) IS 'GetVariables: all variables, or only the named one, as rows (name, data_type, data_source, default_value, description, variable_type, times, arn). Errors: 42704 the named variable does not exist.';
 
 -- Found variables as rows; each name not found as a row with only name, error_code 404 and
 -- error_message (AFD's `errors` list), so one call answers for every name asked.
-CREATE FUNCTION fraud._batch_get_variable(wanted text[])
+CREATE FUNCTION fraud._batch_get_variable(p_names text[])
 RETURNS TABLE (name text, data_type text, data_source text, default_value text, description text,
                variable_type text, last_updated_time timestamptz, created_time timestamptz, arn text,
                error_code int, error_message text)
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    PERFORM fraud._check_names('names', wanted, 1);
-    IF cardinality(wanted) > 100 THEN
-        PERFORM fraud._invalid('names', wanted::text, '(at most 100 names)');
+    PERFORM fraud._check_names('names', p_names, 1);
+    IF cardinality(p_names) > 100 THEN
+        PERFORM fraud._invalid('names', p_names::text, '(at most 100 names)');
     END IF;
     RETURN QUERY
-        SELECT r.*, NULL::int, NULL::text FROM fraud._variable_rows(wanted) r
+        SELECT r.*, NULL::int, NULL::text FROM fraud._variable_rows(p_names) r
         UNION ALL
         SELECT w, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 404, format('variable %s does not exist', quote_literal(w))
-        FROM unnest(wanted) w WHERE NOT EXISTS (SELECT 1 FROM fraud.variables v WHERE v.name = w);
+        FROM unnest(p_names) w WHERE NOT EXISTS (SELECT 1 FROM fraud.variables v WHERE v.name = w);
 END $$;
 
 CREATE FUNCTION fraud_batch_get_variable(names text[])
@@ -122,6 +125,7 @@ RETURNS TABLE (name text, data_type text, data_source text, default_value text, 
                variable_type text, last_updated_time timestamptz, created_time timestamptz, arn text,
                error_code int, error_message text)
 LANGUAGE sql STABLE AS $$ SELECT * FROM fraud._batch_get_variable(names) $$;
+COMMENT ON FUNCTION fraud_batch_get_variable(text[]) IS 'BatchGetVariable: one row per variable found among 1 to 100 distinct names, plus one row with only name, error_code 404 and error_message per name not found. Errors: 22023 empty, over 100, NULL or repeated names.';
 
 -- NULL arguments leave the attribute as it is.
 CREATE FUNCTION fraud_update_variable(name text, default_value text DEFAULT NULL,
@@ -145,6 +149,7 @@ BEGIN
         last_updated_time = now()
     WHERE x.name = fraud_update_variable.name;
 END $$;
+COMMENT ON FUNCTION fraud_update_variable(text, text, text, text) IS 'UpdateVariable: sets the default value, description and/or variable type; NULL arguments leave the attribute unchanged. Errors: 42704 no such variable; 22023 a default that does not read as the data type, an unknown variable type.';
 
 CREATE FUNCTION fraud_delete_variable(name text) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -166,3 +171,4 @@ BEGIN
     END IF;
     PERFORM fraud._drop_tags('variable', name);
 END $$;
+COMMENT ON FUNCTION fraud_delete_variable(text) IS 'DeleteVariable: deletes the variable and its tags; a missing one is a NOTICE. Errors: 55006 an event type uses it, or it is a model-output (MODEL_SCORE / EXTERNAL_MODEL_SCORE) variable.';

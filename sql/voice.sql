@@ -109,7 +109,8 @@ END $$;
 -- for ECAPA-TDNN, 256 for many x-vector models, ...). Creates the default watchlist.
 -- Voice ID's ServerSideEncryptionConfiguration (a KMS key) has no meaning in a database.
 CREATE FUNCTION fraud._voice_create_domain(p_name text, p_embedding_dimension int, p_description text,
-                                           p_cos_at_50 real, p_cos_at_90 real, p_min_speech real, p_tags jsonb)
+                                           p_cos_at_50 real, p_cos_at_90 real, p_authentication_min_speech_seconds real,
+                                           p_tags jsonb)
 RETURNS text LANGUAGE plpgsql AS $$
 DECLARE id text := fraud._voice_new_id();
 BEGIN
@@ -119,10 +120,11 @@ BEGIN
     IF p_embedding_dimension NOT BETWEEN 1 AND 4096 THEN
         PERFORM fraud._invalid('embedding_dimension', p_embedding_dimension::text, '(must be 1 to 4096)');
     END IF;
-    PERFORM fraud._voice_check_calibration(p_cos_at_50, p_cos_at_90, p_min_speech);
+    PERFORM fraud._voice_check_calibration(p_cos_at_50, p_cos_at_90, p_authentication_min_speech_seconds);
     INSERT INTO fraud.voice_domains (domain_id, name, description, embedding_dimension, cos_at_50, cos_at_90,
                                      authentication_min_speech_seconds)
-        VALUES (id, p_name, p_description, p_embedding_dimension, p_cos_at_50, p_cos_at_90, p_min_speech);
+        VALUES (id, p_name, p_description, p_embedding_dimension, p_cos_at_50, p_cos_at_90,
+                p_authentication_min_speech_seconds);
     INSERT INTO fraud.voice_watchlists (domain_id, watchlist_id, name, description, default_watchlist)
         VALUES (id, fraud._voice_new_id(), 'default', 'Default watchlist', true);
     PERFORM fraud._set_tags('voice-domain', id, p_tags);
@@ -153,33 +155,36 @@ LANGUAGE sql AS $$
     SELECT * FROM fraud._voice_domains(fraud._voice_create_domain(name, embedding_dimension, description, cos_at_50,
                                                                   cos_at_90, authentication_min_speech_seconds, tags))
 $$;
+COMMENT ON FUNCTION fraud_voice_create_domain(text, int, text, real, real, real, jsonb) IS 'Voice ID CreateDomain: creates a domain (embedding dimension 1 to 4096, cosine-to-score calibration, speech minimum 5 to 10 s) and its default watchlist; returns the domain row. Errors: 22023 bad name, description, dimension, calibration (-1 <= cos_at_50 < cos_at_90 <= 1).';
 
 CREATE FUNCTION fraud_voice_describe_domain(domain_id text)
 RETURNS TABLE (domain_id text, name text, description text, domain_status text, embedding_dimension int,
                cos_at_50 real, cos_at_90 real, authentication_min_speech_seconds real, watchlist_details jsonb,
                arn text, created_at timestamptz, updated_at timestamptz)
 LANGUAGE sql STABLE AS $$ SELECT * FROM fraud._voice_domains((fraud._voice_domain(domain_id)).domain_id) $$;
+COMMENT ON FUNCTION fraud_voice_describe_domain(text) IS 'Voice ID DescribeDomain: the domain row (watchlist_details holds DefaultWatchlistId). Errors: 22023 malformed id; 42704 unknown domain.';
 
 CREATE FUNCTION fraud_voice_list_domains()
 RETURNS TABLE (domain_id text, name text, description text, domain_status text, embedding_dimension int,
                cos_at_50 real, cos_at_90 real, authentication_min_speech_seconds real, watchlist_details jsonb,
                arn text, created_at timestamptz, updated_at timestamptz)
 LANGUAGE sql STABLE AS $$ SELECT * FROM fraud._voice_domains(NULL::text) $$;
+COMMENT ON FUNCTION fraud_voice_list_domains() IS 'Voice ID ListDomains: every domain as a row, oldest first.';
 
 -- UpdateDomain: name and description are replaced (a NULL description clears it, as Voice ID);
 -- calibration and speech minimum change only when given.
 CREATE FUNCTION fraud._voice_update_domain(p_domain_id text, p_name text, p_description text,
-                                           p_cos_at_50 real, p_cos_at_90 real, p_min_speech real)
+                                           p_cos_at_50 real, p_cos_at_90 real, p_authentication_min_speech_seconds real)
 RETURNS text LANGUAGE plpgsql AS $$
 DECLARE d fraud.voice_domains := fraud._voice_domain(p_domain_id);
 BEGIN
     PERFORM fraud._voice_check_name('name', p_name);
     PERFORM fraud._voice_check_description('description', p_description);
     PERFORM fraud._voice_check_calibration(coalesce(p_cos_at_50, d.cos_at_50), coalesce(p_cos_at_90, d.cos_at_90),
-                                           coalesce(p_min_speech, d.authentication_min_speech_seconds));
+                                           coalesce(p_authentication_min_speech_seconds, d.authentication_min_speech_seconds));
     UPDATE fraud.voice_domains x SET name = p_name, description = p_description,
         cos_at_50 = coalesce(p_cos_at_50, x.cos_at_50), cos_at_90 = coalesce(p_cos_at_90, x.cos_at_90),
-        authentication_min_speech_seconds = coalesce(p_min_speech, x.authentication_min_speech_seconds),
+        authentication_min_speech_seconds = coalesce(p_authentication_min_speech_seconds, x.authentication_min_speech_seconds),
         updated_at = now()
         WHERE x.domain_id = p_domain_id;
     RETURN p_domain_id;
@@ -195,6 +200,7 @@ LANGUAGE sql AS $$
     SELECT * FROM fraud._voice_domains(fraud._voice_update_domain(domain_id, name, description, cos_at_50, cos_at_90,
                                                                   authentication_min_speech_seconds))
 $$;
+COMMENT ON FUNCTION fraud_voice_update_domain(text, text, text, real, real, real) IS 'Voice ID UpdateDomain: replaces name and description (NULL description clears it); calibration and speech minimum change only when given; the dimension cannot change. Returns the domain row. Errors: 22023; 42704 unknown domain.';
 
 -- DeleteDomain removes everything in it: watchlists, fraudsters, speakers, sessions, jobs.
 CREATE FUNCTION fraud_voice_delete_domain(domain_id text) RETURNS void
@@ -208,6 +214,7 @@ BEGIN
     DELETE FROM fraud.voice_domains x WHERE x.domain_id = fraud_voice_delete_domain.domain_id;
     PERFORM fraud._drop_tags('voice-domain', domain_id);
 END $$;
+COMMENT ON FUNCTION fraud_voice_delete_domain(text) IS 'Voice ID DeleteDomain: deletes the domain with its watchlists, fraudsters, speakers, sessions, jobs and tags. Errors: 42704 unknown domain; 55006 one of its jobs is running.';
 
 -- Watchlists -------------------------------------------------------------------------------
 
@@ -246,6 +253,7 @@ RETURNS TABLE (watchlist_id text, domain_id text, name text, description text, d
 LANGUAGE sql AS $$
     SELECT * FROM fraud._voice_watchlists(domain_id, fraud._voice_create_watchlist(domain_id, name, description))
 $$;
+COMMENT ON FUNCTION fraud_voice_create_watchlist(text, text, text) IS 'Voice ID CreateWatchlist: creates a watchlist in the domain; returns its row. Errors: 22023 bad name or description; 42704 unknown domain; 23505 a watchlist of that name exists in the domain.';
 
 CREATE FUNCTION fraud._voice_describe_watchlist(p_domain_id text, p_watchlist_id text) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
@@ -261,6 +269,7 @@ RETURNS TABLE (watchlist_id text, domain_id text, name text, description text, d
 LANGUAGE sql STABLE AS $$
     SELECT * FROM fraud._voice_watchlists(domain_id, fraud._voice_describe_watchlist(domain_id, watchlist_id))
 $$;
+COMMENT ON FUNCTION fraud_voice_describe_watchlist(text, text) IS 'Voice ID DescribeWatchlist: the watchlist row. Errors: 22023 malformed id; 42704 unknown domain or watchlist.';
 
 CREATE FUNCTION fraud_voice_list_watchlists(domain_id text)
 RETURNS TABLE (watchlist_id text, domain_id text, name text, description text, default_watchlist boolean,
@@ -268,6 +277,7 @@ RETURNS TABLE (watchlist_id text, domain_id text, name text, description text, d
 LANGUAGE sql STABLE AS $$
     SELECT * FROM fraud._voice_watchlists((fraud._voice_domain(domain_id)).domain_id, NULL::text)
 $$;
+COMMENT ON FUNCTION fraud_voice_list_watchlists(text) IS 'Voice ID ListWatchlists: the domain''s watchlists as rows, the default one first. Errors: 42704 unknown domain.';
 
 -- UpdateWatchlist: given fields change; the default watchlist cannot be changed.
 CREATE FUNCTION fraud._voice_update_watchlist(p_domain_id text, p_watchlist_id text, p_name text, p_description text)
@@ -300,6 +310,7 @@ RETURNS TABLE (watchlist_id text, domain_id text, name text, description text, d
 LANGUAGE sql AS $$
     SELECT * FROM fraud._voice_watchlists(domain_id, fraud._voice_update_watchlist(domain_id, watchlist_id, name, description))
 $$;
+COMMENT ON FUNCTION fraud_voice_update_watchlist(text, text, text, text) IS 'Voice ID UpdateWatchlist: changes the given name and/or description; returns the watchlist row. Errors: 55006 the default watchlist; 23505 the new name is taken; 22023; 42704 unknown domain or watchlist.';
 
 -- DeleteWatchlist: not the default one, and only when empty (CANNOT_DELETE_NON_EMPTY_WATCHLIST).
 CREATE FUNCTION fraud_voice_delete_watchlist(domain_id text, watchlist_id text) RETURNS void
@@ -316,6 +327,7 @@ BEGIN
     END IF;
     DELETE FROM fraud.voice_watchlists x WHERE x.watchlist_id = fraud_voice_delete_watchlist.watchlist_id;
 END $$;
+COMMENT ON FUNCTION fraud_voice_delete_watchlist(text, text) IS 'Voice ID DeleteWatchlist: deletes an empty, non-default watchlist. Errors: 55006 the default watchlist or a non-empty one (CANNOT_DELETE_NON_EMPTY_WATCHLIST); 42704 unknown domain or watchlist.';
 
 -- Fraudsters -------------------------------------------------------------------------------
 
@@ -351,6 +363,7 @@ RETURNS TABLE (generated_fraudster_id text, domain_id text, watchlist_ids text[]
 LANGUAGE sql STABLE AS $$
     SELECT * FROM fraud._voice_fraudsters(domain_id, fraud._voice_fraudster(domain_id, fraudster_id), NULL::text)
 $$;
+COMMENT ON FUNCTION fraud_voice_describe_fraudster(text, text) IS 'Voice ID DescribeFraudster: the fraudster row (generated_fraudster_id, domain_id, watchlist_ids, created_at). Errors: 22023 malformed id; 42704 unknown domain or fraudster.';
 
 CREATE FUNCTION fraud._voice_list_fraudsters(p_domain_id text, p_watchlist_id text)
 RETURNS TABLE (generated_fraudster_id text, domain_id text, watchlist_ids text[], created_at timestamptz)
@@ -366,6 +379,7 @@ END $$;
 CREATE FUNCTION fraud_voice_list_fraudsters(domain_id text, watchlist_id text DEFAULT NULL)
 RETURNS TABLE (generated_fraudster_id text, domain_id text, watchlist_ids text[], created_at timestamptz)
 LANGUAGE sql STABLE AS $$ SELECT * FROM fraud._voice_list_fraudsters(domain_id, watchlist_id) $$;
+COMMENT ON FUNCTION fraud_voice_list_fraudsters(text, text) IS 'Voice ID ListFraudsters: the domain''s fraudsters, or one watchlist''s, oldest first. Fraudsters are created by registration jobs. Errors: 42704 unknown domain or watchlist.';
 
 CREATE FUNCTION fraud._voice_associate_fraudster(p_domain_id text, p_fraudster_id text, p_watchlist_id text)
 RETURNS text LANGUAGE plpgsql AS $$
@@ -382,6 +396,7 @@ RETURNS TABLE (generated_fraudster_id text, domain_id text, watchlist_ids text[]
 LANGUAGE sql AS $$
     SELECT * FROM fraud._voice_fraudsters(domain_id, fraud._voice_associate_fraudster(domain_id, fraudster_id, watchlist_id), NULL::text)
 $$;
+COMMENT ON FUNCTION fraud_voice_associate_fraudster(text, text, text) IS 'Voice ID AssociateFraudster: adds the fraudster to a watchlist of its domain (already there is fine); returns the fraudster row. Errors: 22023 malformed id; 42704 unknown domain, fraudster or watchlist.';
 
 -- A fraudster always belongs to at least one watchlist.
 CREATE FUNCTION fraud._voice_disassociate_fraudster(p_domain_id text, p_fraudster_id text, p_watchlist_id text)
@@ -407,6 +422,7 @@ RETURNS TABLE (generated_fraudster_id text, domain_id text, watchlist_ids text[]
 LANGUAGE sql AS $$
     SELECT * FROM fraud._voice_fraudsters(domain_id, fraud._voice_disassociate_fraudster(domain_id, fraudster_id, watchlist_id), NULL::text)
 $$;
+COMMENT ON FUNCTION fraud_voice_disassociate_fraudster(text, text, text) IS 'Voice ID DisassociateFraudster: removes the fraudster from a watchlist; returns the fraudster row. Errors: 55006 its last watchlist (FRAUDSTER_MUST_BELONG_TO_AT_LEAST_ONE_WATCHLIST); 42704 not in that watchlist, or unknown domain, fraudster or watchlist.';
 
 CREATE FUNCTION fraud_voice_delete_fraudster(domain_id text, fraudster_id text) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -414,6 +430,7 @@ BEGIN
     PERFORM fraud._voice_fraudster(domain_id, fraudster_id);
     DELETE FROM fraud.voice_fraudsters f WHERE f.fraudster_id = fraud_voice_delete_fraudster.fraudster_id;
 END $$;
+COMMENT ON FUNCTION fraud_voice_delete_fraudster(text, text) IS 'Voice ID DeleteFraudster: deletes the fraudster with its voiceprint and watchlist memberships. Errors: 22023 malformed id; 42704 unknown domain or fraudster.';
 
 -- Speakers ---------------------------------------------------------------------------------
 
@@ -458,11 +475,13 @@ CREATE FUNCTION fraud_voice_describe_speaker(domain_id text, speaker_id text)
 RETURNS TABLE (domain_id text, customer_speaker_id text, generated_speaker_id text, status text,
                created_at timestamptz, updated_at timestamptz, last_accessed_at timestamptz)
 LANGUAGE sql STABLE AS $$ SELECT * FROM fraud._voice_speakers(domain_id, fraud._voice_speaker(domain_id, speaker_id)) $$;
+COMMENT ON FUNCTION fraud_voice_describe_speaker(text, text) IS 'Voice ID DescribeSpeaker: the speaker row; speaker_id is the customer''s id or the generated id#... one. Errors: 22023 malformed id; 42704 unknown domain or speaker.';
 
 CREATE FUNCTION fraud_voice_list_speakers(domain_id text)
 RETURNS TABLE (domain_id text, customer_speaker_id text, generated_speaker_id text, status text,
                created_at timestamptz, updated_at timestamptz, last_accessed_at timestamptz)
 LANGUAGE sql STABLE AS $$ SELECT * FROM fraud._voice_speakers((fraud._voice_domain(domain_id)).domain_id, NULL::text) $$;
+COMMENT ON FUNCTION fraud_voice_list_speakers(text) IS 'Voice ID ListSpeakers: the domain''s speakers as rows (status ENROLLED, OPTED_OUT, EXPIRED or PENDING), oldest first. Errors: 42704 unknown domain.';
 
 CREATE FUNCTION fraud_voice_delete_speaker(domain_id text, speaker_id text) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -476,6 +495,7 @@ BEGIN
     END IF;
     DELETE FROM fraud.voice_speakers x WHERE x.generated_speaker_id = s.generated_speaker_id;
 END $$;
+COMMENT ON FUNCTION fraud_voice_delete_speaker(text, text) IS 'Voice ID DeleteSpeaker: deletes the speaker (by customer or generated id) with its voiceprint; a missing speaker is a NOTICE. Errors: 22023 malformed id; 42704 unknown domain.';
 
 -- OptOutSpeaker: the voiceprint is removed and the speaker can no longer be enrolled or
 -- authenticated; a speaker not seen before is recorded as opted out (as Voice ID does).
@@ -503,6 +523,7 @@ CREATE FUNCTION fraud_voice_opt_out_speaker(domain_id text, speaker_id text)
 RETURNS TABLE (domain_id text, customer_speaker_id text, generated_speaker_id text, status text,
                created_at timestamptz, updated_at timestamptz, last_accessed_at timestamptz)
 LANGUAGE sql AS $$ SELECT * FROM fraud._voice_speakers(domain_id, fraud._voice_opt_out_speaker(domain_id, speaker_id)) $$;
+COMMENT ON FUNCTION fraud_voice_opt_out_speaker(text, text) IS 'Voice ID OptOutSpeaker: makes the speaker OPTED_OUT and removes its voiceprint; an unknown customer speaker id is recorded as opted out. Returns the speaker row. Errors: 42704 unknown domain, or an unknown id#... speaker.';
 
 -- EvaluateSession ----------------------------------------------------------------------------
 
@@ -595,6 +616,7 @@ BEGIN
                               'StreamingStatus', 'ENDED', 'AuthenticationResult', auth,
                               'FraudDetectionResult', fraud_result);
 END $$;
+COMMENT ON FUNCTION fraud_voice_evaluate_session(text, text, real[], real, text, text, int, int, int) IS 'Voice ID EvaluateSession: authenticates the caller''s embedding against speaker_id''s voiceprint and checks it against a watchlist (default when NULL); returns Voice ID''s jsonb result and records the session. Errors: 22023 bad embedding, speech or 0-100 value; 42704 unknown ids.';
 
 -- Connect's Check Voice ID block: the branch a contact flow takes for an EvaluateSession result.
 CREATE FUNCTION fraud_check_voice_id(result jsonb, option text) RETURNS text
@@ -620,3 +642,4 @@ BEGIN
                           WHEN 'NOT_ENOUGH_SPEECH' THEN 'Inconclusive' ELSE 'Error' END;
     END CASE;
 END $$;
+COMMENT ON FUNCTION fraud_check_voice_id(jsonb, text) IS 'Amazon Connect''s Check Voice ID block: the branch (e.g. Authenticated, Not enrolled, High risk) an EvaluateSession result takes for option enrollmentStatus, voiceAuthentication or fraudDetection. Errors: 22023 unknown option.';

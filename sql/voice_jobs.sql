@@ -9,10 +9,10 @@
 -- server-side JSON manifest {"Version": "1.0", "FraudsterRegistrationRequests" (or
 -- "SpeakerEnrollmentRequests"): [{"RequestId", "Embedding": [...], "SpeechSeconds"}]}.
 
-CREATE FUNCTION fraud._voice_job_source(p_job_type text, input_data_config jsonb, OUT kind text, OUT source text)
+CREATE FUNCTION fraud._voice_job_source(job_type text, input_data_config jsonb, OUT kind text, OUT source text)
 LANGUAGE plpgsql AS $$
 DECLARE uri text; inp record; manifest jsonb; msg text;
-        key text := CASE p_job_type WHEN 'FRAUDSTER_REGISTRATION' THEN 'FraudsterRegistrationRequests'
+        key text := CASE job_type WHEN 'FRAUDSTER_REGISTRATION' THEN 'FraudsterRegistrationRequests'
                                     ELSE 'SpeakerEnrollmentRequests' END;
 BEGIN
     PERFORM fraud._required('input_data_config', input_data_config);
@@ -285,7 +285,7 @@ BEGIN
     RETURN id;
 END $$;
 
-CREATE FUNCTION fraud._voice_jobs(p_job_type text, p_domain_id text, p_job_id text, p_status text)
+CREATE FUNCTION fraud._voice_jobs(p_job_type text, p_domain_id text, p_job_id text, p_job_status text)
 RETURNS TABLE (job_id text, job_name text, domain_id text, job_status text, created_at timestamptz, ended_at timestamptz,
                input_data_config jsonb, config jsonb, job_progress jsonb, failure_details jsonb,
                processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
@@ -295,8 +295,8 @@ BEGIN
     IF p_job_id IS NOT NULL THEN
         PERFORM fraud._voice_check_id('job_id', p_job_id);
     END IF;
-    IF p_status IS NOT NULL THEN
-        PERFORM fraud._check_enum('job_status', p_status, ARRAY['SUBMITTED', 'IN_PROGRESS', 'COMPLETED', 'COMPLETED_WITH_ERRORS', 'FAILED']);
+    IF p_job_status IS NOT NULL THEN
+        PERFORM fraud._check_enum('job_status', p_job_status, ARRAY['SUBMITTED', 'IN_PROGRESS', 'COMPLETED', 'COMPLETED_WITH_ERRORS', 'FAILED']);
     END IF;
     PERFORM fraud._reap_jobs();
     RETURN QUERY
@@ -309,7 +309,7 @@ BEGIN
            x.processed_records_count, x.failed_records_count, x.total_records_count
     FROM fraud.jobs x
     WHERE x.job_type = p_job_type AND x.domain_id = p_domain_id AND (p_job_id IS NULL OR x.job_id = p_job_id)
-      AND (p_status IS NULL OR x.status = p_status)
+      AND (p_job_status IS NULL OR x.status = p_job_status)
     ORDER BY x.start_time DESC, x.job_id;
     IF p_job_id IS NOT NULL AND NOT FOUND THEN
         PERFORM fraud._not_found('job', p_job_id);
@@ -325,18 +325,21 @@ LANGUAGE sql AS $$
     SELECT * FROM fraud._voice_jobs('FRAUDSTER_REGISTRATION', domain_id,
         fraud._voice_start_job('FRAUDSTER_REGISTRATION', domain_id, input_data_config, job_name, registration_config), NULL)
 $$;
+COMMENT ON FUNCTION fraud_voice_start_fraudster_registration_job(text, jsonb, text, jsonb) IS 'Voice ID StartFraudsterRegistrationJob: starts a background job registering fraudsters from {"S3Uri": a table, query or JSON manifest path}; returns the job row (SUBMITTED). Errors: 22023 bad input or config; 42704 unknown domain or watchlist; 42501 no read permission.';
 
 CREATE FUNCTION fraud_voice_describe_fraudster_registration_job(domain_id text, job_id text)
 RETURNS TABLE (job_id text, job_name text, domain_id text, job_status text, created_at timestamptz, ended_at timestamptz,
                input_data_config jsonb, registration_config jsonb, job_progress jsonb, failure_details jsonb,
                processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
 LANGUAGE sql AS $$ SELECT * FROM fraud._voice_jobs('FRAUDSTER_REGISTRATION', domain_id, job_id, NULL) $$;
+COMMENT ON FUNCTION fraud_voice_describe_fraudster_registration_job(text, text) IS 'Voice ID DescribeFraudsterRegistrationJob: the job row (job_status, registration_config with defaults, job_progress, failure_details, counters). Errors: 22023 malformed id; 42704 unknown domain or job.';
 
 CREATE FUNCTION fraud_voice_list_fraudster_registration_jobs(domain_id text, job_status text DEFAULT NULL)
 RETURNS TABLE (job_id text, job_name text, domain_id text, job_status text, created_at timestamptz, ended_at timestamptz,
                input_data_config jsonb, registration_config jsonb, job_progress jsonb, failure_details jsonb,
                processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
 LANGUAGE sql AS $$ SELECT * FROM fraud._voice_jobs('FRAUDSTER_REGISTRATION', domain_id, NULL, job_status) $$;
+COMMENT ON FUNCTION fraud_voice_list_fraudster_registration_jobs(text, text) IS 'Voice ID ListFraudsterRegistrationJobs: the domain''s registration jobs, newest first, optionally only those with job_status. Errors: 22023 unknown status; 42704 unknown domain.';
 
 CREATE FUNCTION fraud_voice_start_speaker_enrollment_job(domain_id text, input_data_config jsonb,
                                                          job_name text DEFAULT NULL, enrollment_config jsonb DEFAULT NULL)
@@ -347,18 +350,21 @@ LANGUAGE sql AS $$
     SELECT * FROM fraud._voice_jobs('SPEAKER_ENROLLMENT', domain_id,
         fraud._voice_start_job('SPEAKER_ENROLLMENT', domain_id, input_data_config, job_name, enrollment_config), NULL)
 $$;
+COMMENT ON FUNCTION fraud_voice_start_speaker_enrollment_job(text, jsonb, text, jsonb) IS 'Voice ID StartSpeakerEnrollmentJob: starts a background job enrolling speakers from {"S3Uri": a table, query or JSON manifest path}; returns the job row (SUBMITTED). Errors: 22023 bad input or config; 42704 unknown domain or watchlist; 42501 no read permission.';
 
 CREATE FUNCTION fraud_voice_describe_speaker_enrollment_job(domain_id text, job_id text)
 RETURNS TABLE (job_id text, job_name text, domain_id text, job_status text, created_at timestamptz, ended_at timestamptz,
                input_data_config jsonb, enrollment_config jsonb, job_progress jsonb, failure_details jsonb,
                processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
 LANGUAGE sql AS $$ SELECT * FROM fraud._voice_jobs('SPEAKER_ENROLLMENT', domain_id, job_id, NULL) $$;
+COMMENT ON FUNCTION fraud_voice_describe_speaker_enrollment_job(text, text) IS 'Voice ID DescribeSpeakerEnrollmentJob: the job row (job_status, enrollment_config with defaults, job_progress, failure_details, counters). Errors: 22023 malformed id; 42704 unknown domain or job.';
 
 CREATE FUNCTION fraud_voice_list_speaker_enrollment_jobs(domain_id text, job_status text DEFAULT NULL)
 RETURNS TABLE (job_id text, job_name text, domain_id text, job_status text, created_at timestamptz, ended_at timestamptz,
                input_data_config jsonb, enrollment_config jsonb, job_progress jsonb, failure_details jsonb,
                processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
 LANGUAGE sql AS $$ SELECT * FROM fraud._voice_jobs('SPEAKER_ENROLLMENT', domain_id, NULL, job_status) $$;
+COMMENT ON FUNCTION fraud_voice_list_speaker_enrollment_jobs(text, text) IS 'Voice ID ListSpeakerEnrollmentJobs: the domain''s enrolment jobs, newest first, optionally only those with job_status. Errors: 22023 unknown status; 42704 unknown domain.';
 
 -- The job's output: one row per request, in request order, in Voice ID's output-file shape
 -- (registration: RegistrationStatus NEW_REGISTRATION / DUPLICATE_SKIPPED, GeneratedFraudsterId,
@@ -380,3 +386,4 @@ END $$;
 CREATE FUNCTION fraud_voice_get_job_results(domain_id text, job_id text)
 RETURNS TABLE (row_number bigint, request_id text, result jsonb)
 LANGUAGE sql AS $$ SELECT * FROM fraud._voice_job_results(domain_id, job_id) $$;
+COMMENT ON FUNCTION fraud_voice_get_job_results(text, text) IS 'The output of a fraudster registration or speaker enrolment job: one row per request in input order, result in Voice ID''s output-file shape (or ErrorCode, ErrorMessage). Errors: 22023 malformed id; 42704 unknown domain or job.';

@@ -14,8 +14,9 @@ use std::rc::Rc;
 
 use fraud_engine::detector::Detector;
 use pgrx::pg_sys;
+use rustc_hash::FxHashMap;
 
-use crate::catalog;
+use crate::{catalog, datum};
 
 /// A compiled detector version and the results it has already rendered.
 pub struct Compiled {
@@ -32,7 +33,58 @@ pub struct Compiled {
     pub slot_hints: Vec<Cell<usize>>,
     /// Rendered results by the set of matched rules: the result of a prediction depends only
     /// on which rules matched, so each distinct answer is built once.
-    pub rendered: crate::predict::Rendered,
+    pub rendered: Rendered,
+}
+
+/// The most distinct answers kept per detector version (ALL_MATCHED over many rules can have
+/// many); past it, answers are rendered on each call.
+const MAX_RENDERED: usize = 4096;
+
+/// Rendered varlena bytes of each distinct answer, keyed by the matched rule indices. What an
+/// answer looks like is predict.rs's business; this only remembers it.
+#[derive(Default)]
+pub struct Rendered {
+    predictions: RefCell<FxHashMap<Vec<usize>, Box<[u8]>>>,
+    outcomes: RefCell<FxHashMap<Vec<usize>, Box<[u8]>>>,
+}
+
+impl Rendered {
+    /// The prediction (jsonb) for `matched`: a copy of the one rendered before, or `render`'s.
+    pub fn prediction(
+        &self,
+        matched: &[usize],
+        render: impl FnOnce() -> pg_sys::Datum,
+    ) -> pg_sys::Datum {
+        remembered(&self.predictions, matched, render)
+    }
+
+    /// The outcomes (text[]) for `matched`: a copy of the ones rendered before, or `render`'s.
+    pub fn outcomes(
+        &self,
+        matched: &[usize],
+        render: impl FnOnce() -> pg_sys::Datum,
+    ) -> pg_sys::Datum {
+        remembered(&self.outcomes, matched, render)
+    }
+}
+
+/// `render` must return an untoasted varlena datum (a built jsonb or text[]).
+fn remembered(
+    map: &RefCell<FxHashMap<Vec<usize>, Box<[u8]>>>,
+    matched: &[usize],
+    render: impl FnOnce() -> pg_sys::Datum,
+) -> pg_sys::Datum {
+    if let Some(bytes) = map.borrow().get(matched) {
+        // SAFETY: bytes are a complete varlena rendered by `render` earlier.
+        return unsafe { datum::varlena_datum(bytes) };
+    }
+    let d = render();
+    let mut map = map.borrow_mut();
+    if map.len() < MAX_RENDERED {
+        // SAFETY: `render` returns an untoasted varlena datum.
+        map.insert(matched.to_vec(), unsafe { datum::varlena_copy(d) });
+    }
+    d
 }
 
 struct Entry {
@@ -110,7 +162,8 @@ fn register_callbacks() {
     }
     // SAFETY: registered once per backend; the callbacks only touch thread-local cells.
     unsafe {
-        pg_sys::CacheRegisterRelcacheCallback(Some(relcache_callback), pg_sys::Datum::from(0usize));
+        // the callback takes no argument
+        pg_sys::CacheRegisterRelcacheCallback(Some(relcache_callback), pg_sys::Datum::null());
         pg_sys::RegisterXactCallback(Some(xact_callback), std::ptr::null_mut());
         pg_sys::RegisterSubXactCallback(Some(subxact_callback), std::ptr::null_mut());
     }
@@ -134,8 +187,7 @@ fn accept_invalidations_once_per_statement() {
             pg_sys::AcceptInvalidationMessages();
             pg_sys::GetCurrentTransactionStartTimestamp()
         };
-        // PostgreSQL timestamps count microseconds from 2000-01-01
-        NOW_MILLIS.with(|n| n.set(start.div_euclid(1000) + 946_684_800_000));
+        NOW_MILLIS.with(|n| n.set(datum::timestamp_millis(start)));
     }
 }
 

@@ -125,7 +125,10 @@ pub fn compile_version(stored: &StoredVersion) -> Detector {
     })
 }
 
-/// The variables of an event type, in order.
+/// The variables of an event type, in order. A data type the engine does not know is an
+/// internal error (XX000): the catalog's CHECK constraint on `fraud.variables.data_type`
+/// admits only the engine's types, so such a row means a damaged or hand-edited catalog, and
+/// dropping the variable would silently change what rules may name and what events read.
 pub fn event_variables(event_type: &str) -> Vec<VariableSpec> {
     query(
         c"SELECT v.name, v.data_type, v.default_value
@@ -134,12 +137,18 @@ pub fn event_variables(event_type: &str) -> Vec<VariableSpec> {
         &[Some(event_type)],
     )
     .iter()
-    .filter_map(|r| {
-        Some(VariableSpec {
-            name: text(r, 0),
-            data_type: DataType::parse(&text(r, 1))?,
+    .map(|r| {
+        let (name, data_type) = (text(r, 0), text(r, 1));
+        let Some(data_type) = DataType::parse(&data_type) else {
+            errors::internal(format!(
+                "variable '{name}' of event type '{event_type}' has unknown data type '{data_type}'"
+            ));
+        };
+        VariableSpec {
+            name,
+            data_type,
             default_value: text(r, 2),
-        })
+        }
     })
     .collect()
 }

@@ -1,4 +1,5 @@
-//! Raising PostgreSQL errors with SPEC §2's SQLSTATEs.
+//! Raising PostgreSQL errors with the SQLSTATEs of docs/sql-reference.md ("Errors"), plus
+//! XX000 internal_error for what a consistent catalog and a working server never produce.
 
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::{PgLogLevel, PgSqlErrorCode};
@@ -23,6 +24,12 @@ pub fn not_found(message: String) -> ! {
 
 pub fn invalid(message: String) -> ! {
     raise(PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, message)
+}
+
+/// XX000: a catalog query that failed, a catalog row the constraints should have refused, a
+/// PostgreSQL function that returned what it never returns. Not the caller's mistake.
+pub fn internal(message: String) -> ! {
+    raise(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, message)
 }
 
 /// An engine error about a rule expression: 42601 for syntax, 22023 otherwise; the DETAIL

@@ -11,9 +11,10 @@ use pgrx::prelude::*;
 
 mod cache;
 mod catalog;
+mod datum;
 mod errors;
-mod event;
-mod events;
+mod event_checks;
+mod event_input;
 mod jobs;
 mod jsonb;
 mod predict;
@@ -76,8 +77,8 @@ extension_sql_file!(
     name = "events",
     requires = [
         "detector_versions",
-        events::fraud::event_timestamp_ms,
-        events::fraud::variable_value_error
+        event_checks::fraud::event_timestamp_ms,
+        event_checks::fraud::variable_value_error
     ]
 );
 extension_sql_file!(

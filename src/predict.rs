@@ -4,10 +4,8 @@
 
 use std::cell::RefCell;
 
-use pgrx::callconv::{Arg, ArgAbi, BoxRet, FcInfo};
-use pgrx::nullable::Nullable;
+use pgrx::pg_sys;
 use pgrx::prelude::*;
-use pgrx::{pg_sys, FromDatum, IntoDatum};
 use rustc_hash::FxHashMap;
 use serde_json::{json, Value as Json};
 use smallvec::SmallVec;
@@ -17,125 +15,9 @@ use fraud_engine::eval::Context;
 use fraud_engine::value::Value;
 
 use crate::cache::{self, Compiled};
+use crate::datum::{self, Jsonb, TextArray};
 use crate::errors;
-use crate::event::{Event, EventBuffers, Source};
-
-/// A jsonb datum passed through untouched (pgrx's `JsonB` goes through text both ways).
-pub struct Jsonb(pub pg_sys::Datum);
-
-impl FromDatum for Jsonb {
-    unsafe fn from_polymorphic_datum(
-        datum: pg_sys::Datum,
-        is_null: bool,
-        _: pg_sys::Oid,
-    ) -> Option<Self> {
-        (!is_null).then_some(Jsonb(datum))
-    }
-}
-
-impl IntoDatum for Jsonb {
-    fn into_datum(self) -> Option<pg_sys::Datum> {
-        Some(self.0)
-    }
-    fn type_oid() -> pg_sys::Oid {
-        pg_sys::JSONBOID
-    }
-}
-
-pgrx::impl_sql_translatable!(Jsonb, "jsonb");
-
-// SAFETY (both impls): the datum is handed to and from PostgreSQL untouched.
-unsafe impl<'fcx> ArgAbi<'fcx> for Jsonb {
-    unsafe fn unbox_arg_unchecked(arg: Arg<'_, 'fcx>) -> Self {
-        let index = arg.index();
-        arg.unbox_arg_using_from_datum()
-            .unwrap_or_else(|| panic!("argument {index} must not be null"))
-    }
-    unsafe fn unbox_nullable_arg(arg: Arg<'_, 'fcx>) -> Nullable<Self> {
-        arg.unbox_arg_using_from_datum().into()
-    }
-}
-
-unsafe impl BoxRet for Jsonb {
-    unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> pgrx::datum::Datum<'fcx> {
-        fcinfo.return_raw_datum(self.0)
-    }
-}
-
-/// A `text[]` datum rendered once and copied out.
-pub struct TextArray(pub pg_sys::Datum);
-
-impl IntoDatum for TextArray {
-    fn into_datum(self) -> Option<pg_sys::Datum> {
-        Some(self.0)
-    }
-    fn type_oid() -> pg_sys::Oid {
-        pg_sys::TEXTARRAYOID
-    }
-}
-
-pgrx::impl_sql_translatable!(TextArray, "text[]");
-
-unsafe impl BoxRet for TextArray {
-    unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> pgrx::datum::Datum<'fcx> {
-        fcinfo.return_raw_datum(self.0)
-    }
-}
-
-/// The most distinct answers kept per detector version (ALL_MATCHED over many rules can have
-/// many); past it, answers are rendered on each call.
-const MAX_RENDERED: usize = 4096;
-
-/// Rendered varlena bytes of each distinct answer, keyed by the matched rule indices.
-#[derive(Default)]
-pub struct Rendered {
-    predictions: RefCell<FxHashMap<Vec<usize>, Box<[u8]>>>,
-    outcomes: RefCell<FxHashMap<Vec<usize>, Box<[u8]>>>,
-}
-
-/// Copies a varlena datum's bytes into Rust memory.
-unsafe fn varlena_bytes(d: pg_sys::Datum) -> Box<[u8]> {
-    let p = d.cast_mut_ptr::<pg_sys::varlena>();
-    let len = pgrx::varsize_any(p);
-    std::slice::from_raw_parts(p as *const u8, len).into()
-}
-
-/// A palloc'd copy of rendered bytes, as a datum of the current memory context.
-unsafe fn datum_of(bytes: &[u8]) -> pg_sys::Datum {
-    let p = pg_sys::palloc(bytes.len()) as *mut u8;
-    std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len());
-    pg_sys::Datum::from(p)
-}
-
-fn rendered(
-    map: &RefCell<FxHashMap<Vec<usize>, Box<[u8]>>>,
-    matched: &[usize],
-    render: impl FnOnce() -> pg_sys::Datum,
-) -> pg_sys::Datum {
-    if let Some(bytes) = map.borrow().get(matched) {
-        // SAFETY: bytes are a complete varlena rendered by `render` earlier.
-        return unsafe { datum_of(bytes) };
-    }
-    let d = render();
-    let mut map = map.borrow_mut();
-    if map.len() < MAX_RENDERED {
-        // SAFETY: `render` returns a varlena datum.
-        map.insert(matched.to_vec(), unsafe { varlena_bytes(d) });
-    }
-    d
-}
-
-fn jsonb_datum(value: &Json) -> pg_sys::Datum {
-    let text = std::ffi::CString::new(value.to_string()).unwrap_or_default();
-    // SAFETY: jsonb_in on a valid C string.
-    unsafe {
-        pgrx::direct_function_call_as_datum(
-            pg_sys::jsonb_in,
-            &[Some(pg_sys::Datum::from(text.as_ptr()))],
-        )
-        .unwrap_or(pg_sys::Datum::from(0usize))
-    }
-}
+use crate::event_input::{Event, EventBuffers, Source};
 
 fn prediction_json(c: &Compiled, matched: &[usize]) -> Json {
     let rule_results: Vec<Json> = matched
@@ -205,7 +87,7 @@ fn score<R>(
     let compiled = cache::get(detector_id, version);
     let mut buffers = EventBuffers::default();
     // SAFETY: a non-NULL jsonb argument, alive for this call.
-    let ev = unsafe { Event::open(event.0, &mut buffers) };
+    let ev = Event::open(unsafe { datum::jsonb_body(event.0) }, &mut buffers);
     let slots = read_slots(&compiled, &ev).unwrap_or_else(|e| errors::bad_value(&e));
     MATCHED.with(|m| {
         let mut matched = m.borrow_mut();
@@ -227,24 +109,20 @@ pub fn event_error(
     let compiled = cache::get(required("detector_id", detector_id), detector_version_id);
     let mut buffers = EventBuffers::default();
     // SAFETY: a non-NULL jsonb argument, alive for this call.
-    let ev = unsafe { Event::open(event.0, &mut buffers) };
+    let ev = Event::open(unsafe { datum::jsonb_body(event.0) }, &mut buffers);
     read_slots(&compiled, &ev).err().map(|e| e.message)
 }
 
-/// The rendered prediction for a set of matched rules.
+/// The rendered prediction (jsonb) for a set of matched rules.
 pub fn prediction_datum(c: &Compiled, matched: &[usize]) -> pg_sys::Datum {
-    rendered(&c.rendered.predictions, matched, || {
-        jsonb_datum(&prediction_json(c, matched))
-    })
+    c.rendered
+        .prediction(matched, || datum::jsonb_datum(&prediction_json(c, matched)))
 }
 
 /// The rendered outcomes (text[]) for a set of matched rules.
 pub fn outcomes_datum(c: &Compiled, matched: &[usize]) -> pg_sys::Datum {
-    rendered(&c.rendered.outcomes, matched, || {
-        outcomes_of(c, matched)
-            .into_datum()
-            .unwrap_or(pg_sys::Datum::from(0usize))
-    })
+    c.rendered
+        .outcomes(matched, || datum::text_array_datum(outcomes_of(c, matched)))
 }
 
 /// AFD GetEventPrediction: {"modelScores", "ruleResults", "externalModelOutputs"}.
@@ -263,6 +141,12 @@ pub fn fraud_predict(
     )))
 }
 
+pgrx::extension_sql!(
+    r#"COMMENT ON FUNCTION fraud_predict(text, jsonb, text) IS 'Scores event (an object of variables, or AFD''s request shape) with the detector''s ACTIVE version or the named one, as AFD GetEventPrediction but recording nothing; returns {"modelScores", "ruleResults", "externalModelOutputs"}, NULL for a NULL event. Errors: 42704; 22023; 22P02 unreadable value.';"#,
+    name = "comment_fraud_predict",
+    requires = [fraud_predict]
+);
+
 /// The outcomes alone, in rule order without repeats: the cheap form for bulk queries.
 #[pg_extern(stable, parallel_safe)]
 pub fn fraud_outcomes(
@@ -279,6 +163,12 @@ pub fn fraud_outcomes(
     )))
 }
 
+pgrx::extension_sql!(
+    r#"COMMENT ON FUNCTION fraud_outcomes(text, jsonb, text) IS 'The outcomes fraud_predict would give, alone: text[] in rule order without repeats, {} when no rule matched; the cheap form for bulk queries. Errors as fraud_predict: 42704 unknown detector, version or no ACTIVE version; 22023 bad arguments; 22P02 unreadable value.';"#,
+    name = "comment_fraud_outcomes",
+    requires = [fraud_outcomes]
+);
+
 /// AFD GetEventPredictionMetadata: every rule with evaluated / matched / expressionWithValues,
 /// every variable with its value and source.
 #[pg_extern(stable, parallel_safe)]
@@ -292,7 +182,7 @@ pub fn fraud_explain(
     let c = cache::get(detector_id, detector_version_id);
     let mut buffers = EventBuffers::default();
     // SAFETY: as in score().
-    let ev = unsafe { Event::open(event.0, &mut buffers) };
+    let ev = Event::open(unsafe { datum::jsonb_body(event.0) }, &mut buffers);
     let mut values: FxHashMap<&str, (Value, Source)> = FxHashMap::default();
     let mut summaries = Vec::new();
     for (var, key) in c.detector.variables.iter().zip(&c.variable_keys) {
@@ -357,3 +247,9 @@ pub fn fraud_explain(
     }
     Some(pgrx::JsonB(out))
 }
+
+pgrx::extension_sql!(
+    r#"COMMENT ON FUNCTION fraud_explain(text, jsonb, text) IS 'AFD GetEventPredictionMetadata for an event, recording nothing: every rule with expressionWithValues, evaluated and matched, every variable with its value and source (EVENT or DEFAULT), the outcomes, as jsonb. Errors as fraud_predict: 42704; 22023; 22P02 unreadable value.';"#,
+    name = "comment_fraud_explain",
+    requires = [fraud_explain]
+);

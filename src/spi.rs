@@ -5,19 +5,18 @@
 use std::ffi::CStr;
 
 use pgrx::pg_sys;
-use pgrx::IntoDatum;
+
+use crate::datum;
 
 pub type Rows = Vec<Vec<Option<String>>>;
 
 /// Runs `sql` with text parameters `$1..$n` and returns every column as text.
 pub fn query(sql: &CStr, args: &[Option<&str>]) -> Rows {
     let mut types: Vec<pg_sys::Oid> = vec![pg_sys::TEXTOID; args.len()];
+    // a NULL parameter is marked 'n' in `nulls`; SPI ignores its value slot
     let mut values: Vec<pg_sys::Datum> = args
         .iter()
-        .map(|a| {
-            a.and_then(|s| s.into_datum())
-                .unwrap_or(pg_sys::Datum::from(0usize))
-        })
+        .map(|a| a.map_or(pg_sys::Datum::null(), datum::text_datum))
         .collect();
     let nulls: Vec<std::ffi::c_char> = args
         .iter()
@@ -39,10 +38,9 @@ pub fn query(sql: &CStr, args: &[Option<&str>]) -> Rows {
         );
         if rc != pg_sys::SPI_OK_SELECT as i32 {
             pg_sys::SPI_finish();
-            crate::errors::raise(
-                pgrx::PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
-                format!("fraud_detector catalog query failed (SPI code {rc})"),
-            );
+            crate::errors::internal(format!(
+                "fraud_detector catalog query failed (SPI code {rc})"
+            ));
         }
         let table = pg_sys::SPI_tuptable;
         if !table.is_null() {

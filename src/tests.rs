@@ -242,17 +242,14 @@ mod tests {
               FROM docs, LATERAL (SELECT jsonb_object_keys(doc) UNION ALL SELECT 'absent' || d) ks(key)";
             let mut out = Vec::new();
             for row in client.select(sql, None, &[])? {
-                let doc = row.get::<crate::predict::Jsonb>(1)?.expect("doc");
+                let doc = row.get::<crate::datum::Jsonb>(1)?.expect("doc");
                 let key: String = row.get(2)?.expect("key");
                 let kind: Option<String> = row.get(3)?;
                 let text: Option<String> = row.get(4)?;
                 let number: Option<f64> = row.get(5)?;
                 // SAFETY: a jsonb datum alive within this SPI connection
                 let found = unsafe {
-                    let p = pgrx::pg_sys::pg_detoast_datum(doc.0.cast_mut_ptr());
-                    let len = pgrx::varsize_any(p);
-                    let bytes = std::slice::from_raw_parts((p as *const u8).add(4), len - 4);
-                    let container = Container::new(bytes);
+                    let container = Container::new(crate::datum::jsonb_body(doc.0));
                     // the lookup must not depend on its hint: out of range (a plain binary
                     // search), a guess that may be wrong, and the position just found
                     let mut offsets = crate::jsonb::Offsets::new();

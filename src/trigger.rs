@@ -13,13 +13,13 @@ use std::rc::Rc;
 use rustc_hash::FxHashMap;
 
 use pgrx::prelude::*;
-use pgrx::{pg_sys, FromDatum, PgSqlErrorCode, PgTupleDesc};
+use pgrx::{pg_sys, PgSqlErrorCode, PgTupleDesc};
 
 use fraud_engine::detector::Variable;
 use fraud_engine::value::{self, DataType, Value};
 
-use crate::cache;
 use crate::errors::{self, raise};
+use crate::{cache, datum};
 
 struct Args {
     detector_id: String,
@@ -74,10 +74,11 @@ unsafe fn column(tupdesc: pg_sys::TupleDesc, name: &str) -> Option<(usize, pg_sy
     })
 }
 
-const PG_EPOCH_MS: i64 = 946_684_800_000;
-
 /// A column value read as the variable's type: native fast paths for the common types, the
 /// type's text form for the rest.
+///
+/// # Safety
+/// `d` must be a non-NULL datum of type `typ`, alive for `'a`.
 unsafe fn read<'a>(
     var: &'a Variable,
     d: pg_sys::Datum,
@@ -86,21 +87,16 @@ unsafe fn read<'a>(
     let (name, t) = (var.name.as_str(), var.data_type);
     match typ {
         pg_sys::TEXTOID | pg_sys::VARCHAROID | pg_sys::BPCHAROID => {
-            let p = pg_sys::pg_detoast_datum_packed(d.cast_mut_ptr());
-            let bytes = std::slice::from_raw_parts(
-                pgrx::vardata_any(p) as *const u8,
-                pgrx::varsize_any_exhdr(p),
-            );
-            match crate::event::text_of(bytes) {
+            match datum::text_of(datum::text_bytes(d)) {
                 Cow::Borrowed(s) => value::from_str(name, t, s),
                 Cow::Owned(s) => value::from_str(name, t, &s).map(Value::into_owned),
             }
         }
         pg_sys::INT2OID | pg_sys::INT4OID | pg_sys::INT8OID => {
             let i = match typ {
-                pg_sys::INT2OID => i16::from_datum(d, false).unwrap_or(0) as i64,
-                pg_sys::INT4OID => i32::from_datum(d, false).unwrap_or(0) as i64,
-                _ => i64::from_datum(d, false).unwrap_or(0),
+                pg_sys::INT2OID => datum::by_value::<i16>(d) as i64,
+                pg_sys::INT4OID => datum::by_value::<i32>(d) as i64,
+                _ => datum::by_value::<i64>(d),
             };
             match t {
                 DataType::Integer => Ok(Value::Int(i)),
@@ -111,31 +107,23 @@ unsafe fn read<'a>(
         }
         pg_sys::FLOAT4OID | pg_sys::FLOAT8OID if t != DataType::String => {
             let f = if typ == pg_sys::FLOAT4OID {
-                f32::from_datum(d, false).unwrap_or(0.0) as f64
+                datum::by_value::<f32>(d) as f64
             } else {
-                f64::from_datum(d, false).unwrap_or(0.0)
+                datum::by_value::<f64>(d)
             };
             value::from_f64(name, t, f)
         }
         pg_sys::NUMERICOID if t != DataType::String => {
-            value::from_f64(name, t, crate::event::numeric_datum_f64(d))
+            value::from_f64(name, t, datum::numeric_datum_f64(d))
         }
-        pg_sys::BOOLOID => value::from_bool(name, t, bool::from_datum(d, false).unwrap_or(false)),
-        pg_sys::TIMESTAMPTZOID | pg_sys::TIMESTAMPOID if t == DataType::DateTime => Ok(
-            Value::DateTime((d.value() as i64).div_euclid(1000) + PG_EPOCH_MS),
-        ),
-        pg_sys::DATEOID if t == DataType::DateTime => Ok(Value::DateTime(
-            d.value() as i32 as i64 * 86_400_000 + PG_EPOCH_MS,
-        )),
-        _ => {
-            let mut out: pg_sys::Oid = pg_sys::InvalidOid;
-            let mut varlena = false;
-            pg_sys::getTypeOutputInfo(typ, &mut out, &mut varlena);
-            let text = CStr::from_ptr(pg_sys::OidOutputFunctionCall(out, d))
-                .to_string_lossy()
-                .into_owned();
-            value::from_str(name, t, &text).map(Value::into_owned)
+        pg_sys::BOOLOID => value::from_bool(name, t, datum::by_value::<bool>(d)),
+        pg_sys::TIMESTAMPTZOID | pg_sys::TIMESTAMPOID if t == DataType::DateTime => {
+            Ok(Value::DateTime(datum::timestamp_datum_millis(d)))
         }
+        pg_sys::DATEOID if t == DataType::DateTime => {
+            Ok(Value::DateTime(datum::date_datum_millis(d)))
+        }
+        _ => value::from_str(name, t, &datum::output_text(d, typ)).map(Value::into_owned),
     }
 }
 
@@ -271,7 +259,7 @@ fn fraud_score_trigger<'a>(
             }
         };
         let natts = (*tupdesc).natts as usize;
-        let mut values = vec![pg_sys::Datum::from(0usize); natts];
+        let mut values = vec![pg_sys::Datum::null(); natts];
         let mut nulls = vec![false; natts];
         pg_sys::heap_deform_tuple(tuple, tupdesc, values.as_mut_ptr(), nulls.as_mut_ptr());
 
@@ -332,3 +320,9 @@ fn fraud_score_trigger<'a>(
         )))
     }
 }
+
+pgrx::extension_sql!(
+    r#"COMMENT ON FUNCTION fraud_score_trigger() IS 'BEFORE INSERT OR UPDATE row trigger: scores NEW and writes the outcomes to a text[] column and optionally fraud_predict''s result to a jsonb one. Arguments: detector_id, outcomes_column[, result_column][, ''reject=o1,o2''][, ''version=n'']. Errors: 23514 rejected; 39P01 misuse; 42703, 42804 bad column.';"#,
+    name = "comment_fraud_score_trigger",
+    requires = [fraud_score_trigger]
+);

@@ -28,10 +28,7 @@ thread_local! {
 }
 
 fn spi_error(e: pgrx::spi::SpiError) -> ! {
-    errors::raise(
-        pgrx::PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
-        format!("fraud_detector voice index query failed: {e}"),
-    )
+    errors::internal(format!("fraud_detector voice index query failed: {e}"))
 }
 
 /// The domain's dimension and current stamp; 42704 if there is no such domain.

@@ -7,34 +7,8 @@ src=fraud_dump_src; dst=fraud_dump_dst
 dropdb --if-exists "$src"; dropdb --if-exists "$dst"
 createdb "$src"
 psql -X -q -v ON_ERROR_STOP=1 -d "$src" -c 'CREATE EXTENSION fraud_detector' -f examples/sample_setup.sql >/dev/null
-# users' events, prediction history and finished jobs (with a failed record) are kept too
-psql -X -q -v ON_ERROR_STOP=1 -d "$src" >/dev/null <<'SQL'
-SELECT fraud_get_event_prediction('new_account_detector', 'e1', 'registration', '[{"entityType": "customer", "entityId": "c1"}]',
-                                  '2024-05-01T12:00:00Z', '{"order_price": "1200", "account_age_days": "2"}');
-SELECT fraud_create_batch_import_job('import1', $$SELECT * FROM (VALUES
-    ('e2', '2024-05-02T10:00:00Z', 'c2', 'customer', 'legit', '2024-05-03T00:00:00Z', '35.5'),
-    ('e3', 'not a time', 'c3', 'customer', NULL, NULL, '1')) v(event_id, event_timestamp, entity_id, entity_type,
-                                                               event_label, label_timestamp, order_price)$$,
-                                     'registration');
--- Voice ID: a domain with a watchlist, fraudsters, an enrolled speaker and a session
-CREATE TABLE voice_requests AS
-SELECT 'r' || k AS request_id, array_fill((k % 3 + 1)::real, ARRAY[4]) || ARRAY[k::real] AS embedding, 12::real AS speech_seconds
-FROM generate_series(1, 3) k;
-CREATE TABLE voice_enrol AS SELECT 'cust1' AS request_id, ARRAY[1, 2, 3, 4, 5]::real[] AS embedding, 40::real AS speech_seconds;
-SELECT domain_id AS voice_domain FROM fraud_voice_create_domain('dumped', 5, tags => '{"k": "v"}') \gset
-SELECT count(*) FROM fraud_voice_create_watchlist(:'voice_domain', 'extra');
-SELECT count(*) FROM fraud_voice_start_fraudster_registration_job(:'voice_domain', '{"S3Uri": "voice_requests"}');
-SELECT count(*) FROM fraud_voice_start_speaker_enrollment_job(:'voice_domain', '{"S3Uri": "voice_enrol"}');
-DO $$
-BEGIN
-    FOR i IN 1..1200 LOOP
-        EXIT WHEN (SELECT status FROM fraud_get_batch_import_jobs('import1')) = 'COMPLETE'
-              AND NOT EXISTS (SELECT 1 FROM fraud.jobs WHERE status IN ('SUBMITTED', 'IN_PROGRESS'));
-        PERFORM pg_sleep(0.05);
-    END LOOP;
-END $$;
-SELECT fraud_voice_evaluate_session(:'voice_domain', 'call1', ARRAY[1, 2, 3, 4, 5]::real[], 12, speaker_id => 'cust1');
-SQL
+# users' events, prediction history, finished jobs (with a failed record) and Voice ID are kept too
+psql -X -q -v ON_ERROR_STOP=1 -d "$src" -f tests/fixtures/full_state.sql >/dev/null
 dump=$(mktemp /tmp/fraud_dump.XXXXXX)
 pg_dump -Fc -d "$src" -f "$dump"
 createdb "$dst"

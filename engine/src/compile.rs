@@ -1,68 +1,27 @@
 //! Type checking and lowering: [`Expr`] to [`Node`], the executable form. Variables become
-//! slot numbers, regexes are compiled once, lists become hash sets, constant sub-expressions
-//! are folded. Every check SPEC §3 asks for happens here, when a rule is written, so nothing
-//! is discovered at prediction time.
+//! slot numbers, regexes are compiled once, lists become hash sets, and each node is passed
+//! through [`fold`] as it is built. Every check docs/rule-language.md ("Types") lists happens
+//! here, when a rule is written, so nothing is discovered at prediction time. Functions are
+//! looked up in [`Builtin`]'s table, which also gives their arity and types.
 
 use std::borrow::Cow;
-use std::sync::Arc;
 
 use regex::Regex;
-use rustc_hash::FxHashSet;
 
 use crate::ast::{ArithOp, CmpOp, Expr, ExprKind};
+use crate::builtin::Builtin;
 use crate::error::Error;
-use crate::eval::{self, Context};
+use crate::fold::fold;
 use crate::value::{parse_datetime, DataType, Value};
 
-/// A list's elements, shared by every rule that names it.
-pub type ListSet = Arc<FxHashSet<Box<str>>>;
+// The executable form used to live here; re-exported so `compile::Node` keeps working.
+pub use crate::node::{ListSet, Node};
 
 /// What an expression may refer to: the detector's event variables (and model outputs) and
 /// the lists.
 pub trait Schema {
     fn variable(&self, name: &str) -> Option<DataType>;
     fn list(&self, name: &str) -> Option<ListSet>;
-}
-
-/// The executable form of an expression.
-#[derive(Debug, Clone)]
-pub enum Node {
-    Const(Value<'static>),
-    Slot(usize),
-    Not(Box<Node>),
-    And(Box<Node>, Box<Node>),
-    Or(Box<Node>, Box<Node>),
-    Compare(CmpOp, Box<Node>, Box<Node>),
-    /// `$slot <op> constant`, the commonest rule shape, without evaluating either side
-    CompareSlot {
-        op: CmpOp,
-        slot: usize,
-        value: Value<'static>,
-    },
-    /// `x == null` (negated: `x != null`)
-    IsNull {
-        negated: bool,
-        operand: Box<Node>,
-    },
-    InSet {
-        negated: bool,
-        operand: Box<Node>,
-        set: ListSet,
-    },
-    InValues {
-        negated: bool,
-        operand: Box<Node>,
-        values: Vec<Value<'static>>,
-    },
-    Arith(ArithOp, Box<Node>, Box<Node>),
-    Neg(Box<Node>),
-    RegexMatch(Box<Regex>, Box<Node>),
-    Lowercase(Box<Node>),
-    Uppercase(Box<Node>),
-    Now,
-    IsBefore(Box<Node>, Box<Node>),
-    IsAfter(Box<Node>, Box<Node>),
-    EpochMillis(Box<Node>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,35 +85,6 @@ struct Compiler<'s, S: Schema> {
 
 fn boxed(n: Node) -> Box<Node> {
     Box::new(n)
-}
-
-/// A node whose children are all constants (and that does not read the clock) is evaluated now.
-fn fold(node: Node) -> Node {
-    let constant = |n: &Node| matches!(n, Node::Const(_));
-    let foldable = match &node {
-        Node::Not(a)
-        | Node::Neg(a)
-        | Node::Lowercase(a)
-        | Node::Uppercase(a)
-        | Node::EpochMillis(a) => constant(a),
-        Node::IsNull { operand, .. }
-        | Node::InSet { operand, .. }
-        | Node::InValues { operand, .. } => constant(operand),
-        Node::RegexMatch(_, a) => constant(a),
-        Node::And(a, b)
-        | Node::Or(a, b)
-        | Node::Compare(_, a, b)
-        | Node::Arith(_, a, b)
-        | Node::IsBefore(a, b)
-        | Node::IsAfter(a, b) => constant(a) && constant(b),
-        _ => false,
-    };
-    if foldable {
-        let ctx = Context { now_millis: 0 };
-        Node::Const(eval::eval(&node, &[], &ctx).into_owned())
-    } else {
-        node
-    }
 }
 
 /// `$slot op const` and `const op $slot` become [`Node::CompareSlot`].
@@ -411,93 +341,69 @@ impl<S: Schema> Compiler<'_, S> {
     }
 
     fn call(&mut self, e: &Expr, name: &str, args: &[Expr]) -> Result<(Node, Ty), Error> {
-        let arity = |n: usize| -> Result<(), Error> {
-            if args.len() == n {
-                Ok(())
-            } else {
-                Err(Error::invalid(
-                    e.pos,
-                    format!("{name} takes {n} argument(s), not {}", args.len()),
+        let Some(f) = Builtin::lookup(name) else {
+            return Err(Error::invalid(e.pos, format!("unknown function {name}")));
+        };
+        if args.len() != f.arity() {
+            return Err(Error::invalid(
+                e.pos,
+                format!("{name} takes {} argument(s), not {}", f.arity(), args.len()),
+            ));
+        }
+        // no catch-all: a new Builtin does not compile until it is lowered here
+        let node = match f {
+            Builtin::RegexMatch => {
+                let re = self.pattern(&args[0])?;
+                let subject = self.expect(
+                    &args[1],
+                    Ty::of(f.params()[1]),
+                    "the subject of regex_match",
+                )?;
+                Node::RegexMatch(Box::new(re), boxed(subject))
+            }
+            Builtin::Lowercase => Node::Lowercase(self.arg(f, args, 0)?),
+            Builtin::Uppercase => Node::Uppercase(self.arg(f, args, 0)?),
+            Builtin::GetCurrentDateTime => Node::Now,
+            Builtin::IsBefore => Node::IsBefore(self.arg(f, args, 0)?, self.arg(f, args, 1)?),
+            Builtin::IsAfter => Node::IsAfter(self.arg(f, args, 0)?, self.arg(f, args, 1)?),
+            Builtin::GetEpochMilliseconds => Node::EpochMillis(self.arg(f, args, 0)?),
+        };
+        Ok((node, Ty::of(f.result())))
+    }
+
+    /// Argument `i` of `f`, checked against the type [`Builtin`]'s table gives it.
+    fn arg(&mut self, f: Builtin, args: &[Expr], i: usize) -> Result<Box<Node>, Error> {
+        let what = if f.arity() == 1 {
+            format!("the argument of {}", f.name())
+        } else {
+            format!("the arguments of {}", f.name())
+        };
+        self.expect(&args[i], Ty::of(f.params()[i]), &what)
+            .map(boxed)
+    }
+
+    /// regex_match's pattern: a string literal (after folding), compiled once, here.
+    fn pattern(&mut self, arg: &Expr) -> Result<Regex, Error> {
+        let pattern = match self.expr(arg)? {
+            (Node::Const(Value::Str(p)), _) => p,
+            _ => {
+                return Err(Error::invalid(
+                    arg.pos,
+                    "the pattern of regex_match must be a string literal",
                 ))
             }
         };
-        Ok(match name {
-            "regex_match" => {
-                arity(2)?;
-                let pattern = match self.expr(&args[0])? {
-                    (Node::Const(Value::Str(p)), _) => p,
-                    _ => {
-                        return Err(Error::invalid(
-                            args[0].pos,
-                            "the pattern of regex_match must be a string literal",
-                        ))
-                    }
-                };
-                // whole-string match, as Java's matches()
-                let re = Regex::new(&format!("^(?:{pattern})$")).map_err(|err| {
-                    // the regex crate's message is a multi-line diagram; its last line says what
-                    let text = err.to_string();
-                    let what = text
-                        .lines()
-                        .last()
-                        .unwrap_or("")
-                        .trim_start_matches("error: ")
-                        .to_string();
-                    Error::invalid(args[0].pos, format!("invalid regular expression: {what}"))
-                })?;
-                let subject = self.expect(&args[1], Ty::Str, "the subject of regex_match")?;
-                (Node::RegexMatch(Box::new(re), boxed(subject)), Ty::Bool)
-            }
-            "lowercase" | "uppercase" => {
-                arity(1)?;
-                let s =
-                    boxed(self.expect(&args[0], Ty::Str, &format!("the argument of {name}"))?);
-                (
-                    if name == "lowercase" {
-                        Node::Lowercase(s)
-                    } else {
-                        Node::Uppercase(s)
-                    },
-                    Ty::Str,
-                )
-            }
-            "getcurrentdatetime" => {
-                arity(0)?;
-                (Node::Now, Ty::DateTime)
-            }
-            "isbefore" | "isafter" => {
-                arity(2)?;
-                let a = boxed(self.expect(
-                    &args[0],
-                    Ty::DateTime,
-                    &format!("the arguments of {name}"),
-                )?);
-                let b = boxed(self.expect(
-                    &args[1],
-                    Ty::DateTime,
-                    &format!("the arguments of {name}"),
-                )?);
-                (
-                    if name == "isbefore" {
-                        Node::IsBefore(a, b)
-                    } else {
-                        Node::IsAfter(a, b)
-                    },
-                    Ty::Bool,
-                )
-            }
-            "getepochmilliseconds" => {
-                arity(1)?;
-                (
-                    Node::EpochMillis(boxed(self.expect(
-                        &args[0],
-                        Ty::DateTime,
-                        "the argument of getepochmilliseconds",
-                    )?)),
-                    Ty::Int,
-                )
-            }
-            _ => return Err(Error::invalid(e.pos, format!("unknown function {name}"))),
+        // whole-string match, as Java's matches()
+        Regex::new(&format!("^(?:{pattern})$")).map_err(|err| {
+            // the regex crate's message is a multi-line diagram; its last line says what
+            let text = err.to_string();
+            let what = text
+                .lines()
+                .last()
+                .unwrap_or("")
+                .trim_start_matches("error: ")
+                .to_string();
+            Error::invalid(arg.pos, format!("invalid regular expression: {what}"))
         })
     }
 }
@@ -517,4 +423,71 @@ pub fn compile_rule<S: Schema>(expr: &Expr, schema: &S, slots: &mut Slots) -> Re
         ));
     }
     Ok(node)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parser::parse;
+
+    /// One variable of each data type; no lists.
+    struct OneOfEach;
+
+    impl Schema for OneOfEach {
+        fn variable(&self, name: &str) -> Option<DataType> {
+            Some(match name {
+                "s" => DataType::String,
+                "i" => DataType::Integer,
+                "f" => DataType::Float,
+                "b" => DataType::Boolean,
+                "t" => DataType::DateTime,
+                _ => return None,
+            })
+        }
+        fn list(&self, _: &str) -> Option<ListSet> {
+            None
+        }
+    }
+
+    /// An argument of type `t` (strings as literals: regex_match's pattern must be one).
+    fn argument(t: DataType) -> &'static str {
+        match t {
+            DataType::String => "\"x\"",
+            DataType::Integer => "$i",
+            DataType::Float => "$f",
+            DataType::Boolean => "$b",
+            DataType::DateTime => "$t",
+        }
+    }
+
+    fn type_of(src: &str) -> Result<Ty, Error> {
+        let mut slots = Slots::default();
+        let mut c = Compiler {
+            schema: &OneOfEach,
+            slots: &mut slots,
+        };
+        c.expr(&parse(src)?).map(|(_, t)| t)
+    }
+
+    #[test]
+    fn every_builtin_compiles_with_its_arity_and_types() {
+        for f in Builtin::ALL {
+            let mut args: Vec<&str> = f.params().iter().map(|&t| argument(t)).collect();
+            let call = format!("{}({})", f.name(), args.join(", "));
+            assert_eq!(type_of(&call), Ok(Ty::of(f.result())), "{call}");
+
+            args.push("$s");
+            let call = format!("{}({})", f.name(), args.join(", "));
+            let err = type_of(&call).expect_err(&call);
+            assert_eq!(
+                err.message,
+                format!(
+                    "{} takes {} argument(s), not {}",
+                    f.name(),
+                    f.arity(),
+                    f.arity() + 1
+                )
+            );
+        }
+    }
 }

@@ -6,9 +6,10 @@ use std::sync::Arc;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::ast::{Expr, ExprKind};
-use crate::compile::{compile_rule, ListSet, Node, Schema, Slots};
+use crate::compile::{compile_rule, Schema, Slots};
 use crate::error::Error;
 use crate::eval::{truth, Context};
+use crate::node::{ListSet, Node};
 use crate::parser::parse;
 use crate::value::{self, DataType, Value};
 

@@ -1,14 +1,15 @@
 //! Evaluation of a compiled [`Node`] over one event's slot values. `and` / `or` short-circuit.
-//! NULL semantics (SPEC §3): `x == null` is true when x is NULL; every other comparison with
-//! NULL is false; arithmetic and string functions pass NULL through; a NULL where a boolean is
-//! needed counts as false. Division by zero and integer overflow give NULL, so one odd event
-//! makes a rule not match instead of failing the whole query.
+//! NULL semantics (docs/rule-language.md, "Values, defaults and NULL"): `x == null` is true
+//! when x is NULL; every other comparison with NULL is false; arithmetic and string functions
+//! pass NULL through; a NULL where a boolean is needed counts as false. Division by zero and
+//! integer overflow give NULL, so one odd event makes a rule not match instead of failing the
+//! whole query.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use crate::ast::{ArithOp, CmpOp};
-use crate::compile::Node;
+use crate::node::Node;
 use crate::value::Value;
 
 /// What an evaluation may read besides the event: the clock (getcurrentdatetime()), fixed by
@@ -73,7 +74,16 @@ pub fn truth(node: &Node, slots: &[Value<'_>], ctx: &Context) -> bool {
         Node::IsAfter(a, b) => {
             datetimes(eval(a, slots, ctx), eval(b, slots, ctx)).is_some_and(|(x, y)| x > y)
         }
-        other => matches!(eval(other, slots, ctx), Value::Bool(true)),
+        // value nodes are evaluated by `eval` (and boolean ones only here, or the two would
+        // call each other forever); listing them keeps this match exhaustive
+        Node::Const(_)
+        | Node::Slot(_)
+        | Node::Arith(..)
+        | Node::Neg(_)
+        | Node::Lowercase(_)
+        | Node::Uppercase(_)
+        | Node::Now
+        | Node::EpochMillis(_) => matches!(eval(node, slots, ctx), Value::Bool(true)),
     }
 }
 
@@ -176,6 +186,18 @@ pub fn eval<'a>(node: &'a Node, slots: &'a [Value<'a>], ctx: &Context) -> Value<
             Value::DateTime(t) => Value::Int(t),
             _ => Value::Null,
         },
-        boolean => Value::Bool(truth(boolean, slots, ctx)),
+        // boolean nodes are evaluated by `truth` (and value ones only here, or the two would
+        // call each other forever); listing them keeps this match exhaustive
+        Node::Not(_)
+        | Node::And(..)
+        | Node::Or(..)
+        | Node::Compare(..)
+        | Node::CompareSlot { .. }
+        | Node::IsNull { .. }
+        | Node::InSet { .. }
+        | Node::InValues { .. }
+        | Node::RegexMatch(..)
+        | Node::IsBefore(..)
+        | Node::IsAfter(..) => Value::Bool(truth(node, slots, ctx)),
     }
 }

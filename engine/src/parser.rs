@@ -13,7 +13,9 @@ use nom::IResult;
 use crate::ast::{ArithOp, CmpOp, Expr, ExprKind};
 use crate::error::Error;
 
-/// Longest expression accepted (AFD's ruleExpression limit).
+/// Longest expression accepted (AFD's ruleExpression limit), in characters. The engine's only
+/// copy; the SQL layer checks the same number before calling in (sql/rules.sql,
+/// sql/catalog.sql's rule_expression_length).
 pub const MAX_EXPRESSION_LENGTH: usize = 4096;
 /// Deepest nesting accepted, so a hostile expression cannot exhaust the stack.
 const MAX_DEPTH: usize = 64;

@@ -56,6 +56,12 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     sum
 }
 
+/// Default cosine that scores 50 (Voice ID's default fraud risk threshold); docs/voice-id.md
+/// says why. The SQL column and function defaults (sql/catalog.sql, sql/voice.sql) repeat it.
+pub const DEFAULT_COS_AT_50: f32 = 0.35;
+/// Default cosine that scores 90 (Voice ID's default authentication threshold); as above.
+pub const DEFAULT_COS_AT_90: f32 = 0.60;
+
 /// The cosine-to-score map of a domain.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Calibration {
@@ -64,12 +70,11 @@ pub struct Calibration {
 }
 
 impl Default for Calibration {
-    /// Cosine 0.35 scores 50 (Voice ID's default fraud risk threshold) and 0.60 scores 90 (its
-    /// default authentication threshold); see docs/voice-id.md for why.
+    /// [`DEFAULT_COS_AT_50`] scores 50 and [`DEFAULT_COS_AT_90`] scores 90.
     fn default() -> Self {
         Calibration {
-            cos_at_50: 0.35,
-            cos_at_90: 0.60,
+            cos_at_50: DEFAULT_COS_AT_50,
+            cos_at_90: DEFAULT_COS_AT_90,
         }
     }
 }

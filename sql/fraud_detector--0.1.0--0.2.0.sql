@@ -1,0 +1,730 @@
+-- fraud_detector 0.1.0 -> 0.2.0 (docs/upgrading.md). Run by ALTER EXTENSION fraud_detector UPDATE,
+-- in one transaction; tests/upgrade.sh proves the result equals a fresh install of 0.2.0.
+-- No table changes: users' rows are untouched.
+\echo Use "ALTER EXTENSION fraud_detector UPDATE" to load this file. \quit
+
+-- Internal helpers follow one naming rule (sql/support.sql): helpers behind a public getter take
+-- the public parameter names prefixed with p_. A parameter name cannot change with CREATE OR
+-- REPLACE, so these are dropped and created again; nothing depends on them but SQL-language
+-- wrappers, which call them by position.
+-- fraud._ext_schema() is gone: SQL reaches the API as @extschema@, substituted at install time.
+
+DROP FUNCTION fraud._batch_get_variable(wanted text[]);
+DROP FUNCTION fraud._describe_detector(wanted text);
+DROP FUNCTION fraud._ext_schema();
+DROP FUNCTION fraud._get_detectors(wanted text);
+DROP FUNCTION fraud._get_event_types(wanted text);
+DROP FUNCTION fraud._get_list_elements(wanted text);
+DROP FUNCTION fraud._get_lists_metadata(wanted text);
+DROP FUNCTION fraud._get_named(tbl text, kind text, resource_type text, wanted text);
+DROP FUNCTION fraud._get_variables(wanted text);
+DROP FUNCTION fraud._import_columns(p_event_type_name text, columns text[]);
+DROP FUNCTION fraud._list_tags_for_resource(resource_arn text);
+DROP FUNCTION fraud._put_named(tbl text, kind text, resource_type text, name text, description text, tags jsonb);
+DROP FUNCTION fraud._variable_rows(wanted text[]);
+DROP FUNCTION fraud._voice_create_domain(p_name text, p_embedding_dimension integer, p_description text, p_cos_at_50 real, p_cos_at_90 real, p_min_speech real, p_tags jsonb);
+DROP FUNCTION fraud._voice_job_source(p_job_type text, input_data_config jsonb, OUT kind text, OUT source text);
+DROP FUNCTION fraud._voice_jobs(p_job_type text, p_domain_id text, p_job_id text, p_status text);
+DROP FUNCTION fraud._voice_update_domain(p_domain_id text, p_name text, p_description text, p_cos_at_50 real, p_cos_at_90 real, p_min_speech real);
+
+
+-- Changed function bodies: the rules above, @extschema@ instead of a run-time schema lookup,
+-- fraud_batch_create_variable calling fraud_create_variable schema-qualified (it failed when
+-- the caller's search_path did not hold the API's schema).
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_batch_create_variable(variable_entries jsonb, tags jsonb DEFAULT NULL::jsonb)
+ RETURNS TABLE(name text, code integer, message text)
+ LANGUAGE plpgsql
+AS $function$
+DECLARE e jsonb; state text; msg text;
+BEGIN
+    PERFORM fraud._required('variable_entries', variable_entries);
+    IF jsonb_typeof(variable_entries) <> 'array' OR jsonb_array_length(variable_entries) NOT BETWEEN 1 AND 25 THEN
+        PERFORM fraud._invalid('variable_entries', variable_entries::text, '(must be an array of 1 to 25 entries)');
+    END IF;
+    PERFORM fraud._tag_pairs(tags); -- shape errors fail the whole call, before anything is written
+    FOR e IN SELECT jsonb_array_elements(variable_entries) LOOP
+        name := CASE WHEN jsonb_typeof(e) = 'object' THEN e->>'name' END;
+        BEGIN
+            IF jsonb_typeof(e) <> 'object' THEN
+                PERFORM fraud._invalid('variable entry', e::text, '(must be an object)');
+            END IF;
+            PERFORM @extschema@.fraud_create_variable(e->>'name', e->>'dataType', e->>'dataSource', e->>'defaultValue',
+                                          e->>'description', e->>'variableType', tags);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+            code := CASE state WHEN '23505' THEN 409 WHEN '42704' THEN 404 WHEN '22023' THEN 400 ELSE 500 END;
+            message := msg;
+            RETURN NEXT;
+        END;
+    END LOOP;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_create_batch_prediction_job(job_id text, input_path text, output_path text, event_type_name text, detector_name text, detector_version text DEFAULT NULL::text, tags jsonb DEFAULT NULL::jsonb)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+    t fraud.event_types; d fraud.detectors; inp record; out_name text[]; out_table text; added text;
+    msg text; version int;
+BEGIN
+    PERFORM fraud._check_identifier('job_id', job_id);
+    t := fraud._event_type(event_type_name);
+    PERFORM fraud._check_identifier('detector_name', detector_name);
+    SELECT * INTO d FROM fraud.detectors x WHERE x.detector_id = detector_name;
+    IF NOT FOUND THEN
+        PERFORM fraud._not_found('detector', detector_name);
+    END IF;
+    IF d.event_type_name <> t.name THEN
+        PERFORM fraud._invalid('event_type_name', event_type_name,
+            format('(detector %s scores events of type %s)', quote_literal(d.detector_id), quote_literal(d.event_type_name)));
+    END IF;
+    IF detector_version IS NOT NULL THEN
+        version := fraud._version_number('detector_version', detector_version);
+    END IF;
+    -- the detector (version) must compile now: the same errors as fraud_predict
+    PERFORM @extschema@.fraud_predict(d.detector_id, '{}'::jsonb, detector_version);
+    inp := fraud._job_input(input_path);
+    PERFORM fraud._required('output_path', output_path);
+    BEGIN
+        out_name := parse_ident(output_path);
+    EXCEPTION WHEN OTHERS THEN
+        PERFORM fraud._invalid('output_path', output_path, '(must be a table name, optionally schema-qualified)');
+    END;
+    IF cardinality(out_name) > 2 THEN
+        PERFORM fraud._invalid('output_path', output_path, '(must be a table name, optionally schema-qualified)');
+    END IF;
+    out_table := array_to_string(ARRAY(SELECT quote_ident(p) FROM unnest(out_name) p), '.');
+    IF to_regclass(out_table) IS NOT NULL THEN
+        RAISE EXCEPTION 'invalid output_path: table % already exists (a batch prediction creates its output table)', out_table
+            USING ERRCODE = 'duplicate_table';
+    END IF;
+    SELECT string_agg(quote_ident(c), ', ') INTO added FROM unnest(inp.columns) c
+        WHERE c IN ('model_scores', 'rule_results', 'outcomes', 'status');
+    IF added IS NOT NULL THEN
+        PERFORM fraud._invalid('input_path', input_path, format('(input column %s clashes with the columns the output adds)', added));
+    END IF;
+    EXECUTE format('CREATE TABLE %s (%s, model_scores jsonb, rule_results jsonb, outcomes text[], status text NOT NULL)',
+                   out_table,
+                   (SELECT string_agg(quote_ident(c) || ' ' || ty, ', ' ORDER BY i)
+                    FROM unnest(inp.columns, inp.types) WITH ORDINALITY u(c, ty, i)));
+    PERFORM fraud._job_create('BATCH_PREDICTION', job_id, t.name, d.detector_id, version, inp.kind, inp.source,
+                              out_table, tags);
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_update_detector_version_status(detector_id text, detector_version_id text, status text)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE v fraud.detector_versions;
+BEGIN
+    PERFORM fraud._check_enum('status', status, ARRAY['DRAFT', 'ACTIVE', 'INACTIVE']);
+    -- lock the detector first: concurrent activations of two versions serialise here
+    PERFORM fraud._lock_detector(detector_id);
+    v := fraud._lock_detector_version(detector_id, detector_version_id);
+    IF NOT ((v.status = 'DRAFT' AND status = 'ACTIVE') OR (v.status = 'ACTIVE' AND status = 'INACTIVE')
+            OR (v.status = 'INACTIVE' AND status = 'ACTIVE')) THEN
+        PERFORM fraud._conflict(format('detector version %s/%s is %s and cannot become %s (allowed: DRAFT to ACTIVE, ACTIVE to INACTIVE, INACTIVE to ACTIVE)',
+                                       detector_id, detector_version_id, v.status, status));
+    END IF;
+    IF status = 'ACTIVE' AND NOT EXISTS (SELECT 1 FROM fraud.detector_version_rules r
+            WHERE r.detector_id = v.detector_id AND r.detector_version_id = v.detector_version_id)
+       AND jsonb_array_length(v.model_versions) = 0 THEN
+        PERFORM fraud._invalid('detector_version_id', detector_version_id, '(a detector version needs at least one rule or model version to be ACTIVE)');
+    END IF;
+    IF status = 'ACTIVE' THEN
+        -- what goes live must compile against the catalog as it is now
+        PERFORM fraud._check_detector_version(v.detector_id, v.detector_version_id::text);
+        UPDATE fraud.detector_versions x SET status = 'INACTIVE', last_updated_time = now()
+            WHERE x.detector_id = v.detector_id AND x.status = 'ACTIVE';
+    END IF;
+    UPDATE fraud.detector_versions x SET status = fraud_update_detector_version_status.status, last_updated_time = now()
+        WHERE x.detector_id = v.detector_id AND x.detector_version_id = v.detector_version_id;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._batch_get_variable(p_names text[])
+ RETURNS TABLE(name text, data_type text, data_source text, default_value text, description text, variable_type text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text, error_code integer, error_message text)
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+BEGIN
+    PERFORM fraud._check_names('names', p_names, 1);
+    IF cardinality(p_names) > 100 THEN
+        PERFORM fraud._invalid('names', p_names::text, '(at most 100 names)');
+    END IF;
+    RETURN QUERY
+        SELECT r.*, NULL::int, NULL::text FROM fraud._variable_rows(p_names) r
+        UNION ALL
+        SELECT w, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 404, format('variable %s does not exist', quote_literal(w))
+        FROM unnest(p_names) w WHERE NOT EXISTS (SELECT 1 FROM fraud.variables v WHERE v.name = w);
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._batch_prediction_step(j fraud.jobs)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+    ext constant text := '@extschema@';  -- the API's schema, for the dynamic INSERT below
+    src text := coalesce(j.staging, j.input_path);
+    cols text; scols text; hi bigint; lo_key text; hi_key text; range_filter text; event_expr text;
+    n bigint;
+BEGIN
+    SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum), string_agg('s.' || quote_ident(a.attname), ', ' ORDER BY a.attnum)
+        INTO cols, scols
+        FROM pg_attribute a WHERE a.attrelid = j.output_path::regclass AND a.attnum > 0 AND NOT a.attisdropped
+          AND a.attname NOT IN ('model_scores', 'rule_results', 'outcomes', 'status');
+    IF j.staging IS NULL THEN
+        -- blocks per batch from the table's rows per block
+        hi := least(j.end_position, j.next_position
+                    + greatest(1, ceil(j.batch_size::numeric * j.end_position / greatest(j.total_records_count, 1)))::bigint);
+        lo_key := format('(%s,0)', j.next_position);
+        hi_key := format('(%s,0)', hi);
+        range_filter := 's.ctid >= $3::text::tid AND s.ctid < $4::text::tid';
+        event_expr := 'to_jsonb(s)';
+    ELSE
+        hi := least(j.end_position, j.next_position + j.batch_size);
+        lo_key := j.next_position::text;
+        hi_key := hi::text;
+        range_filter := 's._row > $3::text::bigint AND s._row <= $4::text::bigint';
+        event_expr := 'to_jsonb(s) - ''_row''';
+    END IF;
+    BEGIN
+        -- OFFSET 0 keeps each LATERAL from being flattened, so every row is scored once
+        EXECUTE format($q$
+            INSERT INTO %s (%s, model_scores, rule_results, outcomes, status)
+            SELECT %s, p.r->'modelScores', p.r->'ruleResults', p.o, 'SUCCESS'
+            FROM %s s
+            CROSS JOIN LATERAL (SELECT %s AS e OFFSET 0) e
+            CROSS JOIN LATERAL (SELECT %s.fraud_predict($1, e.e, $2) AS r, %s.fraud_outcomes($1, e.e, $2) AS o OFFSET 0) p
+            WHERE %s$q$, j.output_path, cols, scols, src, event_expr, ext, ext, range_filter)
+            USING j.detector_id, j.detector_version_id::text, lo_key, hi_key;
+        GET DIAGNOSTICS n = ROW_COUNT;
+    EXCEPTION WHEN invalid_text_representation THEN
+        EXECUTE format($q$
+            INSERT INTO %s (%s, model_scores, rule_results, outcomes, status)
+            SELECT %s, p.r->'modelScores', p.r->'ruleResults', p.o, coalesce('ERROR: ' || x.err, 'SUCCESS')
+            FROM %s s
+            CROSS JOIN LATERAL (SELECT %s AS e OFFSET 0) e
+            CROSS JOIN LATERAL (SELECT fraud._event_error($1, e.e, $2) AS err OFFSET 0) x
+            CROSS JOIN LATERAL (SELECT CASE WHEN x.err IS NULL THEN %s.fraud_predict($1, e.e, $2) END AS r,
+                                       CASE WHEN x.err IS NULL THEN %s.fraud_outcomes($1, e.e, $2) END AS o OFFSET 0) p
+            WHERE %s$q$, j.output_path, cols, scols, src, event_expr, ext, ext, range_filter)
+            USING j.detector_id, j.detector_version_id::text, lo_key, hi_key;
+        GET DIAGNOSTICS n = ROW_COUNT;
+    END;
+    PERFORM fraud._job_progress(j, hi, n, 0);
+    IF hi >= j.end_position THEN
+        PERFORM fraud._job_finish(j, 'COMPLETE');
+    END IF;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._describe_detector(p_detector_id text)
+ RETURNS TABLE(detector_id text, detector_version_id text, status text, description text, last_updated_time timestamp with time zone, arn text)
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+BEGIN
+    PERFORM fraud._check_identifier('detector_id', p_detector_id);
+    IF NOT EXISTS (SELECT 1 FROM fraud.detectors d WHERE d.detector_id = p_detector_id) THEN
+        PERFORM fraud._not_found('detector', p_detector_id);
+    END IF;
+    RETURN QUERY
+    SELECT v.detector_id, v.detector_version_id::text, v.status, v.description, v.last_updated_time,
+           fraud._arn('detector', v.detector_id)
+    FROM fraud.detector_versions v WHERE v.detector_id = p_detector_id ORDER BY v.detector_version_id;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._get_detectors(p_detector_id text)
+ RETURNS TABLE(detector_id text, description text, event_type_name text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+BEGIN
+    IF p_detector_id IS NOT NULL THEN
+        PERFORM fraud._check_identifier('detector_id', p_detector_id);
+    END IF;
+    RETURN QUERY
+    SELECT d.detector_id, d.description, d.event_type_name, d.last_updated_time, d.created_time,
+           fraud._arn('detector', d.detector_id)
+    FROM fraud.detectors d WHERE p_detector_id IS NULL OR d.detector_id = p_detector_id ORDER BY d.detector_id;
+    IF p_detector_id IS NOT NULL AND NOT FOUND THEN
+        PERFORM fraud._not_found('detector', p_detector_id);
+    END IF;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._get_event_types(p_name text)
+ RETURNS TABLE(name text, description text, event_variables text[], labels text[], entity_types text[], event_ingestion text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text, event_orchestration jsonb)
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+BEGIN
+    IF p_name IS NOT NULL THEN
+        PERFORM fraud._check_identifier('name', p_name);
+    END IF;
+    RETURN QUERY
+    SELECT t.name, t.description,
+           ARRAY(SELECT variable_name FROM fraud.event_type_variables m WHERE m.event_type_name = t.name ORDER BY position),
+           ARRAY(SELECT label_name FROM fraud.event_type_labels m WHERE m.event_type_name = t.name ORDER BY position),
+           ARRAY(SELECT entity_type_name FROM fraud.event_type_entity_types m WHERE m.event_type_name = t.name ORDER BY position),
+           t.event_ingestion, t.last_updated_time, t.created_time, fraud._arn('event-type', t.name), t.event_orchestration
+    FROM fraud.event_types t
+    WHERE p_name IS NULL OR t.name = p_name
+    ORDER BY t.name;
+    IF p_name IS NOT NULL AND NOT FOUND THEN
+        PERFORM fraud._not_found('event type', p_name);
+    END IF;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._get_list_elements(p_name text)
+ RETURNS SETOF text
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+BEGIN
+    PERFORM fraud._check_pattern('name', p_name, '^[0-9a-z_]+$', 1, 64);
+    IF NOT EXISTS (SELECT 1 FROM fraud.lists WHERE name = p_name) THEN
+        PERFORM fraud._not_found('list', p_name);
+    END IF;
+    RETURN QUERY SELECT element FROM fraud.list_elements WHERE list_name = p_name ORDER BY element;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._get_lists_metadata(p_name text)
+ RETURNS TABLE(name text, description text, variable_type text, created_time timestamp with time zone, updated_time timestamp with time zone, arn text)
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+BEGIN
+    IF p_name IS NOT NULL THEN
+        PERFORM fraud._check_pattern('name', p_name, '^[0-9a-z_]+$', 1, 64);
+    END IF;
+    RETURN QUERY
+    SELECT l.name, l.description, l.variable_type, l.created_time, l.updated_time, fraud._arn('list', l.name)
+    FROM fraud.lists l WHERE p_name IS NULL OR l.name = p_name ORDER BY l.name;
+    IF p_name IS NOT NULL AND NOT FOUND THEN
+        PERFORM fraud._not_found('list', p_name);
+    END IF;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._get_named(tbl text, kind text, resource_type text, p_name text)
+ RETURNS TABLE(name text, description text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+BEGIN
+    IF p_name IS NOT NULL THEN
+        PERFORM fraud._check_identifier('name', p_name);
+    END IF;
+    RETURN QUERY EXECUTE format(
+        'SELECT t.name, t.description, t.last_updated_time, t.created_time, fraud._arn($2, t.name)
+         FROM fraud.%I t WHERE $1 IS NULL OR t.name = $1 ORDER BY t.name', tbl)
+        USING p_name, resource_type;
+    IF p_name IS NOT NULL AND NOT FOUND THEN
+        PERFORM fraud._not_found(kind, p_name);
+    END IF;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._get_variables(p_name text)
+ RETURNS TABLE(name text, data_type text, data_source text, default_value text, description text, variable_type text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+BEGIN
+    RETURN QUERY SELECT * FROM fraud._variable_rows(CASE WHEN p_name IS NOT NULL THEN ARRAY[p_name] END);
+    IF p_name IS NOT NULL AND NOT FOUND THEN
+        PERFORM fraud._not_found('variable', p_name);
+    END IF;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._import_columns(event_type_name text, columns text[])
+ RETURNS TABLE(name text, role text, data_type text)
+ LANGUAGE sql
+ STABLE
+AS $function$
+    SELECT c, CASE WHEN lower(c) IN ('event_id', 'event_timestamp', 'entity_id', 'entity_type', 'event_label', 'label_timestamp')
+                   THEN upper(c) WHEN v.name IS NOT NULL THEN 'VARIABLE' END,
+           v.data_type
+    FROM unnest(columns) WITH ORDINALITY u(c, i)
+    LEFT JOIN fraud.event_type_variables m ON m.event_type_name = _import_columns.event_type_name AND m.variable_name = lower(c)
+    LEFT JOIN fraud.variables v ON v.name = m.variable_name
+    ORDER BY i
+$function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._list_tags_for_resource(p_resource_arn text)
+ RETURNS TABLE(key text, value text)
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+DECLARE r record;
+BEGIN
+    r := fraud._resolve_arn(p_resource_arn);
+    RETURN QUERY SELECT t.key, t.value FROM fraud.tags t
+        WHERE t.resource_type = r.resource_type AND t.resource_id = r.resource_id ORDER BY t.key;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._put_named(tbl text, kind text, resource_type text, p_name text, p_description text, p_tags jsonb)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    PERFORM fraud._check_identifier('name', p_name);
+    PERFORM fraud._check_description('description', p_description);
+    EXECUTE format(
+        'INSERT INTO fraud.%I AS t (name, description) VALUES ($1, $2)
+         ON CONFLICT (name) DO UPDATE SET description = EXCLUDED.description, last_updated_time = now()', tbl)
+        USING p_name, p_description;
+    PERFORM fraud._set_tags(resource_type, p_name, p_tags);
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._variable_rows(names text[])
+ RETURNS TABLE(name text, data_type text, data_source text, default_value text, description text, variable_type text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
+ LANGUAGE sql
+ STABLE
+AS $function$
+    SELECT v.name, v.data_type, v.data_source, v.default_value, v.description, v.variable_type,
+           v.last_updated_time, v.created_time, fraud._arn('variable', v.name)
+    FROM fraud.variables v
+    WHERE names IS NULL OR v.name = ANY (names)
+    ORDER BY v.name
+$function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._voice_create_domain(p_name text, p_embedding_dimension integer, p_description text, p_cos_at_50 real, p_cos_at_90 real, p_authentication_min_speech_seconds real, p_tags jsonb)
+ RETURNS text
+ LANGUAGE plpgsql
+AS $function$
+DECLARE id text := fraud._voice_new_id();
+BEGIN
+    PERFORM fraud._voice_check_name('name', p_name);
+    PERFORM fraud._voice_check_description('description', p_description);
+    PERFORM fraud._required('embedding_dimension', p_embedding_dimension);
+    IF p_embedding_dimension NOT BETWEEN 1 AND 4096 THEN
+        PERFORM fraud._invalid('embedding_dimension', p_embedding_dimension::text, '(must be 1 to 4096)');
+    END IF;
+    PERFORM fraud._voice_check_calibration(p_cos_at_50, p_cos_at_90, p_authentication_min_speech_seconds);
+    INSERT INTO fraud.voice_domains (domain_id, name, description, embedding_dimension, cos_at_50, cos_at_90,
+                                     authentication_min_speech_seconds)
+        VALUES (id, p_name, p_description, p_embedding_dimension, p_cos_at_50, p_cos_at_90,
+                p_authentication_min_speech_seconds);
+    INSERT INTO fraud.voice_watchlists (domain_id, watchlist_id, name, description, default_watchlist)
+        VALUES (id, fraud._voice_new_id(), 'default', 'Default watchlist', true);
+    PERFORM fraud._set_tags('voice-domain', id, p_tags);
+    RETURN id;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._voice_job_source(job_type text, input_data_config jsonb, OUT kind text, OUT source text)
+ RETURNS record
+ LANGUAGE plpgsql
+AS $function$
+DECLARE uri text; inp record; manifest jsonb; msg text;
+        key text := CASE job_type WHEN 'FRAUDSTER_REGISTRATION' THEN 'FraudsterRegistrationRequests'
+                                    ELSE 'SpeakerEnrollmentRequests' END;
+BEGIN
+    PERFORM fraud._required('input_data_config', input_data_config);
+    IF jsonb_typeof(input_data_config) <> 'object' OR jsonb_typeof(input_data_config->'S3Uri') IS DISTINCT FROM 'string' THEN
+        PERFORM fraud._invalid('input_data_config', input_data_config::text, '(must be {"S3Uri": a table, a query or a manifest file path})');
+    END IF;
+    uri := btrim(input_data_config->>'S3Uri');
+    IF left(uri, 1) = '/' THEN
+        BEGIN
+            manifest := pg_read_file(uri)::jsonb;
+        EXCEPTION WHEN undefined_file OR invalid_text_representation OR io_error OR invalid_parameter_value THEN
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+            PERFORM fraud._invalid('input_data_config', uri, format('(cannot read the manifest: %s)', msg));
+        END;
+        IF jsonb_typeof(manifest->key) IS DISTINCT FROM 'array' THEN
+            PERFORM fraud._invalid('input_data_config', uri, format('(the manifest has no %s array)', key));
+        END IF;
+        kind := 'FILE';
+        source := uri;
+        RETURN;
+    END IF;
+    inp := fraud._job_input(uri);
+    IF NOT (ARRAY['request_id', 'embedding', 'speech_seconds'] <@ inp.columns) THEN
+        PERFORM fraud._invalid('input_data_config', uri, '(the input needs columns request_id, embedding and speech_seconds)');
+    END IF;
+    kind := inp.kind;
+    source := inp.source;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._voice_jobs(p_job_type text, p_domain_id text, p_job_id text, p_job_status text)
+ RETURNS TABLE(job_id text, job_name text, domain_id text, job_status text, created_at timestamp with time zone, ended_at timestamp with time zone, input_data_config jsonb, config jsonb, job_progress jsonb, failure_details jsonb, processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    PERFORM fraud._voice_domain(p_domain_id);
+    IF p_job_id IS NOT NULL THEN
+        PERFORM fraud._voice_check_id('job_id', p_job_id);
+    END IF;
+    IF p_job_status IS NOT NULL THEN
+        PERFORM fraud._check_enum('job_status', p_job_status, ARRAY['SUBMITTED', 'IN_PROGRESS', 'COMPLETED', 'COMPLETED_WITH_ERRORS', 'FAILED']);
+    END IF;
+    PERFORM fraud._reap_jobs();
+    RETURN QUERY
+    SELECT x.job_id, x.job_name, x.domain_id, x.status, x.start_time, x.completion_time,
+           jsonb_build_object('S3Uri', x.input_path), x.config,
+           jsonb_build_object('PercentComplete', CASE WHEN x.status IN ('COMPLETED', 'COMPLETED_WITH_ERRORS') THEN 100
+                                                      WHEN coalesce(x.total_records_count, 0) = 0 THEN 0
+                                                      ELSE (100 * x.processed_records_count / x.total_records_count)::int END),
+           CASE WHEN x.failure_reason IS NOT NULL THEN jsonb_build_object('Message', x.failure_reason, 'StatusCode', 500) END,
+           x.processed_records_count, x.failed_records_count, x.total_records_count
+    FROM fraud.jobs x
+    WHERE x.job_type = p_job_type AND x.domain_id = p_domain_id AND (p_job_id IS NULL OR x.job_id = p_job_id)
+      AND (p_job_status IS NULL OR x.status = p_job_status)
+    ORDER BY x.start_time DESC, x.job_id;
+    IF p_job_id IS NOT NULL AND NOT FOUND THEN
+        PERFORM fraud._not_found('job', p_job_id);
+    END IF;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._voice_update_domain(p_domain_id text, p_name text, p_description text, p_cos_at_50 real, p_cos_at_90 real, p_authentication_min_speech_seconds real)
+ RETURNS text
+ LANGUAGE plpgsql
+AS $function$
+DECLARE d fraud.voice_domains := fraud._voice_domain(p_domain_id);
+BEGIN
+    PERFORM fraud._voice_check_name('name', p_name);
+    PERFORM fraud._voice_check_description('description', p_description);
+    PERFORM fraud._voice_check_calibration(coalesce(p_cos_at_50, d.cos_at_50), coalesce(p_cos_at_90, d.cos_at_90),
+                                           coalesce(p_authentication_min_speech_seconds, d.authentication_min_speech_seconds));
+    UPDATE fraud.voice_domains x SET name = p_name, description = p_description,
+        cos_at_50 = coalesce(p_cos_at_50, x.cos_at_50), cos_at_90 = coalesce(p_cos_at_90, x.cos_at_90),
+        authentication_min_speech_seconds = coalesce(p_authentication_min_speech_seconds, x.authentication_min_speech_seconds),
+        updated_at = now()
+        WHERE x.domain_id = p_domain_id;
+    RETURN p_domain_id;
+END $function$
+;
+
+
+-- Every public function, table and important column explains itself (\df+, \d+).
+
+COMMENT ON COLUMN fraud.batch_import_errors.event_id IS 'The row''s EVENT_ID as given (at most 100 characters), if any.';
+COMMENT ON COLUMN fraud.batch_import_errors.reason IS 'Why the row was rejected, e.g. EVENT_TIMESTAMP ... is not a supported timestamp.';
+COMMENT ON COLUMN fraud.batch_import_errors.row_number IS 'Data row of the input, from 1 (in a CSV file, the line number minus the header).';
+COMMENT ON COLUMN fraud.detector_version_rules."position" IS 'Evaluation order of the rule in the detector version, from 1.';
+COMMENT ON COLUMN fraud.detector_versions.detector_version_id IS 'Version number, 1 to 99999, never reused (fraud.detectors.last_version_id); the API shows it as text (''1'').';
+COMMENT ON COLUMN fraud.detector_versions.external_model_endpoints IS 'AFD external model endpoints; always empty for now (external models are not implemented).';
+COMMENT ON COLUMN fraud.detector_versions.model_versions IS '[{"modelId", "modelType", "modelVersionNumber"}] as AFD; always [] for now (models are not implemented).';
+COMMENT ON COLUMN fraud.detector_versions.rule_execution_mode IS 'FIRST_MATCHED: only the first matching rule, in position order, gives outcomes; ALL_MATCHED: every matching rule does.';
+COMMENT ON COLUMN fraud.detector_versions.status IS 'DRAFT (editable), ACTIVE (scores by default; at most one per detector) or INACTIVE. Changed only by fraud_update_detector_version_status.';
+COMMENT ON COLUMN fraud.detectors.detector_id IS 'The key: an identifier ^[0-9a-z_-]+$, 1 to 64 characters.';
+COMMENT ON COLUMN fraud.detectors.event_type_name IS 'The event type whose events the detector scores; it cannot change once the detector has rules or versions.';
+COMMENT ON COLUMN fraud.detectors.last_version_id IS 'Highest detector version id ever issued, so a deleted version''s id is never reused.';
+COMMENT ON COLUMN fraud.entity_types.name IS 'The key: an identifier ^[0-9a-z_-]+$, 1 to 64 characters; the ARN is arn:fraud:<database>:entity-type/<name>.';
+COMMENT ON COLUMN fraud.event_predictions.detector_version_id IS 'The detector version that scored: the named one, or the ACTIVE one at the time.';
+COMMENT ON COLUMN fraud.event_predictions.entities IS 'The event''s [{"entityType", "entityId"}].';
+COMMENT ON COLUMN fraud.event_predictions.metadata IS 'The GetEventPredictionMetadata response (fraud_explain''s result: every rule, variable value and source) without the prediction timestamp.';
+COMMENT ON COLUMN fraud.event_predictions.prediction_timestamp IS 'When the prediction was made, to the millisecond; fraud_get_event_prediction_metadata finds the prediction by it.';
+COMMENT ON COLUMN fraud.event_predictions.result IS 'The GetEventPrediction response returned to the caller (fraud_predict''s result).';
+COMMENT ON COLUMN fraud.event_type_entity_types."position" IS 'Order of the entity type in the event type, from 1.';
+COMMENT ON COLUMN fraud.event_type_labels."position" IS 'Order of the label in the event type, from 1.';
+COMMENT ON COLUMN fraud.event_type_variables."position" IS 'Order of the variable in the event type, from 1.';
+COMMENT ON COLUMN fraud.event_types.event_ingestion IS 'ENABLED or DISABLED (AFD EventIngestion). DISABLED: fraud_send_event is refused (55006) and fraud_get_event_prediction does not store the event.';
+COMMENT ON COLUMN fraud.event_types.event_orchestration IS '{"eventBridgeEnabled": boolean} as given to PutEventType; stored only, it has no effect in a database.';
+COMMENT ON COLUMN fraud.event_types.name IS 'The key: an identifier ^[0-9a-z_-]+$, 1 to 64 characters.';
+COMMENT ON COLUMN fraud.events.entities IS '[{"entityType", "entityId"}]: who performed the event; each entity type is one of the event type''s.';
+COMMENT ON COLUMN fraud.events.event_id IS 'The event''s id: an identifier ^[0-9a-z_-]+$, 1 to 64 characters, unique per event type.';
+COMMENT ON COLUMN fraud.events.event_label IS 'The assigned label (one of the event type''s labels), or NULL; set together with label_timestamp.';
+COMMENT ON COLUMN fraud.events.event_timestamp IS 'When the event happened (AFD eventTimestamp).';
+COMMENT ON COLUMN fraud.events.event_variables IS '{"variable": "value"} as AFD''s EventVariableMap: every value a JSON string that reads as its variable''s data type.';
+COMMENT ON COLUMN fraud.events.ingested_time IS 'When the row was stored, or last replaced by fraud_get_event_prediction.';
+COMMENT ON COLUMN fraud.jobs.batch_size IS 'Records per batch, each batch its own transaction (10,000 for AFD jobs, 500 for Voice ID jobs).';
+COMMENT ON COLUMN fraud.jobs.config IS 'Voice ID jobs: the RegistrationConfig or EnrollmentConfig, with defaults filled in.';
+COMMENT ON COLUMN fraud.jobs.deleted IS 'True after Delete*Job: the row stays so that the job id is never reused.';
+COMMENT ON COLUMN fraud.jobs.detector_version_id IS 'Batch prediction: the detector version used (the one named, or the ACTIVE one when the job started).';
+COMMENT ON COLUMN fraud.jobs.end_position IS 'Where the input ends: the staged row count, or the block count of a table read in place.';
+COMMENT ON COLUMN fraud.jobs.failure_reason IS 'Why a FAILED job failed: the error, or that its worker stopped before the job finished.';
+COMMENT ON COLUMN fraud.jobs.input_kind IS 'TABLE (a plain table read in place by ctid ranges), QUERY (a query, view or partitioned table, staged), FILE (a server-side CSV file or JSON manifest, staged) or EVENTS (DELETE_EVENTS).';
+COMMENT ON COLUMN fraud.jobs.input_path IS 'The input: a quoted, schema-qualified table name, a query, or an absolute server-side file path.';
+COMMENT ON COLUMN fraud.jobs.job_id IS 'AFD jobs: the caller''s identifier, never reused; DELETE_EVENTS: the event type''s name; Voice ID jobs: 22 generated letters and digits.';
+COMMENT ON COLUMN fraud.jobs.job_type IS 'BATCH_IMPORT, BATCH_PREDICTION, DELETE_EVENTS, FRAUDSTER_REGISTRATION or SPEAKER_ENROLLMENT; with job_id the key.';
+COMMENT ON COLUMN fraud.jobs.next_position IS 'Where the next batch starts: a _row number of the staging table, or a block number of a table read in place.';
+COMMENT ON COLUMN fraud.jobs.output_path IS 'Batch prediction: the output table the job created (quoted, schema-qualified); it belongs to the caller and outlives the job.';
+COMMENT ON COLUMN fraud.jobs.owner IS 'OID of the role that created the job; its background worker connects as this role and only runs that role''s jobs.';
+COMMENT ON COLUMN fraud.jobs.processed_records_count IS 'Records handled by committed batches, good and failed.';
+COMMENT ON COLUMN fraud.jobs.search_path IS 'The creator''s search_path, set in the worker so names in a query input resolve as they did for the creator.';
+COMMENT ON COLUMN fraud.jobs.staging IS 'Name of the job''s unlogged staging table holding a snapshot of a query, view or file input; NULL when the input is read in place, and once the job ends (the table is then dropped).';
+COMMENT ON COLUMN fraud.jobs.status IS 'AFD AsyncJobStatus (IN_PROGRESS_INITIALIZING, IN_PROGRESS, CANCEL_IN_PROGRESS, CANCELED, COMPLETE, FAILED); Voice ID jobs: SUBMITTED, IN_PROGRESS, COMPLETED, COMPLETED_WITH_ERRORS, FAILED.';
+COMMENT ON COLUMN fraud.jobs.total_records_count IS 'Number of input records; known once the worker has staged or counted the input.';
+COMMENT ON COLUMN fraud.jobs.worker_pid IS 'PID of the background worker holding the job; with worker_start it tells a vanished worker (the job then ends FAILED) from a live one.';
+COMMENT ON COLUMN fraud.labels.name IS 'The key: an identifier ^[0-9a-z_-]+$, 1 to 64 characters.';
+COMMENT ON COLUMN fraud.list_elements.element IS E'A member of the list: 1 to 320 characters, no leading or trailing whitespace (^\\S+( +\\S+)*$).';
+COMMENT ON COLUMN fraud.lists.name IS 'The key: ^[0-9a-z_]+$, 1 to 64 characters (rules write it as @name).';
+COMMENT ON COLUMN fraud.lists.variable_type IS 'Optional AFD variable type of the elements (one of fraud.variable_types); once set it cannot be changed.';
+COMMENT ON COLUMN fraud.outcomes.name IS 'The key: an identifier ^[0-9a-z_-]+$, 1 to 64 characters.';
+COMMENT ON COLUMN fraud.rule_version_outcomes."position" IS 'Order of the outcome in the rule version, from 1.';
+COMMENT ON COLUMN fraud.rule_versions.expression IS 'The rule''s condition in DETECTORPL (docs/rule-language.md), 1 to 4,096 characters, e.g. $amount > 500 and $ip in @blocked_ips. Parsed and type checked against the detector''s event type when written.';
+COMMENT ON COLUMN fraud.rule_versions.language IS 'Always DETECTORPL, the only rule language.';
+COMMENT ON COLUMN fraud.rule_versions.rule_version IS 'Version number, 1 to 99999; the API shows it as text (''1'').';
+COMMENT ON COLUMN fraud.rules.last_version IS 'Highest rule version ever issued; UpdateRuleVersion makes last_version + 1, never a reused number.';
+COMMENT ON COLUMN fraud.rules.rule_id IS 'An identifier ^[0-9a-z_-]+$ (1 to 64 characters), unique within the detector.';
+COMMENT ON COLUMN fraud.tags.key IS 'Tag key, 1 to 128 characters.';
+COMMENT ON COLUMN fraud.tags.resource_id IS 'The ARN''s resource id: a name, detector/version, detector/rule/version, a job id or a Voice ID domain id.';
+COMMENT ON COLUMN fraud.tags.resource_type IS 'The ARN''s resource type: entity-type, event-type, variable, label, outcome, list, detector, detector-version, rule, batch-import, batch-prediction or voice-domain.';
+COMMENT ON COLUMN fraud.tags.value IS 'Tag value, 0 to 256 characters.';
+COMMENT ON COLUMN fraud.variables.data_source IS 'EVENT (a field of the event), or MODEL_SCORE / EXTERNAL_MODEL_SCORE (the output of a model). Only EVENT variables belong to event types or can be created with fraud_create_variable.';
+COMMENT ON COLUMN fraud.variables.data_type IS 'STRING, INTEGER, FLOAT, BOOLEAN or DATETIME: how event values are read and typed in rules.';
+COMMENT ON COLUMN fraud.variables.default_value IS 'Text of the value used when an event lacks the variable; always reads as data_type.';
+COMMENT ON COLUMN fraud.variables.name IS 'The key: ^[0-9a-z_]+$, 1 to 64 characters (stricter than AFD: rules read it as $name).';
+COMMENT ON COLUMN fraud.variables.variable_type IS 'Optional AFD variable type (one of fraud.variable_types), e.g. EMAIL_ADDRESS or PRICE.';
+COMMENT ON COLUMN fraud.voice_domains.authentication_min_speech_seconds IS 'Seconds of speech (5 to 10, default 10) EvaluateSession needs to authenticate or check for fraud, and a fraudster registration needs.';
+COMMENT ON COLUMN fraud.voice_domains.cos_at_50 IS 'Cosine similarity that scores 50 (default 0.35): the lower anchor of the linear, clamped map from cosine to Voice ID''s 0-100 scores; less than cos_at_90.';
+COMMENT ON COLUMN fraud.voice_domains.cos_at_90 IS 'Cosine similarity that scores 90 (default 0.60), Voice ID''s default authentication threshold: the upper anchor of the cosine-to-score map.';
+COMMENT ON COLUMN fraud.voice_domains.domain_id IS 'The key: 22 generated letters and digits.';
+COMMENT ON COLUMN fraud.voice_domains.domain_status IS 'Voice ID DomainStatus: ACTIVE, PENDING or SUSPENDED; domains are created ACTIVE.';
+COMMENT ON COLUMN fraud.voice_domains.embedding_dimension IS 'Number of elements of every voiceprint of the domain (1 to 4096); fixed when the domain is created.';
+COMMENT ON COLUMN fraud.voice_domains.fraudsters_stamp IS 'A fresh fraud.voice_stamps value whenever the domain''s fraudsters or watchlist memberships change: the key of the per-backend fraudster index.';
+COMMENT ON COLUMN fraud.voice_fraudsters.embedding IS 'The voiceprint: an L2-normalised real[] of the domain''s embedding_dimension.';
+COMMENT ON COLUMN fraud.voice_fraudsters.fraudster_id IS 'The key (GeneratedFraudsterId): id# and 22 letters and digits.';
+COMMENT ON COLUMN fraud.voice_fraudsters.speech_seconds IS 'Seconds of net speech the voiceprint came from.';
+COMMENT ON COLUMN fraud.voice_job_results.result IS '{"RequestId", "RegistrationStatus", "GeneratedFraudsterId", "FraudsterSimilarityScore"}, {"RequestId", "EnrollmentStatus", "GeneratedSpeakerId"}, or {"RequestId", "ErrorCode", "ErrorMessage"} for a failed request.';
+COMMENT ON COLUMN fraud.voice_job_results.row_number IS 'Position of the request in the input, from 1.';
+COMMENT ON COLUMN fraud.voice_sessions.session_id IS 'The key: id# and 22 letters and digits, derived from domain_id and session_name.';
+COMMENT ON COLUMN fraud.voice_sessions.session_name IS 'The caller''s name for the session, unique within the domain: ^[a-zA-Z0-9][a-zA-Z0-9_-]*$, at most 36 characters.';
+COMMENT ON COLUMN fraud.voice_speakers.customer_speaker_id IS 'The caller''s own id (CustomerSpeakerId), unique within the domain.';
+COMMENT ON COLUMN fraud.voice_speakers.embedding IS 'The enrolled voiceprint (L2-normalised, of the domain''s dimension); NULL when the speaker has none, e.g. after opting out.';
+COMMENT ON COLUMN fraud.voice_speakers.generated_speaker_id IS 'The key (GeneratedSpeakerId): id# and 22 letters and digits.';
+COMMENT ON COLUMN fraud.voice_speakers.last_accessed_at IS 'Last time EvaluateSession authenticated the speaker (decision ACCEPT or REJECT).';
+COMMENT ON COLUMN fraud.voice_speakers.status IS 'ENROLLED (has a voiceprint), OPTED_OUT (voiceprint removed; cannot be enrolled again), EXPIRED or PENDING.';
+COMMENT ON COLUMN fraud.voice_watchlists.default_watchlist IS 'True for the domain''s default watchlist (one per domain, created with it).';
+COMMENT ON COLUMN fraud.voice_watchlists.name IS 'Unique within the domain: ^[a-zA-Z0-9][a-zA-Z0-9_-]*$, at most 256 characters.';
+COMMENT ON COLUMN fraud.voice_watchlists.watchlist_id IS 'The key: 22 generated letters and digits.';
+COMMENT ON FUNCTION @extschema@.fraud_batch_create_variable(variable_entries jsonb, tags jsonb) IS 'BatchCreateVariable: creates each of 1 to 25 entries {"name", "dataType", "dataSource", "defaultValue", ...} on its own; returns one row (name, code 400/404/409, message) per failed entry, no rows when all were created. Errors: 22023 not an array of 1 to 25, bad tags.';
+COMMENT ON FUNCTION @extschema@.fraud_batch_get_variable(names text[]) IS 'BatchGetVariable: one row per variable found among 1 to 100 distinct names, plus one row with only name, error_code 404 and error_message per name not found. Errors: 22023 empty, over 100, NULL or repeated names.';
+COMMENT ON FUNCTION @extschema@.fraud_cancel_batch_import_job(job_id text) IS 'CancelBatchImportJob: a job no worker has claimed ends CANCELED at once; a running one becomes CANCEL_IN_PROGRESS and stops before its next batch (committed batches stay). Errors: 42704 unknown job id; 55006 the job has already ended.';
+COMMENT ON FUNCTION @extschema@.fraud_cancel_batch_prediction_job(job_id text) IS 'CancelBatchPredictionJob: a job no worker has claimed ends CANCELED at once; a running one becomes CANCEL_IN_PROGRESS and stops before its next batch (scored batches stay). Errors: 42704 unknown job id; 55006 the job has already ended.';
+COMMENT ON FUNCTION @extschema@.fraud_check_voice_id(result jsonb, option text) IS 'Amazon Connect''s Check Voice ID block: the branch (e.g. Authenticated, Not enrolled, High risk) an EvaluateSession result takes for option enrollmentStatus, voiceAuthentication or fraudDetection. Errors: 22023 unknown option.';
+COMMENT ON FUNCTION @extschema@.fraud_create_batch_import_job(job_id text, input_path text, event_type_name text, tags jsonb) IS 'CreateBatchImportJob: starts a background job importing events from a table, a query or a server-side CSV file in AFD''s column layout; failed rows are in fraud_get_batch_import_job_errors. Errors: 22023 bad id, input or columns; 42704 unknown event type; 23505 id used before; 42501.';
+COMMENT ON FUNCTION @extschema@.fraud_create_batch_prediction_job(job_id text, input_path text, output_path text, event_type_name text, detector_name text, detector_version text, tags jsonb) IS 'CreateBatchPredictionJob: creates table output_path (input columns plus model_scores, rule_results, outcomes, status) and starts a background job scoring every input row with the detector. Errors: 22023; 42P07 output table exists; 42704 unknown event type, detector or version; 23505 id used.';
+COMMENT ON FUNCTION @extschema@.fraud_create_detector_version(detector_id text, rules jsonb, description text, external_model_endpoints text[], model_versions jsonb, rule_execution_mode text, tags jsonb) IS 'CreateDetectorVersion: a new DRAFT version (id one past the highest ever issued) with rules (rule references, in evaluation order) and rule_execution_mode FIRST_MATCHED or ALL_MATCHED, compiled now; returns (detector_id, detector_version_id, status). Errors: 42704; 22023; 54000.';
+COMMENT ON FUNCTION @extschema@.fraud_create_list(name text, elements text[], variable_type text, description text, tags jsonb) IS 'CreateList: creates a named set of strings that rules test with in @name; repeated elements are stored once. Errors: 22023 invalid name (^[0-9a-z_]+$), element (1 to 320 characters), over 100,000 elements or unknown variable type; 23505 the list exists.';
+COMMENT ON FUNCTION @extschema@.fraud_create_rule(rule_id text, detector_id text, expression text, outcomes text[], language text, description text, tags jsonb) IS 'CreateRule: creates version 1 of a rule whose DETECTORPL expression (docs/rule-language.md) is parsed and type checked now; returns {"detectorId", "ruleId", "ruleVersion"}. Errors: 42601 syntax error (with position); 22023; 42704 detector or outcome missing; 23505 the rule exists.';
+COMMENT ON FUNCTION @extschema@.fraud_create_variable(name text, data_type text, data_source text, default_value text, description text, variable_type text, tags jsonb) IS 'CreateVariable: creates an EVENT variable with a data type (STRING, INTEGER, FLOAT, BOOLEAN, DATETIME) and a default value that must read as that type. Errors: 22023 invalid name (^[0-9a-z_]+$), data type, data source, default or variable type; 23505 the variable exists.';
+COMMENT ON FUNCTION @extschema@.fraud_delete_batch_import_job(job_id text) IS 'DeleteBatchImportJob: removes a finished job and its failed records, not the imported events; the id stays taken. Errors: 42704 unknown job id; 55006 the job is still running (cancel it first).';
+COMMENT ON FUNCTION @extschema@.fraud_delete_batch_prediction_job(job_id text) IS 'DeleteBatchPredictionJob: removes a finished job''s record; its output table (the caller''s) stays and the id stays taken. Errors: 42704 unknown job id; 55006 the job is still running (cancel it first).';
+COMMENT ON FUNCTION @extschema@.fraud_delete_detector(detector_id text) IS 'DeleteDetector: deletes the detector and its tags; a missing one is a NOTICE. Errors: 22023 invalid id; 55006 it still has detector versions or rules.';
+COMMENT ON FUNCTION @extschema@.fraud_delete_detector_version(detector_id text, detector_version_id text) IS 'DeleteDetectorVersion: deletes a DRAFT or INACTIVE version and its tags (its id is never reused). Errors: 55006 the version is ACTIVE; 42704 no such version.';
+COMMENT ON FUNCTION @extschema@.fraud_delete_entity_type(name text) IS 'DeleteEntityType: deletes the entity type and its tags; a missing one is a NOTICE. Errors: 22023 invalid name; 55006 an event type uses it.';
+COMMENT ON FUNCTION @extschema@.fraud_delete_event(event_id text, event_type_name text, delete_audit_history boolean) IS 'DeleteEvent: deletes the stored event (a missing one is a NOTICE); with delete_audit_history => true also its prediction history in fraud.event_predictions. Errors: 22023 invalid id; 42704 unknown event type.';
+COMMENT ON FUNCTION @extschema@.fraud_delete_event_type(name text) IS 'DeleteEventType: deletes the event type with its stored events and tags, freeing its variables, entity types and labels; a missing one is a NOTICE. Errors: 22023 invalid name; 55006 a detector uses it.';
+COMMENT ON FUNCTION @extschema@.fraud_delete_events_by_event_type(event_type_name text) IS 'DeleteEventsByEventType: starts a background job deleting every stored event of the type, 10,000 per committed batch; returns at once (event_type_name, IN_PROGRESS_INITIALIZING). Errors: 42704 unknown event type; 55006 a deletion of this type is already running.';
+COMMENT ON FUNCTION @extschema@.fraud_delete_label(name text) IS 'DeleteLabel: deletes the label and its tags; a missing one is a NOTICE. Errors: 22023 invalid name; 55006 an event type lists it or stored events carry it.';
+COMMENT ON FUNCTION @extschema@.fraud_delete_list(name text) IS 'DeleteList: deletes the list with its elements and tags; a missing one is a NOTICE. Errors: 22023 invalid name; 55006 a rule version names it with @name.';
+COMMENT ON FUNCTION @extschema@.fraud_delete_outcome(name text) IS 'DeleteOutcome: deletes the outcome and its tags; a missing one is a NOTICE. Errors: 22023 invalid name; 55006 a rule version yields it.';
+COMMENT ON FUNCTION @extschema@.fraud_delete_rule(rule jsonb) IS 'DeleteRule: deletes that rule version (the rule goes with its last version); DRAFT detector versions using it lose it, with a NOTICE; a missing one is a NOTICE. Errors: 55006 an ACTIVE or INACTIVE detector version uses it; 22023 malformed reference.';
+COMMENT ON FUNCTION @extschema@.fraud_delete_variable(name text) IS 'DeleteVariable: deletes the variable and its tags; a missing one is a NOTICE. Errors: 55006 an event type uses it, or it is a model-output (MODEL_SCORE / EXTERNAL_MODEL_SCORE) variable.';
+COMMENT ON FUNCTION @extschema@.fraud_describe_detector(detector_id text) IS 'DescribeDetector: one row per version of the detector (detector_version_id, status, description, last_updated_time; arn is the detector''s). Errors: 22023 invalid id; 42704 no such detector.';
+COMMENT ON FUNCTION @extschema@.fraud_explain(detector_id text, event jsonb, detector_version_id text) IS 'AFD GetEventPredictionMetadata for an event, recording nothing: every rule with expressionWithValues, evaluated and matched, every variable with its value and source (EVENT or DEFAULT), the outcomes, as jsonb. Errors as fraud_predict: 42704; 22023; 22P02 unreadable value.';
+COMMENT ON FUNCTION @extschema@.fraud_get_batch_import_job_errors(job_id text) IS 'The failed records of a batch import job (AFD writes them to outputPath): row_number (data rows from 1), event_id and the reason. Errors: 22023 invalid id; 42704 unknown job id.';
+COMMENT ON FUNCTION @extschema@.fraud_get_batch_import_jobs(job_id text) IS 'GetBatchImportJobs: all batch import jobs, newest first, or the named one, with status, failure_reason, times, input, counters and arn. Errors: 22023 invalid id; 42704 unknown job id.';
+COMMENT ON FUNCTION @extschema@.fraud_get_batch_prediction_jobs(job_id text) IS 'GetBatchPredictionJobs: all batch prediction jobs, newest first, or the named one, with status, failure_reason, times, input, output table, detector version, counters and arn. Errors: 22023 invalid id; 42704 unknown job id.';
+COMMENT ON FUNCTION @extschema@.fraud_get_delete_events_by_event_type_status(event_type_name text) IS 'GetDeleteEventsByEventTypeStatus: the status (AsyncJobStatus) of the latest deletion of the event type''s events. Errors: 22023 invalid name; 42704 no deletion was ever requested.';
+COMMENT ON FUNCTION @extschema@.fraud_get_detector_version(detector_id text, detector_version_id text) IS 'GetDetectorVersion: the version as one row (rules jsonb in evaluation order, model_versions, external_model_endpoints, status, rule_execution_mode, times, arn). Errors: 42704 no such version; 22023 bad version id.';
+COMMENT ON FUNCTION @extschema@.fraud_get_detectors(detector_id text) IS 'GetDetectors: all detectors, or only the named one, as rows (detector_id, description, event_type_name, last_updated_time, created_time, arn). Errors: 22023 invalid id; 42704 the named detector does not exist.';
+COMMENT ON FUNCTION @extschema@.fraud_get_entity_types(name text) IS 'GetEntityTypes: all entity types, or only the named one, as rows (name, description, last_updated_time, created_time, arn). Errors: 22023 invalid name; 42704 the named entity type does not exist.';
+COMMENT ON FUNCTION @extschema@.fraud_get_event(event_id text, event_type_name text) IS 'GetEvent: the stored event as one row (event_timestamp, event_variables, current_label, label_timestamp, entities). Errors: 22023 invalid id; 42704 unknown event type or event.';
+COMMENT ON FUNCTION @extschema@.fraud_get_event_prediction(detector_id text, event_id text, event_type_name text, entities jsonb, event_timestamp text, event_variables jsonb, detector_version_id text) IS 'GetEventPrediction: validates the event as fraud_send_event, scores it like fraud_predict (same jsonb), records it in fraud.event_predictions and, with ingestion ENABLED, stores the event. VOLATILE. Errors: 42704 unknown detector, version or no ACTIVE version; 22023 bad event or event type.';
+COMMENT ON FUNCTION @extschema@.fraud_get_event_prediction_metadata(event_id text, event_type_name text, detector_id text, detector_version_id text, prediction_timestamp text) IS 'GetEventPredictionMetadata: the recorded explanation of one prediction as jsonb (fraud_explain''s shape plus eventId, entityId, entityType, eventTimestamp, predictionTimestamp). Errors: 42704 no such prediction; 22023 bad arguments.';
+COMMENT ON FUNCTION @extschema@.fraud_get_event_types(name text) IS 'GetEventTypes: all event types, or only the named one, as rows with their event_variables, labels and entity_types (text[], in order), event_ingestion, event_orchestration, times and arn. Errors: 42704 the named event type does not exist.';
+COMMENT ON FUNCTION @extschema@.fraud_get_labels(name text) IS 'GetLabels: all labels, or only the named one, as rows (name, description, last_updated_time, created_time, arn). Errors: 22023 invalid name; 42704 the named label does not exist.';
+COMMENT ON FUNCTION @extschema@.fraud_get_list_elements(name text) IS 'GetListElements: the elements of the list, sorted, one row each. Errors: 22023 invalid name; 42704 no such list.';
+COMMENT ON FUNCTION @extschema@.fraud_get_lists_metadata(name text) IS 'GetListsMetadata: all lists, or only the named one, as rows (name, description, variable_type, created_time, updated_time, arn). Errors: 22023 invalid name; 42704 the named list does not exist.';
+COMMENT ON FUNCTION @extschema@.fraud_get_outcomes(name text) IS 'GetOutcomes: all outcomes, or only the named one, as rows (name, description, last_updated_time, created_time, arn). Errors: 22023 invalid name; 42704 the named outcome does not exist.';
+COMMENT ON FUNCTION @extschema@.fraud_get_rules(detector_id text, rule_id text, rule_version text) IS 'GetRules: one row per rule version of the detector, of one rule, or just one version (expression, language, outcomes text[], times, arn). Errors: 42704 detector, rule or version missing; 22023 rule_version without rule_id.';
+COMMENT ON FUNCTION @extschema@.fraud_get_variables(name text) IS 'GetVariables: all variables, or only the named one, as rows (name, data_type, data_source, default_value, description, variable_type, times, arn). Errors: 42704 the named variable does not exist.';
+COMMENT ON FUNCTION @extschema@.fraud_list_event_predictions(event_id jsonb, event_type jsonb, detector_id jsonb, detector_version_id jsonb, prediction_time_range jsonb) IS 'ListEventPredictions: recorded predictions, newest first, filtered by FilterConditions {"value": "..."} and prediction_time_range {"startTime", "endTime"} (inclusive); no 30-day limit. Errors: 22023 malformed filter or range, end before start.';
+COMMENT ON FUNCTION @extschema@.fraud_list_tags_for_resource(resource_arn text) IS 'ListTagsForResource: the tags of the resource the ARN names, as (key, value) rows sorted by key. Errors: 22023 malformed ARN; 42704 no such resource.';
+COMMENT ON FUNCTION @extschema@.fraud_outcomes(detector_id text, event jsonb, detector_version_id text) IS 'The outcomes fraud_predict would give, alone: text[] in rule order without repeats, {} when no rule matched; the cheap form for bulk queries. Errors as fraud_predict: 42704 unknown detector, version or no ACTIVE version; 22023 bad arguments; 22P02 unreadable value.';
+COMMENT ON FUNCTION @extschema@.fraud_predict(detector_id text, event jsonb, detector_version_id text) IS 'Scores event (an object of variables, or AFD''s request shape) with the detector''s ACTIVE version or the named one, as AFD GetEventPrediction but recording nothing; returns {"modelScores", "ruleResults", "externalModelOutputs"}, NULL for a NULL event. Errors: 42704; 22023; 22P02 unreadable value.';
+COMMENT ON FUNCTION @extschema@.fraud_put_detector(detector_id text, event_type_name text, description text, tags jsonb) IS 'PutDetector: creates or updates a detector, the container of rules and versions for one event type; tags are merged. Errors: 22023 invalid id or description; 42704 unknown event type; 55006 changing the event type of a detector that has rules or versions.';
+COMMENT ON FUNCTION @extschema@.fraud_put_entity_type(name text, description text, tags jsonb) IS 'PutEntityType: creates the entity type (who performs an event, e.g. customer) or updates its description; tags are merged. Returns nothing. Errors: 22023 invalid name, description or tags.';
+COMMENT ON FUNCTION @extschema@.fraud_put_event_type(name text, event_variables text[], entity_types text[], description text, labels text[], event_ingestion text, tags jsonb, event_orchestration jsonb) IS 'PutEventType: creates or replaces the event type (variables, entity types, labels in the order given; ingestion ENABLED/DISABLED); omitted optional attributes are cleared, tags merged. Errors: 22023; 42704 unknown member; 55006 a rule of a detector of this type would become invalid.';
+COMMENT ON FUNCTION @extschema@.fraud_put_label(name text, description text, tags jsonb) IS 'PutLabel: creates the label (what an event turned out to be, e.g. fraud / legit) or updates its description; tags are merged. Returns nothing. Errors: 22023 invalid name, description or tags.';
+COMMENT ON FUNCTION @extschema@.fraud_put_outcome(name text, description text, tags jsonb) IS 'PutOutcome: creates the outcome (what a matching rule tells the caller to do, e.g. review / block) or updates its description; tags are merged. Returns nothing. Errors: 22023 invalid name, description or tags.';
+COMMENT ON FUNCTION @extschema@.fraud_score_trigger() IS 'BEFORE INSERT OR UPDATE row trigger: scores NEW and writes the outcomes to a text[] column and optionally fraud_predict''s result to a jsonb one. Arguments: detector_id, outcomes_column[, result_column][, ''reject=o1,o2''][, ''version=n'']. Errors: 23514 rejected; 39P01 misuse; 42703, 42804 bad column.';
+COMMENT ON FUNCTION @extschema@.fraud_send_event(event_id text, event_type_name text, event_timestamp text, event_variables jsonb, entities jsonb, assigned_label text, label_timestamp text) IS 'SendEvent: stores an event (timestamps ISO 8601 or AFD''s CSV layouts, variables {"name": "value"}, entities [{"entityType", "entityId"}], optional label with its timestamp). Errors: 22023 invalid value; 42704 unknown event type; 23505 event id exists; 55006 ingestion DISABLED.';
+COMMENT ON FUNCTION @extschema@.fraud_tag_resource(resource_arn text, tags jsonb) IS 'TagResource: adds or overwrites tags ({"key": "value"} or [{"key", "value"}]) on the resource named by arn:fraud:<database>:<type>/<id>. Errors: 22023 malformed ARN or tags; 42704 no such resource in this database; 54000 more than 200 tags.';
+COMMENT ON FUNCTION @extschema@.fraud_untag_resource(resource_arn text, tag_keys text[]) IS 'UntagResource: removes the given tag keys (at most 50; absent keys are fine) from the resource the ARN names. Errors: 22023 malformed ARN, NULL or too many keys; 42704 no such resource.';
+COMMENT ON FUNCTION @extschema@.fraud_update_detector_version(detector_id text, detector_version_id text, external_model_endpoints text[], rules jsonb, description text, model_versions jsonb, rule_execution_mode text) IS 'UpdateDetectorVersion: replaces the rules and external model endpoints of a DRAFT version; NULL description, model_versions or rule_execution_mode keep the current ones; the rules are compiled again. Errors: 55006 not DRAFT; 42704; 22023.';
+COMMENT ON FUNCTION @extschema@.fraud_update_detector_version_metadata(detector_id text, detector_version_id text, description text) IS 'UpdateDetectorVersionMetadata: sets the description of a detector version of any status. Errors: 42704 no such version; 22023 bad version id or description.';
+COMMENT ON FUNCTION @extschema@.fraud_update_detector_version_status(detector_id text, detector_version_id text, status text) IS 'UpdateDetectorVersionStatus: DRAFT to ACTIVE, ACTIVE to INACTIVE, INACTIVE to ACTIVE; activating compiles the version and makes the previously ACTIVE one INACTIVE. Errors: 55006 other transitions; 22023 unknown status, no rules and no models, rules that no longer compile; 42704.';
+COMMENT ON FUNCTION @extschema@.fraud_update_event_label(event_id text, event_type_name text, assigned_label text, label_timestamp text) IS 'UpdateEventLabel: sets the label of a stored event and its label timestamp. Errors: 22023 a label that is not one of the event type''s, a bad timestamp; 42704 unknown event type or event.';
+COMMENT ON FUNCTION @extschema@.fraud_update_list(name text, elements text[], description text, update_mode text, variable_type text) IS 'UpdateList: applies elements with update_mode REPLACE (default), APPEND or REMOVE (NULL elements: unchanged); sets description and a not yet set variable_type. Errors: 42704 no such list; 22023; 55006 changing a set variable type; 54000 APPEND past 100,000 elements.';
+COMMENT ON FUNCTION @extschema@.fraud_update_rule_metadata(rule jsonb, description text) IS 'UpdateRuleMetadata: sets the description of the rule version {"detectorId", "ruleId", "ruleVersion"}. Errors: 42704 no such rule version; 22023 malformed reference or description.';
+COMMENT ON FUNCTION @extschema@.fraud_update_rule_version(rule jsonb, expression text, outcomes text[], language text, description text, tags jsonb) IS 'UpdateRuleVersion: makes version n+1 (n = highest ever issued) of the rule referenced by rule, which must exist and is left unchanged; the expression is checked as in CreateRule. Returns the new rule reference. Errors: 42601; 22023; 42704; 54000 past 99,999 versions.';
+COMMENT ON FUNCTION @extschema@.fraud_update_variable(name text, default_value text, description text, variable_type text) IS 'UpdateVariable: sets the default value, description and/or variable type; NULL arguments leave the attribute unchanged. Errors: 42704 no such variable; 22023 a default that does not read as the data type, an unknown variable type.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_associate_fraudster(domain_id text, fraudster_id text, watchlist_id text) IS 'Voice ID AssociateFraudster: adds the fraudster to a watchlist of its domain (already there is fine); returns the fraudster row. Errors: 22023 malformed id; 42704 unknown domain, fraudster or watchlist.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_create_domain(name text, embedding_dimension integer, description text, cos_at_50 real, cos_at_90 real, authentication_min_speech_seconds real, tags jsonb) IS 'Voice ID CreateDomain: creates a domain (embedding dimension 1 to 4096, cosine-to-score calibration, speech minimum 5 to 10 s) and its default watchlist; returns the domain row. Errors: 22023 bad name, description, dimension, calibration (-1 <= cos_at_50 < cos_at_90 <= 1).';
+COMMENT ON FUNCTION @extschema@.fraud_voice_create_watchlist(domain_id text, name text, description text) IS 'Voice ID CreateWatchlist: creates a watchlist in the domain; returns its row. Errors: 22023 bad name or description; 42704 unknown domain; 23505 a watchlist of that name exists in the domain.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_delete_domain(domain_id text) IS 'Voice ID DeleteDomain: deletes the domain with its watchlists, fraudsters, speakers, sessions, jobs and tags. Errors: 42704 unknown domain; 55006 one of its jobs is running.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_delete_fraudster(domain_id text, fraudster_id text) IS 'Voice ID DeleteFraudster: deletes the fraudster with its voiceprint and watchlist memberships. Errors: 22023 malformed id; 42704 unknown domain or fraudster.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_delete_speaker(domain_id text, speaker_id text) IS 'Voice ID DeleteSpeaker: deletes the speaker (by customer or generated id) with its voiceprint; a missing speaker is a NOTICE. Errors: 22023 malformed id; 42704 unknown domain.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_delete_watchlist(domain_id text, watchlist_id text) IS 'Voice ID DeleteWatchlist: deletes an empty, non-default watchlist. Errors: 55006 the default watchlist or a non-empty one (CANNOT_DELETE_NON_EMPTY_WATCHLIST); 42704 unknown domain or watchlist.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_describe_domain(domain_id text) IS 'Voice ID DescribeDomain: the domain row (watchlist_details holds DefaultWatchlistId). Errors: 22023 malformed id; 42704 unknown domain.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_describe_fraudster(domain_id text, fraudster_id text) IS 'Voice ID DescribeFraudster: the fraudster row (generated_fraudster_id, domain_id, watchlist_ids, created_at). Errors: 22023 malformed id; 42704 unknown domain or fraudster.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_describe_fraudster_registration_job(domain_id text, job_id text) IS 'Voice ID DescribeFraudsterRegistrationJob: the job row (job_status, registration_config with defaults, job_progress, failure_details, counters). Errors: 22023 malformed id; 42704 unknown domain or job.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_describe_speaker(domain_id text, speaker_id text) IS 'Voice ID DescribeSpeaker: the speaker row; speaker_id is the customer''s id or the generated id#... one. Errors: 22023 malformed id; 42704 unknown domain or speaker.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_describe_speaker_enrollment_job(domain_id text, job_id text) IS 'Voice ID DescribeSpeakerEnrollmentJob: the job row (job_status, enrollment_config with defaults, job_progress, failure_details, counters). Errors: 22023 malformed id; 42704 unknown domain or job.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_describe_watchlist(domain_id text, watchlist_id text) IS 'Voice ID DescribeWatchlist: the watchlist row. Errors: 22023 malformed id; 42704 unknown domain or watchlist.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_disassociate_fraudster(domain_id text, fraudster_id text, watchlist_id text) IS 'Voice ID DisassociateFraudster: removes the fraudster from a watchlist; returns the fraudster row. Errors: 55006 its last watchlist (FRAUDSTER_MUST_BELONG_TO_AT_LEAST_ONE_WATCHLIST); 42704 not in that watchlist, or unknown domain, fraudster or watchlist.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_evaluate_session(domain_id text, session_name_or_id text, embedding real[], speech_seconds real, speaker_id text, watchlist_id text, authentication_threshold integer, fraud_risk_threshold integer, voice_spoofing_risk integer) IS 'Voice ID EvaluateSession: authenticates the caller''s embedding against speaker_id''s voiceprint and checks it against a watchlist (default when NULL); returns Voice ID''s jsonb result and records the session. Errors: 22023 bad embedding, speech or 0-100 value; 42704 unknown ids.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_get_job_results(domain_id text, job_id text) IS 'The output of a fraudster registration or speaker enrolment job: one row per request in input order, result in Voice ID''s output-file shape (or ErrorCode, ErrorMessage). Errors: 22023 malformed id; 42704 unknown domain or job.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_list_domains() IS 'Voice ID ListDomains: every domain as a row, oldest first.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_list_fraudster_registration_jobs(domain_id text, job_status text) IS 'Voice ID ListFraudsterRegistrationJobs: the domain''s registration jobs, newest first, optionally only those with job_status. Errors: 22023 unknown status; 42704 unknown domain.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_list_fraudsters(domain_id text, watchlist_id text) IS 'Voice ID ListFraudsters: the domain''s fraudsters, or one watchlist''s, oldest first. Fraudsters are created by registration jobs. Errors: 42704 unknown domain or watchlist.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_list_speaker_enrollment_jobs(domain_id text, job_status text) IS 'Voice ID ListSpeakerEnrollmentJobs: the domain''s enrolment jobs, newest first, optionally only those with job_status. Errors: 22023 unknown status; 42704 unknown domain.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_list_speakers(domain_id text) IS 'Voice ID ListSpeakers: the domain''s speakers as rows (status ENROLLED, OPTED_OUT, EXPIRED or PENDING), oldest first. Errors: 42704 unknown domain.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_list_watchlists(domain_id text) IS 'Voice ID ListWatchlists: the domain''s watchlists as rows, the default one first. Errors: 42704 unknown domain.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_opt_out_speaker(domain_id text, speaker_id text) IS 'Voice ID OptOutSpeaker: makes the speaker OPTED_OUT and removes its voiceprint; an unknown customer speaker id is recorded as opted out. Returns the speaker row. Errors: 42704 unknown domain, or an unknown id#... speaker.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_start_fraudster_registration_job(domain_id text, input_data_config jsonb, job_name text, registration_config jsonb) IS 'Voice ID StartFraudsterRegistrationJob: starts a background job registering fraudsters from {"S3Uri": a table, query or JSON manifest path}; returns the job row (SUBMITTED). Errors: 22023 bad input or config; 42704 unknown domain or watchlist; 42501 no read permission.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_start_speaker_enrollment_job(domain_id text, input_data_config jsonb, job_name text, enrollment_config jsonb) IS 'Voice ID StartSpeakerEnrollmentJob: starts a background job enrolling speakers from {"S3Uri": a table, query or JSON manifest path}; returns the job row (SUBMITTED). Errors: 22023 bad input or config; 42704 unknown domain or watchlist; 42501 no read permission.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_update_domain(domain_id text, name text, description text, cos_at_50 real, cos_at_90 real, authentication_min_speech_seconds real) IS 'Voice ID UpdateDomain: replaces name and description (NULL description clears it); calibration and speech minimum change only when given; the dimension cannot change. Returns the domain row. Errors: 22023; 42704 unknown domain.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_update_watchlist(domain_id text, watchlist_id text, name text, description text) IS 'Voice ID UpdateWatchlist: changes the given name and/or description; returns the watchlist row. Errors: 55006 the default watchlist; 23505 the new name is taken; 22023; 42704 unknown domain or watchlist.';
+COMMENT ON TABLE fraud.batch_import_errors IS 'Failed records of batch import jobs (fraud_get_batch_import_job_errors): the first failing check of each rejected row.';
+COMMENT ON TABLE fraud.detector_version_rules IS 'The rule versions of each detector version, in evaluation order; a rule at most once per detector version. ON DELETE RESTRICT keeps a rule version in use from being deleted.';
+COMMENT ON TABLE fraud.detector_versions IS 'AFD detector versions: an ordered set of rule versions (fraud.detector_version_rules) with a rule execution mode and the DRAFT -> ACTIVE <-> INACTIVE life cycle. Prediction uses the detector''s ACTIVE version unless a version is named.';
+COMMENT ON TABLE fraud.detectors IS 'AFD detectors (PutDetector): the container of rules (fraud.rules) and detector versions (fraud.detector_versions) for one event type.';
+COMMENT ON TABLE fraud.entity_types IS 'AFD entity types (PutEntityType): who performs an event, e.g. customer. An event type lists the entity types its events may name.';
+COMMENT ON TABLE fraud.event_predictions IS 'Prediction history: one row per fraud_get_event_prediction call (fraud_predict records nothing), read by fraud_list_event_predictions and fraud_get_event_prediction_metadata. Kept until deleted (no 30-day limit).';
+COMMENT ON TABLE fraud.event_type_entity_types IS 'The entity types of each event type, in the order given to fraud_put_event_type. ON DELETE RESTRICT keeps an entity type in use from being deleted.';
+COMMENT ON TABLE fraud.event_type_labels IS 'The labels of each event type, in the order given to fraud_put_event_type. ON DELETE RESTRICT keeps a label in use from being deleted.';
+COMMENT ON TABLE fraud.event_type_variables IS 'The variables of each event type, in the order given to fraud_put_event_type. ON DELETE RESTRICT keeps a variable in use from being deleted.';
+COMMENT ON TABLE fraud.event_types IS 'AFD event types (PutEventType): the shape of a business activity to score. Members are in fraud.event_type_variables, fraud.event_type_entity_types and fraud.event_type_labels; a detector scores events of one event type.';
+COMMENT ON TABLE fraud.events IS 'Stored events (SendEvent, batch import, GetEventPrediction with ingestion ENABLED), one row per event type and event id: the training data of models.';
+COMMENT ON TABLE fraud.jobs IS 'Asynchronous jobs run by background workers: batch import, batch prediction, deleting an event type''s events, Voice ID fraudster registration and speaker enrolment. Counters and heartbeat commit batch by batch, so any session sees progress.';
+COMMENT ON TABLE fraud.labels IS 'AFD labels (PutLabel): what an event turned out to be, e.g. fraud / legit. An event type lists the labels its stored events may carry (fraud.events.event_label).';
+COMMENT ON TABLE fraud.list_elements IS 'The elements of each list: a set, one row per distinct element.';
+COMMENT ON TABLE fraud.lists IS 'AFD lists (CreateList): named sets of strings that rule expressions test with in @name. Elements are in fraud.list_elements (at most 100,000 per list).';
+COMMENT ON TABLE fraud.outcomes IS 'AFD outcomes (PutOutcome): what a matching rule tells the caller to do, e.g. review / block. Rule versions yield them (fraud.rule_version_outcomes); fraud_predict returns them.';
+COMMENT ON TABLE fraud.rule_version_lists IS 'The lists each rule version''s expression names with @name, derived from the expression when it is written. ON DELETE RESTRICT keeps a list in use from being deleted.';
+COMMENT ON TABLE fraud.rule_version_outcomes IS 'The outcomes each rule version yields when it matches, in the order given. ON DELETE RESTRICT keeps an outcome in use from being deleted.';
+COMMENT ON TABLE fraud.rule_versions IS 'AFD rule versions (CreateRule, UpdateRuleVersion): a DETECTORPL expression and the outcomes it yields (fraud.rule_version_outcomes). The expression of a version never changes; only the description can (UpdateRuleMetadata).';
+COMMENT ON TABLE fraud.rules IS 'AFD rules (CreateRule): one row per rule of a detector. The expressions are in its versions (fraud.rule_versions); the row is deleted with the rule''s last version.';
+COMMENT ON TABLE fraud.tags IS 'Tags of every resource (TagResource etc.), at most 200 per resource, keyed by the ARN''s resource part. The ARN (arn:fraud:<database>:<resource_type>/<resource_id>) is computed from the current database name.';
+COMMENT ON TABLE fraud.variable_types IS 'The variable types AFD accepts (VariableType), e.g. EMAIL_ADDRESS, IP_ADDRESS, PRICE: what fraud.variables.variable_type and fraud.lists.variable_type may name. Fixed by the extension; not user data.';
+COMMENT ON TABLE fraud.variables IS 'AFD variables (CreateVariable): the typed fields of an event, read by rules as $name. An event that lacks a variable gets its default_value.';
+COMMENT ON TABLE fraud.voice_domains IS 'Voice ID domains: each fixes the embedding dimension, the cosine-to-score calibration and the speech minimum for its watchlists, fraudsters, speakers and sessions (docs/voice-id.md).';
+COMMENT ON TABLE fraud.voice_fraudster_watchlists IS 'Watchlist membership of fraudsters (AssociateFraudster, DisassociateFraudster); every fraudster is in at least one watchlist (enforced by the functions).';
+COMMENT ON TABLE fraud.voice_fraudsters IS 'Voice ID fraudsters: known fraudsters'' voiceprints, created by fraudster registration jobs; each is in at least one watchlist (fraud.voice_fraudster_watchlists).';
+COMMENT ON TABLE fraud.voice_job_results IS 'Output of Voice ID jobs: one row per request, in input order, in the shape of Voice ID''s job output file (fraud_voice_get_job_results).';
+COMMENT ON TABLE fraud.voice_sessions IS 'Sessions (calls) EvaluateSession has seen. A session is named by the caller; its id is derived from domain and name, so a name always gives the same id.';
+COMMENT ON TABLE fraud.voice_speakers IS 'Voice ID speakers: callers known by their own id and a generated id#... one; enrolled by speaker enrolment jobs, authenticated by fraud_voice_evaluate_session.';
+COMMENT ON TABLE fraud.voice_watchlists IS 'Voice ID watchlists: named groups of fraudsters in a domain. The domain''s default watchlist cannot be changed or deleted; a non-empty watchlist cannot be deleted.';
