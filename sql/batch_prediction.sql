@@ -96,7 +96,6 @@ END $$;
 CREATE FUNCTION fraud._batch_prediction_step(j fraud.jobs) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
-    ext constant text := '@extschema@';  -- the API's schema, for the dynamic INSERT below
     src text := coalesce(j.staging, j.input_path);
     cols text; scols text; hi bigint; lo_key text; hi_key text; range_filter text; event_expr text;
     n bigint;
@@ -121,26 +120,27 @@ BEGIN
         event_expr := 'to_jsonb(s) - ''_row''';
     END IF;
     BEGIN
-        -- OFFSET 0 keeps each LATERAL from being flattened, so every row is scored once
+        -- OFFSET 0 keeps each LATERAL from being flattened, so every row is scored once;
+        -- fraud._score gives the prediction and the outcomes of that one scoring
         EXECUTE format($q$
             INSERT INTO %s (%s, model_scores, rule_results, outcomes, status)
-            SELECT %s, p.r->'modelScores', p.r->'ruleResults', p.o, 'SUCCESS'
+            SELECT %s, (p.r).prediction->'modelScores', (p.r).prediction->'ruleResults', (p.r).outcomes, 'SUCCESS'
             FROM %s s
             CROSS JOIN LATERAL (SELECT %s AS e OFFSET 0) e
-            CROSS JOIN LATERAL (SELECT %s.fraud_predict($1, e.e, $2) AS r, %s.fraud_outcomes($1, e.e, $2) AS o OFFSET 0) p
-            WHERE %s$q$, j.output_path, cols, scols, src, event_expr, ext, ext, range_filter)
+            CROSS JOIN LATERAL (SELECT fraud._score($1, e.e, $2, false) AS r OFFSET 0) p
+            WHERE %s$q$, j.output_path, cols, scols, src, event_expr, range_filter)
             USING j.detector_id, j.detector_version_id::text, lo_key, hi_key;
         GET DIAGNOSTICS n = ROW_COUNT;
     EXCEPTION WHEN invalid_text_representation THEN
         EXECUTE format($q$
             INSERT INTO %s (%s, model_scores, rule_results, outcomes, status)
-            SELECT %s, p.r->'modelScores', p.r->'ruleResults', p.o, coalesce('ERROR: ' || x.err, 'SUCCESS')
+            SELECT %s, (p.r).prediction->'modelScores', (p.r).prediction->'ruleResults', (p.r).outcomes,
+                   coalesce('ERROR: ' || x.err, 'SUCCESS')
             FROM %s s
             CROSS JOIN LATERAL (SELECT %s AS e OFFSET 0) e
             CROSS JOIN LATERAL (SELECT fraud._event_error($1, e.e, $2) AS err OFFSET 0) x
-            CROSS JOIN LATERAL (SELECT CASE WHEN x.err IS NULL THEN %s.fraud_predict($1, e.e, $2) END AS r,
-                                       CASE WHEN x.err IS NULL THEN %s.fraud_outcomes($1, e.e, $2) END AS o OFFSET 0) p
-            WHERE %s$q$, j.output_path, cols, scols, src, event_expr, ext, ext, range_filter)
+            CROSS JOIN LATERAL (SELECT CASE WHEN x.err IS NULL THEN fraud._score($1, e.e, $2, false) END AS r OFFSET 0) p
+            WHERE %s$q$, j.output_path, cols, scols, src, event_expr, range_filter)
             USING j.detector_id, j.detector_version_id::text, lo_key, hi_key;
         GET DIAGNOSTICS n = ROW_COUNT;
     END;

@@ -192,7 +192,7 @@ CREATE FUNCTION fraud_get_event_prediction(
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     d fraud.detectors; t fraud.event_types; ts timestamptz; vars jsonb; ents jsonb;
-    ev jsonb; result jsonb; meta jsonb;
+    ev jsonb; result jsonb; meta jsonb; scored fraud.scored;
 BEGIN
     SELECT * INTO d FROM fraud.detectors x WHERE x.detector_id = fraud_get_event_prediction.detector_id;
     IF NOT FOUND THEN
@@ -210,8 +210,10 @@ BEGIN
     ents := fraud._checked_entities(t.name, entities);
     ev := jsonb_build_object('eventId', event_id, 'eventTypeName', t.name, 'eventTimestamp', event_timestamp,
                              'entities', ents, 'eventVariables', vars);
-    result := @extschema@.fraud_predict(d.detector_id, ev, detector_version_id);
-    meta := @extschema@.fraud_explain(d.detector_id, ev, detector_version_id);
+    -- one scoring gives the prediction and its explanation (GetEventPredictionMetadata)
+    scored := fraud._score(d.detector_id, ev, detector_version_id, true);
+    result := scored.prediction;
+    meta := scored.metadata;
     INSERT INTO fraud.event_predictions (detector_id, detector_version_id, event_type_name, event_id, event_timestamp,
                                          prediction_timestamp, entities, result, metadata)
         VALUES (d.detector_id, (meta->>'detectorVersionId')::int, t.name, event_id, ts,

@@ -27,10 +27,15 @@ DROP FUNCTION fraud._voice_job_source(p_job_type text, input_data_config jsonb, 
 DROP FUNCTION fraud._voice_jobs(p_job_type text, p_domain_id text, p_job_id text, p_status text);
 DROP FUNCTION fraud._voice_update_domain(p_domain_id text, p_name text, p_description text, p_cos_at_50 real, p_cos_at_90 real, p_min_speech real);
 
+-- One scoring, several answers: batch prediction and GetEventPrediction ran the rules twice per
+-- event (fraud_predict and fraud_outcomes / fraud_explain); fraud._score runs them once.
+CREATE TYPE fraud.scored AS (prediction jsonb, outcomes text[], metadata jsonb);
+COMMENT ON TYPE fraud.scored IS 'One scoring of an event (fraud._score): fraud_predict''s jsonb, fraud_outcomes'' text[], and fraud_explain''s jsonb when asked for.';
+
 
 -- Changed function bodies: the rules above, @extschema@ instead of a run-time schema lookup,
 -- fraud_batch_create_variable calling fraud_create_variable schema-qualified (it failed when
--- the caller's search_path did not hold the API's schema).
+-- the caller's search_path did not hold the API's schema), fraud._score where two scorings were.
 
 CREATE OR REPLACE FUNCTION @extschema@.fraud_batch_create_variable(variable_entries jsonb, tags jsonb DEFAULT NULL::jsonb)
  RETURNS TABLE(name text, code integer, message text)
@@ -114,6 +119,49 @@ BEGIN
 END $function$
 ;
 
+CREATE OR REPLACE FUNCTION @extschema@.fraud_get_event_prediction(detector_id text, event_id text, event_type_name text, entities jsonb, event_timestamp text, event_variables jsonb, detector_version_id text DEFAULT NULL::text)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+    d fraud.detectors; t fraud.event_types; ts timestamptz; vars jsonb; ents jsonb;
+    ev jsonb; result jsonb; meta jsonb; scored fraud.scored;
+BEGIN
+    SELECT * INTO d FROM fraud.detectors x WHERE x.detector_id = fraud_get_event_prediction.detector_id;
+    IF NOT FOUND THEN
+        PERFORM fraud._check_identifier('detector_id', detector_id);
+        PERFORM fraud._not_found('detector', detector_id);
+    END IF;
+    PERFORM fraud._check_identifier('event_id', event_id);
+    t := fraud._event_type(event_type_name);
+    IF d.event_type_name <> t.name THEN
+        PERFORM fraud._invalid('event_type_name', event_type_name,
+                               format('(detector %s scores events of type %s)', quote_literal(d.detector_id), quote_literal(d.event_type_name)));
+    END IF;
+    ts := fraud._timestamp('event_timestamp', event_timestamp);
+    vars := fraud._checked_variables(t.name, event_variables);
+    ents := fraud._checked_entities(t.name, entities);
+    ev := jsonb_build_object('eventId', event_id, 'eventTypeName', t.name, 'eventTimestamp', event_timestamp,
+                             'entities', ents, 'eventVariables', vars);
+    -- one scoring gives the prediction and its explanation (GetEventPredictionMetadata)
+    scored := fraud._score(d.detector_id, ev, detector_version_id, true);
+    result := scored.prediction;
+    meta := scored.metadata;
+    INSERT INTO fraud.event_predictions (detector_id, detector_version_id, event_type_name, event_id, event_timestamp,
+                                         prediction_timestamp, entities, result, metadata)
+        VALUES (d.detector_id, (meta->>'detectorVersionId')::int, t.name, event_id, ts,
+                date_trunc('milliseconds', clock_timestamp()), ents, result, meta);
+    IF t.event_ingestion = 'ENABLED' THEN
+        INSERT INTO fraud.events (event_type_name, event_id, event_timestamp, entities, event_variables)
+            VALUES (t.name, event_id, ts, ents, vars)
+            ON CONFLICT ON CONSTRAINT events_pkey DO UPDATE SET
+                event_timestamp = EXCLUDED.event_timestamp, entities = EXCLUDED.entities,
+                event_variables = EXCLUDED.event_variables, ingested_time = now();
+    END IF;
+    RETURN result;
+END $function$
+;
+
 CREATE OR REPLACE FUNCTION @extschema@.fraud_update_detector_version_status(detector_id text, detector_version_id text, status text)
  RETURNS void
  LANGUAGE plpgsql
@@ -168,7 +216,6 @@ CREATE OR REPLACE FUNCTION fraud._batch_prediction_step(j fraud.jobs)
  LANGUAGE plpgsql
 AS $function$
 DECLARE
-    ext constant text := '@extschema@';  -- the API's schema, for the dynamic INSERT below
     src text := coalesce(j.staging, j.input_path);
     cols text; scols text; hi bigint; lo_key text; hi_key text; range_filter text; event_expr text;
     n bigint;
@@ -193,26 +240,27 @@ BEGIN
         event_expr := 'to_jsonb(s) - ''_row''';
     END IF;
     BEGIN
-        -- OFFSET 0 keeps each LATERAL from being flattened, so every row is scored once
+        -- OFFSET 0 keeps each LATERAL from being flattened, so every row is scored once;
+        -- fraud._score gives the prediction and the outcomes of that one scoring
         EXECUTE format($q$
             INSERT INTO %s (%s, model_scores, rule_results, outcomes, status)
-            SELECT %s, p.r->'modelScores', p.r->'ruleResults', p.o, 'SUCCESS'
+            SELECT %s, (p.r).prediction->'modelScores', (p.r).prediction->'ruleResults', (p.r).outcomes, 'SUCCESS'
             FROM %s s
             CROSS JOIN LATERAL (SELECT %s AS e OFFSET 0) e
-            CROSS JOIN LATERAL (SELECT %s.fraud_predict($1, e.e, $2) AS r, %s.fraud_outcomes($1, e.e, $2) AS o OFFSET 0) p
-            WHERE %s$q$, j.output_path, cols, scols, src, event_expr, ext, ext, range_filter)
+            CROSS JOIN LATERAL (SELECT fraud._score($1, e.e, $2, false) AS r OFFSET 0) p
+            WHERE %s$q$, j.output_path, cols, scols, src, event_expr, range_filter)
             USING j.detector_id, j.detector_version_id::text, lo_key, hi_key;
         GET DIAGNOSTICS n = ROW_COUNT;
     EXCEPTION WHEN invalid_text_representation THEN
         EXECUTE format($q$
             INSERT INTO %s (%s, model_scores, rule_results, outcomes, status)
-            SELECT %s, p.r->'modelScores', p.r->'ruleResults', p.o, coalesce('ERROR: ' || x.err, 'SUCCESS')
+            SELECT %s, (p.r).prediction->'modelScores', (p.r).prediction->'ruleResults', (p.r).outcomes,
+                   coalesce('ERROR: ' || x.err, 'SUCCESS')
             FROM %s s
             CROSS JOIN LATERAL (SELECT %s AS e OFFSET 0) e
             CROSS JOIN LATERAL (SELECT fraud._event_error($1, e.e, $2) AS err OFFSET 0) x
-            CROSS JOIN LATERAL (SELECT CASE WHEN x.err IS NULL THEN %s.fraud_predict($1, e.e, $2) END AS r,
-                                       CASE WHEN x.err IS NULL THEN %s.fraud_outcomes($1, e.e, $2) END AS o OFFSET 0) p
-            WHERE %s$q$, j.output_path, cols, scols, src, event_expr, ext, ext, range_filter)
+            CROSS JOIN LATERAL (SELECT CASE WHEN x.err IS NULL THEN fraud._score($1, e.e, $2, false) END AS r OFFSET 0) p
+            WHERE %s$q$, j.output_path, cols, scols, src, event_expr, range_filter)
             USING j.detector_id, j.detector_version_id::text, lo_key, hi_key;
         GET DIAGNOSTICS n = ROW_COUNT;
     END;
@@ -388,6 +436,13 @@ BEGIN
         USING p_name, p_description;
     PERFORM fraud._set_tags(resource_type, p_name, p_tags);
 END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._score(detector_id text, event jsonb, detector_version_id text, explain boolean)
+ RETURNS fraud.scored
+ LANGUAGE c
+ STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', $function$score_all_wrapper$function$
 ;
 
 CREATE OR REPLACE FUNCTION fraud._variable_rows(names text[])
@@ -698,6 +753,7 @@ COMMENT ON FUNCTION @extschema@.fraud_voice_start_fraudster_registration_job(dom
 COMMENT ON FUNCTION @extschema@.fraud_voice_start_speaker_enrollment_job(domain_id text, input_data_config jsonb, job_name text, enrollment_config jsonb) IS 'Voice ID StartSpeakerEnrollmentJob: starts a background job enrolling speakers from {"S3Uri": a table, query or JSON manifest path}; returns the job row (SUBMITTED). Errors: 22023 bad input or config; 42704 unknown domain or watchlist; 42501 no read permission.';
 COMMENT ON FUNCTION @extschema@.fraud_voice_update_domain(domain_id text, name text, description text, cos_at_50 real, cos_at_90 real, authentication_min_speech_seconds real) IS 'Voice ID UpdateDomain: replaces name and description (NULL description clears it); calibration and speech minimum change only when given; the dimension cannot change. Returns the domain row. Errors: 22023; 42704 unknown domain.';
 COMMENT ON FUNCTION @extschema@.fraud_voice_update_watchlist(domain_id text, watchlist_id text, name text, description text) IS 'Voice ID UpdateWatchlist: changes the given name and/or description; returns the watchlist row. Errors: 55006 the default watchlist; 23505 the new name is taken; 22023; 42704 unknown domain or watchlist.';
+COMMENT ON FUNCTION fraud._score(detector_id text, event jsonb, detector_version_id text, explain boolean) IS 'Internal: one scoring of an event, returning fraud_predict''s, fraud_outcomes'' and (explain) fraud_explain''s answers together.';
 COMMENT ON TABLE fraud.batch_import_errors IS 'Failed records of batch import jobs (fraud_get_batch_import_job_errors): the first failing check of each rejected row.';
 COMMENT ON TABLE fraud.detector_version_rules IS 'The rule versions of each detector version, in evaluation order; a rule at most once per detector version. ON DELETE RESTRICT keeps a rule version in use from being deleted.';
 COMMENT ON TABLE fraud.detector_versions IS 'AFD detector versions: an ordered set of rule versions (fraud.detector_version_rules) with a rule execution mode and the DRAFT -> ACTIVE <-> INACTIVE life cycle. Prediction uses the detector''s ACTIVE version unless a version is named.';

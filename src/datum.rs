@@ -83,6 +83,47 @@ unsafe impl BoxRet for TextArray {
     }
 }
 
+/// A row of the composite type a function is declared to return, built from its columns'
+/// datums (`None`: NULL). Used for `fraud.scored`, so that one call can hand SQL several
+/// answers about one event.
+pub struct CompositeRow<const N: usize>(pub [Option<pg_sys::Datum>; N]);
+
+// SAFETY: the columns are datums of the declared column types, valid for this call;
+// heap_form_tuple copies them into the returned tuple.
+unsafe impl<const N: usize> BoxRet for CompositeRow<N> {
+    unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> pgrx::datum::Datum<'fcx> {
+        let raw = fcinfo.as_mut_ptr();
+        let flinfo = (*raw).flinfo;
+        // The blessed descriptor of the declared result type, made once per call site and
+        // kept in fn_extra (which PostgreSQL frees with the call site's memory context).
+        let mut desc = (*flinfo).fn_extra as pg_sys::TupleDesc;
+        if desc.is_null() {
+            let mut declared: pg_sys::TupleDesc = std::ptr::null_mut();
+            let class = pg_sys::get_call_result_type(raw, std::ptr::null_mut(), &mut declared);
+            if class != pg_sys::TypeFuncClass::TYPEFUNC_COMPOSITE || (*declared).natts as usize != N
+            {
+                errors::internal(format!(
+                    "a function returning {N} columns is declared with another result type"
+                ));
+            }
+            let old = pg_sys::MemoryContextSwitchTo((*flinfo).fn_mcxt);
+            desc = pg_sys::BlessTupleDesc(pg_sys::CreateTupleDescCopy(declared));
+            pg_sys::MemoryContextSwitchTo(old);
+            (*flinfo).fn_extra = desc.cast();
+        }
+        let mut values = [pg_sys::Datum::null(); N];
+        let mut nulls = [true; N];
+        for (i, d) in self.0.into_iter().enumerate() {
+            if let Some(d) = d {
+                values[i] = d;
+                nulls[i] = false;
+            }
+        }
+        let tuple = pg_sys::heap_form_tuple(desc, values.as_mut_ptr(), nulls.as_mut_ptr());
+        fcinfo.return_raw_datum(pg_sys::HeapTupleHeaderGetDatum((*tuple).t_data))
+    }
+}
+
 /// The body of a jsonb datum: the bytes after its 4-byte header, from the root container's
 /// header on (the layout src/jsonb.rs reads).
 ///

@@ -1,46 +1,27 @@
 //! Scoring: fraud_predict (AFD's GetEventPrediction response), fraud_outcomes (text[]),
-//! fraud_explain (GetEventPredictionMetadata). STABLE and PARALLEL SAFE: they read the catalog
-//! only through the per-backend cache, read-only.
+//! fraud_explain (GetEventPredictionMetadata), and fraud._score for the SQL that needs several
+//! of those at once (batch prediction, GetEventPrediction). Each of them, and the score
+//! trigger, reads the event's slots and runs the rules once ([`score`]); the answers are
+//! rendered from that run's [`Trace`]. STABLE and PARALLEL SAFE: they read the catalog only
+//! through the per-backend cache, read-only.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
+use pgrx::callconv::{BoxRet, FcInfo};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use rustc_hash::FxHashMap;
 use serde_json::{json, Value as Json};
 use smallvec::SmallVec;
 
-use fraud_engine::detector::{expression_with_values, Mode};
+use fraud_engine::detector::{expression_with_values, Trace};
 use fraud_engine::eval::Context;
 use fraud_engine::value::Value;
 
 use crate::cache::{self, Compiled};
-use crate::datum::{self, Jsonb, TextArray};
+use crate::datum::{self, CompositeRow, Jsonb, TextArray};
 use crate::errors;
-use crate::event_input::{Event, EventBuffers, Source};
-
-fn prediction_json(c: &Compiled, matched: &[usize]) -> Json {
-    let rule_results: Vec<Json> = matched
-        .iter()
-        .map(|&i| {
-            let r = &c.detector.rules[i];
-            json!({"ruleId": r.rule_id, "outcomes": r.outcomes})
-        })
-        .collect();
-    json!({"modelScores": [], "ruleResults": rule_results, "externalModelOutputs": []})
-}
-
-pub fn outcomes_of(c: &Compiled, matched: &[usize]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for &i in matched {
-        for o in &c.detector.rules[i].outcomes {
-            if !out.contains(o) {
-                out.push(o.clone());
-            }
-        }
-    }
-    out
-}
+use crate::event_input::{Event, EventBuffers};
 
 /// The evaluation context of the current statement (call after `cache::get`).
 pub fn context() -> Context {
@@ -50,7 +31,8 @@ pub fn context() -> Context {
 }
 
 thread_local! {
-    static MATCHED: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+    /// One trace reused by every call of this backend: scoring allocates nothing per event.
+    static TRACE: RefCell<Trace> = RefCell::new(Trace::default());
 }
 
 fn required<'a>(name: &str, v: Option<&'a str>) -> &'a str {
@@ -76,24 +58,30 @@ fn read_slots<'v>(
     Ok(slots)
 }
 
-/// Scores `event` and hands the matched rule indices to `finish`.
+/// Runs the rules over already-read slots and hands the trace to `finish` (the score trigger
+/// reads its slots from a row instead of jsonb and comes in here).
+pub fn run<R>(compiled: &Compiled, slots: &[Value<'_>], finish: impl FnOnce(&Trace) -> R) -> R {
+    TRACE.with(|t| {
+        let mut trace = t.borrow_mut();
+        compiled.detector.run(slots, &context(), &mut trace);
+        finish(&trace)
+    })
+}
+
+/// Scores `event` with the detector's ACTIVE version (or `version`): reads the slots, runs
+/// the rules once, and hands the compiled version, the event and the trace to `finish`.
 fn score<R>(
     detector_id: Option<&str>,
     event: Jsonb,
     version: Option<&str>,
-    finish: impl FnOnce(&Compiled, &[usize]) -> R,
+    finish: impl FnOnce(&Compiled, &Event<'_>, &Trace) -> R,
 ) -> R {
-    let detector_id = required("detector_id", detector_id);
-    let compiled = cache::get(detector_id, version);
+    let compiled = cache::get(required("detector_id", detector_id), version);
     let mut buffers = EventBuffers::default();
     // SAFETY: a non-NULL jsonb argument, alive for this call.
     let ev = Event::open(unsafe { datum::jsonb_body(event.0) }, &mut buffers);
     let slots = read_slots(&compiled, &ev).unwrap_or_else(|e| errors::bad_value(&e));
-    MATCHED.with(|m| {
-        let mut matched = m.borrow_mut();
-        compiled.detector.evaluate(&slots, &context(), &mut matched);
-        finish(&compiled, &matched)
-    })
+    run(&compiled, &slots, |trace| finish(&compiled, &ev, trace))
 }
 
 /// Why fraud_predict would refuse `event` (a value that cannot be read as its variable's
@@ -113,16 +101,87 @@ pub fn event_error(
     read_slots(&compiled, &ev).err().map(|e| e.message)
 }
 
-/// The rendered prediction (jsonb) for a set of matched rules.
-pub fn prediction_datum(c: &Compiled, matched: &[usize]) -> pg_sys::Datum {
-    c.rendered
-        .prediction(matched, || datum::jsonb_datum(&prediction_json(c, matched)))
+/// The rendered prediction (jsonb): {"modelScores", "ruleResults", "externalModelOutputs"}.
+pub fn prediction_datum(c: &Compiled, trace: &Trace) -> pg_sys::Datum {
+    c.rendered.prediction(&trace.matched, || {
+        let rule_results: Vec<Json> = trace
+            .matched
+            .iter()
+            .map(|&i| {
+                let r = &c.detector.rules[i];
+                json!({"ruleId": r.rule_id, "outcomes": r.outcomes})
+            })
+            .collect();
+        datum::jsonb_datum(&json!({
+            "modelScores": [], "ruleResults": rule_results, "externalModelOutputs": []
+        }))
+    })
 }
 
-/// The rendered outcomes (text[]) for a set of matched rules.
-pub fn outcomes_datum(c: &Compiled, matched: &[usize]) -> pg_sys::Datum {
-    c.rendered
-        .outcomes(matched, || datum::text_array_datum(outcomes_of(c, matched)))
+/// The rendered outcomes (text[]), in rule order without repeats.
+pub fn outcomes_datum(c: &Compiled, trace: &Trace) -> pg_sys::Datum {
+    c.rendered.outcomes(&trace.matched, || {
+        datum::text_array_datum(
+            c.detector
+                .outcomes(trace)
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+        )
+    })
+}
+
+/// AFD GetEventPredictionMetadata: every rule with evaluated / matched / expressionWithValues
+/// as the trace says, every variable of the event type with its value and source.
+fn explanation(c: &Compiled, ev: &Event<'_>, trace: &Trace) -> Json {
+    let mut values: FxHashMap<&str, Value> = FxHashMap::default();
+    let mut summaries = Vec::with_capacity(c.detector.variables.len());
+    for (var, key) in c.detector.variables.iter().zip(&c.variable_keys) {
+        let (v, source) = ev
+            .read(key, var, &Cell::new(0))
+            .unwrap_or_else(|e| errors::bad_value(&e));
+        let shown = match &v {
+            Value::Str(s) => s.to_string(),
+            other => other.to_string().trim_matches('"').to_string(),
+        };
+        summaries.push(json!({"name": var.name, "value": shown, "source": source.name()}));
+        values.insert(var.name.as_str(), v);
+    }
+    let rules: Vec<Json> = c
+        .detector
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, rule)| {
+            json!({
+                "ruleId": rule.rule_id,
+                "ruleVersion": rule.rule_version,
+                "expression": rule.expression,
+                "expressionWithValues": expression_with_values(rule, |n| values.get(n).map(Value::to_string)),
+                "outcomes": rule.outcomes,
+                "evaluated": trace.was_evaluated(i),
+                "matched": trace.was_matched(i),
+            })
+        })
+        .collect();
+    let mut out = json!({
+        "detectorId": c.detector_id,
+        "detectorVersionId": c.version_id,
+        "detectorVersionStatus": c.status,
+        "eventTypeName": c.event_type,
+        "ruleExecutionMode": c.detector.mode.name(),
+        "rules": rules,
+        "outcomes": c.detector.outcomes(trace),
+        "eventVariables": summaries,
+        "evaluatedModelVersions": [],
+        "evaluatedExternalModels": [],
+    });
+    for key in ["eventId", "eventTimestamp"] {
+        if let Some(v) = ev.envelope(key) {
+            out[key] = Json::String(v);
+        }
+    }
+    out
 }
 
 /// AFD GetEventPrediction: {"modelScores", "ruleResults", "externalModelOutputs"}.
@@ -137,7 +196,7 @@ pub fn fraud_predict(
         detector_id,
         event,
         detector_version_id,
-        prediction_datum,
+        |c, _, trace| prediction_datum(c, trace),
     )))
 }
 
@@ -159,7 +218,7 @@ pub fn fraud_outcomes(
         detector_id,
         event,
         detector_version_id,
-        outcomes_datum,
+        |c, _, trace| outcomes_datum(c, trace),
     )))
 }
 
@@ -178,78 +237,73 @@ pub fn fraud_explain(
     detector_version_id: default!(Option<&str>, "NULL"),
 ) -> Option<pgrx::JsonB> {
     let event = event?;
-    let detector_id = required("detector_id", detector_id);
-    let c = cache::get(detector_id, detector_version_id);
-    let mut buffers = EventBuffers::default();
-    // SAFETY: as in score().
-    let ev = Event::open(unsafe { datum::jsonb_body(event.0) }, &mut buffers);
-    let mut values: FxHashMap<&str, (Value, Source)> = FxHashMap::default();
-    let mut summaries = Vec::new();
-    for (var, key) in c.detector.variables.iter().zip(&c.variable_keys) {
-        let (v, source) = ev
-            .read(key, var, &std::cell::Cell::new(0))
-            .unwrap_or_else(|e| errors::bad_value(&e));
-        let shown = match &v {
-            Value::Str(s) => s.to_string(),
-            other => other.to_string().trim_matches('"').to_string(),
-        };
-        summaries.push(json!({"name": var.name, "value": shown, "source": source.name()}));
-        values.insert(var.name.as_str(), (v, source));
-    }
-    let slots: Vec<Value> = c
-        .detector
-        .slots
-        .iter()
-        .map(|v| {
-            values
-                .get(v.name.as_str())
-                .map(|x| x.0.clone())
-                .unwrap_or(Value::Null)
-        })
-        .collect();
-    let ctx = context();
-    let mut rules = Vec::new();
-    let mut matched_any = Vec::new();
-    let mut done = false;
-    for (i, rule) in c.detector.rules.iter().enumerate() {
-        let evaluated = !done;
-        let matched = evaluated && fraud_engine::eval::truth(&rule.node, &slots, &ctx);
-        if matched {
-            matched_any.push(i);
-            done = c.detector.mode == Mode::FirstMatched;
-        }
-        rules.push(json!({
-            "ruleId": rule.rule_id,
-            "ruleVersion": rule.rule_version,
-            "expression": rule.expression,
-            "expressionWithValues": expression_with_values(rule, |n| values.get(n).map(|(v, _)| v.to_string())),
-            "outcomes": rule.outcomes,
-            "evaluated": evaluated,
-            "matched": matched,
-        }));
-    }
-    let mut out = json!({
-        "detectorId": c.detector_id,
-        "detectorVersionId": c.version_id,
-        "detectorVersionStatus": c.status,
-        "eventTypeName": c.event_type,
-        "ruleExecutionMode": if c.detector.mode == Mode::FirstMatched { "FIRST_MATCHED" } else { "ALL_MATCHED" },
-        "rules": rules,
-        "outcomes": outcomes_of(&c, &matched_any),
-        "eventVariables": summaries,
-        "evaluatedModelVersions": [],
-        "evaluatedExternalModels": [],
-    });
-    for key in ["eventId", "eventTimestamp"] {
-        if let Some(v) = ev.envelope(key) {
-            out[key] = Json::String(v);
-        }
-    }
-    Some(pgrx::JsonB(out))
+    Some(pgrx::JsonB(score(
+        detector_id,
+        event,
+        detector_version_id,
+        explanation,
+    )))
 }
 
 pgrx::extension_sql!(
     r#"COMMENT ON FUNCTION fraud_explain(text, jsonb, text) IS 'AFD GetEventPredictionMetadata for an event, recording nothing: every rule with expressionWithValues, evaluated and matched, every variable with its value and source (EVENT or DEFAULT), the outcomes, as jsonb. Errors as fraud_predict: 42704; 22023; 22P02 unreadable value.';"#,
     name = "comment_fraud_explain",
     requires = [fraud_explain]
+);
+
+/// `fraud.scored`: the answers SQL may need together about one event.
+pub struct Scored(CompositeRow<3>);
+
+pgrx::impl_sql_translatable!(Scored, "fraud.scored");
+
+// SAFETY: as CompositeRow's.
+unsafe impl BoxRet for Scored {
+    unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> pgrx::datum::Datum<'fcx> {
+        self.0.box_into(fcinfo)
+    }
+}
+
+pgrx::extension_sql!(
+    r#"CREATE TYPE fraud.scored AS (prediction jsonb, outcomes text[], metadata jsonb);
+COMMENT ON TYPE fraud.scored IS 'One scoring of an event (fraud._score): fraud_predict''s jsonb, fraud_outcomes'' text[], and fraud_explain''s jsonb when asked for.';"#,
+    name = "scored_type",
+    requires = ["catalog"]
+);
+
+/// One scoring, every answer the caller needs: the prediction and the outcomes, and the
+/// explanation when `explain` (GetEventPrediction records it; batch prediction does not need
+/// it). The rules run once, where calling fraud_predict and fraud_outcomes would run them
+/// twice.
+#[pg_extern(
+    stable,
+    parallel_safe,
+    name = "_score",
+    schema = "fraud",
+    requires = ["scored_type"]
+)]
+pub fn score_all(
+    detector_id: Option<&str>,
+    event: Option<Jsonb>,
+    detector_version_id: Option<&str>,
+    explain: bool,
+) -> Option<Scored> {
+    let event = event?;
+    Some(score(
+        detector_id,
+        event,
+        detector_version_id,
+        |c, ev, trace| {
+            Scored(CompositeRow([
+                Some(prediction_datum(c, trace)),
+                Some(outcomes_datum(c, trace)),
+                explain.then(|| datum::jsonb_datum(&explanation(c, ev, trace))),
+            ]))
+        },
+    ))
+}
+
+pgrx::extension_sql!(
+    r#"COMMENT ON FUNCTION fraud._score(text, jsonb, text, boolean) IS 'Internal: one scoring of an event, returning fraud_predict''s, fraud_outcomes'' and (explain) fraud_explain''s answers together.';"#,
+    name = "comment_fraud_score",
+    requires = [score_all]
 );

@@ -274,36 +274,39 @@ fn fraud_score_trigger<'a>(
             };
             slots.push(v);
         }
-        let mut matched = Vec::new();
-        compiled
-            .detector
-            .evaluate(&slots, &crate::predict::context(), &mut matched);
-
-        if !args.reject.is_empty() {
-            for &i in &matched {
-                let rule = &compiled.detector.rules[i];
-                if let Some(hit) = rule.outcomes.iter().find(|o| args.reject.contains(o)) {
-                    errors::raise_detail(
-                        PgSqlErrorCode::ERRCODE_CHECK_VIOLATION,
-                        format!(
-                            "row rejected by detector {}: outcome '{}'",
-                            compiled.detector_id, hit
-                        ),
-                        format!(
-                            "rule {} version {} of detector version {} matched",
-                            rule.rule_id, rule.rule_version, compiled.version_id
-                        ),
-                    );
+        let (outcomes, result) = crate::predict::run(&compiled, &slots, |trace| {
+            if !args.reject.is_empty() {
+                for &i in &trace.matched {
+                    let rule = &compiled.detector.rules[i];
+                    if let Some(hit) = rule.outcomes.iter().find(|o| args.reject.contains(o)) {
+                        errors::raise_detail(
+                            PgSqlErrorCode::ERRCODE_CHECK_VIOLATION,
+                            format!(
+                                "row rejected by detector {}: outcome '{}'",
+                                compiled.detector_id, hit
+                            ),
+                            format!(
+                                "rule {} version {} of detector version {} matched",
+                                rule.rule_id, rule.rule_version, compiled.version_id
+                            ),
+                        );
+                    }
                 }
             }
-        }
+            (
+                crate::predict::outcomes_datum(&compiled, trace),
+                mapping
+                    .result
+                    .map(|_| crate::predict::prediction_datum(&compiled, trace)),
+            )
+        });
 
         let mut cols = vec![mapping.outcomes];
-        let mut new_values = vec![crate::predict::outcomes_datum(&compiled, &matched)];
+        let mut new_values = vec![outcomes];
         let mut new_nulls = vec![false];
-        if let Some(rc) = mapping.result {
+        if let (Some(rc), Some(result)) = (mapping.result, result) {
             cols.push(rc);
-            new_values.push(crate::predict::prediction_datum(&compiled, &matched));
+            new_values.push(result);
             new_nulls.push(false);
         }
         let modified = pg_sys::heap_modify_tuple_by_cols(

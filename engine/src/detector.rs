@@ -20,12 +20,42 @@ pub enum Mode {
 }
 
 impl Mode {
-    pub fn parse(s: &str) -> Option<Mode> {
-        match s {
-            "FIRST_MATCHED" => Some(Mode::FirstMatched),
-            "ALL_MATCHED" => Some(Mode::AllMatched),
-            _ => None,
+    /// Every mode; the catalog's CHECK constraint and the SQL API list the same names (a
+    /// `#[pg_test]` keeps them in step).
+    pub const ALL: [Mode; 2] = [Mode::AllMatched, Mode::FirstMatched];
+
+    /// The name AFD and the catalog use (`ruleExecutionMode`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::FirstMatched => "FIRST_MATCHED",
+            Mode::AllMatched => "ALL_MATCHED",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<Mode> {
+        Mode::ALL.into_iter().find(|m| m.name() == s)
+    }
+}
+
+/// What one run of a detector version's rules did: how many rules were evaluated (always a
+/// prefix of the rules: FIRST_MATCHED stops at the first match) and which matched, in rule
+/// order. Every answer about an event (the prediction, the outcomes, the explanation, a
+/// trigger's rejection) is rendered from it, so the rules run once per event whatever is asked.
+#[derive(Debug, Default, Clone)]
+pub struct Trace {
+    pub evaluated: usize,
+    pub matched: Vec<usize>,
+}
+
+impl Trace {
+    /// Whether rule `i` was evaluated.
+    pub fn was_evaluated(&self, i: usize) -> bool {
+        i < self.evaluated
+    }
+
+    /// Whether rule `i` matched.
+    pub fn was_matched(&self, i: usize) -> bool {
+        self.matched.binary_search(&i).is_ok()
     }
 }
 
@@ -180,19 +210,34 @@ impl Detector {
         })
     }
 
-    /// Indices of the matching rules, in rule order: the first match only under
-    /// FIRST_MATCHED, every match under ALL_MATCHED. `matched` is cleared first, so a caller can
-    /// reuse one buffer for every event.
-    pub fn evaluate(&self, slots: &[Value<'_>], ctx: &Context, matched: &mut Vec<usize>) {
-        matched.clear();
+    /// Runs the rules over one event's slots: the first match only under FIRST_MATCHED, every
+    /// match under ALL_MATCHED. `trace` is overwritten, so a caller can reuse one for every
+    /// event.
+    pub fn run(&self, slots: &[Value<'_>], ctx: &Context, trace: &mut Trace) {
+        trace.matched.clear();
+        trace.evaluated = self.rules.len();
         for (i, rule) in self.rules.iter().enumerate() {
             if truth(&rule.node, slots, ctx) {
-                matched.push(i);
+                trace.matched.push(i);
                 if self.mode == Mode::FirstMatched {
+                    trace.evaluated = i + 1;
                     return;
                 }
             }
         }
+    }
+
+    /// The outcomes of the matched rules, in rule order without repeats.
+    pub fn outcomes(&self, trace: &Trace) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for &i in &trace.matched {
+            for o in &self.rules[i].outcomes {
+                if !out.contains(&o.as_str()) {
+                    out.push(o);
+                }
+            }
+        }
+        out
     }
 }
 

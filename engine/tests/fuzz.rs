@@ -1,7 +1,7 @@
 //! Property tests: the parser and compiler never panic, whatever they are fed, and every error
 //! they return carries a position inside the input.
 
-use fraud_engine::detector::{Detector, DetectorSpec, Mode, RuleSpec, VariableSpec};
+use fraud_engine::detector::{Detector, DetectorSpec, Mode, RuleSpec, Trace, VariableSpec};
 use fraud_engine::eval::Context;
 use fraud_engine::parser::parse;
 use fraud_engine::value::{DataType, Value};
@@ -117,11 +117,11 @@ fn check_input(input: &str) {
         Ok(d) => {
             // and a compiled rule evaluates without panicking, on defaults and on NULLs
             let ctx = Context { now_millis: 0 };
-            let mut m = Vec::new();
+            let mut m = Trace::default();
             let defaults: Vec<Value> = d.slots.iter().map(|v| v.default.clone()).collect();
-            d.evaluate(&defaults, &ctx, &mut m);
+            d.run(&defaults, &ctx, &mut m);
             let nulls = vec![Value::Null; d.slots.len()];
-            d.evaluate(&nulls, &ctx, &mut m);
+            d.run(&nulls, &ctx, &mut m);
         }
         Err(e) => {
             let p = e

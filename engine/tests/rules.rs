@@ -1,7 +1,7 @@
 //! Type rules and evaluation of DETECTORPL, end to end through parse -> compile -> evaluate.
 
 use fraud_engine::detector::{
-    expression_with_values, Detector, DetectorSpec, Mode, RuleSpec, VariableSpec,
+    expression_with_values, Detector, DetectorSpec, Mode, RuleSpec, Trace, VariableSpec,
 };
 use fraud_engine::eval::Context;
 use fraud_engine::value::{self, DataType, Value};
@@ -58,9 +58,9 @@ fn eval_with(expr: &str, event: &[(&str, &str)]) -> bool {
             None => v.default.clone(),
         })
         .collect();
-    let mut m = Vec::new();
-    d.evaluate(&slots, &Context { now_millis: NOW }, &mut m);
-    m == [0]
+    let mut m = Trace::default();
+    d.run(&slots, &Context { now_millis: NOW }, &mut m);
+    m.matched == [0]
 }
 
 fn t(expr: &str) -> bool {
@@ -402,18 +402,41 @@ fn first_matched_and_all_matched() {
     let mut s = spec(&["$qty > 5", "$qty > 10", "$qty > 100"]);
     let slots = |q: i64| vec![Value::Int(q)];
     let ctx = Context { now_millis: NOW };
-    let mut m = Vec::new();
+    let mut m = Trace::default();
 
     let all = Detector::compile(&s).unwrap();
-    all.evaluate(&slots(50), &ctx, &mut m);
-    assert_eq!(m, [0, 1]);
+    all.run(&slots(50), &ctx, &mut m);
+    assert_eq!(m.matched, [0, 1]);
+    assert_eq!(m.evaluated, 3);
 
     s.mode = Some(Mode::FirstMatched);
     let first = Detector::compile(&s).unwrap();
-    first.evaluate(&slots(50), &ctx, &mut m);
-    assert_eq!(m, [0]);
-    first.evaluate(&slots(1), &ctx, &mut m);
-    assert!(m.is_empty());
+    first.run(&slots(50), &ctx, &mut m);
+    assert_eq!(m.matched, [0]);
+    assert_eq!(m.evaluated, 1, "FIRST_MATCHED stops at the first match");
+    assert!(m.was_evaluated(0) && m.was_matched(0) && !m.was_evaluated(1) && !m.was_matched(1));
+    first.run(&slots(1), &ctx, &mut m);
+    assert!(m.matched.is_empty());
+    assert_eq!(m.evaluated, 3, "no match: every rule was evaluated");
+}
+
+#[test]
+fn outcomes_in_rule_order_without_repeats() {
+    let mut s = spec(&["$qty > 5", "$qty > 10", "$qty > 100"]);
+    s.rules[0].outcomes = vec!["review".into(), "hold".into()];
+    s.rules[1].outcomes = vec!["hold".into(), "block".into()];
+    let d = Detector::compile(&s).unwrap();
+    let mut m = Trace::default();
+    d.run(&[Value::Int(50)], &Context { now_millis: NOW }, &mut m);
+    assert_eq!(d.outcomes(&m), ["review", "hold", "block"]);
+}
+
+#[test]
+fn mode_names_round_trip() {
+    for m in Mode::ALL {
+        assert_eq!(Mode::parse(m.name()), Some(m));
+    }
+    assert_eq!(Mode::parse("first_matched"), None);
 }
 
 #[test]
