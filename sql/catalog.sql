@@ -169,6 +169,8 @@ COMMENT ON TABLE fraud.rules IS 'AFD rules (CreateRule): one row per rule of a d
 COMMENT ON COLUMN fraud.rules.rule_id IS 'An identifier ^[0-9a-z_-]+$ (1 to 64 characters), unique within the detector.';
 COMMENT ON COLUMN fraud.rules.last_version IS 'Highest rule version ever issued; UpdateRuleVersion makes last_version + 1, never a reused number.';
 
+-- rule_expression_length restates the engine's MAX_EXPRESSION_LENGTH (engine/src/parser.rs);
+-- the regression session `constants` keeps them in step.
 CREATE TABLE fraud.rule_versions (
     detector_id       text NOT NULL,
     rule_id           text NOT NULL,
@@ -213,6 +215,8 @@ CREATE TABLE fraud.rule_version_lists (
 COMMENT ON TABLE fraud.rule_version_lists IS 'The lists each rule version''s expression names with @name, derived from the expression when it is written. ON DELETE RESTRICT keeps a list in use from being deleted.';
 CREATE INDEX ON fraud.rule_version_lists(list_name);
 
+-- The rule execution modes are the engine's (Mode, engine/src/detector.rs); the regression
+-- session `constants` keeps detector_version_rule_execution_mode_enum in step.
 CREATE TABLE fraud.detector_versions (
     detector_id              text NOT NULL REFERENCES fraud.detectors(detector_id) ON DELETE RESTRICT,
     detector_version_id      int  NOT NULL CONSTRAINT detector_version_id_range CHECK (detector_version_id BETWEEN 1 AND 99999),

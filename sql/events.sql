@@ -299,7 +299,7 @@ BEGIN
     PERFORM fraud._check_identifier('event_id', event_id);
     PERFORM fraud._check_identifier('event_type_name', event_type_name);
     PERFORM fraud._check_identifier('detector_id', detector_id);
-    PERFORM fraud._check_pattern('detector_version_id', detector_version_id, '^([1-9][0-9]*)$', 1, 5);
+    PERFORM fraud._version_number('detector_version_id', detector_version_id);
     at := fraud._timestamp('prediction_timestamp', prediction_timestamp);
     SELECT * INTO p FROM fraud.event_predictions x
         WHERE x.event_type_name = fraud_get_event_prediction_metadata.event_type_name

@@ -162,6 +162,37 @@ BEGIN
 END $function$
 ;
 
+CREATE OR REPLACE FUNCTION @extschema@.fraud_get_event_prediction_metadata(event_id text, event_type_name text, detector_id text, detector_version_id text, prediction_timestamp text)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+DECLARE p fraud.event_predictions; at timestamptz;
+BEGIN
+    PERFORM fraud._check_identifier('event_id', event_id);
+    PERFORM fraud._check_identifier('event_type_name', event_type_name);
+    PERFORM fraud._check_identifier('detector_id', detector_id);
+    PERFORM fraud._version_number('detector_version_id', detector_version_id);
+    at := fraud._timestamp('prediction_timestamp', prediction_timestamp);
+    SELECT * INTO p FROM fraud.event_predictions x
+        WHERE x.event_type_name = fraud_get_event_prediction_metadata.event_type_name
+          AND x.event_id = fraud_get_event_prediction_metadata.event_id
+          AND x.detector_id = fraud_get_event_prediction_metadata.detector_id
+          AND x.detector_version_id = fraud_get_event_prediction_metadata.detector_version_id::int
+          AND x.prediction_timestamp = at
+        ORDER BY x.prediction_id DESC LIMIT 1;
+    IF NOT FOUND THEN
+        PERFORM fraud._not_found('prediction', format('%s/%s by %s/%s at %s', event_type_name, event_id,
+                                                      detector_id, detector_version_id, prediction_timestamp));
+    END IF;
+    RETURN p.metadata || jsonb_build_object(
+        'eventId', p.event_id, 'eventTypeName', p.event_type_name,
+        'entityId', p.entities->0->>'entityId', 'entityType', p.entities->0->>'entityType',
+        'eventTimestamp', to_char(p.event_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+        'predictionTimestamp', to_char(p.prediction_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
+END $function$
+;
+
 CREATE OR REPLACE FUNCTION @extschema@.fraud_update_detector_version_status(detector_id text, detector_version_id text, status text)
  RETURNS void
  LANGUAGE plpgsql

@@ -33,7 +33,9 @@ BEGIN
     END IF;
 END $$;
 
--- Writes one rule version with its outcomes and the lists its expression names.
+-- Writes one rule version with its outcomes and the lists its expression names. The 4096
+-- character limit is the engine's (MAX_EXPRESSION_LENGTH, engine/src/parser.rs), checked here
+-- first for AFD's message; the regression session `constants` keeps the two in step.
 CREATE FUNCTION fraud._write_rule_version(detector_id text, rule_id text, rule_version int, expression text,
                                           language text, outcomes text[], description text, tags jsonb)
 RETURNS jsonb LANGUAGE plpgsql AS $$

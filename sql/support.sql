@@ -108,6 +108,8 @@ BEGIN
 END $$;
 
 -- A version id as the reference writes it (wholeNumberVersionString: ^([1-9][0-9]*)$, 1-5 chars).
+-- The one owner of that rule in SQL; src/catalog.rs repeats it for fraud_predict, and the
+-- regression session `constants` keeps the two in step.
 CREATE FUNCTION fraud._version_number(field text, value text) RETURNS int
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN

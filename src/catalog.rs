@@ -24,6 +24,9 @@ fn text(row: &[Option<String>], i: usize) -> String {
 /// The detector's ACTIVE version, or the named one (any status). 42704 when there is none.
 pub fn load_version(detector_id: &str, version: Option<&str>) -> StoredVersion {
     if let Some(v) = version {
+        // The rule's owner is fraud._version_number (sql/support.sql); checked here without a
+        // query so that a bad argument costs no catalog read. The regression session
+        // `constants` keeps the two in step.
         let ok = !v.is_empty()
             && v.len() <= 5
             && !v.starts_with('0')

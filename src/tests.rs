@@ -41,6 +41,33 @@ mod tests {
         assert_eq!(good, Ok(None));
     }
 
+    /// A domain created without a calibration gets the engine's defaults (the column defaults
+    /// and the function's argument defaults restate them; the `constants` session shows both).
+    #[pg_test]
+    fn voice_calibration_defaults_are_the_engines() {
+        let row = Spi::get_two::<f32, f32>(
+            "SELECT cos_at_50, cos_at_90 FROM fraud_voice_create_domain('defaults', 4)",
+        )
+        .expect("domain");
+        assert_eq!(
+            row,
+            (
+                Some(fraud_engine::voice::DEFAULT_COS_AT_50),
+                Some(fraud_engine::voice::DEFAULT_COS_AT_90)
+            )
+        );
+        let stored = Spi::get_one::<bool>(
+            "SELECT cos_at_50 = (SELECT pg_get_expr(adbin, adrelid)::real FROM pg_attrdef d
+                                  JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+                                  WHERE d.adrelid = 'fraud.voice_domains'::regclass AND a.attname = 'cos_at_50')
+                AND cos_at_90 = (SELECT pg_get_expr(adbin, adrelid)::real FROM pg_attrdef d
+                                  JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+                                  WHERE d.adrelid = 'fraud.voice_domains'::regclass AND a.attname = 'cos_at_90')
+             FROM fraud.voice_domains WHERE name = 'defaults'",
+        );
+        assert_eq!(stored, Ok(Some(true)), "column defaults differ from the function's");
+    }
+
     #[pg_test]
     fn event_timestamps_in_afd_formats() {
         let same = Spi::get_one::<bool>(

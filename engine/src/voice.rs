@@ -57,7 +57,8 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// Default cosine that scores 50 (Voice ID's default fraud risk threshold); docs/voice-id.md
-/// says why. The SQL column and function defaults (sql/catalog.sql, sql/voice.sql) repeat it.
+/// says why. The SQL column and function defaults (sql/catalog.sql, sql/voice.sql) repeat it;
+/// a `#[pg_test]` (src/tests.rs) keeps them in step.
 pub const DEFAULT_COS_AT_50: f32 = 0.35;
 /// Default cosine that scores 90 (Voice ID's default authentication threshold); as above.
 pub const DEFAULT_COS_AT_90: f32 = 0.60;
