@@ -65,7 +65,11 @@ mod tests {
                                   WHERE d.adrelid = 'fraud.voice_domains'::regclass AND a.attname = 'cos_at_90')
              FROM fraud.voice_domains WHERE name = 'defaults'",
         );
-        assert_eq!(stored, Ok(Some(true)), "column defaults differ from the function's");
+        assert_eq!(
+            stored,
+            Ok(Some(true)),
+            "column defaults differ from the function's"
+        );
     }
 
     #[pg_test]
