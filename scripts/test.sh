@@ -81,6 +81,13 @@ if want regress; then
   total=$(echo $names | wc -w)
   bad=$(grep -cE '\.\.\. FAILED' "$logs/regress.log")
   [ $rc -ne 0 ] && [ "$bad" -eq 0 ] && bad=$total # pg_regress itself failed
+  # the session readme_voice runs the README tour's Voice ID statements: they must stay the README's
+  voice_tour() { sed -n '/^-- Voice ID: /,/^$/p' "$1"; }
+  total=$((total + 1))
+  if [ -z "$(voice_tour README.md)" ] || ! diff <(voice_tour README.md) <(voice_tour tests/pg_regress/sql/readme_voice.sql); then
+    echo "readme_voice: tests/pg_regress/sql/readme_voice.sql no longer runs the README's Voice ID statements"
+    bad=$((bad + 1))
+  fi
   count regress $((total - bad)) "$bad"
   rm -rf "$work"
 fi

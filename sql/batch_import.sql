@@ -20,25 +20,30 @@ $$;
 
 CREATE FUNCTION fraud_create_batch_import_job(job_id text, input_path text, event_type_name text, tags jsonb DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql AS $$
-DECLARE t fraud.event_types; inp record; bad text; missing text;
+DECLARE t fraud.event_types; inp record; bad text[]; missing text[]; dup text;
 BEGIN
     PERFORM fraud._check_identifier('job_id', job_id);
     t := fraud._event_type(event_type_name);
     inp := fraud._job_input(input_path);
-    SELECT string_agg(quote_ident(c.name), ', ') INTO bad FROM fraud._import_columns(t.name, inp.columns) c WHERE c.role IS NULL;
+    SELECT array_agg(quote_ident(c.name)) INTO bad FROM fraud._import_columns(t.name, inp.columns) c WHERE c.role IS NULL;
     IF bad IS NOT NULL THEN
         PERFORM fraud._invalid('input_path', input_path,
-            format('(column %s is neither an AFD column (EVENT_ID, EVENT_TIMESTAMP, ENTITY_ID, ENTITY_TYPE, EVENT_LABEL, LABEL_TIMESTAMP) nor a variable of event type %s)',
-                   bad, quote_literal(t.name)));
+            format('(%s neither an AFD column (EVENT_ID, EVENT_TIMESTAMP, ENTITY_ID, ENTITY_TYPE, EVENT_LABEL, LABEL_TIMESTAMP) nor a variable of event type %s)',
+                   CASE WHEN cardinality(bad) = 1 THEN 'column ' || bad[1] || ' is'
+                        ELSE 'columns ' || array_to_string(bad, ', ') || ' are' END,
+                   quote_literal(t.name)));
     END IF;
-    SELECT string_agg(r, ', ') INTO missing FROM unnest(ARRAY['EVENT_ID', 'EVENT_TIMESTAMP', 'ENTITY_ID', 'ENTITY_TYPE']) r
-        WHERE r NOT IN (SELECT c.role FROM fraud._import_columns(t.name, inp.columns) c);
+    SELECT array_agg(r ORDER BY i) INTO missing
+        FROM unnest(ARRAY['EVENT_ID', 'EVENT_TIMESTAMP', 'ENTITY_ID', 'ENTITY_TYPE']) WITH ORDINALITY u(r, i)
+        WHERE r NOT IN (SELECT c.role FROM fraud._import_columns(t.name, inp.columns) c WHERE c.role IS NOT NULL);
     IF missing IS NOT NULL THEN
-        PERFORM fraud._invalid('input_path', input_path, format('(required column %s is missing)', missing));
+        PERFORM fraud._invalid('input_path', input_path,
+            CASE WHEN cardinality(missing) = 1 THEN format('(required column %s is missing)', missing[1])
+                 ELSE format('(required columns %s are missing)', array_to_string(missing, ', ')) END);
     END IF;
-    SELECT lower(c) INTO bad FROM unnest(inp.columns) c GROUP BY lower(c) HAVING count(*) > 1 LIMIT 1;
-    IF bad IS NOT NULL THEN
-        PERFORM fraud._invalid('input_path', input_path, format('(column %s appears more than once)', bad));
+    SELECT lower(c) INTO dup FROM unnest(inp.columns) c GROUP BY lower(c) HAVING count(*) > 1 LIMIT 1;
+    IF dup IS NOT NULL THEN
+        PERFORM fraud._invalid('input_path', input_path, format('(column %s appears more than once)', dup));
     END IF;
     PERFORM fraud._job_create('BATCH_IMPORT', job_id, t.name, NULL, NULL, inp.kind, inp.source, NULL, tags);
 END $$;

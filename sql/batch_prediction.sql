@@ -45,8 +45,7 @@ BEGIN
     END IF;
     out_table := array_to_string(ARRAY(SELECT quote_ident(p) FROM unnest(out_name) p), '.');
     IF to_regclass(out_table) IS NOT NULL THEN
-        RAISE EXCEPTION 'invalid output_path: table % already exists (a batch prediction creates its output table)', out_table
-            USING ERRCODE = 'duplicate_table';
+        PERFORM fraud._raise('42P07', format('invalid output_path: table %s already exists (a batch prediction creates its output table)', out_table));
     END IF;
     SELECT string_agg(quote_ident(c), ', ') INTO added FROM unnest(inp.columns) c
         WHERE c IN ('model_scores', 'rule_results', 'outcomes', 'status');
@@ -72,7 +71,7 @@ BEGIN
         SELECT v.detector_version_id INTO version FROM fraud.detector_versions v
             WHERE v.detector_id = j.detector_id AND v.status = 'ACTIVE';
         IF NOT FOUND THEN
-            RAISE EXCEPTION 'detector % has no ACTIVE version', quote_literal(j.detector_id);
+            PERFORM fraud._raise('42704', format('detector %s has no ACTIVE version', quote_literal(j.detector_id)));
         END IF;
     END IF;
     IF j.input_kind = 'TABLE' THEN

@@ -108,8 +108,7 @@ BEGIN
     PERFORM fraud._required('rules', p_rules);
     n := d.last_version_id + 1;
     IF n > 99999 THEN
-        RAISE EXCEPTION 'detector % has reached the maximum of 99999 versions', quote_literal(p_detector_id)
-            USING ERRCODE = 'program_limit_exceeded';
+        PERFORM fraud._raise('54000', format('detector %s has reached the maximum of 99999 versions', quote_literal(p_detector_id)));
     END IF;
     UPDATE fraud.detectors x SET last_version_id = n WHERE x.detector_id = d.detector_id;
     INSERT INTO fraud.detector_versions AS x (detector_id, detector_version_id, description, status,
@@ -164,8 +163,11 @@ COMMENT ON FUNCTION fraud_get_detector_version(text, text) IS 'GetDetectorVersio
 
 -- Only a DRAFT version can be edited. NULL description, model_versions or rule_execution_mode
 -- keep what the version has; rules and external_model_endpoints are replaced.
+-- The reference requires external_model_endpoints, which only external models fill; it
+-- defaults to none here, and since every parameter after one with a default needs a default
+-- too, so does rules: it is required all the same (NULL or omitted is 22023).
 CREATE FUNCTION fraud_update_detector_version(
-    detector_id text, detector_version_id text, external_model_endpoints text[], rules jsonb,
+    detector_id text, detector_version_id text, external_model_endpoints text[] DEFAULT '{}', rules jsonb DEFAULT NULL,
     description text DEFAULT NULL, model_versions jsonb DEFAULT NULL, rule_execution_mode text DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE v fraud.detector_versions; endpoints text[]; models jsonb;
@@ -176,6 +178,7 @@ BEGIN
                                        detector_id, detector_version_id, v.status));
     END IF;
     PERFORM fraud._required('external_model_endpoints', external_model_endpoints);
+    PERFORM fraud._required('rules', rules);
     PERFORM fraud._check_description('description', description);
     IF rule_execution_mode IS NOT NULL THEN
         PERFORM fraud._check_enum('rule_execution_mode', rule_execution_mode, ARRAY['ALL_MATCHED', 'FIRST_MATCHED']);
@@ -194,7 +197,7 @@ BEGIN
     WHERE x.detector_id = v.detector_id AND x.detector_version_id = v.detector_version_id;
     PERFORM fraud._check_detector_version(v.detector_id, v.detector_version_id::text);
 END $$;
-COMMENT ON FUNCTION fraud_update_detector_version(text, text, text[], jsonb, text, jsonb, text) IS 'UpdateDetectorVersion: replaces the rules and external model endpoints of a DRAFT version; NULL description, model_versions or rule_execution_mode keep the current ones; the rules are compiled again. Errors: 55006 not DRAFT; 42704; 22023.';
+COMMENT ON FUNCTION fraud_update_detector_version(text, text, text[], jsonb, text, jsonb, text) IS 'UpdateDetectorVersion: replaces the rules (required) and external model endpoints (default none) of a DRAFT version; NULL description, model_versions or rule_execution_mode keep the current ones; the rules are compiled again. Errors: 55006 not DRAFT; 42704; 22023 (including rules NULL or omitted).';
 
 -- The description of any version, whatever its status.
 CREATE FUNCTION fraud_update_detector_version_metadata(detector_id text, detector_version_id text, description text)

@@ -15,13 +15,13 @@ COMMENT ON FUNCTION fraud_get_entity_types(text) IS 'GetEntityTypes: all entity 
 
 CREATE FUNCTION fraud_delete_entity_type(name text) RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE used_by text;
+DECLARE used_by text[];
 BEGIN
     PERFORM fraud._check_identifier('name', name);
-    SELECT string_agg(event_type_name, ', ' ORDER BY event_type_name) INTO used_by
+    SELECT array_agg(event_type_name ORDER BY event_type_name) INTO used_by
         FROM fraud.event_type_entity_types WHERE entity_type_name = name;
     IF used_by IS NOT NULL THEN
-        PERFORM fraud._conflict(format('entity type %s is used by event type %s', quote_literal(name), used_by));
+        PERFORM fraud._conflict(format('entity type %s is used by %s', quote_literal(name), fraud._some_names('event type', used_by)));
     END IF;
     PERFORM fraud._delete_named('entity_types', 'entity type', 'entity-type', name);
 END $$;

@@ -88,13 +88,13 @@ COMMENT ON FUNCTION fraud_get_event_types(text) IS 'GetEventTypes: all event typ
 
 CREATE FUNCTION fraud_delete_event_type(name text) RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE used_by text;
+DECLARE used_by text[];
 BEGIN
     PERFORM fraud._check_identifier('name', name);
-    SELECT string_agg(detector_id, ', ' ORDER BY detector_id) INTO used_by
+    SELECT array_agg(detector_id ORDER BY detector_id) INTO used_by
         FROM fraud.detectors WHERE event_type_name = name;
     IF used_by IS NOT NULL THEN
-        PERFORM fraud._conflict(format('event type %s is used by detector %s', quote_literal(name), used_by));
+        PERFORM fraud._conflict(format('event type %s is used by %s', quote_literal(name), fraud._some_names('detector', used_by)));
     END IF;
     PERFORM fraud._delete_named('event_types', 'event type', 'event-type', name);
 END $$;

@@ -3,6 +3,14 @@
 -- ListEventPredictions, GetEventPredictionMetadata). Tables: fraud.events,
 -- fraud.event_predictions; deleting by event type is a job (sql/jobs.sql).
 
+-- The timestamp formats, as error messages list them: engine/src/events.rs owns the formats,
+-- docs/sql-reference.md ("Stored events") documents them.
+CREATE FUNCTION fraud._timestamp_formats() RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT 'ISO 8601 such as 2024-05-01T12:00:00Z or 2024-05-01 14:00:00+02, UTC when it has no offset; '
+           'or yyyy/mm/dd hh:mm:ss, mm/dd/yyyy hh:mm[:ss] or dd/mm/yyyy hh:mm[:ss], AM/PM allowed after the seconds'
+$$;
+
 -- An event / label timestamp in any format AFD accepts, or 22023.
 CREATE FUNCTION fraud._timestamp(field text, value text) RETURNS timestamptz
 LANGUAGE plpgsql IMMUTABLE AS $$
@@ -11,7 +19,24 @@ BEGIN
     PERFORM fraud._required(field, value);
     ms := fraud._event_timestamp_ms(value);
     IF ms IS NULL THEN
-        PERFORM fraud._invalid(field, value, '(must be an ISO 8601 timestamp in UTC, e.g. 2024-05-01T12:00:00Z)');
+        PERFORM fraud._invalid(field, value, '(must be ' || fraud._timestamp_formats() || ')');
+    END IF;
+    RETURN to_timestamp(ms / 1000.0);
+END $$;
+
+-- GetEventPredictionMetadata's prediction_timestamp: epoch milliseconds (AFD's API) or any
+-- format of fraud._timestamp, such as the timestamptz text ListEventPredictions returns.
+CREATE FUNCTION fraud._prediction_timestamp(field text, value text) RETURNS timestamptz
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE ms bigint;
+BEGIN
+    PERFORM fraud._required(field, value);
+    IF btrim(value) ~ '^[0-9]{1,15}$' THEN
+        RETURN timestamptz 'epoch' + btrim(value)::bigint * interval '1 millisecond';
+    END IF;
+    ms := fraud._event_timestamp_ms(value);
+    IF ms IS NULL THEN
+        PERFORM fraud._invalid(field, value, '(must be epoch milliseconds or ' || fraud._timestamp_formats() || ')');
     END IF;
     RETURN to_timestamp(ms / 1000.0);
 END $$;
@@ -81,7 +106,7 @@ BEGIN
         END IF;
         why := fraud._variable_value_error(k, t, v #>> '{}');
         IF why IS NOT NULL THEN
-            RAISE EXCEPTION 'invalid event_variables: %', why USING ERRCODE = 'invalid_parameter_value';
+            PERFORM fraud._raise('22023', 'invalid event_variables: ' || why);
         END IF;
         out := out || jsonb_build_object(k, v #>> '{}');
     END LOOP;
@@ -290,7 +315,8 @@ LANGUAGE sql STABLE AS $$
 $$;
 COMMENT ON FUNCTION fraud_list_event_predictions(jsonb, jsonb, jsonb, jsonb, jsonb) IS 'ListEventPredictions: recorded predictions, newest first, filtered by FilterConditions {"value": "..."} and prediction_time_range {"startTime", "endTime"} (inclusive); no 30-day limit. Errors: 22023 malformed filter or range, end before start.';
 
--- GetEventPredictionMetadata: the recorded explanation (fraud_explain's shape) of one prediction.
+-- GetEventPredictionMetadata: the recorded explanation (fraud_explain's shape) of one prediction,
+-- found by its prediction_timestamp as epoch milliseconds or as text.
 CREATE FUNCTION fraud_get_event_prediction_metadata(event_id text, event_type_name text, detector_id text,
                                                     detector_version_id text, prediction_timestamp text)
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
@@ -300,7 +326,7 @@ BEGIN
     PERFORM fraud._check_identifier('event_type_name', event_type_name);
     PERFORM fraud._check_identifier('detector_id', detector_id);
     PERFORM fraud._version_number('detector_version_id', detector_version_id);
-    at := fraud._timestamp('prediction_timestamp', prediction_timestamp);
+    at := fraud._prediction_timestamp('prediction_timestamp', prediction_timestamp);
     SELECT * INTO p FROM fraud.event_predictions x
         WHERE x.event_type_name = fraud_get_event_prediction_metadata.event_type_name
           AND x.event_id = fraud_get_event_prediction_metadata.event_id
@@ -318,4 +344,4 @@ BEGIN
         'eventTimestamp', to_char(p.event_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
         'predictionTimestamp', to_char(p.prediction_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
 END $$;
-COMMENT ON FUNCTION fraud_get_event_prediction_metadata(text, text, text, text, text) IS 'GetEventPredictionMetadata: the recorded explanation of one prediction as jsonb (fraud_explain''s shape plus eventId, entityId, entityType, eventTimestamp, predictionTimestamp). Errors: 42704 no such prediction; 22023 bad arguments.';
+COMMENT ON FUNCTION fraud_get_event_prediction_metadata(text, text, text, text, text) IS 'GetEventPredictionMetadata: the recorded explanation of one prediction as jsonb (fraud_explain''s shape plus eventId, entityId, entityType, eventTimestamp, predictionTimestamp); prediction_timestamp is epoch milliseconds or a timestamp such as ListEventPredictions'' prediction_timestamp::text. Errors: 42704 no such prediction; 22023 bad arguments.';

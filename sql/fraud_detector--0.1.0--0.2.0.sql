@@ -8,6 +8,7 @@
 -- REPLACE, so these are dropped and created again; nothing depends on them but SQL-language
 -- wrappers, which call them by position.
 -- fraud._ext_schema() is gone: SQL reaches the API as @extschema@, substituted at install time.
+-- fraud._job_input takes the name of the argument to blame (Voice ID jobs say input_data_config).
 
 DROP FUNCTION fraud._batch_get_variable(wanted text[]);
 DROP FUNCTION fraud._describe_detector(wanted text);
@@ -19,6 +20,7 @@ DROP FUNCTION fraud._get_lists_metadata(wanted text);
 DROP FUNCTION fraud._get_named(tbl text, kind text, resource_type text, wanted text);
 DROP FUNCTION fraud._get_variables(wanted text);
 DROP FUNCTION fraud._import_columns(p_event_type_name text, columns text[]);
+DROP FUNCTION fraud._job_input(input_path text, OUT kind text, OUT source text, OUT columns text[], OUT types text[]);
 DROP FUNCTION fraud._list_tags_for_resource(resource_arn text);
 DROP FUNCTION fraud._put_named(tbl text, kind text, resource_type text, name text, description text, tags jsonb);
 DROP FUNCTION fraud._variable_rows(wanted text[]);
@@ -33,9 +35,17 @@ CREATE TYPE fraud.scored AS (prediction jsonb, outcomes text[], metadata jsonb);
 COMMENT ON TYPE fraud.scored IS 'One scoring of an event (fraud._score): fraud_predict''s jsonb, fraud_outcomes'' text[], and fraud_explain''s jsonb when asked for.';
 
 
--- Changed function bodies: the rules above, @extschema@ instead of a run-time schema lookup,
--- fraud_batch_create_variable calling fraud_create_variable schema-qualified (it failed when
--- the caller's search_path did not hold the API's schema), fraud._score where two scorings were.
+-- New and changed functions:
+-- * user-facing errors raised through fraud._raise, which leaves out CONTEXT lines of our
+--   internals (docs/sql-reference.md, Errors); messages that list what uses an object show a few
+--   and a count; timestamps and big integers reported as sent;
+-- * speaker enrolment runs the fraud check by default (FraudDetectionAction FAIL, the default
+--   watchlist and threshold); a first registration reports FraudsterSimilarityScore null;
+-- * fraud_update_detector_version: external_model_endpoints defaults to {};
+-- * GetEventPredictionMetadata accepts epoch milliseconds too;
+-- * fraud._score where two scorings were; @extschema@ instead of a run-time schema lookup;
+--   fraud_batch_create_variable calls fraud_create_variable schema-qualified (it failed when
+--   the caller's search_path did not hold the API's schema).
 
 CREATE OR REPLACE FUNCTION @extschema@.fraud_batch_create_variable(variable_entries jsonb, tags jsonb DEFAULT NULL::jsonb)
  RETURNS TABLE(name text, code integer, message text)
@@ -63,6 +73,39 @@ BEGIN
             RETURN NEXT;
         END;
     END LOOP;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_create_batch_import_job(job_id text, input_path text, event_type_name text, tags jsonb DEFAULT NULL::jsonb)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE t fraud.event_types; inp record; bad text[]; missing text[]; dup text;
+BEGIN
+    PERFORM fraud._check_identifier('job_id', job_id);
+    t := fraud._event_type(event_type_name);
+    inp := fraud._job_input(input_path);
+    SELECT array_agg(quote_ident(c.name)) INTO bad FROM fraud._import_columns(t.name, inp.columns) c WHERE c.role IS NULL;
+    IF bad IS NOT NULL THEN
+        PERFORM fraud._invalid('input_path', input_path,
+            format('(%s neither an AFD column (EVENT_ID, EVENT_TIMESTAMP, ENTITY_ID, ENTITY_TYPE, EVENT_LABEL, LABEL_TIMESTAMP) nor a variable of event type %s)',
+                   CASE WHEN cardinality(bad) = 1 THEN 'column ' || bad[1] || ' is'
+                        ELSE 'columns ' || array_to_string(bad, ', ') || ' are' END,
+                   quote_literal(t.name)));
+    END IF;
+    SELECT array_agg(r ORDER BY i) INTO missing
+        FROM unnest(ARRAY['EVENT_ID', 'EVENT_TIMESTAMP', 'ENTITY_ID', 'ENTITY_TYPE']) WITH ORDINALITY u(r, i)
+        WHERE r NOT IN (SELECT c.role FROM fraud._import_columns(t.name, inp.columns) c WHERE c.role IS NOT NULL);
+    IF missing IS NOT NULL THEN
+        PERFORM fraud._invalid('input_path', input_path,
+            CASE WHEN cardinality(missing) = 1 THEN format('(required column %s is missing)', missing[1])
+                 ELSE format('(required columns %s are missing)', array_to_string(missing, ', ')) END);
+    END IF;
+    SELECT lower(c) INTO dup FROM unnest(inp.columns) c GROUP BY lower(c) HAVING count(*) > 1 LIMIT 1;
+    IF dup IS NOT NULL THEN
+        PERFORM fraud._invalid('input_path', input_path, format('(column %s appears more than once)', dup));
+    END IF;
+    PERFORM fraud._job_create('BATCH_IMPORT', job_id, t.name, NULL, NULL, inp.kind, inp.source, NULL, tags);
 END $function$
 ;
 
@@ -102,8 +145,7 @@ BEGIN
     END IF;
     out_table := array_to_string(ARRAY(SELECT quote_ident(p) FROM unnest(out_name) p), '.');
     IF to_regclass(out_table) IS NOT NULL THEN
-        RAISE EXCEPTION 'invalid output_path: table % already exists (a batch prediction creates its output table)', out_table
-            USING ERRCODE = 'duplicate_table';
+        PERFORM fraud._raise('42P07', format('invalid output_path: table %s already exists (a batch prediction creates its output table)', out_table));
     END IF;
     SELECT string_agg(quote_ident(c), ', ') INTO added FROM unnest(inp.columns) c
         WHERE c IN ('model_scores', 'rule_results', 'outcomes', 'status');
@@ -116,6 +158,156 @@ BEGIN
                     FROM unnest(inp.columns, inp.types) WITH ORDINALITY u(c, ty, i)));
     PERFORM fraud._job_create('BATCH_PREDICTION', job_id, t.name, d.detector_id, version, inp.kind, inp.source,
                               out_table, tags);
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_entity_type(name text)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE used_by text[];
+BEGIN
+    PERFORM fraud._check_identifier('name', name);
+    SELECT array_agg(event_type_name ORDER BY event_type_name) INTO used_by
+        FROM fraud.event_type_entity_types WHERE entity_type_name = name;
+    IF used_by IS NOT NULL THEN
+        PERFORM fraud._conflict(format('entity type %s is used by %s', quote_literal(name), fraud._some_names('event type', used_by)));
+    END IF;
+    PERFORM fraud._delete_named('entity_types', 'entity type', 'entity-type', name);
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_event_type(name text)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE used_by text[];
+BEGIN
+    PERFORM fraud._check_identifier('name', name);
+    SELECT array_agg(detector_id ORDER BY detector_id) INTO used_by
+        FROM fraud.detectors WHERE event_type_name = name;
+    IF used_by IS NOT NULL THEN
+        PERFORM fraud._conflict(format('event type %s is used by %s', quote_literal(name), fraud._some_names('detector', used_by)));
+    END IF;
+    PERFORM fraud._delete_named('event_types', 'event type', 'event-type', name);
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_label(name text)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE used_by text[];
+BEGIN
+    PERFORM fraud._check_identifier('name', name);
+    SELECT array_agg(event_type_name ORDER BY event_type_name) INTO used_by
+        FROM fraud.event_type_labels WHERE label_name = name;
+    IF used_by IS NOT NULL THEN
+        PERFORM fraud._conflict(format('label %s is used by %s', quote_literal(name), fraud._some_names('event type', used_by)));
+    END IF;
+    IF EXISTS (SELECT 1 FROM fraud.events e WHERE e.event_label = name) THEN
+        PERFORM fraud._conflict(format('label %s is the label of stored events', quote_literal(name)));
+    END IF;
+    PERFORM fraud._delete_named('labels', 'label', 'label', name);
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_list(name text)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE used_by text[];
+BEGIN
+    PERFORM fraud._check_pattern('name', name, '^[0-9a-z_]+$', 1, 64);
+    SELECT array_agg(format('%s/%s/%s', u.detector_id, u.rule_id, u.rule_version) ORDER BY u.detector_id, u.rule_id, u.rule_version)
+        INTO used_by
+        FROM (SELECT DISTINCT l.detector_id, l.rule_id, l.rule_version FROM fraud.rule_version_lists l
+              WHERE l.list_name = name) u;
+    IF used_by IS NOT NULL THEN
+        PERFORM fraud._conflict(format('list %s is used by %s', quote_literal(name), fraud._some_names('rule version', used_by)));
+    END IF;
+    DELETE FROM fraud.lists l WHERE l.name = fraud_delete_list.name;
+    IF NOT FOUND THEN
+        RAISE NOTICE 'list % does not exist, skipping', quote_literal(name);
+    END IF;
+    PERFORM fraud._drop_tags('list', name);
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_outcome(name text)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE used_by text[];
+BEGIN
+    PERFORM fraud._check_identifier('name', name);
+    SELECT array_agg(format('%s/%s/%s', u.detector_id, u.rule_id, u.rule_version) ORDER BY u.detector_id, u.rule_id, u.rule_version)
+        INTO used_by
+        FROM (SELECT DISTINCT o.detector_id, o.rule_id, o.rule_version FROM fraud.rule_version_outcomes o
+              WHERE o.outcome_name = name) u;
+    IF used_by IS NOT NULL THEN
+        PERFORM fraud._conflict(format('outcome %s is used by %s', quote_literal(name), fraud._some_names('rule version', used_by)));
+    END IF;
+    PERFORM fraud._delete_named('outcomes', 'outcome', 'outcome', name);
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_rule(rule jsonb)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE ref record; used_by text[]; drafts text[];
+BEGIN
+    ref := fraud._rule_ref('rule', rule);
+    SELECT array_agg(format('%s (%s)', v.detector_version_id, v.status) ORDER BY v.detector_version_id) INTO used_by
+        FROM fraud.detector_version_rules u JOIN fraud.detector_versions v USING (detector_id, detector_version_id)
+        WHERE u.detector_id = ref.detector_id AND u.rule_id = ref.rule_id AND u.rule_version = ref.rule_version
+          AND v.status <> 'DRAFT';
+    IF used_by IS NOT NULL THEN
+        PERFORM fraud._conflict(format('rule version %s/%s/%s is used by %s',
+                                       ref.detector_id, ref.rule_id, ref.rule_version, fraud._some_names('detector version', used_by)));
+    END IF;
+    WITH gone AS (
+        DELETE FROM fraud.detector_version_rules u
+        WHERE u.detector_id = ref.detector_id AND u.rule_id = ref.rule_id AND u.rule_version = ref.rule_version
+        RETURNING u.detector_version_id)
+    SELECT array_agg(detector_version_id::text ORDER BY detector_version_id) INTO drafts FROM gone;
+    IF drafts IS NOT NULL THEN
+        RAISE NOTICE 'rule version %/%/% removed from %', ref.detector_id, ref.rule_id, ref.rule_version,
+            fraud._some_names('DRAFT detector version', drafts);
+    END IF;
+    DELETE FROM fraud.rule_versions r
+        WHERE r.detector_id = ref.detector_id AND r.rule_id = ref.rule_id AND r.rule_version = ref.rule_version;
+    IF NOT FOUND THEN
+        RAISE NOTICE 'rule version %/%/% does not exist, skipping', ref.detector_id, ref.rule_id, ref.rule_version;
+    END IF;
+    PERFORM fraud._drop_tags('rule', format('%s/%s/%s', ref.detector_id, ref.rule_id, ref.rule_version));
+    DELETE FROM fraud.rules r WHERE r.detector_id = ref.detector_id AND r.rule_id = ref.rule_id
+        AND NOT EXISTS (SELECT 1 FROM fraud.rule_versions x WHERE x.detector_id = r.detector_id AND x.rule_id = r.rule_id);
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_variable(name text)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE used_by text[]; src text;
+BEGIN
+    PERFORM fraud._required('name', name);
+    SELECT array_agg(event_type_name ORDER BY event_type_name) INTO used_by
+        FROM fraud.event_type_variables WHERE variable_name = name;
+    IF used_by IS NOT NULL THEN
+        PERFORM fraud._conflict(format('variable %s is used by %s', quote_literal(name), fraud._some_names('event type', used_by)));
+    END IF;
+    SELECT data_source INTO src FROM fraud.variables v WHERE v.name = fraud_delete_variable.name;
+    IF src IS NOT NULL AND src <> 'EVENT' THEN
+        PERFORM fraud._conflict(format('variable %s is a %s variable; it is deleted with its model', quote_literal(name), src));
+    END IF;
+    DELETE FROM fraud.variables v WHERE v.name = fraud_delete_variable.name;
+    IF NOT FOUND THEN
+        RAISE NOTICE 'variable % does not exist, skipping', quote_literal(name);
+    END IF;
+    PERFORM fraud._drop_tags('variable', name);
 END $function$
 ;
 
@@ -173,7 +365,7 @@ BEGIN
     PERFORM fraud._check_identifier('event_type_name', event_type_name);
     PERFORM fraud._check_identifier('detector_id', detector_id);
     PERFORM fraud._version_number('detector_version_id', detector_version_id);
-    at := fraud._timestamp('prediction_timestamp', prediction_timestamp);
+    at := fraud._prediction_timestamp('prediction_timestamp', prediction_timestamp);
     SELECT * INTO p FROM fraud.event_predictions x
         WHERE x.event_type_name = fraud_get_event_prediction_metadata.event_type_name
           AND x.event_id = fraud_get_event_prediction_metadata.event_id
@@ -190,6 +382,39 @@ BEGIN
         'entityId', p.entities->0->>'entityId', 'entityType', p.entities->0->>'entityType',
         'eventTimestamp', to_char(p.event_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
         'predictionTimestamp', to_char(p.prediction_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_update_detector_version(detector_id text, detector_version_id text, external_model_endpoints text[] DEFAULT '{}'::text[], rules jsonb DEFAULT NULL::jsonb, description text DEFAULT NULL::text, model_versions jsonb DEFAULT NULL::jsonb, rule_execution_mode text DEFAULT NULL::text)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE v fraud.detector_versions; endpoints text[]; models jsonb;
+BEGIN
+    v := fraud._lock_detector_version(detector_id, detector_version_id);
+    IF v.status <> 'DRAFT' THEN
+        PERFORM fraud._conflict(format('detector version %s/%s is %s; only a DRAFT version can be updated',
+                                       detector_id, detector_version_id, v.status));
+    END IF;
+    PERFORM fraud._required('external_model_endpoints', external_model_endpoints);
+    PERFORM fraud._required('rules', rules);
+    PERFORM fraud._check_description('description', description);
+    IF rule_execution_mode IS NOT NULL THEN
+        PERFORM fraud._check_enum('rule_execution_mode', rule_execution_mode, ARRAY['ALL_MATCHED', 'FIRST_MATCHED']);
+    END IF;
+    endpoints := fraud._external_model_endpoints_arg(external_model_endpoints);
+    IF model_versions IS NOT NULL THEN
+        models := fraud._model_versions_arg(model_versions);
+    END IF;
+    PERFORM fraud._write_version_rules(v.detector_id, v.detector_version_id, rules);
+    UPDATE fraud.detector_versions x SET
+        external_model_endpoints = endpoints,
+        description = coalesce(fraud_update_detector_version.description, x.description),
+        model_versions = coalesce(models, x.model_versions),
+        rule_execution_mode = coalesce(fraud_update_detector_version.rule_execution_mode, x.rule_execution_mode),
+        last_updated_time = now()
+    WHERE x.detector_id = v.detector_id AND x.detector_version_id = v.detector_version_id;
+    PERFORM fraud._check_detector_version(v.detector_id, v.detector_version_id::text);
 END $function$
 ;
 
@@ -224,6 +449,25 @@ BEGIN
 END $function$
 ;
 
+CREATE OR REPLACE FUNCTION @extschema@.fraud_update_rule_version(rule jsonb, expression text, outcomes text[], language text DEFAULT 'DETECTORPL'::text, description text DEFAULT NULL::text, tags jsonb DEFAULT NULL::jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+AS $function$
+DECLARE ref record; next_version int;
+BEGIN
+    ref := fraud._rule_ref('rule', rule);
+    PERFORM fraud._require_rule_version(ref.detector_id, ref.rule_id, ref.rule_version);
+    UPDATE fraud.rules r SET last_version = r.last_version + 1
+        WHERE r.detector_id = ref.detector_id AND r.rule_id = ref.rule_id
+        RETURNING r.last_version INTO next_version;
+    IF next_version > 99999 THEN
+        PERFORM fraud._raise('54000', format('rule %s/%s has reached the maximum of 99999 versions', ref.detector_id, ref.rule_id));
+    END IF;
+    RETURN fraud._write_rule_version(ref.detector_id, ref.rule_id, next_version, expression, language,
+                                     outcomes, description, tags);
+END $function$
+;
+
 CREATE OR REPLACE FUNCTION fraud._batch_get_variable(p_names text[])
  RETURNS TABLE(name text, data_type text, data_source text, default_value text, description text, variable_type text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text, error_code integer, error_message text)
  LANGUAGE plpgsql
@@ -239,6 +483,34 @@ BEGIN
         UNION ALL
         SELECT w, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 404, format('variable %s does not exist', quote_literal(w))
         FROM unnest(p_names) w WHERE NOT EXISTS (SELECT 1 FROM fraud.variables v WHERE v.name = w);
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._batch_prediction_init(j fraud.jobs)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE v_staging text; total bigint; last bigint; version int := j.detector_version_id;
+BEGIN
+    IF version IS NULL THEN
+        SELECT v.detector_version_id INTO version FROM fraud.detector_versions v
+            WHERE v.detector_id = j.detector_id AND v.status = 'ACTIVE';
+        IF NOT FOUND THEN
+            PERFORM fraud._raise('42704', format('detector %s has no ACTIVE version', quote_literal(j.detector_id)));
+        END IF;
+    END IF;
+    IF j.input_kind = 'TABLE' THEN
+        EXECUTE 'SELECT count(*) FROM ' || j.input_path INTO total;
+        EXECUTE format('SELECT pg_relation_size(%L::regclass) / current_setting(''block_size'')::bigint', j.input_path) INTO last;
+    ELSE
+        v_staging := fraud._job_staging_name(j.job_type, j.job_id);
+        total := fraud._job_stage(j, v_staging);
+        last := total;
+    END IF;
+    UPDATE fraud.jobs x SET status = 'IN_PROGRESS', staging = v_staging, total_records_count = total,
+                            end_position = last, next_position = 0, detector_version_id = version,
+                            last_heartbeat_time = clock_timestamp()
+        WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
 END $function$
 ;
 
@@ -302,6 +574,90 @@ BEGIN
 END $function$
 ;
 
+CREATE OR REPLACE FUNCTION fraud._check_list_size(list_name text)
+ RETURNS void
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+DECLARE n bigint;
+BEGIN
+    SELECT count(*) INTO n FROM fraud.list_elements WHERE fraud.list_elements.list_name = _check_list_size.list_name;
+    IF n > 100000 THEN
+        PERFORM fraud._raise('54000', format('list %s would hold %s elements (at most 100000)', quote_literal(list_name), n));
+    END IF;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._checked_variables(event_type_name text, event_variables jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+DECLARE k text; v jsonb; t text; why text; out jsonb := '{}';
+BEGIN
+    PERFORM fraud._required('event_variables', event_variables);
+    IF jsonb_typeof(event_variables) <> 'object' OR event_variables = '{}' THEN
+        PERFORM fraud._invalid('event_variables', event_variables::text, '(must be a non-empty object {"variable": "value"})');
+    END IF;
+    FOR k, v IN SELECT e.key, e.value FROM jsonb_each(event_variables) e LOOP
+        SELECT x.data_type INTO t FROM fraud.event_type_variables m JOIN fraud.variables x ON x.name = m.variable_name
+            WHERE m.event_type_name = _checked_variables.event_type_name AND m.variable_name = k;
+        IF NOT FOUND THEN
+            PERFORM fraud._invalid('event_variables', k, format('(not a variable of event type %s)', quote_literal(event_type_name)));
+        END IF;
+        IF jsonb_typeof(v) NOT IN ('string', 'number', 'boolean') THEN
+            PERFORM fraud._invalid('event_variables', v::text, format('(value of %s must be a string)', quote_literal(k)));
+        END IF;
+        IF length(v #>> '{}') NOT BETWEEN 1 AND 8192 THEN
+            PERFORM fraud._invalid('event_variables', v #>> '{}', format('(value of %s must be 1 to 8192 characters)', quote_literal(k)));
+        END IF;
+        why := fraud._variable_value_error(k, t, v #>> '{}');
+        IF why IS NOT NULL THEN
+            PERFORM fraud._raise('22023', 'invalid event_variables: ' || why);
+        END IF;
+        out := out || jsonb_build_object(k, v #>> '{}');
+    END LOOP;
+    RETURN out;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._conflict(message text)
+ RETURNS void
+ LANGUAGE plpgsql
+ IMMUTABLE
+AS $function$
+BEGIN
+    PERFORM fraud._raise('55006', message);
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._create_detector_version(p_detector_id text, p_rules jsonb, p_description text, p_external_model_endpoints text[], p_model_versions jsonb, p_rule_execution_mode text, p_tags jsonb)
+ RETURNS TABLE(detector_id text, detector_version_id text, status text)
+ LANGUAGE plpgsql
+AS $function$
+DECLARE d fraud.detectors; n int; endpoints text[]; models jsonb;
+BEGIN
+    d := fraud._lock_detector(p_detector_id);
+    PERFORM fraud._check_description('description', p_description);
+    PERFORM fraud._check_enum('rule_execution_mode', p_rule_execution_mode, ARRAY['ALL_MATCHED', 'FIRST_MATCHED']);
+    endpoints := fraud._external_model_endpoints_arg(p_external_model_endpoints);
+    models := fraud._model_versions_arg(p_model_versions);
+    PERFORM fraud._required('rules', p_rules);
+    n := d.last_version_id + 1;
+    IF n > 99999 THEN
+        PERFORM fraud._raise('54000', format('detector %s has reached the maximum of 99999 versions', quote_literal(p_detector_id)));
+    END IF;
+    UPDATE fraud.detectors x SET last_version_id = n WHERE x.detector_id = d.detector_id;
+    INSERT INTO fraud.detector_versions AS x (detector_id, detector_version_id, description, status,
+                                              rule_execution_mode, external_model_endpoints, model_versions)
+        VALUES (d.detector_id, n, p_description, 'DRAFT', p_rule_execution_mode, endpoints, models);
+    PERFORM fraud._write_version_rules(d.detector_id, n, p_rules);
+    PERFORM fraud._check_detector_version(d.detector_id, n::text);
+    PERFORM fraud._set_tags('detector-version', format('%s/%s', d.detector_id, n), p_tags);
+    RETURN QUERY SELECT d.detector_id, n::text, 'DRAFT'::text;
+END $function$
+;
+
 CREATE OR REPLACE FUNCTION fraud._describe_detector(p_detector_id text)
  RETURNS TABLE(detector_id text, detector_version_id text, status text, description text, last_updated_time timestamp with time zone, arn text)
  LANGUAGE plpgsql
@@ -316,6 +672,31 @@ BEGIN
     SELECT v.detector_id, v.detector_version_id::text, v.status, v.description, v.last_updated_time,
            fraud._arn('detector', v.detector_id)
     FROM fraud.detector_versions v WHERE v.detector_id = p_detector_id ORDER BY v.detector_version_id;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._duplicate(kind text, id text)
+ RETURNS void
+ LANGUAGE plpgsql
+ IMMUTABLE
+AS $function$
+BEGIN
+    PERFORM fraud._raise('23505', format('%s %s already exists', kind, quote_literal(id)));
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._get_delete_events_by_event_type_status(p_event_type_name text)
+ RETURNS TABLE(event_type_name text, events_deletion_status text)
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    PERFORM fraud._check_identifier('event_type_name', p_event_type_name);
+    PERFORM fraud._reap_jobs();
+    RETURN QUERY SELECT x.job_id, x.status FROM fraud.jobs x WHERE x.job_type = 'DELETE_EVENTS' AND x.job_id = p_event_type_name;
+    IF NOT FOUND THEN
+        PERFORM fraud._raise('42704', format('no deletion of the events of event type %s was ever requested',
+                                             quote_literal(p_event_type_name)));
+    END IF;
 END $function$
 ;
 
@@ -441,6 +822,96 @@ AS $function$
 $function$
 ;
 
+CREATE OR REPLACE FUNCTION fraud._invalid(field text, value text, why text)
+ RETURNS void
+ LANGUAGE plpgsql
+ IMMUTABLE
+AS $function$
+BEGIN
+    IF length(value) > 100 THEN
+        value := left(value, 100) || '...';
+    END IF;
+    PERFORM fraud._raise('22023', format('invalid %s: %s %s', field, coalesce(quote_literal(value), 'NULL'), why));
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._job_input(input_path text, field text DEFAULT 'input_path'::text, OUT kind text, OUT source text, OUT columns text[], OUT types text[])
+ RETURNS record
+ LANGUAGE plpgsql
+AS $function$
+DECLARE rel regclass; header text; probe text := 'fraud_job_input_probe'; msg text;
+BEGIN
+    PERFORM fraud._required(field, input_path);
+    IF btrim(input_path) = '' THEN
+        PERFORM fraud._invalid(field, input_path, '(must name a table, a server-side CSV file or a query)');
+    END IF;
+    IF left(btrim(input_path), 1) = '/' THEN
+        kind := 'FILE';
+        source := btrim(input_path);
+        BEGIN
+            header := split_part(pg_read_file(source, 0, 65536), E'\n', 1);
+        EXCEPTION WHEN undefined_file OR invalid_parameter_value OR io_error OR character_not_in_repertoire OR untranslatable_character THEN
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+            PERFORM fraud._invalid(field, source, format('(cannot read the file: %s)', msg));
+        WHEN insufficient_privilege THEN
+            -- not a superuser nor in pg_read_server_files: PostgreSQL's message, no CONTEXT
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+            PERFORM fraud._raise('42501', msg);
+        END;
+        header := rtrim(header, E'\r');
+        SELECT array_agg(btrim(btrim(c), '"') ORDER BY i) INTO columns
+            FROM unnest(string_to_array(header, ',')) WITH ORDINALITY u(c, i);
+        IF columns IS NULL OR EXISTS (SELECT 1 FROM unnest(columns) c WHERE c = '') THEN
+            PERFORM fraud._invalid(field, source, '(the first line must be a CSV header naming every column)');
+        END IF;
+        types := array_fill('text'::text, ARRAY[cardinality(columns)]);
+        RETURN;
+    END IF;
+    BEGIN
+        rel := to_regclass(input_path);
+    EXCEPTION WHEN OTHERS THEN
+        rel := NULL;   -- not a name at all: a query
+    END;
+    IF rel IS NOT NULL THEN
+        kind := 'TABLE';
+        SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) INTO source
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = rel;
+        IF (SELECT relpersistence FROM pg_class WHERE oid = rel) = 't' THEN
+            PERFORM fraud._invalid(field, input_path, '(a temporary table is not visible to the job''s background worker)');
+        END IF;
+        IF NOT has_table_privilege(rel, 'SELECT') THEN
+            PERFORM fraud._raise('42501', format('permission denied for table %s', source));
+        END IF;
+        IF (SELECT relkind FROM pg_class WHERE oid = rel) <> 'r' THEN
+            kind := 'QUERY';   -- views, partitioned tables: staged like a query
+            source := 'SELECT * FROM ' || source;
+        END IF;
+    ELSIF btrim(input_path) ~ '^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$' THEN
+        PERFORM fraud._invalid(field, input_path, '(no table or view of this name exists)');
+    ELSE
+        kind := 'QUERY';
+        source := btrim(input_path);
+    END IF;
+    -- the query must parse and plan now, as the caller, not fail later in the worker
+    BEGIN
+        EXECUTE format('CREATE TEMP VIEW %I AS SELECT * FROM (%s) q', probe,
+                       CASE kind WHEN 'TABLE' THEN 'SELECT * FROM ' || source ELSE source END);
+    EXCEPTION WHEN insufficient_privilege THEN
+        -- PostgreSQL's own message (e.g. "permission denied for schema x"), without the
+        -- CONTEXT of this probe
+        GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+        PERFORM fraud._raise('42501', msg);
+    WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+        PERFORM fraud._invalid(field, input_path, format('(neither a table nor a valid query: %s)', msg));
+    END;
+    SELECT array_agg(a.attname::text ORDER BY a.attnum), array_agg(format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
+        INTO columns, types
+        FROM pg_attribute a WHERE a.attrelid = ('pg_temp.' || probe)::regclass AND a.attnum > 0 AND NOT a.attisdropped;
+    EXECUTE format('DROP VIEW pg_temp.%I', probe);
+END $function$
+;
+
 CREATE OR REPLACE FUNCTION fraud._list_tags_for_resource(p_resource_arn text)
  RETURNS TABLE(key text, value text)
  LANGUAGE plpgsql
@@ -451,6 +922,35 @@ BEGIN
     r := fraud._resolve_arn(p_resource_arn);
     RETURN QUERY SELECT t.key, t.value FROM fraud.tags t
         WHERE t.resource_type = r.resource_type AND t.resource_id = r.resource_id ORDER BY t.key;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._not_found(kind text, id text)
+ RETURNS void
+ LANGUAGE plpgsql
+ IMMUTABLE
+AS $function$
+BEGIN
+    PERFORM fraud._raise('42704', format('%s %s does not exist', kind, quote_literal(id)));
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._prediction_timestamp(field text, value text)
+ RETURNS timestamp with time zone
+ LANGUAGE plpgsql
+ IMMUTABLE
+AS $function$
+DECLARE ms bigint;
+BEGIN
+    PERFORM fraud._required(field, value);
+    IF btrim(value) ~ '^[0-9]{1,15}$' THEN
+        RETURN timestamptz 'epoch' + btrim(value)::bigint * interval '1 millisecond';
+    END IF;
+    ms := fraud._event_timestamp_ms(value);
+    IF ms IS NULL THEN
+        PERFORM fraud._invalid(field, value, '(must be epoch milliseconds or ' || fraud._timestamp_formats() || ')');
+    END IF;
+    RETURN to_timestamp(ms / 1000.0);
 END $function$
 ;
 
@@ -469,11 +969,99 @@ BEGIN
 END $function$
 ;
 
+CREATE OR REPLACE FUNCTION fraud._raise(sqlstate text, message text, detail text DEFAULT NULL::text, hint text DEFAULT NULL::text)
+ RETURNS void
+ LANGUAGE c
+ PARALLEL SAFE
+AS 'MODULE_PATHNAME', $function$raise_sql_wrapper$function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._required(field text, value anyelement)
+ RETURNS void
+ LANGUAGE plpgsql
+ IMMUTABLE
+AS $function$
+BEGIN
+    IF value IS NULL THEN
+        PERFORM fraud._raise('22023', format('invalid %s: NULL (%s is required)', field, field));
+    END IF;
+END $function$
+;
+
 CREATE OR REPLACE FUNCTION fraud._score(detector_id text, event jsonb, detector_version_id text, explain boolean)
  RETURNS fraud.scored
  LANGUAGE c
  STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', $function$score_all_wrapper$function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._set_tags(resource_type text, resource_id text, tags jsonb)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE t record; n int; dup text;
+BEGIN
+    IF tags IS NULL THEN RETURN; END IF;
+    FOR t IN SELECT * FROM fraud._tag_pairs(tags) LOOP
+        PERFORM fraud._check_pattern('tag key', t.key, '^([[:alpha:][:space:][:digit:]_.:/=+\-@]*)$', 1, 128);
+        IF length(t.value) > 256 THEN
+            PERFORM fraud._invalid('tag value', t.value, '(length must be 0 to 256 characters)');
+        END IF;
+    END LOOP;
+    SELECT p.key INTO dup FROM fraud._tag_pairs(tags) p GROUP BY p.key HAVING count(*) > 1 LIMIT 1;
+    IF dup IS NOT NULL THEN
+        PERFORM fraud._invalid('tags', tags::text, format('(key %s appears more than once)', quote_literal(dup)));
+    END IF;
+    IF (SELECT count(*) FROM fraud._tag_pairs(tags)) > 200 THEN
+        PERFORM fraud._invalid('tags', tags::text, '(at most 200 tags)');
+    END IF;
+    INSERT INTO fraud.tags(resource_type, resource_id, key, value)
+        SELECT _set_tags.resource_type, _set_tags.resource_id, p.key, p.value FROM fraud._tag_pairs(tags) p
+        ON CONFLICT ON CONSTRAINT tags_pkey DO UPDATE SET value = EXCLUDED.value;
+    SELECT count(*) INTO n FROM fraud.tags g
+        WHERE g.resource_type = _set_tags.resource_type AND g.resource_id = _set_tags.resource_id;
+    IF n > 200 THEN
+        PERFORM fraud._raise('54000', format('too many tags on %s: %s (at most 200)', fraud._arn(resource_type, resource_id), n));
+    END IF;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._some_names(kind text, names text[])
+ RETURNS text
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+    SELECT CASE WHEN cardinality(names) = 1 THEN kind || ' ' || names[1]
+                ELSE kind || 's ' || array_to_string(names[1:5], ', ')
+                     || CASE WHEN cardinality(names) > 5 THEN format(' and %s more', cardinality(names) - 5) ELSE '' END
+           END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._timestamp(field text, value text)
+ RETURNS timestamp with time zone
+ LANGUAGE plpgsql
+ IMMUTABLE
+AS $function$
+DECLARE ms bigint;
+BEGIN
+    PERFORM fraud._required(field, value);
+    ms := fraud._event_timestamp_ms(value);
+    IF ms IS NULL THEN
+        PERFORM fraud._invalid(field, value, '(must be ' || fraud._timestamp_formats() || ')');
+    END IF;
+    RETURN to_timestamp(ms / 1000.0);
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._timestamp_formats()
+ RETURNS text
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+    SELECT 'ISO 8601 such as 2024-05-01T12:00:00Z or 2024-05-01 14:00:00+02, UTC when it has no offset; '
+           'or yyyy/mm/dd hh:mm:ss, mm/dd/yyyy hh:mm[:ss] or dd/mm/yyyy hh:mm[:ss], AM/PM allowed after the seconds'
+$function$
 ;
 
 CREATE OR REPLACE FUNCTION fraud._variable_rows(names text[])
@@ -513,6 +1101,103 @@ BEGIN
 END $function$
 ;
 
+CREATE OR REPLACE FUNCTION fraud._voice_enrollment_config(d fraud.voice_domains, config jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+AS $function$
+DECLARE c jsonb := coalesce(config, '{}'); f jsonb; t jsonb;
+BEGIN
+    IF jsonb_typeof(c) <> 'object' OR EXISTS (SELECT 1 FROM jsonb_object_keys(c) k
+            WHERE k NOT IN ('ExistingEnrollmentAction', 'FraudDetectionConfig')) THEN
+        PERFORM fraud._invalid('enrollment_config', c::text, '(must be {"ExistingEnrollmentAction", "FraudDetectionConfig"})');
+    END IF;
+    PERFORM fraud._check_enum('ExistingEnrollmentAction', coalesce(c->>'ExistingEnrollmentAction', 'SKIP'), ARRAY['SKIP', 'OVERWRITE']);
+    -- the fraud check always runs (FraudDetectionAction defaults to FAIL, docs/voice-id.md
+    -- "Jobs"), so an absent FraudDetectionConfig gets every default, not no check
+    f := coalesce(c->'FraudDetectionConfig', '{}');
+    IF jsonb_typeof(f) <> 'object' OR EXISTS (SELECT 1 FROM jsonb_object_keys(f) k
+            WHERE k NOT IN ('FraudDetectionAction', 'RiskThreshold', 'WatchlistIds')) THEN
+        PERFORM fraud._invalid('FraudDetectionConfig', f::text, '(must be {"FraudDetectionAction", "RiskThreshold", "WatchlistIds"})');
+    END IF;
+    PERFORM fraud._check_enum('FraudDetectionAction', coalesce(f->>'FraudDetectionAction', 'FAIL'), ARRAY['IGNORE', 'FAIL']);
+    t := coalesce(f->'RiskThreshold', '50');
+    IF jsonb_typeof(t) <> 'number' OR t::text !~ '^[0-9]+$' OR t::text::int > 100 THEN
+        PERFORM fraud._invalid('RiskThreshold', t::text, '(must be an integer 0 to 100)');
+    END IF;
+    RETURN jsonb_build_object('ExistingEnrollmentAction', coalesce(c->>'ExistingEnrollmentAction', 'SKIP'),
+        'FraudDetectionConfig', jsonb_build_object(
+            'FraudDetectionAction', coalesce(f->>'FraudDetectionAction', 'FAIL'), 'RiskThreshold', t,
+            'WatchlistIds', jsonb_build_array(fraud._voice_config_watchlist(d, f->'WatchlistIds'))));
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._voice_enrollment_step(j fraud.jobs)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+    d fraud.voice_domains := fraud._voice_domain(j.domain_id);
+    existing_action text := j.config->>'ExistingEnrollmentAction';
+    -- a job queued by version 0.1.0 may have no FraudDetectionConfig: it gets the defaults too
+    check_config jsonb := coalesce(j.config->'FraudDetectionConfig', fraud._voice_enrollment_config(d, j.config)->'FraudDetectionConfig');
+    hi bigint := least(j.end_position, j.next_position + j.batch_size);
+    r record; v real[]; s fraud.voice_speakers; fid text; cos real; risk int; result jsonb; sid text;
+    rows bigint[] := '{}'; request_ids text[] := '{}'; results jsonb[] := '{}'; failed bigint := 0;
+BEGIN
+    FOR r IN EXECUTE format('SELECT * FROM %s s WHERE s._row > $1 AND s._row <= $2 ORDER BY s._row', j.staging)
+             USING j.next_position, hi LOOP
+        BEGIN
+            IF r.request_id IS NULL OR r.request_id !~ '^[a-zA-Z0-9][a-zA-Z0-9_-]*$' OR length(r.request_id) > 256 THEN
+                PERFORM fraud._invalid('RequestId', r.request_id, '(a speaker id: must match ^[a-zA-Z0-9][a-zA-Z0-9_-]*$)');
+            END IF;
+            v := fraud._voice_normalize('Embedding', r.embedding, d.embedding_dimension);
+            IF r.speech_seconds IS NULL OR r.speech_seconds < 30 THEN
+                PERFORM fraud._invalid('SpeechSeconds', r.speech_seconds::text, '(enrolment needs at least 30 seconds of speech)');
+            END IF;
+            s := fraud._voice_speaker_lookup(d.domain_id, r.request_id);
+            IF s.status = 'OPTED_OUT' THEN
+                RAISE EXCEPTION 'speaker % has opted out (SPEAKER_OPTED_OUT)', quote_literal(r.request_id) USING ERRCODE = 'object_in_use';
+            END IF;
+            IF s.status = 'ENROLLED' AND existing_action = 'SKIP' THEN
+                result := jsonb_build_object('RequestId', r.request_id, 'GeneratedSpeakerId', s.generated_speaker_id,
+                                             'EnrollmentStatus', 'ENROLLMENT_SKIPPED');
+            ELSE
+                IF check_config->>'FraudDetectionAction' = 'FAIL' THEN
+                    fid := NULL;
+                    SELECT n.fraudster_id, n.cosine INTO fid, cos
+                        FROM fraud._voice_nearest(d.domain_id, v, check_config->'WatchlistIds'->>0) n;
+                    risk := CASE WHEN fid IS NULL THEN 0 ELSE fraud._voice_calibrate(cos, d.cos_at_50, d.cos_at_90) END;
+                    IF risk >= (check_config->>'RiskThreshold')::int THEN
+                        RAISE EXCEPTION 'the speaker matches fraudster % with risk score % (FraudDetectionAction FAIL)', fid, risk
+                            USING ERRCODE = 'object_in_use';
+                    END IF;
+                END IF;
+                sid := coalesce(s.generated_speaker_id, 'id#' || fraud._voice_new_id());
+                INSERT INTO fraud.voice_speakers (domain_id, generated_speaker_id, customer_speaker_id, status, embedding, speech_seconds)
+                    VALUES (d.domain_id, sid, r.request_id, 'ENROLLED', v, r.speech_seconds)
+                    ON CONFLICT (generated_speaker_id) DO UPDATE SET status = 'ENROLLED', embedding = EXCLUDED.embedding,
+                        speech_seconds = EXCLUDED.speech_seconds, updated_at = now();
+                result := jsonb_build_object('RequestId', r.request_id, 'GeneratedSpeakerId', sid,
+                                             'EnrollmentStatus', CASE WHEN s.status = 'ENROLLED' THEN 'OVERWRITTEN' ELSE 'NEW_ENROLLMENT' END);
+            END IF;
+        EXCEPTION WHEN invalid_parameter_value THEN
+            result := fraud._voice_request_error(r.request_id, 400, SQLERRM);
+            failed := failed + 1;
+        WHEN object_in_use THEN
+            result := fraud._voice_request_error(r.request_id, 409, SQLERRM);
+            failed := failed + 1;
+        END;
+        rows := rows || r._row; request_ids := request_ids || r.request_id; results := results || result;
+    END LOOP;
+    INSERT INTO fraud.voice_job_results (job_type, job_id, row_number, request_id, result)
+        SELECT j.job_type, j.job_id, x.rn, x.rid, x.res FROM unnest(rows, request_ids, results) x(rn, rid, res);
+    PERFORM fraud._job_progress(j, hi, cardinality(rows), failed);
+    IF hi >= j.end_position THEN
+        PERFORM fraud._job_finish(j, 'COMPLETE');
+    END IF;
+END $function$
+;
+
 CREATE OR REPLACE FUNCTION fraud._voice_job_source(job_type text, input_data_config jsonb, OUT kind text, OUT source text)
  RETURNS record
  LANGUAGE plpgsql
@@ -526,6 +1211,9 @@ BEGIN
         PERFORM fraud._invalid('input_data_config', input_data_config::text, '(must be {"S3Uri": a table, a query or a manifest file path})');
     END IF;
     uri := btrim(input_data_config->>'S3Uri');
+    IF uri = '' THEN
+        PERFORM fraud._invalid('input_data_config', input_data_config::text, '(S3Uri must name a table, a query or a manifest file path)');
+    END IF;
     IF left(uri, 1) = '/' THEN
         BEGIN
             manifest := pg_read_file(uri)::jsonb;
@@ -540,7 +1228,7 @@ BEGIN
         source := uri;
         RETURN;
     END IF;
-    inp := fraud._job_input(uri);
+    inp := fraud._job_input(uri, 'input_data_config');
     IF NOT (ARRAY['request_id', 'embedding', 'speech_seconds'] <@ inp.columns) THEN
         PERFORM fraud._invalid('input_data_config', uri, '(the input needs columns request_id, embedding and speech_seconds)');
     END IF;
@@ -576,6 +1264,69 @@ BEGIN
     ORDER BY x.start_time DESC, x.job_id;
     IF p_job_id IS NOT NULL AND NOT FOUND THEN
         PERFORM fraud._not_found('job', p_job_id);
+    END IF;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._voice_registration_step(j fraud.jobs)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+    d fraud.voice_domains := fraud._voice_domain(j.domain_id);
+    action text := j.config->>'DuplicateRegistrationAction';
+    threshold int := (j.config->>'FraudsterSimilarityThreshold')::int;
+    target text := j.config->'WatchlistIds'->>0;
+    hi bigint := least(j.end_position, j.next_position + j.batch_size);
+    r record; v real[]; fid text; cos real; score int; new_id text; result jsonb;
+    new_ids text[] := '{}'; new_flat real[] := '{}'; new_speech real[] := '{}';
+    rows bigint[] := '{}'; request_ids text[] := '{}'; results jsonb[] := '{}'; failed bigint := 0;
+BEGIN
+    FOR r IN EXECUTE format('SELECT * FROM %s s WHERE s._row > $1 AND s._row <= $2 ORDER BY s._row', j.staging)
+             USING j.next_position, hi LOOP
+        BEGIN
+            IF r.request_id IS NULL OR r.request_id !~ '^[a-zA-Z0-9][a-zA-Z0-9_-]*$' OR length(r.request_id) > 256 THEN
+                PERFORM fraud._invalid('RequestId', r.request_id, '(must match ^[a-zA-Z0-9][a-zA-Z0-9_-]*$)');
+            END IF;
+            v := fraud._voice_normalize('Embedding', r.embedding, d.embedding_dimension);
+            IF r.speech_seconds IS NULL OR r.speech_seconds < d.authentication_min_speech_seconds THEN
+                PERFORM fraud._invalid('SpeechSeconds', r.speech_seconds::text,
+                    format('(a voiceprint needs at least %s seconds of speech)', d.authentication_min_speech_seconds));
+            END IF;
+            fid := NULL; score := NULL;
+            SELECT n.fraudster_id, n.cosine INTO fid, cos FROM fraud._voice_nearest(d.domain_id, v, NULL, new_ids, new_flat) n;
+            IF fid IS NOT NULL THEN
+                score := fraud._voice_calibrate(cos, d.cos_at_50, d.cos_at_90);
+            END IF;
+            IF action = 'SKIP' AND score >= threshold THEN
+                result := jsonb_build_object('RequestId', r.request_id, 'RegistrationStatus', 'DUPLICATE_SKIPPED',
+                                             'GeneratedFraudsterId', fid, 'FraudsterSimilarityScore', score);
+            ELSE
+                new_id := 'id#' || fraud._voice_new_id();
+                new_ids := new_ids || new_id;
+                new_flat := new_flat || v;
+                new_speech := new_speech || r.speech_seconds;
+                -- an explicit JSON null score when there was no fraudster to compare with (the
+                -- first registration into an empty domain; docs/voice-id.md "Jobs")
+                result := jsonb_build_object('RequestId', r.request_id, 'RegistrationStatus', 'NEW_REGISTRATION',
+                                             'GeneratedFraudsterId', new_id, 'FraudsterSimilarityScore', score);
+            END IF;
+        EXCEPTION WHEN invalid_parameter_value THEN
+            result := fraud._voice_request_error(r.request_id, 400, SQLERRM);
+            failed := failed + 1;
+        END;
+        rows := rows || r._row; request_ids := request_ids || r.request_id; results := results || result;
+    END LOOP;
+    INSERT INTO fraud.voice_fraudsters (domain_id, fraudster_id, embedding, speech_seconds)
+        SELECT d.domain_id, id, new_flat[(i - 1) * d.embedding_dimension + 1 : i * d.embedding_dimension], new_speech[i]
+        FROM unnest(new_ids) WITH ORDINALITY u(id, i);
+    INSERT INTO fraud.voice_fraudster_watchlists (domain_id, fraudster_id, watchlist_id)
+        SELECT d.domain_id, id, target FROM unnest(new_ids) id;
+    INSERT INTO fraud.voice_job_results (job_type, job_id, row_number, request_id, result)
+        SELECT j.job_type, j.job_id, x.rn, x.rid, x.res FROM unnest(rows, request_ids, results) x(rn, rid, res);
+    PERFORM fraud._job_progress(j, hi, cardinality(rows), failed);
+    IF hi >= j.end_position THEN
+        PERFORM fraud._job_finish(j, 'COMPLETE');
     END IF;
 END $function$
 ;
@@ -728,7 +1479,7 @@ COMMENT ON FUNCTION @extschema@.fraud_get_detectors(detector_id text) IS 'GetDet
 COMMENT ON FUNCTION @extschema@.fraud_get_entity_types(name text) IS 'GetEntityTypes: all entity types, or only the named one, as rows (name, description, last_updated_time, created_time, arn). Errors: 22023 invalid name; 42704 the named entity type does not exist.';
 COMMENT ON FUNCTION @extschema@.fraud_get_event(event_id text, event_type_name text) IS 'GetEvent: the stored event as one row (event_timestamp, event_variables, current_label, label_timestamp, entities). Errors: 22023 invalid id; 42704 unknown event type or event.';
 COMMENT ON FUNCTION @extschema@.fraud_get_event_prediction(detector_id text, event_id text, event_type_name text, entities jsonb, event_timestamp text, event_variables jsonb, detector_version_id text) IS 'GetEventPrediction: validates the event as fraud_send_event, scores it like fraud_predict (same jsonb), records it in fraud.event_predictions and, with ingestion ENABLED, stores the event. VOLATILE. Errors: 42704 unknown detector, version or no ACTIVE version; 22023 bad event or event type.';
-COMMENT ON FUNCTION @extschema@.fraud_get_event_prediction_metadata(event_id text, event_type_name text, detector_id text, detector_version_id text, prediction_timestamp text) IS 'GetEventPredictionMetadata: the recorded explanation of one prediction as jsonb (fraud_explain''s shape plus eventId, entityId, entityType, eventTimestamp, predictionTimestamp). Errors: 42704 no such prediction; 22023 bad arguments.';
+COMMENT ON FUNCTION @extschema@.fraud_get_event_prediction_metadata(event_id text, event_type_name text, detector_id text, detector_version_id text, prediction_timestamp text) IS 'GetEventPredictionMetadata: the recorded explanation of one prediction as jsonb (fraud_explain''s shape plus eventId, entityId, entityType, eventTimestamp, predictionTimestamp); prediction_timestamp is epoch milliseconds or a timestamp such as ListEventPredictions'' prediction_timestamp::text. Errors: 42704 no such prediction; 22023 bad arguments.';
 COMMENT ON FUNCTION @extschema@.fraud_get_event_types(name text) IS 'GetEventTypes: all event types, or only the named one, as rows with their event_variables, labels and entity_types (text[], in order), event_ingestion, event_orchestration, times and arn. Errors: 42704 the named event type does not exist.';
 COMMENT ON FUNCTION @extschema@.fraud_get_labels(name text) IS 'GetLabels: all labels, or only the named one, as rows (name, description, last_updated_time, created_time, arn). Errors: 22023 invalid name; 42704 the named label does not exist.';
 COMMENT ON FUNCTION @extschema@.fraud_get_list_elements(name text) IS 'GetListElements: the elements of the list, sorted, one row each. Errors: 22023 invalid name; 42704 no such list.';
@@ -749,7 +1500,7 @@ COMMENT ON FUNCTION @extschema@.fraud_score_trigger() IS 'BEFORE INSERT OR UPDAT
 COMMENT ON FUNCTION @extschema@.fraud_send_event(event_id text, event_type_name text, event_timestamp text, event_variables jsonb, entities jsonb, assigned_label text, label_timestamp text) IS 'SendEvent: stores an event (timestamps ISO 8601 or AFD''s CSV layouts, variables {"name": "value"}, entities [{"entityType", "entityId"}], optional label with its timestamp). Errors: 22023 invalid value; 42704 unknown event type; 23505 event id exists; 55006 ingestion DISABLED.';
 COMMENT ON FUNCTION @extschema@.fraud_tag_resource(resource_arn text, tags jsonb) IS 'TagResource: adds or overwrites tags ({"key": "value"} or [{"key", "value"}]) on the resource named by arn:fraud:<database>:<type>/<id>. Errors: 22023 malformed ARN or tags; 42704 no such resource in this database; 54000 more than 200 tags.';
 COMMENT ON FUNCTION @extschema@.fraud_untag_resource(resource_arn text, tag_keys text[]) IS 'UntagResource: removes the given tag keys (at most 50; absent keys are fine) from the resource the ARN names. Errors: 22023 malformed ARN, NULL or too many keys; 42704 no such resource.';
-COMMENT ON FUNCTION @extschema@.fraud_update_detector_version(detector_id text, detector_version_id text, external_model_endpoints text[], rules jsonb, description text, model_versions jsonb, rule_execution_mode text) IS 'UpdateDetectorVersion: replaces the rules and external model endpoints of a DRAFT version; NULL description, model_versions or rule_execution_mode keep the current ones; the rules are compiled again. Errors: 55006 not DRAFT; 42704; 22023.';
+COMMENT ON FUNCTION @extschema@.fraud_update_detector_version(detector_id text, detector_version_id text, external_model_endpoints text[], rules jsonb, description text, model_versions jsonb, rule_execution_mode text) IS 'UpdateDetectorVersion: replaces the rules (required) and external model endpoints (default none) of a DRAFT version; NULL description, model_versions or rule_execution_mode keep the current ones; the rules are compiled again. Errors: 55006 not DRAFT; 42704; 22023 (including rules NULL or omitted).';
 COMMENT ON FUNCTION @extschema@.fraud_update_detector_version_metadata(detector_id text, detector_version_id text, description text) IS 'UpdateDetectorVersionMetadata: sets the description of a detector version of any status. Errors: 42704 no such version; 22023 bad version id or description.';
 COMMENT ON FUNCTION @extschema@.fraud_update_detector_version_status(detector_id text, detector_version_id text, status text) IS 'UpdateDetectorVersionStatus: DRAFT to ACTIVE, ACTIVE to INACTIVE, INACTIVE to ACTIVE; activating compiles the version and makes the previously ACTIVE one INACTIVE. Errors: 55006 other transitions; 22023 unknown status, no rules and no models, rules that no longer compile; 42704.';
 COMMENT ON FUNCTION @extschema@.fraud_update_event_label(event_id text, event_type_name text, assigned_label text, label_timestamp text) IS 'UpdateEventLabel: sets the label of a stored event and its label timestamp. Errors: 22023 a label that is not one of the event type''s, a bad timestamp; 42704 unknown event type or event.';
@@ -781,9 +1532,10 @@ COMMENT ON FUNCTION @extschema@.fraud_voice_list_speakers(domain_id text) IS 'Vo
 COMMENT ON FUNCTION @extschema@.fraud_voice_list_watchlists(domain_id text) IS 'Voice ID ListWatchlists: the domain''s watchlists as rows, the default one first. Errors: 42704 unknown domain.';
 COMMENT ON FUNCTION @extschema@.fraud_voice_opt_out_speaker(domain_id text, speaker_id text) IS 'Voice ID OptOutSpeaker: makes the speaker OPTED_OUT and removes its voiceprint; an unknown customer speaker id is recorded as opted out. Returns the speaker row. Errors: 42704 unknown domain, or an unknown id#... speaker.';
 COMMENT ON FUNCTION @extschema@.fraud_voice_start_fraudster_registration_job(domain_id text, input_data_config jsonb, job_name text, registration_config jsonb) IS 'Voice ID StartFraudsterRegistrationJob: starts a background job registering fraudsters from {"S3Uri": a table, query or JSON manifest path}; returns the job row (SUBMITTED). Errors: 22023 bad input or config; 42704 unknown domain or watchlist; 42501 no read permission.';
-COMMENT ON FUNCTION @extschema@.fraud_voice_start_speaker_enrollment_job(domain_id text, input_data_config jsonb, job_name text, enrollment_config jsonb) IS 'Voice ID StartSpeakerEnrollmentJob: starts a background job enrolling speakers from {"S3Uri": a table, query or JSON manifest path}; returns the job row (SUBMITTED). Errors: 22023 bad input or config; 42704 unknown domain or watchlist; 42501 no read permission.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_start_speaker_enrollment_job(domain_id text, input_data_config jsonb, job_name text, enrollment_config jsonb) IS 'Voice ID StartSpeakerEnrollmentJob: starts a background job enrolling speakers from {"S3Uri": a table, query or JSON manifest path}, each checked against a watchlist first (by default a speaker whose closest fraudster in the default watchlist scores 50 or more fails; FraudDetectionConfig changes that, FraudDetectionAction IGNORE enrols anyway); returns the job row (SUBMITTED). Errors: 22023 bad input or config; 42704 unknown domain or watchlist; 42501 no read permission.';
 COMMENT ON FUNCTION @extschema@.fraud_voice_update_domain(domain_id text, name text, description text, cos_at_50 real, cos_at_90 real, authentication_min_speech_seconds real) IS 'Voice ID UpdateDomain: replaces name and description (NULL description clears it); calibration and speech minimum change only when given; the dimension cannot change. Returns the domain row. Errors: 22023; 42704 unknown domain.';
 COMMENT ON FUNCTION @extschema@.fraud_voice_update_watchlist(domain_id text, watchlist_id text, name text, description text) IS 'Voice ID UpdateWatchlist: changes the given name and/or description; returns the watchlist row. Errors: 55006 the default watchlist; 23505 the new name is taken; 22023; 42704 unknown domain or watchlist.';
+COMMENT ON FUNCTION fraud._raise(sqlstate text, message text, detail text, hint text) IS 'Internal: raises an ERROR with this SQLSTATE, message and optional DETAIL and HINT, without CONTEXT lines (XX000 keeps them); the SQL helpers fraud._invalid, _not_found, _conflict, _duplicate, _required raise through it.';
 COMMENT ON FUNCTION fraud._score(detector_id text, event jsonb, detector_version_id text, explain boolean) IS 'Internal: one scoring of an event, returning fraud_predict''s, fraud_outcomes'' and (explain) fraud_explain''s answers together.';
 COMMENT ON TABLE fraud.batch_import_errors IS 'Failed records of batch import jobs (fraud_get_batch_import_job_errors): the first failing check of each rejected row.';
 COMMENT ON TABLE fraud.detector_version_rules IS 'The rule versions of each detector version, in evaluation order; a rule at most once per detector version. ON DELETE RESTRICT keeps a rule version in use from being deleted.';

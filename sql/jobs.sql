@@ -203,14 +203,16 @@ END $$;
 
 -- Where a job reads from. `input_path` is a table or view name, an absolute path of a
 -- server-side CSV file, or a query. Returns the kind, the canonical text to store (a quoted,
--- schema-qualified name for a table) and the input's columns (name, type) in order.
-CREATE FUNCTION fraud._job_input(input_path text, OUT kind text, OUT source text, OUT columns text[], OUT types text[])
+-- schema-qualified name for a table) and the input's columns (name, type) in order. Errors
+-- name `field`, the caller's parameter (Voice ID jobs: input_data_config).
+CREATE FUNCTION fraud._job_input(input_path text, field text DEFAULT 'input_path',
+                                 OUT kind text, OUT source text, OUT columns text[], OUT types text[])
 LANGUAGE plpgsql AS $$
 DECLARE rel regclass; header text; probe text := 'fraud_job_input_probe'; msg text;
 BEGIN
-    PERFORM fraud._required('input_path', input_path);
+    PERFORM fraud._required(field, input_path);
     IF btrim(input_path) = '' THEN
-        PERFORM fraud._invalid('input_path', input_path, '(must name a table, a server-side CSV file or a query)');
+        PERFORM fraud._invalid(field, input_path, '(must name a table, a server-side CSV file or a query)');
     END IF;
     IF left(btrim(input_path), 1) = '/' THEN
         kind := 'FILE';
@@ -219,13 +221,17 @@ BEGIN
             header := split_part(pg_read_file(source, 0, 65536), E'\n', 1);
         EXCEPTION WHEN undefined_file OR invalid_parameter_value OR io_error OR character_not_in_repertoire OR untranslatable_character THEN
             GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
-            PERFORM fraud._invalid('input_path', source, format('(cannot read the file: %s)', msg));
+            PERFORM fraud._invalid(field, source, format('(cannot read the file: %s)', msg));
+        WHEN insufficient_privilege THEN
+            -- not a superuser nor in pg_read_server_files: PostgreSQL's message, no CONTEXT
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+            PERFORM fraud._raise('42501', msg);
         END;
         header := rtrim(header, E'\r');
         SELECT array_agg(btrim(btrim(c), '"') ORDER BY i) INTO columns
             FROM unnest(string_to_array(header, ',')) WITH ORDINALITY u(c, i);
         IF columns IS NULL OR EXISTS (SELECT 1 FROM unnest(columns) c WHERE c = '') THEN
-            PERFORM fraud._invalid('input_path', source, '(the first line must be a CSV header naming every column)');
+            PERFORM fraud._invalid(field, source, '(the first line must be a CSV header naming every column)');
         END IF;
         types := array_fill('text'::text, ARRAY[cardinality(columns)]);
         RETURN;
@@ -240,17 +246,17 @@ BEGIN
         SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) INTO source
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = rel;
         IF (SELECT relpersistence FROM pg_class WHERE oid = rel) = 't' THEN
-            PERFORM fraud._invalid('input_path', input_path, '(a temporary table is not visible to the job''s background worker)');
+            PERFORM fraud._invalid(field, input_path, '(a temporary table is not visible to the job''s background worker)');
         END IF;
         IF NOT has_table_privilege(rel, 'SELECT') THEN
-            RAISE EXCEPTION 'permission denied for table %', source USING ERRCODE = 'insufficient_privilege';
+            PERFORM fraud._raise('42501', format('permission denied for table %s', source));
         END IF;
         IF (SELECT relkind FROM pg_class WHERE oid = rel) <> 'r' THEN
             kind := 'QUERY';   -- views, partitioned tables: staged like a query
             source := 'SELECT * FROM ' || source;
         END IF;
     ELSIF btrim(input_path) ~ '^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$' THEN
-        PERFORM fraud._invalid('input_path', input_path, '(no table or view of this name exists)');
+        PERFORM fraud._invalid(field, input_path, '(no table or view of this name exists)');
     ELSE
         kind := 'QUERY';
         source := btrim(input_path);
@@ -260,10 +266,13 @@ BEGIN
         EXECUTE format('CREATE TEMP VIEW %I AS SELECT * FROM (%s) q', probe,
                        CASE kind WHEN 'TABLE' THEN 'SELECT * FROM ' || source ELSE source END);
     EXCEPTION WHEN insufficient_privilege THEN
-        RAISE;
+        -- PostgreSQL's own message (e.g. "permission denied for schema x"), without the
+        -- CONTEXT of this probe
+        GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+        PERFORM fraud._raise('42501', msg);
     WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
-        PERFORM fraud._invalid('input_path', input_path, format('(neither a table nor a valid query: %s)', msg));
+        PERFORM fraud._invalid(field, input_path, format('(neither a table nor a valid query: %s)', msg));
     END;
     SELECT array_agg(a.attname::text ORDER BY a.attnum), array_agg(format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
         INTO columns, types
@@ -346,7 +355,8 @@ BEGIN
     PERFORM fraud._reap_jobs();
     RETURN QUERY SELECT x.job_id, x.status FROM fraud.jobs x WHERE x.job_type = 'DELETE_EVENTS' AND x.job_id = p_event_type_name;
     IF NOT FOUND THEN
-        PERFORM fraud._not_found('deletion of the events of event type', p_event_type_name);
+        PERFORM fraud._raise('42704', format('no deletion of the events of event type %s was ever requested',
+                                             quote_literal(p_event_type_name)));
     END IF;
 END $$;
 

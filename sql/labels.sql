@@ -15,13 +15,13 @@ COMMENT ON FUNCTION fraud_get_labels(text) IS 'GetLabels: all labels, or only th
 
 CREATE FUNCTION fraud_delete_label(name text) RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE used_by text;
+DECLARE used_by text[];
 BEGIN
     PERFORM fraud._check_identifier('name', name);
-    SELECT string_agg(event_type_name, ', ' ORDER BY event_type_name) INTO used_by
+    SELECT array_agg(event_type_name ORDER BY event_type_name) INTO used_by
         FROM fraud.event_type_labels WHERE label_name = name;
     IF used_by IS NOT NULL THEN
-        PERFORM fraud._conflict(format('label %s is used by event type %s', quote_literal(name), used_by));
+        PERFORM fraud._conflict(format('label %s is used by %s', quote_literal(name), fraud._some_names('event type', used_by)));
     END IF;
     IF EXISTS (SELECT 1 FROM fraud.events e WHERE e.event_label = name) THEN
         PERFORM fraud._conflict(format('label %s is the label of stored events', quote_literal(name)));

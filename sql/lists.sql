@@ -23,8 +23,7 @@ DECLARE n bigint;
 BEGIN
     SELECT count(*) INTO n FROM fraud.list_elements WHERE fraud.list_elements.list_name = _check_list_size.list_name;
     IF n > 100000 THEN
-        RAISE EXCEPTION 'list % would hold % elements (at most 100000)', quote_literal(list_name), n
-            USING ERRCODE = 'program_limit_exceeded';
+        PERFORM fraud._raise('54000', format('list %s would hold %s elements (at most 100000)', quote_literal(list_name), n));
     END IF;
 END $$;
 
@@ -128,13 +127,15 @@ COMMENT ON FUNCTION fraud_get_lists_metadata(text) IS 'GetListsMetadata: all lis
 
 CREATE FUNCTION fraud_delete_list(name text) RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE used_by text;
+DECLARE used_by text[];
 BEGIN
     PERFORM fraud._check_pattern('name', name, '^[0-9a-z_]+$', 1, 64);
-    SELECT string_agg(DISTINCT format('%s/%s/%s', detector_id, rule_id, rule_version), ', ') INTO used_by
-        FROM fraud.rule_version_lists WHERE list_name = name;
+    SELECT array_agg(format('%s/%s/%s', u.detector_id, u.rule_id, u.rule_version) ORDER BY u.detector_id, u.rule_id, u.rule_version)
+        INTO used_by
+        FROM (SELECT DISTINCT l.detector_id, l.rule_id, l.rule_version FROM fraud.rule_version_lists l
+              WHERE l.list_name = name) u;
     IF used_by IS NOT NULL THEN
-        PERFORM fraud._conflict(format('list %s is used by rule version %s', quote_literal(name), used_by));
+        PERFORM fraud._conflict(format('list %s is used by %s', quote_literal(name), fraud._some_names('rule version', used_by)));
     END IF;
     DELETE FROM fraud.lists l WHERE l.name = fraud_delete_list.name;
     IF NOT FOUND THEN

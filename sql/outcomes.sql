@@ -15,13 +15,15 @@ COMMENT ON FUNCTION fraud_get_outcomes(text) IS 'GetOutcomes: all outcomes, or o
 
 CREATE FUNCTION fraud_delete_outcome(name text) RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE used_by text;
+DECLARE used_by text[];
 BEGIN
     PERFORM fraud._check_identifier('name', name);
-    SELECT string_agg(DISTINCT format('%s/%s/%s', detector_id, rule_id, rule_version), ', ') INTO used_by
-        FROM fraud.rule_version_outcomes WHERE outcome_name = name;
+    SELECT array_agg(format('%s/%s/%s', u.detector_id, u.rule_id, u.rule_version) ORDER BY u.detector_id, u.rule_id, u.rule_version)
+        INTO used_by
+        FROM (SELECT DISTINCT o.detector_id, o.rule_id, o.rule_version FROM fraud.rule_version_outcomes o
+              WHERE o.outcome_name = name) u;
     IF used_by IS NOT NULL THEN
-        PERFORM fraud._conflict(format('outcome %s is used by rule version %s', quote_literal(name), used_by));
+        PERFORM fraud._conflict(format('outcome %s is used by %s', quote_literal(name), fraud._some_names('rule version', used_by)));
     END IF;
     PERFORM fraud._delete_named('outcomes', 'outcome', 'outcome', name);
 END $$;

@@ -91,8 +91,7 @@ BEGIN
         WHERE r.detector_id = ref.detector_id AND r.rule_id = ref.rule_id
         RETURNING r.last_version INTO next_version;
     IF next_version > 99999 THEN
-        RAISE EXCEPTION 'rule %/% has reached the maximum of 99999 versions', ref.detector_id, ref.rule_id
-            USING ERRCODE = 'program_limit_exceeded';
+        PERFORM fraud._raise('54000', format('rule %s/%s has reached the maximum of 99999 versions', ref.detector_id, ref.rule_id));
     END IF;
     RETURN fraud._write_rule_version(ref.detector_id, ref.rule_id, next_version, expression, language,
                                      outcomes, description, tags);
@@ -161,24 +160,25 @@ COMMENT ON FUNCTION fraud_get_rules(text, text, text) IS 'GetRules: one row per 
 -- INACTIVE detector version uses it; DRAFT versions that use it lose it, with a NOTICE.
 CREATE FUNCTION fraud_delete_rule(rule jsonb) RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE ref record; used_by text; drafts text;
+DECLARE ref record; used_by text[]; drafts text[];
 BEGIN
     ref := fraud._rule_ref('rule', rule);
-    SELECT string_agg(format('%s (%s)', v.detector_version_id, v.status), ', ' ORDER BY v.detector_version_id) INTO used_by
+    SELECT array_agg(format('%s (%s)', v.detector_version_id, v.status) ORDER BY v.detector_version_id) INTO used_by
         FROM fraud.detector_version_rules u JOIN fraud.detector_versions v USING (detector_id, detector_version_id)
         WHERE u.detector_id = ref.detector_id AND u.rule_id = ref.rule_id AND u.rule_version = ref.rule_version
           AND v.status <> 'DRAFT';
     IF used_by IS NOT NULL THEN
-        PERFORM fraud._conflict(format('rule version %s/%s/%s is used by detector version %s',
-                                       ref.detector_id, ref.rule_id, ref.rule_version, used_by));
+        PERFORM fraud._conflict(format('rule version %s/%s/%s is used by %s',
+                                       ref.detector_id, ref.rule_id, ref.rule_version, fraud._some_names('detector version', used_by)));
     END IF;
     WITH gone AS (
         DELETE FROM fraud.detector_version_rules u
         WHERE u.detector_id = ref.detector_id AND u.rule_id = ref.rule_id AND u.rule_version = ref.rule_version
         RETURNING u.detector_version_id)
-    SELECT string_agg(detector_version_id::text, ', ' ORDER BY detector_version_id) INTO drafts FROM gone;
+    SELECT array_agg(detector_version_id::text ORDER BY detector_version_id) INTO drafts FROM gone;
     IF drafts IS NOT NULL THEN
-        RAISE NOTICE 'rule version %/%/% removed from DRAFT detector version %', ref.detector_id, ref.rule_id, ref.rule_version, drafts;
+        RAISE NOTICE 'rule version %/%/% removed from %', ref.detector_id, ref.rule_id, ref.rule_version,
+            fraud._some_names('DRAFT detector version', drafts);
     END IF;
     DELETE FROM fraud.rule_versions r
         WHERE r.detector_id = ref.detector_id AND r.rule_id = ref.rule_id AND r.rule_version = ref.rule_version;

@@ -21,6 +21,11 @@
 --   script sql/fraud_detector--<previous release>--<version>.sql (tests/upgrade.sh proves that
 --   upgrading equals a fresh install).
 
+-- Every error a caller can cause is raised with fraud._raise(sqlstate, message, detail, hint)
+-- (src/errors.rs), never with RAISE EXCEPTION: the user sees the message, DETAIL and HINT, not
+-- CONTEXT lines naming the internal functions the error passed through. A PL/pgSQL EXCEPTION
+-- block catches it as any other error (same SQLSTATE and message).
+
 -- ValidationException -> 22023. Every message names the field and the value (cut at 100
 -- characters, so a 100,000-element argument does not flood the log).
 CREATE FUNCTION fraud._invalid(field text, value text, why text) RETURNS void
@@ -29,41 +34,49 @@ BEGIN
     IF length(value) > 100 THEN
         value := left(value, 100) || '...';
     END IF;
-    RAISE EXCEPTION 'invalid %: %', field, coalesce(quote_literal(value), 'NULL') || ' ' || why
-        USING ERRCODE = 'invalid_parameter_value';
+    PERFORM fraud._raise('22023', format('invalid %s: %s %s', field, coalesce(quote_literal(value), 'NULL'), why));
 END $$;
 
 -- ResourceNotFoundException -> 42704
 CREATE FUNCTION fraud._not_found(kind text, id text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
-    RAISE EXCEPTION '% % does not exist', kind, quote_literal(id)
-        USING ERRCODE = 'undefined_object';
+    PERFORM fraud._raise('42704', format('%s %s does not exist', kind, quote_literal(id)));
 END $$;
 
 -- ConflictException (in use, wrong state) -> 55006
 CREATE FUNCTION fraud._conflict(message text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
-    RAISE EXCEPTION '%', message USING ERRCODE = 'object_in_use';
+    PERFORM fraud._raise('55006', message);
 END $$;
 
 -- ConflictException (duplicate) -> 23505
 CREATE FUNCTION fraud._duplicate(kind text, id text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
-    RAISE EXCEPTION '% % already exists', kind, quote_literal(id)
-        USING ERRCODE = 'unique_violation';
+    PERFORM fraud._raise('23505', format('%s %s already exists', kind, quote_literal(id)));
 END $$;
 
 CREATE FUNCTION fraud._required(field text, value anyelement) RETURNS void
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
     IF value IS NULL THEN
-        RAISE EXCEPTION 'invalid %: NULL (% is required)', field, field
-            USING ERRCODE = 'invalid_parameter_value';
+        PERFORM fraud._raise('22023', format('invalid %s: NULL (%s is required)', field, field));
     END IF;
 END $$;
+
+-- Names in a message: "rule version d/r/1", or "rule versions d/r/1, d/r/2, d/r/3, d/r/4,
+-- d/r/5 and 26 more" (the first five in the order given, and how many more), so that a
+-- message stays one line however many objects there are. `kind` is singular; an s makes it
+-- plural.
+CREATE FUNCTION fraud._some_names(kind text, names text[]) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN cardinality(names) = 1 THEN kind || ' ' || names[1]
+                ELSE kind || 's ' || array_to_string(names[1:5], ', ')
+                     || CASE WHEN cardinality(names) > 5 THEN format(' and %s more', cardinality(names) - 5) ELSE '' END
+           END
+$$;
 
 -- The reference's `identifier` (^[0-9a-z_-]+$, 1-64) and friends, by pattern.
 CREATE FUNCTION fraud._check_pattern(field text, value text, pattern text, min_len int, max_len int)
@@ -263,8 +276,7 @@ BEGIN
     SELECT count(*) INTO n FROM fraud.tags g
         WHERE g.resource_type = _set_tags.resource_type AND g.resource_id = _set_tags.resource_id;
     IF n > 200 THEN
-        RAISE EXCEPTION 'too many tags on %: % (at most 200)', fraud._arn(resource_type, resource_id), n
-            USING ERRCODE = 'program_limit_exceeded';
+        PERFORM fraud._raise('54000', format('too many tags on %s: %s (at most 200)', fraud._arn(resource_type, resource_id), n));
     END IF;
 END $$;
 

@@ -153,13 +153,13 @@ COMMENT ON FUNCTION fraud_update_variable(text, text, text, text) IS 'UpdateVari
 
 CREATE FUNCTION fraud_delete_variable(name text) RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE used_by text; src text;
+DECLARE used_by text[]; src text;
 BEGIN
     PERFORM fraud._required('name', name);
-    SELECT string_agg(event_type_name, ', ' ORDER BY event_type_name) INTO used_by
+    SELECT array_agg(event_type_name ORDER BY event_type_name) INTO used_by
         FROM fraud.event_type_variables WHERE variable_name = name;
     IF used_by IS NOT NULL THEN
-        PERFORM fraud._conflict(format('variable %s is used by event type %s', quote_literal(name), used_by));
+        PERFORM fraud._conflict(format('variable %s is used by %s', quote_literal(name), fraud._some_names('event type', used_by)));
     END IF;
     SELECT data_source INTO src FROM fraud.variables v WHERE v.name = fraud_delete_variable.name;
     IF src IS NOT NULL AND src <> 'EVENT' THEN

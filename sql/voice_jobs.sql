@@ -20,6 +20,9 @@ BEGIN
         PERFORM fraud._invalid('input_data_config', input_data_config::text, '(must be {"S3Uri": a table, a query or a manifest file path})');
     END IF;
     uri := btrim(input_data_config->>'S3Uri');
+    IF uri = '' THEN
+        PERFORM fraud._invalid('input_data_config', input_data_config::text, '(S3Uri must name a table, a query or a manifest file path)');
+    END IF;
     IF left(uri, 1) = '/' THEN
         BEGIN
             manifest := pg_read_file(uri)::jsonb;
@@ -34,7 +37,7 @@ BEGIN
         source := uri;
         RETURN;
     END IF;
-    inp := fraud._job_input(uri);
+    inp := fraud._job_input(uri, 'input_data_config');
     IF NOT (ARRAY['request_id', 'embedding', 'speech_seconds'] <@ inp.columns) THEN
         PERFORM fraud._invalid('input_data_config', uri, '(the input needs columns request_id, embedding and speech_seconds)');
     END IF;
@@ -115,8 +118,10 @@ BEGIN
                 new_ids := new_ids || new_id;
                 new_flat := new_flat || v;
                 new_speech := new_speech || r.speech_seconds;
-                result := jsonb_strip_nulls(jsonb_build_object('RequestId', r.request_id, 'RegistrationStatus', 'NEW_REGISTRATION',
-                                             'GeneratedFraudsterId', new_id, 'FraudsterSimilarityScore', score));
+                -- an explicit JSON null score when there was no fraudster to compare with (the
+                -- first registration into an empty domain; docs/voice-id.md "Jobs")
+                result := jsonb_build_object('RequestId', r.request_id, 'RegistrationStatus', 'NEW_REGISTRATION',
+                                             'GeneratedFraudsterId', new_id, 'FraudsterSimilarityScore', score);
             END IF;
         EXCEPTION WHEN invalid_parameter_value THEN
             result := fraud._voice_request_error(r.request_id, 400, SQLERRM);
@@ -138,15 +143,17 @@ BEGIN
 END $$;
 
 -- One batch of speaker enrolments: at least 30 s of speech; an opted-out speaker is refused;
--- an enrolled one is skipped or overwritten (ExistingEnrollmentAction); with a fraud check,
--- a speaker whose closest fraudster in the watchlist scores at least RiskThreshold fails
--- (FraudDetectionAction FAIL) or is enrolled anyway (IGNORE).
+-- an enrolled one is skipped or overwritten (ExistingEnrollmentAction); the fraud check (always
+-- on, its defaults filled in by fraud._voice_enrollment_config) fails a speaker whose closest
+-- fraudster in the watchlist scores at least RiskThreshold (FraudDetectionAction FAIL); with
+-- IGNORE the speaker is enrolled anyway, so the search is skipped.
 CREATE FUNCTION fraud._voice_enrollment_step(j fraud.jobs) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
     d fraud.voice_domains := fraud._voice_domain(j.domain_id);
     existing_action text := j.config->>'ExistingEnrollmentAction';
-    check_config jsonb := j.config->'FraudDetectionConfig';
+    -- a job queued by version 0.1.0 may have no FraudDetectionConfig: it gets the defaults too
+    check_config jsonb := coalesce(j.config->'FraudDetectionConfig', fraud._voice_enrollment_config(d, j.config)->'FraudDetectionConfig');
     hi bigint := least(j.end_position, j.next_position + j.batch_size);
     r record; v real[]; s fraud.voice_speakers; fid text; cos real; risk int; result jsonb; sid text;
     rows bigint[] := '{}'; request_ids text[] := '{}'; results jsonb[] := '{}'; failed bigint := 0;
@@ -169,12 +176,12 @@ BEGIN
                 result := jsonb_build_object('RequestId', r.request_id, 'GeneratedSpeakerId', s.generated_speaker_id,
                                              'EnrollmentStatus', 'ENROLLMENT_SKIPPED');
             ELSE
-                IF check_config IS NOT NULL THEN
+                IF check_config->>'FraudDetectionAction' = 'FAIL' THEN
                     fid := NULL;
                     SELECT n.fraudster_id, n.cosine INTO fid, cos
                         FROM fraud._voice_nearest(d.domain_id, v, check_config->'WatchlistIds'->>0) n;
                     risk := CASE WHEN fid IS NULL THEN 0 ELSE fraud._voice_calibrate(cos, d.cos_at_50, d.cos_at_90) END;
-                    IF risk >= (check_config->>'RiskThreshold')::int AND check_config->>'FraudDetectionAction' = 'FAIL' THEN
+                    IF risk >= (check_config->>'RiskThreshold')::int THEN
                         RAISE EXCEPTION 'the speaker matches fraudster % with risk score % (FraudDetectionAction FAIL)', fid, risk
                             USING ERRCODE = 'object_in_use';
                     END IF;
@@ -239,30 +246,29 @@ END $$;
 
 CREATE FUNCTION fraud._voice_enrollment_config(d fraud.voice_domains, config jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
-DECLARE c jsonb := coalesce(config, '{}'); f jsonb; t jsonb; out jsonb;
+DECLARE c jsonb := coalesce(config, '{}'); f jsonb; t jsonb;
 BEGIN
     IF jsonb_typeof(c) <> 'object' OR EXISTS (SELECT 1 FROM jsonb_object_keys(c) k
             WHERE k NOT IN ('ExistingEnrollmentAction', 'FraudDetectionConfig')) THEN
         PERFORM fraud._invalid('enrollment_config', c::text, '(must be {"ExistingEnrollmentAction", "FraudDetectionConfig"})');
     END IF;
     PERFORM fraud._check_enum('ExistingEnrollmentAction', coalesce(c->>'ExistingEnrollmentAction', 'SKIP'), ARRAY['SKIP', 'OVERWRITE']);
-    out := jsonb_build_object('ExistingEnrollmentAction', coalesce(c->>'ExistingEnrollmentAction', 'SKIP'));
-    f := c->'FraudDetectionConfig';
-    IF f IS NOT NULL THEN
-        IF jsonb_typeof(f) <> 'object' OR EXISTS (SELECT 1 FROM jsonb_object_keys(f) k
-                WHERE k NOT IN ('FraudDetectionAction', 'RiskThreshold', 'WatchlistIds')) THEN
-            PERFORM fraud._invalid('FraudDetectionConfig', f::text, '(must be {"FraudDetectionAction", "RiskThreshold", "WatchlistIds"})');
-        END IF;
-        PERFORM fraud._check_enum('FraudDetectionAction', coalesce(f->>'FraudDetectionAction', 'FAIL'), ARRAY['IGNORE', 'FAIL']);
-        t := coalesce(f->'RiskThreshold', '50');
-        IF jsonb_typeof(t) <> 'number' OR t::text !~ '^[0-9]+$' OR t::text::int > 100 THEN
-            PERFORM fraud._invalid('RiskThreshold', t::text, '(must be an integer 0 to 100)');
-        END IF;
-        out := out || jsonb_build_object('FraudDetectionConfig', jsonb_build_object(
+    -- the fraud check always runs (FraudDetectionAction defaults to FAIL, docs/voice-id.md
+    -- "Jobs"), so an absent FraudDetectionConfig gets every default, not no check
+    f := coalesce(c->'FraudDetectionConfig', '{}');
+    IF jsonb_typeof(f) <> 'object' OR EXISTS (SELECT 1 FROM jsonb_object_keys(f) k
+            WHERE k NOT IN ('FraudDetectionAction', 'RiskThreshold', 'WatchlistIds')) THEN
+        PERFORM fraud._invalid('FraudDetectionConfig', f::text, '(must be {"FraudDetectionAction", "RiskThreshold", "WatchlistIds"})');
+    END IF;
+    PERFORM fraud._check_enum('FraudDetectionAction', coalesce(f->>'FraudDetectionAction', 'FAIL'), ARRAY['IGNORE', 'FAIL']);
+    t := coalesce(f->'RiskThreshold', '50');
+    IF jsonb_typeof(t) <> 'number' OR t::text !~ '^[0-9]+$' OR t::text::int > 100 THEN
+        PERFORM fraud._invalid('RiskThreshold', t::text, '(must be an integer 0 to 100)');
+    END IF;
+    RETURN jsonb_build_object('ExistingEnrollmentAction', coalesce(c->>'ExistingEnrollmentAction', 'SKIP'),
+        'FraudDetectionConfig', jsonb_build_object(
             'FraudDetectionAction', coalesce(f->>'FraudDetectionAction', 'FAIL'), 'RiskThreshold', t,
             'WatchlistIds', jsonb_build_array(fraud._voice_config_watchlist(d, f->'WatchlistIds'))));
-    END IF;
-    RETURN out;
 END $$;
 
 CREATE FUNCTION fraud._voice_start_job(p_job_type text, p_domain_id text, p_input_data_config jsonb, p_job_name text,
@@ -350,7 +356,7 @@ LANGUAGE sql AS $$
     SELECT * FROM fraud._voice_jobs('SPEAKER_ENROLLMENT', domain_id,
         fraud._voice_start_job('SPEAKER_ENROLLMENT', domain_id, input_data_config, job_name, enrollment_config), NULL)
 $$;
-COMMENT ON FUNCTION fraud_voice_start_speaker_enrollment_job(text, jsonb, text, jsonb) IS 'Voice ID StartSpeakerEnrollmentJob: starts a background job enrolling speakers from {"S3Uri": a table, query or JSON manifest path}; returns the job row (SUBMITTED). Errors: 22023 bad input or config; 42704 unknown domain or watchlist; 42501 no read permission.';
+COMMENT ON FUNCTION fraud_voice_start_speaker_enrollment_job(text, jsonb, text, jsonb) IS 'Voice ID StartSpeakerEnrollmentJob: starts a background job enrolling speakers from {"S3Uri": a table, query or JSON manifest path}, each checked against a watchlist first (by default a speaker whose closest fraudster in the default watchlist scores 50 or more fails; FraudDetectionConfig changes that, FraudDetectionAction IGNORE enrols anyway); returns the job row (SUBMITTED). Errors: 22023 bad input or config; 42704 unknown domain or watchlist; 42501 no read permission.';
 
 CREATE FUNCTION fraud_voice_describe_speaker_enrollment_job(domain_id text, job_id text)
 RETURNS TABLE (job_id text, job_name text, domain_id text, job_status text, created_at timestamptz, ended_at timestamptz,
@@ -368,8 +374,8 @@ COMMENT ON FUNCTION fraud_voice_list_speaker_enrollment_jobs(text, text) IS 'Voi
 
 -- The job's output: one row per request, in request order, in Voice ID's output-file shape
 -- (registration: RegistrationStatus NEW_REGISTRATION / DUPLICATE_SKIPPED, GeneratedFraudsterId,
--- FraudsterSimilarityScore; enrolment: EnrollmentStatus, GeneratedSpeakerId; a failed request:
--- ErrorCode and ErrorMessage).
+-- FraudsterSimilarityScore, null when the domain had no fraudster yet; enrolment:
+-- EnrollmentStatus, GeneratedSpeakerId; a failed request: ErrorCode and ErrorMessage).
 CREATE FUNCTION fraud._voice_job_results(p_domain_id text, p_job_id text)
 RETURNS TABLE (row_number bigint, request_id text, result jsonb)
 LANGUAGE plpgsql AS $$

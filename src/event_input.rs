@@ -102,8 +102,9 @@ impl<'a> Event<'a> {
             Item::Numeric(n) if t == DataType::String => {
                 Value::Str(Cow::Owned(unsafe { numeric_text(n) }))
             }
+            // errors show the number as sent (its exact text), not the nearest f64
             Item::Numeric(n) => match numeric_f64(n) {
-                Some(f) => value::from_f64(name, t, f)?,
+                Some(f) => value::from_number(name, t, f, || unsafe { numeric_text(n) })?,
                 None => value::from_str(name, t, &unsafe { numeric_text(n) })?.into_owned(),
             },
             Item::Container(_) => return Err(value::not_scalar(name, t, "a JSON object or array")),

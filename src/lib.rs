@@ -27,7 +27,7 @@ extension_sql_file!("../sql/catalog.sql", name = "catalog", bootstrap);
 extension_sql_file!(
     "../sql/support.sql",
     name = "support",
-    requires = ["catalog"]
+    requires = ["catalog", errors::fraud::raise_sql]
 );
 extension_sql_file!(
     "../sql/entity_types.sql",

@@ -114,7 +114,10 @@ unsafe fn read<'a>(
             value::from_f64(name, t, f)
         }
         pg_sys::NUMERICOID if t != DataType::String => {
-            value::from_f64(name, t, datum::numeric_datum_f64(d))
+            // an error shows the column's exact value, not the nearest f64
+            value::from_number(name, t, datum::numeric_datum_f64(d), || {
+                datum::output_text(d, typ)
+            })
         }
         pg_sys::BOOLOID => value::from_bool(name, t, datum::by_value::<bool>(d)),
         pg_sys::TIMESTAMPTZOID | pg_sys::TIMESTAMPOID if t == DataType::DateTime => {

@@ -59,6 +59,20 @@ fn word(i: &str) -> IResult<&str, &str> {
     recognize(pair(satisfy(is_ident_start), take_while(is_ident_char)))(i)
 }
 
+/// A comparison operator at the start of `i`, and what follows it.
+fn comparison_operator(i: &str) -> Option<(&str, CmpOp)> {
+    const OPS: [(&str, CmpOp); 6] = [
+        ("==", CmpOp::Eq),
+        ("!=", CmpOp::Ne),
+        (">=", CmpOp::Ge),
+        ("<=", CmpOp::Le),
+        (">", CmpOp::Gt),
+        ("<", CmpOp::Lt),
+    ];
+    OPS.iter()
+        .find_map(|&(sym, op)| i.strip_prefix(sym).map(|rest| (rest, op)))
+}
+
 /// `kw` as a whole word, case-insensitively.
 fn keyword<'a>(i: &'a str, kw: &str) -> Option<&'a str> {
     match word(i) {
@@ -160,23 +174,13 @@ impl<'s> Parser<'s> {
     fn comparison(&mut self, i: &'s str) -> Res<'s, Expr> {
         let (i, lhs) = self.additive(i)?;
         let at = ws(i);
-        let ops: [(&str, CmpOp); 6] = [
-            ("==", CmpOp::Eq),
-            ("!=", CmpOp::Ne),
-            (">=", CmpOp::Ge),
-            ("<=", CmpOp::Le),
-            (">", CmpOp::Gt),
-            ("<", CmpOp::Lt),
-        ];
-        for (sym, op) in ops {
-            if let Some(rest) = at.strip_prefix(sym) {
-                let (rest, rhs) = self.additive(rest)?;
-                let e = Expr {
-                    pos: lhs.pos,
-                    kind: ExprKind::Compare(op, Box::new(lhs), Box::new(rhs)),
-                };
-                return Ok((rest, e));
-            }
+        if let Some((rest, op)) = comparison_operator(at) {
+            let (rest, rhs) = self.additive(rest)?;
+            let e = Expr {
+                pos: lhs.pos,
+                kind: ExprKind::Compare(op, Box::new(lhs), Box::new(rhs)),
+            };
+            return self.unchained(rest, e);
         }
         if at.starts_with('=') {
             return self.fail(at, "a comparison operator (use == for equality)");
@@ -199,10 +203,27 @@ impl<'s> Parser<'s> {
                         rhs: Box::new(rhs),
                     },
                 };
-                Ok((rest, e))
+                self.unchained(rest, e)
             }
             None => Ok((i, lhs)),
         }
+    }
+
+    /// A comparison right after another one (`$a < $b < 5`, `$a in @l == true`) is refused
+    /// where it starts, saying that comparisons do not chain (one per level, see the grammar
+    /// in docs/rule-language.md).
+    fn unchained(&self, rest: &'s str, e: Expr) -> Res<'s, Expr> {
+        let at = ws(rest);
+        let another = comparison_operator(at).is_some()
+            || keyword(at, "in").is_some()
+            || keyword(at, "not").is_some_and(|r| keyword(ws(r), "in").is_some());
+        if another {
+            return self.fail(
+                at,
+                "'and' or 'or' between two comparisons (comparisons do not chain: write $a < $b and $b < 5)",
+            );
+        }
+        Ok((rest, e))
     }
 
     fn additive(&mut self, i: &'s str) -> Res<'s, Expr> {
@@ -578,6 +599,56 @@ mod tests {
         assert_eq!(err("é").position, Some(1));
     }
 
+    /// docs/rule-language.md's syntax error example is what the parser and the DETAIL give
+    /// (the PostgreSQL layer adds the "invalid rule expression: " prefix, src/rules.rs).
+    #[test]
+    fn the_documented_syntax_error() {
+        const DOC: &str = include_str!("../../docs/rule-language.md");
+        let example: Vec<&str> = DOC
+            .lines()
+            .skip_while(|l| !l.starts_with("ERROR:  invalid rule expression: "))
+            .take(3)
+            .collect();
+        let message = example[0]
+            .strip_prefix("ERROR:  invalid rule expression: ")
+            .unwrap();
+        let expression = example[1].strip_prefix("DETAIL:  ").unwrap();
+        let e = err(expression);
+        assert_eq!(e.to_string(), message);
+        assert_eq!(
+            e.caret(expression).unwrap(),
+            format!("{expression}\n{}", example[2])
+        );
+    }
+
+    #[test]
+    fn comparisons_do_not_chain() {
+        for (chained, at) in [
+            ("$a < $b < 5", 9),
+            ("$a == $b == true", 10),
+            ("($a > 1 >= 2)", 9),
+            ("$a in @l == true", 10),
+            ("$a == 1 in @l", 9),
+            ("$a == 1 not in @l", 9),
+            ("$a < $b and $c > 1 <= 2", 20),
+        ] {
+            let e = err(chained);
+            assert_eq!(e.position, Some(at), "{chained}");
+            assert!(
+                e.message.contains("comparisons do not chain"),
+                "{chained}: {}",
+                e.message
+            );
+        }
+        // one comparison per side of and / or is fine
+        assert_eq!(p("$a < $b and $b < 5"), "(($a < $b) and ($b < 5))");
+        assert_eq!(p("($a < $b) == true"), "(($a < $b) == true)");
+        // anything else after a comparison keeps the general message
+        assert!(err("$a < $b $c")
+            .message
+            .contains("expected an operator or the end of the expression"));
+    }
+
     #[test]
     fn nesting_is_bounded() {
         let deep = format!("{}$a{}", "(".repeat(200), ")".repeat(200));
@@ -586,6 +657,25 @@ mod tests {
         assert!(err(&nots).message.contains("levels of nesting"));
         let ok = format!("{}$a{}", "(".repeat(20), ")".repeat(20));
         assert!(parse(&ok).is_ok());
+    }
+
+    /// Too deep, by parentheses or by `not`s: either way the error has the position, so the
+    /// DETAIL can point at it (a long expression shows the part around it).
+    #[test]
+    fn nesting_errors_point_at_the_level_too_deep() {
+        let parens = format!("{}$a{}", "(".repeat(65), ")".repeat(65));
+        let nots = format!("{}$a", "not ".repeat(70));
+        let bangs = format!("{}$a", "!".repeat(70));
+        for (deep, at, there) in [(parens, 65, "("), (nots, 253, "not "), (bangs, 64, "!")] {
+            let e = err(&deep);
+            assert!(e.message.contains("levels of nesting"), "{}", e.message);
+            assert_eq!(e.position, Some(at));
+            let detail = e.caret(&deep).unwrap();
+            let (line, under) = detail.split_once('\n').unwrap();
+            let column = under.len() - 1;
+            assert!(under[..column].trim().is_empty() && under.ends_with('^'));
+            assert!(line[column..].starts_with(there), "{detail}");
+        }
     }
 
     #[test]

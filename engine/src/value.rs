@@ -130,15 +130,24 @@ fn bad(variable: &str, data_type: DataType, shown: &str) -> Error {
     ))
 }
 
-/// Reads text (a JSON string, or a default value) as `data_type`.
+/// A value as an error shows it: its first 100 characters.
+fn cut(s: &str) -> String {
+    s.chars().take(100).collect()
+}
+
+/// Reads text (a JSON string, or a default value) as `data_type`. An error shows the text as
+/// given, quoted.
 pub fn from_str<'a>(variable: &str, data_type: DataType, s: &'a str) -> Result<Value<'a>, Error> {
-    let shown = || format!("\"{}\"", s.chars().take(100).collect::<String>());
+    let shown = || format!("\"{}\"", cut(s));
     match data_type {
         DataType::String => Ok(Value::Str(Cow::Borrowed(s))),
         DataType::Integer => s.trim().parse::<i64>().map(Value::Int).or_else(|_| {
-            // "12.0" is an integer written as a decimal; "12.5" is not
+            // "12.0" is an integer written as a decimal; "12.5" is not, nor is anything
+            // beyond 64 bits
             match s.trim().parse::<f64>() {
-                Ok(f) => from_f64(variable, data_type, f),
+                Ok(f) => {
+                    from_f64(variable, data_type, f).map_err(|_| bad(variable, data_type, &shown()))
+                }
                 Err(_) => Err(bad(variable, data_type, &shown())),
             }
         }),
@@ -169,6 +178,18 @@ pub fn from_f64(variable: &str, data_type: DataType, f: f64) -> Result<Value<'st
         DataType::String => Ok(Value::Str(Cow::Owned(f.to_string()))),
         _ => Err(bad(variable, data_type, &f.to_string())),
     }
+}
+
+/// Reads a number as `data_type`, given as the nearest f64 and its exact decimal `text` (a
+/// JSON number's or a numeric column's): an error shows the number as sent, not the f64
+/// (`9223372036854775808`, not `9223372036854776000`). `text` is asked for only then.
+pub fn from_number(
+    variable: &str,
+    data_type: DataType,
+    f: f64,
+    text: impl FnOnce() -> String,
+) -> Result<Value<'static>, Error> {
+    from_f64(variable, data_type, f).map_err(|_| bad(variable, data_type, &cut(&text())))
 }
 
 /// Reads a JSON boolean as `data_type`.
@@ -218,6 +239,41 @@ mod tests {
         assert_eq!(
             e.message,
             "invalid value for variable \"age\" of type INTEGER: \"abc\""
+        );
+    }
+
+    #[test]
+    fn errors_show_the_value_as_sent() {
+        // beyond 64 bits: the f64 would print as 9223372036854776000
+        let e = from_str("n", DataType::Integer, "9223372036854775808").unwrap_err();
+        assert_eq!(
+            e.message,
+            "invalid value for variable \"n\" of type INTEGER: \"9223372036854775808\""
+        );
+        let e = from_str("n", DataType::Integer, "12.5").unwrap_err();
+        assert!(e.message.ends_with(": \"12.5\""), "{}", e.message);
+        let e = from_number("n", DataType::Integer, 9.223372036854776e18, || {
+            "9223372036854775808".into()
+        })
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            "invalid value for variable \"n\" of type INTEGER: 9223372036854775808"
+        );
+        let e = from_number("n", DataType::Integer, 1e300, || {
+            format!("1{}", "0".repeat(300))
+        })
+        .unwrap_err();
+        assert!(
+            e.message.ends_with(&format!(": 1{}", "0".repeat(99))),
+            "{}",
+            e.message
+        );
+        let e = from_number("b", DataType::Boolean, 2.50, || "2.50".into()).unwrap_err();
+        assert!(e.message.ends_with(": 2.50"), "{}", e.message);
+        assert_eq!(
+            from_number("n", DataType::Integer, 42.0, || unreachable!()),
+            Ok(Value::Int(42))
         );
     }
 

@@ -87,6 +87,17 @@ FROM (SELECT fraud_get_event_prediction_metadata('e3', 'checkout', 'shop', '1',
 SELECT jsonb_pretty(fraud_get_event_prediction_metadata('e3', 'checkout', 'shop', '1',
              to_char(max(prediction_timestamp) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))->'rules')
 FROM fraud_list_event_predictions(event_id => '{"value": "e3"}');
+-- the prediction_timestamp may also be ListEventPredictions' value as text (in any session
+-- time zone), or epoch milliseconds
+SELECT fraud_get_event_prediction_metadata('e3', 'checkout', 'shop', '1', p.prediction_timestamp::text)->>'eventTimestamp' AS by_text,
+       fraud_get_event_prediction_metadata('e3', 'checkout', 'shop', '1', (extract(epoch FROM p.prediction_timestamp) * 1000)::bigint::text)
+         = fraud_get_event_prediction_metadata('e3', 'checkout', 'shop', '1', p.prediction_timestamp::text) AS epoch_ms_same
+FROM fraud_list_event_predictions(event_id => '{"value": "e3"}') p ORDER BY p.prediction_timestamp;
+SET timezone = 'Asia/Kolkata';
+SELECT p.prediction_timestamp::text LIKE '%+05:30' AS shown_in_kolkata_time,
+       fraud_get_event_prediction_metadata('e3', 'checkout', 'shop', '1', p.prediction_timestamp::text)->>'eventTimestamp' AS found
+FROM fraud_list_event_predictions(event_id => '{"value": "e3"}') p ORDER BY p.prediction_timestamp;
+SET timezone = 'UTC';
 
 -- DeleteEvent keeps the audit history unless asked
 SELECT fraud_delete_event('e3', 'checkout');
@@ -117,6 +128,7 @@ SELECT pg_temp.err($$SELECT fraud_send_event('e9', 'nope', '2024-05-01T12:00:00Z
 SELECT pg_temp.err($$SELECT fraud_send_event('e9', 'checkout', 'yesterday', '{"amount": 1}', '[{"entityType": "customer", "entityId": "c1"}]')$$);
 SELECT pg_temp.err($$SELECT fraud_send_event('e9', 'checkout', NULL, '{"amount": 1}', '[{"entityType": "customer", "entityId": "c1"}]')$$);
 SELECT pg_temp.err($$SELECT fraud_send_event('e9', 'checkout', '2024-05-01T12:00:00Z', '{"amount": "lots"}', '[{"entityType": "customer", "entityId": "c1"}]')$$);
+SELECT pg_temp.err($$SELECT fraud_send_event('e9', 'checkout', '2024-05-01T12:00:00Z', '{"items": 9223372036854775808}', '[{"entityType": "customer", "entityId": "c1"}]')$$);
 SELECT pg_temp.err($$SELECT fraud_send_event('e9', 'checkout', '2024-05-01T12:00:00Z', '{"colour": "red"}', '[{"entityType": "customer", "entityId": "c1"}]')$$);
 SELECT pg_temp.err($$SELECT fraud_send_event('e9', 'checkout', '2024-05-01T12:00:00Z', '{}', '[{"entityType": "customer", "entityId": "c1"}]')$$);
 SELECT pg_temp.err($$SELECT fraud_send_event('e9', 'checkout', '2024-05-01T12:00:00Z', '{"amount": {"a": 1}}', '[{"entityType": "customer", "entityId": "c1"}]')$$);
@@ -144,6 +156,8 @@ SELECT pg_temp.err($$SELECT * FROM fraud_list_event_predictions(prediction_time_
 SELECT pg_temp.err($$SELECT * FROM fraud_list_event_predictions(prediction_time_range => '{"startTime": "2024-01-02T00:00:00Z", "endTime": "2024-01-01T00:00:00Z"}')$$);
 SELECT pg_temp.err($$SELECT fraud_get_event_prediction_metadata('e1', 'checkout', 'shop', '1', '2020-01-01T00:00:00Z')$$);
 SELECT pg_temp.err($$SELECT fraud_get_event_prediction_metadata('e1', 'checkout', 'shop', 'one', '2020-01-01T00:00:00Z')$$);
+SELECT pg_temp.err($$SELECT fraud_get_event_prediction_metadata('e1', 'checkout', 'shop', '1', '1577836800000')$$);
+SELECT pg_temp.err($$SELECT fraud_get_event_prediction_metadata('e1', 'checkout', 'shop', '1', 'last week')$$);
 -- a label stored events carry cannot be deleted, even once the event type no longer lists it
 SELECT fraud_update_event_label('e1', 'checkout', 'fraud', '2024-05-01T12:00:00Z');
 SELECT fraud_put_event_type('checkout', ARRAY['email', 'amount', 'items'], ARRAY['customer'], labels => ARRAY['legit']);

@@ -199,7 +199,9 @@ SELECT pg_temp.err($$SELECT fraud_create_batch_import_job('j1', 'signups', 'nope
 SELECT pg_temp.err($$SELECT fraud_create_batch_import_job('j1', NULL, 'registration')$$);
 SELECT pg_temp.err($$SELECT fraud_create_batch_import_job('j1', 'SELECT nonsense FROM nowhere', 'registration')$$);
 SELECT pg_temp.err($$SELECT fraud_create_batch_import_job('j1', 'SELECT 1 AS event_id', 'registration')$$);
+SELECT pg_temp.err($$SELECT fraud_create_batch_import_job('j1', 'SELECT event_id, event_timestamp, entity_id FROM signups', 'registration')$$);
 SELECT pg_temp.err($$SELECT fraud_create_batch_import_job('j1', 'SELECT event_id, event_timestamp, entity_id, entity_type, 1 AS colour FROM signups', 'registration')$$);
+SELECT pg_temp.err($$SELECT fraud_create_batch_import_job('j1', 'SELECT event_id, event_timestamp, entity_id, entity_type, 1 AS colour, 2 AS size FROM signups', 'registration')$$);
 SELECT pg_temp.err($$SELECT fraud_create_batch_import_job('j1', 'SELECT event_id, event_id AS "EVENT_ID", event_timestamp, entity_id, entity_type FROM signups', 'registration')$$);
 SELECT pg_temp.err($$SELECT fraud_create_batch_prediction_job('p1', 'payments', 'scored', 'registration', 'signup')$$);
 SELECT pg_temp.err($$SELECT fraud_create_batch_prediction_job('p1', 'payments', 'a.b.c', 'registration', 'signup')$$);

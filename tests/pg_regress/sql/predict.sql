@@ -67,6 +67,10 @@ SELECT jsonb_pretty(fraud_explain('shop', '{"eventId": "e-2", "eventVariables": 
 -- values that cannot be read as their variable's type: 22P02 naming variable and value
 SELECT pg_temp.err($$SELECT fraud_outcomes('shop', '{"amount": "lots"}')$$);
 SELECT pg_temp.err($$SELECT fraud_outcomes('shop', '{"items": 2.5}')$$);
+-- an INTEGER beyond 64 bits is shown as sent, not as the nearest double (9223372036854776000)
+SELECT pg_temp.err($$SELECT fraud_outcomes('shop', '{"items": 9223372036854775808}')$$);
+SELECT pg_temp.err($$SELECT fraud_outcomes('shop', '{"items": "9223372036854775808"}')$$);
+SELECT pg_temp.err($$SELECT fraud_outcomes('shop', '{"items": 2.50}')$$);
 SELECT pg_temp.err($$SELECT fraud_outcomes('shop', '{"member": "yes"}')$$);
 SELECT pg_temp.err($$SELECT fraud_outcomes('shop', '{"signup": "last tuesday"}')$$);
 SELECT pg_temp.err($$SELECT fraud_outcomes('shop', '{"amount": {"value": 1}}')$$);

@@ -2,7 +2,6 @@
 -- syntax error, 22023 for an unknown variable or list, a type mismatch or a non-boolean rule.
 -- Nothing is stored after an error.
 \i helpers.sql
-\set SHOW_CONTEXT never
 
 SELECT fraud_put_entity_type('customer');
 SELECT fraud_create_variable('email', 'STRING', 'EVENT', '');

@@ -81,3 +81,10 @@ CREATE TRIGGER t BEFORE INSERT ON typed FOR EACH ROW EXECUTE FUNCTION fraud_scor
 INSERT INTO typed VALUES ('1200');
 SELECT pg_temp.err($$INSERT INTO typed VALUES ('twelve')$$);
 SELECT * FROM typed;
+
+-- a numeric column beyond an INTEGER variable's 64 bits: the error shows the column's value,
+-- not the nearest double (9223372036854776000)
+CREATE TABLE huge (items numeric, outcomes text[]);
+CREATE TRIGGER t BEFORE INSERT ON huge FOR EACH ROW EXECUTE FUNCTION fraud_score_trigger('orders', 'outcomes');
+SELECT pg_temp.err($$INSERT INTO huge VALUES (9223372036854775808)$$);
+SELECT pg_temp.err($$INSERT INTO huge VALUES (2.50)$$);

@@ -69,12 +69,16 @@ SELECT count(*) AS in_vip FROM fraud_voice_list_fraudsters(:'d', :'w');
 CREATE TABLE enrolments AS
 SELECT 'cust' || k AS request_id, pg_temp.voice(100 + k, 1, 0.3, 64) AS embedding, 40::real AS speech_seconds FROM generate_series(1, 3) k;
 INSERT INTO enrolments VALUES ('brief', pg_temp.voice(200, 0, 0, 64), 20);
-SELECT job_id AS e, job_status, enrollment_config FROM fraud_voice_start_speaker_enrollment_job(:'d', '{"S3Uri": "enrolments"}') \gset
-SELECT :'job_status', :'enrollment_config';
+-- no enrollment_config: the fraud check's defaults are filled in (FAIL, 50, the default watchlist)
+SELECT job_id AS e, job_status, enrollment_config #- '{FraudDetectionConfig,WatchlistIds}' AS enrollment_config,
+       enrollment_config->'FraudDetectionConfig'->'WatchlistIds' = jsonb_build_array(:'dw') AS default_watchlist
+FROM fraud_voice_start_speaker_enrollment_job(:'d', '{"S3Uri": "enrolments"}') \gset
+SELECT :'job_status', :'enrollment_config', :'default_watchlist';
 SELECT pg_temp.wait_voice_job(:'e');
 SELECT request_id, result - 'GeneratedSpeakerId' AS result FROM fraud_voice_get_job_results(:'d', :'e');
 SELECT customer_speaker_id, status, generated_speaker_id ~ '^id#[a-zA-Z0-9]{22}$' AS id_ok FROM fraud_voice_list_speakers(:'d');
-SELECT job_status, processed_records_count, failed_records_count, enrollment_config FROM fraud_voice_list_speaker_enrollment_jobs(:'d');
+SELECT job_status, processed_records_count, failed_records_count, enrollment_config #- '{FraudDetectionConfig,WatchlistIds}' AS enrollment_config
+FROM fraud_voice_list_speaker_enrollment_jobs(:'d');
 SELECT count(*) FROM fraud_voice_list_speaker_enrollment_jobs(:'d', 'COMPLETED');
 SELECT job_status, job_progress FROM fraud_voice_describe_speaker_enrollment_job(:'d', :'e');
 SELECT customer_speaker_id, status FROM fraud_voice_describe_speaker(:'d', 'cust1');
@@ -86,6 +90,24 @@ SELECT embedding IS NULL AS voiceprint_removed FROM fraud.voice_speakers WHERE c
 SELECT fraud_voice_delete_speaker(:'d', 'never-seen');
 SELECT fraud_voice_delete_speaker(:'d', 'never-seen');
 SELECT customer_speaker_id, status FROM fraud_voice_list_speakers(:'d');
+
+-- the enrolment fraud check runs without FraudDetectionConfig too: a registered fraudster's
+-- exact voiceprint (req2's, in the default watchlist) is refused with '{}'; req1's is enrolled,
+-- since req1 is only in vip_fraud and the check looks at the default watchlist
+CREATE TABLE impostors AS SELECT 'impostor' AS request_id, pg_temp.voice(2, 1, 0.3, 64) AS embedding, 40::real AS speech_seconds
+UNION ALL SELECT 'vip-impostor', pg_temp.voice(1, 1, 0.3, 64), 40;
+SELECT job_id AS e2 FROM fraud_voice_start_speaker_enrollment_job(:'d', '{"S3Uri": "SELECT * FROM impostors ORDER BY request_id"}',
+    enrollment_config => '{}') \gset
+SELECT pg_temp.wait_voice_job(:'e2');
+SELECT request_id, regexp_replace(result::text, 'id#[a-zA-Z0-9]{22}', 'id#...', 'g') AS result FROM fraud_voice_get_job_results(:'d', :'e2');
+SELECT customer_speaker_id, status FROM fraud_voice_list_speakers(:'d') WHERE customer_speaker_id LIKE '%impostor';
+-- FraudDetectionAction IGNORE turns the check's effect off: the fraudster's voice is enrolled
+SELECT job_id AS e3, enrollment_config->'FraudDetectionConfig'->>'FraudDetectionAction' AS action
+FROM fraud_voice_start_speaker_enrollment_job(:'d', '{"S3Uri": "SELECT * FROM impostors WHERE request_id = ''impostor''"}',
+    enrollment_config => '{"FraudDetectionConfig": {"FraudDetectionAction": "IGNORE"}}') \gset
+SELECT :'action', pg_temp.wait_voice_job(:'e3');
+SELECT request_id, result->>'EnrollmentStatus' AS status, result ? 'ErrorCode' AS failed FROM fraud_voice_get_job_results(:'d', :'e3');
+SELECT customer_speaker_id, status FROM fraud_voice_describe_speaker(:'d', 'impostor');
 
 -- refusals
 SELECT pg_temp.err($$SELECT * FROM fraud_voice_create_domain('bad name', 8)$$);
@@ -111,6 +133,12 @@ SELECT pg_temp.masked(format($$SELECT * FROM fraud_voice_describe_speaker(%L, 'n
 SELECT pg_temp.masked(format($$SELECT * FROM fraud_voice_describe_speaker(%L, 'bad id!')$$, :'d'));
 SELECT pg_temp.masked(format($$SELECT * FROM fraud_voice_opt_out_speaker(%L, 'id#DDDDDDDDDDDDDDDDDDDDDD')$$, :'d'));
 SELECT pg_temp.masked(format($$SELECT * FROM fraud_voice_start_fraudster_registration_job(%L, '{"S3Uri": "no_such_table"}')$$, :'d'));
+-- input errors name the parameter the Voice ID functions have, input_data_config
+SELECT pg_temp.masked(format($$SELECT * FROM fraud_voice_start_speaker_enrollment_job(%L, '{"S3Uri": "no_such_table"}')$$, :'d'));
+SELECT pg_temp.masked(format($$SELECT * FROM fraud_voice_start_speaker_enrollment_job(%L, '{"S3Uri": "SELECT nonsense FROM nowhere"}')$$, :'d'));
+SELECT pg_temp.masked(format($$SELECT * FROM fraud_voice_start_speaker_enrollment_job(%L, '{"S3Uri": " "}')$$, :'d'));
+CREATE TEMP TABLE temp_requests AS SELECT * FROM fraud_requests;
+SELECT pg_temp.masked(format($$SELECT * FROM fraud_voice_start_fraudster_registration_job(%L, '{"S3Uri": "temp_requests"}')$$, :'d'));
 SELECT pg_temp.masked(format($$SELECT * FROM fraud_voice_start_fraudster_registration_job(%L, '{"S3Uri": "SELECT 1 AS request_id"}')$$, :'d'));
 SELECT pg_temp.masked(format($$SELECT * FROM fraud_voice_start_fraudster_registration_job(%L, '"fraud_requests"')$$, :'d'));
 SELECT pg_temp.masked(format($$SELECT * FROM fraud_voice_start_fraudster_registration_job(%L, '{"S3Uri": "/no/such/manifest.json"}')$$, :'d'));
@@ -134,4 +162,4 @@ SELECT (SELECT count(*) FROM fraud.voice_watchlists WHERE domain_id = :'d') + (S
      + (SELECT count(*) FROM fraud.voice_speakers WHERE domain_id = :'d') + (SELECT count(*) FROM fraud.jobs WHERE domain_id = :'d')
      + (SELECT count(*) FROM fraud.tags WHERE resource_id = :'d') AS rows_left;
 SELECT count(*) AS domains FROM fraud_voice_list_domains();
-DROP TABLE fraud_requests, enrolments;
+DROP TABLE fraud_requests, enrolments, impostors, temp_requests;

@@ -3,7 +3,8 @@
 -- right one (ACCEPT) and refuse another (REJECT), register fraudsters with one duplicate
 -- skipped, and catch a call from a registered fraudster (HIGH_RISK, KNOWN_FRAUDSTER, that
 -- fraudster's id). Also: the speech minimums, every AuthenticationResult decision, voice
--- spoofing, cached result ids, an enrolment refused by its fraud check, Check Voice ID.
+-- spoofing, cached result ids, enrolments refused by their fraud check (configured, and by
+-- default) and one enrolled anyway (IGNORE), Check Voice ID.
 \i helpers.sql
 
 SELECT domain_id AS d, watchlist_details->>'DefaultWatchlistId' AS dw FROM fraud_voice_create_domain('bank', 192) \gset
@@ -20,7 +21,8 @@ SELECT 'fraud' || k AS request_id, pg_temp.voice(k, 1) AS embedding, 20::real AS
 UNION ALL SELECT 'fraud101-second-call', pg_temp.voice(101, 2), 20;
 SELECT job_id AS reg_job FROM fraud_voice_start_fraudster_registration_job(:'d', '{"S3Uri": "SELECT * FROM fraudsters ORDER BY request_id"}') \gset
 SELECT pg_temp.wait_voice_job(:'reg_job');
-SELECT request_id, result->>'RegistrationStatus' AS status, (result->>'FraudsterSimilarityScore')::int >= 80 AS similar
+SELECT request_id, result->>'RegistrationStatus' AS status, (result->>'FraudsterSimilarityScore')::int >= 80 AS similar,
+       result->'FraudsterSimilarityScore' = 'null' AS nothing_to_compare
 FROM fraud_voice_get_job_results(:'d', :'reg_job');
 SELECT result->>'GeneratedFraudsterId' AS fraud101 FROM fraud_voice_get_job_results(:'d', :'reg_job') WHERE request_id = 'fraud101' \gset
 SELECT count(*) AS fraudsters FROM fraud_voice_list_fraudsters(:'d');
@@ -94,6 +96,18 @@ SELECT request_id, result->>'EnrollmentStatus' AS status, result->>'ErrorCode' A
        regexp_replace(result->>'ErrorMessage', 'id#[a-zA-Z0-9]{22} with risk score [0-9]+', 'id#... with risk score N') AS message
 FROM fraud_voice_get_job_results(:'d', :'enrol2_job');
 SELECT job_status, failed_records_count FROM fraud_voice_describe_speaker_enrollment_job(:'d', :'enrol2_job');
+-- without any enrollment_config the fraud check still runs (FAIL, threshold 50, the default
+-- watchlist): fraudster 103, in a new recording, is refused; with IGNORE the same request enrols
+CREATE TABLE enrol3 AS SELECT 'customer103' AS request_id, pg_temp.voice(103, 5) AS embedding, 40::real AS speech_seconds;
+SELECT job_id AS enrol3_job FROM fraud_voice_start_speaker_enrollment_job(:'d', '{"S3Uri": "enrol3"}') \gset
+SELECT pg_temp.wait_voice_job(:'enrol3_job');
+SELECT request_id, result->>'EnrollmentStatus' AS status, result->>'ErrorCode' AS code,
+       regexp_replace(result->>'ErrorMessage', 'id#[a-zA-Z0-9]{22} with risk score [0-9]+', 'id#... with risk score N') AS message
+FROM fraud_voice_get_job_results(:'d', :'enrol3_job');
+SELECT job_id AS enrol4_job FROM fraud_voice_start_speaker_enrollment_job(:'d', '{"S3Uri": "enrol3"}',
+    enrollment_config => '{"FraudDetectionConfig": {"FraudDetectionAction": "IGNORE"}}') \gset
+SELECT pg_temp.wait_voice_job(:'enrol4_job');
+SELECT request_id, result->>'EnrollmentStatus' AS status, result->>'ErrorCode' AS code FROM fraud_voice_get_job_results(:'d', :'enrol4_job');
 
 -- a JSON manifest like Voice ID's, read from the server
 COPY (SELECT jsonb_build_object('Version', '1.0', 'FraudsterRegistrationRequests', jsonb_agg(jsonb_build_object(
@@ -124,4 +138,4 @@ SELECT fraud_check_voice_id(NULL, 'fraudDetection'), fraud_check_voice_id('{}', 
 SELECT count(*) AS sessions FROM fraud.voice_sessions;
 
 SELECT fraud_voice_delete_domain(:'d');
-DROP TABLE enrol, enrol2, fraudsters;
+DROP TABLE enrol, enrol2, enrol3, fraudsters;
