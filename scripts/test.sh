@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # README command 2: every test. Engine unit tests (cargo test), #[pg_test]s (cargo pgrx test),
 # SQL regression sessions (PostgreSQL's pg_regress against a throwaway cluster), the
-# pg_dump/pg_restore round trip, upgrades from every release, prediction on a hot standby, and
-# job faults (kill -9, restart).
+# pg_dump/pg_restore round trip, upgrades from every release, prediction on a hot standby, job
+# faults (kill -9, restart), and prediction notifications heard by a second session.
 # Ends with one "tests: N passed, N failed" line. Optional arguments pick suites: engine pg_test
-# regress dump upgrade standby faults (default: all).
+# regress dump upgrade standby faults orchestration (default: all).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
 . scripts/cluster.sh
 
-suites=${*:-engine pg_test regress dump upgrade standby faults}
+suites=${*:-engine pg_test regress dump upgrade standby faults orchestration}
 want() { [[ " $suites " == *" $1 "* ]]; }
 passed=0; failed=0; summary=()
 count() { # suite passed failed
@@ -48,7 +48,7 @@ if want pg_test; then
   [ -n "${pgdata:-}" ] && rm -rf "$pgdata"
 fi
 
-if want regress || want dump || want upgrade || want standby || want faults; then
+if want regress || want dump || want upgrade || want standby || want faults || want orchestration; then
   echo "== installing the extension for the SQL sessions"
   if ! install_extension; then
     # never run the SQL suites against a previously installed build
@@ -115,6 +115,7 @@ count_script() { # suite script title
 want upgrade && count_script upgrade tests/upgrade.sh "upgrade from every release, against a fresh install"
 want standby && count_script standby tests/standby.sh "hot standby"
 want faults && count_script faults tests/job_faults.sh "job faults: kill -9 and restart mid-job"
+want orchestration && count_script orchestration tests/orchestration.sh "prediction notifications (LISTEN in a second session) and the outbox"
 
 rm -rf "$logs"
 echo

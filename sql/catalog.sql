@@ -86,7 +86,7 @@ CREATE TABLE fraud.event_types (
 COMMENT ON TABLE fraud.event_types IS 'AFD event types (PutEventType): the shape of a business activity to score. Members are in fraud.event_type_variables, fraud.event_type_entity_types and fraud.event_type_labels; a detector scores events of one event type.';
 COMMENT ON COLUMN fraud.event_types.name IS 'The key: an identifier ^[0-9a-z_-]+$, 1 to 64 characters.';
 COMMENT ON COLUMN fraud.event_types.event_ingestion IS 'ENABLED or DISABLED (AFD EventIngestion). DISABLED: fraud_send_event is refused (55006) and fraud_get_event_prediction does not store the event.';
-COMMENT ON COLUMN fraud.event_types.event_orchestration IS '{"eventBridgeEnabled": boolean} as given to PutEventType; stored only, it has no effect in a database.';
+COMMENT ON COLUMN fraud.event_types.event_orchestration IS '{"eventBridgeEnabled": boolean} as given to PutEventType. true: fraud_get_event_prediction publishes each prediction of this type with NOTIFY on channel fraud_detector_predictions (docs/sql-reference.md, "Prediction notifications").';
 
 -- The members of an event type, in the order they were given. RESTRICT on the member side is
 -- what makes "a variable / entity type / label used by an event type cannot be deleted" hold.
@@ -323,7 +323,8 @@ CREATE TABLE fraud.event_predictions (
     -- GetEventPredictionMetadata's response without the prediction timestamp
     metadata             jsonb NOT NULL
 );
-COMMENT ON TABLE fraud.event_predictions IS 'Prediction history: one row per fraud_get_event_prediction call (fraud_predict records nothing), read by fraud_list_event_predictions and fraud_get_event_prediction_metadata. Kept until deleted (no 30-day limit).';
+COMMENT ON TABLE fraud.event_predictions IS 'Prediction history: one row per fraud_get_event_prediction call (fraud_predict records nothing), read by fraud_list_event_predictions and fraud_get_event_prediction_metadata, and the outbox of prediction notifications, read by prediction_id (docs/sql-reference.md, "Prediction notifications"). Kept until deleted (no 30-day limit).';
+COMMENT ON COLUMN fraud.event_predictions.prediction_id IS 'The key, in the order predictions were made (not the order they committed): a notification''s predictionId, and what an outbox reader remembers (docs/sql-reference.md, "Prediction notifications").';
 COMMENT ON COLUMN fraud.event_predictions.detector_version_id IS 'The detector version that scored: the named one, or the ACTIVE one at the time.';
 COMMENT ON COLUMN fraud.event_predictions.prediction_timestamp IS 'When the prediction was made, to the millisecond; fraud_get_event_prediction_metadata finds the prediction by it.';
 COMMENT ON COLUMN fraud.event_predictions.entities IS 'The event''s [{"entityType", "entityId"}].';

@@ -2,6 +2,9 @@
 -- DeleteEventType). Members live in fraud.event_type_{variables,entity_types,labels}.
 
 -- Put replaces the whole definition (NULL optional arguments clear or reset); tags are merged.
+-- event_orchestration {"eventBridgeEnabled": true}: fraud_get_event_prediction publishes each
+-- prediction of this type with NOTIFY (sql/events.sql; docs/sql-reference.md, "Prediction
+-- notifications"), from the next statement on, as a committed Put is read by every statement.
 CREATE FUNCTION fraud_put_event_type(
     name text, event_variables text[], entity_types text[], description text DEFAULT NULL,
     labels text[] DEFAULT NULL, event_ingestion text DEFAULT 'ENABLED', tags jsonb DEFAULT NULL,
@@ -54,7 +57,7 @@ BEGIN
     END LOOP;
     PERFORM fraud._set_tags('event-type', name, tags);
 END $$;
-COMMENT ON FUNCTION fraud_put_event_type(text, text[], text[], text, text[], text, jsonb, jsonb) IS 'PutEventType: creates or replaces the event type (variables, entity types, labels in the order given; ingestion ENABLED/DISABLED); omitted optional attributes are cleared, tags merged. Errors: 22023; 42704 unknown member; 55006 a rule of a detector of this type would become invalid.';
+COMMENT ON FUNCTION fraud_put_event_type(text, text[], text[], text, text[], text, jsonb, jsonb) IS 'PutEventType: creates or replaces the event type (variables, entity types, labels in the order given; ingestion ENABLED/DISABLED; event_orchestration {"eventBridgeEnabled": true} makes fraud_get_event_prediction NOTIFY fraud_detector_predictions); omitted optional attributes are cleared, tags merged. Errors: 22023; 42704 unknown member; 55006 a rule of a detector of this type would become invalid.';
 
 CREATE FUNCTION fraud._get_event_types(p_name text)
 RETURNS TABLE (name text, description text, event_variables text[], labels text[], entity_types text[],

@@ -207,17 +207,49 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION fraud_update_event_label(text, text, text, text) IS 'UpdateEventLabel: sets the label of a stored event and its label timestamp. Errors: 22023 a label that is not one of the event type''s, a bad timestamp; 42704 unknown event type or event.';
 
+-- The NOTIFY payload of a recorded prediction (docs/sql-reference.md, "Prediction
+-- notifications"): compact JSON that names the row of fraud.event_predictions (predictionId)
+-- and says what was decided. PostgreSQL refuses a payload of 8000 bytes or more, so when the
+-- whole does not fit, the largest of entities, outcomes and modelScores is left out, then the
+-- next largest, until it fits, and "truncated" lists what was left out. The other fields are
+-- identifiers of at most 64 characters, numbers and timestamps (under 500 bytes together), so
+-- they always stay. The outbox reading of docs/sql-reference.md builds the same fields from the
+-- row's columns.
+CREATE FUNCTION fraud._prediction_notification(p fraud.event_predictions) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    payload jsonb := jsonb_build_object(
+        'predictionId', p.prediction_id, 'eventTypeName', p.event_type_name, 'eventId', p.event_id,
+        'eventTimestamp', to_char(p.event_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+        'entities', p.entities, 'detectorId', p.detector_id, 'detectorVersionId', p.detector_version_id::text,
+        'outcomes', p.metadata->'outcomes', 'modelScores', p.result->'modelScores',
+        'predictionTimestamp', to_char(p.prediction_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
+    left_out text[] := '{}';
+    biggest text;
+BEGIN
+    WHILE octet_length(payload::text) >= 8000 LOOP
+        SELECT k INTO biggest FROM unnest(ARRAY['entities', 'outcomes', 'modelScores']) k
+            WHERE payload ? k ORDER BY octet_length((payload->k)::text) DESC, k LIMIT 1;
+        EXIT WHEN biggest IS NULL;
+        left_out := left_out || biggest;
+        payload := payload - biggest || jsonb_build_object('truncated', left_out);
+    END LOOP;
+    RETURN payload::text;
+END $$;
+
 -- GetEventPrediction: scores like fraud_predict, records the prediction, and stores the event
 -- when the event type's ingestion is ENABLED (a repeated event id replaces the stored event's
--- data and keeps its label). External models are not implemented, so there is no
--- external_model_endpoint_data_blobs argument.
+-- data and keeps its label). With the event type's event orchestration enabled it also
+-- publishes the prediction with NOTIFY, AFD's "Event Prediction Result Returned" event
+-- (docs/sql-reference.md, "Prediction notifications"). External models are not implemented, so
+-- there is no external_model_endpoint_data_blobs argument.
 CREATE FUNCTION fraud_get_event_prediction(
     detector_id text, event_id text, event_type_name text, entities jsonb, event_timestamp text,
     event_variables jsonb, detector_version_id text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     d fraud.detectors; t fraud.event_types; ts timestamptz; vars jsonb; ents jsonb;
-    ev jsonb; result jsonb; meta jsonb; scored fraud.scored;
+    ev jsonb; result jsonb; meta jsonb; scored fraud.scored; recorded fraud.event_predictions;
 BEGIN
     SELECT * INTO d FROM fraud.detectors x WHERE x.detector_id = fraud_get_event_prediction.detector_id;
     IF NOT FOUND THEN
@@ -239,10 +271,20 @@ BEGIN
     scored := fraud._score(d.detector_id, ev, detector_version_id, true);
     result := scored.prediction;
     meta := scored.metadata;
+    -- the transaction takes its id before the prediction takes its prediction_id: the outbox
+    -- reading of docs/sql-reference.md ("Prediction notifications") waits for the transactions
+    -- a snapshot shows running, and a prediction_id must not belong to one that had no id yet
+    PERFORM pg_current_xact_id();
     INSERT INTO fraud.event_predictions (detector_id, detector_version_id, event_type_name, event_id, event_timestamp,
                                          prediction_timestamp, entities, result, metadata)
         VALUES (d.detector_id, (meta->>'detectorVersionId')::int, t.name, event_id, ts,
-                date_trunc('milliseconds', clock_timestamp()), ents, result, meta);
+                date_trunc('milliseconds', clock_timestamp()), ents, result, meta)
+        RETURNING * INTO recorded;
+    -- delivered when (and if) the transaction commits, in commit order; the prediction_id in
+    -- the payload keeps two predictions of one transaction from being merged into one
+    IF t.event_orchestration @> '{"eventBridgeEnabled": true}' THEN
+        PERFORM pg_notify('fraud_detector_predictions', fraud._prediction_notification(recorded));
+    END IF;
     IF t.event_ingestion = 'ENABLED' THEN
         INSERT INTO fraud.events (event_type_name, event_id, event_timestamp, entities, event_variables)
             VALUES (t.name, event_id, ts, ents, vars)
@@ -252,7 +294,7 @@ BEGIN
     END IF;
     RETURN result;
 END $$;
-COMMENT ON FUNCTION fraud_get_event_prediction(text, text, text, jsonb, text, jsonb, text) IS 'GetEventPrediction: validates the event as fraud_send_event, scores it like fraud_predict (same jsonb), records it in fraud.event_predictions and, with ingestion ENABLED, stores the event. VOLATILE. Errors: 42704 unknown detector, version or no ACTIVE version; 22023 bad event or event type.';
+COMMENT ON FUNCTION fraud_get_event_prediction(text, text, text, jsonb, text, jsonb, text) IS 'GetEventPrediction: validates the event as fraud_send_event, scores it like fraud_predict (same jsonb), records it in fraud.event_predictions, with ingestion ENABLED stores the event, and with event orchestration enabled sends NOTIFY fraud_detector_predictions (JSON payload with the predictionId; delivered on commit). VOLATILE. Errors: 42704 unknown detector, version or no ACTIVE version; 22023 bad event or event type.';
 
 -- A FilterCondition {"value": "..."} (NULL: no filter).
 CREATE FUNCTION fraud._filter_value(field text, f jsonb) RETURNS text

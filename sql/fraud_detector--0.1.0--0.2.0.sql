@@ -43,6 +43,8 @@ COMMENT ON TYPE fraud.scored IS 'One scoring of an event (fraud._score): fraud_p
 --   watchlist and threshold); a first registration reports FraudsterSimilarityScore null;
 -- * fraud_update_detector_version: external_model_endpoints defaults to {};
 -- * GetEventPredictionMetadata accepts epoch milliseconds too;
+-- * GetEventPrediction of an event type with eventBridgeEnabled sends a NOTIFY on channel
+--   fraud_detector_predictions (fraud._prediction_notification; docs/sql-reference.md);
 -- * fraud._score where two scorings were; @extschema@ instead of a run-time schema lookup;
 --   fraud_batch_create_variable calls fraud_create_variable schema-qualified (it failed when
 --   the caller's search_path did not hold the API's schema).
@@ -317,7 +319,7 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_get_event_prediction(detector_id te
 AS $function$
 DECLARE
     d fraud.detectors; t fraud.event_types; ts timestamptz; vars jsonb; ents jsonb;
-    ev jsonb; result jsonb; meta jsonb; scored fraud.scored;
+    ev jsonb; result jsonb; meta jsonb; scored fraud.scored; recorded fraud.event_predictions;
 BEGIN
     SELECT * INTO d FROM fraud.detectors x WHERE x.detector_id = fraud_get_event_prediction.detector_id;
     IF NOT FOUND THEN
@@ -339,10 +341,20 @@ BEGIN
     scored := fraud._score(d.detector_id, ev, detector_version_id, true);
     result := scored.prediction;
     meta := scored.metadata;
+    -- the transaction takes its id before the prediction takes its prediction_id: the outbox
+    -- reading of docs/sql-reference.md ("Prediction notifications") waits for the transactions
+    -- a snapshot shows running, and a prediction_id must not belong to one that had no id yet
+    PERFORM pg_current_xact_id();
     INSERT INTO fraud.event_predictions (detector_id, detector_version_id, event_type_name, event_id, event_timestamp,
                                          prediction_timestamp, entities, result, metadata)
         VALUES (d.detector_id, (meta->>'detectorVersionId')::int, t.name, event_id, ts,
-                date_trunc('milliseconds', clock_timestamp()), ents, result, meta);
+                date_trunc('milliseconds', clock_timestamp()), ents, result, meta)
+        RETURNING * INTO recorded;
+    -- delivered when (and if) the transaction commits, in commit order; the prediction_id in
+    -- the payload keeps two predictions of one transaction from being merged into one
+    IF t.event_orchestration @> '{"eventBridgeEnabled": true}' THEN
+        PERFORM pg_notify('fraud_detector_predictions', fraud._prediction_notification(recorded));
+    END IF;
     IF t.event_ingestion = 'ENABLED' THEN
         INSERT INTO fraud.events (event_type_name, event_id, event_timestamp, entities, event_variables)
             VALUES (t.name, event_id, ts, ents, vars)
@@ -935,6 +947,32 @@ BEGIN
 END $function$
 ;
 
+CREATE OR REPLACE FUNCTION fraud._prediction_notification(p fraud.event_predictions)
+ RETURNS text
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+DECLARE
+    payload jsonb := jsonb_build_object(
+        'predictionId', p.prediction_id, 'eventTypeName', p.event_type_name, 'eventId', p.event_id,
+        'eventTimestamp', to_char(p.event_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+        'entities', p.entities, 'detectorId', p.detector_id, 'detectorVersionId', p.detector_version_id::text,
+        'outcomes', p.metadata->'outcomes', 'modelScores', p.result->'modelScores',
+        'predictionTimestamp', to_char(p.prediction_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
+    left_out text[] := '{}';
+    biggest text;
+BEGIN
+    WHILE octet_length(payload::text) >= 8000 LOOP
+        SELECT k INTO biggest FROM unnest(ARRAY['entities', 'outcomes', 'modelScores']) k
+            WHERE payload ? k ORDER BY octet_length((payload->k)::text) DESC, k LIMIT 1;
+        EXIT WHEN biggest IS NULL;
+        left_out := left_out || biggest;
+        payload := payload - biggest || jsonb_build_object('truncated', left_out);
+    END LOOP;
+    RETURN payload::text;
+END $function$
+;
+
 CREATE OR REPLACE FUNCTION fraud._prediction_timestamp(field text, value text)
  RETURNS timestamp with time zone
  LANGUAGE plpgsql
@@ -1369,13 +1407,14 @@ COMMENT ON COLUMN fraud.entity_types.name IS 'The key: an identifier ^[0-9a-z_-]
 COMMENT ON COLUMN fraud.event_predictions.detector_version_id IS 'The detector version that scored: the named one, or the ACTIVE one at the time.';
 COMMENT ON COLUMN fraud.event_predictions.entities IS 'The event''s [{"entityType", "entityId"}].';
 COMMENT ON COLUMN fraud.event_predictions.metadata IS 'The GetEventPredictionMetadata response (fraud_explain''s result: every rule, variable value and source) without the prediction timestamp.';
+COMMENT ON COLUMN fraud.event_predictions.prediction_id IS 'The key, in the order predictions were made (not the order they committed): a notification''s predictionId, and what an outbox reader remembers (docs/sql-reference.md, "Prediction notifications").';
 COMMENT ON COLUMN fraud.event_predictions.prediction_timestamp IS 'When the prediction was made, to the millisecond; fraud_get_event_prediction_metadata finds the prediction by it.';
 COMMENT ON COLUMN fraud.event_predictions.result IS 'The GetEventPrediction response returned to the caller (fraud_predict''s result).';
 COMMENT ON COLUMN fraud.event_type_entity_types."position" IS 'Order of the entity type in the event type, from 1.';
 COMMENT ON COLUMN fraud.event_type_labels."position" IS 'Order of the label in the event type, from 1.';
 COMMENT ON COLUMN fraud.event_type_variables."position" IS 'Order of the variable in the event type, from 1.';
 COMMENT ON COLUMN fraud.event_types.event_ingestion IS 'ENABLED or DISABLED (AFD EventIngestion). DISABLED: fraud_send_event is refused (55006) and fraud_get_event_prediction does not store the event.';
-COMMENT ON COLUMN fraud.event_types.event_orchestration IS '{"eventBridgeEnabled": boolean} as given to PutEventType; stored only, it has no effect in a database.';
+COMMENT ON COLUMN fraud.event_types.event_orchestration IS '{"eventBridgeEnabled": boolean} as given to PutEventType. true: fraud_get_event_prediction publishes each prediction of this type with NOTIFY on channel fraud_detector_predictions (docs/sql-reference.md, "Prediction notifications").';
 COMMENT ON COLUMN fraud.event_types.name IS 'The key: an identifier ^[0-9a-z_-]+$, 1 to 64 characters.';
 COMMENT ON COLUMN fraud.events.entities IS '[{"entityType", "entityId"}]: who performed the event; each entity type is one of the event type''s.';
 COMMENT ON COLUMN fraud.events.event_id IS 'The event''s id: an identifier ^[0-9a-z_-]+$, 1 to 64 characters, unique per event type.';
@@ -1478,7 +1517,7 @@ COMMENT ON FUNCTION @extschema@.fraud_get_detector_version(detector_id text, det
 COMMENT ON FUNCTION @extschema@.fraud_get_detectors(detector_id text) IS 'GetDetectors: all detectors, or only the named one, as rows (detector_id, description, event_type_name, last_updated_time, created_time, arn). Errors: 22023 invalid id; 42704 the named detector does not exist.';
 COMMENT ON FUNCTION @extschema@.fraud_get_entity_types(name text) IS 'GetEntityTypes: all entity types, or only the named one, as rows (name, description, last_updated_time, created_time, arn). Errors: 22023 invalid name; 42704 the named entity type does not exist.';
 COMMENT ON FUNCTION @extschema@.fraud_get_event(event_id text, event_type_name text) IS 'GetEvent: the stored event as one row (event_timestamp, event_variables, current_label, label_timestamp, entities). Errors: 22023 invalid id; 42704 unknown event type or event.';
-COMMENT ON FUNCTION @extschema@.fraud_get_event_prediction(detector_id text, event_id text, event_type_name text, entities jsonb, event_timestamp text, event_variables jsonb, detector_version_id text) IS 'GetEventPrediction: validates the event as fraud_send_event, scores it like fraud_predict (same jsonb), records it in fraud.event_predictions and, with ingestion ENABLED, stores the event. VOLATILE. Errors: 42704 unknown detector, version or no ACTIVE version; 22023 bad event or event type.';
+COMMENT ON FUNCTION @extschema@.fraud_get_event_prediction(detector_id text, event_id text, event_type_name text, entities jsonb, event_timestamp text, event_variables jsonb, detector_version_id text) IS 'GetEventPrediction: validates the event as fraud_send_event, scores it like fraud_predict (same jsonb), records it in fraud.event_predictions, with ingestion ENABLED stores the event, and with event orchestration enabled sends NOTIFY fraud_detector_predictions (JSON payload with the predictionId; delivered on commit). VOLATILE. Errors: 42704 unknown detector, version or no ACTIVE version; 22023 bad event or event type.';
 COMMENT ON FUNCTION @extschema@.fraud_get_event_prediction_metadata(event_id text, event_type_name text, detector_id text, detector_version_id text, prediction_timestamp text) IS 'GetEventPredictionMetadata: the recorded explanation of one prediction as jsonb (fraud_explain''s shape plus eventId, entityId, entityType, eventTimestamp, predictionTimestamp); prediction_timestamp is epoch milliseconds or a timestamp such as ListEventPredictions'' prediction_timestamp::text. Errors: 42704 no such prediction; 22023 bad arguments.';
 COMMENT ON FUNCTION @extschema@.fraud_get_event_types(name text) IS 'GetEventTypes: all event types, or only the named one, as rows with their event_variables, labels and entity_types (text[], in order), event_ingestion, event_orchestration, times and arn. Errors: 42704 the named event type does not exist.';
 COMMENT ON FUNCTION @extschema@.fraud_get_labels(name text) IS 'GetLabels: all labels, or only the named one, as rows (name, description, last_updated_time, created_time, arn). Errors: 22023 invalid name; 42704 the named label does not exist.';
@@ -1493,7 +1532,7 @@ COMMENT ON FUNCTION @extschema@.fraud_outcomes(detector_id text, event jsonb, de
 COMMENT ON FUNCTION @extschema@.fraud_predict(detector_id text, event jsonb, detector_version_id text) IS 'Scores event (an object of variables, or AFD''s request shape) with the detector''s ACTIVE version or the named one, as AFD GetEventPrediction but recording nothing; returns {"modelScores", "ruleResults", "externalModelOutputs"}, NULL for a NULL event. Errors: 42704; 22023; 22P02 unreadable value.';
 COMMENT ON FUNCTION @extschema@.fraud_put_detector(detector_id text, event_type_name text, description text, tags jsonb) IS 'PutDetector: creates or updates a detector, the container of rules and versions for one event type; tags are merged. Errors: 22023 invalid id or description; 42704 unknown event type; 55006 changing the event type of a detector that has rules or versions.';
 COMMENT ON FUNCTION @extschema@.fraud_put_entity_type(name text, description text, tags jsonb) IS 'PutEntityType: creates the entity type (who performs an event, e.g. customer) or updates its description; tags are merged. Returns nothing. Errors: 22023 invalid name, description or tags.';
-COMMENT ON FUNCTION @extschema@.fraud_put_event_type(name text, event_variables text[], entity_types text[], description text, labels text[], event_ingestion text, tags jsonb, event_orchestration jsonb) IS 'PutEventType: creates or replaces the event type (variables, entity types, labels in the order given; ingestion ENABLED/DISABLED); omitted optional attributes are cleared, tags merged. Errors: 22023; 42704 unknown member; 55006 a rule of a detector of this type would become invalid.';
+COMMENT ON FUNCTION @extschema@.fraud_put_event_type(name text, event_variables text[], entity_types text[], description text, labels text[], event_ingestion text, tags jsonb, event_orchestration jsonb) IS 'PutEventType: creates or replaces the event type (variables, entity types, labels in the order given; ingestion ENABLED/DISABLED; event_orchestration {"eventBridgeEnabled": true} makes fraud_get_event_prediction NOTIFY fraud_detector_predictions); omitted optional attributes are cleared, tags merged. Errors: 22023; 42704 unknown member; 55006 a rule of a detector of this type would become invalid.';
 COMMENT ON FUNCTION @extschema@.fraud_put_label(name text, description text, tags jsonb) IS 'PutLabel: creates the label (what an event turned out to be, e.g. fraud / legit) or updates its description; tags are merged. Returns nothing. Errors: 22023 invalid name, description or tags.';
 COMMENT ON FUNCTION @extschema@.fraud_put_outcome(name text, description text, tags jsonb) IS 'PutOutcome: creates the outcome (what a matching rule tells the caller to do, e.g. review / block) or updates its description; tags are merged. Returns nothing. Errors: 22023 invalid name, description or tags.';
 COMMENT ON FUNCTION @extschema@.fraud_score_trigger() IS 'BEFORE INSERT OR UPDATE row trigger: scores NEW and writes the outcomes to a text[] column and optionally fraud_predict''s result to a jsonb one. Arguments: detector_id, outcomes_column[, result_column][, ''reject=o1,o2''][, ''version=n'']. Errors: 23514 rejected; 39P01 misuse; 42703, 42804 bad column.';
@@ -1542,7 +1581,7 @@ COMMENT ON TABLE fraud.detector_version_rules IS 'The rule versions of each dete
 COMMENT ON TABLE fraud.detector_versions IS 'AFD detector versions: an ordered set of rule versions (fraud.detector_version_rules) with a rule execution mode and the DRAFT -> ACTIVE <-> INACTIVE life cycle. Prediction uses the detector''s ACTIVE version unless a version is named.';
 COMMENT ON TABLE fraud.detectors IS 'AFD detectors (PutDetector): the container of rules (fraud.rules) and detector versions (fraud.detector_versions) for one event type.';
 COMMENT ON TABLE fraud.entity_types IS 'AFD entity types (PutEntityType): who performs an event, e.g. customer. An event type lists the entity types its events may name.';
-COMMENT ON TABLE fraud.event_predictions IS 'Prediction history: one row per fraud_get_event_prediction call (fraud_predict records nothing), read by fraud_list_event_predictions and fraud_get_event_prediction_metadata. Kept until deleted (no 30-day limit).';
+COMMENT ON TABLE fraud.event_predictions IS 'Prediction history: one row per fraud_get_event_prediction call (fraud_predict records nothing), read by fraud_list_event_predictions and fraud_get_event_prediction_metadata, and the outbox of prediction notifications, read by prediction_id (docs/sql-reference.md, "Prediction notifications"). Kept until deleted (no 30-day limit).';
 COMMENT ON TABLE fraud.event_type_entity_types IS 'The entity types of each event type, in the order given to fraud_put_event_type. ON DELETE RESTRICT keeps an entity type in use from being deleted.';
 COMMENT ON TABLE fraud.event_type_labels IS 'The labels of each event type, in the order given to fraud_put_event_type. ON DELETE RESTRICT keeps a label in use from being deleted.';
 COMMENT ON TABLE fraud.event_type_variables IS 'The variables of each event type, in the order given to fraud_put_event_type. ON DELETE RESTRICT keeps a variable in use from being deleted.';
