@@ -45,6 +45,9 @@ COMMENT ON TYPE fraud.scored IS 'One scoring of an event (fraud._score): fraud_p
 -- * GetEventPredictionMetadata accepts epoch milliseconds too;
 -- * GetEventPrediction of an event type with eventBridgeEnabled sends a NOTIFY on channel
 --   fraud_detector_predictions (fraud._prediction_notification; docs/sql-reference.md);
+-- * Voice ID fraud and duplicate checks normalised for the watchlist's size (a score means the
+--   same false-alarm rate as against 500 voices; docs/voice-id.md, "Large watchlists"):
+--   fraud._voice_nearest_normalized, fraud._voice_score_shift;
 -- * fraud._score where two scorings were; @extschema@ instead of a run-time schema lookup;
 --   fraud_batch_create_variable calls fraud_create_variable schema-qualified (it failed when
 --   the caller's search_path did not hold the API's schema).
@@ -477,6 +480,91 @@ BEGIN
     END IF;
     RETURN fraud._write_rule_version(ref.detector_id, ref.rule_id, next_version, expression, language,
                                      outcomes, description, tags);
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_evaluate_session(domain_id text, session_name_or_id text, embedding real[], speech_seconds real, speaker_id text DEFAULT NULL::text, watchlist_id text DEFAULT NULL::text, authentication_threshold integer DEFAULT 90, fraud_risk_threshold integer DEFAULT 50, voice_spoofing_risk integer DEFAULT NULL::integer)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+    d fraud.voice_domains; sess fraud.voice_sessions; s fraud.voice_speakers; v real[]; enough boolean;
+    w text; auth_score int; auth_decision text; known_id text; known_cos real; known_score int := 0;
+    fraud jsonb; inputs text[]; auth jsonb; fraud_result jsonb;
+BEGIN
+    d := fraud._voice_domain(domain_id);
+    PERFORM fraud._check_pattern('session_name_or_id', session_name_or_id, '^(id#[a-zA-Z0-9]{22}|[a-zA-Z0-9][a-zA-Z0-9_-]*)$', 1, 36);
+    v := fraud._voice_normalize('embedding', embedding, d.embedding_dimension);
+    PERFORM fraud._required('speech_seconds', speech_seconds);
+    IF NOT (speech_seconds >= 0 AND speech_seconds < 'Infinity') THEN
+        PERFORM fraud._invalid('speech_seconds', speech_seconds::text, '(must be a number of seconds >= 0)');
+    END IF;
+    PERFORM fraud._required('authentication_threshold', authentication_threshold);
+    PERFORM fraud._required('fraud_risk_threshold', fraud_risk_threshold);
+    PERFORM fraud._voice_check_score('authentication_threshold', authentication_threshold);
+    PERFORM fraud._voice_check_score('fraud_risk_threshold', fraud_risk_threshold);
+    PERFORM fraud._voice_check_score('voice_spoofing_risk', voice_spoofing_risk);
+    w := coalesce(watchlist_id, fraud._voice_default_watchlist(d.domain_id));
+    PERFORM fraud._voice_watchlist(d.domain_id, w);
+
+    -- the session: by name (recorded on first use) or by the id an earlier evaluation returned
+    IF session_name_or_id LIKE 'id#%' THEN
+        SELECT * INTO sess FROM fraud.voice_sessions x WHERE x.domain_id = d.domain_id AND x.session_id = session_name_or_id;
+        IF NOT FOUND THEN
+            PERFORM fraud._not_found('session', session_name_or_id);
+        END IF;
+    ELSE
+        INSERT INTO fraud.voice_sessions (domain_id, session_id, session_name)
+            VALUES (d.domain_id, 'id#' || fraud._voice_derived_id(ARRAY[d.domain_id, session_name_or_id]), session_name_or_id)
+            ON CONFLICT ON CONSTRAINT voice_sessions_domain_id_session_name_key DO NOTHING;
+        SELECT * INTO sess FROM fraud.voice_sessions x WHERE x.domain_id = d.domain_id AND x.session_name = session_name_or_id;
+    END IF;
+
+    enough := speech_seconds >= d.authentication_min_speech_seconds;
+    IF speaker_id IS NOT NULL THEN
+        s := fraud._voice_speaker_lookup(d.domain_id, speaker_id);
+    END IF;
+    IF s.status = 'ENROLLED' AND enough THEN
+        auth_score := fraud._voice_score(v, s.embedding, d.cos_at_50, d.cos_at_90);
+    END IF;
+    auth_decision := fraud._voice_authentication_decision(speaker_id IS NOT NULL, s.status, enough, auth_score,
+                                                          authentication_threshold);
+    IF auth_decision IN ('ACCEPT', 'REJECT') THEN
+        UPDATE fraud.voice_speakers x SET last_accessed_at = now() WHERE x.generated_speaker_id = s.generated_speaker_id;
+    END IF;
+
+    IF enough THEN
+        -- the cosine normalised for the watchlist's size (docs/voice-id.md, "Large watchlists")
+        SELECT n.fraudster_id, n.normalized_cosine INTO known_id, known_cos
+            FROM fraud._voice_nearest_normalized(d.domain_id, v, w, d.cos_at_50) n;
+        IF known_id IS NOT NULL THEN
+            known_score := fraud._voice_calibrate(known_cos, d.cos_at_50, d.cos_at_90);
+        END IF;
+    END IF;
+    fraud := fraud._voice_fraud_decision(enough, known_score, coalesce(voice_spoofing_risk, 0), fraud_risk_threshold);
+
+    inputs := ARRAY[d.domain_id, sess.session_id, v::text, speech_seconds::text, coalesce(speaker_id, ''),
+                    authentication_threshold::text, fraud_risk_threshold::text, w, coalesce(voice_spoofing_risk::text, ''),
+                    d.fraudsters_stamp::text, d.updated_at::text, coalesce(s.updated_at::text, '')];
+    auth := jsonb_strip_nulls(jsonb_build_object(
+        'AuthenticationResultId', fraud._voice_derived_id(inputs || 'authentication'::text),
+        'Configuration', jsonb_build_object('AcceptanceThreshold', authentication_threshold),
+        'CustomerSpeakerId', s.customer_speaker_id,
+        'GeneratedSpeakerId', s.generated_speaker_id,
+        'Decision', auth_decision,
+        'Score', CASE WHEN auth_decision IN ('ACCEPT', 'REJECT') THEN auth_score END));
+    fraud_result := jsonb_build_object(
+        'FraudDetectionResultId', fraud._voice_derived_id(inputs || 'fraud'::text),
+        'Configuration', jsonb_build_object('RiskThreshold', fraud_risk_threshold, 'WatchlistId', w),
+        'Decision', fraud->'Decision',
+        'Reasons', fraud->'Reasons')
+        || CASE WHEN enough THEN jsonb_build_object('RiskDetails', jsonb_build_object(
+               'KnownFraudsterRisk', jsonb_strip_nulls(jsonb_build_object('GeneratedFraudsterId', known_id, 'RiskScore', known_score)),
+               'VoiceSpoofingRisk', jsonb_build_object('RiskScore', coalesce(voice_spoofing_risk, 0))))
+           ELSE '{}' END;
+    RETURN jsonb_build_object('DomainId', d.domain_id, 'SessionId', sess.session_id, 'SessionName', sess.session_name,
+                              'StreamingStatus', 'ENDED', 'AuthenticationResult', auth,
+                              'FraudDetectionResult', fraud_result);
 END $function$
 ;
 
@@ -1202,8 +1290,8 @@ BEGIN
             ELSE
                 IF check_config->>'FraudDetectionAction' = 'FAIL' THEN
                     fid := NULL;
-                    SELECT n.fraudster_id, n.cosine INTO fid, cos
-                        FROM fraud._voice_nearest(d.domain_id, v, check_config->'WatchlistIds'->>0) n;
+                    SELECT n.fraudster_id, n.normalized_cosine INTO fid, cos
+                        FROM fraud._voice_nearest_normalized(d.domain_id, v, check_config->'WatchlistIds'->>0, d.cos_at_50) n;
                     risk := CASE WHEN fid IS NULL THEN 0 ELSE fraud._voice_calibrate(cos, d.cos_at_50, d.cos_at_90) END;
                     IF risk >= (check_config->>'RiskThreshold')::int THEN
                         RAISE EXCEPTION 'the speaker matches fraudster % with risk score % (FraudDetectionAction FAIL)', fid, risk
@@ -1306,6 +1394,13 @@ BEGIN
 END $function$
 ;
 
+CREATE OR REPLACE FUNCTION fraud._voice_nearest_normalized(domain_id text, embedding real[], watchlist_id text, cos_at_50 real, extra_ids text[] DEFAULT NULL::text[], extra real[] DEFAULT NULL::real[])
+ RETURNS TABLE(fraudster_id text, cosine real, normalized_cosine real)
+ LANGUAGE c
+ STABLE
+AS 'MODULE_PATHNAME', $function$voice_nearest_normalized_wrapper$function$
+;
+
 CREATE OR REPLACE FUNCTION fraud._voice_registration_step(j fraud.jobs)
  RETURNS void
  LANGUAGE plpgsql
@@ -1332,7 +1427,9 @@ BEGIN
                     format('(a voiceprint needs at least %s seconds of speech)', d.authentication_min_speech_seconds));
             END IF;
             fid := NULL; score := NULL;
-            SELECT n.fraudster_id, n.cosine INTO fid, cos FROM fraud._voice_nearest(d.domain_id, v, NULL, new_ids, new_flat) n;
+            -- normalised for the number of voices compared with, as the fraud check
+            SELECT n.fraudster_id, n.normalized_cosine INTO fid, cos
+                FROM fraud._voice_nearest_normalized(d.domain_id, v, NULL, d.cos_at_50, new_ids, new_flat) n;
             IF fid IS NOT NULL THEN
                 score := fraud._voice_calibrate(cos, d.cos_at_50, d.cos_at_90);
             END IF;
@@ -1367,6 +1464,13 @@ BEGIN
         PERFORM fraud._job_finish(j, 'COMPLETE');
     END IF;
 END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._voice_score_shift(domain_id text, watchlist_id text, cos_at_50 real)
+ RETURNS real
+ LANGUAGE c
+ STABLE
+AS 'MODULE_PATHNAME', $function$voice_score_shift_wrapper$function$
 ;
 
 CREATE OR REPLACE FUNCTION fraud._voice_update_domain(p_domain_id text, p_name text, p_description text, p_cos_at_50 real, p_cos_at_90 real, p_authentication_min_speech_seconds real)
@@ -1561,7 +1665,7 @@ COMMENT ON FUNCTION @extschema@.fraud_voice_describe_speaker(domain_id text, spe
 COMMENT ON FUNCTION @extschema@.fraud_voice_describe_speaker_enrollment_job(domain_id text, job_id text) IS 'Voice ID DescribeSpeakerEnrollmentJob: the job row (job_status, enrollment_config with defaults, job_progress, failure_details, counters). Errors: 22023 malformed id; 42704 unknown domain or job.';
 COMMENT ON FUNCTION @extschema@.fraud_voice_describe_watchlist(domain_id text, watchlist_id text) IS 'Voice ID DescribeWatchlist: the watchlist row. Errors: 22023 malformed id; 42704 unknown domain or watchlist.';
 COMMENT ON FUNCTION @extschema@.fraud_voice_disassociate_fraudster(domain_id text, fraudster_id text, watchlist_id text) IS 'Voice ID DisassociateFraudster: removes the fraudster from a watchlist; returns the fraudster row. Errors: 55006 its last watchlist (FRAUDSTER_MUST_BELONG_TO_AT_LEAST_ONE_WATCHLIST); 42704 not in that watchlist, or unknown domain, fraudster or watchlist.';
-COMMENT ON FUNCTION @extschema@.fraud_voice_evaluate_session(domain_id text, session_name_or_id text, embedding real[], speech_seconds real, speaker_id text, watchlist_id text, authentication_threshold integer, fraud_risk_threshold integer, voice_spoofing_risk integer) IS 'Voice ID EvaluateSession: authenticates the caller''s embedding against speaker_id''s voiceprint and checks it against a watchlist (default when NULL); returns Voice ID''s jsonb result and records the session. Errors: 22023 bad embedding, speech or 0-100 value; 42704 unknown ids.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_evaluate_session(domain_id text, session_name_or_id text, embedding real[], speech_seconds real, speaker_id text, watchlist_id text, authentication_threshold integer, fraud_risk_threshold integer, voice_spoofing_risk integer) IS 'Voice ID EvaluateSession: authenticates the caller''s embedding against speaker_id''s voiceprint and checks it against a watchlist (default when NULL; the closest fraudster''s score normalised for watchlists of more than 500 voices); returns Voice ID''s jsonb result and records the session. Errors: 22023 bad embedding, speech or 0-100 value; 42704 unknown ids.';
 COMMENT ON FUNCTION @extschema@.fraud_voice_get_job_results(domain_id text, job_id text) IS 'The output of a fraudster registration or speaker enrolment job: one row per request in input order, result in Voice ID''s output-file shape (or ErrorCode, ErrorMessage). Errors: 22023 malformed id; 42704 unknown domain or job.';
 COMMENT ON FUNCTION @extschema@.fraud_voice_list_domains() IS 'Voice ID ListDomains: every domain as a row, oldest first.';
 COMMENT ON FUNCTION @extschema@.fraud_voice_list_fraudster_registration_jobs(domain_id text, job_status text) IS 'Voice ID ListFraudsterRegistrationJobs: the domain''s registration jobs, newest first, optionally only those with job_status. Errors: 22023 unknown status; 42704 unknown domain.';
@@ -1570,12 +1674,14 @@ COMMENT ON FUNCTION @extschema@.fraud_voice_list_speaker_enrollment_jobs(domain_
 COMMENT ON FUNCTION @extschema@.fraud_voice_list_speakers(domain_id text) IS 'Voice ID ListSpeakers: the domain''s speakers as rows (status ENROLLED, OPTED_OUT, EXPIRED or PENDING), oldest first. Errors: 42704 unknown domain.';
 COMMENT ON FUNCTION @extschema@.fraud_voice_list_watchlists(domain_id text) IS 'Voice ID ListWatchlists: the domain''s watchlists as rows, the default one first. Errors: 42704 unknown domain.';
 COMMENT ON FUNCTION @extschema@.fraud_voice_opt_out_speaker(domain_id text, speaker_id text) IS 'Voice ID OptOutSpeaker: makes the speaker OPTED_OUT and removes its voiceprint; an unknown customer speaker id is recorded as opted out. Returns the speaker row. Errors: 42704 unknown domain, or an unknown id#... speaker.';
-COMMENT ON FUNCTION @extschema@.fraud_voice_start_fraudster_registration_job(domain_id text, input_data_config jsonb, job_name text, registration_config jsonb) IS 'Voice ID StartFraudsterRegistrationJob: starts a background job registering fraudsters from {"S3Uri": a table, query or JSON manifest path}; returns the job row (SUBMITTED). Errors: 22023 bad input or config; 42704 unknown domain or watchlist; 42501 no read permission.';
-COMMENT ON FUNCTION @extschema@.fraud_voice_start_speaker_enrollment_job(domain_id text, input_data_config jsonb, job_name text, enrollment_config jsonb) IS 'Voice ID StartSpeakerEnrollmentJob: starts a background job enrolling speakers from {"S3Uri": a table, query or JSON manifest path}, each checked against a watchlist first (by default a speaker whose closest fraudster in the default watchlist scores 50 or more fails; FraudDetectionConfig changes that, FraudDetectionAction IGNORE enrols anyway); returns the job row (SUBMITTED). Errors: 22023 bad input or config; 42704 unknown domain or watchlist; 42501 no read permission.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_start_fraudster_registration_job(domain_id text, input_data_config jsonb, job_name text, registration_config jsonb) IS 'Voice ID StartFraudsterRegistrationJob: starts a background job registering fraudsters from {"S3Uri": a table, query or JSON manifest path}, duplicates found with FraudsterSimilarityThreshold (the score normalised for domains of more than 500 fraudsters); returns the job row (SUBMITTED). Errors: 22023 bad input or config; 42704 unknown domain or watchlist; 42501 no read permission.';
+COMMENT ON FUNCTION @extschema@.fraud_voice_start_speaker_enrollment_job(domain_id text, input_data_config jsonb, job_name text, enrollment_config jsonb) IS 'Voice ID StartSpeakerEnrollmentJob: starts a background job enrolling speakers from {"S3Uri": a table, query or JSON manifest path}, each checked against a watchlist first (by default a speaker whose closest fraudster in the default watchlist scores 50 or more fails, the score normalised for watchlists of more than 500 fraudsters; FraudDetectionConfig changes that, FraudDetectionAction IGNORE enrols anyway); returns the job row (SUBMITTED). Errors: 22023 bad input or config; 42704 unknown domain or watchlist; 42501 no read permission.';
 COMMENT ON FUNCTION @extschema@.fraud_voice_update_domain(domain_id text, name text, description text, cos_at_50 real, cos_at_90 real, authentication_min_speech_seconds real) IS 'Voice ID UpdateDomain: replaces name and description (NULL description clears it); calibration and speech minimum change only when given; the dimension cannot change. Returns the domain row. Errors: 22023; 42704 unknown domain.';
 COMMENT ON FUNCTION @extschema@.fraud_voice_update_watchlist(domain_id text, watchlist_id text, name text, description text) IS 'Voice ID UpdateWatchlist: changes the given name and/or description; returns the watchlist row. Errors: 55006 the default watchlist; 23505 the new name is taken; 22023; 42704 unknown domain or watchlist.';
 COMMENT ON FUNCTION fraud._raise(sqlstate text, message text, detail text, hint text) IS 'Internal: raises an ERROR with this SQLSTATE, message and optional DETAIL and HINT, without CONTEXT lines (XX000 keeps them); the SQL helpers fraud._invalid, _not_found, _conflict, _duplicate, _required raise through it.';
 COMMENT ON FUNCTION fraud._score(detector_id text, event jsonb, detector_version_id text, explain boolean) IS 'Internal: one scoring of an event, returning fraud_predict''s, fraud_outcomes'' and (explain) fraud_explain''s answers together.';
+COMMENT ON FUNCTION fraud._voice_nearest_normalized(domain_id text, embedding real[], watchlist_id text, cos_at_50 real, extra_ids text[], extra real[]) IS 'The domain''s fraudster closest to a unit embedding among a watchlist''s members (every fraudster when NULL) and unstored extra voiceprints: its id, cosine, and the cosine less the watchlist-size shift (0 up to 500 voices searched) that the fraud and duplicate checks score (docs/voice-id.md, Large watchlists). No row without a candidate. Errors: 42704 unknown domain.';
+COMMENT ON FUNCTION fraud._voice_score_shift(domain_id text, watchlist_id text, cos_at_50 real) IS 'The cosine shift the fraud check applies to a watchlist of the domain (the whole domain when NULL) under a score-50 anchor of cos_at_50: 0 up to 500 voices, else from the cosines between the domain''s unrelated voices (docs/voice-id.md, Large watchlists). Errors: 42704 unknown domain.';
 COMMENT ON TABLE fraud.batch_import_errors IS 'Failed records of batch import jobs (fraud_get_batch_import_job_errors): the first failing check of each rejected row.';
 COMMENT ON TABLE fraud.detector_version_rules IS 'The rule versions of each detector version, in evaluation order; a rule at most once per detector version. ON DELETE RESTRICT keeps a rule version in use from being deleted.';
 COMMENT ON TABLE fraud.detector_versions IS 'AFD detector versions: an ordered set of rule versions (fraud.detector_version_rules) with a rule execution mode and the DRAFT -> ACTIVE <-> INACTIVE life cycle. Prediction uses the detector''s ACTIVE version unless a version is named.';

@@ -531,9 +531,11 @@ COMMENT ON FUNCTION fraud_voice_opt_out_speaker(text, text) IS 'Voice ID OptOutS
 -- AuthenticationResult compares it with the enrolled voiceprint of `speaker_id`;
 -- FraudDetectionResult with the closest fraudster of `watchlist_id` (the default watchlist when
 -- NULL) and with `voice_spoofing_risk`, the 0-100 score of the caller's own anti-spoofing model
--- (0 when NULL). The result ids are derived from every input and from the state they were
--- compared with, so asking again with the same inputs returns the same ids (Voice ID's cached
--- results), and anything that changes the answer changes them.
+-- (0 when NULL). Against a watchlist of more than 500 voices the closest fraudster's cosine is
+-- normalised for the watchlist's size before it is scored (docs/voice-id.md, "Large
+-- watchlists"); authentication is not. The result ids are derived from every input and from
+-- the state they were compared with, so asking again with the same inputs returns the same ids
+-- (Voice ID's cached results), and anything that changes the answer changes them.
 CREATE FUNCTION fraud_voice_evaluate_session(
     domain_id text, session_name_or_id text, embedding real[], speech_seconds real,
     speaker_id text DEFAULT NULL, watchlist_id text DEFAULT NULL, authentication_threshold int DEFAULT 90,
@@ -586,7 +588,9 @@ BEGIN
     END IF;
 
     IF enough THEN
-        SELECT n.fraudster_id, n.cosine INTO known_id, known_cos FROM fraud._voice_nearest(d.domain_id, v, w) n;
+        -- the cosine normalised for the watchlist's size (docs/voice-id.md, "Large watchlists")
+        SELECT n.fraudster_id, n.normalized_cosine INTO known_id, known_cos
+            FROM fraud._voice_nearest_normalized(d.domain_id, v, w, d.cos_at_50) n;
         IF known_id IS NOT NULL THEN
             known_score := fraud._voice_calibrate(known_cos, d.cos_at_50, d.cos_at_90);
         END IF;
@@ -616,7 +620,7 @@ BEGIN
                               'StreamingStatus', 'ENDED', 'AuthenticationResult', auth,
                               'FraudDetectionResult', fraud_result);
 END $$;
-COMMENT ON FUNCTION fraud_voice_evaluate_session(text, text, real[], real, text, text, int, int, int) IS 'Voice ID EvaluateSession: authenticates the caller''s embedding against speaker_id''s voiceprint and checks it against a watchlist (default when NULL); returns Voice ID''s jsonb result and records the session. Errors: 22023 bad embedding, speech or 0-100 value; 42704 unknown ids.';
+COMMENT ON FUNCTION fraud_voice_evaluate_session(text, text, real[], real, text, text, int, int, int) IS 'Voice ID EvaluateSession: authenticates the caller''s embedding against speaker_id''s voiceprint and checks it against a watchlist (default when NULL; the closest fraudster''s score normalised for watchlists of more than 500 voices); returns Voice ID''s jsonb result and records the session. Errors: 22023 bad embedding, speech or 0-100 value; 42704 unknown ids.';
 
 -- Connect's Check Voice ID block: the branch a contact flow takes for an EvaluateSession result.
 CREATE FUNCTION fraud_check_voice_id(result jsonb, option text) RETURNS text

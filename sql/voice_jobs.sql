@@ -81,7 +81,9 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- One batch of fraudster registrations. Duplicates are looked for across the whole domain
--- (every watchlist) and among the requests registered earlier in the same job.
+-- (every watchlist) and among the requests registered earlier in the same job; the closest
+-- one's cosine is normalised for the number of voices compared with, as EvaluateSession's
+-- (docs/voice-id.md, "Large watchlists").
 CREATE FUNCTION fraud._voice_registration_step(j fraud.jobs) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -106,7 +108,9 @@ BEGIN
                     format('(a voiceprint needs at least %s seconds of speech)', d.authentication_min_speech_seconds));
             END IF;
             fid := NULL; score := NULL;
-            SELECT n.fraudster_id, n.cosine INTO fid, cos FROM fraud._voice_nearest(d.domain_id, v, NULL, new_ids, new_flat) n;
+            -- normalised for the number of voices compared with, as the fraud check
+            SELECT n.fraudster_id, n.normalized_cosine INTO fid, cos
+                FROM fraud._voice_nearest_normalized(d.domain_id, v, NULL, d.cos_at_50, new_ids, new_flat) n;
             IF fid IS NOT NULL THEN
                 score := fraud._voice_calibrate(cos, d.cos_at_50, d.cos_at_90);
             END IF;
@@ -178,8 +182,8 @@ BEGIN
             ELSE
                 IF check_config->>'FraudDetectionAction' = 'FAIL' THEN
                     fid := NULL;
-                    SELECT n.fraudster_id, n.cosine INTO fid, cos
-                        FROM fraud._voice_nearest(d.domain_id, v, check_config->'WatchlistIds'->>0) n;
+                    SELECT n.fraudster_id, n.normalized_cosine INTO fid, cos
+                        FROM fraud._voice_nearest_normalized(d.domain_id, v, check_config->'WatchlistIds'->>0, d.cos_at_50) n;
                     risk := CASE WHEN fid IS NULL THEN 0 ELSE fraud._voice_calibrate(cos, d.cos_at_50, d.cos_at_90) END;
                     IF risk >= (check_config->>'RiskThreshold')::int THEN
                         RAISE EXCEPTION 'the speaker matches fraudster % with risk score % (FraudDetectionAction FAIL)', fid, risk
@@ -331,7 +335,7 @@ LANGUAGE sql AS $$
     SELECT * FROM fraud._voice_jobs('FRAUDSTER_REGISTRATION', domain_id,
         fraud._voice_start_job('FRAUDSTER_REGISTRATION', domain_id, input_data_config, job_name, registration_config), NULL)
 $$;
-COMMENT ON FUNCTION fraud_voice_start_fraudster_registration_job(text, jsonb, text, jsonb) IS 'Voice ID StartFraudsterRegistrationJob: starts a background job registering fraudsters from {"S3Uri": a table, query or JSON manifest path}; returns the job row (SUBMITTED). Errors: 22023 bad input or config; 42704 unknown domain or watchlist; 42501 no read permission.';
+COMMENT ON FUNCTION fraud_voice_start_fraudster_registration_job(text, jsonb, text, jsonb) IS 'Voice ID StartFraudsterRegistrationJob: starts a background job registering fraudsters from {"S3Uri": a table, query or JSON manifest path}, duplicates found with FraudsterSimilarityThreshold (the score normalised for domains of more than 500 fraudsters); returns the job row (SUBMITTED). Errors: 22023 bad input or config; 42704 unknown domain or watchlist; 42501 no read permission.';
 
 CREATE FUNCTION fraud_voice_describe_fraudster_registration_job(domain_id text, job_id text)
 RETURNS TABLE (job_id text, job_name text, domain_id text, job_status text, created_at timestamptz, ended_at timestamptz,
@@ -356,7 +360,7 @@ LANGUAGE sql AS $$
     SELECT * FROM fraud._voice_jobs('SPEAKER_ENROLLMENT', domain_id,
         fraud._voice_start_job('SPEAKER_ENROLLMENT', domain_id, input_data_config, job_name, enrollment_config), NULL)
 $$;
-COMMENT ON FUNCTION fraud_voice_start_speaker_enrollment_job(text, jsonb, text, jsonb) IS 'Voice ID StartSpeakerEnrollmentJob: starts a background job enrolling speakers from {"S3Uri": a table, query or JSON manifest path}, each checked against a watchlist first (by default a speaker whose closest fraudster in the default watchlist scores 50 or more fails; FraudDetectionConfig changes that, FraudDetectionAction IGNORE enrols anyway); returns the job row (SUBMITTED). Errors: 22023 bad input or config; 42704 unknown domain or watchlist; 42501 no read permission.';
+COMMENT ON FUNCTION fraud_voice_start_speaker_enrollment_job(text, jsonb, text, jsonb) IS 'Voice ID StartSpeakerEnrollmentJob: starts a background job enrolling speakers from {"S3Uri": a table, query or JSON manifest path}, each checked against a watchlist first (by default a speaker whose closest fraudster in the default watchlist scores 50 or more fails, the score normalised for watchlists of more than 500 fraudsters; FraudDetectionConfig changes that, FraudDetectionAction IGNORE enrols anyway); returns the job row (SUBMITTED). Errors: 22023 bad input or config; 42704 unknown domain or watchlist; 42501 no read permission.';
 
 CREATE FUNCTION fraud_voice_describe_speaker_enrollment_job(domain_id text, job_id text)
 RETURNS TABLE (job_id text, job_name text, domain_id text, job_status text, created_at timestamptz, ended_at timestamptz,

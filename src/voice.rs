@@ -4,7 +4,9 @@
 //! index of each domain's fraudsters, keyed by the domain's `fraudsters_stamp`, which changes
 //! (transactionally, from a sequence, so a value is never reused) whenever the domain's
 //! fraudsters or watchlist memberships change. A search therefore reads one catalog row and
-//! then scans an in-memory matrix; a changed domain is reloaded once.
+//! then scans an in-memory matrix; a changed domain is reloaded once. The index also keeps the
+//! distribution of cosines between the domain's unrelated voices (its [`Cohort`]), estimated
+//! once per load, which normalises the fraud and duplicate checks for the watchlist's size.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -12,7 +14,7 @@ use std::rc::Rc;
 use pgrx::prelude::*;
 use rustc_hash::FxHashMap;
 
-use fraud_engine::voice::{Calibration, Index};
+use fraud_engine::voice::{Calibration, Cohort, Index};
 
 use crate::errors;
 
@@ -21,6 +23,8 @@ struct DomainIndex {
     stamp: i64,
     index: Index,
     members: FxHashMap<String, Vec<u32>>,
+    /// Cosines between unrelated voices, from pairs of the domain's own fraudsters.
+    cohort: Option<Cohort>,
 }
 
 thread_local! {
@@ -79,10 +83,12 @@ fn load(domain_id: &str, dimension: usize, stamp: i64) -> DomainIndex {
         Ok::<_, pgrx::spi::SpiError>(())
     })
     .unwrap_or_else(|e| spi_error(e));
+    let cohort = index.cohort();
     DomainIndex {
         stamp,
         index,
         members,
+        cohort,
     }
 }
 
@@ -96,6 +102,41 @@ fn domain_index(domain_id: &str) -> Rc<DomainIndex> {
     let ix = Rc::new(load(domain_id, dimension, stamp));
     INDEXES.with(|m| m.borrow_mut().insert(domain_id.to_string(), ix.clone()));
     ix
+}
+
+/// The closest candidate to `embedding`: (fraudster id, cosine, number of voices searched),
+/// among the members of `watchlist_id` (every fraudster when `None`) and the unstored `extra`
+/// voiceprints (`extra_ids`, concatenated).
+fn nearest(
+    ix: &DomainIndex,
+    embedding: &[f32],
+    watchlist_id: Option<&str>,
+    extra_ids: Option<Vec<String>>,
+    extra: Option<Vec<f32>>,
+) -> Option<(String, f32, usize)> {
+    if embedding.len() != ix.index.dimension {
+        return None;
+    }
+    let (stored, mut searched) = match watchlist_id {
+        Some(w) => match ix.members.get(w) {
+            Some(rows) => (ix.index.nearest(embedding, Some(rows)), rows.len()),
+            None => (None, 0),
+        },
+        None => (ix.index.nearest(embedding, None), ix.index.len()),
+    };
+    let mut best = stored.map(|(i, c)| (ix.index.ids[i].clone(), c));
+    let extra = extra.unwrap_or_default();
+    let d = ix.index.dimension;
+    for (k, id) in extra_ids.unwrap_or_default().into_iter().enumerate() {
+        if let Some(v) = extra.get(k * d..(k + 1) * d) {
+            searched += 1;
+            let c = fraud_engine::voice::dot(embedding, v);
+            if best.as_ref().is_none_or(|(_, b)| c > *b) {
+                best = Some((id, c));
+            }
+        }
+    }
+    best.map(|(id, c)| (id, c, searched))
 }
 
 #[pgrx::pg_schema]
@@ -158,29 +199,48 @@ pub mod fraud {
         extra: default!(Option<Vec<f32>>, "NULL"),
     ) -> TableIterator<'static, (name!(fraudster_id, String), name!(cosine, f32))> {
         let ix = domain_index(domain_id);
-        let mut best: Option<(String, f32)> = None;
-        if embedding.len() == ix.index.dimension {
-            let stored = match watchlist_id {
-                Some(w) => ix
-                    .members
-                    .get(w)
-                    .and_then(|rows| ix.index.nearest(&embedding, Some(rows))),
-                None => ix.index.nearest(&embedding, None),
-            };
-            best = stored.map(|(i, c)| (ix.index.ids[i].clone(), c));
-            let extra_ids = extra_ids.unwrap_or_default();
-            let extra = extra.unwrap_or_default();
-            let d = ix.index.dimension;
-            for (k, id) in extra_ids.into_iter().enumerate() {
-                if let Some(v) = extra.get(k * d..(k + 1) * d) {
-                    let c = voice::dot(&embedding, v);
-                    if best.as_ref().is_none_or(|(_, b)| c > *b) {
-                        best = Some((id, c));
-                    }
-                }
-            }
-        }
+        let best =
+            nearest(&ix, &embedding, watchlist_id, extra_ids, extra).map(|(id, c, _)| (id, c));
         TableIterator::new(best)
+    }
+
+    /// As `_voice_nearest`, with the cosine the domain's calibration scores for the fraud and
+    /// duplicate checks: the cosine less the shift for the number of voices searched
+    /// (`Cohort::shift`, 0 up to 500 voices; docs/voice-id.md, "Large watchlists").
+    #[pg_extern(stable, name = "_voice_nearest_normalized")]
+    pub fn voice_nearest_normalized(
+        domain_id: &str,
+        embedding: Vec<f32>,
+        watchlist_id: Option<&str>,
+        cos_at_50: f32,
+        extra_ids: default!(Option<Vec<String>>, "NULL"),
+        extra: default!(Option<Vec<f32>>, "NULL"),
+    ) -> TableIterator<
+        'static,
+        (
+            name!(fraudster_id, String),
+            name!(cosine, f32),
+            name!(normalized_cosine, f32),
+        ),
+    > {
+        let ix = domain_index(domain_id);
+        let best = nearest(&ix, &embedding, watchlist_id, extra_ids, extra).map(|(id, c, n)| {
+            let shift = ix.cohort.map_or(0.0, |k| k.shift(cos_at_50, n));
+            (id, c, c - shift)
+        });
+        TableIterator::new(best)
+    }
+
+    /// The cosine shift the fraud check applies to a watchlist of the domain (the whole domain
+    /// when NULL), for diagnostics and docs/voice-id.md.
+    #[pg_extern(stable, name = "_voice_score_shift")]
+    pub fn voice_score_shift(domain_id: &str, watchlist_id: Option<&str>, cos_at_50: f32) -> f32 {
+        let ix = domain_index(domain_id);
+        let n = match watchlist_id {
+            Some(w) => ix.members.get(w).map_or(0, Vec::len),
+            None => ix.index.len(),
+        };
+        ix.cohort.map_or(0.0, |k| k.shift(cos_at_50, n))
     }
 
     /// A 22-character id derived from `parts` (EvaluateSession's cached result ids).
@@ -229,3 +289,10 @@ pub mod fraud {
         pgrx::JsonB(serde_json::json!({"Decision": decision, "Reasons": reasons}))
     }
 }
+
+pgrx::extension_sql!(
+    r#"COMMENT ON FUNCTION fraud._voice_nearest_normalized(text, real[], text, real, text[], real[]) IS 'The domain''s fraudster closest to a unit embedding among a watchlist''s members (every fraudster when NULL) and unstored extra voiceprints: its id, cosine, and the cosine less the watchlist-size shift (0 up to 500 voices searched) that the fraud and duplicate checks score (docs/voice-id.md, Large watchlists). No row without a candidate. Errors: 42704 unknown domain.';
+COMMENT ON FUNCTION fraud._voice_score_shift(text, text, real) IS 'The cosine shift the fraud check applies to a watchlist of the domain (the whole domain when NULL) under a score-50 anchor of cos_at_50: 0 up to 500 voices, else from the cosines between the domain''s unrelated voices (docs/voice-id.md, Large watchlists). Errors: 42704 unknown domain.';"#,
+    name = "comment_voice_nearest_normalized",
+    requires = [fraud::voice_nearest_normalized, fraud::voice_score_shift]
+);

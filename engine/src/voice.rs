@@ -4,6 +4,9 @@
 //! Embeddings come from any speaker-embedding model outside the database. They are stored
 //! L2-normalised, so cosine similarity is a dot product. A domain's calibration maps cosine to
 //! Voice ID's 0-100 score linearly through two anchors, `cos_at_50` and `cos_at_90`, clamped.
+//! The fraud and duplicate checks score the *closest* of N voiceprints, so for watchlists larger
+//! than Voice ID's 500 the cosine is first shifted by [`Cohort::shift`] (docs/voice-id.md,
+//! "Large watchlists"): the score then means the same at any watchlist size.
 
 /// Why an embedding was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,6 +144,180 @@ impl Index {
         }
         best
     }
+
+    /// The cosines of [`COHORT_PAIRS`] pairs of distinct voiceprints (every pair when there are
+    /// fewer), chosen by a fixed pseudo-random sequence, summarised as a [`Cohort`]; `None`
+    /// with fewer than two voiceprints.
+    pub fn cohort(&self) -> Option<Cohort> {
+        let n = self.len();
+        if n < 2 {
+            return None;
+        }
+        let all_pairs = n * (n - 1) / 2;
+        let mut cosines = Vec::with_capacity(all_pairs.min(COHORT_PAIRS));
+        if all_pairs <= COHORT_PAIRS {
+            for i in 0..n {
+                for j in i + 1..n {
+                    cosines.push(f64::from(dot(self.row(i), self.row(j))));
+                }
+            }
+        } else {
+            let mut state = 0x5eed_u64;
+            for _ in 0..COHORT_PAIRS {
+                let i = (splitmix64(&mut state) % n as u64) as usize;
+                let mut j = (splitmix64(&mut state) % (n as u64 - 1)) as usize;
+                if j >= i {
+                    j += 1;
+                }
+                cosines.push(f64::from(dot(self.row(i), self.row(j))));
+            }
+        }
+        Cohort::from_cosines(&mut cosines)
+    }
+}
+
+/// The watchlist size Voice ID's defaults were set for (its quota of fraudsters per watchlist):
+/// up to this many voices, the fraud and duplicate checks use the plain cosine-to-score map.
+pub const REFERENCE_WATCHLIST_SIZE: usize = 500;
+
+/// How many pairs of distinct voiceprints [`Index::cohort`] compares.
+pub const COHORT_PAIRS: usize = 4000;
+
+/// The distribution of cosines between *unrelated* voices, estimated from a domain's own
+/// voiceprints: robust location (median) and scale (1.4826 × median absolute deviation, the
+/// standard deviation of a normal distribution), so the few pairs that are two recordings of
+/// one speaker do not move it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cohort {
+    pub location: f64,
+    pub scale: f64,
+}
+
+impl Cohort {
+    /// Median and 1.4826 × MAD of `cosines`; `None` when there are none.
+    pub fn from_cosines(cosines: &mut [f64]) -> Option<Cohort> {
+        let median = |v: &mut [f64]| -> f64 {
+            v.sort_by(f64::total_cmp);
+            let n = v.len();
+            if n % 2 == 1 {
+                v[n / 2]
+            } else {
+                (v[n / 2 - 1] + v[n / 2]) / 2.0
+            }
+        };
+        if cosines.is_empty() || cosines.iter().any(|c| !c.is_finite()) {
+            return None;
+        }
+        let location = median(cosines);
+        let mut deviations: Vec<f64> = cosines.iter().map(|c| (c - location).abs()).collect();
+        let scale = 1.4826 * median(&mut deviations);
+        Some(Cohort { location, scale })
+    }
+
+    /// The cosine shift that makes the score of the best match among `n` unrelated voices
+    /// reach 50 as often as it does among [`REFERENCE_WATCHLIST_SIZE`] voices under a
+    /// calibration with `cos_at_50`: 0 for `n` up to that size. With unrelated cosines
+    /// ~ N(μ, σ²) (μ = `location`, σ = `scale`), t₅₀₀ = (cos_at_50 − μ)/σ and ε = Q(t₅₀₀)
+    /// (Q the upper tail of the standard normal), the best of n exceeds a threshold with
+    /// probability ≈ n·Q(t) for small tails, so t_n solves Q(t_n) = ε·500/n, and the
+    /// shift is σ·(t_n − t₅₀₀). Computed in log space: ε can be far below 1e-300.
+    pub fn shift(&self, cos_at_50: f32, n: usize) -> f32 {
+        if n <= REFERENCE_WATCHLIST_SIZE
+            || !self.scale.is_finite()
+            || self.scale <= 1e-12
+            || !self.location.is_finite()
+        {
+            return 0.0;
+        }
+        let t500 = (f64::from(cos_at_50) - self.location) / self.scale;
+        if !t500.is_finite() {
+            return 0.0;
+        }
+        let ln_eps_n = ln_upper_tail(t500) + (REFERENCE_WATCHLIST_SIZE as f64 / n as f64).ln();
+        let shift = self.scale * (upper_tail_inverse_ln(ln_eps_n) - t500);
+        if shift.is_finite() {
+            shift.max(0.0) as f32
+        } else {
+            0.0
+        }
+    }
+}
+
+/// ln Q(t), Q(t) = P(Z ≥ t) for a standard normal Z, without underflow for any finite t.
+/// erfc through the Chebyshev fit of Numerical Recipes (`erfcc`, fractional error below
+/// 1.2e-7 everywhere), taken in log space.
+pub fn ln_upper_tail(t: f64) -> f64 {
+    // ln erfc(z) for z >= 0
+    fn ln_erfc(z: f64) -> f64 {
+        let u = 1.0 / (1.0 + 0.5 * z);
+        let poly = -1.265_512_23
+            + u * (1.000_023_68
+                + u * (0.374_091_96
+                    + u * (0.096_784_18
+                        + u * (-0.186_288_06
+                            + u * (0.278_868_07
+                                + u * (-1.135_203_98
+                                    + u * (1.488_515_87
+                                        + u * (-0.822_152_23 + u * 0.170_872_77))))))));
+        u.ln() - z * z + poly
+    }
+    let z = t / std::f64::consts::SQRT_2;
+    if z >= 0.0 {
+        ln_erfc(z) - std::f64::consts::LN_2
+    } else {
+        // Q(t) = 1 - Q(-t)
+        (-(ln_erfc(-z) - std::f64::consts::LN_2).exp()).ln_1p()
+    }
+}
+
+/// The t with ln Q(t) = `ln_p` (`ln_p` < 0): Newton's method on the decreasing, concave
+/// ln Q, kept inside a bracket that bisection narrows whenever a step leaves it.
+pub fn upper_tail_inverse_ln(ln_p: f64) -> f64 {
+    if ln_p >= 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    // ln Q(t) < -t²/2 for t > 0 and ln Q(t) > ln(1/2) - t²/2 - ... : this bracket holds the root
+    let mut lo = -40.0_f64;
+    let mut hi = (-2.0 * ln_p).sqrt() + 2.0;
+    let mut t = if ln_p < -0.7 {
+        (-2.0 * ln_p).sqrt() - 1.0
+    } else {
+        0.0
+    };
+    t = t.clamp(lo, hi);
+    for _ in 0..200 {
+        let f = ln_upper_tail(t) - ln_p;
+        if f.abs() < 1e-13 {
+            break;
+        }
+        if f > 0.0 {
+            lo = t; // ln Q(t) too large: the root is to the right
+        } else {
+            hi = t;
+        }
+        // d/dt ln Q(t) = -φ(t)/Q(t)
+        let ln_phi = -0.5 * t * t - 0.5 * (2.0 * std::f64::consts::PI).ln();
+        let slope = -(ln_phi - ln_upper_tail(t)).exp();
+        let next = t - f / slope;
+        t = if next.is_finite() && next > lo && next < hi {
+            next
+        } else {
+            (lo + hi) / 2.0
+        };
+        if hi - lo < 1e-12 {
+            break;
+        }
+    }
+    t
+}
+
+/// SplitMix64: the deterministic sequence [`Index::cohort`] samples pairs with.
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// AuthenticationResult.Decision.
@@ -319,5 +496,144 @@ mod tests {
         assert_eq!(a, derived_id(&[b"domain", b"session", b"1"]));
         assert_ne!(a, derived_id(&[b"domain", b"session", b"2"]));
         assert_ne!(derived_id(&[b"ab", b"c"]), derived_id(&[b"a", b"bc"]));
+    }
+
+    #[test]
+    fn upper_tail_in_log_space() {
+        // references: 0.5 * erfc(t / sqrt 2) in double precision (C's erfc)
+        let close = |a: f64, b: f64, tol: f64| assert!((a - b).abs() < tol, "{a} vs {b}");
+        close(ln_upper_tail(0.0), 0.5f64.ln(), 1e-7);
+        close(
+            ln_upper_tail(3.0),
+            0.001_349_898_031_630_095_7f64.ln(),
+            1e-6,
+        );
+        close(ln_upper_tail(-1.0), 0.841_344_746_068_542_9f64.ln(), 1e-7);
+        close(ln_upper_tail(10.0), -53.231_285_150_512_46, 1e-6);
+        close(ln_upper_tail(30.0), -454.321_243_956_343_1, 1e-5);
+        // far beyond f64's smallest number: still finite
+        assert!(ln_upper_tail(60.0).is_finite());
+        for t in [-5.0, -0.3, 0.0, 1.0, 4.85, 6.0, 12.0, 40.0] {
+            close(upper_tail_inverse_ln(ln_upper_tail(t)), t, 1e-6);
+        }
+    }
+
+    #[test]
+    fn shift_is_zero_up_to_500_then_grows() {
+        let c = Cohort {
+            location: 0.0,
+            scale: 1.0 / 192f64.sqrt(),
+        };
+        for n in [0, 1, 100, 500] {
+            assert_eq!(c.shift(0.35, n), 0.0);
+        }
+        let mut last = 0.0;
+        for n in [501, 1000, 10_000, 100_000, 1_000_000] {
+            let s = c.shift(0.35, n);
+            assert!(s > last, "shift {s} at {n} not above {last}");
+            last = s;
+        }
+        // a degenerate cohort never shifts
+        assert_eq!(
+            Cohort {
+                location: 0.0,
+                scale: 0.0
+            }
+            .shift(0.35, 100_000),
+            0.0
+        );
+        assert_eq!(
+            Cohort {
+                location: f64::NAN,
+                scale: 1.0
+            }
+            .shift(0.35, 100_000),
+            0.0
+        );
+    }
+
+    #[test]
+    fn shift_equals_the_analytic_value_for_unit_variance() {
+        // Q(t_n) = Q(t500) * 500 / n, solved independently (C's erfc and bisection)
+        let unit = Cohort {
+            location: 0.0,
+            scale: 1.0,
+        };
+        assert!((unit.shift(3.0, 5000) - 0.642_522_3).abs() < 1e-5);
+        assert!((unit.shift(4.0, 100_000) - 1.113_220_4).abs() < 1e-5);
+        assert!((unit.shift(2.0, 501) - 0.000_841_8).abs() < 1e-5);
+        assert!((unit.shift(-1.0, 20_000) - 3.032_854_4).abs() < 1e-5);
+        // location and scale: shift scales with the spread, ignores the location
+        let other = Cohort {
+            location: 0.1,
+            scale: 0.05,
+        };
+        assert!((other.shift(0.1 + 0.05 * 3.0, 5000) - 0.05 * 0.642_522_3).abs() < 1e-6);
+    }
+
+    /// `n` pseudo-random unit vectors of `dim` (uniform coordinates, as tests/pg_regress's
+    /// synthetic voices).
+    fn random_voices(seed: u64, n: usize, dim: usize) -> Vec<Vec<f32>> {
+        let mut state = seed;
+        (0..n)
+            .map(|_| {
+                let v: Vec<f32> = (0..dim)
+                    .map(|_| {
+                        (splitmix64(&mut state) >> 11) as f32 / (1u64 << 53) as f32 * 2.0 - 1.0
+                    })
+                    .collect();
+                normalize(&v, dim).unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cohort_is_robust_and_deterministic() {
+        let mut ix = Index::new(192);
+        for (i, v) in random_voices(1, 3000, 192).iter().enumerate() {
+            ix.push(format!("f{i}"), v);
+            if i % 20 == 0 {
+                ix.push(format!("f{i}-again"), v); // the same voice registered twice
+            }
+        }
+        let c = ix.cohort().unwrap();
+        assert_eq!(Some(c), ix.cohort());
+        assert!(c.location.abs() < 0.01, "{c:?}");
+        let sd = 1.0 / 192f64.sqrt();
+        assert!((c.scale - sd).abs() < 0.1 * sd, "{c:?}");
+        assert_eq!(Index::new(4).cohort(), None);
+        let mut two = Index::new(2);
+        two.push("a".into(), &[1.0, 0.0]);
+        two.push("b".into(), &[0.0, 1.0]);
+        assert_eq!(
+            two.cohort(),
+            Some(Cohort {
+                location: 0.0,
+                scale: 0.0
+            })
+        );
+    }
+
+    #[test]
+    fn normalised_false_alarms_stay_at_the_500_voice_rate() {
+        // 20,000 unrelated voices of dimension 192, 200 unknown callers, a score-50 anchor at
+        // which a 500-voice watchlist flags about 0.2 % of unknown callers
+        let (n, dim, cos_at_50) = (20_000, 192, 0.32_f32);
+        let mut ix = Index::new(dim);
+        for (i, v) in random_voices(7, n, dim).iter().enumerate() {
+            ix.push(format!("f{i}"), v);
+        }
+        let shift = ix.cohort().unwrap().shift(cos_at_50, n);
+        let callers = random_voices(8, 200, dim);
+        let best: Vec<f32> = callers
+            .iter()
+            .map(|q| ix.nearest(q, None).unwrap().1)
+            .collect();
+        let plain = best.iter().filter(|&&c| c >= cos_at_50).count();
+        let normalised = best.iter().filter(|&&c| c - shift >= cos_at_50).count();
+        assert!(plain > 2, "unnormalised: {plain} of 200 flagged");
+        assert!(normalised <= 2, "normalised: {normalised} of 200 flagged");
+        // a new recording of a registered voice (cosine about 0.8) still scores far above 50
+        assert!(0.8 - shift > cos_at_50 + 0.3, "shift {shift}");
     }
 }
