@@ -209,7 +209,7 @@ COMMENT ON FUNCTION fraud_update_event_label(text, text, text, text) IS 'UpdateE
 
 -- The NOTIFY payload of a recorded prediction (docs/sql-reference.md, "Prediction
 -- notifications"): compact JSON that names the row of fraud.event_predictions (predictionId)
--- and says what was decided. PostgreSQL refuses a payload of 8000 bytes or more, so when the
+-- and says what was decided. PostgreSQL refuses a payload of 8000 bytes or more (8 kB blocks), so when the
 -- whole does not fit, the largest of entities, outcomes and modelScores is left out, then the
 -- next largest, until it fits, and "truncated" lists what was left out. The other fields are
 -- identifiers of at most 64 characters, numbers and timestamps (under 500 bytes together), so
@@ -226,8 +226,10 @@ DECLARE
         'predictionTimestamp', to_char(p.prediction_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
     left_out text[] := '{}';
     biggest text;
+    -- PostgreSQL's NOTIFY_PAYLOAD_MAX_LENGTH: BLCKSZ - NAMEDATALEN - 128, 8000 with 8 kB blocks
+    max_bytes constant int := current_setting('block_size')::int - 64 - 128;
 BEGIN
-    WHILE octet_length(payload::text) >= 8000 LOOP
+    WHILE octet_length(payload::text) >= max_bytes LOOP
         SELECT k INTO biggest FROM unnest(ARRAY['entities', 'outcomes', 'modelScores']) k
             WHERE payload ? k ORDER BY octet_length((payload->k)::text) DESC, k LIMIT 1;
         EXIT WHEN biggest IS NULL;

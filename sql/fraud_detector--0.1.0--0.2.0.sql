@@ -1049,8 +1049,10 @@ DECLARE
         'predictionTimestamp', to_char(p.prediction_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
     left_out text[] := '{}';
     biggest text;
+    -- PostgreSQL's NOTIFY_PAYLOAD_MAX_LENGTH: BLCKSZ - NAMEDATALEN - 128, 8000 with 8 kB blocks
+    max_bytes constant int := current_setting('block_size')::int - 64 - 128;
 BEGIN
-    WHILE octet_length(payload::text) >= 8000 LOOP
+    WHILE octet_length(payload::text) >= max_bytes LOOP
         SELECT k INTO biggest FROM unnest(ARRAY['entities', 'outcomes', 'modelScores']) k
             WHERE payload ? k ORDER BY octet_length((payload->k)::text) DESC, k LIMIT 1;
         EXIT WHEN biggest IS NULL;
@@ -1712,3 +1714,12 @@ COMMENT ON TABLE fraud.voice_job_results IS 'Output of Voice ID jobs: one row pe
 COMMENT ON TABLE fraud.voice_sessions IS 'Sessions (calls) EvaluateSession has seen. A session is named by the caller; its id is derived from domain and name, so a name always gives the same id.';
 COMMENT ON TABLE fraud.voice_speakers IS 'Voice ID speakers: callers known by their own id and a generated id#... one; enrolled by speaker enrolment jobs, authenticated by fraud_voice_evaluate_session.';
 COMMENT ON TABLE fraud.voice_watchlists IS 'Voice ID watchlists: named groups of fraudsters in a domain. The domain''s default watchlist cannot be changed or deleted; a non-empty watchlist cannot be deleted.';
+
+
+-- Data: enrolment jobs started under 0.1.0 and still running keep 0.1.0's meaning. Without a
+-- FraudDetectionConfig they enrolled without a fraud check, so they get an explicit IGNORE;
+-- jobs created from 0.2.0 on run the check unless told otherwise (docs/voice-id.md).
+UPDATE fraud.jobs
+SET config = jsonb_set(coalesce(config, '{}'), '{FraudDetectionConfig}', '{"FraudDetectionAction": "IGNORE"}')
+WHERE job_type = 'SPEAKER_ENROLLMENT' AND fraud._job_active(status)
+  AND NOT coalesce(config ? 'FraudDetectionConfig', false);

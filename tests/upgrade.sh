@@ -45,7 +45,9 @@ schema_dump() { # db file
   # (\restrict lines carry a random key per run)
   pg_dump --schema-only --exclude-schema=app -d "$1" | grep -vE '^\\(un)?restrict ' |
     awk '/^-- Name: /{ if (b != "") print b; b = $0; next } b != "" { b = b "\001" $0 } END { print b }' |
-    sort | tr '\001' '\n' > "$2"
+    sort | tr '\001' '\n' > "$2" || return 1
+  # a dump that failed, or printed nothing of ours, must not compare equal to another such dump
+  grep -q '^-- Name: rules; Type: TABLE; Schema: fraud' "$2" || { echo "no usable pg_dump output for $1"; return 1; }
   # what pg_dump keeps of the extension itself: the tables it dumps the rows of
   psql -X -At -d "$1" -c "SELECT 'extconfig: ' || c::regclass::text || ' ' || coalesce(w, '')
                           FROM pg_extension e, unnest(e.extconfig, e.extcondition) AS x(c, w)

@@ -150,7 +150,9 @@ impl Index {
     /// with fewer than two voiceprints.
     pub fn cohort(&self) -> Option<Cohort> {
         let n = self.len();
-        if n < 2 {
+        // a handful of voices says little about unrelated voices in general, and a wrong, wide
+        // cohort would hide real matches: no normalisation until the domain has enough
+        if n < MIN_COHORT_VOICES {
             return None;
         }
         let all_pairs = n * (n - 1) / 2;
@@ -182,6 +184,15 @@ pub const REFERENCE_WATCHLIST_SIZE: usize = 500;
 
 /// How many pairs of distinct voiceprints [`Index::cohort`] compares.
 pub const COHORT_PAIRS: usize = 4000;
+
+/// The fewest stored voiceprints a domain needs before its cohort is estimated (and so before
+/// any score is normalised for the watchlist's size).
+pub const MIN_COHORT_VOICES: usize = 100;
+
+/// The largest shift, in cohort standard deviations. For any sane calibration (the score-50
+/// anchor several σ above unrelated voices) the shift stays below 2σ even at 10⁸ voices; the
+/// cap bounds what an anchor at or below the unrelated voices' median could ask for.
+pub const MAX_SHIFT_SIGMAS: f64 = 3.0;
 
 /// The distribution of cosines between *unrelated* voices, estimated from a domain's own
 /// voiceprints: robust location (median) and scale (1.4826 × median absolute deviation, the
@@ -233,10 +244,20 @@ impl Cohort {
         if !t500.is_finite() {
             return 0.0;
         }
-        let ln_eps_n = ln_upper_tail(t500) + (REFERENCE_WATCHLIST_SIZE as f64 / n as f64).ln();
+        // the best of n stays below t with probability (1 - Q(t))^n; equal to the reference's:
+        // ln(1 - Q_n) = (500 / n) ln(1 - Q_500). Where Q_500 is too small for that to be
+        // representable, its first-order form Q_n = Q_500 * 500 / n is exact to many digits.
+        let ratio = REFERENCE_WATCHLIST_SIZE as f64 / n as f64;
+        let ln_q500 = ln_upper_tail(t500);
+        let q500 = ln_q500.exp();
+        let ln_eps_n = if q500 > 1e-12 {
+            (-(ratio * (-q500).ln_1p()).exp_m1()).ln()
+        } else {
+            ln_q500 + ratio.ln()
+        };
         let shift = self.scale * (upper_tail_inverse_ln(ln_eps_n) - t500);
         if shift.is_finite() {
-            shift.max(0.0) as f32
+            shift.clamp(0.0, MAX_SHIFT_SIGMAS * self.scale) as f32
         } else {
             0.0
         }
@@ -519,6 +540,34 @@ mod tests {
     }
 
     #[test]
+    fn shift_is_bounded_when_the_anchor_sits_among_unrelated_voices() {
+        // cos_at_50 at (or below) the median of unrelated cosines: half of all unrelated voices
+        // already score 50, so the exact order statistic asks for little, and never more than
+        // the cap
+        let c = Cohort {
+            location: 0.4,
+            scale: 0.1,
+        };
+        for n in [501, 2001, 100_000, 10_000_000] {
+            let s = f64::from(c.shift(0.4, n));
+            assert!(s.is_finite() && s > 0.0 && s <= MAX_SHIFT_SIGMAS * 0.1 + 1e-6, "{s} at {n}");
+        }
+        assert!(f64::from(c.shift(0.4, 2001)) < 0.15);
+    }
+
+    #[test]
+    fn a_small_domain_has_no_cohort() {
+        let mut ix = Index::new(2);
+        for k in 0..(MIN_COHORT_VOICES - 1) {
+            let a = k as f32 * 0.01;
+            ix.push(format!("f{k}"), &[a.cos(), a.sin()]);
+        }
+        assert_eq!(ix.cohort(), None);
+        ix.push("last".into(), &[0.0, 1.0]);
+        assert!(ix.cohort().is_some());
+    }
+
+    #[test]
     fn shift_is_zero_up_to_500_then_grows() {
         let c = Cohort {
             location: 0.0,
@@ -554,21 +603,23 @@ mod tests {
 
     #[test]
     fn shift_equals_the_analytic_value_for_unit_variance() {
-        // Q(t_n) = Q(t500) * 500 / n, solved independently (C's erfc and bisection)
+        // 1 - Q(t_n) = (1 - Q(t500))^(500 / n), solved independently (Python's math.erfc,
+        // log1p / expm1 and bisection)
         let unit = Cohort {
             location: 0.0,
             scale: 1.0,
         };
-        assert!((unit.shift(3.0, 5000) - 0.642_522_3).abs() < 1e-5);
-        assert!((unit.shift(4.0, 100_000) - 1.113_220_4).abs() < 1e-5);
-        assert!((unit.shift(2.0, 501) - 0.000_841_8).abs() < 1e-5);
-        assert!((unit.shift(-1.0, 20_000) - 3.032_854_4).abs() < 1e-5);
+        assert!((unit.shift(3.0, 5000) - 0.642_365_9).abs() < 1e-5);
+        assert!((unit.shift(4.0, 100_000) - 1.113_217_4).abs() < 1e-5);
+        assert!((unit.shift(2.0, 501) - 0.000_832_1).abs() < 1e-5);
+        assert!((unit.shift(1.0, 2001) - 0.725_169_8).abs() < 1e-5);
+        assert!((unit.shift(-1.0, 20_000) - 2.695_583_1).abs() < 1e-5);
         // location and scale: shift scales with the spread, ignores the location
         let other = Cohort {
             location: 0.1,
             scale: 0.05,
         };
-        assert!((other.shift(0.1 + 0.05 * 3.0, 5000) - 0.05 * 0.642_522_3).abs() < 1e-6);
+        assert!((other.shift(0.1 + 0.05 * 3.0, 5000) - 0.05 * 0.642_365_9).abs() < 1e-6);
     }
 
     /// `n` pseudo-random unit vectors of `dim` (uniform coordinates, as tests/pg_regress's
@@ -605,13 +656,7 @@ mod tests {
         let mut two = Index::new(2);
         two.push("a".into(), &[1.0, 0.0]);
         two.push("b".into(), &[0.0, 1.0]);
-        assert_eq!(
-            two.cohort(),
-            Some(Cohort {
-                location: 0.0,
-                scale: 0.0
-            })
-        );
+        assert_eq!(two.cohort(), None, "too few voices to say what unrelated voices look like");
     }
 
     #[test]
