@@ -550,7 +550,10 @@ mod tests {
         };
         for n in [501, 2001, 100_000, 10_000_000] {
             let s = f64::from(c.shift(0.4, n));
-            assert!(s.is_finite() && s > 0.0 && s <= MAX_SHIFT_SIGMAS * 0.1 + 1e-6, "{s} at {n}");
+            assert!(
+                s.is_finite() && s > 0.0 && s <= MAX_SHIFT_SIGMAS * 0.1 + 1e-6,
+                "{s} at {n}"
+            );
         }
         assert!(f64::from(c.shift(0.4, 2001)) < 0.15);
     }
@@ -656,7 +659,11 @@ mod tests {
         let mut two = Index::new(2);
         two.push("a".into(), &[1.0, 0.0]);
         two.push("b".into(), &[0.0, 1.0]);
-        assert_eq!(two.cohort(), None, "too few voices to say what unrelated voices look like");
+        assert_eq!(
+            two.cohort(),
+            None,
+            "too few voices to say what unrelated voices look like"
+        );
     }
 
     #[test]
