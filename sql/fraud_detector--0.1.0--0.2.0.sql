@@ -137,7 +137,7 @@ BEGIN
         version := fraud._version_number('detector_version', detector_version);
     END IF;
     -- the detector (version) must compile now: the same errors as fraud_predict
-    PERFORM @extschema@.fraud_predict(d.detector_id, '{}'::jsonb, detector_version);
+    PERFORM fraud._score(d.detector_id, '{}'::jsonb, detector_version, false);
     inp := fraud._job_input(input_path);
     PERFORM fraud._required('output_path', output_path);
     BEGIN

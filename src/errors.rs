@@ -11,16 +11,44 @@
 //! and each function's callback frame is popped by restoring its own saved `previous`. pgrx
 //! reports a Rust ERROR by unwinding to the `#[pg_extern]` boundary and calling errstart /
 //! errfinish there; nothing on the way touches the stack, so it is still empty then.
-//! Internal errors (XX000) keep their context: it is what a bug report needs. The SQL
+//! Internal errors (XX000) keep their context: it is what a bug report needs; so do errors of
+//! the scoring functions users call from their own statements ([`UserEntry`]), whose context
+//! is the user's (a COPY line, their function's line), not ours. The SQL
 //! helpers of sql/support.sql (`fraud._invalid`, `_not_found`, ...) raise through
 //! [`fraud::raise_sql`] (`fraud._raise`) for the same reason.
+
+use std::cell::Cell;
 
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::{pg_sys, PgLogLevel, PgSqlErrorCode};
 
 use fraud_engine::{Error, ErrorKind};
 
-/// Reports an ERROR; for anything but XX000, without CONTEXT lines (see the module comment).
+thread_local! {
+    static USER_ENTRY: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks a call of a function users call straight from their own statements (fraud_predict,
+/// fraud_outcomes, fraud_explain, the score trigger): nothing of ours sits on the error context
+/// stack above it, so its errors keep the caller's CONTEXT lines (the line of a COPY that the
+/// score trigger rejected, the line of the user's own PL/pgSQL function). Restored on drop,
+/// unwinding included.
+pub struct UserEntry(bool);
+
+impl UserEntry {
+    pub fn enter() -> UserEntry {
+        UserEntry(USER_ENTRY.with(|u| u.replace(true)))
+    }
+}
+
+impl Drop for UserEntry {
+    fn drop(&mut self) {
+        USER_ENTRY.with(|u| u.set(self.0));
+    }
+}
+
+/// Reports an ERROR; for anything but XX000, and outside a [`UserEntry`], without CONTEXT
+/// lines (see the module comment).
 fn report(
     code: PgSqlErrorCode,
     message: String,
@@ -34,7 +62,7 @@ fn report(
     if let Some(hint) = hint {
         report = report.set_hint(hint);
     }
-    if code != PgSqlErrorCode::ERRCODE_INTERNAL_ERROR {
+    if code != PgSqlErrorCode::ERRCODE_INTERNAL_ERROR && !USER_ENTRY.with(Cell::get) {
         // SAFETY: a backend global read by errfinish and saved / restored by every error
         // handler (module comment); NULL is its value at the top level.
         unsafe { pg_sys::error_context_stack = std::ptr::null_mut() };

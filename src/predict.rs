@@ -191,6 +191,7 @@ pub fn fraud_predict(
     event: Option<Jsonb>,
     detector_version_id: default!(Option<&str>, "NULL"),
 ) -> Option<Jsonb> {
+    let _entry = errors::UserEntry::enter();
     let event = event?;
     Some(Jsonb(score(
         detector_id,
@@ -213,6 +214,7 @@ pub fn fraud_outcomes(
     event: Option<Jsonb>,
     detector_version_id: default!(Option<&str>, "NULL"),
 ) -> Option<TextArray> {
+    let _entry = errors::UserEntry::enter();
     let event = event?;
     Some(TextArray(score(
         detector_id,
@@ -236,6 +238,7 @@ pub fn fraud_explain(
     event: Option<Jsonb>,
     detector_version_id: default!(Option<&str>, "NULL"),
 ) -> Option<pgrx::JsonB> {
+    let _entry = errors::UserEntry::enter();
     let event = event?;
     Some(pgrx::JsonB(score(
         detector_id,

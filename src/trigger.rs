@@ -204,6 +204,7 @@ unsafe fn build_mapping(
 fn fraud_score_trigger<'a>(
     trigger: &'a pgrx::PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, PgHeapTupleError> {
+    let _entry = errors::UserEntry::enter();
     let td = trigger.trigger_data();
     let event = td.tg_event;
     let row_level = event & pg_sys::TRIGGER_EVENT_ROW != 0;

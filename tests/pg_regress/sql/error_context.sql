@@ -43,6 +43,18 @@ SELECT fraud_predict('pay', '{"amount": "lots"}');
 CREATE TABLE payments (amount text, outcomes text[]);
 CREATE TRIGGER score BEFORE INSERT ON payments FOR EACH ROW EXECUTE FUNCTION fraud_score_trigger('pay', 'outcomes');
 INSERT INTO payments (amount) VALUES ('lots');
+-- scoring called straight from a user's statement keeps that statement's CONTEXT: the COPY
+-- line the trigger could not score, the line of the user's own function
+COPY payments (amount) FROM stdin;
+5
+lots
+\.
+CREATE FUNCTION public.score_in_mine(ev jsonb) RETURNS text[] LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN fraud_outcomes('pay', ev);
+END $$;
+SELECT public.score_in_mine('{"amount": "lots"}');
+DROP FUNCTION public.score_in_mine(jsonb);
 -- 54000
 SELECT fraud_tag_resource(fraud._arn('outcome', 'review'), (SELECT jsonb_object_agg('a' || i, 'v') FROM generate_series(1, 150) i));
 SELECT fraud_tag_resource(fraud._arn('outcome', 'review'), (SELECT jsonb_object_agg('b' || i, 'v') FROM generate_series(1, 60) i));
