@@ -68,20 +68,32 @@ pub fn run<R>(compiled: &Compiled, slots: &[Value<'_>], finish: impl FnOnce(&Tra
     })
 }
 
-/// Scores `event` with the detector's ACTIVE version (or `version`): reads the slots, runs
-/// the rules once, and hands the compiled version, the event and the trace to `finish`.
+/// The detector's ACTIVE version (or `version`) and `event` opened for reading, handed to `f`.
+fn open<R>(
+    detector_id: Option<&str>,
+    event: Jsonb,
+    version: Option<&str>,
+    f: impl FnOnce(&Compiled, &Event<'_>) -> R,
+) -> R {
+    let compiled = cache::get(required("detector_id", detector_id), version);
+    let mut buffers = EventBuffers::default();
+    // SAFETY: a non-NULL jsonb argument, alive for this call.
+    let ev = Event::open(unsafe { datum::jsonb_body(event.0) }, &mut buffers);
+    f(&compiled, &ev)
+}
+
+/// Scores `event`: reads the slots, runs the rules once, and hands the compiled version, the
+/// event and the trace to `finish`.
 fn score<R>(
     detector_id: Option<&str>,
     event: Jsonb,
     version: Option<&str>,
     finish: impl FnOnce(&Compiled, &Event<'_>, &Trace) -> R,
 ) -> R {
-    let compiled = cache::get(required("detector_id", detector_id), version);
-    let mut buffers = EventBuffers::default();
-    // SAFETY: a non-NULL jsonb argument, alive for this call.
-    let ev = Event::open(unsafe { datum::jsonb_body(event.0) }, &mut buffers);
-    let slots = read_slots(&compiled, &ev).unwrap_or_else(|e| errors::bad_value(&e));
-    run(&compiled, &slots, |trace| finish(&compiled, &ev, trace))
+    open(detector_id, event, version, |compiled, ev| {
+        let slots = read_slots(compiled, ev).unwrap_or_else(|e| errors::bad_value(&e));
+        run(compiled, &slots, |trace| finish(compiled, ev, trace))
+    })
 }
 
 /// Why fraud_predict would refuse `event` (a value that cannot be read as its variable's
@@ -93,12 +105,9 @@ pub fn event_error(
     event: Option<Jsonb>,
     detector_version_id: Option<&str>,
 ) -> Option<String> {
-    let event = event?;
-    let compiled = cache::get(required("detector_id", detector_id), detector_version_id);
-    let mut buffers = EventBuffers::default();
-    // SAFETY: a non-NULL jsonb argument, alive for this call.
-    let ev = Event::open(unsafe { datum::jsonb_body(event.0) }, &mut buffers);
-    read_slots(&compiled, &ev).err().map(|e| e.message)
+    open(detector_id, event?, detector_version_id, |compiled, ev| {
+        read_slots(compiled, ev).err().map(|e| e.message)
+    })
 }
 
 /// The rendered prediction (jsonb): {"modelScores", "ruleResults", "externalModelOutputs"}.

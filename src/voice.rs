@@ -104,6 +104,18 @@ fn domain_index(domain_id: &str) -> Rc<DomainIndex> {
     ix
 }
 
+/// The stored voices a search of `watchlist_id` covers (None: the whole domain; a watchlist
+/// without members covers none) and how many they are.
+fn searched<'a>(ix: &'a DomainIndex, watchlist_id: Option<&str>) -> (Option<&'a [u32]>, usize) {
+    match watchlist_id {
+        None => (None, ix.index.len()),
+        Some(w) => {
+            let rows = ix.members.get(w).map_or(&[][..], Vec::as_slice);
+            (Some(rows), rows.len())
+        }
+    }
+}
+
 /// The closest candidate to `embedding`: (fraudster id, cosine, number of voices searched),
 /// among the members of `watchlist_id` (every fraudster when `None`) and the unstored `extra`
 /// voiceprints (`extra_ids`, concatenated).
@@ -117,13 +129,8 @@ fn nearest(
     if embedding.len() != ix.index.dimension {
         return None;
     }
-    let (stored, mut searched) = match watchlist_id {
-        Some(w) => match ix.members.get(w) {
-            Some(rows) => (ix.index.nearest(embedding, Some(rows)), rows.len()),
-            None => (None, 0),
-        },
-        None => (ix.index.nearest(embedding, None), ix.index.len()),
-    };
+    let (rows, mut searched) = searched(ix, watchlist_id);
+    let stored = ix.index.nearest(embedding, rows);
     let mut best = stored.map(|(i, c)| (ix.index.ids[i].clone(), c));
     let extra = extra.unwrap_or_default();
     let d = ix.index.dimension;
@@ -236,10 +243,7 @@ pub mod fraud {
     #[pg_extern(stable, name = "_voice_score_shift")]
     pub fn voice_score_shift(domain_id: &str, watchlist_id: Option<&str>, cos_at_50: f32) -> f32 {
         let ix = domain_index(domain_id);
-        let n = match watchlist_id {
-            Some(w) => ix.members.get(w).map_or(0, Vec::len),
-            None => ix.index.len(),
-        };
+        let n = searched(&ix, watchlist_id).1;
         ix.cohort.map_or(0.0, |k| k.shift(cos_at_50, n))
     }
 
