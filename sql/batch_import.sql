@@ -18,16 +18,18 @@ LANGUAGE sql STABLE AS $$
     ORDER BY i
 $$;
 
-CREATE FUNCTION fraud_create_batch_import_job(job_id text, input_path text, event_type_name text, tags jsonb DEFAULT NULL)
+CREATE FUNCTION fraud._create_batch_import_job(p_job_id text, p_input_path text, p_event_type_name text, p_tags jsonb,
+                                               p_caller bigint)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE t fraud.event_types; inp record; bad text[]; missing text[]; dup text;
+        v_role oid := fraud._caller_role(p_caller); v_path text := fraud._caller_search_path(p_caller);
 BEGIN
-    PERFORM fraud._check_identifier('job_id', job_id);
-    t := fraud._event_type(event_type_name);
-    inp := fraud._job_input(input_path);
+    PERFORM fraud._check_identifier('job_id', p_job_id);
+    t := fraud._event_type(p_event_type_name);
+    inp := fraud._job_input(p_input_path, 'input_path', v_role, v_path);
     SELECT array_agg(quote_ident(c.name)) INTO bad FROM fraud._import_columns(t.name, inp.columns) c WHERE c.role IS NULL;
     IF bad IS NOT NULL THEN
-        PERFORM fraud._invalid('input_path', input_path,
+        PERFORM fraud._invalid('input_path', p_input_path,
             format('(%s neither an AFD column (EVENT_ID, EVENT_TIMESTAMP, ENTITY_ID, ENTITY_TYPE, EVENT_LABEL, LABEL_TIMESTAMP) nor a variable of event type %s)',
                    CASE WHEN cardinality(bad) = 1 THEN 'column ' || bad[1] || ' is'
                         ELSE 'columns ' || array_to_string(bad, ', ') || ' are' END,
@@ -37,16 +39,22 @@ BEGIN
         FROM unnest(ARRAY['EVENT_ID', 'EVENT_TIMESTAMP', 'ENTITY_ID', 'ENTITY_TYPE']) WITH ORDINALITY u(r, i)
         WHERE r NOT IN (SELECT c.role FROM fraud._import_columns(t.name, inp.columns) c WHERE c.role IS NOT NULL);
     IF missing IS NOT NULL THEN
-        PERFORM fraud._invalid('input_path', input_path,
+        PERFORM fraud._invalid('input_path', p_input_path,
             CASE WHEN cardinality(missing) = 1 THEN format('(required column %s is missing)', missing[1])
                  ELSE format('(required columns %s are missing)', array_to_string(missing, ', ')) END);
     END IF;
     SELECT lower(c) INTO dup FROM unnest(inp.columns) c GROUP BY lower(c) HAVING count(*) > 1 LIMIT 1;
     IF dup IS NOT NULL THEN
-        PERFORM fraud._invalid('input_path', input_path, format('(column %s appears more than once)', dup));
+        PERFORM fraud._invalid('input_path', p_input_path, format('(column %s appears more than once)', dup));
     END IF;
-    PERFORM fraud._job_create('BATCH_IMPORT', job_id, t.name, NULL, NULL, inp.kind, inp.source, NULL, tags);
+    PERFORM fraud._job_create('BATCH_IMPORT', p_job_id, t.name, NULL, NULL, inp.kind, inp.source, NULL, p_tags, v_role, v_path);
 END $$;
+
+-- The creating role is captured here, in the caller's own context (src/security.rs).
+CREATE FUNCTION fraud_create_batch_import_job(job_id text, input_path text, event_type_name text, tags jsonb DEFAULT NULL)
+RETURNS void LANGUAGE sql AS $$
+    SELECT fraud._create_batch_import_job(job_id, input_path, event_type_name, tags, fraud._caller_token())
+$$;
 COMMENT ON FUNCTION fraud_create_batch_import_job(text, text, text, jsonb) IS 'CreateBatchImportJob: starts a background job importing events from a table, a query or a server-side CSV file in AFD''s column layout; failed rows are in fraud_get_batch_import_job_errors. Errors: 22023 bad id, input or columns; 42704 unknown event type; 23505 id used before; 42501.';
 
 CREATE FUNCTION fraud._batch_import_init(j fraud.jobs) RETURNS void
@@ -74,7 +82,7 @@ DECLARE
 BEGIN
     FOR c IN SELECT * FROM fraud._import_columns(j.event_type_name,
                  ARRAY(SELECT a.attname::text FROM pg_attribute a
-                       WHERE a.attrelid = j.staging::regclass AND a.attnum > 0 AND NOT a.attisdropped
+                       WHERE a.attrelid = fraud._job_staging_name(j.job_type, j.job_id)::regclass AND a.attnum > 0 AND NOT a.attisdropped
                          AND a.attname <> '_row' ORDER BY a.attnum)) LOOP
         expr := format('nullif(btrim(s.%I::text), %L)', c.name, '');
         IF c.role = 'VARIABLE' THEN
@@ -141,7 +149,7 @@ BEGIN
         coalesce(col->>'EVENT_ID', 'NULL::text'), coalesce(col->>'EVENT_TIMESTAMP', 'NULL::text'),
         coalesce(col->>'ENTITY_ID', 'NULL::text'), coalesce(col->>'ENTITY_TYPE', 'NULL::text'),
         coalesce(col->>'EVENT_LABEL', 'NULL::text'), coalesce(col->>'LABEL_TIMESTAMP', 'NULL::text'),
-        array_to_string(var_errors, ', '), var_values, j.staging)
+        array_to_string(var_errors, ', '), var_values, fraud._job_staging_name(j.job_type, j.job_id))
     INTO good, bad
     USING j.next_position, hi, entity_types, labels, j.event_type_name, j.job_id;
     PERFORM fraud._job_progress(j, hi, good + bad, bad);
@@ -150,7 +158,7 @@ BEGIN
     END IF;
 END $$;
 
-CREATE FUNCTION fraud._get_batch_import_jobs(p_job_id text)
+CREATE FUNCTION fraud._get_batch_import_jobs(p_job_id text, p_caller bigint)
 RETURNS TABLE (job_id text, status text, failure_reason text, start_time timestamptz, completion_time timestamptz,
                last_heartbeat_time timestamptz, input_path text, event_type_name text, arn text,
                processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
@@ -162,7 +170,8 @@ BEGIN
     PERFORM fraud._reap_jobs();
     RETURN QUERY
     SELECT x.job_id, x.status, x.failure_reason, x.start_time, x.completion_time, x.last_heartbeat_time,
-           x.input_path, x.event_type_name, fraud._arn('batch-import', x.job_id),
+           CASE WHEN fraud._job_visible(x.owner, fraud._caller_role(p_caller)) THEN x.input_path END,
+           x.event_type_name, fraud._arn('batch-import', x.job_id),
            x.processed_records_count, x.failed_records_count, x.total_records_count
     FROM fraud.jobs x
     WHERE x.job_type = 'BATCH_IMPORT' AND NOT x.deleted AND (p_job_id IS NULL OR x.job_id = p_job_id)
@@ -176,17 +185,23 @@ CREATE FUNCTION fraud_get_batch_import_jobs(job_id text DEFAULT NULL)
 RETURNS TABLE (job_id text, status text, failure_reason text, start_time timestamptz, completion_time timestamptz,
                last_heartbeat_time timestamptz, input_path text, event_type_name text, arn text,
                processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
-LANGUAGE sql AS $$ SELECT * FROM fraud._get_batch_import_jobs(job_id) $$;
+LANGUAGE sql AS $$ SELECT * FROM fraud._get_batch_import_jobs(job_id, fraud._caller_token()) $$;
 COMMENT ON FUNCTION fraud_get_batch_import_jobs(text) IS 'GetBatchImportJobs: all batch import jobs, newest first, or the named one, with status, failure_reason, times, input, counters and arn. Errors: 22023 invalid id; 42704 unknown job id.';
 
 -- The failed records of an import (AFD writes them to the job's output path).
-CREATE FUNCTION fraud._get_batch_import_job_errors(p_job_id text)
+CREATE FUNCTION fraud._get_batch_import_job_errors(p_job_id text, p_caller bigint)
 RETURNS TABLE (row_number bigint, event_id text, reason text)
 LANGUAGE plpgsql AS $$
+DECLARE v_owner regrole;
 BEGIN
     PERFORM fraud._check_identifier('job_id', p_job_id);
-    IF NOT EXISTS (SELECT 1 FROM fraud.jobs x WHERE x.job_type = 'BATCH_IMPORT' AND x.job_id = p_job_id AND NOT x.deleted) THEN
+    SELECT x.owner INTO v_owner FROM fraud.jobs x WHERE x.job_type = 'BATCH_IMPORT' AND x.job_id = p_job_id AND NOT x.deleted;
+    IF NOT FOUND THEN
         PERFORM fraud._not_found('batch import job', p_job_id);
+    END IF;
+    -- failed records quote the input
+    IF NOT fraud._job_visible(v_owner, fraud._caller_role(p_caller)) THEN
+        PERFORM fraud._raise('42501', format('permission denied for job %s: it belongs to role %s', quote_literal(p_job_id), v_owner));
     END IF;
     RETURN QUERY SELECT e.row_number, e.event_id, e.reason FROM fraud.batch_import_errors e
                  WHERE e.job_id = p_job_id ORDER BY e.row_number;
@@ -194,13 +209,13 @@ END $$;
 
 CREATE FUNCTION fraud_get_batch_import_job_errors(job_id text)
 RETURNS TABLE (row_number bigint, event_id text, reason text)
-LANGUAGE sql AS $$ SELECT * FROM fraud._get_batch_import_job_errors(job_id) $$;
+LANGUAGE sql AS $$ SELECT * FROM fraud._get_batch_import_job_errors(job_id, fraud._caller_token()) $$;
 COMMENT ON FUNCTION fraud_get_batch_import_job_errors(text) IS 'The failed records of a batch import job (AFD writes them to outputPath): row_number (data rows from 1), event_id and the reason. Errors: 22023 invalid id; 42704 unknown job id.';
 
 CREATE FUNCTION fraud_cancel_batch_import_job(job_id text) RETURNS void
-LANGUAGE sql AS $$ SELECT fraud._job_cancel('BATCH_IMPORT', job_id) $$;
+LANGUAGE sql AS $$ SELECT fraud._job_cancel('BATCH_IMPORT', job_id, fraud._caller_token()) $$;
 COMMENT ON FUNCTION fraud_cancel_batch_import_job(text) IS 'CancelBatchImportJob: a job no worker has claimed ends CANCELED at once; a running one becomes CANCEL_IN_PROGRESS and stops before its next batch (committed batches stay). Errors: 42704 unknown job id; 55006 the job has already ended.';
 
 CREATE FUNCTION fraud_delete_batch_import_job(job_id text) RETURNS void
-LANGUAGE sql AS $$ SELECT fraud._job_delete('BATCH_IMPORT', job_id) $$;
+LANGUAGE sql AS $$ SELECT fraud._job_delete('BATCH_IMPORT', job_id, fraud._caller_token()) $$;
 COMMENT ON FUNCTION fraud_delete_batch_import_job(text) IS 'DeleteBatchImportJob: removes a finished job and its failed records, not the imported events; the id stays taken. Errors: 42704 unknown job id; 55006 the job is still running (cancel it first).';

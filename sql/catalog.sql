@@ -394,14 +394,16 @@ CREATE TABLE fraud.voice_fraudsters (
     domain_id      text NOT NULL REFERENCES fraud.voice_domains(domain_id) ON DELETE CASCADE,
     fraudster_id   text PRIMARY KEY CONSTRAINT voice_fraudster_id_pattern CHECK (fraudster_id ~ '^id#[a-zA-Z0-9]{22}$'),
     embedding      real[] NOT NULL
-                   CONSTRAINT voice_fraudster_embedding_vector CHECK (array_ndims(embedding) = 1 AND array_position(embedding, NULL) IS NULL),
+                   CONSTRAINT voice_fraudster_embedding_vector CHECK (array_ndims(embedding) = 1 AND array_position(embedding, NULL) IS NULL)
+                   -- a NaN would win every search, an infinity match every caller (docs/voice-id.md)
+                   CONSTRAINT voice_fraudster_embedding_finite CHECK (NOT embedding && '{NaN,Infinity,-Infinity}'::real[]),
     speech_seconds real NOT NULL CONSTRAINT voice_fraudster_speech CHECK (speech_seconds >= 0),
     created_at     timestamptz NOT NULL DEFAULT now(),
     UNIQUE (domain_id, fraudster_id)
 );
 COMMENT ON TABLE fraud.voice_fraudsters IS 'Voice ID fraudsters: known fraudsters'' voiceprints, created by fraudster registration jobs; each is in at least one watchlist (fraud.voice_fraudster_watchlists).';
 COMMENT ON COLUMN fraud.voice_fraudsters.fraudster_id IS 'The key (GeneratedFraudsterId): id# and 22 letters and digits.';
-COMMENT ON COLUMN fraud.voice_fraudsters.embedding IS 'The voiceprint: an L2-normalised real[] of the domain''s embedding_dimension.';
+COMMENT ON COLUMN fraud.voice_fraudsters.embedding IS 'The voiceprint: an L2-normalised real[] of the domain''s embedding_dimension; every element finite (no NaN or Infinity: CHECK voice_fraudster_embedding_finite).';
 COMMENT ON COLUMN fraud.voice_fraudsters.speech_seconds IS 'Seconds of net speech the voiceprint came from.';
 
 -- Watchlist membership; every fraudster is in at least one (enforced by the functions).
@@ -424,7 +426,8 @@ CREATE TABLE fraud.voice_speakers (
                          CONSTRAINT voice_customer_speaker_id_pattern CHECK (customer_speaker_id ~ '^[a-zA-Z0-9][a-zA-Z0-9_-]*$' AND length(customer_speaker_id) <= 256),
     status               text NOT NULL
                          CONSTRAINT voice_speaker_status_enum CHECK (status IN ('ENROLLED', 'EXPIRED', 'OPTED_OUT', 'PENDING')),
-    embedding            real[] CONSTRAINT voice_speaker_embedding_vector CHECK (array_ndims(embedding) = 1 AND array_position(embedding, NULL) IS NULL),
+    embedding            real[] CONSTRAINT voice_speaker_embedding_vector CHECK (array_ndims(embedding) = 1 AND array_position(embedding, NULL) IS NULL)
+                         CONSTRAINT voice_speaker_embedding_finite CHECK (NOT embedding && '{NaN,Infinity,-Infinity}'::real[]),
     speech_seconds       real,
     created_at           timestamptz NOT NULL DEFAULT now(),
     updated_at           timestamptz NOT NULL DEFAULT now(),
@@ -436,7 +439,7 @@ COMMENT ON TABLE fraud.voice_speakers IS 'Voice ID speakers: callers known by th
 COMMENT ON COLUMN fraud.voice_speakers.generated_speaker_id IS 'The key (GeneratedSpeakerId): id# and 22 letters and digits.';
 COMMENT ON COLUMN fraud.voice_speakers.customer_speaker_id IS 'The caller''s own id (CustomerSpeakerId), unique within the domain.';
 COMMENT ON COLUMN fraud.voice_speakers.status IS 'ENROLLED (has a voiceprint), OPTED_OUT (voiceprint removed; cannot be enrolled again), EXPIRED or PENDING.';
-COMMENT ON COLUMN fraud.voice_speakers.embedding IS 'The enrolled voiceprint (L2-normalised, of the domain''s dimension); NULL when the speaker has none, e.g. after opting out.';
+COMMENT ON COLUMN fraud.voice_speakers.embedding IS 'The enrolled voiceprint (L2-normalised, of the domain''s dimension, every element finite: CHECK voice_speaker_embedding_finite); NULL when the speaker has none, e.g. after opting out.';
 COMMENT ON COLUMN fraud.voice_speakers.last_accessed_at IS 'Last time EvaluateSession authenticated the speaker (decision ACCEPT or REJECT).';
 
 -- Sessions EvaluateSession has seen (by name; the id is derived from domain and name).
@@ -480,8 +483,9 @@ CREATE TABLE fraud.jobs (
     input_path          text NOT NULL,
     -- batch prediction: the output table (created with the job)
     output_path         text,
-    -- the role that created the job; its worker runs as this role
-    owner               oid  NOT NULL,
+    -- the role that created the job; everything the job does with the user's objects runs as
+    -- this role (regrole: dumped and restored by name)
+    owner               regrole NOT NULL,
     -- the creator's search_path, so the worker resolves names in a query input the same way
     search_path         text NOT NULL DEFAULT '',
     processed_records_count bigint NOT NULL DEFAULT 0,
@@ -514,7 +518,7 @@ COMMENT ON COLUMN fraud.jobs.detector_version_id IS 'Batch prediction: the detec
 COMMENT ON COLUMN fraud.jobs.input_kind IS 'TABLE (a plain table read in place by ctid ranges), QUERY (a query, view or partitioned table, staged), FILE (a server-side CSV file or JSON manifest, staged) or EVENTS (DELETE_EVENTS).';
 COMMENT ON COLUMN fraud.jobs.input_path IS 'The input: a quoted, schema-qualified table name, a query, or an absolute server-side file path.';
 COMMENT ON COLUMN fraud.jobs.output_path IS 'Batch prediction: the output table the job created (quoted, schema-qualified); it belongs to the caller and outlives the job.';
-COMMENT ON COLUMN fraud.jobs.owner IS 'OID of the role that created the job; its background worker connects as this role and only runs that role''s jobs.';
+COMMENT ON COLUMN fraud.jobs.owner IS 'The role that created the job (the current_user of the call); the job reads its input and writes its output with exactly this role''s rights. Only this role, its members and roles that manage definitions see the input, cancel or delete the job.';
 COMMENT ON COLUMN fraud.jobs.search_path IS 'The creator''s search_path, set in the worker so names in a query input resolve as they did for the creator.';
 COMMENT ON COLUMN fraud.jobs.processed_records_count IS 'Records handled by committed batches, good and failed.';
 COMMENT ON COLUMN fraud.jobs.total_records_count IS 'Number of input records; known once the worker has staged or counted the input.';
@@ -522,7 +526,7 @@ COMMENT ON COLUMN fraud.jobs.staging IS 'Name of the job''s unlogged staging tab
 COMMENT ON COLUMN fraud.jobs.next_position IS 'Where the next batch starts: a _row number of the staging table, or a block number of a table read in place.';
 COMMENT ON COLUMN fraud.jobs.end_position IS 'Where the input ends: the staged row count, or the block count of a table read in place.';
 COMMENT ON COLUMN fraud.jobs.batch_size IS 'Records per batch, each batch its own transaction (10,000 for AFD jobs, 500 for Voice ID jobs).';
-COMMENT ON COLUMN fraud.jobs.worker_pid IS 'PID of the background worker holding the job; with worker_start it tells a vanished worker (the job then ends FAILED) from a live one.';
+COMMENT ON COLUMN fraud.jobs.worker_pid IS 'PID of the background worker holding the job; a worker holds an advisory lock on its pid for its whole life (pg_locks, visible to every role), so a job whose worker holds none has lost it and ends FAILED.';
 COMMENT ON COLUMN fraud.jobs.deleted IS 'True after Delete*Job: the row stays so that the job id is never reused.';
 
 -- Voice ID jobs: one output row per request, in the shape of Voice ID's job output file.

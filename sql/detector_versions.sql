@@ -61,6 +61,7 @@ END $$;
 CREATE FUNCTION fraud._external_model_endpoints_arg(endpoints text[]) RETURNS text[]
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
+    PERFORM fraud._check_flat('external_model_endpoints', endpoints);
     PERFORM fraud._check_names('external_model_endpoints', endpoints, 0);
     IF cardinality(endpoints) > 0 THEN
         -- as model versions: external models do not exist yet, so every name is unknown

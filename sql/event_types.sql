@@ -12,6 +12,9 @@ CREATE FUNCTION fraud_put_event_type(
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE not_event text; r record; msg text;
 BEGIN
+    PERFORM fraud._check_flat('event_variables', event_variables);
+    PERFORM fraud._check_flat('entity_types', entity_types);
+    PERFORM fraud._check_flat('labels', labels);
     PERFORM fraud._check_identifier('name', name);
     PERFORM fraud._check_description('description', description);
     PERFORM fraud._check_names('event_variables', event_variables, 1);

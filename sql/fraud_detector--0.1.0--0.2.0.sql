@@ -1,6 +1,7 @@
 -- fraud_detector 0.1.0 -> 0.2.0 (docs/upgrading.md). Run by ALTER EXTENSION fraud_detector UPDATE,
 -- in one transaction; tests/upgrade.sh proves the result equals a fresh install of 0.2.0.
--- No table changes: users' rows are untouched.
+-- Users' rows are kept; fraud.jobs.owner becomes a regrole (the same role, shown and dumped by
+-- name), and two CHECKs refuse non-finite voiceprints (the API never wrote any).
 \echo Use "ALTER EXTENSION fraud_detector UPDATE" to load this file. \quit
 
 -- Internal helpers follow one naming rule (sql/support.sql): helpers behind a public getter take
@@ -11,8 +12,12 @@
 -- fraud._job_input takes the name of the argument to blame (Voice ID jobs say input_data_config).
 
 DROP FUNCTION fraud._batch_get_variable(wanted text[]);
+DROP FUNCTION fraud._delete_events_by_event_type(p_event_type_name text);
 DROP FUNCTION fraud._describe_detector(wanted text);
 DROP FUNCTION fraud._ext_schema();
+DROP FUNCTION fraud._get_batch_import_job_errors(p_job_id text);
+DROP FUNCTION fraud._get_batch_import_jobs(p_job_id text);
+DROP FUNCTION fraud._get_batch_prediction_jobs(p_job_id text);
 DROP FUNCTION fraud._get_detectors(wanted text);
 DROP FUNCTION fraud._get_event_types(wanted text);
 DROP FUNCTION fraud._get_list_elements(wanted text);
@@ -20,13 +25,19 @@ DROP FUNCTION fraud._get_lists_metadata(wanted text);
 DROP FUNCTION fraud._get_named(tbl text, kind text, resource_type text, wanted text);
 DROP FUNCTION fraud._get_variables(wanted text);
 DROP FUNCTION fraud._import_columns(p_event_type_name text, columns text[]);
+DROP FUNCTION fraud._job_cancel(p_job_type text, p_job_id text);
+DROP FUNCTION fraud._job_create(p_job_type text, p_job_id text, p_event_type_name text, p_detector_id text, p_detector_version_id integer, p_input_kind text, p_input_path text, p_output_path text, p_tags jsonb);
+DROP FUNCTION fraud._job_delete(p_job_type text, p_job_id text);
 DROP FUNCTION fraud._job_input(input_path text, OUT kind text, OUT source text, OUT columns text[], OUT types text[]);
 DROP FUNCTION fraud._list_tags_for_resource(resource_arn text);
+DROP FUNCTION fraud._lock_job(p_job_type text, p_job_id text);
+DROP FUNCTION fraud._me();
 DROP FUNCTION fraud._put_named(tbl text, kind text, resource_type text, name text, description text, tags jsonb);
 DROP FUNCTION fraud._variable_rows(wanted text[]);
 DROP FUNCTION fraud._voice_create_domain(p_name text, p_embedding_dimension integer, p_description text, p_cos_at_50 real, p_cos_at_90 real, p_min_speech real, p_tags jsonb);
 DROP FUNCTION fraud._voice_job_source(p_job_type text, input_data_config jsonb, OUT kind text, OUT source text);
 DROP FUNCTION fraud._voice_jobs(p_job_type text, p_domain_id text, p_job_id text, p_status text);
+DROP FUNCTION fraud._voice_start_job(p_job_type text, p_domain_id text, p_input_data_config jsonb, p_job_name text, p_config jsonb);
 DROP FUNCTION fraud._voice_update_domain(p_domain_id text, p_name text, p_description text, p_cos_at_50 real, p_cos_at_90 real, p_min_speech real);
 
 -- One scoring, several answers: batch prediction and GetEventPrediction ran the rules twice per
@@ -34,6 +45,49 @@ DROP FUNCTION fraud._voice_update_domain(p_domain_id text, p_name text, p_descri
 CREATE TYPE fraud.scored AS (prediction jsonb, outcomes text[], metadata jsonb);
 COMMENT ON TYPE fraud.scored IS 'One scoring of an event (fraud._score): fraud_predict''s jsonb, fraud_outcomes'' text[], and fraud_explain''s jsonb when asked for.';
 
+
+-- Privilege model and hardening (docs/security.md).
+-- fraud.jobs.owner: the role that created a job, by name (dumped and restored by name).
+ALTER TABLE fraud.jobs ALTER COLUMN owner TYPE regrole USING owner::regrole;
+-- Staging tables of jobs in flight take the new names (a hash of the job's key) and become
+-- readable by the job's owner, who now fills them.
+DO $$
+DECLARE j record; v_new text;
+BEGIN
+    FOR j IN SELECT x.job_type, x.job_id, x.staging, x.owner FROM fraud.jobs x WHERE x.staging IS NOT NULL LOOP
+        v_new := '_job_' || md5(j.job_type || '/' || j.job_id);
+        IF to_regclass(j.staging) IS NOT NULL THEN
+            EXECUTE format('ALTER TABLE %s RENAME TO %I', to_regclass(j.staging), v_new);
+            EXECUTE format('GRANT SELECT, INSERT ON fraud.%I TO %s', v_new, j.owner);
+        END IF;
+        UPDATE fraud.jobs x SET staging = 'fraud.' || v_new WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
+    END LOOP;
+END $$;
+
+-- Voice ID: finite voiceprints only (the API never wrote anything else).
+ALTER TABLE fraud.voice_fraudsters ADD CONSTRAINT voice_fraudster_embedding_finite
+    CHECK (NOT embedding && '{NaN,Infinity,-Infinity}'::real[]);
+ALTER TABLE fraud.voice_speakers ADD CONSTRAINT voice_speaker_embedding_finite
+    CHECK (NOT embedding && '{NaN,Infinity,-Infinity}'::real[]);
+
+-- Cache invalidation sees TRUNCATE and fires under session_replication_role = replica.
+CREATE TRIGGER stamp_truncate AFTER TRUNCATE ON fraud.voice_fraudsters
+    FOR EACH STATEMENT EXECUTE FUNCTION fraud._voice_fraudsters_changed();
+CREATE TRIGGER stamp_truncate AFTER TRUNCATE ON fraud.voice_fraudster_watchlists
+    FOR EACH STATEMENT EXECUTE FUNCTION fraud._voice_fraudsters_changed();
+ALTER TABLE fraud.voice_fraudsters ENABLE ALWAYS TRIGGER stamp_insert, ENABLE ALWAYS TRIGGER stamp_update,
+    ENABLE ALWAYS TRIGGER stamp_delete, ENABLE ALWAYS TRIGGER stamp_truncate;
+ALTER TABLE fraud.voice_fraudster_watchlists ENABLE ALWAYS TRIGGER stamp_insert, ENABLE ALWAYS TRIGGER stamp_update,
+    ENABLE ALWAYS TRIGGER stamp_delete, ENABLE ALWAYS TRIGGER stamp_truncate;
+DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['variables', 'event_types', 'event_type_variables', 'lists', 'list_elements',
+                             'detectors', 'rules', 'rule_versions', 'rule_version_outcomes', 'rule_version_lists',
+                             'detector_versions', 'detector_version_rules'] LOOP
+        EXECUTE format('ALTER TABLE fraud.%I ENABLE ALWAYS TRIGGER invalidate_compiled_detectors', t);
+    END LOOP;
+END $$;
 
 -- New and changed functions:
 -- * user-facing errors raised through fraud._raise, which leaves out CONTEXT lines of our
@@ -51,10 +105,20 @@ COMMENT ON TYPE fraud.scored IS 'One scoring of an event (fraud._score): fraud_p
 -- * fraud._score where two scorings were; @extschema@ instead of a run-time schema lookup;
 --   fraud_batch_create_variable calls fraud_create_variable schema-qualified (it failed when
 --   the caller's search_path did not hold the API's schema).
+-- * the privilege model (docs/security.md): nothing for PUBLIC, capabilities granted with
+--   fraud_grant, management functions SECURITY DEFINER with a pinned search_path, catalog reads
+--   of the scoring functions as the owner; jobs run as their creator (fraud._caller_token,
+--   fraud._run_as), liveness from pg_locks, at most two workers per database, staging tables
+--   named from a hash of the job's key;
+-- * regular expressions in rules anchored so that no pattern escapes, with a size limit (54000);
+--   non-finite FLOAT values refused; Voice ID stamps on TRUNCATE; a byte-budgeted cache of
+--   compiled versions (fraud_detector.cache_size).
 
 CREATE OR REPLACE FUNCTION @extschema@.fraud_batch_create_variable(variable_entries jsonb, tags jsonb DEFAULT NULL::jsonb)
  RETURNS TABLE(name text, code integer, message text)
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 DECLARE e jsonb; state text; msg text;
 BEGIN
@@ -81,94 +145,214 @@ BEGIN
 END $function$
 ;
 
+CREATE OR REPLACE FUNCTION @extschema@.fraud_batch_get_variable(names text[])
+ RETURNS TABLE(name text, data_type text, data_source text, default_value text, description text, variable_type text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text, error_code integer, error_message text)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$ SELECT * FROM fraud._batch_get_variable(names) $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_cancel_batch_import_job(job_id text)
+ RETURNS void
+ LANGUAGE sql
+AS $function$ SELECT fraud._job_cancel('BATCH_IMPORT', job_id, fraud._caller_token()) $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_cancel_batch_prediction_job(job_id text)
+ RETURNS void
+ LANGUAGE sql
+AS $function$ SELECT fraud._job_cancel('BATCH_PREDICTION', job_id, fraud._caller_token()) $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_capabilities()
+ RETURNS TABLE(capability text, function_signature regprocedure)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$ SELECT * FROM fraud._capability_table() $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_check_voice_id(result jsonb, option text)
+ RETURNS text
+ LANGUAGE plpgsql
+ IMMUTABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE auth text := result->'AuthenticationResult'->>'Decision';
+        fraud text := result->'FraudDetectionResult'->>'Decision';
+BEGIN
+    PERFORM fraud._check_enum('option', option, ARRAY['enrollmentStatus', 'voiceAuthentication', 'fraudDetection']);
+    CASE option
+    WHEN 'enrollmentStatus' THEN
+        RETURN CASE WHEN auth IN ('ACCEPT', 'REJECT', 'NOT_ENOUGH_SPEECH') THEN 'Enrolled'
+                    WHEN auth IN ('SPEAKER_NOT_ENROLLED', 'SPEAKER_EXPIRED') THEN 'Not enrolled'
+                    WHEN auth = 'SPEAKER_OPTED_OUT' THEN 'Opted out'
+                    ELSE 'Error' END;
+    WHEN 'voiceAuthentication' THEN
+        RETURN CASE auth WHEN 'ACCEPT' THEN 'Authenticated' WHEN 'REJECT' THEN 'Not authenticated'
+                         WHEN 'NOT_ENOUGH_SPEECH' THEN 'Inconclusive'
+                         WHEN 'SPEAKER_NOT_ENROLLED' THEN 'Not enrolled' WHEN 'SPEAKER_EXPIRED' THEN 'Not enrolled'
+                         WHEN 'SPEAKER_OPTED_OUT' THEN 'Opted out'
+                         ELSE 'Error' END;
+    ELSE
+        RETURN CASE fraud WHEN 'HIGH_RISK' THEN 'High risk' WHEN 'LOW_RISK' THEN 'Low risk'
+                          WHEN 'NOT_ENOUGH_SPEECH' THEN 'Inconclusive' ELSE 'Error' END;
+    END CASE;
+END $function$
+;
+
 CREATE OR REPLACE FUNCTION @extschema@.fraud_create_batch_import_job(job_id text, input_path text, event_type_name text, tags jsonb DEFAULT NULL::jsonb)
  RETURNS void
- LANGUAGE plpgsql
+ LANGUAGE sql
 AS $function$
-DECLARE t fraud.event_types; inp record; bad text[]; missing text[]; dup text;
-BEGIN
-    PERFORM fraud._check_identifier('job_id', job_id);
-    t := fraud._event_type(event_type_name);
-    inp := fraud._job_input(input_path);
-    SELECT array_agg(quote_ident(c.name)) INTO bad FROM fraud._import_columns(t.name, inp.columns) c WHERE c.role IS NULL;
-    IF bad IS NOT NULL THEN
-        PERFORM fraud._invalid('input_path', input_path,
-            format('(%s neither an AFD column (EVENT_ID, EVENT_TIMESTAMP, ENTITY_ID, ENTITY_TYPE, EVENT_LABEL, LABEL_TIMESTAMP) nor a variable of event type %s)',
-                   CASE WHEN cardinality(bad) = 1 THEN 'column ' || bad[1] || ' is'
-                        ELSE 'columns ' || array_to_string(bad, ', ') || ' are' END,
-                   quote_literal(t.name)));
-    END IF;
-    SELECT array_agg(r ORDER BY i) INTO missing
-        FROM unnest(ARRAY['EVENT_ID', 'EVENT_TIMESTAMP', 'ENTITY_ID', 'ENTITY_TYPE']) WITH ORDINALITY u(r, i)
-        WHERE r NOT IN (SELECT c.role FROM fraud._import_columns(t.name, inp.columns) c WHERE c.role IS NOT NULL);
-    IF missing IS NOT NULL THEN
-        PERFORM fraud._invalid('input_path', input_path,
-            CASE WHEN cardinality(missing) = 1 THEN format('(required column %s is missing)', missing[1])
-                 ELSE format('(required columns %s are missing)', array_to_string(missing, ', ')) END);
-    END IF;
-    SELECT lower(c) INTO dup FROM unnest(inp.columns) c GROUP BY lower(c) HAVING count(*) > 1 LIMIT 1;
-    IF dup IS NOT NULL THEN
-        PERFORM fraud._invalid('input_path', input_path, format('(column %s appears more than once)', dup));
-    END IF;
-    PERFORM fraud._job_create('BATCH_IMPORT', job_id, t.name, NULL, NULL, inp.kind, inp.source, NULL, tags);
-END $function$
+    SELECT fraud._create_batch_import_job(job_id, input_path, event_type_name, tags, fraud._caller_token())
+$function$
 ;
 
 CREATE OR REPLACE FUNCTION @extschema@.fraud_create_batch_prediction_job(job_id text, input_path text, output_path text, event_type_name text, detector_name text, detector_version text DEFAULT NULL::text, tags jsonb DEFAULT NULL::jsonb)
  RETURNS void
- LANGUAGE plpgsql
+ LANGUAGE sql
 AS $function$
-DECLARE
-    t fraud.event_types; d fraud.detectors; inp record; out_name text[]; out_table text; added text;
-    msg text; version int;
+    SELECT fraud._create_batch_prediction_job(job_id, input_path, output_path, event_type_name, detector_name,
+                                              detector_version, tags, fraud._caller_token())
+$function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_create_detector_version(detector_id text, rules jsonb, description text DEFAULT NULL::text, external_model_endpoints text[] DEFAULT NULL::text[], model_versions jsonb DEFAULT NULL::jsonb, rule_execution_mode text DEFAULT 'FIRST_MATCHED'::text, tags jsonb DEFAULT NULL::jsonb)
+ RETURNS TABLE(detector_id text, detector_version_id text, status text)
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+    SELECT * FROM fraud._create_detector_version(detector_id, rules, description, external_model_endpoints,
+                                                 model_versions, rule_execution_mode, tags)
+$function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_create_list(name text, elements text[] DEFAULT NULL::text[], variable_type text DEFAULT NULL::text, description text DEFAULT NULL::text, tags jsonb DEFAULT NULL::jsonb)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
 BEGIN
-    PERFORM fraud._check_identifier('job_id', job_id);
-    t := fraud._event_type(event_type_name);
-    PERFORM fraud._check_identifier('detector_name', detector_name);
-    SELECT * INTO d FROM fraud.detectors x WHERE x.detector_id = detector_name;
+    PERFORM fraud._check_pattern('name', name, '^[0-9a-z_]+$', 1, 64);
+    PERFORM fraud._check_description('description', description);
+    PERFORM fraud._check_list_elements(elements);
+    PERFORM fraud._check_variable_type('variable_type', variable_type);
+    IF EXISTS (SELECT 1 FROM fraud.lists l WHERE l.name = fraud_create_list.name) THEN
+        PERFORM fraud._duplicate('list', name);
+    END IF;
+    INSERT INTO fraud.lists(name, description, variable_type) VALUES (name, description, variable_type);
+    INSERT INTO fraud.list_elements(list_name, element)
+        SELECT DISTINCT fraud_create_list.name, e FROM unnest(elements) e;
+    PERFORM fraud._set_tags('list', name, tags);
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_create_rule(rule_id text, detector_id text, expression text, outcomes text[], language text DEFAULT 'DETECTORPL'::text, description text DEFAULT NULL::text, tags jsonb DEFAULT NULL::jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    PERFORM fraud._check_flat('outcomes', outcomes);
+    PERFORM fraud._check_identifier('rule_id', rule_id);
+    PERFORM fraud._lock_detector(detector_id);
+    IF EXISTS (SELECT 1 FROM fraud.rules r WHERE r.detector_id = fraud_create_rule.detector_id
+               AND r.rule_id = fraud_create_rule.rule_id) THEN
+        PERFORM fraud._duplicate('rule', format('%s/%s', detector_id, rule_id));
+    END IF;
+    INSERT INTO fraud.rules(detector_id, rule_id, last_version) VALUES (detector_id, rule_id, 1);
+    RETURN fraud._write_rule_version(detector_id, rule_id, 1, expression, language, outcomes, description, tags);
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_create_variable(name text, data_type text, data_source text, default_value text, description text DEFAULT NULL::text, variable_type text DEFAULT NULL::text, tags jsonb DEFAULT NULL::jsonb)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    PERFORM fraud._check_pattern('name', name, '^[0-9a-z_]+$', 1, 64);
+    PERFORM fraud._check_enum('data_type', data_type, ARRAY['STRING', 'INTEGER', 'FLOAT', 'BOOLEAN', 'DATETIME']);
+    PERFORM fraud._check_enum('data_source', data_source, ARRAY['EVENT', 'MODEL_SCORE', 'EXTERNAL_MODEL_SCORE']);
+    IF data_source <> 'EVENT' THEN
+        PERFORM fraud._invalid('data_source', data_source,
+            '(MODEL_SCORE and EXTERNAL_MODEL_SCORE variables are created by the model that outputs them)');
+    END IF;
+    PERFORM fraud._check_default_value(data_type, default_value);
+    PERFORM fraud._check_variable_type('variable_type', variable_type);
+    IF EXISTS (SELECT 1 FROM fraud.variables v WHERE v.name = fraud_create_variable.name) THEN
+        PERFORM fraud._duplicate('variable', name);
+    END IF;
+    INSERT INTO fraud.variables(name, data_type, data_source, default_value, description, variable_type)
+        VALUES (name, data_type, data_source, default_value, description, variable_type);
+    PERFORM fraud._set_tags('variable', name, tags);
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_batch_import_job(job_id text)
+ RETURNS void
+ LANGUAGE sql
+AS $function$ SELECT fraud._job_delete('BATCH_IMPORT', job_id, fraud._caller_token()) $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_batch_prediction_job(job_id text)
+ RETURNS void
+ LANGUAGE sql
+AS $function$ SELECT fraud._job_delete('BATCH_PREDICTION', job_id, fraud._caller_token()) $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_detector(detector_id text)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE n_versions int; n_rules int;
+BEGIN
+    PERFORM fraud._check_identifier('detector_id', detector_id);
+    SELECT count(*) INTO n_versions FROM fraud.detector_versions v WHERE v.detector_id = fraud_delete_detector.detector_id;
+    SELECT count(*) INTO n_rules FROM fraud.rules r WHERE r.detector_id = fraud_delete_detector.detector_id;
+    IF n_versions > 0 OR n_rules > 0 THEN
+        PERFORM fraud._conflict(format('detector %s still has %s detector version(s) and %s rule(s); delete them first',
+                                       quote_literal(detector_id), n_versions, n_rules));
+    END IF;
+    DELETE FROM fraud.detectors d WHERE d.detector_id = fraud_delete_detector.detector_id;
     IF NOT FOUND THEN
-        PERFORM fraud._not_found('detector', detector_name);
+        RAISE NOTICE 'detector % does not exist, skipping', quote_literal(detector_id);
     END IF;
-    IF d.event_type_name <> t.name THEN
-        PERFORM fraud._invalid('event_type_name', event_type_name,
-            format('(detector %s scores events of type %s)', quote_literal(d.detector_id), quote_literal(d.event_type_name)));
+    PERFORM fraud._drop_tags('detector', detector_id);
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_detector_version(detector_id text, detector_version_id text)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE v fraud.detector_versions;
+BEGIN
+    v := fraud._lock_detector_version(detector_id, detector_version_id);
+    IF v.status = 'ACTIVE' THEN
+        PERFORM fraud._conflict(format('detector version %s/%s is ACTIVE; make it INACTIVE before deleting it',
+                                       detector_id, detector_version_id));
     END IF;
-    IF detector_version IS NOT NULL THEN
-        version := fraud._version_number('detector_version', detector_version);
-    END IF;
-    -- the detector (version) must compile now: the same errors as fraud_predict
-    PERFORM fraud._score(d.detector_id, '{}'::jsonb, detector_version, false);
-    inp := fraud._job_input(input_path);
-    PERFORM fraud._required('output_path', output_path);
-    BEGIN
-        out_name := parse_ident(output_path);
-    EXCEPTION WHEN OTHERS THEN
-        PERFORM fraud._invalid('output_path', output_path, '(must be a table name, optionally schema-qualified)');
-    END;
-    IF cardinality(out_name) > 2 THEN
-        PERFORM fraud._invalid('output_path', output_path, '(must be a table name, optionally schema-qualified)');
-    END IF;
-    out_table := array_to_string(ARRAY(SELECT quote_ident(p) FROM unnest(out_name) p), '.');
-    IF to_regclass(out_table) IS NOT NULL THEN
-        PERFORM fraud._raise('42P07', format('invalid output_path: table %s already exists (a batch prediction creates its output table)', out_table));
-    END IF;
-    SELECT string_agg(quote_ident(c), ', ') INTO added FROM unnest(inp.columns) c
-        WHERE c IN ('model_scores', 'rule_results', 'outcomes', 'status');
-    IF added IS NOT NULL THEN
-        PERFORM fraud._invalid('input_path', input_path, format('(input column %s clashes with the columns the output adds)', added));
-    END IF;
-    EXECUTE format('CREATE TABLE %s (%s, model_scores jsonb, rule_results jsonb, outcomes text[], status text NOT NULL)',
-                   out_table,
-                   (SELECT string_agg(quote_ident(c) || ' ' || ty, ', ' ORDER BY i)
-                    FROM unnest(inp.columns, inp.types) WITH ORDINALITY u(c, ty, i)));
-    PERFORM fraud._job_create('BATCH_PREDICTION', job_id, t.name, d.detector_id, version, inp.kind, inp.source,
-                              out_table, tags);
+    DELETE FROM fraud.detector_versions x WHERE x.detector_id = v.detector_id AND x.detector_version_id = v.detector_version_id;
+    PERFORM fraud._drop_tags('detector-version', format('%s/%s', v.detector_id, v.detector_version_id));
 END $function$
 ;
 
 CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_entity_type(name text)
  RETURNS void
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 DECLARE used_by text[];
 BEGIN
@@ -182,9 +366,33 @@ BEGIN
 END $function$
 ;
 
+CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_event(event_id text, event_type_name text, delete_audit_history boolean DEFAULT false)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    PERFORM fraud._check_identifier('event_id', event_id);
+    PERFORM fraud._event_type(event_type_name);
+    PERFORM fraud._required('delete_audit_history', delete_audit_history);
+    DELETE FROM fraud.events e WHERE e.event_type_name = fraud_delete_event.event_type_name
+                                 AND e.event_id = fraud_delete_event.event_id;
+    IF NOT FOUND THEN
+        RAISE NOTICE 'event %/% does not exist, skipping', event_type_name, event_id;
+    END IF;
+    IF delete_audit_history THEN
+        DELETE FROM fraud.event_predictions p WHERE p.event_type_name = fraud_delete_event.event_type_name
+                                                AND p.event_id = fraud_delete_event.event_id;
+    END IF;
+END $function$
+;
+
 CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_event_type(name text)
  RETURNS void
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 DECLARE used_by text[];
 BEGIN
@@ -198,9 +406,17 @@ BEGIN
 END $function$
 ;
 
+CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_events_by_event_type(event_type_name text)
+ RETURNS TABLE(event_type_name text, events_deletion_status text)
+ LANGUAGE sql
+AS $function$ SELECT * FROM fraud._delete_events_by_event_type(event_type_name, fraud._caller_token()) $function$
+;
+
 CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_label(name text)
  RETURNS void
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 DECLARE used_by text[];
 BEGIN
@@ -220,6 +436,8 @@ END $function$
 CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_list(name text)
  RETURNS void
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 DECLARE used_by text[];
 BEGIN
@@ -242,6 +460,8 @@ END $function$
 CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_outcome(name text)
  RETURNS void
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 DECLARE used_by text[];
 BEGIN
@@ -260,6 +480,8 @@ END $function$
 CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_rule(rule jsonb)
  RETURNS void
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 DECLARE ref record; used_by text[]; drafts text[];
 BEGIN
@@ -295,6 +517,8 @@ END $function$
 CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_variable(name text)
  RETURNS void
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 DECLARE used_by text[]; src text;
 BEGIN
@@ -316,9 +540,79 @@ BEGIN
 END $function$
 ;
 
+CREATE OR REPLACE FUNCTION @extschema@.fraud_describe_detector(detector_id text)
+ RETURNS TABLE(detector_id text, detector_version_id text, status text, description text, last_updated_time timestamp with time zone, arn text)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$ SELECT * FROM fraud._describe_detector(detector_id) $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_get_batch_import_job_errors(job_id text)
+ RETURNS TABLE(row_number bigint, event_id text, reason text)
+ LANGUAGE sql
+AS $function$ SELECT * FROM fraud._get_batch_import_job_errors(job_id, fraud._caller_token()) $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_get_batch_import_jobs(job_id text DEFAULT NULL::text)
+ RETURNS TABLE(job_id text, status text, failure_reason text, start_time timestamp with time zone, completion_time timestamp with time zone, last_heartbeat_time timestamp with time zone, input_path text, event_type_name text, arn text, processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
+ LANGUAGE sql
+AS $function$ SELECT * FROM fraud._get_batch_import_jobs(job_id, fraud._caller_token()) $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_get_batch_prediction_jobs(job_id text DEFAULT NULL::text)
+ RETURNS TABLE(job_id text, status text, failure_reason text, start_time timestamp with time zone, completion_time timestamp with time zone, last_heartbeat_time timestamp with time zone, input_path text, output_path text, event_type_name text, detector_name text, detector_version text, arn text, processed_records_count bigint, total_records_count bigint)
+ LANGUAGE sql
+AS $function$ SELECT * FROM fraud._get_batch_prediction_jobs(job_id, fraud._caller_token()) $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_get_delete_events_by_event_type_status(event_type_name text)
+ RETURNS TABLE(event_type_name text, events_deletion_status text)
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$ SELECT * FROM fraud._get_delete_events_by_event_type_status(event_type_name) $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_get_detector_version(detector_id text, detector_version_id text)
+ RETURNS TABLE(detector_id text, detector_version_id text, description text, external_model_endpoints text[], model_versions jsonb, rules jsonb, status text, last_updated_time timestamp with time zone, created_time timestamp with time zone, rule_execution_mode text, arn text)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$ SELECT * FROM fraud._get_detector_version(detector_id, detector_version_id) $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_get_detectors(detector_id text DEFAULT NULL::text)
+ RETURNS TABLE(detector_id text, description text, event_type_name text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$ SELECT * FROM fraud._get_detectors(detector_id) $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_get_entity_types(name text DEFAULT NULL::text)
+ RETURNS TABLE(name text, description text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+    SELECT * FROM fraud._get_named('entity_types', 'entity type', 'entity-type', name)
+$function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_get_event(event_id text, event_type_name text)
+ RETURNS TABLE(event_id text, event_type_name text, event_timestamp timestamp with time zone, event_variables jsonb, current_label text, label_timestamp timestamp with time zone, entities jsonb)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$ SELECT * FROM fraud._get_event(event_id, event_type_name) $function$
+;
+
 CREATE OR REPLACE FUNCTION @extschema@.fraud_get_event_prediction(detector_id text, event_id text, event_type_name text, entities jsonb, event_timestamp text, event_variables jsonb, detector_version_id text DEFAULT NULL::text)
  RETURNS jsonb
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 DECLARE
     d fraud.detectors; t fraud.event_types; ts timestamptz; vars jsonb; ents jsonb;
@@ -372,7 +666,8 @@ END $function$
 CREATE OR REPLACE FUNCTION @extschema@.fraud_get_event_prediction_metadata(event_id text, event_type_name text, detector_id text, detector_version_id text, prediction_timestamp text)
  RETURNS jsonb
  LANGUAGE plpgsql
- STABLE
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 DECLARE p fraud.event_predictions; at timestamptz;
 BEGIN
@@ -400,9 +695,308 @@ BEGIN
 END $function$
 ;
 
+CREATE OR REPLACE FUNCTION @extschema@.fraud_get_event_types(name text DEFAULT NULL::text)
+ RETURNS TABLE(name text, description text, event_variables text[], labels text[], entity_types text[], event_ingestion text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text, event_orchestration jsonb)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$ SELECT * FROM fraud._get_event_types(name) $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_get_labels(name text DEFAULT NULL::text)
+ RETURNS TABLE(name text, description text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+    SELECT * FROM fraud._get_named('labels', 'label', 'label', name)
+$function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_get_list_elements(name text)
+ RETURNS SETOF text
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$ SELECT * FROM fraud._get_list_elements(name) $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_get_lists_metadata(name text DEFAULT NULL::text)
+ RETURNS TABLE(name text, description text, variable_type text, created_time timestamp with time zone, updated_time timestamp with time zone, arn text)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$ SELECT * FROM fraud._get_lists_metadata(name) $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_get_outcomes(name text DEFAULT NULL::text)
+ RETURNS TABLE(name text, description text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+    SELECT * FROM fraud._get_named('outcomes', 'outcome', 'outcome', name)
+$function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_get_rules(detector_id text, rule_id text DEFAULT NULL::text, rule_version text DEFAULT NULL::text)
+ RETURNS TABLE(rule_id text, description text, detector_id text, rule_version text, expression text, language text, outcomes text[], last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$ SELECT * FROM fraud._get_rules(detector_id, rule_id, rule_version) $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_get_variables(name text DEFAULT NULL::text)
+ RETURNS TABLE(name text, data_type text, data_source text, default_value text, description text, variable_type text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$ SELECT * FROM fraud._get_variables(name) $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_grant(capability text, role_name regrole)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE f regprocedure;
+BEGIN
+    PERFORM fraud._check_role(role_name);
+    FOR f IN SELECT * FROM fraud._capability_functions(capability) LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', f, role_name);
+    END LOOP;
+    IF capability IN ('jobs', 'voice_management') THEN
+        -- the public wrappers call fraud._caller_token(); a job's owner fills its staging table
+        EXECUTE format('GRANT USAGE ON SCHEMA fraud TO %s', role_name);
+    END IF;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_list_event_predictions(event_id jsonb DEFAULT NULL::jsonb, event_type jsonb DEFAULT NULL::jsonb, detector_id jsonb DEFAULT NULL::jsonb, detector_version_id jsonb DEFAULT NULL::jsonb, prediction_time_range jsonb DEFAULT NULL::jsonb)
+ RETURNS TABLE(event_id text, event_type_name text, event_timestamp timestamp with time zone, prediction_timestamp timestamp with time zone, detector_id text, detector_version_id text)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+    SELECT * FROM fraud._list_event_predictions(event_id, event_type, detector_id, detector_version_id, prediction_time_range)
+$function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_list_tags_for_resource(resource_arn text)
+ RETURNS TABLE(key text, value text)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$ SELECT * FROM fraud._list_tags_for_resource(resource_arn) $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_put_detector(detector_id text, event_type_name text, description text DEFAULT NULL::text, tags jsonb DEFAULT NULL::jsonb)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE current_type text;
+BEGIN
+    PERFORM fraud._check_identifier('detector_id', detector_id);
+    PERFORM fraud._check_identifier('event_type_name', event_type_name);
+    PERFORM fraud._check_description('description', description);
+    IF NOT EXISTS (SELECT 1 FROM fraud.event_types WHERE name = event_type_name) THEN
+        PERFORM fraud._not_found('event type', event_type_name);
+    END IF;
+    SELECT d.event_type_name INTO current_type FROM fraud.detectors d
+        WHERE d.detector_id = fraud_put_detector.detector_id FOR UPDATE;
+    -- rules are written against the event type's variables: changing it would orphan them
+    IF current_type IS DISTINCT FROM event_type_name AND (
+        EXISTS (SELECT 1 FROM fraud.rules r WHERE r.detector_id = fraud_put_detector.detector_id) OR
+        EXISTS (SELECT 1 FROM fraud.detector_versions v WHERE v.detector_id = fraud_put_detector.detector_id)) THEN
+        PERFORM fraud._conflict(format('detector %s has rules or versions for event type %s; its event type cannot change to %s',
+                                       quote_literal(detector_id), current_type, event_type_name));
+    END IF;
+    INSERT INTO fraud.detectors AS d (detector_id, description, event_type_name)
+        VALUES (detector_id, description, event_type_name)
+        ON CONFLICT ON CONSTRAINT detectors_pkey DO UPDATE SET
+            description = EXCLUDED.description, event_type_name = EXCLUDED.event_type_name,
+            last_updated_time = now();
+    PERFORM fraud._set_tags('detector', detector_id, tags);
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_put_entity_type(name text, description text DEFAULT NULL::text, tags jsonb DEFAULT NULL::jsonb)
+ RETURNS void
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+    SELECT fraud._put_named('entity_types', 'entity type', 'entity-type', name, description, tags)
+$function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_put_event_type(name text, event_variables text[], entity_types text[], description text DEFAULT NULL::text, labels text[] DEFAULT NULL::text[], event_ingestion text DEFAULT 'ENABLED'::text, tags jsonb DEFAULT NULL::jsonb, event_orchestration jsonb DEFAULT NULL::jsonb)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE not_event text; r record; msg text;
+BEGIN
+    PERFORM fraud._check_flat('event_variables', event_variables);
+    PERFORM fraud._check_flat('entity_types', entity_types);
+    PERFORM fraud._check_flat('labels', labels);
+    PERFORM fraud._check_identifier('name', name);
+    PERFORM fraud._check_description('description', description);
+    PERFORM fraud._check_names('event_variables', event_variables, 1);
+    PERFORM fraud._check_names('entity_types', entity_types, 1);
+    PERFORM fraud._check_names('labels', labels, 0);
+    PERFORM fraud._check_enum('event_ingestion', event_ingestion, ARRAY['ENABLED', 'DISABLED']);
+    IF event_orchestration IS NOT NULL AND (jsonb_typeof(event_orchestration) <> 'object'
+        OR jsonb_typeof(event_orchestration->'eventBridgeEnabled') IS DISTINCT FROM 'boolean') THEN
+        PERFORM fraud._invalid('event_orchestration', event_orchestration::text, '(must be {"eventBridgeEnabled": boolean})');
+    END IF;
+    PERFORM fraud._check_exist('variable', 'variables', event_variables);
+    PERFORM fraud._check_exist('entity type', 'entity_types', entity_types);
+    PERFORM fraud._check_exist('label', 'labels', coalesce(labels, '{}'));
+    SELECT v.name INTO not_event FROM fraud.variables v
+        WHERE v.name = ANY (event_variables) AND v.data_source <> 'EVENT' LIMIT 1;
+    IF not_event IS NOT NULL THEN
+        PERFORM fraud._invalid('event_variables', not_event, '(only variables with data_source EVENT belong to an event type)');
+    END IF;
+
+    INSERT INTO fraud.event_types AS t (name, description, event_ingestion, event_orchestration)
+        VALUES (name, description, event_ingestion, event_orchestration)
+        ON CONFLICT ON CONSTRAINT event_types_pkey DO UPDATE SET
+            description = EXCLUDED.description, event_ingestion = EXCLUDED.event_ingestion,
+            event_orchestration = EXCLUDED.event_orchestration, last_updated_time = now();
+    DELETE FROM fraud.event_type_variables WHERE event_type_name = fraud_put_event_type.name;
+    DELETE FROM fraud.event_type_entity_types WHERE event_type_name = fraud_put_event_type.name;
+    DELETE FROM fraud.event_type_labels WHERE event_type_name = fraud_put_event_type.name;
+    INSERT INTO fraud.event_type_variables SELECT fraud_put_event_type.name, n, i FROM unnest(event_variables) WITH ORDINALITY u(n, i);
+    INSERT INTO fraud.event_type_entity_types SELECT fraud_put_event_type.name, n, i FROM unnest(entity_types) WITH ORDINALITY u(n, i);
+    INSERT INTO fraud.event_type_labels SELECT fraud_put_event_type.name, n, i FROM unnest(labels) WITH ORDINALITY u(n, i);
+    -- the rules of detectors of this event type must still type check (e.g. a removed variable)
+    FOR r IN SELECT rv.detector_id, rv.rule_id, rv.rule_version, rv.expression
+             FROM fraud.rule_versions rv JOIN fraud.detectors d USING (detector_id)
+             WHERE d.event_type_name = fraud_put_event_type.name
+             ORDER BY 1, 2, 3 LOOP
+        BEGIN
+            PERFORM fraud._check_rule_expression(r.detector_id, r.expression);
+        EXCEPTION WHEN invalid_parameter_value OR syntax_error THEN
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+            PERFORM fraud._conflict(format('event type %s is used by rule version %s/%s/%s, which would no longer be valid: %s',
+                                           quote_literal(name), r.detector_id, r.rule_id, r.rule_version, msg));
+        END;
+    END LOOP;
+    PERFORM fraud._set_tags('event-type', name, tags);
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_put_label(name text, description text DEFAULT NULL::text, tags jsonb DEFAULT NULL::jsonb)
+ RETURNS void
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+    SELECT fraud._put_named('labels', 'label', 'label', name, description, tags)
+$function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_put_outcome(name text, description text DEFAULT NULL::text, tags jsonb DEFAULT NULL::jsonb)
+ RETURNS void
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+    SELECT fraud._put_named('outcomes', 'outcome', 'outcome', name, description, tags)
+$function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_revoke(capability text, role_name regrole)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE f regprocedure; other text := CASE capability WHEN 'jobs' THEN 'voice_management' WHEN 'voice_management' THEN 'jobs' END;
+        keep boolean;
+BEGIN
+    PERFORM fraud._check_role(role_name);
+    -- jobs and voice_management share fraud._caller_token() and schema USAGE
+    keep := other IS NOT NULL AND fraud._holds(role_name, other);
+    FOR f IN SELECT * FROM fraud._capability_functions(capability) LOOP
+        IF NOT (keep AND f = 'fraud._caller_token()'::regprocedure) THEN
+            EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM %s', f, role_name);
+        END IF;
+    END LOOP;
+    IF other IS NOT NULL AND NOT keep THEN
+        EXECUTE format('REVOKE USAGE ON SCHEMA fraud FROM %s', role_name);
+    END IF;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_send_event(event_id text, event_type_name text, event_timestamp text, event_variables jsonb, entities jsonb, assigned_label text DEFAULT NULL::text, label_timestamp text DEFAULT NULL::text)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE t fraud.event_types; ts timestamptz; lts timestamptz; vars jsonb; ents jsonb;
+BEGIN
+    PERFORM fraud._check_identifier('event_id', event_id);
+    t := fraud._event_type(event_type_name);
+    ts := fraud._timestamp('event_timestamp', event_timestamp);
+    vars := fraud._checked_variables(t.name, event_variables);
+    ents := fraud._checked_entities(t.name, entities);
+    IF assigned_label IS NOT NULL OR label_timestamp IS NOT NULL THEN
+        PERFORM fraud._check_event_label(t.name, assigned_label);
+        lts := fraud._timestamp('label_timestamp', label_timestamp);
+    END IF;
+    IF t.event_ingestion <> 'ENABLED' THEN
+        PERFORM fraud._conflict(format('event ingestion is DISABLED for event type %s', quote_literal(t.name)));
+    END IF;
+    INSERT INTO fraud.events (event_type_name, event_id, event_timestamp, entities, event_variables, event_label, label_timestamp)
+        VALUES (t.name, event_id, ts, ents, vars, assigned_label, lts)
+        ON CONFLICT ON CONSTRAINT events_pkey DO NOTHING;
+    IF NOT FOUND THEN
+        PERFORM fraud._duplicate('event', t.name || '/' || event_id);
+    END IF;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_tag_resource(resource_arn text, tags jsonb)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE r record;
+BEGIN
+    r := fraud._resolve_arn(resource_arn);
+    PERFORM fraud._required('tags', tags);
+    PERFORM fraud._set_tags(r.resource_type, r.resource_id, tags);
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_untag_resource(resource_arn text, tag_keys text[])
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE r record;
+BEGIN
+    r := fraud._resolve_arn(resource_arn);
+    PERFORM fraud._required('tag_keys', tag_keys);
+    IF cardinality(tag_keys) > 50 THEN
+        PERFORM fraud._invalid('tag_keys', tag_keys::text, '(at most 50 keys)');
+    END IF;
+    DELETE FROM fraud.tags t WHERE t.resource_type = r.resource_type AND t.resource_id = r.resource_id
+        AND t.key = ANY (tag_keys);
+END $function$
+;
+
 CREATE OR REPLACE FUNCTION @extschema@.fraud_update_detector_version(detector_id text, detector_version_id text, external_model_endpoints text[] DEFAULT '{}'::text[], rules jsonb DEFAULT NULL::jsonb, description text DEFAULT NULL::text, model_versions jsonb DEFAULT NULL::jsonb, rule_execution_mode text DEFAULT NULL::text)
  RETURNS void
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 DECLARE v fraud.detector_versions; endpoints text[]; models jsonb;
 BEGIN
@@ -433,9 +1027,27 @@ BEGIN
 END $function$
 ;
 
+CREATE OR REPLACE FUNCTION @extschema@.fraud_update_detector_version_metadata(detector_id text, detector_version_id text, description text)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE v fraud.detector_versions;
+BEGIN
+    v := fraud._lock_detector_version(detector_id, detector_version_id);
+    PERFORM fraud._required('description', description);
+    PERFORM fraud._check_description('description', description);
+    UPDATE fraud.detector_versions x SET description = fraud_update_detector_version_metadata.description, last_updated_time = now()
+        WHERE x.detector_id = v.detector_id AND x.detector_version_id = v.detector_version_id;
+END $function$
+;
+
 CREATE OR REPLACE FUNCTION @extschema@.fraud_update_detector_version_status(detector_id text, detector_version_id text, status text)
  RETURNS void
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 DECLARE v fraud.detector_versions;
 BEGIN
@@ -464,12 +1076,98 @@ BEGIN
 END $function$
 ;
 
+CREATE OR REPLACE FUNCTION @extschema@.fraud_update_event_label(event_id text, event_type_name text, assigned_label text, label_timestamp text)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE lts timestamptz;
+BEGIN
+    PERFORM fraud._check_identifier('event_id', event_id);
+    PERFORM fraud._event_type(event_type_name);
+    PERFORM fraud._check_event_label(event_type_name, assigned_label);
+    lts := fraud._timestamp('label_timestamp', label_timestamp);
+    UPDATE fraud.events e SET event_label = assigned_label, label_timestamp = lts
+        WHERE e.event_type_name = fraud_update_event_label.event_type_name AND e.event_id = fraud_update_event_label.event_id;
+    IF NOT FOUND THEN
+        PERFORM fraud._not_found('event', event_type_name || '/' || event_id);
+    END IF;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_update_list(name text, elements text[] DEFAULT NULL::text[], description text DEFAULT NULL::text, update_mode text DEFAULT 'REPLACE'::text, variable_type text DEFAULT NULL::text)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE l fraud.lists;
+BEGIN
+    PERFORM fraud._check_pattern('name', name, '^[0-9a-z_]+$', 1, 64);
+    PERFORM fraud._check_description('description', description);
+    PERFORM fraud._check_enum('update_mode', update_mode, ARRAY['REPLACE', 'APPEND', 'REMOVE']);
+    PERFORM fraud._check_list_elements(elements);
+    PERFORM fraud._check_variable_type('variable_type', variable_type);
+    SELECT * INTO l FROM fraud.lists x WHERE x.name = fraud_update_list.name FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM fraud._not_found('list', name);
+    END IF;
+    IF variable_type IS NOT NULL AND l.variable_type IS NOT NULL AND variable_type <> l.variable_type THEN
+        PERFORM fraud._conflict(format('list %s already has variable_type %s; it cannot be changed to %s',
+                                       quote_literal(name), l.variable_type, variable_type));
+    END IF;
+    IF elements IS NOT NULL THEN
+        CASE update_mode
+        WHEN 'REPLACE' THEN
+            DELETE FROM fraud.list_elements WHERE list_name = fraud_update_list.name;
+            INSERT INTO fraud.list_elements(list_name, element)
+                SELECT DISTINCT fraud_update_list.name, e FROM unnest(elements) e;
+        WHEN 'APPEND' THEN
+            INSERT INTO fraud.list_elements(list_name, element)
+                SELECT DISTINCT fraud_update_list.name, e FROM unnest(elements) e
+                ON CONFLICT DO NOTHING;
+            PERFORM fraud._check_list_size(name);
+        WHEN 'REMOVE' THEN
+            DELETE FROM fraud.list_elements WHERE list_name = fraud_update_list.name AND element = ANY (elements);
+        END CASE;
+    END IF;
+    UPDATE fraud.lists x SET
+        description = coalesce(fraud_update_list.description, x.description),
+        variable_type = coalesce(fraud_update_list.variable_type, x.variable_type),
+        updated_time = now()
+    WHERE x.name = fraud_update_list.name;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_update_rule_metadata(rule jsonb, description text)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE ref record;
+BEGIN
+    ref := fraud._rule_ref('rule', rule);
+    PERFORM fraud._required('description', description);
+    PERFORM fraud._check_description('description', description);
+    UPDATE fraud.rule_versions r SET description = fraud_update_rule_metadata.description, last_updated_time = now()
+        WHERE r.detector_id = ref.detector_id AND r.rule_id = ref.rule_id AND r.rule_version = ref.rule_version;
+    IF NOT FOUND THEN
+        PERFORM fraud._not_found('rule version', format('%s/%s/%s', ref.detector_id, ref.rule_id, ref.rule_version));
+    END IF;
+END $function$
+;
+
 CREATE OR REPLACE FUNCTION @extschema@.fraud_update_rule_version(rule jsonb, expression text, outcomes text[], language text DEFAULT 'DETECTORPL'::text, description text DEFAULT NULL::text, tags jsonb DEFAULT NULL::jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 DECLARE ref record; next_version int;
 BEGIN
+    PERFORM fraud._check_flat('outcomes', outcomes);
     ref := fraud._rule_ref('rule', rule);
     PERFORM fraud._require_rule_version(ref.detector_id, ref.rule_id, ref.rule_version);
     UPDATE fraud.rules r SET last_version = r.last_version + 1
@@ -483,9 +1181,193 @@ BEGIN
 END $function$
 ;
 
+CREATE OR REPLACE FUNCTION @extschema@.fraud_update_variable(name text, default_value text DEFAULT NULL::text, description text DEFAULT NULL::text, variable_type text DEFAULT NULL::text)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE v fraud.variables;
+BEGIN
+    PERFORM fraud._required('name', name);
+    SELECT * INTO v FROM fraud.variables x WHERE x.name = fraud_update_variable.name FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM fraud._not_found('variable', name);
+    END IF;
+    IF default_value IS NOT NULL THEN
+        PERFORM fraud._check_default_value(v.data_type, default_value);
+    END IF;
+    PERFORM fraud._check_variable_type('variable_type', variable_type);
+    UPDATE fraud.variables x SET
+        default_value = coalesce(fraud_update_variable.default_value, x.default_value),
+        description = coalesce(fraud_update_variable.description, x.description),
+        variable_type = coalesce(fraud_update_variable.variable_type, x.variable_type),
+        last_updated_time = now()
+    WHERE x.name = fraud_update_variable.name;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_associate_fraudster(domain_id text, fraudster_id text, watchlist_id text)
+ RETURNS TABLE(generated_fraudster_id text, domain_id text, watchlist_ids text[], created_at timestamp with time zone)
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+    SELECT * FROM fraud._voice_fraudsters(domain_id, fraud._voice_associate_fraudster(domain_id, fraudster_id, watchlist_id), NULL::text)
+$function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_create_domain(name text, embedding_dimension integer, description text DEFAULT NULL::text, cos_at_50 real DEFAULT 0.35, cos_at_90 real DEFAULT 0.60, authentication_min_speech_seconds real DEFAULT 10, tags jsonb DEFAULT NULL::jsonb)
+ RETURNS TABLE(domain_id text, name text, description text, domain_status text, embedding_dimension integer, cos_at_50 real, cos_at_90 real, authentication_min_speech_seconds real, watchlist_details jsonb, arn text, created_at timestamp with time zone, updated_at timestamp with time zone)
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+    SELECT * FROM fraud._voice_domains(fraud._voice_create_domain(name, embedding_dimension, description, cos_at_50,
+                                                                  cos_at_90, authentication_min_speech_seconds, tags))
+$function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_create_watchlist(domain_id text, name text, description text DEFAULT NULL::text)
+ RETURNS TABLE(watchlist_id text, domain_id text, name text, description text, default_watchlist boolean, created_at timestamp with time zone, updated_at timestamp with time zone)
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+    SELECT * FROM fraud._voice_watchlists(domain_id, fraud._voice_create_watchlist(domain_id, name, description))
+$function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_delete_domain(domain_id text)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    PERFORM fraud._voice_domain(domain_id);
+    IF EXISTS (SELECT 1 FROM fraud.jobs j WHERE j.domain_id = fraud_voice_delete_domain.domain_id
+                                            AND j.status IN ('SUBMITTED', 'IN_PROGRESS')) THEN
+        PERFORM fraud._conflict(format('domain %s has a job in progress', quote_literal(domain_id)));
+    END IF;
+    DELETE FROM fraud.voice_domains x WHERE x.domain_id = fraud_voice_delete_domain.domain_id;
+    PERFORM fraud._drop_tags('voice-domain', domain_id);
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_delete_fraudster(domain_id text, fraudster_id text)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    PERFORM fraud._voice_fraudster(domain_id, fraudster_id);
+    DELETE FROM fraud.voice_fraudsters f WHERE f.fraudster_id = fraud_voice_delete_fraudster.fraudster_id;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_delete_speaker(domain_id text, speaker_id text)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE s fraud.voice_speakers;
+BEGIN
+    PERFORM fraud._voice_domain(domain_id);
+    s := fraud._voice_speaker_lookup(domain_id, speaker_id);
+    IF s.generated_speaker_id IS NULL THEN
+        RAISE NOTICE 'speaker % does not exist, skipping', quote_literal(speaker_id);
+        RETURN;
+    END IF;
+    DELETE FROM fraud.voice_speakers x WHERE x.generated_speaker_id = s.generated_speaker_id;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_delete_watchlist(domain_id text, watchlist_id text)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE w fraud.voice_watchlists;
+BEGIN
+    PERFORM fraud._voice_domain(domain_id);
+    w := fraud._voice_watchlist(domain_id, watchlist_id);
+    IF w.default_watchlist THEN
+        PERFORM fraud._conflict(format('watchlist %s is the domain''s default watchlist and cannot be deleted', quote_literal(watchlist_id)));
+    END IF;
+    IF EXISTS (SELECT 1 FROM fraud.voice_fraudster_watchlists m WHERE m.watchlist_id = fraud_voice_delete_watchlist.watchlist_id) THEN
+        PERFORM fraud._conflict(format('watchlist %s is not empty (CANNOT_DELETE_NON_EMPTY_WATCHLIST)', quote_literal(watchlist_id)));
+    END IF;
+    DELETE FROM fraud.voice_watchlists x WHERE x.watchlist_id = fraud_voice_delete_watchlist.watchlist_id;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_describe_domain(domain_id text)
+ RETURNS TABLE(domain_id text, name text, description text, domain_status text, embedding_dimension integer, cos_at_50 real, cos_at_90 real, authentication_min_speech_seconds real, watchlist_details jsonb, arn text, created_at timestamp with time zone, updated_at timestamp with time zone)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$ SELECT * FROM fraud._voice_domains((fraud._voice_domain(domain_id)).domain_id) $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_describe_fraudster(domain_id text, fraudster_id text)
+ RETURNS TABLE(generated_fraudster_id text, domain_id text, watchlist_ids text[], created_at timestamp with time zone)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+    SELECT * FROM fraud._voice_fraudsters(domain_id, fraud._voice_fraudster(domain_id, fraudster_id), NULL::text)
+$function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_describe_fraudster_registration_job(domain_id text, job_id text)
+ RETURNS TABLE(job_id text, job_name text, domain_id text, job_status text, created_at timestamp with time zone, ended_at timestamp with time zone, input_data_config jsonb, registration_config jsonb, job_progress jsonb, failure_details jsonb, processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
+ LANGUAGE sql
+AS $function$ SELECT * FROM fraud._voice_jobs('FRAUDSTER_REGISTRATION', domain_id, job_id, NULL, fraud._caller_token()) $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_describe_speaker(domain_id text, speaker_id text)
+ RETURNS TABLE(domain_id text, customer_speaker_id text, generated_speaker_id text, status text, created_at timestamp with time zone, updated_at timestamp with time zone, last_accessed_at timestamp with time zone)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$ SELECT * FROM fraud._voice_speakers(domain_id, fraud._voice_speaker(domain_id, speaker_id)) $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_describe_speaker_enrollment_job(domain_id text, job_id text)
+ RETURNS TABLE(job_id text, job_name text, domain_id text, job_status text, created_at timestamp with time zone, ended_at timestamp with time zone, input_data_config jsonb, enrollment_config jsonb, job_progress jsonb, failure_details jsonb, processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
+ LANGUAGE sql
+AS $function$ SELECT * FROM fraud._voice_jobs('SPEAKER_ENROLLMENT', domain_id, job_id, NULL, fraud._caller_token()) $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_describe_watchlist(domain_id text, watchlist_id text)
+ RETURNS TABLE(watchlist_id text, domain_id text, name text, description text, default_watchlist boolean, created_at timestamp with time zone, updated_at timestamp with time zone)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+    SELECT * FROM fraud._voice_watchlists(domain_id, fraud._voice_describe_watchlist(domain_id, watchlist_id))
+$function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_disassociate_fraudster(domain_id text, fraudster_id text, watchlist_id text)
+ RETURNS TABLE(generated_fraudster_id text, domain_id text, watchlist_ids text[], created_at timestamp with time zone)
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+    SELECT * FROM fraud._voice_fraudsters(domain_id, fraud._voice_disassociate_fraudster(domain_id, fraudster_id, watchlist_id), NULL::text)
+$function$
+;
+
 CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_evaluate_session(domain_id text, session_name_or_id text, embedding real[], speech_seconds real, speaker_id text DEFAULT NULL::text, watchlist_id text DEFAULT NULL::text, authentication_threshold integer DEFAULT 90, fraud_risk_threshold integer DEFAULT 50, voice_spoofing_risk integer DEFAULT NULL::integer)
  RETURNS jsonb
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 DECLARE
     d fraud.voice_domains; sess fraud.voice_sessions; s fraud.voice_speakers; v real[]; enough boolean;
@@ -568,12 +1450,131 @@ BEGIN
 END $function$
 ;
 
+CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_get_job_results(domain_id text, job_id text)
+ RETURNS TABLE(row_number bigint, request_id text, result jsonb)
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$ SELECT * FROM fraud._voice_job_results(domain_id, job_id) $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_list_domains()
+ RETURNS TABLE(domain_id text, name text, description text, domain_status text, embedding_dimension integer, cos_at_50 real, cos_at_90 real, authentication_min_speech_seconds real, watchlist_details jsonb, arn text, created_at timestamp with time zone, updated_at timestamp with time zone)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$ SELECT * FROM fraud._voice_domains(NULL::text) $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_list_fraudster_registration_jobs(domain_id text, job_status text DEFAULT NULL::text)
+ RETURNS TABLE(job_id text, job_name text, domain_id text, job_status text, created_at timestamp with time zone, ended_at timestamp with time zone, input_data_config jsonb, registration_config jsonb, job_progress jsonb, failure_details jsonb, processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
+ LANGUAGE sql
+AS $function$ SELECT * FROM fraud._voice_jobs('FRAUDSTER_REGISTRATION', domain_id, NULL, job_status, fraud._caller_token()) $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_list_fraudsters(domain_id text, watchlist_id text DEFAULT NULL::text)
+ RETURNS TABLE(generated_fraudster_id text, domain_id text, watchlist_ids text[], created_at timestamp with time zone)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$ SELECT * FROM fraud._voice_list_fraudsters(domain_id, watchlist_id) $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_list_speaker_enrollment_jobs(domain_id text, job_status text DEFAULT NULL::text)
+ RETURNS TABLE(job_id text, job_name text, domain_id text, job_status text, created_at timestamp with time zone, ended_at timestamp with time zone, input_data_config jsonb, enrollment_config jsonb, job_progress jsonb, failure_details jsonb, processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
+ LANGUAGE sql
+AS $function$ SELECT * FROM fraud._voice_jobs('SPEAKER_ENROLLMENT', domain_id, NULL, job_status, fraud._caller_token()) $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_list_speakers(domain_id text)
+ RETURNS TABLE(domain_id text, customer_speaker_id text, generated_speaker_id text, status text, created_at timestamp with time zone, updated_at timestamp with time zone, last_accessed_at timestamp with time zone)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$ SELECT * FROM fraud._voice_speakers((fraud._voice_domain(domain_id)).domain_id, NULL::text) $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_list_watchlists(domain_id text)
+ RETURNS TABLE(watchlist_id text, domain_id text, name text, description text, default_watchlist boolean, created_at timestamp with time zone, updated_at timestamp with time zone)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+    SELECT * FROM fraud._voice_watchlists((fraud._voice_domain(domain_id)).domain_id, NULL::text)
+$function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_opt_out_speaker(domain_id text, speaker_id text)
+ RETURNS TABLE(domain_id text, customer_speaker_id text, generated_speaker_id text, status text, created_at timestamp with time zone, updated_at timestamp with time zone, last_accessed_at timestamp with time zone)
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$ SELECT * FROM fraud._voice_speakers(domain_id, fraud._voice_opt_out_speaker(domain_id, speaker_id)) $function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_start_fraudster_registration_job(domain_id text, input_data_config jsonb, job_name text DEFAULT NULL::text, registration_config jsonb DEFAULT NULL::jsonb)
+ RETURNS TABLE(job_id text, job_name text, domain_id text, job_status text, created_at timestamp with time zone, ended_at timestamp with time zone, input_data_config jsonb, registration_config jsonb, job_progress jsonb, failure_details jsonb, processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
+ LANGUAGE sql
+AS $function$
+    SELECT * FROM fraud._voice_jobs('FRAUDSTER_REGISTRATION', domain_id,
+        fraud._voice_start_job('FRAUDSTER_REGISTRATION', domain_id, input_data_config, job_name, registration_config,
+                               fraud._caller_token()), NULL, fraud._caller_token())
+$function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_start_speaker_enrollment_job(domain_id text, input_data_config jsonb, job_name text DEFAULT NULL::text, enrollment_config jsonb DEFAULT NULL::jsonb)
+ RETURNS TABLE(job_id text, job_name text, domain_id text, job_status text, created_at timestamp with time zone, ended_at timestamp with time zone, input_data_config jsonb, enrollment_config jsonb, job_progress jsonb, failure_details jsonb, processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
+ LANGUAGE sql
+AS $function$
+    SELECT * FROM fraud._voice_jobs('SPEAKER_ENROLLMENT', domain_id,
+        fraud._voice_start_job('SPEAKER_ENROLLMENT', domain_id, input_data_config, job_name, enrollment_config,
+                               fraud._caller_token()), NULL, fraud._caller_token())
+$function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_update_domain(domain_id text, name text, description text DEFAULT NULL::text, cos_at_50 real DEFAULT NULL::real, cos_at_90 real DEFAULT NULL::real, authentication_min_speech_seconds real DEFAULT NULL::real)
+ RETURNS TABLE(domain_id text, name text, description text, domain_status text, embedding_dimension integer, cos_at_50 real, cos_at_90 real, authentication_min_speech_seconds real, watchlist_details jsonb, arn text, created_at timestamp with time zone, updated_at timestamp with time zone)
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+    SELECT * FROM fraud._voice_domains(fraud._voice_update_domain(domain_id, name, description, cos_at_50, cos_at_90,
+                                                                  authentication_min_speech_seconds))
+$function$
+;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_update_watchlist(domain_id text, watchlist_id text, name text DEFAULT NULL::text, description text DEFAULT NULL::text)
+ RETURNS TABLE(watchlist_id text, domain_id text, name text, description text, default_watchlist boolean, created_at timestamp with time zone, updated_at timestamp with time zone)
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+    SELECT * FROM fraud._voice_watchlists(domain_id, fraud._voice_update_watchlist(domain_id, watchlist_id, name, description))
+$function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._api_functions()
+ RETURNS TABLE(signature regprocedure, schema_name name, function_name name, language name, body text, args text[])
+ LANGUAGE sql
+ STABLE
+AS $function$
+    SELECT p.oid::regprocedure, n.nspname, p.proname, l.lanname, p.prosrc, p.proargnames
+    FROM pg_catalog.pg_depend d
+    JOIN pg_catalog.pg_proc p ON p.oid = d.objid
+    JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+    JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+    WHERE d.classid = 'pg_catalog.pg_proc'::regclass AND d.refclassid = 'pg_catalog.pg_extension'::regclass
+      AND d.deptype = 'e' AND d.refobjid = (SELECT e.oid FROM pg_catalog.pg_extension e WHERE e.extname = 'fraud_detector')
+$function$
+;
+
 CREATE OR REPLACE FUNCTION fraud._batch_get_variable(p_names text[])
  RETURNS TABLE(name text, data_type text, data_source text, default_value text, description text, variable_type text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text, error_code integer, error_message text)
  LANGUAGE plpgsql
  STABLE
 AS $function$
 BEGIN
+    PERFORM fraud._check_flat('names', p_names);
     PERFORM fraud._check_names('names', p_names, 1);
     IF cardinality(p_names) > 100 THEN
         PERFORM fraud._invalid('names', p_names::text, '(at most 100 names)');
@@ -583,6 +1584,98 @@ BEGIN
         UNION ALL
         SELECT w, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 404, format('variable %s does not exist', quote_literal(w))
         FROM unnest(p_names) w WHERE NOT EXISTS (SELECT 1 FROM fraud.variables v WHERE v.name = w);
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._batch_import_step(j fraud.jobs)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+    c record; expr text;
+    col jsonb := '{}';                       -- role -> expression
+    var_errors text[] := ARRAY['NULL::text'];
+    var_values text := '''{}''::jsonb';
+    entity_types text[]; labels text[];
+    hi bigint := least(j.next_position + j.batch_size, j.end_position);
+    good bigint; bad bigint;
+BEGIN
+    FOR c IN SELECT * FROM fraud._import_columns(j.event_type_name,
+                 ARRAY(SELECT a.attname::text FROM pg_attribute a
+                       WHERE a.attrelid = fraud._job_staging_name(j.job_type, j.job_id)::regclass AND a.attnum > 0 AND NOT a.attisdropped
+                         AND a.attname <> '_row' ORDER BY a.attnum)) LOOP
+        expr := format('nullif(btrim(s.%I::text), %L)', c.name, '');
+        IF c.role = 'VARIABLE' THEN
+            var_errors := var_errors || format('fraud._variable_value_error(%L, %L, %s)', lower(c.name), c.data_type, expr);
+            var_values := var_values || format(' || jsonb_build_object(%L, %s)', lower(c.name), expr);
+        ELSIF c.role IS NOT NULL THEN
+            col := col || jsonb_build_object(c.role, expr);
+        END IF;
+    END LOOP;
+    SELECT array_agg(entity_type_name) INTO entity_types FROM fraud.event_type_entity_types WHERE event_type_name = j.event_type_name;
+    SELECT coalesce(array_agg(label_name), '{}') INTO labels FROM fraud.event_type_labels WHERE event_type_name = j.event_type_name;
+    EXECUTE format($q$
+        WITH b AS (
+            SELECT s._row, %s AS event_id, %s AS ts_text, %s AS entity_id, %s AS entity_type, %s AS label,
+                   %s AS lts_text, coalesce(%s) AS var_error, jsonb_strip_nulls(%s) AS vars
+            FROM %s s WHERE s._row > $1 AND s._row <= $2),
+        c AS (
+            SELECT b.*, fraud._event_timestamp_ms(b.ts_text) AS ts_ms, fraud._event_timestamp_ms(b.lts_text) AS lts_ms
+            FROM b),
+        v AS (
+            SELECT c.*, CASE
+                WHEN c.event_id IS NULL THEN 'EVENT_ID is empty'
+                WHEN c.event_id !~ '^[0-9a-z_-]{1,64}$' THEN
+                    'EVENT_ID ' || quote_literal(left(c.event_id, 100)) || ' must match ^[0-9a-z_-]+$ (1 to 64 characters)'
+                WHEN c.ts_text IS NULL THEN 'EVENT_TIMESTAMP is empty'
+                WHEN c.ts_ms IS NULL THEN
+                    'EVENT_TIMESTAMP ' || quote_literal(left(c.ts_text, 100)) || ' is not a supported timestamp'
+                WHEN c.entity_type IS NULL THEN 'ENTITY_TYPE is empty'
+                WHEN NOT c.entity_type = ANY ($3) THEN
+                    'ENTITY_TYPE ' || quote_literal(left(c.entity_type, 100)) || ' is not an entity type of event type ' || quote_literal($5)
+                WHEN c.entity_id IS NULL THEN 'ENTITY_ID is empty'
+                WHEN c.entity_id !~ '^[0-9A-Za-z_.@+-]+$' OR length(c.entity_id) > 256 THEN
+                    'ENTITY_ID ' || quote_literal(left(c.entity_id, 100)) || ' must match ^[0-9A-Za-z_.@+-]+$ (1 to 256 characters)'
+                WHEN c.label IS NOT NULL AND NOT c.label = ANY ($4) THEN
+                    'EVENT_LABEL ' || quote_literal(left(c.label, 100)) || ' is not a label of event type ' || quote_literal($5)
+                WHEN c.label IS NOT NULL AND c.lts_text IS NULL THEN 'LABEL_TIMESTAMP is empty but EVENT_LABEL is set'
+                WHEN c.label IS NULL AND c.lts_text IS NOT NULL THEN 'LABEL_TIMESTAMP is set but EVENT_LABEL is empty'
+                WHEN c.lts_text IS NOT NULL AND c.lts_ms IS NULL THEN
+                    'LABEL_TIMESTAMP ' || quote_literal(left(c.lts_text, 100)) || ' is not a supported timestamp'
+                WHEN c.var_error IS NOT NULL THEN c.var_error
+                END AS invalid
+            FROM c),
+        -- a repeated event id: only valid rows count, so a bad row never hides a good one
+        r AS (
+            SELECT v.*, coalesce(v.invalid, CASE
+                WHEN row_number() OVER (PARTITION BY v.event_id, v.invalid IS NULL ORDER BY v._row) > 1 THEN
+                    'EVENT_ID ' || quote_literal(v.event_id) || ' appears more than once in the input'
+                WHEN EXISTS (SELECT 1 FROM fraud.events e WHERE e.event_type_name = $5 AND e.event_id = v.event_id) THEN
+                    'EVENT_ID ' || quote_literal(v.event_id) || ' is already stored for event type ' || quote_literal($5)
+                END) AS reason
+            FROM v),
+        ins AS (
+            INSERT INTO fraud.events (event_type_name, event_id, event_timestamp, entities, event_variables, event_label, label_timestamp)
+            SELECT $5, r.event_id, to_timestamp(r.ts_ms / 1000.0),
+                   jsonb_build_array(jsonb_build_object('entityType', r.entity_type, 'entityId', r.entity_id)),
+                   r.vars, r.label, to_timestamp(r.lts_ms / 1000.0)
+            FROM r WHERE r.reason IS NULL
+            RETURNING 1),
+        err AS (
+            INSERT INTO fraud.batch_import_errors (job_id, row_number, event_id, reason)
+            SELECT $6, r._row, left(r.event_id, 100), r.reason FROM r WHERE r.reason IS NOT NULL
+            RETURNING 1)
+        SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM err)$q$,
+        coalesce(col->>'EVENT_ID', 'NULL::text'), coalesce(col->>'EVENT_TIMESTAMP', 'NULL::text'),
+        coalesce(col->>'ENTITY_ID', 'NULL::text'), coalesce(col->>'ENTITY_TYPE', 'NULL::text'),
+        coalesce(col->>'EVENT_LABEL', 'NULL::text'), coalesce(col->>'LABEL_TIMESTAMP', 'NULL::text'),
+        array_to_string(var_errors, ', '), var_values, fraud._job_staging_name(j.job_type, j.job_id))
+    INTO good, bad
+    USING j.next_position, hi, entity_types, labels, j.event_type_name, j.job_id;
+    PERFORM fraud._job_progress(j, hi, good + bad, bad);
+    IF hi >= j.end_position THEN
+        PERFORM fraud._job_finish(j, 'COMPLETE');
+    END IF;
 END $function$
 ;
 
@@ -600,8 +1693,9 @@ BEGIN
         END IF;
     END IF;
     IF j.input_kind = 'TABLE' THEN
-        EXECUTE 'SELECT count(*) FROM ' || j.input_path INTO total;
-        EXECUTE format('SELECT pg_relation_size(%L::regclass) / current_setting(''block_size'')::bigint', j.input_path) INTO last;
+        -- counted as the job's owner, who must still be allowed to read it
+        total := fraud._query_as(j.owner, j.search_path, 'SELECT count(*) FROM ' || j.input_path::regclass)::bigint;
+        last := pg_relation_size(j.input_path::regclass) / current_setting('block_size')::bigint;
     ELSE
         v_staging := fraud._job_staging_name(j.job_type, j.job_id);
         total := fraud._job_stage(j, v_staging);
@@ -619,8 +1713,11 @@ CREATE OR REPLACE FUNCTION fraud._batch_prediction_step(j fraud.jobs)
  LANGUAGE plpgsql
 AS $function$
 DECLARE
-    src text := coalesce(j.staging, j.input_path);
+    src text := CASE WHEN j.staging IS NULL THEN j.input_path::regclass::text
+                     ELSE fraud._job_staging_name(j.job_type, j.job_id) END;
+    out_table text := j.output_path::regclass::text;
     cols text; scols text; hi bigint; lo_key text; hi_key text; range_filter text; event_expr text;
+    args text;
     n bigint;
 BEGIN
     SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum), string_agg('s.' || quote_ident(a.attname), ', ' ORDER BY a.attnum)
@@ -633,43 +1730,176 @@ BEGIN
                     + greatest(1, ceil(j.batch_size::numeric * j.end_position / greatest(j.total_records_count, 1)))::bigint);
         lo_key := format('(%s,0)', j.next_position);
         hi_key := format('(%s,0)', hi);
-        range_filter := 's.ctid >= $3::text::tid AND s.ctid < $4::text::tid';
+        range_filter := 's.ctid >= %3$L::tid AND s.ctid < %4$L::tid';
         event_expr := 'to_jsonb(s)';
     ELSE
         hi := least(j.end_position, j.next_position + j.batch_size);
         lo_key := j.next_position::text;
         hi_key := hi::text;
-        range_filter := 's._row > $3::text::bigint AND s._row <= $4::text::bigint';
+        range_filter := 's._row > %3$L::bigint AND s._row <= %4$L::bigint';
         event_expr := 'to_jsonb(s) - ''_row''';
     END IF;
+    -- the literals of the statement: detector, version, range
+    range_filter := format(range_filter, NULL, NULL, lo_key, hi_key);
+    args := format('%L, e.e, %L', j.detector_id, j.detector_version_id::text);
+    -- run as the job's owner: it reads the owner's input and writes the owner's output table
     BEGIN
         -- OFFSET 0 keeps each LATERAL from being flattened, so every row is scored once;
         -- fraud._score gives the prediction and the outcomes of that one scoring
-        EXECUTE format($q$
+        n := fraud._run_as(j.owner, j.search_path, format($q$
             INSERT INTO %s (%s, model_scores, rule_results, outcomes, status)
             SELECT %s, (p.r).prediction->'modelScores', (p.r).prediction->'ruleResults', (p.r).outcomes, 'SUCCESS'
             FROM %s s
             CROSS JOIN LATERAL (SELECT %s AS e OFFSET 0) e
-            CROSS JOIN LATERAL (SELECT fraud._score($1, e.e, $2, false) AS r OFFSET 0) p
-            WHERE %s$q$, j.output_path, cols, scols, src, event_expr, range_filter)
-            USING j.detector_id, j.detector_version_id::text, lo_key, hi_key;
-        GET DIAGNOSTICS n = ROW_COUNT;
+            CROSS JOIN LATERAL (SELECT fraud._score(%s, false) AS r OFFSET 0) p
+            WHERE %s$q$, out_table, cols, scols, src, event_expr, args, range_filter));
     EXCEPTION WHEN invalid_text_representation THEN
-        EXECUTE format($q$
+        n := fraud._run_as(j.owner, j.search_path, format($q$
             INSERT INTO %s (%s, model_scores, rule_results, outcomes, status)
             SELECT %s, (p.r).prediction->'modelScores', (p.r).prediction->'ruleResults', (p.r).outcomes,
                    coalesce('ERROR: ' || x.err, 'SUCCESS')
             FROM %s s
             CROSS JOIN LATERAL (SELECT %s AS e OFFSET 0) e
-            CROSS JOIN LATERAL (SELECT fraud._event_error($1, e.e, $2) AS err OFFSET 0) x
-            CROSS JOIN LATERAL (SELECT CASE WHEN x.err IS NULL THEN fraud._score($1, e.e, $2, false) END AS r OFFSET 0) p
-            WHERE %s$q$, j.output_path, cols, scols, src, event_expr, range_filter)
-            USING j.detector_id, j.detector_version_id::text, lo_key, hi_key;
-        GET DIAGNOSTICS n = ROW_COUNT;
+            CROSS JOIN LATERAL (SELECT fraud._event_error(%s) AS err OFFSET 0) x
+            CROSS JOIN LATERAL (SELECT CASE WHEN x.err IS NULL THEN fraud._score(%s, false) END AS r OFFSET 0) p
+            WHERE %s$q$, out_table, cols, scols, src, event_expr, args, args, range_filter));
     END;
     PERFORM fraud._job_progress(j, hi, n, 0);
     IF hi >= j.end_position THEN
         PERFORM fraud._job_finish(j, 'COMPLETE');
+    END IF;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._cache_usage()
+ RETURNS TABLE(bytes bigint, budget bigint, versions integer, answers bigint, lists integer)
+ LANGUAGE c
+ STRICT
+AS 'MODULE_PATHNAME', $function$cache_usage_wrapper$function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._caller_role(token bigint)
+ RETURNS oid
+ LANGUAGE c
+ STABLE STRICT
+AS 'MODULE_PATHNAME', $function$caller_role_wrapper$function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._caller_search_path(token bigint)
+ RETURNS text
+ LANGUAGE c
+ STABLE STRICT
+AS 'MODULE_PATHNAME', $function$caller_search_path_wrapper$function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._caller_token()
+ RETURNS bigint
+ LANGUAGE c
+ STRICT
+AS 'MODULE_PATHNAME', $function$caller_token_wrapper$function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._capabilities()
+ RETURNS TABLE(capability text, function_name text)
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+    SELECT c, f FROM (VALUES
+    ('scoring', 'fraud_predict'), ('scoring', 'fraud_outcomes'), ('scoring', 'fraud_score_trigger'),
+    ('scoring', 'fraud_get_event_prediction'), ('scoring', 'fraud_send_event'),
+
+    ('reading', 'fraud_explain'), ('reading', 'fraud_get_detectors'), ('reading', 'fraud_describe_detector'),
+    ('reading', 'fraud_get_detector_version'), ('reading', 'fraud_get_rules'), ('reading', 'fraud_get_variables'),
+    ('reading', 'fraud_batch_get_variable'), ('reading', 'fraud_get_event_types'), ('reading', 'fraud_get_entity_types'),
+    ('reading', 'fraud_get_labels'), ('reading', 'fraud_get_outcomes'), ('reading', 'fraud_get_lists_metadata'),
+    ('reading', 'fraud_get_list_elements'), ('reading', 'fraud_list_tags_for_resource'), ('reading', 'fraud_get_event'),
+    ('reading', 'fraud_get_event_prediction_metadata'), ('reading', 'fraud_list_event_predictions'),
+
+    ('managing', 'fraud_put_detector'), ('managing', 'fraud_delete_detector'),
+    ('managing', 'fraud_create_detector_version'), ('managing', 'fraud_update_detector_version'),
+    ('managing', 'fraud_update_detector_version_metadata'), ('managing', 'fraud_update_detector_version_status'),
+    ('managing', 'fraud_delete_detector_version'), ('managing', 'fraud_create_rule'),
+    ('managing', 'fraud_update_rule_metadata'), ('managing', 'fraud_update_rule_version'), ('managing', 'fraud_delete_rule'),
+    ('managing', 'fraud_create_variable'), ('managing', 'fraud_batch_create_variable'), ('managing', 'fraud_update_variable'),
+    ('managing', 'fraud_delete_variable'), ('managing', 'fraud_put_event_type'), ('managing', 'fraud_delete_event_type'),
+    ('managing', 'fraud_put_entity_type'), ('managing', 'fraud_delete_entity_type'), ('managing', 'fraud_put_label'),
+    ('managing', 'fraud_delete_label'), ('managing', 'fraud_put_outcome'), ('managing', 'fraud_delete_outcome'),
+    ('managing', 'fraud_create_list'), ('managing', 'fraud_update_list'), ('managing', 'fraud_delete_list'),
+    ('managing', 'fraud_tag_resource'), ('managing', 'fraud_untag_resource'), ('managing', 'fraud_update_event_label'),
+    ('managing', 'fraud_delete_event'),
+
+    ('jobs', 'fraud_create_batch_import_job'), ('jobs', 'fraud_get_batch_import_jobs'),
+    ('jobs', 'fraud_get_batch_import_job_errors'), ('jobs', 'fraud_cancel_batch_import_job'),
+    ('jobs', 'fraud_delete_batch_import_job'), ('jobs', 'fraud_create_batch_prediction_job'),
+    ('jobs', 'fraud_get_batch_prediction_jobs'), ('jobs', 'fraud_cancel_batch_prediction_job'),
+    ('jobs', 'fraud_delete_batch_prediction_job'), ('jobs', 'fraud_delete_events_by_event_type'),
+    ('jobs', 'fraud_get_delete_events_by_event_type_status'),
+    ('jobs', 'fraud._caller_token'), ('jobs', 'fraud._create_batch_import_job'), ('jobs', 'fraud._get_batch_import_jobs'),
+    ('jobs', 'fraud._get_batch_import_job_errors'), ('jobs', 'fraud._job_cancel'), ('jobs', 'fraud._job_delete'),
+    ('jobs', 'fraud._create_batch_prediction_job'), ('jobs', 'fraud._get_batch_prediction_jobs'),
+    ('jobs', 'fraud._delete_events_by_event_type'),
+    -- a batch prediction's worker scores as the job's owner
+    ('jobs', 'fraud._score'), ('jobs', 'fraud._event_error'),
+
+    ('voice_evaluation', 'fraud_voice_evaluate_session'), ('voice_evaluation', 'fraud_check_voice_id'),
+
+    ('voice_management', 'fraud_voice_create_domain'), ('voice_management', 'fraud_voice_describe_domain'),
+    ('voice_management', 'fraud_voice_list_domains'), ('voice_management', 'fraud_voice_update_domain'),
+    ('voice_management', 'fraud_voice_delete_domain'), ('voice_management', 'fraud_voice_create_watchlist'),
+    ('voice_management', 'fraud_voice_describe_watchlist'), ('voice_management', 'fraud_voice_list_watchlists'),
+    ('voice_management', 'fraud_voice_update_watchlist'), ('voice_management', 'fraud_voice_delete_watchlist'),
+    ('voice_management', 'fraud_voice_associate_fraudster'), ('voice_management', 'fraud_voice_disassociate_fraudster'),
+    ('voice_management', 'fraud_voice_describe_fraudster'), ('voice_management', 'fraud_voice_list_fraudsters'),
+    ('voice_management', 'fraud_voice_delete_fraudster'), ('voice_management', 'fraud_voice_describe_speaker'),
+    ('voice_management', 'fraud_voice_list_speakers'), ('voice_management', 'fraud_voice_delete_speaker'),
+    ('voice_management', 'fraud_voice_opt_out_speaker'), ('voice_management', 'fraud_voice_start_fraudster_registration_job'),
+    ('voice_management', 'fraud_voice_describe_fraudster_registration_job'),
+    ('voice_management', 'fraud_voice_list_fraudster_registration_jobs'),
+    ('voice_management', 'fraud_voice_start_speaker_enrollment_job'),
+    ('voice_management', 'fraud_voice_describe_speaker_enrollment_job'),
+    ('voice_management', 'fraud_voice_list_speaker_enrollment_jobs'), ('voice_management', 'fraud_voice_get_job_results'),
+    ('voice_management', 'fraud._caller_token'), ('voice_management', 'fraud._voice_start_job'),
+    ('voice_management', 'fraud._voice_jobs')
+    ) v(c, f)
+$function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._capability_functions(p_capability text)
+ RETURNS SETOF regprocedure
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+BEGIN
+    PERFORM fraud._check_enum('capability', p_capability,
+                              ARRAY(SELECT DISTINCT c.capability FROM fraud._capabilities() c ORDER BY 1));
+    RETURN QUERY
+    SELECT f.signature FROM fraud._api_functions() f JOIN fraud._capabilities() c
+        ON c.capability = p_capability
+       AND CASE WHEN c.function_name LIKE 'fraud.%' THEN f.schema_name = 'fraud' AND f.function_name = substr(c.function_name, 7)
+                ELSE f.schema_name <> 'fraud' AND f.function_name = c.function_name END
+    ORDER BY 1::text;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._capability_table()
+ RETURNS TABLE(capability text, function_signature regprocedure)
+ LANGUAGE sql
+ STABLE
+AS $function$
+    SELECT c.capability, s FROM (SELECT DISTINCT x.capability FROM fraud._capabilities() x) c,
+           LATERAL fraud._capability_functions(c.capability) s
+    ORDER BY 1, 2::text
+$function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._check_flat(field text, value anyarray)
+ RETURNS void
+ LANGUAGE plpgsql
+ IMMUTABLE
+AS $function$
+BEGIN
+    IF array_ndims(value) > 1 THEN
+        PERFORM fraud._invalid(field, value::text, '(must be a one-dimensional array)');
     END IF;
 END $function$
 ;
@@ -684,6 +1914,19 @@ BEGIN
     SELECT count(*) INTO n FROM fraud.list_elements WHERE fraud.list_elements.list_name = _check_list_size.list_name;
     IF n > 100000 THEN
         PERFORM fraud._raise('54000', format('list %s would hold %s elements (at most 100000)', quote_literal(list_name), n));
+    END IF;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._check_role(role_name regrole)
+ RETURNS void
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+BEGIN
+    PERFORM fraud._required('role_name', role_name);
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid = role_name) THEN
+        PERFORM fraud._raise('42704', format('role with OID %s does not exist', role_name::oid));
     END IF;
 END $function$
 ;
@@ -731,6 +1974,108 @@ BEGIN
 END $function$
 ;
 
+CREATE OR REPLACE FUNCTION fraud._create_batch_import_job(p_job_id text, p_input_path text, p_event_type_name text, p_tags jsonb, p_caller bigint)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE t fraud.event_types; inp record; bad text[]; missing text[]; dup text;
+        v_role oid := fraud._caller_role(p_caller); v_path text := fraud._caller_search_path(p_caller);
+BEGIN
+    PERFORM fraud._check_identifier('job_id', p_job_id);
+    t := fraud._event_type(p_event_type_name);
+    inp := fraud._job_input(p_input_path, 'input_path', v_role, v_path);
+    SELECT array_agg(quote_ident(c.name)) INTO bad FROM fraud._import_columns(t.name, inp.columns) c WHERE c.role IS NULL;
+    IF bad IS NOT NULL THEN
+        PERFORM fraud._invalid('input_path', p_input_path,
+            format('(%s neither an AFD column (EVENT_ID, EVENT_TIMESTAMP, ENTITY_ID, ENTITY_TYPE, EVENT_LABEL, LABEL_TIMESTAMP) nor a variable of event type %s)',
+                   CASE WHEN cardinality(bad) = 1 THEN 'column ' || bad[1] || ' is'
+                        ELSE 'columns ' || array_to_string(bad, ', ') || ' are' END,
+                   quote_literal(t.name)));
+    END IF;
+    SELECT array_agg(r ORDER BY i) INTO missing
+        FROM unnest(ARRAY['EVENT_ID', 'EVENT_TIMESTAMP', 'ENTITY_ID', 'ENTITY_TYPE']) WITH ORDINALITY u(r, i)
+        WHERE r NOT IN (SELECT c.role FROM fraud._import_columns(t.name, inp.columns) c WHERE c.role IS NOT NULL);
+    IF missing IS NOT NULL THEN
+        PERFORM fraud._invalid('input_path', p_input_path,
+            CASE WHEN cardinality(missing) = 1 THEN format('(required column %s is missing)', missing[1])
+                 ELSE format('(required columns %s are missing)', array_to_string(missing, ', ')) END);
+    END IF;
+    SELECT lower(c) INTO dup FROM unnest(inp.columns) c GROUP BY lower(c) HAVING count(*) > 1 LIMIT 1;
+    IF dup IS NOT NULL THEN
+        PERFORM fraud._invalid('input_path', p_input_path, format('(column %s appears more than once)', dup));
+    END IF;
+    PERFORM fraud._job_create('BATCH_IMPORT', p_job_id, t.name, NULL, NULL, inp.kind, inp.source, NULL, p_tags, v_role, v_path);
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._create_batch_prediction_job(p_job_id text, p_input_path text, p_output_path text, p_event_type_name text, p_detector_name text, p_detector_version text, p_tags jsonb, p_caller bigint)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    t fraud.event_types; d fraud.detectors; inp record; out_name text[]; out_table text; added text;
+    msg text; version int; out_oid oid;
+    v_role oid := fraud._caller_role(p_caller); v_path text := fraud._caller_search_path(p_caller);
+BEGIN
+    PERFORM fraud._check_identifier('job_id', p_job_id);
+    t := fraud._event_type(p_event_type_name);
+    PERFORM fraud._check_identifier('detector_name', p_detector_name);
+    SELECT * INTO d FROM fraud.detectors x WHERE x.detector_id = p_detector_name;
+    IF NOT FOUND THEN
+        PERFORM fraud._not_found('detector', p_detector_name);
+    END IF;
+    IF d.event_type_name <> t.name THEN
+        PERFORM fraud._invalid('event_type_name', p_event_type_name,
+            format('(detector %s scores events of type %s)', quote_literal(d.detector_id), quote_literal(d.event_type_name)));
+    END IF;
+    IF p_detector_version IS NOT NULL THEN
+        version := fraud._version_number('detector_version', p_detector_version);
+    END IF;
+    -- the detector (version) must compile now: the same errors as fraud_predict
+    PERFORM fraud._score(d.detector_id, '{}'::jsonb, p_detector_version, false);
+    inp := fraud._job_input(p_input_path, 'input_path', v_role, v_path);
+    PERFORM fraud._required('output_path', p_output_path);
+    BEGIN
+        out_name := parse_ident(p_output_path);
+    EXCEPTION WHEN OTHERS THEN
+        PERFORM fraud._invalid('output_path', p_output_path, '(must be a table name, optionally schema-qualified)');
+    END;
+    IF cardinality(out_name) > 2 THEN
+        PERFORM fraud._invalid('output_path', p_output_path, '(must be a table name, optionally schema-qualified)');
+    END IF;
+    out_table := array_to_string(ARRAY(SELECT quote_ident(p) FROM unnest(out_name) p), '.');
+    IF fraud._query_as(v_role, v_path, format('SELECT pg_catalog.to_regclass(%L)::oid', out_table)) IS NOT NULL THEN
+        PERFORM fraud._raise('42P07', format('invalid output_path: table %s already exists (a batch prediction creates its output table)', out_table));
+    END IF;
+    SELECT string_agg(quote_ident(c), ', ') INTO added FROM unnest(inp.columns) c
+        WHERE c IN ('model_scores', 'rule_results', 'outcomes', 'status');
+    IF added IS NOT NULL THEN
+        PERFORM fraud._invalid('input_path', p_input_path, format('(input column %s clashes with the columns the output adds)', added));
+    END IF;
+    -- the output is the caller's table, created with the caller's rights where the caller's
+    -- search_path puts it
+    BEGIN
+        PERFORM fraud._run_as(v_role, v_path,
+            format('CREATE TABLE %s (%s, model_scores jsonb, rule_results jsonb, outcomes text[], status text NOT NULL)',
+                   out_table,
+                   (SELECT string_agg(quote_ident(c) || ' ' || ty, ', ' ORDER BY i)
+                    FROM unnest(inp.columns, inp.types) WITH ORDINALITY u(c, ty, i))));
+    EXCEPTION WHEN insufficient_privilege THEN
+        GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+        PERFORM fraud._raise('42501', msg);
+    END;
+    out_oid := fraud._query_as(v_role, v_path, format('SELECT pg_catalog.to_regclass(%L)::oid', out_table))::oid;
+    SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) INTO out_table
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = out_oid;
+    PERFORM fraud._job_create('BATCH_PREDICTION', p_job_id, t.name, d.detector_id, version, inp.kind, inp.source,
+                              out_table, p_tags, v_role, v_path);
+END $function$
+;
+
 CREATE OR REPLACE FUNCTION fraud._create_detector_version(p_detector_id text, p_rules jsonb, p_description text, p_external_model_endpoints text[], p_model_versions jsonb, p_rule_execution_mode text, p_tags jsonb)
  RETURNS TABLE(detector_id text, detector_version_id text, status text)
  LANGUAGE plpgsql
@@ -758,6 +2103,37 @@ BEGIN
 END $function$
 ;
 
+CREATE OR REPLACE FUNCTION fraud._delete_events_by_event_type(p_event_type_name text, p_caller bigint)
+ RETURNS TABLE(event_type_name text, events_deletion_status text)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE t fraud.event_types; j fraud.jobs;
+BEGIN
+    t := fraud._event_type(p_event_type_name);
+    PERFORM fraud._job_check_worker_role();
+    PERFORM fraud._reap_jobs();
+    SELECT * INTO j FROM fraud.jobs x WHERE x.job_type = 'DELETE_EVENTS' AND x.job_id = t.name FOR UPDATE;
+    IF FOUND AND fraud._job_active(j.status) THEN
+        PERFORM fraud._conflict(format('the events of event type %s are already being deleted', quote_literal(t.name)));
+    END IF;
+    DELETE FROM fraud.jobs x WHERE x.job_type = 'DELETE_EVENTS' AND x.job_id = t.name;
+    INSERT INTO fraud.jobs (job_type, job_id, event_type_name, input_kind, input_path, owner, search_path)
+        VALUES ('DELETE_EVENTS', t.name, t.name, 'EVENTS', 'fraud.events', fraud._caller_role(p_caller)::regrole,
+                fraud._caller_search_path(p_caller));
+    PERFORM fraud._launch_job_worker();
+    RETURN QUERY SELECT t.name, 'IN_PROGRESS_INITIALIZING'::text;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._describe_as(role oid, search_path text, sql text)
+ RETURNS TABLE(name text, type_name text)
+ LANGUAGE c
+ STRICT
+AS 'MODULE_PATHNAME', $function$describe_as_wrapper$function$
+;
+
 CREATE OR REPLACE FUNCTION fraud._describe_detector(p_detector_id text)
  RETURNS TABLE(detector_id text, detector_version_id text, status text, description text, last_updated_time timestamp with time zone, arn text)
  LANGUAGE plpgsql
@@ -782,6 +2158,94 @@ CREATE OR REPLACE FUNCTION fraud._duplicate(kind text, id text)
 AS $function$
 BEGIN
     PERFORM fraud._raise('23505', format('%s %s already exists', kind, quote_literal(id)));
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._external_model_endpoints_arg(endpoints text[])
+ RETURNS text[]
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+BEGIN
+    PERFORM fraud._check_flat('external_model_endpoints', endpoints);
+    PERFORM fraud._check_names('external_model_endpoints', endpoints, 0);
+    IF cardinality(endpoints) > 0 THEN
+        -- as model versions: external models do not exist yet, so every name is unknown
+        PERFORM fraud._not_found('external model', endpoints[1]);
+    END IF;
+    RETURN coalesce(endpoints, '{}');
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._get_batch_import_job_errors(p_job_id text, p_caller bigint)
+ RETURNS TABLE(row_number bigint, event_id text, reason text)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE v_owner regrole;
+BEGIN
+    PERFORM fraud._check_identifier('job_id', p_job_id);
+    SELECT x.owner INTO v_owner FROM fraud.jobs x WHERE x.job_type = 'BATCH_IMPORT' AND x.job_id = p_job_id AND NOT x.deleted;
+    IF NOT FOUND THEN
+        PERFORM fraud._not_found('batch import job', p_job_id);
+    END IF;
+    -- failed records quote the input
+    IF NOT fraud._job_visible(v_owner, fraud._caller_role(p_caller)) THEN
+        PERFORM fraud._raise('42501', format('permission denied for job %s: it belongs to role %s', quote_literal(p_job_id), v_owner));
+    END IF;
+    RETURN QUERY SELECT e.row_number, e.event_id, e.reason FROM fraud.batch_import_errors e
+                 WHERE e.job_id = p_job_id ORDER BY e.row_number;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._get_batch_import_jobs(p_job_id text, p_caller bigint)
+ RETURNS TABLE(job_id text, status text, failure_reason text, start_time timestamp with time zone, completion_time timestamp with time zone, last_heartbeat_time timestamp with time zone, input_path text, event_type_name text, arn text, processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    IF p_job_id IS NOT NULL THEN
+        PERFORM fraud._check_identifier('job_id', p_job_id);
+    END IF;
+    PERFORM fraud._reap_jobs();
+    RETURN QUERY
+    SELECT x.job_id, x.status, x.failure_reason, x.start_time, x.completion_time, x.last_heartbeat_time,
+           CASE WHEN fraud._job_visible(x.owner, fraud._caller_role(p_caller)) THEN x.input_path END,
+           x.event_type_name, fraud._arn('batch-import', x.job_id),
+           x.processed_records_count, x.failed_records_count, x.total_records_count
+    FROM fraud.jobs x
+    WHERE x.job_type = 'BATCH_IMPORT' AND NOT x.deleted AND (p_job_id IS NULL OR x.job_id = p_job_id)
+    ORDER BY x.start_time DESC, x.job_id;
+    IF p_job_id IS NOT NULL AND NOT FOUND THEN
+        PERFORM fraud._not_found('batch import job', p_job_id);
+    END IF;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._get_batch_prediction_jobs(p_job_id text, p_caller bigint)
+ RETURNS TABLE(job_id text, status text, failure_reason text, start_time timestamp with time zone, completion_time timestamp with time zone, last_heartbeat_time timestamp with time zone, input_path text, output_path text, event_type_name text, detector_name text, detector_version text, arn text, processed_records_count bigint, total_records_count bigint)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    IF p_job_id IS NOT NULL THEN
+        PERFORM fraud._check_identifier('job_id', p_job_id);
+    END IF;
+    PERFORM fraud._reap_jobs();
+    RETURN QUERY
+    SELECT x.job_id, x.status, x.failure_reason, x.start_time, x.completion_time, x.last_heartbeat_time,
+           CASE WHEN fraud._job_visible(x.owner, fraud._caller_role(p_caller)) THEN x.input_path END,
+           x.output_path, x.event_type_name, x.detector_id, x.detector_version_id::text,
+           fraud._arn('batch-prediction', x.job_id), x.processed_records_count, x.total_records_count
+    FROM fraud.jobs x
+    WHERE x.job_type = 'BATCH_PREDICTION' AND NOT x.deleted AND (p_job_id IS NULL OR x.job_id = p_job_id)
+    ORDER BY x.start_time DESC, x.job_id;
+    IF p_job_id IS NOT NULL AND NOT FOUND THEN
+        PERFORM fraud._not_found('batch prediction job', p_job_id);
+    END IF;
 END $function$
 ;
 
@@ -907,6 +2371,17 @@ BEGIN
 END $function$
 ;
 
+CREATE OR REPLACE FUNCTION fraud._holds(p_role regrole, p_capability text)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE
+AS $function$
+    SELECT bool_and(EXISTS (SELECT 1 FROM pg_catalog.pg_proc p, aclexplode(p.proacl) a
+                            WHERE p.oid = f AND a.grantee = p_role AND a.privilege_type = 'EXECUTE'))
+    FROM fraud._capability_functions(p_capability) f
+$function$
+;
+
 CREATE OR REPLACE FUNCTION fraud._import_columns(event_type_name text, columns text[])
  RETURNS TABLE(name text, role text, data_type text)
  LANGUAGE sql
@@ -935,11 +2410,110 @@ BEGIN
 END $function$
 ;
 
-CREATE OR REPLACE FUNCTION fraud._job_input(input_path text, field text DEFAULT 'input_path'::text, OUT kind text, OUT source text, OUT columns text[], OUT types text[])
+CREATE OR REPLACE FUNCTION fraud._job_cancel(p_job_type text, p_job_id text, p_caller bigint)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE j fraud.jobs := fraud._lock_job(p_job_type, p_job_id, p_caller);
+BEGIN
+    IF NOT fraud._job_active(j.status) THEN
+        PERFORM fraud._conflict(format('job %s is %s and cannot be canceled', quote_literal(p_job_id), j.status));
+    END IF;
+    IF j.worker_pid IS NULL THEN
+        PERFORM fraud._job_finish(j, 'CANCELED');
+    ELSE
+        UPDATE fraud.jobs x SET status = 'CANCEL_IN_PROGRESS' WHERE x.job_type = p_job_type AND x.job_id = p_job_id;
+    END IF;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._job_check_worker_role()
+ RETURNS void
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+BEGIN
+    IF NOT (SELECT r.rolcanlogin FROM pg_catalog.pg_roles r JOIN pg_catalog.pg_extension e ON e.extowner = r.oid
+            WHERE e.extname = 'fraud_detector') THEN
+        PERFORM fraud._raise('55000', 'job workers connect as the owner of extension fraud_detector, which cannot log in',
+                             NULL, 'ALTER ROLE <owner> LOGIN, or ALTER EXTENSION fraud_detector OWNER TO a role that can');
+    END IF;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._job_create(p_job_type text, p_job_id text, p_event_type_name text, p_detector_id text, p_detector_version_id integer, p_input_kind text, p_input_path text, p_output_path text, p_tags jsonb, p_owner oid, p_search_path text)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    PERFORM fraud._job_check_worker_role();
+    PERFORM fraud._reap_jobs();
+    INSERT INTO fraud.jobs (job_type, job_id, event_type_name, detector_id, detector_version_id, input_kind,
+                            input_path, output_path, owner, search_path)
+        VALUES (p_job_type, p_job_id, p_event_type_name, p_detector_id, p_detector_version_id, p_input_kind,
+                p_input_path, p_output_path, p_owner::regrole, p_search_path)
+        ON CONFLICT ON CONSTRAINT jobs_pkey DO NOTHING;
+    IF NOT FOUND THEN
+        PERFORM fraud._duplicate(lower(replace(p_job_type, '_', ' ')) || ' job', p_job_id);
+    END IF;
+    PERFORM fraud._set_tags(CASE p_job_type WHEN 'BATCH_IMPORT' THEN 'batch-import' ELSE 'batch-prediction' END,
+                            p_job_id, p_tags);
+    PERFORM fraud._launch_job_worker();
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._job_delete(p_job_type text, p_job_id text, p_caller bigint)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE j fraud.jobs := fraud._lock_job(p_job_type, p_job_id, p_caller);
+BEGIN
+    IF fraud._job_active(j.status) THEN
+        PERFORM fraud._conflict(format('job %s is %s; cancel it before deleting it', quote_literal(p_job_id), j.status));
+    END IF;
+    DELETE FROM fraud.batch_import_errors e WHERE e.job_id = p_job_id;
+    UPDATE fraud.jobs x SET deleted = true WHERE x.job_type = p_job_type AND x.job_id = p_job_id;
+    PERFORM fraud._drop_tags(CASE p_job_type WHEN 'BATCH_IMPORT' THEN 'batch-import' ELSE 'batch-prediction' END, p_job_id);
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._job_drop_staging(job_type text, job_id text)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    IF to_regclass(fraud._job_staging_name(job_type, job_id)) IS NOT NULL THEN
+        EXECUTE 'DROP TABLE ' || fraud._job_staging_name(job_type, job_id);
+    END IF;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._job_finish(j fraud.jobs, final_status text, reason text DEFAULT NULL::text)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    -- a job whose last batch committed is COMPLETE even if a Cancel arrived during that batch;
+    -- Voice ID jobs say COMPLETED, or COMPLETED_WITH_ERRORS when a request failed
+    UPDATE fraud.jobs x SET status = CASE
+            WHEN final_status = 'COMPLETE' AND x.job_type IN ('FRAUDSTER_REGISTRATION', 'SPEAKER_ENROLLMENT') THEN
+                CASE WHEN x.failed_records_count > 0 THEN 'COMPLETED_WITH_ERRORS' ELSE 'COMPLETED' END
+            ELSE final_status END, failure_reason = reason, completion_time = clock_timestamp(),
+                            last_heartbeat_time = clock_timestamp(), worker_pid = NULL, staging = NULL
+        WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
+    PERFORM fraud._job_drop_staging(j.job_type, j.job_id);
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._job_input(input_path text, field text, p_role oid, p_search_path text, OUT kind text, OUT source text, OUT columns text[], OUT types text[])
  RETURNS record
  LANGUAGE plpgsql
 AS $function$
-DECLARE rel regclass; header text; probe text := 'fraud_job_input_probe'; msg text;
+DECLARE rel oid; header text; msg text;
 BEGIN
     PERFORM fraud._required(field, input_path);
     IF btrim(input_path) = '' THEN
@@ -949,12 +2523,13 @@ BEGIN
         kind := 'FILE';
         source := btrim(input_path);
         BEGIN
-            header := split_part(pg_read_file(source, 0, 65536), E'\n', 1);
+            header := fraud._query_as(p_role, p_search_path,
+                                      format('SELECT split_part(pg_catalog.pg_read_file(%L, 0, 65536), E''\n'', 1)', source));
         EXCEPTION WHEN undefined_file OR invalid_parameter_value OR io_error OR character_not_in_repertoire OR untranslatable_character THEN
             GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
             PERFORM fraud._invalid(field, source, format('(cannot read the file: %s)', msg));
         WHEN insufficient_privilege THEN
-            -- not a superuser nor in pg_read_server_files: PostgreSQL's message, no CONTEXT
+            -- not a superuser nor allowed pg_read_file: PostgreSQL's message, no CONTEXT
             GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
             PERFORM fraud._raise('42501', msg);
         END;
@@ -968,7 +2543,7 @@ BEGIN
         RETURN;
     END IF;
     BEGIN
-        rel := to_regclass(input_path);
+        rel := fraud._query_as(p_role, p_search_path, format('SELECT pg_catalog.to_regclass(%L)::oid', input_path))::oid;
     EXCEPTION WHEN OTHERS THEN
         rel := NULL;   -- not a name at all: a query
     END;
@@ -979,7 +2554,7 @@ BEGIN
         IF (SELECT relpersistence FROM pg_class WHERE oid = rel) = 't' THEN
             PERFORM fraud._invalid(field, input_path, '(a temporary table is not visible to the job''s background worker)');
         END IF;
-        IF NOT has_table_privilege(rel, 'SELECT') THEN
+        IF NOT has_table_privilege(p_role, rel, 'SELECT') THEN
             PERFORM fraud._raise('42501', format('permission denied for table %s', source));
         END IF;
         IF (SELECT relkind FROM pg_class WHERE oid = rel) <> 'r' THEN
@@ -992,10 +2567,12 @@ BEGIN
         kind := 'QUERY';
         source := btrim(input_path);
     END IF;
-    -- the query must parse and plan now, as the caller, not fail later in the worker
+    -- the query must parse and plan now, as the job's role, not fail later in the worker
     BEGIN
-        EXECUTE format('CREATE TEMP VIEW %I AS SELECT * FROM (%s) q', probe,
-                       CASE kind WHEN 'TABLE' THEN 'SELECT * FROM ' || source ELSE source END);
+        SELECT array_agg(d.name ORDER BY d.i), array_agg(d.type_name ORDER BY d.i) INTO columns, types
+            FROM fraud._describe_as(p_role, p_search_path,
+                                    CASE kind WHEN 'TABLE' THEN 'SELECT * FROM ' || source ELSE source END)
+                 WITH ORDINALITY d(name, type_name, i);
     EXCEPTION WHEN insufficient_privilege THEN
         -- PostgreSQL's own message (e.g. "permission denied for schema x"), without the
         -- CONTEXT of this probe
@@ -1005,11 +2582,149 @@ BEGIN
         GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
         PERFORM fraud._invalid(field, input_path, format('(neither a table nor a valid query: %s)', msg));
     END;
-    SELECT array_agg(a.attname::text ORDER BY a.attnum), array_agg(format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
-        INTO columns, types
-        FROM pg_attribute a WHERE a.attrelid = ('pg_temp.' || probe)::regclass AND a.attnum > 0 AND NOT a.attisdropped;
-    EXECUTE format('DROP VIEW pg_temp.%I', probe);
+    -- every column must be storable (a staging or output table holds it)
+    SELECT format('(column %s has type %s, which a table cannot store)', quote_ident(c), t) INTO msg
+        FROM unnest(columns, types) u(c, t) JOIN pg_type y ON y.oid = t::regtype WHERE y.typtype = 'p' LIMIT 1;
+    IF msg IS NOT NULL THEN
+        PERFORM fraud._invalid(field, input_path, msg);
+    END IF;
 END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._job_lock_class()
+ RETURNS integer
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$ SELECT 1718968933 $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._job_stage(j fraud.jobs, staging text)
+ RETURNS bigint
+ LANGUAGE plpgsql
+AS $function$
+DECLARE inp record; n bigint; cols text;
+BEGIN
+    inp := fraud._job_input(j.input_path, 'input_path', j.owner, j.search_path);
+    cols := (SELECT string_agg(quote_ident(c), ', ' ORDER BY i) FROM unnest(inp.columns) WITH ORDINALITY u(c, i));
+    staging := fraud._job_staging_create(j,
+        (SELECT string_agg(quote_ident(c) || ' ' || t, ', ' ORDER BY i) FROM unnest(inp.columns, inp.types) WITH ORDINALITY u(c, t, i)));
+    IF j.input_kind = 'FILE' THEN
+        n := fraud._run_as(j.owner, j.search_path,
+                           format('COPY %s (%s) FROM %L WITH (FORMAT csv, HEADER true)', staging, cols, j.input_path));
+    ELSE
+        n := fraud._run_as(j.owner, j.search_path,
+                           format('INSERT INTO %s (%s) SELECT * FROM (%s
+) q', staging, cols,
+                                  CASE j.input_kind WHEN 'TABLE' THEN 'SELECT * FROM ' || j.input_path::regclass ELSE j.input_path END));
+    END IF;
+    EXECUTE format('CREATE INDEX ON %s (_row)', staging);
+    RETURN n;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._job_staging_create(j fraud.jobs, column_defs text)
+ RETURNS text
+ LANGUAGE plpgsql
+AS $function$
+DECLARE staging text := fraud._job_staging_name(j.job_type, j.job_id);
+BEGIN
+    PERFORM fraud._job_drop_staging(j.job_type, j.job_id);
+    EXECUTE format('CREATE UNLOGGED TABLE %s (_row bigint GENERATED ALWAYS AS IDENTITY, %s)', staging, column_defs);
+    EXECUTE format('GRANT SELECT, INSERT ON %s TO %s', staging, j.owner);
+    RETURN staging;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._job_staging_name(job_type text, job_id text)
+ RETURNS text
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+    SELECT 'fraud._job_' || md5(job_type || '/' || job_id)
+$function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._job_visible(job_owner regrole, role oid)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE
+AS $function$
+    SELECT pg_catalog.pg_has_role(role, job_owner, 'MEMBER')
+        OR pg_catalog.has_function_privilege(role, '@extschema@.fraud_put_detector(text, text, text, jsonb)', 'EXECUTE')
+$function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._job_work()
+ RETURNS boolean
+ LANGUAGE plpgsql
+AS $function$
+DECLARE j fraud.jobs; me timestamptz; msg text;
+BEGIN
+    -- our own row of pg_stat_activity is always visible; the start time tells a reused pid apart
+    SELECT a.backend_start INTO me FROM pg_stat_activity a WHERE a.pid = pg_backend_pid();
+    -- no row lock while the step runs: Cancel and readers never wait for a batch; the step's
+    -- closing UPDATE of the counters waits for (and keeps) a concurrent Cancel's status
+    SELECT * INTO j FROM fraud.jobs x
+        WHERE x.worker_pid = pg_backend_pid() AND x.worker_start = me AND fraud._job_active(x.status);
+    IF NOT FOUND THEN
+        SELECT * INTO j FROM fraud.jobs x
+            WHERE x.status IN ('IN_PROGRESS_INITIALIZING', 'SUBMITTED') AND x.worker_pid IS NULL AND NOT x.deleted
+            ORDER BY x.start_time, x.job_id LIMIT 1 FOR UPDATE SKIP LOCKED;
+        IF NOT FOUND THEN
+            RETURN false;
+        END IF;
+        UPDATE fraud.jobs x SET worker_pid = pg_backend_pid(), worker_start = me, last_heartbeat_time = clock_timestamp()
+            WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
+        RETURN true;   -- the claim commits on its own, so others see who holds the job
+    END IF;
+    IF j.status = 'CANCEL_IN_PROGRESS' THEN
+        PERFORM fraud._job_finish(j, 'CANCELED');
+        RETURN true;
+    END IF;
+    -- a job whose owner was dropped cannot run with anyone's rights
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid = j.owner) THEN
+        PERFORM fraud._job_finish(j, 'FAILED', format('the role that created the job (oid %s) no longer exists', j.owner::oid));
+        RETURN true;
+    END IF;
+    BEGIN
+        CASE j.job_type
+        WHEN 'BATCH_IMPORT' THEN
+            IF j.status = 'IN_PROGRESS_INITIALIZING' THEN PERFORM fraud._batch_import_init(j);
+            ELSE PERFORM fraud._batch_import_step(j);
+            END IF;
+        WHEN 'BATCH_PREDICTION' THEN
+            IF j.status = 'IN_PROGRESS_INITIALIZING' THEN PERFORM fraud._batch_prediction_init(j);
+            ELSE PERFORM fraud._batch_prediction_step(j);
+            END IF;
+        WHEN 'DELETE_EVENTS' THEN
+            PERFORM fraud._delete_events_step(j);
+        WHEN 'FRAUDSTER_REGISTRATION' THEN
+            IF j.status = 'SUBMITTED' THEN PERFORM fraud._voice_job_init(j);
+            ELSE PERFORM fraud._voice_registration_step(j);
+            END IF;
+        WHEN 'SPEAKER_ENROLLMENT' THEN
+            IF j.status = 'SUBMITTED' THEN PERFORM fraud._voice_job_init(j);
+            ELSE PERFORM fraud._voice_enrollment_step(j);
+            END IF;
+        END CASE;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+        PERFORM fraud._job_finish(j, 'FAILED', msg);
+    END;
+    RETURN true;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._job_worker_alive(pid integer)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE
+AS $function$
+    SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
+                   WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+                     AND l.classid = fraud._job_lock_class()::oid AND l.objid = pid::oid AND l.objsubid = 2
+                     AND l.pid = _job_worker_alive.pid AND l.granted)
+$function$
 ;
 
 CREATE OR REPLACE FUNCTION fraud._list_tags_for_resource(p_resource_arn text)
@@ -1022,6 +2737,27 @@ BEGIN
     r := fraud._resolve_arn(p_resource_arn);
     RETURN QUERY SELECT t.key, t.value FROM fraud.tags t
         WHERE t.resource_type = r.resource_type AND t.resource_id = r.resource_id ORDER BY t.key;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._lock_job(p_job_type text, p_job_id text, p_caller bigint)
+ RETURNS fraud.jobs
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE j fraud.jobs;
+BEGIN
+    PERFORM fraud._check_identifier('job_id', p_job_id);
+    PERFORM fraud._reap_jobs();
+    SELECT * INTO j FROM fraud.jobs x WHERE x.job_type = p_job_type AND x.job_id = p_job_id AND NOT x.deleted FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM fraud._not_found(lower(replace(p_job_type, '_', ' ')) || ' job', p_job_id);
+    END IF;
+    IF NOT fraud._job_visible(j.owner, fraud._caller_role(p_caller)) THEN
+        PERFORM fraud._raise('42501', format('permission denied for job %s: it belongs to role %s', quote_literal(p_job_id), j.owner));
+    END IF;
+    RETURN j;
 END $function$
 ;
 
@@ -1097,11 +2833,47 @@ BEGIN
 END $function$
 ;
 
+CREATE OR REPLACE FUNCTION fraud._query_as(role oid, search_path text, sql text)
+ RETURNS text
+ LANGUAGE c
+ STRICT
+AS 'MODULE_PATHNAME', $function$query_as_wrapper$function$
+;
+
 CREATE OR REPLACE FUNCTION fraud._raise(sqlstate text, message text, detail text DEFAULT NULL::text, hint text DEFAULT NULL::text)
  RETURNS void
  LANGUAGE c
  PARALLEL SAFE
 AS 'MODULE_PATHNAME', $function$raise_sql_wrapper$function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._reap_jobs()
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE j record;
+BEGIN
+    IF pg_is_in_recovery() THEN RETURN; END IF;
+    FOR j IN SELECT * FROM fraud.jobs x
+             WHERE fraud._job_active(x.status) AND x.worker_pid IS NOT NULL
+               AND NOT fraud._job_worker_alive(x.worker_pid)
+             FOR UPDATE SKIP LOCKED LOOP
+        UPDATE fraud.jobs x SET status = 'FAILED', completion_time = now(), worker_pid = NULL,
+            failure_reason = format('the job''s worker (pid %s) stopped before the job finished (killed, crashed or server shut down); '
+                                    || '%s of %s records were processed in batches that committed, the batch in flight was rolled back',
+                                    j.worker_pid, j.processed_records_count, coalesce(j.total_records_count::text, 'unknown'))
+            WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
+        PERFORM fraud._job_drop_staging(j.job_type, j.job_id);
+    END LOOP;
+    IF EXISTS (SELECT 1 FROM fraud.jobs x WHERE x.status IN ('IN_PROGRESS_INITIALIZING', 'SUBMITTED') AND x.worker_pid IS NULL
+                                          AND NOT x.deleted AND x.start_time < now() - interval '1 second')
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
+                       WHERE l.locktype = 'advisory' AND l.classid = fraud._job_lock_class()::oid AND l.objsubid = 2
+                         AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+                         AND l.objid::bigint > 0) THEN
+        PERFORM fraud._launch_job_worker();
+    END IF;
+END $function$
 ;
 
 CREATE OR REPLACE FUNCTION fraud._required(field text, value anyelement)
@@ -1116,11 +2888,36 @@ BEGIN
 END $function$
 ;
 
+CREATE OR REPLACE FUNCTION fraud._run_as(role oid, search_path text, sql text)
+ RETURNS bigint
+ LANGUAGE c
+ STRICT
+AS 'MODULE_PATHNAME', $function$run_as_wrapper$function$
+;
+
 CREATE OR REPLACE FUNCTION fraud._score(detector_id text, event jsonb, detector_version_id text, explain boolean)
  RETURNS fraud.scored
  LANGUAGE c
  STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', $function$score_all_wrapper$function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._secure_api()
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE f record;
+BEGIN
+    REVOKE ALL ON SCHEMA fraud FROM PUBLIC;
+    FOR f IN SELECT * FROM fraud._api_functions() LOOP
+        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f.signature);
+        IF f.language IN ('sql', 'plpgsql')
+           AND ((f.schema_name <> 'fraud' AND strpos(f.body, 'fraud._caller_token()') = 0)
+                OR (f.schema_name = 'fraud' AND 'p_caller' = ANY (f.args))) THEN
+            EXECUTE format('ALTER FUNCTION %s SECURITY DEFINER SET search_path = pg_catalog, pg_temp', f.signature);
+        END IF;
+    END LOOP;
+END $function$
 ;
 
 CREATE OR REPLACE FUNCTION fraud._set_tags(resource_type text, resource_id text, tags jsonb)
@@ -1249,7 +3046,7 @@ BEGIN
     END IF;
     PERFORM fraud._check_enum('FraudDetectionAction', coalesce(f->>'FraudDetectionAction', 'FAIL'), ARRAY['IGNORE', 'FAIL']);
     t := coalesce(f->'RiskThreshold', '50');
-    IF jsonb_typeof(t) <> 'number' OR t::text !~ '^[0-9]+$' OR t::text::int > 100 THEN
+    IF jsonb_typeof(t) <> 'number' OR t::text !~ '^[0-9]+$' OR t::text::numeric > 100 THEN
         PERFORM fraud._invalid('RiskThreshold', t::text, '(must be an integer 0 to 100)');
     END IF;
     RETURN jsonb_build_object('ExistingEnrollmentAction', coalesce(c->>'ExistingEnrollmentAction', 'SKIP'),
@@ -1272,7 +3069,7 @@ DECLARE
     r record; v real[]; s fraud.voice_speakers; fid text; cos real; risk int; result jsonb; sid text;
     rows bigint[] := '{}'; request_ids text[] := '{}'; results jsonb[] := '{}'; failed bigint := 0;
 BEGIN
-    FOR r IN EXECUTE format('SELECT * FROM %s s WHERE s._row > $1 AND s._row <= $2 ORDER BY s._row', j.staging)
+    FOR r IN EXECUTE format('SELECT * FROM %s s WHERE s._row > $1 AND s._row <= $2 ORDER BY s._row', fraud._job_staging_name(j.job_type, j.job_id))
              USING j.next_position, hi LOOP
         BEGIN
             IF r.request_id IS NULL OR r.request_id !~ '^[a-zA-Z0-9][a-zA-Z0-9_-]*$' OR length(r.request_id) > 256 THEN
@@ -1326,7 +3123,61 @@ BEGIN
 END $function$
 ;
 
-CREATE OR REPLACE FUNCTION fraud._voice_job_source(job_type text, input_data_config jsonb, OUT kind text, OUT source text)
+CREATE OR REPLACE FUNCTION fraud._voice_fraudsters_changed()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        UPDATE fraud.voice_domains d SET fraudsters_stamp = nextval('fraud.voice_stamps');
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        UPDATE fraud.voice_domains d SET fraudsters_stamp = nextval('fraud.voice_stamps')
+            WHERE d.domain_id IN (SELECT DISTINCT n.domain_id FROM new_rows n);
+    END IF;
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        UPDATE fraud.voice_domains d SET fraudsters_stamp = nextval('fraud.voice_stamps')
+            WHERE d.domain_id IN (SELECT DISTINCT o.domain_id FROM old_rows o);
+    END IF;
+    RETURN NULL;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._voice_job_init(j fraud.jobs)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE v_staging text; n bigint;
+        key text := CASE j.job_type WHEN 'FRAUDSTER_REGISTRATION' THEN 'FraudsterRegistrationRequests'
+                                    ELSE 'SpeakerEnrollmentRequests' END;
+BEGIN
+    -- the requests are read as the job's owner (src/security.rs), into a table of ours
+    v_staging := fraud._job_staging_create(j, 'request_id text, embedding real[], speech_seconds real');
+    IF j.input_kind = 'FILE' THEN
+        n := fraud._run_as(j.owner, j.search_path, format($q$
+            INSERT INTO %s (request_id, embedding, speech_seconds)
+            SELECT r->>'RequestId' AS request_id,
+                   CASE WHEN jsonb_typeof(r->'Embedding') = 'array'
+                         AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(r->'Embedding') e WHERE jsonb_typeof(e) <> 'number')
+                        THEN ARRAY(SELECT e::text::real FROM jsonb_array_elements(r->'Embedding') e) END AS embedding,
+                   CASE WHEN jsonb_typeof(r->'SpeechSeconds') = 'number' THEN (r->>'SpeechSeconds')::real END AS speech_seconds
+            FROM jsonb_array_elements(pg_catalog.pg_read_file(%L)::jsonb->%L) WITH ORDINALITY x(r, i)
+            ORDER BY i$q$, v_staging, j.input_path, key));
+    ELSE
+        n := fraud._run_as(j.owner, j.search_path, format(
+            'INSERT INTO %s (request_id, embedding, speech_seconds)
+             SELECT q.request_id::text, q.embedding::real[], q.speech_seconds::real FROM (%s
+             ) q',
+            v_staging, CASE j.input_kind WHEN 'TABLE' THEN 'SELECT * FROM ' || j.input_path::regclass ELSE j.input_path END));
+    END IF;
+    EXECUTE format('CREATE INDEX ON %s (_row)', v_staging);
+    UPDATE fraud.jobs x SET status = 'IN_PROGRESS', staging = v_staging, total_records_count = n, end_position = n,
+                            next_position = 0, last_heartbeat_time = clock_timestamp()
+        WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._voice_job_source(job_type text, input_data_config jsonb, p_role oid, p_search_path text, OUT kind text, OUT source text)
  RETURNS record
  LANGUAGE plpgsql
 AS $function$
@@ -1344,10 +3195,13 @@ BEGIN
     END IF;
     IF left(uri, 1) = '/' THEN
         BEGIN
-            manifest := pg_read_file(uri)::jsonb;
+            manifest := fraud._query_as(p_role, p_search_path, format('SELECT pg_catalog.pg_read_file(%L)', uri))::jsonb;
         EXCEPTION WHEN undefined_file OR invalid_text_representation OR io_error OR invalid_parameter_value THEN
             GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
             PERFORM fraud._invalid('input_data_config', uri, format('(cannot read the manifest: %s)', msg));
+        WHEN insufficient_privilege THEN
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+            PERFORM fraud._raise('42501', msg);
         END;
         IF jsonb_typeof(manifest->key) IS DISTINCT FROM 'array' THEN
             PERFORM fraud._invalid('input_data_config', uri, format('(the manifest has no %s array)', key));
@@ -1356,7 +3210,7 @@ BEGIN
         source := uri;
         RETURN;
     END IF;
-    inp := fraud._job_input(uri, 'input_data_config');
+    inp := fraud._job_input(uri, 'input_data_config', p_role, p_search_path);
     IF NOT (ARRAY['request_id', 'embedding', 'speech_seconds'] <@ inp.columns) THEN
         PERFORM fraud._invalid('input_data_config', uri, '(the input needs columns request_id, embedding and speech_seconds)');
     END IF;
@@ -1365,9 +3219,11 @@ BEGIN
 END $function$
 ;
 
-CREATE OR REPLACE FUNCTION fraud._voice_jobs(p_job_type text, p_domain_id text, p_job_id text, p_job_status text)
+CREATE OR REPLACE FUNCTION fraud._voice_jobs(p_job_type text, p_domain_id text, p_job_id text, p_job_status text, p_caller bigint)
  RETURNS TABLE(job_id text, job_name text, domain_id text, job_status text, created_at timestamp with time zone, ended_at timestamp with time zone, input_data_config jsonb, config jsonb, job_progress jsonb, failure_details jsonb, processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 BEGIN
     PERFORM fraud._voice_domain(p_domain_id);
@@ -1380,7 +3236,8 @@ BEGIN
     PERFORM fraud._reap_jobs();
     RETURN QUERY
     SELECT x.job_id, x.job_name, x.domain_id, x.status, x.start_time, x.completion_time,
-           jsonb_build_object('S3Uri', x.input_path), x.config,
+           CASE WHEN fraud._job_visible(x.owner, fraud._caller_role(p_caller)) THEN jsonb_build_object('S3Uri', x.input_path) END,
+           x.config,
            jsonb_build_object('PercentComplete', CASE WHEN x.status IN ('COMPLETED', 'COMPLETED_WITH_ERRORS') THEN 100
                                                       WHEN coalesce(x.total_records_count, 0) = 0 THEN 0
                                                       ELSE (100 * x.processed_records_count / x.total_records_count)::int END),
@@ -1403,6 +3260,28 @@ CREATE OR REPLACE FUNCTION fraud._voice_nearest_normalized(domain_id text, embed
 AS 'MODULE_PATHNAME', $function$voice_nearest_normalized_wrapper$function$
 ;
 
+CREATE OR REPLACE FUNCTION fraud._voice_registration_config(d fraud.voice_domains, config jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+AS $function$
+DECLARE c jsonb := coalesce(config, '{}'); w text; t jsonb;
+BEGIN
+    IF jsonb_typeof(c) <> 'object' OR EXISTS (SELECT 1 FROM jsonb_object_keys(c) k
+            WHERE k NOT IN ('DuplicateRegistrationAction', 'FraudsterSimilarityThreshold', 'WatchlistIds')) THEN
+        PERFORM fraud._invalid('registration_config', c::text,
+            '(must be {"DuplicateRegistrationAction", "FraudsterSimilarityThreshold", "WatchlistIds"})');
+    END IF;
+    PERFORM fraud._check_enum('DuplicateRegistrationAction', coalesce(c->>'DuplicateRegistrationAction', 'SKIP'), ARRAY['SKIP', 'REGISTER_AS_NEW']);
+    t := coalesce(c->'FraudsterSimilarityThreshold', '80');
+    IF jsonb_typeof(t) <> 'number' OR t::text !~ '^[0-9]+$' OR t::text::numeric > 100 THEN
+        PERFORM fraud._invalid('FraudsterSimilarityThreshold', t::text, '(must be an integer 0 to 100)');
+    END IF;
+    w := fraud._voice_config_watchlist(d, c->'WatchlistIds');
+    RETURN jsonb_build_object('DuplicateRegistrationAction', coalesce(c->>'DuplicateRegistrationAction', 'SKIP'),
+                              'FraudsterSimilarityThreshold', t, 'WatchlistIds', jsonb_build_array(w));
+END $function$
+;
+
 CREATE OR REPLACE FUNCTION fraud._voice_registration_step(j fraud.jobs)
  RETURNS void
  LANGUAGE plpgsql
@@ -1417,7 +3296,7 @@ DECLARE
     new_ids text[] := '{}'; new_flat real[] := '{}'; new_speech real[] := '{}';
     rows bigint[] := '{}'; request_ids text[] := '{}'; results jsonb[] := '{}'; failed bigint := 0;
 BEGIN
-    FOR r IN EXECUTE format('SELECT * FROM %s s WHERE s._row > $1 AND s._row <= $2 ORDER BY s._row', j.staging)
+    FOR r IN EXECUTE format('SELECT * FROM %s s WHERE s._row > $1 AND s._row <= $2 ORDER BY s._row', fraud._job_staging_name(j.job_type, j.job_id))
              USING j.next_position, hi LOOP
         BEGIN
             IF r.request_id IS NULL OR r.request_id !~ '^[a-zA-Z0-9][a-zA-Z0-9_-]*$' OR length(r.request_id) > 256 THEN
@@ -1475,6 +3354,32 @@ CREATE OR REPLACE FUNCTION fraud._voice_score_shift(domain_id text, watchlist_id
 AS 'MODULE_PATHNAME', $function$voice_score_shift_wrapper$function$
 ;
 
+CREATE OR REPLACE FUNCTION fraud._voice_start_job(p_job_type text, p_domain_id text, p_input_data_config jsonb, p_job_name text, p_config jsonb, p_caller bigint)
+ RETURNS text
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE d fraud.voice_domains := fraud._voice_domain(p_domain_id); src record; config jsonb; id text := fraud._voice_new_id();
+BEGIN
+    IF p_job_name IS NOT NULL THEN
+        PERFORM fraud._voice_check_name('job_name', p_job_name);
+    END IF;
+    config := CASE p_job_type WHEN 'FRAUDSTER_REGISTRATION' THEN fraud._voice_registration_config(d, p_config)
+                              ELSE fraud._voice_enrollment_config(d, p_config) END;
+    src := fraud._voice_job_source(p_job_type, p_input_data_config, fraud._caller_role(p_caller),
+                                   fraud._caller_search_path(p_caller));
+    PERFORM fraud._job_check_worker_role();
+    PERFORM fraud._reap_jobs();
+    INSERT INTO fraud.jobs (job_type, job_id, status, domain_id, job_name, config, input_kind, input_path, owner,
+                            search_path, batch_size)
+        VALUES (p_job_type, id, 'SUBMITTED', d.domain_id, p_job_name, config, src.kind, src.source,
+                fraud._caller_role(p_caller)::regrole, fraud._caller_search_path(p_caller), 500);
+    PERFORM fraud._launch_job_worker();
+    RETURN id;
+END $function$
+;
+
 CREATE OR REPLACE FUNCTION fraud._voice_update_domain(p_domain_id text, p_name text, p_description text, p_cos_at_50 real, p_cos_at_90 real, p_authentication_min_speech_seconds real)
  RETURNS text
  LANGUAGE plpgsql
@@ -1493,7 +3398,6 @@ BEGIN
     RETURN p_domain_id;
 END $function$
 ;
-
 
 -- Every public function, table and important column explains itself (\df+, \d+).
 
@@ -1540,13 +3444,13 @@ COMMENT ON COLUMN fraud.jobs.job_id IS 'AFD jobs: the caller''s identifier, neve
 COMMENT ON COLUMN fraud.jobs.job_type IS 'BATCH_IMPORT, BATCH_PREDICTION, DELETE_EVENTS, FRAUDSTER_REGISTRATION or SPEAKER_ENROLLMENT; with job_id the key.';
 COMMENT ON COLUMN fraud.jobs.next_position IS 'Where the next batch starts: a _row number of the staging table, or a block number of a table read in place.';
 COMMENT ON COLUMN fraud.jobs.output_path IS 'Batch prediction: the output table the job created (quoted, schema-qualified); it belongs to the caller and outlives the job.';
-COMMENT ON COLUMN fraud.jobs.owner IS 'OID of the role that created the job; its background worker connects as this role and only runs that role''s jobs.';
+COMMENT ON COLUMN fraud.jobs.owner IS 'The role that created the job (the current_user of the call); the job reads its input and writes its output with exactly this role''s rights. Only this role, its members and roles that manage definitions see the input, cancel or delete the job.';
 COMMENT ON COLUMN fraud.jobs.processed_records_count IS 'Records handled by committed batches, good and failed.';
 COMMENT ON COLUMN fraud.jobs.search_path IS 'The creator''s search_path, set in the worker so names in a query input resolve as they did for the creator.';
 COMMENT ON COLUMN fraud.jobs.staging IS 'Name of the job''s unlogged staging table holding a snapshot of a query, view or file input; NULL when the input is read in place, and once the job ends (the table is then dropped).';
 COMMENT ON COLUMN fraud.jobs.status IS 'AFD AsyncJobStatus (IN_PROGRESS_INITIALIZING, IN_PROGRESS, CANCEL_IN_PROGRESS, CANCELED, COMPLETE, FAILED); Voice ID jobs: SUBMITTED, IN_PROGRESS, COMPLETED, COMPLETED_WITH_ERRORS, FAILED.';
 COMMENT ON COLUMN fraud.jobs.total_records_count IS 'Number of input records; known once the worker has staged or counted the input.';
-COMMENT ON COLUMN fraud.jobs.worker_pid IS 'PID of the background worker holding the job; with worker_start it tells a vanished worker (the job then ends FAILED) from a live one.';
+COMMENT ON COLUMN fraud.jobs.worker_pid IS 'PID of the background worker holding the job; a worker holds an advisory lock on its pid for its whole life (pg_locks, visible to every role), so a job whose worker holds none has lost it and ends FAILED.';
 COMMENT ON COLUMN fraud.labels.name IS 'The key: an identifier ^[0-9a-z_-]+$, 1 to 64 characters.';
 COMMENT ON COLUMN fraud.list_elements.element IS E'A member of the list: 1 to 320 characters, no leading or trailing whitespace (^\\S+( +\\S+)*$).';
 COMMENT ON COLUMN fraud.lists.name IS 'The key: ^[0-9a-z_]+$, 1 to 64 characters (rules write it as @name).';
@@ -1574,7 +3478,7 @@ COMMENT ON COLUMN fraud.voice_domains.domain_id IS 'The key: 22 generated letter
 COMMENT ON COLUMN fraud.voice_domains.domain_status IS 'Voice ID DomainStatus: ACTIVE, PENDING or SUSPENDED; domains are created ACTIVE.';
 COMMENT ON COLUMN fraud.voice_domains.embedding_dimension IS 'Number of elements of every voiceprint of the domain (1 to 4096); fixed when the domain is created.';
 COMMENT ON COLUMN fraud.voice_domains.fraudsters_stamp IS 'A fresh fraud.voice_stamps value whenever the domain''s fraudsters or watchlist memberships change: the key of the per-backend fraudster index.';
-COMMENT ON COLUMN fraud.voice_fraudsters.embedding IS 'The voiceprint: an L2-normalised real[] of the domain''s embedding_dimension.';
+COMMENT ON COLUMN fraud.voice_fraudsters.embedding IS 'The voiceprint: an L2-normalised real[] of the domain''s embedding_dimension; every element finite (no NaN or Infinity: CHECK voice_fraudster_embedding_finite).';
 COMMENT ON COLUMN fraud.voice_fraudsters.fraudster_id IS 'The key (GeneratedFraudsterId): id# and 22 letters and digits.';
 COMMENT ON COLUMN fraud.voice_fraudsters.speech_seconds IS 'Seconds of net speech the voiceprint came from.';
 COMMENT ON COLUMN fraud.voice_job_results.result IS '{"RequestId", "RegistrationStatus", "GeneratedFraudsterId", "FraudsterSimilarityScore"}, {"RequestId", "EnrollmentStatus", "GeneratedSpeakerId"}, or {"RequestId", "ErrorCode", "ErrorMessage"} for a failed request.';
@@ -1582,7 +3486,7 @@ COMMENT ON COLUMN fraud.voice_job_results.row_number IS 'Position of the request
 COMMENT ON COLUMN fraud.voice_sessions.session_id IS 'The key: id# and 22 letters and digits, derived from domain_id and session_name.';
 COMMENT ON COLUMN fraud.voice_sessions.session_name IS 'The caller''s name for the session, unique within the domain: ^[a-zA-Z0-9][a-zA-Z0-9_-]*$, at most 36 characters.';
 COMMENT ON COLUMN fraud.voice_speakers.customer_speaker_id IS 'The caller''s own id (CustomerSpeakerId), unique within the domain.';
-COMMENT ON COLUMN fraud.voice_speakers.embedding IS 'The enrolled voiceprint (L2-normalised, of the domain''s dimension); NULL when the speaker has none, e.g. after opting out.';
+COMMENT ON COLUMN fraud.voice_speakers.embedding IS 'The enrolled voiceprint (L2-normalised, of the domain''s dimension, every element finite: CHECK voice_speaker_embedding_finite); NULL when the speaker has none, e.g. after opting out.';
 COMMENT ON COLUMN fraud.voice_speakers.generated_speaker_id IS 'The key (GeneratedSpeakerId): id# and 22 letters and digits.';
 COMMENT ON COLUMN fraud.voice_speakers.last_accessed_at IS 'Last time EvaluateSession authenticated the speaker (decision ACCEPT or REJECT).';
 COMMENT ON COLUMN fraud.voice_speakers.status IS 'ENROLLED (has a voiceprint), OPTED_OUT (voiceprint removed; cannot be enrolled again), EXPIRED or PENDING.';
@@ -1593,12 +3497,13 @@ COMMENT ON FUNCTION @extschema@.fraud_batch_create_variable(variable_entries jso
 COMMENT ON FUNCTION @extschema@.fraud_batch_get_variable(names text[]) IS 'BatchGetVariable: one row per variable found among 1 to 100 distinct names, plus one row with only name, error_code 404 and error_message per name not found. Errors: 22023 empty, over 100, NULL or repeated names.';
 COMMENT ON FUNCTION @extschema@.fraud_cancel_batch_import_job(job_id text) IS 'CancelBatchImportJob: a job no worker has claimed ends CANCELED at once; a running one becomes CANCEL_IN_PROGRESS and stops before its next batch (committed batches stay). Errors: 42704 unknown job id; 55006 the job has already ended.';
 COMMENT ON FUNCTION @extschema@.fraud_cancel_batch_prediction_job(job_id text) IS 'CancelBatchPredictionJob: a job no worker has claimed ends CANCELED at once; a running one becomes CANCEL_IN_PROGRESS and stops before its next batch (scored batches stay). Errors: 42704 unknown job id; 55006 the job has already ended.';
+COMMENT ON FUNCTION @extschema@.fraud_capabilities() IS 'Every capability fraud_grant knows and the functions it grants EXECUTE on (including the internal fraud.* functions behind the job wrappers).';
 COMMENT ON FUNCTION @extschema@.fraud_check_voice_id(result jsonb, option text) IS 'Amazon Connect''s Check Voice ID block: the branch (e.g. Authenticated, Not enrolled, High risk) an EvaluateSession result takes for option enrollmentStatus, voiceAuthentication or fraudDetection. Errors: 22023 unknown option.';
 COMMENT ON FUNCTION @extschema@.fraud_create_batch_import_job(job_id text, input_path text, event_type_name text, tags jsonb) IS 'CreateBatchImportJob: starts a background job importing events from a table, a query or a server-side CSV file in AFD''s column layout; failed rows are in fraud_get_batch_import_job_errors. Errors: 22023 bad id, input or columns; 42704 unknown event type; 23505 id used before; 42501.';
 COMMENT ON FUNCTION @extschema@.fraud_create_batch_prediction_job(job_id text, input_path text, output_path text, event_type_name text, detector_name text, detector_version text, tags jsonb) IS 'CreateBatchPredictionJob: creates table output_path (input columns plus model_scores, rule_results, outcomes, status) and starts a background job scoring every input row with the detector. Errors: 22023; 42P07 output table exists; 42704 unknown event type, detector or version; 23505 id used.';
 COMMENT ON FUNCTION @extschema@.fraud_create_detector_version(detector_id text, rules jsonb, description text, external_model_endpoints text[], model_versions jsonb, rule_execution_mode text, tags jsonb) IS 'CreateDetectorVersion: a new DRAFT version (id one past the highest ever issued) with rules (rule references, in evaluation order) and rule_execution_mode FIRST_MATCHED or ALL_MATCHED, compiled now; returns (detector_id, detector_version_id, status). Errors: 42704; 22023; 54000.';
 COMMENT ON FUNCTION @extschema@.fraud_create_list(name text, elements text[], variable_type text, description text, tags jsonb) IS 'CreateList: creates a named set of strings that rules test with in @name; repeated elements are stored once. Errors: 22023 invalid name (^[0-9a-z_]+$), element (1 to 320 characters), over 100,000 elements or unknown variable type; 23505 the list exists.';
-COMMENT ON FUNCTION @extschema@.fraud_create_rule(rule_id text, detector_id text, expression text, outcomes text[], language text, description text, tags jsonb) IS 'CreateRule: creates version 1 of a rule whose DETECTORPL expression (docs/rule-language.md) is parsed and type checked now; returns {"detectorId", "ruleId", "ruleVersion"}. Errors: 42601 syntax error (with position); 22023; 42704 detector or outcome missing; 23505 the rule exists.';
+COMMENT ON FUNCTION @extschema@.fraud_create_rule(rule_id text, detector_id text, expression text, outcomes text[], language text, description text, tags jsonb) IS 'CreateRule: creates version 1 of a rule whose DETECTORPL expression (docs/rule-language.md) is parsed and type checked now; returns {"detectorId", "ruleId", "ruleVersion"}. Errors: 42601 syntax error (with position); 22023; 54000 a regex_match pattern past 1 MiB compiled; 42704 detector or outcome missing; 23505 the rule exists.';
 COMMENT ON FUNCTION @extschema@.fraud_create_variable(name text, data_type text, data_source text, default_value text, description text, variable_type text, tags jsonb) IS 'CreateVariable: creates an EVENT variable with a data type (STRING, INTEGER, FLOAT, BOOLEAN, DATETIME) and a default value that must read as that type. Errors: 22023 invalid name (^[0-9a-z_]+$), data type, data source, default or variable type; 23505 the variable exists.';
 COMMENT ON FUNCTION @extschema@.fraud_delete_batch_import_job(job_id text) IS 'DeleteBatchImportJob: removes a finished job and its failed records, not the imported events; the id stays taken. Errors: 42704 unknown job id; 55006 the job is still running (cancel it first).';
 COMMENT ON FUNCTION @extschema@.fraud_delete_batch_prediction_job(job_id text) IS 'DeleteBatchPredictionJob: removes a finished job''s record; its output table (the caller''s) stays and the id stays taken. Errors: 42704 unknown job id; 55006 the job is still running (cancel it first).';
@@ -1632,6 +3537,7 @@ COMMENT ON FUNCTION @extschema@.fraud_get_lists_metadata(name text) IS 'GetLists
 COMMENT ON FUNCTION @extschema@.fraud_get_outcomes(name text) IS 'GetOutcomes: all outcomes, or only the named one, as rows (name, description, last_updated_time, created_time, arn). Errors: 22023 invalid name; 42704 the named outcome does not exist.';
 COMMENT ON FUNCTION @extschema@.fraud_get_rules(detector_id text, rule_id text, rule_version text) IS 'GetRules: one row per rule version of the detector, of one rule, or just one version (expression, language, outcomes text[], times, arn). Errors: 42704 detector, rule or version missing; 22023 rule_version without rule_id.';
 COMMENT ON FUNCTION @extschema@.fraud_get_variables(name text) IS 'GetVariables: all variables, or only the named one, as rows (name, data_type, data_source, default_value, description, variable_type, times, arn). Errors: 42704 the named variable does not exist.';
+COMMENT ON FUNCTION @extschema@.fraud_grant(capability text, role_name regrole) IS 'Gives role_name one capability: EXECUTE on exactly its functions (fraud_capabilities()). Capabilities: scoring, reading, managing, jobs, voice_evaluation, voice_management (docs/security.md). Only the extension''s owner (or a superuser) may call it. Errors: 22023 unknown capability; 42704 unknown role; 42501 not the owner.';
 COMMENT ON FUNCTION @extschema@.fraud_list_event_predictions(event_id jsonb, event_type jsonb, detector_id jsonb, detector_version_id jsonb, prediction_time_range jsonb) IS 'ListEventPredictions: recorded predictions, newest first, filtered by FilterConditions {"value": "..."} and prediction_time_range {"startTime", "endTime"} (inclusive); no 30-day limit. Errors: 22023 malformed filter or range, end before start.';
 COMMENT ON FUNCTION @extschema@.fraud_list_tags_for_resource(resource_arn text) IS 'ListTagsForResource: the tags of the resource the ARN names, as (key, value) rows sorted by key. Errors: 22023 malformed ARN; 42704 no such resource.';
 COMMENT ON FUNCTION @extschema@.fraud_outcomes(detector_id text, event jsonb, detector_version_id text) IS 'The outcomes fraud_predict would give, alone: text[] in rule order without repeats, {} when no rule matched; the cheap form for bulk queries. Errors as fraud_predict: 42704 unknown detector, version or no ACTIVE version; 22023 bad arguments; 22P02 unreadable value.';
@@ -1641,6 +3547,7 @@ COMMENT ON FUNCTION @extschema@.fraud_put_entity_type(name text, description tex
 COMMENT ON FUNCTION @extschema@.fraud_put_event_type(name text, event_variables text[], entity_types text[], description text, labels text[], event_ingestion text, tags jsonb, event_orchestration jsonb) IS 'PutEventType: creates or replaces the event type (variables, entity types, labels in the order given; ingestion ENABLED/DISABLED; event_orchestration {"eventBridgeEnabled": true} makes fraud_get_event_prediction NOTIFY fraud_detector_predictions); omitted optional attributes are cleared, tags merged. Errors: 22023; 42704 unknown member; 55006 a rule of a detector of this type would become invalid.';
 COMMENT ON FUNCTION @extschema@.fraud_put_label(name text, description text, tags jsonb) IS 'PutLabel: creates the label (what an event turned out to be, e.g. fraud / legit) or updates its description; tags are merged. Returns nothing. Errors: 22023 invalid name, description or tags.';
 COMMENT ON FUNCTION @extschema@.fraud_put_outcome(name text, description text, tags jsonb) IS 'PutOutcome: creates the outcome (what a matching rule tells the caller to do, e.g. review / block) or updates its description; tags are merged. Returns nothing. Errors: 22023 invalid name, description or tags.';
+COMMENT ON FUNCTION @extschema@.fraud_revoke(capability text, role_name regrole) IS 'Takes one capability back from role_name (the EXECUTE grants fraud_grant gave). Only the extension''s owner (or a superuser) may call it. Errors: 22023 unknown capability; 42704 unknown role; 42501 not the owner.';
 COMMENT ON FUNCTION @extschema@.fraud_score_trigger() IS 'BEFORE INSERT OR UPDATE row trigger: scores NEW and writes the outcomes to a text[] column and optionally fraud_predict''s result to a jsonb one. Arguments: detector_id, outcomes_column[, result_column][, ''reject=o1,o2''][, ''version=n'']. Errors: 23514 rejected; 39P01 misuse; 42703, 42804 bad column.';
 COMMENT ON FUNCTION @extschema@.fraud_send_event(event_id text, event_type_name text, event_timestamp text, event_variables jsonb, entities jsonb, assigned_label text, label_timestamp text) IS 'SendEvent: stores an event (timestamps ISO 8601 or AFD''s CSV layouts, variables {"name": "value"}, entities [{"entityType", "entityId"}], optional label with its timestamp). Errors: 22023 invalid value; 42704 unknown event type; 23505 event id exists; 55006 ingestion DISABLED.';
 COMMENT ON FUNCTION @extschema@.fraud_tag_resource(resource_arn text, tags jsonb) IS 'TagResource: adds or overwrites tags ({"key": "value"} or [{"key", "value"}]) on the resource named by arn:fraud:<database>:<type>/<id>. Errors: 22023 malformed ARN or tags; 42704 no such resource in this database; 54000 more than 200 tags.';
@@ -1651,7 +3558,7 @@ COMMENT ON FUNCTION @extschema@.fraud_update_detector_version_status(detector_id
 COMMENT ON FUNCTION @extschema@.fraud_update_event_label(event_id text, event_type_name text, assigned_label text, label_timestamp text) IS 'UpdateEventLabel: sets the label of a stored event and its label timestamp. Errors: 22023 a label that is not one of the event type''s, a bad timestamp; 42704 unknown event type or event.';
 COMMENT ON FUNCTION @extschema@.fraud_update_list(name text, elements text[], description text, update_mode text, variable_type text) IS 'UpdateList: applies elements with update_mode REPLACE (default), APPEND or REMOVE (NULL elements: unchanged); sets description and a not yet set variable_type. Errors: 42704 no such list; 22023; 55006 changing a set variable type; 54000 APPEND past 100,000 elements.';
 COMMENT ON FUNCTION @extschema@.fraud_update_rule_metadata(rule jsonb, description text) IS 'UpdateRuleMetadata: sets the description of the rule version {"detectorId", "ruleId", "ruleVersion"}. Errors: 42704 no such rule version; 22023 malformed reference or description.';
-COMMENT ON FUNCTION @extschema@.fraud_update_rule_version(rule jsonb, expression text, outcomes text[], language text, description text, tags jsonb) IS 'UpdateRuleVersion: makes version n+1 (n = highest ever issued) of the rule referenced by rule, which must exist and is left unchanged; the expression is checked as in CreateRule. Returns the new rule reference. Errors: 42601; 22023; 42704; 54000 past 99,999 versions.';
+COMMENT ON FUNCTION @extschema@.fraud_update_rule_version(rule jsonb, expression text, outcomes text[], language text, description text, tags jsonb) IS 'UpdateRuleVersion: makes version n+1 (n = highest ever issued) of the rule referenced by rule, which must exist and is left unchanged; the expression is checked as in CreateRule. Returns the new rule reference. Errors: 42601; 22023; 42704; 54000 past 99,999 versions or a regex_match pattern past 1 MiB compiled.';
 COMMENT ON FUNCTION @extschema@.fraud_update_variable(name text, default_value text, description text, variable_type text) IS 'UpdateVariable: sets the default value, description and/or variable type; NULL arguments leave the attribute unchanged. Errors: 42704 no such variable; 22023 a default that does not read as the data type, an unknown variable type.';
 COMMENT ON FUNCTION @extschema@.fraud_voice_associate_fraudster(domain_id text, fraudster_id text, watchlist_id text) IS 'Voice ID AssociateFraudster: adds the fraudster to a watchlist of its domain (already there is fine); returns the fraudster row. Errors: 22023 malformed id; 42704 unknown domain, fraudster or watchlist.';
 COMMENT ON FUNCTION @extschema@.fraud_voice_create_domain(name text, embedding_dimension integer, description text, cos_at_50 real, cos_at_90 real, authentication_min_speech_seconds real, tags jsonb) IS 'Voice ID CreateDomain: creates a domain (embedding dimension 1 to 4096, cosine-to-score calibration, speech minimum 5 to 10 s) and its default watchlist; returns the domain row. Errors: 22023 bad name, description, dimension, calibration (-1 <= cos_at_50 < cos_at_90 <= 1).';
@@ -1680,6 +3587,7 @@ COMMENT ON FUNCTION @extschema@.fraud_voice_start_fraudster_registration_job(dom
 COMMENT ON FUNCTION @extschema@.fraud_voice_start_speaker_enrollment_job(domain_id text, input_data_config jsonb, job_name text, enrollment_config jsonb) IS 'Voice ID StartSpeakerEnrollmentJob: starts a background job enrolling speakers from {"S3Uri": a table, query or JSON manifest path}, each checked against a watchlist first (by default a speaker whose closest fraudster in the default watchlist scores 50 or more fails, the score normalised for watchlists of more than 500 fraudsters; FraudDetectionConfig changes that, FraudDetectionAction IGNORE enrols anyway); returns the job row (SUBMITTED). Errors: 22023 bad input or config; 42704 unknown domain or watchlist; 42501 no read permission.';
 COMMENT ON FUNCTION @extschema@.fraud_voice_update_domain(domain_id text, name text, description text, cos_at_50 real, cos_at_90 real, authentication_min_speech_seconds real) IS 'Voice ID UpdateDomain: replaces name and description (NULL description clears it); calibration and speech minimum change only when given; the dimension cannot change. Returns the domain row. Errors: 22023; 42704 unknown domain.';
 COMMENT ON FUNCTION @extschema@.fraud_voice_update_watchlist(domain_id text, watchlist_id text, name text, description text) IS 'Voice ID UpdateWatchlist: changes the given name and/or description; returns the watchlist row. Errors: 55006 the default watchlist; 23505 the new name is taken; 22023; 42704 unknown domain or watchlist.';
+COMMENT ON FUNCTION fraud._cache_usage() IS 'This session''s cache of compiled detector versions: its estimated bytes, its budget (fraud_detector.cache_size), and how many versions, rendered results and shared lists it keeps.';
 COMMENT ON FUNCTION fraud._raise(sqlstate text, message text, detail text, hint text) IS 'Internal: raises an ERROR with this SQLSTATE, message and optional DETAIL and HINT, without CONTEXT lines (XX000 keeps them); the SQL helpers fraud._invalid, _not_found, _conflict, _duplicate, _required raise through it.';
 COMMENT ON FUNCTION fraud._score(detector_id text, event jsonb, detector_version_id text, explain boolean) IS 'Internal: one scoring of an event, returning fraud_predict''s, fraud_outcomes'' and (explain) fraud_explain''s answers together.';
 COMMENT ON FUNCTION fraud._voice_nearest_normalized(domain_id text, embedding real[], watchlist_id text, cos_at_50 real, extra_ids text[], extra real[]) IS 'The domain''s fraudster closest to a unit embedding among a watchlist''s members (every fraudster when NULL) and unstored extra voiceprints: its id, cosine, and the cosine less the watchlist-size shift (0 up to 500 voices searched) that the fraud and duplicate checks score (docs/voice-id.md, Large watchlists). No row without a candidate. Errors: 42704 unknown domain.';
@@ -1723,3 +3631,6 @@ UPDATE fraud.jobs
 SET config = jsonb_set(coalesce(config, '{}'), '{FraudDetectionConfig}', '{"FraudDetectionAction": "IGNORE"}')
 WHERE job_type = 'SPEAKER_ENROLLMENT' AND fraud._job_active(status)
   AND NOT coalesce(config ? 'FraudDetectionConfig', false);
+
+-- Last: the privilege model on every function, new and replaced (sql/privileges.sql).
+SELECT fraud._secure_api();

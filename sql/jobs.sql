@@ -8,20 +8,60 @@
 -- never leaves part of one, and the counters always describe what the output holds.
 -- A worker that disappears (kill -9, server restart) leaves its job IN_PROGRESS; the next
 -- look at the jobs (every Get*/Create* call) ends such a job FAILED with the reason.
-
-CREATE FUNCTION fraud._me() RETURNS oid
-LANGUAGE sql STABLE AS $$ SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user $$;
+--
+-- Who runs what (docs/security.md): the worker connects as the extension's owner and does the
+-- bookkeeping (fraud.* rows, staging tables); everything that touches the user's objects (reading
+-- the input, creating and filling a prediction's output) runs through fraud._run_as as the role
+-- that created the job (fraud.jobs.owner), with that role's search_path, in a
+-- security-restricted operation. No statement is built from a job row's text: staging tables are
+-- named from the job's key (fraud._job_staging_name), tables are cast to regclass, and the one
+-- free text, a query input, is the owner's own query run with the owner's rights.
 
 CREATE FUNCTION fraud._job_active(status text) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
     SELECT status IN ('IN_PROGRESS_INITIALIZING', 'IN_PROGRESS', 'CANCEL_IN_PROGRESS', 'SUBMITTED')
 $$;
 
--- The name of a job's staging table (input copied for a query or a CSV file).
+-- The name of a job's staging table (input copied for a query or a CSV file), schema-qualified:
+-- a hash of the job's key, so that it is unique for every job id however long (identifiers are
+-- cut at 63 bytes) and contains nothing but hex digits.
 CREATE FUNCTION fraud._job_staging_name(job_type text, job_id text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT 'fraud.' || quote_ident('_job_' || lower(job_type) || '_' || job_id)
+    SELECT 'fraud._job_' || md5(job_type || '/' || job_id)
 $$;
+
+-- The advisory-lock class of job workers (pg_locks.classid). A worker holds (class, its pid)
+-- for its whole life, so any role can tell from pg_locks whether a job's worker is alive, and
+-- one of the slots (class, -1) .. (class, -2) while it works, which caps the workers of a
+-- database at two.
+CREATE FUNCTION fraud._job_lock_class() RETURNS int
+LANGUAGE sql IMMUTABLE AS $$ SELECT 1718968933 $$;
+
+-- Is the job worker with this pid alive?
+CREATE FUNCTION fraud._job_worker_alive(pid int) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
+                   WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+                     AND l.classid = fraud._job_lock_class()::oid AND l.objid = pid::oid AND l.objsubid = 2
+                     AND l.pid = _job_worker_alive.pid AND l.granted)
+$$;
+
+-- May `role` see a job's input, cancel or delete it: its owner, a member of the owner, or a
+-- role that manages definitions (EXECUTE on fraud_put_detector).
+CREATE FUNCTION fraud._job_visible(job_owner regrole, role oid) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT pg_catalog.pg_has_role(role, job_owner, 'MEMBER')
+        OR pg_catalog.has_function_privilege(role, '@extschema@.fraud_put_detector(text, text, text, jsonb)', 'EXECUTE')
+$$;
+
+-- Drops a job's staging table, if it has one.
+CREATE FUNCTION fraud._job_drop_staging(job_type text, job_id text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF to_regclass(fraud._job_staging_name(job_type, job_id)) IS NOT NULL THEN
+        EXECUTE 'DROP TABLE ' || fraud._job_staging_name(job_type, job_id);
+    END IF;
+END $$;
 
 -- Ends the active jobs whose worker is gone, and starts a worker for jobs nobody has claimed
 -- (their worker could not be registered, or the server restarted before it began).
@@ -32,23 +72,21 @@ BEGIN
     IF pg_is_in_recovery() THEN RETURN; END IF;
     FOR j IN SELECT * FROM fraud.jobs x
              WHERE fraud._job_active(x.status) AND x.worker_pid IS NOT NULL
-               AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a
-                               WHERE a.pid = x.worker_pid AND a.backend_start = x.worker_start)
+               AND NOT fraud._job_worker_alive(x.worker_pid)
              FOR UPDATE SKIP LOCKED LOOP
         UPDATE fraud.jobs x SET status = 'FAILED', completion_time = now(), worker_pid = NULL,
             failure_reason = format('the job''s worker (pid %s) stopped before the job finished (killed, crashed or server shut down); '
                                     || '%s of %s records were processed in batches that committed, the batch in flight was rolled back',
                                     j.worker_pid, j.processed_records_count, coalesce(j.total_records_count::text, 'unknown'))
             WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
-        IF j.staging IS NOT NULL THEN
-            EXECUTE 'DROP TABLE IF EXISTS ' || j.staging;
-        END IF;
+        PERFORM fraud._job_drop_staging(j.job_type, j.job_id);
     END LOOP;
     IF EXISTS (SELECT 1 FROM fraud.jobs x WHERE x.status IN ('IN_PROGRESS_INITIALIZING', 'SUBMITTED') AND x.worker_pid IS NULL
-                                          AND x.owner = fraud._me()
-                                          AND x.start_time < now() - interval '1 second')
-       AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.backend_type = 'fraud_detector job worker'
-                                                          AND a.datname = current_database()) THEN
+                                          AND NOT x.deleted AND x.start_time < now() - interval '1 second')
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
+                       WHERE l.locktype = 'advisory' AND l.classid = fraud._job_lock_class()::oid AND l.objsubid = 2
+                         AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+                         AND l.objid::bigint > 0) THEN
         PERFORM fraud._launch_job_worker();
     END IF;
 END $$;
@@ -65,9 +103,7 @@ BEGIN
             ELSE final_status END, failure_reason = reason, completion_time = clock_timestamp(),
                             last_heartbeat_time = clock_timestamp(), worker_pid = NULL, staging = NULL
         WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
-    IF j.staging IS NOT NULL THEN
-        EXECUTE 'DROP TABLE IF EXISTS ' || j.staging;
-    END IF;
+    PERFORM fraud._job_drop_staging(j.job_type, j.job_id);
 END $$;
 
 -- Records a committed step: where the next batch starts and how many records it handled.
@@ -81,10 +117,12 @@ LANGUAGE sql AS $$
 $$;
 
 -- One unit of a worker's work (its own transaction). Returns false when there is nothing to do.
+-- The worker runs as the extension's owner and serves the jobs of every role.
 CREATE FUNCTION fraud._job_work() RETURNS boolean
 LANGUAGE plpgsql AS $$
 DECLARE j fraud.jobs; me timestamptz; msg text;
 BEGIN
+    -- our own row of pg_stat_activity is always visible; the start time tells a reused pid apart
     SELECT a.backend_start INTO me FROM pg_stat_activity a WHERE a.pid = pg_backend_pid();
     -- no row lock while the step runs: Cancel and readers never wait for a batch; the step's
     -- closing UPDATE of the counters waits for (and keeps) a concurrent Cancel's status
@@ -93,7 +131,6 @@ BEGIN
     IF NOT FOUND THEN
         SELECT * INTO j FROM fraud.jobs x
             WHERE x.status IN ('IN_PROGRESS_INITIALIZING', 'SUBMITTED') AND x.worker_pid IS NULL AND NOT x.deleted
-              AND x.owner = fraud._me()
             ORDER BY x.start_time, x.job_id LIMIT 1 FOR UPDATE SKIP LOCKED;
         IF NOT FOUND THEN
             RETURN false;
@@ -106,8 +143,11 @@ BEGIN
         PERFORM fraud._job_finish(j, 'CANCELED');
         RETURN true;
     END IF;
-    -- the user's query and table names resolve as they did for the caller who created the job
-    PERFORM set_config('search_path', j.search_path, true);
+    -- a job whose owner was dropped cannot run with anyone's rights
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid = j.owner) THEN
+        PERFORM fraud._job_finish(j, 'FAILED', format('the role that created the job (oid %s) no longer exists', j.owner::oid));
+        RETURN true;
+    END IF;
     BEGIN
         CASE j.job_type
         WHEN 'BATCH_IMPORT' THEN
@@ -136,18 +176,31 @@ BEGIN
     RETURN true;
 END $$;
 
+-- The worker connects as the extension's owner: refuse a job no worker could ever run.
+CREATE FUNCTION fraud._job_check_worker_role() RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF NOT (SELECT r.rolcanlogin FROM pg_catalog.pg_roles r JOIN pg_catalog.pg_extension e ON e.extowner = r.oid
+            WHERE e.extname = 'fraud_detector') THEN
+        PERFORM fraud._raise('55000', 'job workers connect as the owner of extension fraud_detector, which cannot log in',
+                             NULL, 'ALTER ROLE <owner> LOGIN, or ALTER EXTENSION fraud_detector OWNER TO a role that can');
+    END IF;
+END $$;
+
 -- Creating a job: refuses a reused id (a job whose create failed left no row, so its id is
--- free again), records the caller's search_path for the worker, launches a worker at commit.
+-- free again), records the creating role and its search_path for the worker, launches a worker
+-- at commit.
 CREATE FUNCTION fraud._job_create(p_job_type text, p_job_id text, p_event_type_name text, p_detector_id text,
                                   p_detector_version_id int, p_input_kind text, p_input_path text,
-                                  p_output_path text, p_tags jsonb) RETURNS void
+                                  p_output_path text, p_tags jsonb, p_owner oid, p_search_path text) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM fraud._job_check_worker_role();
     PERFORM fraud._reap_jobs();
     INSERT INTO fraud.jobs (job_type, job_id, event_type_name, detector_id, detector_version_id, input_kind,
                             input_path, output_path, owner, search_path)
         VALUES (p_job_type, p_job_id, p_event_type_name, p_detector_id, p_detector_version_id, p_input_kind,
-                p_input_path, p_output_path, fraud._me(), current_setting('search_path'))
+                p_input_path, p_output_path, p_owner::regrole, p_search_path)
         ON CONFLICT ON CONSTRAINT jobs_pkey DO NOTHING;
     IF NOT FOUND THEN
         PERFORM fraud._duplicate(lower(replace(p_job_type, '_', ' ')) || ' job', p_job_id);
@@ -157,8 +210,9 @@ BEGIN
     PERFORM fraud._launch_job_worker();
 END $$;
 
--- The job row a Cancel*/Delete* call acts on, locked; 42704 when there is none.
-CREATE FUNCTION fraud._lock_job(p_job_type text, p_job_id text) RETURNS fraud.jobs
+-- The job row a Cancel*/Delete* call acts on, locked; 42704 when there is none, 42501 when
+-- the caller may not act on it (fraud._job_visible).
+CREATE FUNCTION fraud._lock_job(p_job_type text, p_job_id text, p_caller bigint) RETURNS fraud.jobs
 LANGUAGE plpgsql AS $$
 DECLARE j fraud.jobs;
 BEGIN
@@ -168,14 +222,17 @@ BEGIN
     IF NOT FOUND THEN
         PERFORM fraud._not_found(lower(replace(p_job_type, '_', ' ')) || ' job', p_job_id);
     END IF;
+    IF NOT fraud._job_visible(j.owner, fraud._caller_role(p_caller)) THEN
+        PERFORM fraud._raise('42501', format('permission denied for job %s: it belongs to role %s', quote_literal(p_job_id), j.owner));
+    END IF;
     RETURN j;
 END $$;
 
 -- Cancel: a job no worker has claimed yet ends CANCELED at once; a running one is marked
 -- CANCEL_IN_PROGRESS and its worker stops before the next batch. Finished jobs: 55006.
-CREATE FUNCTION fraud._job_cancel(p_job_type text, p_job_id text) RETURNS void
+CREATE FUNCTION fraud._job_cancel(p_job_type text, p_job_id text, p_caller bigint) RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE j fraud.jobs := fraud._lock_job(p_job_type, p_job_id);
+DECLARE j fraud.jobs := fraud._lock_job(p_job_type, p_job_id, p_caller);
 BEGIN
     IF NOT fraud._job_active(j.status) THEN
         PERFORM fraud._conflict(format('job %s is %s and cannot be canceled', quote_literal(p_job_id), j.status));
@@ -189,9 +246,9 @@ END $$;
 
 -- Delete: only a finished job; its record (and import errors) go, its id stays taken. The
 -- output table of a batch prediction and imported events are the user's data and stay.
-CREATE FUNCTION fraud._job_delete(p_job_type text, p_job_id text) RETURNS void
+CREATE FUNCTION fraud._job_delete(p_job_type text, p_job_id text, p_caller bigint) RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE j fraud.jobs := fraud._lock_job(p_job_type, p_job_id);
+DECLARE j fraud.jobs := fraud._lock_job(p_job_type, p_job_id, p_caller);
 BEGIN
     IF fraud._job_active(j.status) THEN
         PERFORM fraud._conflict(format('job %s is %s; cancel it before deleting it', quote_literal(p_job_id), j.status));
@@ -201,14 +258,15 @@ BEGIN
     PERFORM fraud._drop_tags(CASE p_job_type WHEN 'BATCH_IMPORT' THEN 'batch-import' ELSE 'batch-prediction' END, p_job_id);
 END $$;
 
--- Where a job reads from. `input_path` is a table or view name, an absolute path of a
+-- Where a job reads from, as `p_role` sees it with `p_search_path` (the job's creator, at
+-- create and again in the worker). `input_path` is a table or view name, an absolute path of a
 -- server-side CSV file, or a query. Returns the kind, the canonical text to store (a quoted,
 -- schema-qualified name for a table) and the input's columns (name, type) in order. Errors
 -- name `field`, the caller's parameter (Voice ID jobs: input_data_config).
-CREATE FUNCTION fraud._job_input(input_path text, field text DEFAULT 'input_path',
+CREATE FUNCTION fraud._job_input(input_path text, field text, p_role oid, p_search_path text,
                                  OUT kind text, OUT source text, OUT columns text[], OUT types text[])
 LANGUAGE plpgsql AS $$
-DECLARE rel regclass; header text; probe text := 'fraud_job_input_probe'; msg text;
+DECLARE rel oid; header text; msg text;
 BEGIN
     PERFORM fraud._required(field, input_path);
     IF btrim(input_path) = '' THEN
@@ -218,12 +276,13 @@ BEGIN
         kind := 'FILE';
         source := btrim(input_path);
         BEGIN
-            header := split_part(pg_read_file(source, 0, 65536), E'\n', 1);
+            header := fraud._query_as(p_role, p_search_path,
+                                      format('SELECT split_part(pg_catalog.pg_read_file(%L, 0, 65536), E''\n'', 1)', source));
         EXCEPTION WHEN undefined_file OR invalid_parameter_value OR io_error OR character_not_in_repertoire OR untranslatable_character THEN
             GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
             PERFORM fraud._invalid(field, source, format('(cannot read the file: %s)', msg));
         WHEN insufficient_privilege THEN
-            -- not a superuser nor in pg_read_server_files: PostgreSQL's message, no CONTEXT
+            -- not a superuser nor allowed pg_read_file: PostgreSQL's message, no CONTEXT
             GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
             PERFORM fraud._raise('42501', msg);
         END;
@@ -237,7 +296,7 @@ BEGIN
         RETURN;
     END IF;
     BEGIN
-        rel := to_regclass(input_path);
+        rel := fraud._query_as(p_role, p_search_path, format('SELECT pg_catalog.to_regclass(%L)::oid', input_path))::oid;
     EXCEPTION WHEN OTHERS THEN
         rel := NULL;   -- not a name at all: a query
     END;
@@ -248,7 +307,7 @@ BEGIN
         IF (SELECT relpersistence FROM pg_class WHERE oid = rel) = 't' THEN
             PERFORM fraud._invalid(field, input_path, '(a temporary table is not visible to the job''s background worker)');
         END IF;
-        IF NOT has_table_privilege(rel, 'SELECT') THEN
+        IF NOT has_table_privilege(p_role, rel, 'SELECT') THEN
             PERFORM fraud._raise('42501', format('permission denied for table %s', source));
         END IF;
         IF (SELECT relkind FROM pg_class WHERE oid = rel) <> 'r' THEN
@@ -261,10 +320,12 @@ BEGIN
         kind := 'QUERY';
         source := btrim(input_path);
     END IF;
-    -- the query must parse and plan now, as the caller, not fail later in the worker
+    -- the query must parse and plan now, as the job's role, not fail later in the worker
     BEGIN
-        EXECUTE format('CREATE TEMP VIEW %I AS SELECT * FROM (%s) q', probe,
-                       CASE kind WHEN 'TABLE' THEN 'SELECT * FROM ' || source ELSE source END);
+        SELECT array_agg(d.name ORDER BY d.i), array_agg(d.type_name ORDER BY d.i) INTO columns, types
+            FROM fraud._describe_as(p_role, p_search_path,
+                                    CASE kind WHEN 'TABLE' THEN 'SELECT * FROM ' || source ELSE source END)
+                 WITH ORDINALITY d(name, type_name, i);
     EXCEPTION WHEN insufficient_privilege THEN
         -- PostgreSQL's own message (e.g. "permission denied for schema x"), without the
         -- CONTEXT of this probe
@@ -274,31 +335,46 @@ BEGIN
         GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
         PERFORM fraud._invalid(field, input_path, format('(neither a table nor a valid query: %s)', msg));
     END;
-    SELECT array_agg(a.attname::text ORDER BY a.attnum), array_agg(format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
-        INTO columns, types
-        FROM pg_attribute a WHERE a.attrelid = ('pg_temp.' || probe)::regclass AND a.attnum > 0 AND NOT a.attisdropped;
-    EXECUTE format('DROP VIEW pg_temp.%I', probe);
+    -- every column must be storable (a staging or output table holds it)
+    SELECT format('(column %s has type %s, which a table cannot store)', quote_ident(c), t) INTO msg
+        FROM unnest(columns, types) u(c, t) JOIN pg_type y ON y.oid = t::regtype WHERE y.typtype = 'p' LIMIT 1;
+    IF msg IS NOT NULL THEN
+        PERFORM fraud._invalid(field, input_path, msg);
+    END IF;
+END $$;
+
+-- Creates a job's staging table (owned by the extension's owner, `_row` numbering the rows)
+-- with the given columns, and lets the job's owner fill and read it.
+CREATE FUNCTION fraud._job_staging_create(j fraud.jobs, column_defs text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE staging text := fraud._job_staging_name(j.job_type, j.job_id);
+BEGIN
+    PERFORM fraud._job_drop_staging(j.job_type, j.job_id);
+    EXECUTE format('CREATE UNLOGGED TABLE %s (_row bigint GENERATED ALWAYS AS IDENTITY, %s)', staging, column_defs);
+    EXECUTE format('GRANT SELECT, INSERT ON %s TO %s', staging, j.owner);
+    RETURN staging;
 END $$;
 
 -- Copies a query or CSV input into the job's staging table with a row number `_row` (data
--- rows from 1, in file order for a CSV), indexed for batch reads. Returns the row count.
+-- rows from 1, in file order for a CSV), indexed for batch reads. Returns the row count. The
+-- input is read as the job's owner.
 CREATE FUNCTION fraud._job_stage(j fraud.jobs, staging text) RETURNS bigint
 LANGUAGE plpgsql AS $$
-DECLARE inp record; n bigint;
+DECLARE inp record; n bigint; cols text;
 BEGIN
-    EXECUTE 'DROP TABLE IF EXISTS ' || staging;
+    inp := fraud._job_input(j.input_path, 'input_path', j.owner, j.search_path);
+    cols := (SELECT string_agg(quote_ident(c), ', ' ORDER BY i) FROM unnest(inp.columns) WITH ORDINALITY u(c, i));
+    staging := fraud._job_staging_create(j,
+        (SELECT string_agg(quote_ident(c) || ' ' || t, ', ' ORDER BY i) FROM unnest(inp.columns, inp.types) WITH ORDINALITY u(c, t, i)));
     IF j.input_kind = 'FILE' THEN
-        inp := fraud._job_input(j.input_path);
-        EXECUTE format('CREATE UNLOGGED TABLE %s (_row bigint GENERATED ALWAYS AS IDENTITY, %s)', staging,
-                       (SELECT string_agg(quote_ident(c) || ' text', ', ' ORDER BY i) FROM unnest(inp.columns) WITH ORDINALITY u(c, i)));
-        EXECUTE format('COPY %s (%s) FROM %L WITH (FORMAT csv, HEADER true)', staging,
-                       (SELECT string_agg(quote_ident(c), ', ' ORDER BY i) FROM unnest(inp.columns) WITH ORDINALITY u(c, i)),
-                       j.input_path);
+        n := fraud._run_as(j.owner, j.search_path,
+                           format('COPY %s (%s) FROM %L WITH (FORMAT csv, HEADER true)', staging, cols, j.input_path));
     ELSE
-        EXECUTE format('CREATE UNLOGGED TABLE %s AS SELECT row_number() OVER () AS _row, q.* FROM (%s) q', staging,
-                       CASE j.input_kind WHEN 'TABLE' THEN 'SELECT * FROM ' || j.input_path ELSE j.input_path END);
+        n := fraud._run_as(j.owner, j.search_path,
+                           format('INSERT INTO %s (%s) SELECT * FROM (%s
+) q', staging, cols,
+                                  CASE j.input_kind WHEN 'TABLE' THEN 'SELECT * FROM ' || j.input_path::regclass ELSE j.input_path END));
     END IF;
-    GET DIAGNOSTICS n = ROW_COUNT;
     EXECUTE format('CREATE INDEX ON %s (_row)', staging);
     RETURN n;
 END $$;
@@ -323,12 +399,13 @@ BEGIN
     END IF;
 END $$;
 
-CREATE FUNCTION fraud._delete_events_by_event_type(p_event_type_name text)
+CREATE FUNCTION fraud._delete_events_by_event_type(p_event_type_name text, p_caller bigint)
 RETURNS TABLE (event_type_name text, events_deletion_status text)
 LANGUAGE plpgsql AS $$
 DECLARE t fraud.event_types; j fraud.jobs;
 BEGIN
     t := fraud._event_type(p_event_type_name);
+    PERFORM fraud._job_check_worker_role();
     PERFORM fraud._reap_jobs();
     SELECT * INTO j FROM fraud.jobs x WHERE x.job_type = 'DELETE_EVENTS' AND x.job_id = t.name FOR UPDATE;
     IF FOUND AND fraud._job_active(j.status) THEN
@@ -336,7 +413,8 @@ BEGIN
     END IF;
     DELETE FROM fraud.jobs x WHERE x.job_type = 'DELETE_EVENTS' AND x.job_id = t.name;
     INSERT INTO fraud.jobs (job_type, job_id, event_type_name, input_kind, input_path, owner, search_path)
-        VALUES ('DELETE_EVENTS', t.name, t.name, 'EVENTS', 'fraud.events', fraud._me(), current_setting('search_path'));
+        VALUES ('DELETE_EVENTS', t.name, t.name, 'EVENTS', 'fraud.events', fraud._caller_role(p_caller)::regrole,
+                fraud._caller_search_path(p_caller));
     PERFORM fraud._launch_job_worker();
     RETURN QUERY SELECT t.name, 'IN_PROGRESS_INITIALIZING'::text;
 END $$;
@@ -344,7 +422,7 @@ END $$;
 -- Runs as a job: the events go in batches, GetDeleteEventsByEventTypeStatus shows progress.
 CREATE FUNCTION fraud_delete_events_by_event_type(event_type_name text)
 RETURNS TABLE (event_type_name text, events_deletion_status text)
-LANGUAGE sql AS $$ SELECT * FROM fraud._delete_events_by_event_type(event_type_name) $$;
+LANGUAGE sql AS $$ SELECT * FROM fraud._delete_events_by_event_type(event_type_name, fraud._caller_token()) $$;
 COMMENT ON FUNCTION fraud_delete_events_by_event_type(text) IS 'DeleteEventsByEventType: starts a background job deleting every stored event of the type, 10,000 per committed batch; returns at once (event_type_name, IN_PROGRESS_INITIALIZING). Errors: 42704 unknown event type; 55006 a deletion of this type is already running.';
 
 CREATE FUNCTION fraud._get_delete_events_by_event_type_status(p_event_type_name text)

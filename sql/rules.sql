@@ -67,6 +67,7 @@ CREATE FUNCTION fraud_create_rule(rule_id text, detector_id text, expression tex
                                   tags jsonb DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM fraud._check_flat('outcomes', outcomes);
     PERFORM fraud._check_identifier('rule_id', rule_id);
     PERFORM fraud._lock_detector(detector_id);
     IF EXISTS (SELECT 1 FROM fraud.rules r WHERE r.detector_id = fraud_create_rule.detector_id
@@ -76,7 +77,7 @@ BEGIN
     INSERT INTO fraud.rules(detector_id, rule_id, last_version) VALUES (detector_id, rule_id, 1);
     RETURN fraud._write_rule_version(detector_id, rule_id, 1, expression, language, outcomes, description, tags);
 END $$;
-COMMENT ON FUNCTION fraud_create_rule(text, text, text, text[], text, text, jsonb) IS 'CreateRule: creates version 1 of a rule whose DETECTORPL expression (docs/rule-language.md) is parsed and type checked now; returns {"detectorId", "ruleId", "ruleVersion"}. Errors: 42601 syntax error (with position); 22023; 42704 detector or outcome missing; 23505 the rule exists.';
+COMMENT ON FUNCTION fraud_create_rule(text, text, text, text[], text, text, jsonb) IS 'CreateRule: creates version 1 of a rule whose DETECTORPL expression (docs/rule-language.md) is parsed and type checked now; returns {"detectorId", "ruleId", "ruleVersion"}. Errors: 42601 syntax error (with position); 22023; 54000 a regex_match pattern past 1 MiB compiled; 42704 detector or outcome missing; 23505 the rule exists.';
 
 -- Makes version n+1 of the rule (n = the highest ever issued), from the version named in `rule`.
 CREATE FUNCTION fraud_update_rule_version(rule jsonb, expression text, outcomes text[],
@@ -85,6 +86,7 @@ CREATE FUNCTION fraud_update_rule_version(rule jsonb, expression text, outcomes 
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE ref record; next_version int;
 BEGIN
+    PERFORM fraud._check_flat('outcomes', outcomes);
     ref := fraud._rule_ref('rule', rule);
     PERFORM fraud._require_rule_version(ref.detector_id, ref.rule_id, ref.rule_version);
     UPDATE fraud.rules r SET last_version = r.last_version + 1
@@ -96,7 +98,7 @@ BEGIN
     RETURN fraud._write_rule_version(ref.detector_id, ref.rule_id, next_version, expression, language,
                                      outcomes, description, tags);
 END $$;
-COMMENT ON FUNCTION fraud_update_rule_version(jsonb, text, text[], text, text, jsonb) IS 'UpdateRuleVersion: makes version n+1 (n = highest ever issued) of the rule referenced by rule, which must exist and is left unchanged; the expression is checked as in CreateRule. Returns the new rule reference. Errors: 42601; 22023; 42704; 54000 past 99,999 versions.';
+COMMENT ON FUNCTION fraud_update_rule_version(jsonb, text, text[], text, text, jsonb) IS 'UpdateRuleVersion: makes version n+1 (n = highest ever issued) of the rule referenced by rule, which must exist and is left unchanged; the expression is checked as in CreateRule. Returns the new rule reference. Errors: 42601; 22023; 42704; 54000 past 99,999 versions or a regex_match pattern past 1 MiB compiled.';
 
 CREATE FUNCTION fraud_update_rule_metadata(rule jsonb, description text) RETURNS void
 LANGUAGE plpgsql AS $$

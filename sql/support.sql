@@ -94,6 +94,15 @@ END $$;
 CREATE FUNCTION fraud._check_identifier(field text, value text) RETURNS void
 LANGUAGE sql IMMUTABLE AS $$ SELECT fraud._check_pattern(field, value, '^[0-9a-z_-]+$', 1, 64) $$;
 
+-- A text[] argument is a list: one dimension (SQL accepts '{{a,b},{c,d}}' for text[] too).
+CREATE FUNCTION fraud._check_flat(field text, value anyarray) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF array_ndims(value) > 1 THEN
+        PERFORM fraud._invalid(field, value::text, '(must be a one-dimensional array)');
+    END IF;
+END $$;
+
 CREATE FUNCTION fraud._check_description(field text, value text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN

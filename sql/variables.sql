@@ -109,6 +109,7 @@ RETURNS TABLE (name text, data_type text, data_source text, default_value text, 
                error_code int, error_message text)
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
+    PERFORM fraud._check_flat('names', p_names);
     PERFORM fraud._check_names('names', p_names, 1);
     IF cardinality(p_names) > 100 THEN
         PERFORM fraud._invalid('names', p_names::text, '(at most 100 names)');

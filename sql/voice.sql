@@ -60,10 +60,17 @@ $$;
 
 -- The fraudster index of a domain is keyed by fraudsters_stamp: every statement that changes a
 -- domain's fraudsters or memberships gives the domain a new stamp (a sequence value, never
--- reused, so a rolled-back change can never be mistaken for a committed one).
+-- reused, so a rolled-back change can never be mistaken for a committed one). A TRUNCATE has no
+-- rows to say which domains it emptied, so it gives every domain a new stamp. The triggers are
+-- ENABLE ALWAYS: they fire under session_replication_role = replica too (a logical replication
+-- apply worker, a restore with it set), where an ordinary trigger would not and every backend
+-- would keep searching its cached copy of the old fraudsters.
 CREATE FUNCTION fraud._voice_fraudsters_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        UPDATE fraud.voice_domains d SET fraudsters_stamp = nextval('fraud.voice_stamps');
+    END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         UPDATE fraud.voice_domains d SET fraudsters_stamp = nextval('fraud.voice_stamps')
             WHERE d.domain_id IN (SELECT DISTINCT n.domain_id FROM new_rows n);
@@ -80,12 +87,20 @@ CREATE TRIGGER stamp_update AFTER UPDATE ON fraud.voice_fraudsters REFERENCING N
     FOR EACH STATEMENT EXECUTE FUNCTION fraud._voice_fraudsters_changed();
 CREATE TRIGGER stamp_delete AFTER DELETE ON fraud.voice_fraudsters REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION fraud._voice_fraudsters_changed();
+CREATE TRIGGER stamp_truncate AFTER TRUNCATE ON fraud.voice_fraudsters
+    FOR EACH STATEMENT EXECUTE FUNCTION fraud._voice_fraudsters_changed();
 CREATE TRIGGER stamp_insert AFTER INSERT ON fraud.voice_fraudster_watchlists REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION fraud._voice_fraudsters_changed();
 CREATE TRIGGER stamp_update AFTER UPDATE ON fraud.voice_fraudster_watchlists REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION fraud._voice_fraudsters_changed();
 CREATE TRIGGER stamp_delete AFTER DELETE ON fraud.voice_fraudster_watchlists REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION fraud._voice_fraudsters_changed();
+CREATE TRIGGER stamp_truncate AFTER TRUNCATE ON fraud.voice_fraudster_watchlists
+    FOR EACH STATEMENT EXECUTE FUNCTION fraud._voice_fraudsters_changed();
+ALTER TABLE fraud.voice_fraudsters ENABLE ALWAYS TRIGGER stamp_insert, ENABLE ALWAYS TRIGGER stamp_update,
+    ENABLE ALWAYS TRIGGER stamp_delete, ENABLE ALWAYS TRIGGER stamp_truncate;
+ALTER TABLE fraud.voice_fraudster_watchlists ENABLE ALWAYS TRIGGER stamp_insert, ENABLE ALWAYS TRIGGER stamp_update,
+    ENABLE ALWAYS TRIGGER stamp_delete, ENABLE ALWAYS TRIGGER stamp_truncate;
 
 -- Domains ----------------------------------------------------------------------------------
 

@@ -9,7 +9,8 @@
 -- server-side JSON manifest {"Version": "1.0", "FraudsterRegistrationRequests" (or
 -- "SpeakerEnrollmentRequests"): [{"RequestId", "Embedding": [...], "SpeechSeconds"}]}.
 
-CREATE FUNCTION fraud._voice_job_source(job_type text, input_data_config jsonb, OUT kind text, OUT source text)
+CREATE FUNCTION fraud._voice_job_source(job_type text, input_data_config jsonb, p_role oid, p_search_path text,
+                                        OUT kind text, OUT source text)
 LANGUAGE plpgsql AS $$
 DECLARE uri text; inp record; manifest jsonb; msg text;
         key text := CASE job_type WHEN 'FRAUDSTER_REGISTRATION' THEN 'FraudsterRegistrationRequests'
@@ -25,10 +26,13 @@ BEGIN
     END IF;
     IF left(uri, 1) = '/' THEN
         BEGIN
-            manifest := pg_read_file(uri)::jsonb;
+            manifest := fraud._query_as(p_role, p_search_path, format('SELECT pg_catalog.pg_read_file(%L)', uri))::jsonb;
         EXCEPTION WHEN undefined_file OR invalid_text_representation OR io_error OR invalid_parameter_value THEN
             GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
             PERFORM fraud._invalid('input_data_config', uri, format('(cannot read the manifest: %s)', msg));
+        WHEN insufficient_privilege THEN
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+            PERFORM fraud._raise('42501', msg);
         END;
         IF jsonb_typeof(manifest->key) IS DISTINCT FROM 'array' THEN
             PERFORM fraud._invalid('input_data_config', uri, format('(the manifest has no %s array)', key));
@@ -37,7 +41,7 @@ BEGIN
         source := uri;
         RETURN;
     END IF;
-    inp := fraud._job_input(uri, 'input_data_config');
+    inp := fraud._job_input(uri, 'input_data_config', p_role, p_search_path);
     IF NOT (ARRAY['request_id', 'embedding', 'speech_seconds'] <@ inp.columns) THEN
         PERFORM fraud._invalid('input_data_config', uri, '(the input needs columns request_id, embedding and speech_seconds)');
     END IF;
@@ -49,26 +53,29 @@ END $$;
 -- value of the wrong JSON type becomes NULL and fails only its own request.
 CREATE FUNCTION fraud._voice_job_init(j fraud.jobs) RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE v_staging text := fraud._job_staging_name(j.job_type, j.job_id); n bigint;
+DECLARE v_staging text; n bigint;
         key text := CASE j.job_type WHEN 'FRAUDSTER_REGISTRATION' THEN 'FraudsterRegistrationRequests'
                                     ELSE 'SpeakerEnrollmentRequests' END;
 BEGIN
-    EXECUTE 'DROP TABLE IF EXISTS ' || v_staging;
+    -- the requests are read as the job's owner (src/security.rs), into a table of ours
+    v_staging := fraud._job_staging_create(j, 'request_id text, embedding real[], speech_seconds real');
     IF j.input_kind = 'FILE' THEN
-        EXECUTE format($q$
-            CREATE UNLOGGED TABLE %s AS
-            SELECT i AS _row, r->>'RequestId' AS request_id,
+        n := fraud._run_as(j.owner, j.search_path, format($q$
+            INSERT INTO %s (request_id, embedding, speech_seconds)
+            SELECT r->>'RequestId' AS request_id,
                    CASE WHEN jsonb_typeof(r->'Embedding') = 'array'
                          AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(r->'Embedding') e WHERE jsonb_typeof(e) <> 'number')
                         THEN ARRAY(SELECT e::text::real FROM jsonb_array_elements(r->'Embedding') e) END AS embedding,
                    CASE WHEN jsonb_typeof(r->'SpeechSeconds') = 'number' THEN (r->>'SpeechSeconds')::real END AS speech_seconds
-            FROM jsonb_array_elements(pg_read_file(%L)::jsonb->%L) WITH ORDINALITY x(r, i)$q$, v_staging, j.input_path, key);
+            FROM jsonb_array_elements(pg_catalog.pg_read_file(%L)::jsonb->%L) WITH ORDINALITY x(r, i)
+            ORDER BY i$q$, v_staging, j.input_path, key));
     ELSE
-        EXECUTE format('CREATE UNLOGGED TABLE %s AS SELECT row_number() OVER () AS _row, q.request_id::text AS request_id,
-                            q.embedding::real[] AS embedding, q.speech_seconds::real AS speech_seconds FROM (%s) q',
-                       v_staging, CASE j.input_kind WHEN 'TABLE' THEN 'SELECT * FROM ' || j.input_path ELSE j.input_path END);
+        n := fraud._run_as(j.owner, j.search_path, format(
+            'INSERT INTO %s (request_id, embedding, speech_seconds)
+             SELECT q.request_id::text, q.embedding::real[], q.speech_seconds::real FROM (%s
+             ) q',
+            v_staging, CASE j.input_kind WHEN 'TABLE' THEN 'SELECT * FROM ' || j.input_path::regclass ELSE j.input_path END));
     END IF;
-    GET DIAGNOSTICS n = ROW_COUNT;
     EXECUTE format('CREATE INDEX ON %s (_row)', v_staging);
     UPDATE fraud.jobs x SET status = 'IN_PROGRESS', staging = v_staging, total_records_count = n, end_position = n,
                             next_position = 0, last_heartbeat_time = clock_timestamp()
@@ -96,7 +103,7 @@ DECLARE
     new_ids text[] := '{}'; new_flat real[] := '{}'; new_speech real[] := '{}';
     rows bigint[] := '{}'; request_ids text[] := '{}'; results jsonb[] := '{}'; failed bigint := 0;
 BEGIN
-    FOR r IN EXECUTE format('SELECT * FROM %s s WHERE s._row > $1 AND s._row <= $2 ORDER BY s._row', j.staging)
+    FOR r IN EXECUTE format('SELECT * FROM %s s WHERE s._row > $1 AND s._row <= $2 ORDER BY s._row', fraud._job_staging_name(j.job_type, j.job_id))
              USING j.next_position, hi LOOP
         BEGIN
             IF r.request_id IS NULL OR r.request_id !~ '^[a-zA-Z0-9][a-zA-Z0-9_-]*$' OR length(r.request_id) > 256 THEN
@@ -162,7 +169,7 @@ DECLARE
     r record; v real[]; s fraud.voice_speakers; fid text; cos real; risk int; result jsonb; sid text;
     rows bigint[] := '{}'; request_ids text[] := '{}'; results jsonb[] := '{}'; failed bigint := 0;
 BEGIN
-    FOR r IN EXECUTE format('SELECT * FROM %s s WHERE s._row > $1 AND s._row <= $2 ORDER BY s._row', j.staging)
+    FOR r IN EXECUTE format('SELECT * FROM %s s WHERE s._row > $1 AND s._row <= $2 ORDER BY s._row', fraud._job_staging_name(j.job_type, j.job_id))
              USING j.next_position, hi LOOP
         BEGIN
             IF r.request_id IS NULL OR r.request_id !~ '^[a-zA-Z0-9][a-zA-Z0-9_-]*$' OR length(r.request_id) > 256 THEN
@@ -227,7 +234,7 @@ BEGIN
     END IF;
     PERFORM fraud._check_enum('DuplicateRegistrationAction', coalesce(c->>'DuplicateRegistrationAction', 'SKIP'), ARRAY['SKIP', 'REGISTER_AS_NEW']);
     t := coalesce(c->'FraudsterSimilarityThreshold', '80');
-    IF jsonb_typeof(t) <> 'number' OR t::text !~ '^[0-9]+$' OR t::text::int > 100 THEN
+    IF jsonb_typeof(t) <> 'number' OR t::text !~ '^[0-9]+$' OR t::text::numeric > 100 THEN
         PERFORM fraud._invalid('FraudsterSimilarityThreshold', t::text, '(must be an integer 0 to 100)');
     END IF;
     w := fraud._voice_config_watchlist(d, c->'WatchlistIds');
@@ -266,7 +273,7 @@ BEGIN
     END IF;
     PERFORM fraud._check_enum('FraudDetectionAction', coalesce(f->>'FraudDetectionAction', 'FAIL'), ARRAY['IGNORE', 'FAIL']);
     t := coalesce(f->'RiskThreshold', '50');
-    IF jsonb_typeof(t) <> 'number' OR t::text !~ '^[0-9]+$' OR t::text::int > 100 THEN
+    IF jsonb_typeof(t) <> 'number' OR t::text !~ '^[0-9]+$' OR t::text::numeric > 100 THEN
         PERFORM fraud._invalid('RiskThreshold', t::text, '(must be an integer 0 to 100)');
     END IF;
     RETURN jsonb_build_object('ExistingEnrollmentAction', coalesce(c->>'ExistingEnrollmentAction', 'SKIP'),
@@ -276,7 +283,7 @@ BEGIN
 END $$;
 
 CREATE FUNCTION fraud._voice_start_job(p_job_type text, p_domain_id text, p_input_data_config jsonb, p_job_name text,
-                                       p_config jsonb) RETURNS text
+                                       p_config jsonb, p_caller bigint) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE d fraud.voice_domains := fraud._voice_domain(p_domain_id); src record; config jsonb; id text := fraud._voice_new_id();
 BEGIN
@@ -285,17 +292,19 @@ BEGIN
     END IF;
     config := CASE p_job_type WHEN 'FRAUDSTER_REGISTRATION' THEN fraud._voice_registration_config(d, p_config)
                               ELSE fraud._voice_enrollment_config(d, p_config) END;
-    src := fraud._voice_job_source(p_job_type, p_input_data_config);
+    src := fraud._voice_job_source(p_job_type, p_input_data_config, fraud._caller_role(p_caller),
+                                   fraud._caller_search_path(p_caller));
+    PERFORM fraud._job_check_worker_role();
     PERFORM fraud._reap_jobs();
     INSERT INTO fraud.jobs (job_type, job_id, status, domain_id, job_name, config, input_kind, input_path, owner,
                             search_path, batch_size)
-        VALUES (p_job_type, id, 'SUBMITTED', d.domain_id, p_job_name, config, src.kind, src.source, fraud._me(),
-                current_setting('search_path'), 500);
+        VALUES (p_job_type, id, 'SUBMITTED', d.domain_id, p_job_name, config, src.kind, src.source,
+                fraud._caller_role(p_caller)::regrole, fraud._caller_search_path(p_caller), 500);
     PERFORM fraud._launch_job_worker();
     RETURN id;
 END $$;
 
-CREATE FUNCTION fraud._voice_jobs(p_job_type text, p_domain_id text, p_job_id text, p_job_status text)
+CREATE FUNCTION fraud._voice_jobs(p_job_type text, p_domain_id text, p_job_id text, p_job_status text, p_caller bigint)
 RETURNS TABLE (job_id text, job_name text, domain_id text, job_status text, created_at timestamptz, ended_at timestamptz,
                input_data_config jsonb, config jsonb, job_progress jsonb, failure_details jsonb,
                processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
@@ -311,7 +320,8 @@ BEGIN
     PERFORM fraud._reap_jobs();
     RETURN QUERY
     SELECT x.job_id, x.job_name, x.domain_id, x.status, x.start_time, x.completion_time,
-           jsonb_build_object('S3Uri', x.input_path), x.config,
+           CASE WHEN fraud._job_visible(x.owner, fraud._caller_role(p_caller)) THEN jsonb_build_object('S3Uri', x.input_path) END,
+           x.config,
            jsonb_build_object('PercentComplete', CASE WHEN x.status IN ('COMPLETED', 'COMPLETED_WITH_ERRORS') THEN 100
                                                       WHEN coalesce(x.total_records_count, 0) = 0 THEN 0
                                                       ELSE (100 * x.processed_records_count / x.total_records_count)::int END),
@@ -333,7 +343,8 @@ RETURNS TABLE (job_id text, job_name text, domain_id text, job_status text, crea
                processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
 LANGUAGE sql AS $$
     SELECT * FROM fraud._voice_jobs('FRAUDSTER_REGISTRATION', domain_id,
-        fraud._voice_start_job('FRAUDSTER_REGISTRATION', domain_id, input_data_config, job_name, registration_config), NULL)
+        fraud._voice_start_job('FRAUDSTER_REGISTRATION', domain_id, input_data_config, job_name, registration_config,
+                               fraud._caller_token()), NULL, fraud._caller_token())
 $$;
 COMMENT ON FUNCTION fraud_voice_start_fraudster_registration_job(text, jsonb, text, jsonb) IS 'Voice ID StartFraudsterRegistrationJob: starts a background job registering fraudsters from {"S3Uri": a table, query or JSON manifest path}, duplicates found with FraudsterSimilarityThreshold (the score normalised for domains of more than 500 fraudsters); returns the job row (SUBMITTED). Errors: 22023 bad input or config; 42704 unknown domain or watchlist; 42501 no read permission.';
 
@@ -341,14 +352,14 @@ CREATE FUNCTION fraud_voice_describe_fraudster_registration_job(domain_id text, 
 RETURNS TABLE (job_id text, job_name text, domain_id text, job_status text, created_at timestamptz, ended_at timestamptz,
                input_data_config jsonb, registration_config jsonb, job_progress jsonb, failure_details jsonb,
                processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
-LANGUAGE sql AS $$ SELECT * FROM fraud._voice_jobs('FRAUDSTER_REGISTRATION', domain_id, job_id, NULL) $$;
+LANGUAGE sql AS $$ SELECT * FROM fraud._voice_jobs('FRAUDSTER_REGISTRATION', domain_id, job_id, NULL, fraud._caller_token()) $$;
 COMMENT ON FUNCTION fraud_voice_describe_fraudster_registration_job(text, text) IS 'Voice ID DescribeFraudsterRegistrationJob: the job row (job_status, registration_config with defaults, job_progress, failure_details, counters). Errors: 22023 malformed id; 42704 unknown domain or job.';
 
 CREATE FUNCTION fraud_voice_list_fraudster_registration_jobs(domain_id text, job_status text DEFAULT NULL)
 RETURNS TABLE (job_id text, job_name text, domain_id text, job_status text, created_at timestamptz, ended_at timestamptz,
                input_data_config jsonb, registration_config jsonb, job_progress jsonb, failure_details jsonb,
                processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
-LANGUAGE sql AS $$ SELECT * FROM fraud._voice_jobs('FRAUDSTER_REGISTRATION', domain_id, NULL, job_status) $$;
+LANGUAGE sql AS $$ SELECT * FROM fraud._voice_jobs('FRAUDSTER_REGISTRATION', domain_id, NULL, job_status, fraud._caller_token()) $$;
 COMMENT ON FUNCTION fraud_voice_list_fraudster_registration_jobs(text, text) IS 'Voice ID ListFraudsterRegistrationJobs: the domain''s registration jobs, newest first, optionally only those with job_status. Errors: 22023 unknown status; 42704 unknown domain.';
 
 CREATE FUNCTION fraud_voice_start_speaker_enrollment_job(domain_id text, input_data_config jsonb,
@@ -358,7 +369,8 @@ RETURNS TABLE (job_id text, job_name text, domain_id text, job_status text, crea
                processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
 LANGUAGE sql AS $$
     SELECT * FROM fraud._voice_jobs('SPEAKER_ENROLLMENT', domain_id,
-        fraud._voice_start_job('SPEAKER_ENROLLMENT', domain_id, input_data_config, job_name, enrollment_config), NULL)
+        fraud._voice_start_job('SPEAKER_ENROLLMENT', domain_id, input_data_config, job_name, enrollment_config,
+                               fraud._caller_token()), NULL, fraud._caller_token())
 $$;
 COMMENT ON FUNCTION fraud_voice_start_speaker_enrollment_job(text, jsonb, text, jsonb) IS 'Voice ID StartSpeakerEnrollmentJob: starts a background job enrolling speakers from {"S3Uri": a table, query or JSON manifest path}, each checked against a watchlist first (by default a speaker whose closest fraudster in the default watchlist scores 50 or more fails, the score normalised for watchlists of more than 500 fraudsters; FraudDetectionConfig changes that, FraudDetectionAction IGNORE enrols anyway); returns the job row (SUBMITTED). Errors: 22023 bad input or config; 42704 unknown domain or watchlist; 42501 no read permission.';
 
@@ -366,14 +378,14 @@ CREATE FUNCTION fraud_voice_describe_speaker_enrollment_job(domain_id text, job_
 RETURNS TABLE (job_id text, job_name text, domain_id text, job_status text, created_at timestamptz, ended_at timestamptz,
                input_data_config jsonb, enrollment_config jsonb, job_progress jsonb, failure_details jsonb,
                processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
-LANGUAGE sql AS $$ SELECT * FROM fraud._voice_jobs('SPEAKER_ENROLLMENT', domain_id, job_id, NULL) $$;
+LANGUAGE sql AS $$ SELECT * FROM fraud._voice_jobs('SPEAKER_ENROLLMENT', domain_id, job_id, NULL, fraud._caller_token()) $$;
 COMMENT ON FUNCTION fraud_voice_describe_speaker_enrollment_job(text, text) IS 'Voice ID DescribeSpeakerEnrollmentJob: the job row (job_status, enrollment_config with defaults, job_progress, failure_details, counters). Errors: 22023 malformed id; 42704 unknown domain or job.';
 
 CREATE FUNCTION fraud_voice_list_speaker_enrollment_jobs(domain_id text, job_status text DEFAULT NULL)
 RETURNS TABLE (job_id text, job_name text, domain_id text, job_status text, created_at timestamptz, ended_at timestamptz,
                input_data_config jsonb, enrollment_config jsonb, job_progress jsonb, failure_details jsonb,
                processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
-LANGUAGE sql AS $$ SELECT * FROM fraud._voice_jobs('SPEAKER_ENROLLMENT', domain_id, NULL, job_status) $$;
+LANGUAGE sql AS $$ SELECT * FROM fraud._voice_jobs('SPEAKER_ENROLLMENT', domain_id, NULL, job_status, fraud._caller_token()) $$;
 COMMENT ON FUNCTION fraud_voice_list_speaker_enrollment_jobs(text, text) IS 'Voice ID ListSpeakerEnrollmentJobs: the domain''s enrolment jobs, newest first, optionally only those with job_status. Errors: 22023 unknown status; 42704 unknown domain.';
 
 -- The job's output: one row per request, in request order, in Voice ID's output-file shape

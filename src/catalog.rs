@@ -3,6 +3,7 @@
 use rustc_hash::FxHashMap;
 
 use fraud_engine::detector::{Detector, DetectorSpec, Mode, RuleSpec, VariableSpec};
+use fraud_engine::node::ListSet;
 use fraud_engine::value::DataType;
 
 use crate::errors;
@@ -108,9 +109,20 @@ pub fn load_version(detector_id: &str, version: Option<&str>) -> StoredVersion {
 }
 
 /// Compiles a stored version as prediction runs it; a rule that does not compile is raised with
-/// its expression and position (42601 / 22023).
+/// its expression and position (42601 / 22023 / 54000).
 pub fn compile_version(stored: &StoredVersion) -> Detector {
-    Detector::compile(&stored.spec).unwrap_or_else(|e| {
+    compile_version_with(stored, |_, elements| {
+        fraud_engine::detector::list_set(elements)
+    })
+}
+
+/// [`compile_version`], with each list's set made by `list_set(name, elements)` (the cache
+/// shares one set between the versions it keeps).
+pub fn compile_version_with(
+    stored: &StoredVersion,
+    list_set: impl FnMut(&str, &[String]) -> ListSet,
+) -> Detector {
+    Detector::compile_with_lists(&stored.spec, list_set).unwrap_or_else(|e| {
         let expression = stored
             .spec
             .rules

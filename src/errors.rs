@@ -94,12 +94,14 @@ pub fn internal(message: String) -> ! {
     raise(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, message)
 }
 
-/// An engine error about a rule expression: 42601 for syntax, 22023 otherwise; the DETAIL
-/// shows the expression (or the part around the position) with a caret under the position.
+/// An engine error about a rule expression: 42601 for syntax, 54000 for a rule past an engine
+/// limit (a regex's compiled size), 22023 otherwise; the DETAIL shows the expression (or the
+/// part around the position) with a caret under the position.
 pub fn rule_error(context: &str, expression: &str, e: &Error) -> ! {
     let code = match e.kind {
         ErrorKind::Syntax => PgSqlErrorCode::ERRCODE_SYNTAX_ERROR,
         ErrorKind::Invalid => PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+        ErrorKind::Limit => PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
         ErrorKind::BadValue => PgSqlErrorCode::ERRCODE_INVALID_TEXT_REPRESENTATION,
     };
     report(code, format!("{context}: {e}"), e.caret(expression), None)

@@ -5,6 +5,11 @@
 //! This module only starts workers and loops over that call. A worker is a dynamic background
 //! worker (no `shared_preload_libraries`), requested by `fraud._launch_job_worker()` and
 //! registered when the requesting transaction commits, so that it always sees the job row.
+//!
+//! A worker connects as the extension's owner and serves the jobs of every role; what a job
+//! does with its creator's objects runs as the creator (sql/jobs.sql, src/security.rs). At most
+//! two workers run per database: each takes one of two advisory-lock slots, and one that finds
+//! both taken leaves the work to their holders.
 
 use std::cell::Cell;
 use std::time::Duration;
@@ -19,6 +24,7 @@ pub const WORKER_TYPE: &str = "fraud_detector job worker";
 
 thread_local! {
     static LAUNCH_AT_COMMIT: Cell<bool> = const { Cell::new(false) };
+    static WORKER_ROLE: Cell<pg_sys::Oid> = const { Cell::new(pg_sys::InvalidOid) };
     static CALLBACK_REGISTERED: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -39,12 +45,12 @@ unsafe extern "C-unwind" fn xact_callback(
     }
 }
 
-/// Registers a worker for this database, running as the current user. Runs after commit, where
+/// Registers a worker for this database, connecting as the extension's owner. Runs after commit, where
 /// an ERROR would be fatal: a failure to register (no free `max_worker_processes` slot) only
 /// leaves the job waiting; the next launch or `fraud._reap_jobs()` picks it up.
 fn launch() {
     // SAFETY: plain reads of backend globals.
-    let (db, role) = unsafe { (pg_sys::MyDatabaseId, pg_sys::GetUserId()) };
+    let (db, role) = unsafe { (pg_sys::MyDatabaseId, WORKER_ROLE.with(Cell::get)) };
     let started = BackgroundWorkerBuilder::new("fraud_detector job worker")
         .set_type(WORKER_TYPE)
         .set_library("fraud_detector")
@@ -70,6 +76,7 @@ pub mod fraud {
             // and registers a worker.
             unsafe { pg_sys::RegisterXactCallback(Some(xact_callback), std::ptr::null_mut()) };
         }
+        WORKER_ROLE.with(|r| r.set(crate::security::owner()));
         LAUNCH_AT_COMMIT.set(true);
     }
 }
@@ -82,7 +89,7 @@ unsafe extern "C-unwind" fn on_sigterm(_signal: i32) {
     pg_sys::SetLatch(pg_sys::MyLatch);
 }
 
-/// The worker's entry point: connect as the user who created the job, then run steps (one
+/// The worker's entry point: connect as the extension's owner, take a slot, then run steps (one
 /// transaction each) until there is no work left. SIGTERM (pg_terminate_backend, server
 /// shutdown) uses PostgreSQL's own `die` handler, so it aborts the step in flight at once; the
 /// job it held is then ended FAILED by `fraud._reap_jobs()`.
@@ -102,18 +109,60 @@ pub extern "C-unwind" fn fraud_job_worker_main(_arg: pg_sys::Datum) {
         return;
     };
     BackgroundWorker::connect_worker_to_spi_by_oid(Some(db), Some(role));
+    // Our session's names resolve in pg_catalog only (nothing a database default can
+    // redirect); the pid lock says "alive" to every role through pg_locks.
+    let started = BackgroundWorker::transaction(|| {
+        Spi::run("SET search_path = pg_catalog, pg_temp")?;
+        Spi::run("SELECT pg_advisory_lock(fraud._job_lock_class(), pg_backend_pid())")?;
+        take_slot()
+    });
+    let Ok(Some(slot)) = started else {
+        return; // two workers already serve this database; they will see our job
+    };
+    let mut slot = Some(slot);
     // A job committed just after our last look is picked up by the worker its own commit
-    // starts, so a short grace period is all an idle worker needs.
+    // starts; if that one found both slots taken, by a slot holder's last look after it has
+    // given its slot up.
     let mut idle_rounds = 0;
-    while idle_rounds < 3 {
+    loop {
         pg_sys::check_for_interrupts!();
-        let more =
-            BackgroundWorker::transaction(|| Spi::get_one::<bool>("SELECT fraud._job_work()"));
-        if matches!(more, Ok(Some(true))) {
+        if work() {
             idle_rounds = 0;
-        } else {
-            idle_rounds += 1;
-            BackgroundWorker::wait_latch(Some(Duration::from_millis(100)));
+            continue;
         }
+        idle_rounds += 1;
+        if idle_rounds < 3 {
+            BackgroundWorker::wait_latch(Some(Duration::from_millis(100)));
+            continue;
+        }
+        if let Some(s) = slot.take() {
+            let _ = BackgroundWorker::transaction(|| {
+                Spi::get_one_with_args::<bool>(
+                    "SELECT pg_advisory_unlock(fraud._job_lock_class(), $1)",
+                    &[s.into()],
+                )
+            });
+        }
+        if !work() {
+            return;
+        }
+        // it found (and may now hold) a job: keep going, with a slot if one is free
+        slot = BackgroundWorker::transaction(take_slot).ok().flatten();
+        idle_rounds = 0;
     }
+}
+
+/// One step of work; false when there was nothing to do.
+fn work() -> bool {
+    matches!(
+        BackgroundWorker::transaction(|| Spi::get_one::<bool>("SELECT fraud._job_work()")),
+        Ok(Some(true))
+    )
+}
+
+/// Takes a free worker slot (session advisory lock (class, -1) or (class, -2)).
+fn take_slot() -> Result<Option<i32>, pgrx::spi::SpiError> {
+    Spi::get_one::<i32>(
+        "SELECT s FROM (VALUES (-1), (-2)) v(s) WHERE pg_try_advisory_lock(fraud._job_lock_class(), s) LIMIT 1",
+    )
 }

@@ -19,9 +19,17 @@ mod jobs;
 mod jsonb;
 mod predict;
 mod rules;
+mod security;
 mod spi;
 mod trigger;
 mod voice;
+
+/// Loading the library defines its settings: `fraud_detector.cache_size` (docs/sql-reference.md,
+/// "The cache of compiled versions").
+#[pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    cache::define_settings();
+}
 
 extension_sql_file!("../sql/catalog.sql", name = "catalog", bootstrap);
 extension_sql_file!(
@@ -115,6 +123,9 @@ extension_sql_file!(
     name = "cache",
     requires = ["catalog", cache::fraud::_catalog_changed]
 );
+
+// last: applies the privilege model to every function created above
+extension_sql_file!("../sql/privileges.sql", name = "privileges", finalize);
 
 #[cfg(any(test, feature = "pg_test"))]
 mod tests;

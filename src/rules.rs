@@ -18,7 +18,8 @@ pub mod fraud {
     }
 
     /// Parses and type checks an expression against the detector's event type and the lists:
-    /// 42601 for a syntax error (with the position), 22023 for anything else.
+    /// 42601 for a syntax error (with the position), 54000 for a regex past the engine's size
+    /// limit, 22023 for anything else.
     #[pg_extern(stable, strict, name = "_check_rule_expression")]
     pub fn check_rule_expression(detector_id: &str, expression: &str) {
         let (variables, lists) = rule_context(detector_id);

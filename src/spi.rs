@@ -10,8 +10,14 @@ use crate::datum;
 
 pub type Rows = Vec<Vec<Option<String>>>;
 
-/// Runs `sql` with text parameters `$1..$n` and returns every column as text.
+/// Runs `sql` with text parameters `$1..$n` and returns every column as text. Catalog reads
+/// run as the extension's owner with a pinned search_path (src/security.rs): a caller needs
+/// EXECUTE on the function that reads, never privileges on `fraud.*`.
 pub fn query(sql: &CStr, args: &[Option<&str>]) -> Rows {
+    crate::security::as_owner(|| query_here(sql, args))
+}
+
+fn query_here(sql: &CStr, args: &[Option<&str>]) -> Rows {
     let mut types: Vec<pg_sys::Oid> = vec![pg_sys::TEXTOID; args.len()];
     // a NULL parameter is marked 'n' in `nulls`; SPI ignores its value slot
     let mut values: Vec<pg_sys::Datum> = args

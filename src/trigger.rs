@@ -22,6 +22,8 @@ use crate::errors::{self, raise};
 use crate::{cache, datum};
 
 struct Args {
+    /// the trigger's arguments as given (pg_trigger.tgargs), to tell a replaced trigger
+    given: Vec<String>,
     detector_id: String,
     outcomes_column: String,
     result_column: Option<String>,
@@ -38,6 +40,7 @@ fn parse_args(args: Vec<String>) -> Args {
         );
     }
     let mut a = Args {
+        given: args.clone(),
         detector_id: args[0].clone(),
         outcomes_column: args[1].clone(),
         result_column: None,
@@ -130,8 +133,24 @@ unsafe fn read<'a>(
     }
 }
 
+/// Whether `args` were parsed from the arguments `trigger` has now: `CREATE OR REPLACE
+/// TRIGGER` gives a trigger new arguments under the same OID.
+///
+/// # Safety
+/// `trigger` must be a firing trigger's `Trigger`.
+unsafe fn same_args(args: &Args, trigger: *const pg_sys::Trigger) -> bool {
+    let n = (*trigger).tgnargs.max(0) as usize;
+    n == args.given.len()
+        && args.given.iter().enumerate().all(|(i, given)| {
+            CStr::from_ptr(*(*trigger).tgargs.add(i)).to_bytes() == given.as_bytes()
+        })
+}
+
 /// Where a trigger's variables and outputs are in one relation's rows.
 struct Mapping {
+    /// the arguments it was built for; holding them keeps their address from being reused,
+    /// so a mapping built for replaced arguments is told apart by address
+    args: Rc<Args>,
     /// per slot: 0-based attribute index and type, or None (the variable's default)
     slots: Vec<Option<(usize, pg_sys::Oid)>>,
     outcomes: i32,
@@ -142,8 +161,11 @@ struct Mapping {
 }
 
 thread_local! {
+    /// parsed arguments by trigger OID, checked against the trigger's arguments on each row
     static ARGS: RefCell<FxHashMap<pg_sys::Oid, Rc<Args>>> = RefCell::new(FxHashMap::default());
-    static MAPPINGS: RefCell<FxHashMap<(usize, pg_sys::Oid, pg_sys::Oid), Rc<Mapping>>> = RefCell::new(FxHashMap::default());
+    /// mappings by (compiled version's build id, relation, trigger): a build id is never
+    /// reused, where the address of a freed version can be
+    static MAPPINGS: RefCell<FxHashMap<(u64, pg_sys::Oid, pg_sys::Oid), Rc<Mapping>>> = RefCell::new(FxHashMap::default());
 }
 
 unsafe fn attname(tupdesc: pg_sys::TupleDesc, i: usize) -> &'static [u8] {
@@ -156,7 +178,7 @@ unsafe fn attname(tupdesc: pg_sys::TupleDesc, i: usize) -> &'static [u8] {
 
 unsafe fn build_mapping(
     compiled: &cache::Compiled,
-    args: &Args,
+    args: &Rc<Args>,
     tupdesc: pg_sys::TupleDesc,
 ) -> Mapping {
     let target = |name: &str, want: pg_sys::Oid, what: &str| -> i32 {
@@ -193,6 +215,7 @@ unsafe fn build_mapping(
         names.push((r as usize - 1, rc.clone()));
     }
     Mapping {
+        args: args.clone(),
         slots,
         outcomes,
         result,
@@ -200,8 +223,41 @@ unsafe fn build_mapping(
     }
 }
 
-#[pg_trigger]
-fn fraud_score_trigger<'a>(
+/// `fraud_score_trigger()`'s C symbol, as every release names it: refuses a call that is not
+/// a trigger firing (a plain `SELECT fraud_score_trigger()`) with 39P01 before pgrx's trigger
+/// wrapper, which would report it as an internal error, sees it.
+#[pg_guard]
+#[no_mangle]
+pub unsafe extern "C-unwind" fn fraud_score_trigger_wrapper(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
+    let context = if fcinfo.is_null() {
+        std::ptr::null_mut()
+    } else {
+        (*fcinfo).context
+    };
+    if context.is_null() || (*context).type_ != pg_sys::NodeTag::T_TriggerData {
+        raise(
+            PgSqlErrorCode::ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
+            "fraud_score_trigger can only be called as a trigger (CREATE TRIGGER ... EXECUTE FUNCTION fraud_score_trigger(...))"
+                .to_string(),
+        );
+    }
+    fraud_score_trigger_body_wrapper(fcinfo)
+}
+
+#[no_mangle]
+#[doc(hidden)]
+pub extern "C" fn pg_finfo_fraud_score_trigger_wrapper() -> &'static pg_sys::Pg_finfo_record {
+    const V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
+    &V1
+}
+
+#[pg_trigger(sql = r#"
+CREATE FUNCTION fraud_score_trigger() RETURNS trigger
+LANGUAGE c AS 'MODULE_PATHNAME', 'fraud_score_trigger_wrapper';
+"#)]
+fn fraud_score_trigger_body<'a>(
     trigger: &'a pgrx::PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, PgHeapTupleError> {
     let _entry = errors::UserEntry::enter();
@@ -221,9 +277,14 @@ fn fraud_score_trigger<'a>(
         );
     }
     // SAFETY: a firing trigger's Trigger struct.
-    let tgoid = unsafe { (*td.tg_trigger).tgoid };
+    let (tgoid, tgfoid) = unsafe { ((*td.tg_trigger).tgoid, (*td.tg_trigger).tgfoid) };
+    // PostgreSQL checks a trigger function's EXECUTE only at CREATE TRIGGER; scoring is checked
+    // on every row for the role inserting it (docs/security.md)
+    crate::security::check_execute(tgfoid);
     let args = ARGS
         .with(|m| m.borrow().get(&tgoid).cloned())
+        // SAFETY: as above.
+        .filter(|a| unsafe { same_args(a, td.tg_trigger) })
         .unwrap_or_else(|| {
             let a = Rc::new(parse_args(trigger.extra_args().unwrap_or_default()));
             ARGS.with(|m| m.borrow_mut().insert(tgoid, a.clone()));
@@ -240,13 +301,14 @@ fn fraud_score_trigger<'a>(
         };
         let relid = (*td.tg_relation).rd_id;
         let tupdesc = (*td.tg_relation).rd_att;
-        let key = (Rc::as_ptr(&compiled) as usize, relid, tgoid);
+        let key = (compiled.build_id, relid, tgoid);
         let cached = MAPPINGS.with(|m| m.borrow().get(&key).cloned());
         let mapping = match cached {
             Some(m)
-                if m.names
-                    .iter()
-                    .all(|(i, n)| attname(tupdesc, *i) == n.as_bytes()) =>
+                if Rc::ptr_eq(&m.args, &args)
+                    && m.names
+                        .iter()
+                        .all(|(i, n)| attname(tupdesc, *i) == n.as_bytes()) =>
             {
                 m
             }
@@ -331,5 +393,5 @@ fn fraud_score_trigger<'a>(
 pgrx::extension_sql!(
     r#"COMMENT ON FUNCTION fraud_score_trigger() IS 'BEFORE INSERT OR UPDATE row trigger: scores NEW and writes the outcomes to a text[] column and optionally fraud_predict''s result to a jsonb one. Arguments: detector_id, outcomes_column[, result_column][, ''reject=o1,o2''][, ''version=n'']. Errors: 23514 rejected; 39P01 misuse; 42703, 42804 bad column.';"#,
     name = "comment_fraud_score_trigger",
-    requires = [fraud_score_trigger]
+    requires = [fraud_score_trigger_body]
 );

@@ -7,6 +7,11 @@
 //! then scans an in-memory matrix; a changed domain is reloaded once. The index also keeps the
 //! distribution of cosines between the domain's unrelated voices (its [`Cohort`]), estimated
 //! once per load, which normalises the fraud and duplicate checks for the watchlist's size.
+//!
+//! A backend keeps at most [`MAX_DOMAIN_INDEXES`] indexes, dropping the least recently used;
+//! whenever it loads one it first drops every index whose domain is gone or has a new stamp, and
+//! a search of a domain that no longer exists drops its index. So a deleted domain's voiceprints
+//! do not stay in a backend's memory for its whole life.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -27,16 +32,21 @@ struct DomainIndex {
     cohort: Option<Cohort>,
 }
 
+/// The most domain indexes one backend keeps (each can be large: 100,000 voices of 192
+/// dimensions are 77 MB). A backend searching more domains than this in turn reloads them.
+pub const MAX_DOMAIN_INDEXES: usize = 8;
+
 thread_local! {
-    static INDEXES: RefCell<FxHashMap<String, Rc<DomainIndex>>> = RefCell::new(FxHashMap::default());
+    /// (domain id, index), the least recently used first.
+    static INDEXES: RefCell<Vec<(String, Rc<DomainIndex>)>> = const { RefCell::new(Vec::new()) };
 }
 
 fn spi_error(e: pgrx::spi::SpiError) -> ! {
     errors::internal(format!("fraud_detector voice index query failed: {e}"))
 }
 
-/// The domain's dimension and current stamp; 42704 if there is no such domain.
-fn domain_state(domain_id: &str) -> (usize, i64) {
+/// The domain's dimension and current stamp; None if there is no such domain.
+fn domain_state(domain_id: &str) -> Option<(usize, i64)> {
     let row = Spi::connect(|c| {
         let t = c.select(
             "SELECT embedding_dimension, fraudsters_stamp FROM fraud.voice_domains WHERE domain_id = $1",
@@ -51,8 +61,8 @@ fn domain_state(domain_id: &str) -> (usize, i64) {
     })
     .unwrap_or_else(|e| spi_error(e));
     match row {
-        Some((Some(dim), Some(stamp))) => (dim as usize, stamp),
-        _ => errors::not_found(format!("domain '{domain_id}' does not exist")),
+        Some((Some(dim), Some(stamp))) => Some((dim as usize, stamp)),
+        _ => None,
     }
 }
 
@@ -71,13 +81,21 @@ fn load(domain_id: &str, dimension: usize, stamp: i64) -> DomainIndex {
         )?;
         for r in rows {
             let id = r.get::<String>(1)?.unwrap_or_default();
-            let v = r.get::<Vec<f32>>(2)?.unwrap_or_default();
-            if v.len() != dimension {
-                continue; // the catalog stores only checked voiceprints; never index a stray one
-            }
-            let row = index.push(id, &v) as u32;
+            // a row with a NULL element is not a voiceprint (the catalog's CHECK refuses it)
+            let Some(v) = r
+                .get::<Vec<Option<f32>>>(2)?
+                .and_then(|v| v.into_iter().collect::<Option<Vec<f32>>>())
+            else {
+                continue;
+            };
+            // Index::push refuses what the catalog should never hold (another dimension, NaN,
+            // an infinity, the zero vector), written by hand: one such row would decide every
+            // search
+            let Some(row) = index.push(id, &v) else {
+                continue;
+            };
             for w in r.get::<Vec<String>>(3)?.unwrap_or_default() {
-                members.entry(w).or_default().push(row);
+                members.entry(w).or_default().push(row as u32);
             }
         }
         Ok::<_, pgrx::spi::SpiError>(())
@@ -92,15 +110,66 @@ fn load(domain_id: &str, dimension: usize, stamp: i64) -> DomainIndex {
     }
 }
 
+/// Drops the cached indexes whose domain no longer exists or has a new stamp: what a load
+/// does first, so memory goes to current indexes only.
+fn drop_stale_indexes() {
+    let cached: Vec<String> = INDEXES.with(|m| m.borrow().iter().map(|(d, _)| d.clone()).collect());
+    if cached.is_empty() {
+        return;
+    }
+    let current: Vec<(String, i64)> = Spi::connect(|c| {
+        let mut current = Vec::new();
+        for r in c.select(
+            "SELECT domain_id, fraudsters_stamp FROM fraud.voice_domains WHERE domain_id = ANY($1)",
+            None,
+            &[cached.into()],
+        )? {
+            if let (Some(d), Some(stamp)) = (r.get::<String>(1)?, r.get::<i64>(2)?) {
+                current.push((d, stamp));
+            }
+        }
+        Ok::<_, pgrx::spi::SpiError>(current)
+    })
+    .unwrap_or_else(|e| spi_error(e));
+    INDEXES.with(|m| {
+        m.borrow_mut().retain(|(d, ix)| {
+            current
+                .iter()
+                .any(|(c, stamp)| c == d && *stamp == ix.stamp)
+        })
+    });
+}
+
 fn domain_index(domain_id: &str) -> Rc<DomainIndex> {
-    let (dimension, stamp) = domain_state(domain_id);
-    if let Some(ix) = INDEXES.with(|m| m.borrow().get(domain_id).cloned()) {
+    let Some((dimension, stamp)) = domain_state(domain_id) else {
+        INDEXES.with(|m| m.borrow_mut().retain(|(d, _)| d != domain_id));
+        errors::not_found(format!("domain '{domain_id}' does not exist"));
+    };
+    let hit = INDEXES.with(|m| {
+        let mut m = m.borrow_mut();
+        let at = m.iter().position(|(d, _)| d == domain_id)?;
+        // the most recently used goes last
+        let entry = m.remove(at);
+        let ix = entry.1.clone();
+        m.push(entry);
+        Some(ix)
+    });
+    if let Some(ix) = hit {
         if ix.stamp == stamp && ix.index.dimension == dimension {
             return ix;
         }
     }
+    drop_stale_indexes();
     let ix = Rc::new(load(domain_id, dimension, stamp));
-    INDEXES.with(|m| m.borrow_mut().insert(domain_id.to_string(), ix.clone()));
+    INDEXES.with(|m| {
+        let mut m = m.borrow_mut();
+        m.retain(|(d, _)| d != domain_id);
+        if m.len() >= MAX_DOMAIN_INDEXES {
+            let excess = m.len() + 1 - MAX_DOMAIN_INDEXES;
+            m.drain(..excess);
+        }
+        m.push((domain_id.to_string(), ix.clone()));
+    });
     ix
 }
 
@@ -168,19 +237,22 @@ pub mod fraud {
             .unwrap_or_else(|e| errors::invalid(format!("invalid {field}: the embedding {}", e.0)))
     }
 
-    /// The 0-100 score of two unit voiceprints under a domain's calibration.
+    /// The 0-100 score of two unit voiceprints under a domain's calibration. NULL when the
+    /// lengths differ or the cosine is not a number: a voiceprint with a NaN or an infinity
+    /// (which the catalog's CHECKs refuse) must not score 0 or 100.
     #[pg_extern(immutable, parallel_safe, strict, name = "_voice_score")]
     pub fn voice_score(a: Vec<f32>, b: Vec<f32>, cos_at_50: f32, cos_at_90: f32) -> Option<i32> {
         if a.len() != b.len() {
             return None;
         }
-        Some(
+        let cosine = voice::dot(&a, &b);
+        cosine.is_finite().then(|| {
             Calibration {
                 cos_at_50,
                 cos_at_90,
             }
-            .score(voice::dot(&a, &b)),
-        )
+            .score(cosine)
+        })
     }
 
     /// The 0-100 score of a cosine similarity under a domain's calibration.
@@ -300,3 +372,77 @@ COMMENT ON FUNCTION fraud._voice_score_shift(text, text, real) IS 'The cosine sh
     name = "comment_voice_nearest_normalized",
     requires = [fraud::voice_nearest_normalized, fraud::voice_score_shift]
 );
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pgrx::pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+
+    use super::{INDEXES, MAX_DOMAIN_INDEXES};
+
+    /// The domains whose index this backend holds, least recently used first.
+    fn cached() -> Vec<String> {
+        INDEXES.with(|m| m.borrow().iter().map(|(d, _)| d.clone()).collect())
+    }
+
+    fn new_domain(name: &str) -> String {
+        Spi::get_one::<String>(&format!(
+            "SELECT domain_id FROM fraud_voice_create_domain('{name}', 4)"
+        ))
+        .expect("domain")
+        .expect("domain id")
+    }
+
+    fn search(domain_id: &str) {
+        Spi::run(&format!(
+            "SELECT * FROM fraud._voice_nearest('{domain_id}', '{{1,0,0,0}}', NULL)"
+        ))
+        .expect("search");
+    }
+
+    fn delete(domain_id: &str) {
+        Spi::run(&format!("SELECT fraud_voice_delete_domain('{domain_id}')")).expect("delete");
+    }
+
+    #[pg_test]
+    fn indexes_of_deleted_domains_are_dropped() {
+        INDEXES.with(|m| m.borrow_mut().clear());
+        let ids: Vec<String> = (0..3).map(|i| new_domain(&format!("kept{i}"))).collect();
+        ids.iter().for_each(|d| search(d));
+        assert_eq!(cached(), ids);
+
+        // the next load drops the index of a deleted domain
+        delete(&ids[1]);
+        let other = new_domain("other");
+        search(&other);
+        assert_eq!(cached(), [ids[0].clone(), ids[2].clone(), other.clone()]);
+
+        // and so does a search of the deleted domain itself (42704)
+        delete(&ids[2]);
+        let refused = PgTryBuilder::new(|| {
+            search(&ids[2]);
+            false
+        })
+        .catch_when(PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT, |_| true)
+        .execute();
+        assert!(refused);
+        assert_eq!(cached(), [ids[0].clone(), other]);
+    }
+
+    #[pg_test]
+    fn at_most_max_domain_indexes_the_least_recently_used_go() {
+        INDEXES.with(|m| m.borrow_mut().clear());
+        let ids: Vec<String> = (0..MAX_DOMAIN_INDEXES + 2)
+            .map(|i| new_domain(&format!("lru{i}")))
+            .collect();
+        ids.iter().for_each(|d| search(d));
+        assert_eq!(cached(), ids[2..]);
+        // a hit makes a domain the most recently used: the next load drops another one
+        search(&ids[2]);
+        search(&ids[0]);
+        let mut want = ids[4..].to_vec();
+        want.push(ids[2].clone());
+        want.push(ids[0].clone());
+        assert_eq!(cached(), want);
+    }
+}

@@ -9,6 +9,13 @@ createdb "$src"
 psql -X -q -v ON_ERROR_STOP=1 -d "$src" -c 'CREATE EXTENSION fraud_detector' -f examples/sample_setup.sql >/dev/null
 # users' events, prediction history, finished jobs (with a failed record) and Voice ID are kept too
 psql -X -q -v ON_ERROR_STOP=1 -d "$src" -f tests/fixtures/full_state.sql >/dev/null
+# capabilities given with fraud_grant are function privileges: pg_dump keeps them
+psql -X -q -v ON_ERROR_STOP=1 -d "$src" >/dev/null <<'SQL'
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'fraud_dump_scorer') THEN CREATE ROLE fraud_dump_scorer; END IF;
+END $$;
+SELECT fraud_grant('scoring', 'fraud_dump_scorer');
+SQL
 dump=$(mktemp /tmp/fraud_dump.XXXXXX)
 pg_dump -Fc -d "$src" -f "$dump"
 createdb "$dst"
@@ -40,6 +47,12 @@ SELECT fraud_get_event_prediction('new_account_detector', 'e9', 'registration', 
                                   '2024-05-09T12:00:00Z', '{"order_price": "5"}');
 SQL
 then same=$((same + 1)); else differ=$((differ + 1)); echo "dump_restore: a new prediction in the restored copy failed"; fi
+# the capability came along, and nothing more
+q="SELECT has_function_privilege('fraud_dump_scorer', 'fraud_predict(text, jsonb, text)', 'EXECUTE'),
+          has_function_privilege('fraud_dump_scorer', 'fraud_explain(text, jsonb, text)', 'EXECUTE'),
+          (SELECT count(*) FROM fraud_capabilities() c WHERE has_function_privilege('fraud_dump_scorer', c.function_signature, 'EXECUTE'))"
+a=$(psql -X -At -d "$src" -c "$q"); b=$(psql -X -At -d "$dst" -c "$q")
+if [ "$a" = "t|f|5" ] && [ "$a" = "$b" ]; then same=$((same + 1)); else differ=$((differ + 1)); echo "dump_restore: grants differ: $a / $b"; fi
 echo "dump_restore: $same tables identical and non-empty, $differ differ"
 dropdb "$src"; dropdb "$dst"
 [ "$differ" -eq 0 ]

@@ -111,5 +111,26 @@ done
 check "after: completes" "COMPLETE|1000|1000" \
   "$(q "SELECT status || '|' || processed_records_count || '|' || (SELECT count(*) FROM scored_after) FROM fraud_get_batch_prediction_jobs('after')")"
 
+echo "== a burst of job calls never fills max_worker_processes"
+# 30 commits in quick succession, each asking for a worker at commit; the workers share two
+# slots per database, a newcomer that finds both taken leaves at once
+(for i in $(seq 1 30); do
+   echo "SELECT fraud_create_batch_prediction_job('burst$i', 'SELECT * FROM payments WHERE id <= 20', 'scored_burst$i', 'registration', 'new_account_detector');"
+ done | psql -X -q -d "$db" >/dev/null) &
+burst=$!
+most=0
+for _ in $(seq 1 60); do
+  n=$(q "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'fraud_detector job worker'")
+  [ "$n" -gt "$most" ] && most=$n
+  sleep 0.03
+done
+wait "$burst"
+check "burst: at most two job workers (plus one leaving) at any sample" t "$([ "$most" -le 3 ] && echo t || echo "f ($most)")"
+for _ in $(seq 1 1200); do
+  [ "$(q "SELECT count(*) FROM fraud.jobs WHERE job_id LIKE 'burst%' AND status = 'COMPLETE'")" = 30 ] && break
+  sleep 0.05
+done
+check "burst: every job completes" 30 "$(q "SELECT count(*) FROM fraud.jobs WHERE job_id LIKE 'burst%' AND status = 'COMPLETE'")"
+
 echo "faults: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -103,7 +103,9 @@ for v in $releases; do
   fi
   if sql -d "$db" -f examples/sample_setup.sql -f tests/fixtures/full_state.sql >/dev/null &&
      sql -d "$db" -c "CREATE TABLE app.upgrade_columns AS
-        SELECT c.relname, string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) AS cols
+        SELECT c.relname, string_agg(quote_ident(a.attname)
+                 -- an oid column may become a reg* type (jobs.owner: regrole), the same value shown by name
+                 || CASE WHEN a.atttypid = 'oid'::regtype THEN '::oid' ELSE '' END, ', ' ORDER BY a.attnum) AS cols
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
         WHERE n.nspname = 'fraud' AND c.relkind IN ('r', 'p') GROUP BY c.relname" &&

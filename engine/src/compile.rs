@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use regex::Regex;
+use regex::{Regex, RegexBuilder};
 
 use crate::ast::{ArithOp, CmpOp, Expr, ExprKind};
 use crate::builtin::Builtin;
@@ -382,7 +382,8 @@ impl<S: Schema> Compiler<'_, S> {
             .map(boxed)
     }
 
-    /// regex_match's pattern: a string literal (after folding), compiled once, here.
+    /// regex_match's pattern: a string literal (after folding), compiled once, here, by
+    /// [`whole_string_regex`].
     fn pattern(&mut self, arg: &Expr) -> Result<Regex, Error> {
         let pattern = match self.expr(arg)? {
             (Node::Const(Value::Str(p)), _) => p,
@@ -393,19 +394,80 @@ impl<S: Schema> Compiler<'_, S> {
                 ))
             }
         };
-        // whole-string match, as Java's matches()
-        Regex::new(&format!("^(?:{pattern})$")).map_err(|err| {
-            // the regex crate's message is a multi-line diagram; its last line says what
-            let text = err.to_string();
-            let what = text
-                .lines()
-                .last()
-                .unwrap_or("")
-                .trim_start_matches("error: ")
-                .to_string();
-            Error::invalid(arg.pos, format!("invalid regular expression: {what}"))
+        whole_string_regex(&pattern).map_err(|e| match e {
+            PatternError::Invalid(what) => {
+                Error::invalid(arg.pos, format!("invalid regular expression: {what}"))
+            }
+            PatternError::TooBig => Error::limit(
+                arg.pos,
+                format!(
+                    "the pattern of regex_match is too large: compiled, it exceeds the limit of {} per regular expression",
+                    size_text(REGEX_SIZE_LIMIT)
+                ),
+            ),
         })
     }
+}
+
+/// The most memory one compiled regex may take, in bytes: both its compiled program (the
+/// regex crate's `size_limit`, whose default is 10 MiB) and its lazy DFA's cache
+/// (`dfa_size_limit`). Every backend keeps every rule's regexes, so a pattern that exceeds it
+/// is refused when the rule is written (SQLSTATE 54000). Unicode classes are what grow a
+/// pattern: `\w` is about 50 KiB compiled, so `\w{21}` already exceeds the limit where
+/// `[0-9A-Za-z_]{1000}` does not. docs/rule-language.md ("Functions") states the limit.
+pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// A size for messages: `1 MiB`, `512 KiB`, `1000 bytes`.
+fn size_text(bytes: usize) -> String {
+    match bytes {
+        b if b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
+}
+
+/// Why [`whole_string_regex`] refused a pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PatternError {
+    /// Not a valid regex on its own; what is wrong, in the regex crate's words.
+    Invalid(String),
+    /// Valid, but its compiled form exceeds [`REGEX_SIZE_LIMIT`].
+    TooBig,
+}
+
+/// `pattern` compiled to match whole strings only, as Java's `matches()`: `^(?:pattern)$`.
+/// The pattern is first parsed on its own, so that it can never close the group it is wrapped
+/// in and escape the anchors (`a)|(b` would make `^(?:a)|(b)$`, which matches any string
+/// starting with `a`); the parse is the one the regex crate itself runs (same parser, same
+/// defaults). Flags the pattern sets (`(?m)`, `(?x)`, ...) end with the group, so `^` and `$`
+/// stay whole-string anchors; a `(?x)` comment running to the end of the pattern is closed
+/// with a newline (whitespace in that mode) so it cannot swallow the closing `)$`.
+pub fn whole_string_regex(pattern: &str) -> Result<Regex, PatternError> {
+    let parsed = regex_syntax::ast::parse::Parser::new()
+        .parse_with_comments(pattern)
+        .map_err(|e| PatternError::Invalid(e.kind().to_string()))?;
+    let open_comment = parsed
+        .comments
+        .iter()
+        .any(|c| c.span.end.offset == pattern.len());
+    let close = if open_comment { "\n)$" } else { ")$" };
+    RegexBuilder::new(&format!("^(?:{pattern}{close}"))
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .map_err(|err| match err {
+            regex::Error::CompiledTooBig(_) => PatternError::TooBig,
+            // the regex crate's message is a multi-line diagram; its last line says what
+            other => PatternError::Invalid(
+                other
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+                    .trim_start_matches("error: ")
+                    .to_string(),
+            ),
+        })
 }
 
 /// Type checks a rule expression and lowers it, assigning slots in `slots`. A rule must be
@@ -489,5 +551,65 @@ mod tests {
                 )
             );
         }
+    }
+
+    fn matches(pattern: &str, s: &str) -> bool {
+        whole_string_regex(pattern)
+            .unwrap_or_else(|e| panic!("{pattern}: {e:?}"))
+            .is_match(s)
+    }
+
+    #[test]
+    fn a_pattern_cannot_escape_the_anchors() {
+        // as `^(?:a)|(b)$` this matched anything starting with "a" or ending with "b"
+        assert_eq!(
+            whole_string_regex("a)|(b").unwrap_err(),
+            PatternError::Invalid("unopened group".into())
+        );
+        for p in ["a)|(b", ")|(", "x)|.*|(y", "(a))|((b"] {
+            let err = type_of(&format!("regex_match(\"{p}\", $s)")).expect_err(p);
+            assert_eq!(err.kind, crate::ErrorKind::Invalid, "{p}");
+            assert!(
+                err.message.starts_with("invalid regular expression: "),
+                "{p}: {}",
+                err.message
+            );
+        }
+        // whole-string, whatever the pattern does with alternation and flags
+        assert!(matches("a|ab", "ab"));
+        assert!(!matches("a|b", "ab"));
+        assert!(!matches("a$|b", "ab"));
+        assert!(!matches("(?m)a", "a\nb"), "(?m) ends with the group");
+        assert!(!matches("(?m)^a$", "a\nb"));
+        assert!(!matches("(?s).", "ab"));
+        assert!(matches("(?i)A", "a"));
+        // a (?x) comment running to the end does not swallow the closing `)$`
+        assert!(matches("(?x) a b # comment", "ab"));
+        assert!(!matches("(?x) a # comment", "ab"));
+        assert!(matches("(?x) a # c\n | b", "b"));
+        assert!(!matches("(?x) a # c\n | b", "ab"));
+        // ... nor does a comment hide an escape: it stays a comment
+        assert!(matches("(?x) a # )|(.*", "a"));
+        assert!(!matches("(?x) a # )|(.*", "ab"));
+    }
+
+    #[test]
+    fn a_pattern_past_the_size_limit_is_refused_at_compile_time() {
+        // Unicode \w is large compiled; repeated it crosses REGEX_SIZE_LIMIT (the regex crate's
+        // default, 10 MiB, would have let it through)
+        assert!(regex::Regex::new(r"^(?:\w{21})$").is_ok());
+        assert_eq!(
+            whole_string_regex(r"\w{21}").unwrap_err(),
+            PatternError::TooBig
+        );
+        assert!(whole_string_regex(r"\w{20}").is_ok());
+        assert!(whole_string_regex(r"[0-9A-Za-z_]{1000}").is_ok());
+        let err = type_of(r#"$i > 1 or regex_match("\w{500}", $s)"#).unwrap_err();
+        assert_eq!(err.kind, crate::ErrorKind::Limit);
+        assert_eq!(err.position, Some(23));
+        assert_eq!(
+            err.message,
+            "the pattern of regex_match is too large: compiled, it exceeds the limit of 1 MiB per regular expression"
+        );
     }
 }

@@ -158,8 +158,130 @@ pub fn variables(specs: &[VariableSpec]) -> Result<Vec<Variable>, Error> {
         .collect()
 }
 
+/// A list's elements as the set rules test against.
+pub fn list_set(elements: &[String]) -> ListSet {
+    Arc::new(elements.iter().map(|e| e.as_str().into()).collect())
+}
+
+/// Estimated heap bytes of one list set: its elements and its hash table. Lists are shared
+/// between detector versions, so [`Detector::estimated_bytes`] leaves them out and a cache
+/// counts each shared set once with this.
+pub fn list_bytes(set: &ListSet) -> usize {
+    // a table slot per element (hashbrown keeps at most 7/8 of its slots full) and a control
+    // byte each, plus every element's own allocation
+    let slots = set.capacity() * 8 / 7 + 16;
+    let elements: usize = set.iter().map(|e| heap(e.len())).sum();
+    size_of::<FxHashSet<Box<str>>>() + slots * (size_of::<Box<str>>() + 1) + elements
+}
+
+/// One heap allocation of `n` bytes, with the allocator's header and rounding.
+fn heap(n: usize) -> usize {
+    if n == 0 {
+        0
+    } else {
+        (n + 8).next_multiple_of(16)
+    }
+}
+
+fn string_bytes(s: &str) -> usize {
+    heap(s.len())
+}
+
+fn value_bytes(v: &Value<'_>) -> usize {
+    match v {
+        Value::Str(std::borrow::Cow::Owned(s)) => heap(s.capacity()),
+        _ => 0,
+    }
+}
+
+/// Estimated heap bytes of a compiled regex. The regex crate does not report its memory, so
+/// this is a measured rule of thumb: a fixed part (its engines and their caches) and a part
+/// per unit of [`regex_weight`], which follows the size of the automaton the crate compiles.
+/// engine/tests/memory.rs checks it against real allocations.
+pub fn regex_bytes(pattern: &str) -> usize {
+    REGEX_FIXED_BYTES.saturating_add(REGEX_BYTES_PER_WEIGHT.saturating_mul(regex_weight(pattern)))
+}
+
+const REGEX_FIXED_BYTES: usize = 10 << 10;
+const REGEX_BYTES_PER_WEIGHT: usize = 80;
+/// a capture group makes the crate build and keep more of its engines (about 6 KiB)
+const REGEX_CAPTURE_WEIGHT: usize = 75;
+
+/// How big a pattern's automaton is, roughly: a unit per literal byte and per UTF-8 byte
+/// sequence of a class (what the regex crate compiles a class into: `\w` is hundreds),
+/// repetitions counted as often as they repeat, and [`REGEX_CAPTURE_WEIGHT`] per capture
+/// group. A pattern that does not parse on its own
+/// (never the case for a compiled rule's) weighs its length.
+fn regex_weight(pattern: &str) -> usize {
+    use regex_syntax::hir::{Class, Hir, HirKind};
+    fn weight(h: &Hir) -> usize {
+        match h.kind() {
+            HirKind::Empty | HirKind::Look(_) => 1,
+            HirKind::Literal(l) => l.0.len(),
+            HirKind::Class(Class::Unicode(c)) => c
+                .ranges()
+                .iter()
+                .map(|r| regex_syntax::utf8::Utf8Sequences::new(r.start(), r.end()).count())
+                .sum(),
+            HirKind::Class(Class::Bytes(c)) => c.ranges().len(),
+            HirKind::Repetition(r) => {
+                let times = r.max.unwrap_or(r.min).max(1) as usize;
+                weight(&r.sub).saturating_mul(times)
+            }
+            HirKind::Capture(c) => weight(&c.sub).saturating_add(REGEX_CAPTURE_WEIGHT),
+            HirKind::Concat(v) | HirKind::Alternation(v) => {
+                v.iter().fold(0, |n, h| n.saturating_add(weight(h)))
+            }
+        }
+    }
+    regex_syntax::Parser::new()
+        .parse(pattern)
+        .map_or(pattern.len(), |h| weight(&h))
+}
+
+/// Estimated heap bytes below a node (the node itself is counted by its owner). Lists are
+/// left out: they are shared ([`list_bytes`]).
+fn node_bytes(node: &Node) -> usize {
+    let boxed = |n: &Node| heap(size_of::<Node>()) + node_bytes(n);
+    match node {
+        Node::Const(v) => value_bytes(v),
+        Node::Slot(_) | Node::Now => 0,
+        Node::Not(a)
+        | Node::Neg(a)
+        | Node::Lowercase(a)
+        | Node::Uppercase(a)
+        | Node::EpochMillis(a) => boxed(a),
+        Node::And(a, b)
+        | Node::Or(a, b)
+        | Node::Compare(_, a, b)
+        | Node::Arith(_, a, b)
+        | Node::IsBefore(a, b)
+        | Node::IsAfter(a, b) => boxed(a) + boxed(b),
+        Node::CompareSlot { value, .. } => value_bytes(value),
+        Node::IsNull { operand, .. } | Node::InSet { operand, .. } => boxed(operand),
+        Node::InValues {
+            operand, values, ..
+        } => {
+            boxed(operand)
+                + heap(values.capacity() * size_of::<Value>())
+                + values.iter().map(value_bytes).sum::<usize>()
+        }
+        Node::RegexMatch(re, a) => heap(size_of_val(&**re)) + regex_bytes(re.as_str()) + boxed(a),
+    }
+}
+
 impl Detector {
     pub fn compile(spec: &DetectorSpec) -> Result<Detector, RuleError> {
+        Detector::compile_with_lists(spec, |_, elements| list_set(elements))
+    }
+
+    /// As [`compile`](Detector::compile), with each list's set made by `list_set(name,
+    /// elements)`: a caller that keeps several versions can hand out one shared set for the
+    /// same list.
+    pub fn compile_with_lists(
+        spec: &DetectorSpec,
+        mut list_set: impl FnMut(&str, &[String]) -> ListSet,
+    ) -> Result<Detector, RuleError> {
         let no_rule = |error| RuleError {
             rule_id: String::new(),
             rule_version: String::new(),
@@ -169,10 +291,7 @@ impl Detector {
         let lists = spec
             .lists
             .iter()
-            .map(|(name, elements)| {
-                let set: FxHashSet<Box<str>> = elements.iter().map(|e| e.as_str().into()).collect();
-                (name.as_str(), Arc::new(set))
-            })
+            .map(|(name, elements)| (name.as_str(), list_set(name, elements)))
             .collect();
         let schema = SpecSchema {
             variables: &variables,
@@ -208,6 +327,34 @@ impl Detector {
             rules,
             mode: spec.mode.unwrap_or(Mode::FirstMatched),
         })
+    }
+
+    /// Estimated heap bytes of this compiled version, its lists left out (they may be shared
+    /// between versions; [`list_bytes`] estimates each). An estimate: what a cache budget needs
+    /// is the right order of magnitude, and engine/tests/memory.rs keeps it within a factor of
+    /// the real allocations.
+    pub fn estimated_bytes(&self) -> usize {
+        let variable = |v: &Variable| string_bytes(&v.name) + value_bytes(&v.default);
+        let rule = |r: &Rule| {
+            let mut parsed = 0;
+            r.parsed.walk(&mut |_| parsed += heap(size_of::<Expr>()));
+            string_bytes(&r.rule_id)
+                + string_bytes(&r.rule_version)
+                + string_bytes(&r.expression)
+                + heap(r.outcomes.capacity() * size_of::<String>())
+                + r.outcomes.iter().map(|o| string_bytes(o)).sum::<usize>()
+                // the names and literals the syntax tree holds come from the expression
+                + parsed
+                + heap(r.expression.len())
+                + node_bytes(&r.node)
+        };
+        size_of::<Detector>()
+            + heap(self.slots.capacity() * size_of::<Variable>())
+            + heap(self.variables.capacity() * size_of::<Variable>())
+            + heap(self.rules.capacity() * size_of::<Rule>())
+            + self.slots.iter().map(variable).sum::<usize>()
+            + self.variables.iter().map(variable).sum::<usize>()
+            + self.rules.iter().map(rule).sum::<usize>()
     }
 
     /// Runs the rules over one event's slots: the first match only under FIRST_MATCHED, every

@@ -11,6 +11,9 @@ pub enum ErrorKind {
     Invalid,
     /// An event value cannot be read as its variable's data type (SQLSTATE 22P02).
     BadValue,
+    /// Valid, but past a limit of the engine: a regex whose compiled form exceeds
+    /// [`REGEX_SIZE_LIMIT`](crate::compile::REGEX_SIZE_LIMIT) (SQLSTATE 54000).
+    Limit,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +35,13 @@ impl Error {
     pub fn invalid(position: usize, message: impl Into<String>) -> Self {
         Error {
             kind: ErrorKind::Invalid,
+            message: message.into(),
+            position: Some(position),
+        }
+    }
+    pub fn limit(position: usize, message: impl Into<String>) -> Self {
+        Error {
+            kind: ErrorKind::Limit,
             message: message.into(),
             position: Some(position),
         }

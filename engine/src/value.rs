@@ -167,15 +167,24 @@ pub fn from_str<'a>(variable: &str, data_type: DataType, s: &'a str) -> Result<V
 }
 
 /// Reads a JSON number as `data_type`. (A number for a STRING variable is handled by the
-/// caller, which has the number's exact text.)
+/// caller, which has the number's exact text.) A FLOAT must be finite, as in [`from_str`]: a
+/// JSON number beyond f64's range (`1e309`) arrives here as an infinity, a float8 or numeric
+/// column can hold Infinity and NaN, and none of them may reach a rule.
 pub fn from_f64(variable: &str, data_type: DataType, f: f64) -> Result<Value<'static>, Error> {
     match data_type {
-        DataType::Float => Ok(Value::Float(f)),
+        DataType::Float if f.is_finite() => Ok(Value::Float(f)),
         // exact while |f| < 2^53, which is every integer a JSON producer writes exactly
         DataType::Integer if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 => {
             Ok(Value::Int(f as i64))
         }
         DataType::String => Ok(Value::Str(Cow::Owned(f.to_string()))),
+        // spelt as PostgreSQL and JSON spell them, not Rust's inf / NaN
+        _ if f.is_nan() => Err(bad(variable, data_type, "NaN")),
+        _ if f.is_infinite() => Err(bad(
+            variable,
+            data_type,
+            if f > 0.0 { "Infinity" } else { "-Infinity" },
+        )),
         _ => Err(bad(variable, data_type, &f.to_string())),
     }
 }
@@ -291,6 +300,40 @@ mod tests {
             Ok(Value::Str("true".into()))
         );
         assert!(from_bool("v", DataType::Integer, true).is_err());
+    }
+
+    #[test]
+    fn a_float_must_be_finite_whatever_its_form() {
+        // the string form was refused; the number form used to become an infinity
+        assert!(from_str("amount", DataType::Float, "1e309").is_err());
+        let e = from_number("amount", DataType::Float, f64::INFINITY, || {
+            format!("1{}", "0".repeat(309))
+        })
+        .unwrap_err();
+        assert_eq!(e.kind, crate::ErrorKind::BadValue);
+        assert!(
+            e.message
+                .starts_with("invalid value for variable \"amount\" of type FLOAT: 1000"),
+            "{}",
+            e.message
+        );
+        for (f, shown) in [
+            (f64::INFINITY, "Infinity"),
+            (f64::NEG_INFINITY, "-Infinity"),
+            (f64::NAN, "NaN"),
+        ] {
+            let e = from_f64("amount", DataType::Float, f).unwrap_err();
+            assert_eq!(e.kind, crate::ErrorKind::BadValue);
+            assert_eq!(
+                e.message,
+                format!("invalid value for variable \"amount\" of type FLOAT: {shown}")
+            );
+            assert!(from_f64("n", DataType::Integer, f).is_err());
+        }
+        assert_eq!(
+            from_f64("amount", DataType::Float, f64::MAX),
+            Ok(Value::Float(f64::MAX))
+        );
     }
 
     #[test]

@@ -91,6 +91,10 @@ impl Calibration {
     }
 }
 
+/// How far from 1 the length of a stored voiceprint may be before [`Index::push`] rescales
+/// it: far above what [`normalize`]'s f32 rounding leaves (about 1e-7 per element).
+pub const UNIT_TOLERANCE: f64 = 1e-4;
+
 /// A domain's voiceprints as one contiguous matrix (row i = voiceprint i).
 #[derive(Debug, Default, Clone)]
 pub struct Index {
@@ -108,12 +112,30 @@ impl Index {
         }
     }
 
-    /// Adds a (normalised) voiceprint; returns its row.
-    pub fn push(&mut self, id: String, unit: &[f32]) -> usize {
-        debug_assert_eq!(unit.len(), self.dimension);
+    /// Adds a stored voiceprint; returns its row. The catalog holds unit vectors of the
+    /// domain's dimension, but its rows can be written by hand: one row with a NaN would win
+    /// every search (a NaN cosine is never beaten, and scores 0: every caller LOW_RISK), one
+    /// with an infinity or a huge length would match every caller (HIGH_RISK). So a voiceprint
+    /// of another dimension, with an element that is not finite, or with no direction is
+    /// refused (`None`, nothing added), and one whose length is not 1 (within
+    /// [`UNIT_TOLERANCE`]) is scaled to it; a unit vector is kept exactly as stored.
+    pub fn push(&mut self, id: String, voiceprint: &[f32]) -> Option<usize> {
+        if voiceprint.len() != self.dimension || voiceprint.iter().any(|x| !x.is_finite()) {
+            return None;
+        }
+        let norm = voiceprint
+            .iter()
+            .map(|&x| f64::from(x) * f64::from(x))
+            .sum::<f64>()
+            .sqrt();
+        if (norm - 1.0).abs() <= UNIT_TOLERANCE {
+            self.data.extend_from_slice(voiceprint);
+        } else {
+            self.data
+                .extend_from_slice(&normalize(voiceprint, self.dimension).ok()?);
+        }
         self.ids.push(id);
-        self.data.extend_from_slice(unit);
-        self.ids.len() - 1
+        Some(self.ids.len() - 1)
     }
 
     pub fn len(&self) -> usize {
@@ -439,6 +461,36 @@ mod tests {
     }
 
     #[test]
+    fn the_index_never_holds_a_vector_that_corrupts_searches() {
+        let q = normalize(&[1.0, 0.2], 2).unwrap();
+        let mut ix = Index::new(2);
+        // written straight into the catalog: each would have won every search (NaN, as the
+        // first row, is never beaten) or matched every caller (an infinity, a huge length)
+        assert_eq!(ix.push("nan".into(), &[f32::NAN, 0.0]), None);
+        assert_eq!(ix.push("inf".into(), &[f32::INFINITY, 1.0]), None);
+        assert_eq!(ix.push("-inf".into(), &[0.0, f32::NEG_INFINITY]), None);
+        assert_eq!(ix.push("zero".into(), &[0.0, 0.0]), None);
+        assert_eq!(ix.push("short".into(), &[1.0]), None);
+        assert!(ix.is_empty());
+        assert_eq!(ix.push("far".into(), &[0.0, 1.0]), Some(0));
+        assert_eq!(ix.push("huge".into(), &[3e38, 3e38]), Some(1));
+        assert_eq!(
+            ix.push("near".into(), &normalize(&[1.0, 0.1], 2).unwrap()),
+            Some(2)
+        );
+        assert_eq!(ix.ids, ["far", "huge", "near"]);
+        // a unit vector is kept exactly; the huge one is scaled to unit length
+        assert_eq!(ix.row(2), normalize(&[1.0, 0.1], 2).unwrap().as_slice());
+        assert!((dot(ix.row(1), ix.row(1)) - 1.0).abs() < 1e-6);
+        let (row, cos) = ix.nearest(&q, None).unwrap();
+        assert_eq!(ix.ids[row], "near");
+        assert!(cos.is_finite() && cos <= 1.0 + 1e-6, "{cos}");
+        for i in 0..ix.len() {
+            assert!(dot(&q, ix.row(i)).abs() <= 1.0 + 1e-6);
+        }
+    }
+
+    #[test]
     fn calibration_anchors_and_clamps() {
         let c = Calibration::default();
         assert_eq!(c.score(0.35), 50);
@@ -616,7 +668,7 @@ mod tests {
         assert!((unit.shift(4.0, 100_000) - 1.113_217_4).abs() < 1e-5);
         assert!((unit.shift(2.0, 501) - 0.000_832_1).abs() < 1e-5);
         assert!((unit.shift(1.0, 2001) - 0.725_169_8).abs() < 1e-5);
-        assert!((unit.shift(-1.0, 20_000) - 2.695_583_1).abs() < 1e-5);
+        assert!((unit.shift(-1.0, 20_000) - 2.695_583).abs() < 1e-5);
         // location and scale: shift scales with the spread, ignores the location
         let other = Cohort {
             location: 0.1,
