@@ -76,8 +76,10 @@ BEGIN
             PERFORM fraud._invalid('entityType', e->>'entityType',
                                    format('(not an entity type of event type %s)', quote_literal(event_type_name)));
         END IF;
-        out := out || jsonb_build_array(jsonb_build_object('entityType', e->>'entityType', 'entityId', e->>'entityId'));
     END LOOP;
+    -- built in one pass (appending in the loop would copy the array once per entity)
+    SELECT coalesce(jsonb_agg(jsonb_build_object('entityType', x.e->>'entityType', 'entityId', x.e->>'entityId') ORDER BY x.i), '[]')
+        INTO out FROM jsonb_array_elements(entities) WITH ORDINALITY x(e, i);
     RETURN out;
 END $$;
 

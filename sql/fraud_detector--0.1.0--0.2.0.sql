@@ -1931,6 +1931,38 @@ BEGIN
 END $function$
 ;
 
+CREATE OR REPLACE FUNCTION fraud._checked_entities(event_type_name text, entities jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+DECLARE e jsonb; out jsonb := '[]';
+BEGIN
+    PERFORM fraud._required('entities', entities);
+    IF jsonb_typeof(entities) <> 'array' THEN
+        PERFORM fraud._invalid('entities', entities::text, '(must be an array of {"entityType", "entityId"})');
+    END IF;
+    FOR e IN SELECT jsonb_array_elements(entities) LOOP
+        IF jsonb_typeof(e) <> 'object' OR jsonb_typeof(e->'entityType') IS DISTINCT FROM 'string'
+           OR jsonb_typeof(e->'entityId') IS DISTINCT FROM 'string'
+           OR EXISTS (SELECT 1 FROM jsonb_object_keys(e) k WHERE k NOT IN ('entityType', 'entityId')) THEN
+            PERFORM fraud._invalid('entities', e::text, '(each entity must be {"entityType": string, "entityId": string})');
+        END IF;
+        PERFORM fraud._check_pattern('entityId', e->>'entityId', '^[0-9A-Za-z_.@+-]+$', 1, 256);
+        IF NOT EXISTS (SELECT 1 FROM fraud.event_type_entity_types t
+                       WHERE t.event_type_name = _checked_entities.event_type_name
+                         AND t.entity_type_name = e->>'entityType') THEN
+            PERFORM fraud._invalid('entityType', e->>'entityType',
+                                   format('(not an entity type of event type %s)', quote_literal(event_type_name)));
+        END IF;
+    END LOOP;
+    -- built in one pass (appending in the loop would copy the array once per entity)
+    SELECT coalesce(jsonb_agg(jsonb_build_object('entityType', x.e->>'entityType', 'entityId', x.e->>'entityId') ORDER BY x.i), '[]')
+        INTO out FROM jsonb_array_elements(entities) WITH ORDINALITY x(e, i);
+    RETURN out;
+END $function$
+;
+
 CREATE OR REPLACE FUNCTION fraud._checked_variables(event_type_name text, event_variables jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql

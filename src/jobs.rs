@@ -24,6 +24,9 @@ pub const WORKER_TYPE: &str = "fraud_detector job worker";
 
 thread_local! {
     static LAUNCH_AT_COMMIT: Cell<bool> = const { Cell::new(false) };
+    /// the outermost (sub)transaction nesting level that asked for a worker: a request made
+    /// in a savepoint that rolls back goes with it
+    static LAUNCH_LEVEL: Cell<i32> = const { Cell::new(i32::MAX) };
     static WORKER_ROLE: Cell<pg_sys::Oid> = const { Cell::new(pg_sys::InvalidOid) };
     static CALLBACK_REGISTERED: Cell<bool> = const { Cell::new(false) };
 }
@@ -40,8 +43,35 @@ unsafe extern "C-unwind" fn xact_callback(
             | pg_sys::XactEvent::XACT_EVENT_PREPARE
     );
     // the flag never outlives its transaction; only a commit launches
-    if ended && LAUNCH_AT_COMMIT.replace(false) && event == pg_sys::XactEvent::XACT_EVENT_COMMIT {
-        launch();
+    if ended {
+        LAUNCH_LEVEL.set(i32::MAX);
+        if LAUNCH_AT_COMMIT.replace(false) && event == pg_sys::XactEvent::XACT_EVENT_COMMIT {
+            launch();
+        }
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn subxact_callback(
+    event: pg_sys::SubXactEvent::Type,
+    _sub: pg_sys::SubTransactionId,
+    _parent: pg_sys::SubTransactionId,
+    _arg: *mut std::ffi::c_void,
+) {
+    // SAFETY: a backend read; the callback runs inside the ending subtransaction.
+    let level = unsafe { pg_sys::GetCurrentTransactionNestLevel() };
+    if LAUNCH_LEVEL.get() < level {
+        return; // asked for outside this subtransaction
+    }
+    match event {
+        pg_sys::SubXactEvent::SUBXACT_EVENT_ABORT_SUB => {
+            LAUNCH_AT_COMMIT.set(false);
+            LAUNCH_LEVEL.set(i32::MAX);
+        }
+        pg_sys::SubXactEvent::SUBXACT_EVENT_COMMIT_SUB if LAUNCH_LEVEL.get() == level => {
+            LAUNCH_LEVEL.set(level - 1);
+        }
+        _ => {}
     }
 }
 
@@ -74,10 +104,16 @@ pub mod fraud {
         if !CALLBACK_REGISTERED.replace(true) {
             // SAFETY: registered once per backend; the callback only touches thread-locals
             // and registers a worker.
-            unsafe { pg_sys::RegisterXactCallback(Some(xact_callback), std::ptr::null_mut()) };
+            unsafe {
+                pg_sys::RegisterXactCallback(Some(xact_callback), std::ptr::null_mut());
+                pg_sys::RegisterSubXactCallback(Some(subxact_callback), std::ptr::null_mut());
+            }
         }
         WORKER_ROLE.with(|r| r.set(crate::security::owner()));
         LAUNCH_AT_COMMIT.set(true);
+        // SAFETY: a backend read.
+        let level = unsafe { pg_sys::GetCurrentTransactionNestLevel() };
+        LAUNCH_LEVEL.set(LAUNCH_LEVEL.get().min(level));
     }
 }
 

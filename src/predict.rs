@@ -300,6 +300,11 @@ pub fn score_all(
     explain: bool,
 ) -> Option<Scored> {
     let event = event?;
+    if explain {
+        // the explanation shows rule expressions: fraud_get_event_prediction (running as the
+        // owner) asks for it; a job's owner, who may call fraud._score to score, may not
+        crate::security::require_owner_privileges("fraud._score with explain");
+    }
     Some(score(
         detector_id,
         event,

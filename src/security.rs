@@ -364,3 +364,15 @@ pub fn check_execute(func: pg_sys::Oid) {
     }
     ACL_OK.with(|ok| ok.borrow_mut().push((user, func)));
 }
+
+/// Raises 42501 unless the current user has the privileges of the extension's owner.
+pub fn require_owner_privileges(what: &str) {
+    // SAFETY: PostgreSQL's own role-membership check.
+    let ok = unsafe { pg_sys::has_privs_of_role(pg_sys::GetUserId(), owner()) };
+    if !ok {
+        raise(
+            PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+            format!("permission denied: {what} is for the owner of extension fraud_detector"),
+        );
+    }
+}

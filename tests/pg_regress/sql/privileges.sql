@@ -170,6 +170,10 @@ SELECT job_id, status, input_path IS NOT NULL AS sees_input FROM fraud_get_batch
 SELECT fraud_delete_batch_import_job('imp_mine');
 -- the internal function behind the wrapper cannot be told who the caller is
 SELECT pg_temp.err($$SELECT fraud._create_batch_import_job('imp_forged', 'SELECT 1', 'payment', NULL, 12345)$$);
+-- a batch prediction scores as its owner through fraud._score, which gives no explanation
+-- (rule expressions) to anyone but the extension's owner
+SELECT (fraud._score('pay', '{"amount": 500}', NULL, false)).outcomes;
+SELECT pg_temp.err($$SELECT fraud._score('pay', '{"amount": 500}', NULL, true)$$);
 -- a query that tries to leave the creator's rights fails the job, and changes nothing
 SELECT fraud_create_batch_import_job('imp_escape',
   $$SELECT set_config('role', 'none', false) AS event_id, '2026-01-01T00:00:00Z' AS event_timestamp,
