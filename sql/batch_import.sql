@@ -22,8 +22,10 @@ CREATE FUNCTION fraud._create_batch_import_job(p_job_id text, p_input_path text,
                                                p_caller bigint)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE t fraud.event_types; inp record; bad text[]; missing text[]; dup text;
-        v_role oid := fraud._caller_role(p_caller); v_path text := fraud._caller_search_path(p_caller);
+        v_role oid; v_path text;
 BEGIN
+    -- the caller, from the token its public wrapper minted (used up here)
+    SELECT c.role, c.search_path INTO v_role, v_path FROM fraud._redeem_caller(p_caller) c;
     PERFORM fraud._check_identifier('job_id', p_job_id);
     t := fraud._event_type(p_event_type_name);
     inp := fraud._job_input(p_input_path, 'input_path', v_role, v_path);
@@ -163,14 +165,19 @@ RETURNS TABLE (job_id text, status text, failure_reason text, start_time timesta
                last_heartbeat_time timestamptz, input_path text, event_type_name text, arn text,
                processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
 LANGUAGE plpgsql AS $$
+DECLARE v_role oid; v_path text;
 BEGIN
+    -- the caller, from the token its public wrapper minted (used up here)
+    SELECT c.role, c.search_path INTO v_role, v_path FROM fraud._redeem_caller(p_caller) c;
     IF p_job_id IS NOT NULL THEN
         PERFORM fraud._check_identifier('job_id', p_job_id);
     END IF;
     PERFORM fraud._reap_jobs();
     RETURN QUERY
-    SELECT x.job_id, x.status, x.failure_reason, x.start_time, x.completion_time, x.last_heartbeat_time,
-           CASE WHEN fraud._job_visible(x.owner, fraud._caller_role(p_caller)) THEN x.input_path END,
+    SELECT x.job_id, x.status,
+           CASE WHEN fraud._job_visible(x.owner, v_role) THEN x.failure_reason END,
+           x.start_time, x.completion_time, x.last_heartbeat_time,
+           CASE WHEN fraud._job_visible(x.owner, v_role) THEN x.input_path END,
            x.event_type_name, fraud._arn('batch-import', x.job_id),
            x.processed_records_count, x.failed_records_count, x.total_records_count
     FROM fraud.jobs x
@@ -193,14 +200,17 @@ CREATE FUNCTION fraud._get_batch_import_job_errors(p_job_id text, p_caller bigin
 RETURNS TABLE (row_number bigint, event_id text, reason text)
 LANGUAGE plpgsql AS $$
 DECLARE v_owner regrole;
+        v_role oid; v_path text;
 BEGIN
+    -- the caller, from the token its public wrapper minted (used up here)
+    SELECT c.role, c.search_path INTO v_role, v_path FROM fraud._redeem_caller(p_caller) c;
     PERFORM fraud._check_identifier('job_id', p_job_id);
     SELECT x.owner INTO v_owner FROM fraud.jobs x WHERE x.job_type = 'BATCH_IMPORT' AND x.job_id = p_job_id AND NOT x.deleted;
     IF NOT FOUND THEN
         PERFORM fraud._not_found('batch import job', p_job_id);
     END IF;
     -- failed records quote the input
-    IF NOT fraud._job_visible(v_owner, fraud._caller_role(p_caller)) THEN
+    IF NOT fraud._job_visible(v_owner, v_role) THEN
         PERFORM fraud._raise('42501', format('permission denied for job %s: it belongs to role %s', quote_literal(p_job_id), v_owner));
     END IF;
     RETURN QUERY SELECT e.row_number, e.event_id, e.reason FROM fraud.batch_import_errors e

@@ -16,8 +16,10 @@ RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     t fraud.event_types; d fraud.detectors; inp record; out_name text[]; out_table text; added text;
     msg text; version int; out_oid oid;
-    v_role oid := fraud._caller_role(p_caller); v_path text := fraud._caller_search_path(p_caller);
+    v_role oid; v_path text;
 BEGIN
+    -- the caller, from the token its public wrapper minted (used up here)
+    SELECT c.role, c.search_path INTO v_role, v_path FROM fraud._redeem_caller(p_caller) c;
     PERFORM fraud._check_identifier('job_id', p_job_id);
     t := fraud._event_type(p_event_type_name);
     PERFORM fraud._check_identifier('detector_name', p_detector_name);
@@ -180,14 +182,19 @@ RETURNS TABLE (job_id text, status text, failure_reason text, start_time timesta
                detector_name text, detector_version text, arn text, processed_records_count bigint,
                total_records_count bigint)
 LANGUAGE plpgsql AS $$
+DECLARE v_role oid; v_path text;
 BEGIN
+    -- the caller, from the token its public wrapper minted (used up here)
+    SELECT c.role, c.search_path INTO v_role, v_path FROM fraud._redeem_caller(p_caller) c;
     IF p_job_id IS NOT NULL THEN
         PERFORM fraud._check_identifier('job_id', p_job_id);
     END IF;
     PERFORM fraud._reap_jobs();
     RETURN QUERY
-    SELECT x.job_id, x.status, x.failure_reason, x.start_time, x.completion_time, x.last_heartbeat_time,
-           CASE WHEN fraud._job_visible(x.owner, fraud._caller_role(p_caller)) THEN x.input_path END,
+    SELECT x.job_id, x.status,
+           CASE WHEN fraud._job_visible(x.owner, v_role) THEN x.failure_reason END,
+           x.start_time, x.completion_time, x.last_heartbeat_time,
+           CASE WHEN fraud._job_visible(x.owner, v_role) THEN x.input_path END,
            x.output_path, x.event_type_name, x.detector_id, x.detector_version_id::text,
            fraud._arn('batch-prediction', x.job_id), x.processed_records_count, x.total_records_count
     FROM fraud.jobs x

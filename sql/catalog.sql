@@ -526,7 +526,7 @@ COMMENT ON COLUMN fraud.jobs.staging IS 'Name of the job''s unlogged staging tab
 COMMENT ON COLUMN fraud.jobs.next_position IS 'Where the next batch starts: a _row number of the staging table, or a block number of a table read in place.';
 COMMENT ON COLUMN fraud.jobs.end_position IS 'Where the input ends: the staged row count, or the block count of a table read in place.';
 COMMENT ON COLUMN fraud.jobs.batch_size IS 'Records per batch, each batch its own transaction (10,000 for AFD jobs, 500 for Voice ID jobs).';
-COMMENT ON COLUMN fraud.jobs.worker_pid IS 'PID of the background worker holding the job; a worker holds an advisory lock on its pid for its whole life (pg_locks, visible to every role), so a job whose worker holds none has lost it and ends FAILED.';
+COMMENT ON COLUMN fraud.jobs.worker_pid IS 'PID of the background worker holding the job; with worker_start it tells a vanished worker (the job then ends FAILED) from a live one, judged from pg_stat_activity as the extension''s owner, the role workers connect as.';
 COMMENT ON COLUMN fraud.jobs.deleted IS 'True after Delete*Job: the row stays so that the job id is never reused.';
 
 -- Voice ID jobs: one output row per request, in the shape of Voice ID's job output file.

@@ -758,6 +758,8 @@ AS $function$ SELECT * FROM fraud._get_variables(name) $function$
 CREATE OR REPLACE FUNCTION @extschema@.fraud_grant(capability text, role_name regrole)
  RETURNS void
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 DECLARE f regprocedure;
 BEGIN
@@ -913,6 +915,8 @@ $function$
 CREATE OR REPLACE FUNCTION @extschema@.fraud_revoke(capability text, role_name regrole)
  RETURNS void
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 DECLARE f regprocedure; other text := CASE capability WHEN 'jobs' THEN 'voice_management' WHEN 'voice_management' THEN 'jobs' END;
         keep boolean;
@@ -1778,20 +1782,6 @@ CREATE OR REPLACE FUNCTION fraud._cache_usage()
 AS 'MODULE_PATHNAME', $function$cache_usage_wrapper$function$
 ;
 
-CREATE OR REPLACE FUNCTION fraud._caller_role(token bigint)
- RETURNS oid
- LANGUAGE c
- STABLE STRICT
-AS 'MODULE_PATHNAME', $function$caller_role_wrapper$function$
-;
-
-CREATE OR REPLACE FUNCTION fraud._caller_search_path(token bigint)
- RETURNS text
- LANGUAGE c
- STABLE STRICT
-AS 'MODULE_PATHNAME', $function$caller_search_path_wrapper$function$
-;
-
 CREATE OR REPLACE FUNCTION fraud._caller_token()
  RETURNS bigint
  LANGUAGE c
@@ -2013,8 +2003,10 @@ CREATE OR REPLACE FUNCTION fraud._create_batch_import_job(p_job_id text, p_input
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 DECLARE t fraud.event_types; inp record; bad text[]; missing text[]; dup text;
-        v_role oid := fraud._caller_role(p_caller); v_path text := fraud._caller_search_path(p_caller);
+        v_role oid; v_path text;
 BEGIN
+    -- the caller, from the token its public wrapper minted (used up here)
+    SELECT c.role, c.search_path INTO v_role, v_path FROM fraud._redeem_caller(p_caller) c;
     PERFORM fraud._check_identifier('job_id', p_job_id);
     t := fraud._event_type(p_event_type_name);
     inp := fraud._job_input(p_input_path, 'input_path', v_role, v_path);
@@ -2051,8 +2043,10 @@ AS $function$
 DECLARE
     t fraud.event_types; d fraud.detectors; inp record; out_name text[]; out_table text; added text;
     msg text; version int; out_oid oid;
-    v_role oid := fraud._caller_role(p_caller); v_path text := fraud._caller_search_path(p_caller);
+    v_role oid; v_path text;
 BEGIN
+    -- the caller, from the token its public wrapper minted (used up here)
+    SELECT c.role, c.search_path INTO v_role, v_path FROM fraud._redeem_caller(p_caller) c;
     PERFORM fraud._check_identifier('job_id', p_job_id);
     t := fraud._event_type(p_event_type_name);
     PERFORM fraud._check_identifier('detector_name', p_detector_name);
@@ -2141,8 +2135,10 @@ CREATE OR REPLACE FUNCTION fraud._delete_events_by_event_type(p_event_type_name 
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
-DECLARE t fraud.event_types; j fraud.jobs;
+DECLARE t fraud.event_types; j fraud.jobs; v_role oid; v_path text;
 BEGIN
+    -- the caller, from the token its public wrapper minted (used up here)
+    SELECT c.role, c.search_path INTO v_role, v_path FROM fraud._redeem_caller(p_caller) c;
     t := fraud._event_type(p_event_type_name);
     PERFORM fraud._job_check_worker_role();
     PERFORM fraud._reap_jobs();
@@ -2152,8 +2148,7 @@ BEGIN
     END IF;
     DELETE FROM fraud.jobs x WHERE x.job_type = 'DELETE_EVENTS' AND x.job_id = t.name;
     INSERT INTO fraud.jobs (job_type, job_id, event_type_name, input_kind, input_path, owner, search_path)
-        VALUES ('DELETE_EVENTS', t.name, t.name, 'EVENTS', 'fraud.events', fraud._caller_role(p_caller)::regrole,
-                fraud._caller_search_path(p_caller));
+        VALUES ('DELETE_EVENTS', t.name, t.name, 'EVENTS', 'fraud.events', v_role::regrole, v_path);
     PERFORM fraud._launch_job_worker();
     RETURN QUERY SELECT t.name, 'IN_PROGRESS_INITIALIZING'::text;
 END $function$
@@ -2216,14 +2211,17 @@ CREATE OR REPLACE FUNCTION fraud._get_batch_import_job_errors(p_job_id text, p_c
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 DECLARE v_owner regrole;
+        v_role oid; v_path text;
 BEGIN
+    -- the caller, from the token its public wrapper minted (used up here)
+    SELECT c.role, c.search_path INTO v_role, v_path FROM fraud._redeem_caller(p_caller) c;
     PERFORM fraud._check_identifier('job_id', p_job_id);
     SELECT x.owner INTO v_owner FROM fraud.jobs x WHERE x.job_type = 'BATCH_IMPORT' AND x.job_id = p_job_id AND NOT x.deleted;
     IF NOT FOUND THEN
         PERFORM fraud._not_found('batch import job', p_job_id);
     END IF;
     -- failed records quote the input
-    IF NOT fraud._job_visible(v_owner, fraud._caller_role(p_caller)) THEN
+    IF NOT fraud._job_visible(v_owner, v_role) THEN
         PERFORM fraud._raise('42501', format('permission denied for job %s: it belongs to role %s', quote_literal(p_job_id), v_owner));
     END IF;
     RETURN QUERY SELECT e.row_number, e.event_id, e.reason FROM fraud.batch_import_errors e
@@ -2237,14 +2235,19 @@ CREATE OR REPLACE FUNCTION fraud._get_batch_import_jobs(p_job_id text, p_caller 
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
+DECLARE v_role oid; v_path text;
 BEGIN
+    -- the caller, from the token its public wrapper minted (used up here)
+    SELECT c.role, c.search_path INTO v_role, v_path FROM fraud._redeem_caller(p_caller) c;
     IF p_job_id IS NOT NULL THEN
         PERFORM fraud._check_identifier('job_id', p_job_id);
     END IF;
     PERFORM fraud._reap_jobs();
     RETURN QUERY
-    SELECT x.job_id, x.status, x.failure_reason, x.start_time, x.completion_time, x.last_heartbeat_time,
-           CASE WHEN fraud._job_visible(x.owner, fraud._caller_role(p_caller)) THEN x.input_path END,
+    SELECT x.job_id, x.status,
+           CASE WHEN fraud._job_visible(x.owner, v_role) THEN x.failure_reason END,
+           x.start_time, x.completion_time, x.last_heartbeat_time,
+           CASE WHEN fraud._job_visible(x.owner, v_role) THEN x.input_path END,
            x.event_type_name, fraud._arn('batch-import', x.job_id),
            x.processed_records_count, x.failed_records_count, x.total_records_count
     FROM fraud.jobs x
@@ -2262,14 +2265,19 @@ CREATE OR REPLACE FUNCTION fraud._get_batch_prediction_jobs(p_job_id text, p_cal
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
+DECLARE v_role oid; v_path text;
 BEGIN
+    -- the caller, from the token its public wrapper minted (used up here)
+    SELECT c.role, c.search_path INTO v_role, v_path FROM fraud._redeem_caller(p_caller) c;
     IF p_job_id IS NOT NULL THEN
         PERFORM fraud._check_identifier('job_id', p_job_id);
     END IF;
     PERFORM fraud._reap_jobs();
     RETURN QUERY
-    SELECT x.job_id, x.status, x.failure_reason, x.start_time, x.completion_time, x.last_heartbeat_time,
-           CASE WHEN fraud._job_visible(x.owner, fraud._caller_role(p_caller)) THEN x.input_path END,
+    SELECT x.job_id, x.status,
+           CASE WHEN fraud._job_visible(x.owner, v_role) THEN x.failure_reason END,
+           x.start_time, x.completion_time, x.last_heartbeat_time,
+           CASE WHEN fraud._job_visible(x.owner, v_role) THEN x.input_path END,
            x.output_path, x.event_type_name, x.detector_id, x.detector_version_id::text,
            fraud._arn('batch-prediction', x.job_id), x.processed_records_count, x.total_records_count
     FROM fraud.jobs x
@@ -2440,6 +2448,21 @@ BEGIN
     END IF;
     PERFORM fraud._raise('22023', format('invalid %s: %s %s', field, coalesce(quote_literal(value), 'NULL'), why));
 END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._invoker_wrappers()
+ RETURNS SETOF text
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+    SELECT unnest(ARRAY['fraud_create_batch_import_job', 'fraud_get_batch_import_jobs', 'fraud_get_batch_import_job_errors',
+                        'fraud_cancel_batch_import_job', 'fraud_delete_batch_import_job', 'fraud_create_batch_prediction_job',
+                        'fraud_get_batch_prediction_jobs', 'fraud_cancel_batch_prediction_job', 'fraud_delete_batch_prediction_job',
+                        'fraud_delete_events_by_event_type', 'fraud_voice_start_fraudster_registration_job',
+                        'fraud_voice_describe_fraudster_registration_job', 'fraud_voice_list_fraudster_registration_jobs',
+                        'fraud_voice_start_speaker_enrollment_job', 'fraud_voice_describe_speaker_enrollment_job',
+                        'fraud_voice_list_speaker_enrollment_jobs'])
+$function$
 ;
 
 CREATE OR REPLACE FUNCTION fraud._job_cancel(p_job_type text, p_job_id text, p_caller bigint)
@@ -2634,19 +2657,21 @@ CREATE OR REPLACE FUNCTION fraud._job_stage(j fraud.jobs, staging text)
  RETURNS bigint
  LANGUAGE plpgsql
 AS $function$
-DECLARE inp record; n bigint; cols text;
+DECLARE inp record; n bigint; cols text; as_text boolean := j.job_type = 'BATCH_IMPORT';
 BEGIN
     inp := fraud._job_input(j.input_path, 'input_path', j.owner, j.search_path);
     cols := (SELECT string_agg(quote_ident(c), ', ' ORDER BY i) FROM unnest(inp.columns) WITH ORDINALITY u(c, i));
     staging := fraud._job_staging_create(j,
-        (SELECT string_agg(quote_ident(c) || ' ' || t, ', ' ORDER BY i) FROM unnest(inp.columns, inp.types) WITH ORDINALITY u(c, t, i)));
+        (SELECT string_agg(quote_ident(c) || ' ' || CASE WHEN as_text THEN 'text' ELSE t END, ', ' ORDER BY i)
+         FROM unnest(inp.columns, inp.types) WITH ORDINALITY u(c, t, i)));
     IF j.input_kind = 'FILE' THEN
         n := fraud._run_as(j.owner, j.search_path,
                            format('COPY %s (%s) FROM %L WITH (FORMAT csv, HEADER true)', staging, cols, j.input_path));
     ELSE
         n := fraud._run_as(j.owner, j.search_path,
-                           format('INSERT INTO %s (%s) SELECT * FROM (%s
-) q', staging, cols,
+                           format(E'INSERT INTO %s (%s) SELECT %s FROM (%s\n) q', staging, cols,
+                                  (SELECT string_agg('q.' || quote_ident(c) || CASE WHEN as_text THEN '::text' ELSE '' END, ', ' ORDER BY i)
+                                   FROM unnest(inp.columns) WITH ORDINALITY u(c, i)),
                                   CASE j.input_kind WHEN 'TABLE' THEN 'SELECT * FROM ' || j.input_path::regclass ELSE j.input_path END));
     END IF;
     EXECUTE format('CREATE INDEX ON %s (_row)', staging);
@@ -2747,15 +2772,27 @@ BEGIN
 END $function$
 ;
 
-CREATE OR REPLACE FUNCTION fraud._job_worker_alive(pid integer)
+CREATE OR REPLACE FUNCTION fraud._job_worker_alive(pid integer, started timestamp with time zone)
  RETURNS boolean
  LANGUAGE sql
  STABLE
 AS $function$
-    SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
-                   WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
-                     AND l.classid = fraud._job_lock_class()::oid AND l.objid = pid::oid AND l.objsubid = 2
-                     AND l.pid = _job_worker_alive.pid AND l.granted)
+    SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a
+                   WHERE a.pid = _job_worker_alive.pid AND a.backend_start = started
+                     AND a.backend_type = 'fraud_detector job worker')
+$function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._job_workers_busy()
+ RETURNS bigint
+ LANGUAGE sql
+ STABLE
+AS $function$
+    SELECT count(*) FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+    WHERE l.locktype = 'advisory' AND l.granted AND l.classid = fraud._job_lock_class()::oid AND l.objsubid = 2
+      AND l.objid IN (4294967295::oid, 4294967294::oid)   -- the slots -1 and -2
+      AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = current_database())
+      AND a.backend_type = 'fraud_detector job worker'
 $function$
 ;
 
@@ -2778,15 +2815,17 @@ CREATE OR REPLACE FUNCTION fraud._lock_job(p_job_type text, p_job_id text, p_cal
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
-DECLARE j fraud.jobs;
+DECLARE j fraud.jobs; v_role oid; v_path text;
 BEGIN
+    -- the caller, from the token its public wrapper minted (used up here)
+    SELECT c.role, c.search_path INTO v_role, v_path FROM fraud._redeem_caller(p_caller) c;
     PERFORM fraud._check_identifier('job_id', p_job_id);
     PERFORM fraud._reap_jobs();
     SELECT * INTO j FROM fraud.jobs x WHERE x.job_type = p_job_type AND x.job_id = p_job_id AND NOT x.deleted FOR UPDATE;
     IF NOT FOUND THEN
         PERFORM fraud._not_found(lower(replace(p_job_type, '_', ' ')) || ' job', p_job_id);
     END IF;
-    IF NOT fraud._job_visible(j.owner, fraud._caller_role(p_caller)) THEN
+    IF NOT fraud._job_visible(j.owner, v_role) THEN
         PERFORM fraud._raise('42501', format('permission denied for job %s: it belongs to role %s', quote_literal(p_job_id), j.owner));
     END IF;
     RETURN j;
@@ -2888,7 +2927,7 @@ BEGIN
     IF pg_is_in_recovery() THEN RETURN; END IF;
     FOR j IN SELECT * FROM fraud.jobs x
              WHERE fraud._job_active(x.status) AND x.worker_pid IS NOT NULL
-               AND NOT fraud._job_worker_alive(x.worker_pid)
+               AND NOT fraud._job_worker_alive(x.worker_pid, x.worker_start)
              FOR UPDATE SKIP LOCKED LOOP
         UPDATE fraud.jobs x SET status = 'FAILED', completion_time = now(), worker_pid = NULL,
             failure_reason = format('the job''s worker (pid %s) stopped before the job finished (killed, crashed or server shut down); '
@@ -2899,13 +2938,17 @@ BEGIN
     END LOOP;
     IF EXISTS (SELECT 1 FROM fraud.jobs x WHERE x.status IN ('IN_PROGRESS_INITIALIZING', 'SUBMITTED') AND x.worker_pid IS NULL
                                           AND NOT x.deleted AND x.start_time < now() - interval '1 second')
-       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
-                       WHERE l.locktype = 'advisory' AND l.classid = fraud._job_lock_class()::oid AND l.objsubid = 2
-                         AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
-                         AND l.objid::bigint > 0) THEN
+       AND fraud._job_workers_busy() < 2 THEN
         PERFORM fraud._launch_job_worker();
     END IF;
 END $function$
+;
+
+CREATE OR REPLACE FUNCTION fraud._redeem_caller(token bigint)
+ RETURNS TABLE(role oid, search_path text)
+ LANGUAGE c
+ STRICT
+AS 'MODULE_PATHNAME', $function$redeem_caller_wrapper$function$
 ;
 
 CREATE OR REPLACE FUNCTION fraud._required(field text, value anyelement)
@@ -2944,7 +2987,7 @@ BEGIN
     FOR f IN SELECT * FROM fraud._api_functions() LOOP
         EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f.signature);
         IF f.language IN ('sql', 'plpgsql')
-           AND ((f.schema_name <> 'fraud' AND strpos(f.body, 'fraud._caller_token()') = 0)
+           AND ((f.schema_name <> 'fraud' AND f.function_name NOT IN (SELECT fraud._invoker_wrappers()))
                 OR (f.schema_name = 'fraud' AND 'p_caller' = ANY (f.args))) THEN
             EXECUTE format('ALTER FUNCTION %s SECURITY DEFINER SET search_path = pg_catalog, pg_temp', f.signature);
         END IF;
@@ -3257,7 +3300,10 @@ CREATE OR REPLACE FUNCTION fraud._voice_jobs(p_job_type text, p_domain_id text, 
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
+DECLARE v_role oid; v_path text;
 BEGIN
+    -- the caller, from the token its public wrapper minted (used up here)
+    SELECT c.role, c.search_path INTO v_role, v_path FROM fraud._redeem_caller(p_caller) c;
     PERFORM fraud._voice_domain(p_domain_id);
     IF p_job_id IS NOT NULL THEN
         PERFORM fraud._voice_check_id('job_id', p_job_id);
@@ -3268,12 +3314,13 @@ BEGIN
     PERFORM fraud._reap_jobs();
     RETURN QUERY
     SELECT x.job_id, x.job_name, x.domain_id, x.status, x.start_time, x.completion_time,
-           CASE WHEN fraud._job_visible(x.owner, fraud._caller_role(p_caller)) THEN jsonb_build_object('S3Uri', x.input_path) END,
+           CASE WHEN fraud._job_visible(x.owner, v_role) THEN jsonb_build_object('S3Uri', x.input_path) END,
            x.config,
            jsonb_build_object('PercentComplete', CASE WHEN x.status IN ('COMPLETED', 'COMPLETED_WITH_ERRORS') THEN 100
                                                       WHEN coalesce(x.total_records_count, 0) = 0 THEN 0
                                                       ELSE (100 * x.processed_records_count / x.total_records_count)::int END),
-           CASE WHEN x.failure_reason IS NOT NULL THEN jsonb_build_object('Message', x.failure_reason, 'StatusCode', 500) END,
+           CASE WHEN x.failure_reason IS NOT NULL AND fraud._job_visible(x.owner, v_role)
+                THEN jsonb_build_object('Message', x.failure_reason, 'StatusCode', 500) END,
            x.processed_records_count, x.failed_records_count, x.total_records_count
     FROM fraud.jobs x
     WHERE x.job_type = p_job_type AND x.domain_id = p_domain_id AND (p_job_id IS NULL OR x.job_id = p_job_id)
@@ -3393,20 +3440,22 @@ CREATE OR REPLACE FUNCTION fraud._voice_start_job(p_job_type text, p_domain_id t
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 DECLARE d fraud.voice_domains := fraud._voice_domain(p_domain_id); src record; config jsonb; id text := fraud._voice_new_id();
+        v_role oid; v_path text;
 BEGIN
+    -- the caller, from the token its public wrapper minted (used up here)
+    SELECT c.role, c.search_path INTO v_role, v_path FROM fraud._redeem_caller(p_caller) c;
     IF p_job_name IS NOT NULL THEN
         PERFORM fraud._voice_check_name('job_name', p_job_name);
     END IF;
     config := CASE p_job_type WHEN 'FRAUDSTER_REGISTRATION' THEN fraud._voice_registration_config(d, p_config)
                               ELSE fraud._voice_enrollment_config(d, p_config) END;
-    src := fraud._voice_job_source(p_job_type, p_input_data_config, fraud._caller_role(p_caller),
-                                   fraud._caller_search_path(p_caller));
+    src := fraud._voice_job_source(p_job_type, p_input_data_config, v_role, v_path);
     PERFORM fraud._job_check_worker_role();
     PERFORM fraud._reap_jobs();
     INSERT INTO fraud.jobs (job_type, job_id, status, domain_id, job_name, config, input_kind, input_path, owner,
                             search_path, batch_size)
         VALUES (p_job_type, id, 'SUBMITTED', d.domain_id, p_job_name, config, src.kind, src.source,
-                fraud._caller_role(p_caller)::regrole, fraud._caller_search_path(p_caller), 500);
+                v_role::regrole, v_path, 500);
     PERFORM fraud._launch_job_worker();
     RETURN id;
 END $function$
@@ -3482,7 +3531,7 @@ COMMENT ON COLUMN fraud.jobs.search_path IS 'The creator''s search_path, set in 
 COMMENT ON COLUMN fraud.jobs.staging IS 'Name of the job''s unlogged staging table holding a snapshot of a query, view or file input; NULL when the input is read in place, and once the job ends (the table is then dropped).';
 COMMENT ON COLUMN fraud.jobs.status IS 'AFD AsyncJobStatus (IN_PROGRESS_INITIALIZING, IN_PROGRESS, CANCEL_IN_PROGRESS, CANCELED, COMPLETE, FAILED); Voice ID jobs: SUBMITTED, IN_PROGRESS, COMPLETED, COMPLETED_WITH_ERRORS, FAILED.';
 COMMENT ON COLUMN fraud.jobs.total_records_count IS 'Number of input records; known once the worker has staged or counted the input.';
-COMMENT ON COLUMN fraud.jobs.worker_pid IS 'PID of the background worker holding the job; a worker holds an advisory lock on its pid for its whole life (pg_locks, visible to every role), so a job whose worker holds none has lost it and ends FAILED.';
+COMMENT ON COLUMN fraud.jobs.worker_pid IS 'PID of the background worker holding the job; with worker_start it tells a vanished worker (the job then ends FAILED) from a live one, judged from pg_stat_activity as the extension''s owner, the role workers connect as.';
 COMMENT ON COLUMN fraud.labels.name IS 'The key: an identifier ^[0-9a-z_-]+$, 1 to 64 characters.';
 COMMENT ON COLUMN fraud.list_elements.element IS E'A member of the list: 1 to 320 characters, no leading or trailing whitespace (^\\S+( +\\S+)*$).';
 COMMENT ON COLUMN fraud.lists.name IS 'The key: ^[0-9a-z_]+$, 1 to 64 characters (rules write it as @name).';

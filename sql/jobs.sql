@@ -30,20 +30,31 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT 'fraud._job_' || md5(job_type || '/' || job_id)
 $$;
 
--- The advisory-lock class of job workers (pg_locks.classid). A worker holds (class, its pid)
--- for its whole life, so any role can tell from pg_locks whether a job's worker is alive, and
--- one of the slots (class, -1) .. (class, -2) while it works, which caps the workers of a
--- database at two.
+-- The advisory-lock class of job workers (pg_locks.classid). A worker holds one of the slots
+-- (class, -1) or (class, -2) while it works, which caps the workers of a database at two. Any
+-- role can take an advisory lock, so a slot held by anything but a job worker does not count
+-- (fraud._job_workers_busy).
 CREATE FUNCTION fraud._job_lock_class() RETURNS int
 LANGUAGE sql IMMUTABLE AS $$ SELECT 1718968933 $$;
 
--- Is the job worker with this pid alive?
-CREATE FUNCTION fraud._job_worker_alive(pid int) RETURNS boolean
+-- How many slots job workers of this database hold. Runs as the extension's owner (the
+-- workers' role), who sees the workers' rows of pg_stat_activity whatever the caller.
+CREATE FUNCTION fraud._job_workers_busy() RETURNS bigint
 LANGUAGE sql STABLE AS $$
-    SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
-                   WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
-                     AND l.classid = fraud._job_lock_class()::oid AND l.objid = pid::oid AND l.objsubid = 2
-                     AND l.pid = _job_worker_alive.pid AND l.granted)
+    SELECT count(*) FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+    WHERE l.locktype = 'advisory' AND l.granted AND l.classid = fraud._job_lock_class()::oid AND l.objsubid = 2
+      AND l.objid IN (4294967295::oid, 4294967294::oid)   -- the slots -1 and -2
+      AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = current_database())
+      AND a.backend_type = 'fraud_detector job worker'
+$$;
+
+-- Is the job worker with this pid, started then, alive? Judged as the extension's owner, the
+-- role job workers connect as, so their rows of pg_stat_activity are always visible to it.
+CREATE FUNCTION fraud._job_worker_alive(pid int, started timestamptz) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a
+                   WHERE a.pid = _job_worker_alive.pid AND a.backend_start = started
+                     AND a.backend_type = 'fraud_detector job worker')
 $$;
 
 -- May `role` see a job's input, cancel or delete it: its owner, a member of the owner, or a
@@ -72,7 +83,7 @@ BEGIN
     IF pg_is_in_recovery() THEN RETURN; END IF;
     FOR j IN SELECT * FROM fraud.jobs x
              WHERE fraud._job_active(x.status) AND x.worker_pid IS NOT NULL
-               AND NOT fraud._job_worker_alive(x.worker_pid)
+               AND NOT fraud._job_worker_alive(x.worker_pid, x.worker_start)
              FOR UPDATE SKIP LOCKED LOOP
         UPDATE fraud.jobs x SET status = 'FAILED', completion_time = now(), worker_pid = NULL,
             failure_reason = format('the job''s worker (pid %s) stopped before the job finished (killed, crashed or server shut down); '
@@ -83,10 +94,7 @@ BEGIN
     END LOOP;
     IF EXISTS (SELECT 1 FROM fraud.jobs x WHERE x.status IN ('IN_PROGRESS_INITIALIZING', 'SUBMITTED') AND x.worker_pid IS NULL
                                           AND NOT x.deleted AND x.start_time < now() - interval '1 second')
-       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
-                       WHERE l.locktype = 'advisory' AND l.classid = fraud._job_lock_class()::oid AND l.objsubid = 2
-                         AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
-                         AND l.objid::bigint > 0) THEN
+       AND fraud._job_workers_busy() < 2 THEN
         PERFORM fraud._launch_job_worker();
     END IF;
 END $$;
@@ -214,15 +222,17 @@ END $$;
 -- the caller may not act on it (fraud._job_visible).
 CREATE FUNCTION fraud._lock_job(p_job_type text, p_job_id text, p_caller bigint) RETURNS fraud.jobs
 LANGUAGE plpgsql AS $$
-DECLARE j fraud.jobs;
+DECLARE j fraud.jobs; v_role oid; v_path text;
 BEGIN
+    -- the caller, from the token its public wrapper minted (used up here)
+    SELECT c.role, c.search_path INTO v_role, v_path FROM fraud._redeem_caller(p_caller) c;
     PERFORM fraud._check_identifier('job_id', p_job_id);
     PERFORM fraud._reap_jobs();
     SELECT * INTO j FROM fraud.jobs x WHERE x.job_type = p_job_type AND x.job_id = p_job_id AND NOT x.deleted FOR UPDATE;
     IF NOT FOUND THEN
         PERFORM fraud._not_found(lower(replace(p_job_type, '_', ' ')) || ' job', p_job_id);
     END IF;
-    IF NOT fraud._job_visible(j.owner, fraud._caller_role(p_caller)) THEN
+    IF NOT fraud._job_visible(j.owner, v_role) THEN
         PERFORM fraud._raise('42501', format('permission denied for job %s: it belongs to role %s', quote_literal(p_job_id), j.owner));
     END IF;
     RETURN j;
@@ -357,22 +367,26 @@ END $$;
 
 -- Copies a query or CSV input into the job's staging table with a row number `_row` (data
 -- rows from 1, in file order for a CSV), indexed for batch reads. Returns the row count. The
--- input is read as the job's owner.
+-- input is read as the job's owner. An import stages every column as text, converted as the
+-- job's owner: its batches are read by the extension's owner, who must never run a cast or
+-- output function of a type the job's owner may have defined.
 CREATE FUNCTION fraud._job_stage(j fraud.jobs, staging text) RETURNS bigint
 LANGUAGE plpgsql AS $$
-DECLARE inp record; n bigint; cols text;
+DECLARE inp record; n bigint; cols text; as_text boolean := j.job_type = 'BATCH_IMPORT';
 BEGIN
     inp := fraud._job_input(j.input_path, 'input_path', j.owner, j.search_path);
     cols := (SELECT string_agg(quote_ident(c), ', ' ORDER BY i) FROM unnest(inp.columns) WITH ORDINALITY u(c, i));
     staging := fraud._job_staging_create(j,
-        (SELECT string_agg(quote_ident(c) || ' ' || t, ', ' ORDER BY i) FROM unnest(inp.columns, inp.types) WITH ORDINALITY u(c, t, i)));
+        (SELECT string_agg(quote_ident(c) || ' ' || CASE WHEN as_text THEN 'text' ELSE t END, ', ' ORDER BY i)
+         FROM unnest(inp.columns, inp.types) WITH ORDINALITY u(c, t, i)));
     IF j.input_kind = 'FILE' THEN
         n := fraud._run_as(j.owner, j.search_path,
                            format('COPY %s (%s) FROM %L WITH (FORMAT csv, HEADER true)', staging, cols, j.input_path));
     ELSE
         n := fraud._run_as(j.owner, j.search_path,
-                           format('INSERT INTO %s (%s) SELECT * FROM (%s
-) q', staging, cols,
+                           format(E'INSERT INTO %s (%s) SELECT %s FROM (%s\n) q', staging, cols,
+                                  (SELECT string_agg('q.' || quote_ident(c) || CASE WHEN as_text THEN '::text' ELSE '' END, ', ' ORDER BY i)
+                                   FROM unnest(inp.columns) WITH ORDINALITY u(c, i)),
                                   CASE j.input_kind WHEN 'TABLE' THEN 'SELECT * FROM ' || j.input_path::regclass ELSE j.input_path END));
     END IF;
     EXECUTE format('CREATE INDEX ON %s (_row)', staging);
@@ -402,8 +416,10 @@ END $$;
 CREATE FUNCTION fraud._delete_events_by_event_type(p_event_type_name text, p_caller bigint)
 RETURNS TABLE (event_type_name text, events_deletion_status text)
 LANGUAGE plpgsql AS $$
-DECLARE t fraud.event_types; j fraud.jobs;
+DECLARE t fraud.event_types; j fraud.jobs; v_role oid; v_path text;
 BEGIN
+    -- the caller, from the token its public wrapper minted (used up here)
+    SELECT c.role, c.search_path INTO v_role, v_path FROM fraud._redeem_caller(p_caller) c;
     t := fraud._event_type(p_event_type_name);
     PERFORM fraud._job_check_worker_role();
     PERFORM fraud._reap_jobs();
@@ -413,8 +429,7 @@ BEGIN
     END IF;
     DELETE FROM fraud.jobs x WHERE x.job_type = 'DELETE_EVENTS' AND x.job_id = t.name;
     INSERT INTO fraud.jobs (job_type, job_id, event_type_name, input_kind, input_path, owner, search_path)
-        VALUES ('DELETE_EVENTS', t.name, t.name, 'EVENTS', 'fraud.events', fraud._caller_role(p_caller)::regrole,
-                fraud._caller_search_path(p_caller));
+        VALUES ('DELETE_EVENTS', t.name, t.name, 'EVENTS', 'fraud.events', v_role::regrole, v_path);
     PERFORM fraud._launch_job_worker();
     RETURN QUERY SELECT t.name, 'IN_PROGRESS_INITIALIZING'::text;
 END $$;

@@ -102,12 +102,26 @@ BEGIN
     ORDER BY 1::text;
 END $$;
 
+-- The public wrappers that capture their caller (they mint a token with fraud._caller_token()
+-- and pass it to an implementation that takes p_caller): SECURITY INVOKER, so that the token
+-- names their caller. An explicit list: a function's security mode never depends on its text
+-- (the privileges session checks that the list and the wrappers agree).
+CREATE FUNCTION fraud._invoker_wrappers() RETURNS SETOF text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT unnest(ARRAY['fraud_create_batch_import_job', 'fraud_get_batch_import_jobs', 'fraud_get_batch_import_job_errors',
+                        'fraud_cancel_batch_import_job', 'fraud_delete_batch_import_job', 'fraud_create_batch_prediction_job',
+                        'fraud_get_batch_prediction_jobs', 'fraud_cancel_batch_prediction_job', 'fraud_delete_batch_prediction_job',
+                        'fraud_delete_events_by_event_type', 'fraud_voice_start_fraudster_registration_job',
+                        'fraud_voice_describe_fraudster_registration_job', 'fraud_voice_list_fraudster_registration_jobs',
+                        'fraud_voice_start_speaker_enrollment_job', 'fraud_voice_describe_speaker_enrollment_job',
+                        'fraud_voice_list_speaker_enrollment_jobs'])
+$$;
+
 -- Applies the model to every function of the extension: no EXECUTE for PUBLIC; the public
--- SQL and PL/pgSQL functions, and the implementations that take a caller token (p_caller),
--- run as the owner with a pinned search_path. The public wrappers that mint the token (they
--- call fraud._caller_token()) stay SECURITY INVOKER, so that the token names their caller; the
--- Rust functions stay SECURITY INVOKER (the scoring path: cheap, parallel safe) and read the
--- catalog as the owner themselves.
+-- SQL and PL/pgSQL functions but the wrappers above, and the implementations that take a caller
+-- token (p_caller), run as the owner with a pinned search_path. The Rust functions stay
+-- SECURITY INVOKER (the scoring path: cheap, parallel safe) and read the catalog as the owner
+-- themselves.
 CREATE FUNCTION fraud._secure_api() RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE f record;
@@ -116,7 +130,7 @@ BEGIN
     FOR f IN SELECT * FROM fraud._api_functions() LOOP
         EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f.signature);
         IF f.language IN ('sql', 'plpgsql')
-           AND ((f.schema_name <> 'fraud' AND strpos(f.body, 'fraud._caller_token()') = 0)
+           AND ((f.schema_name <> 'fraud' AND f.function_name NOT IN (SELECT fraud._invoker_wrappers()))
                 OR (f.schema_name = 'fraud' AND 'p_caller' = ANY (f.args))) THEN
             EXECUTE format('ALTER FUNCTION %s SECURITY DEFINER SET search_path = pg_catalog, pg_temp', f.signature);
         END IF;

@@ -286,20 +286,22 @@ CREATE FUNCTION fraud._voice_start_job(p_job_type text, p_domain_id text, p_inpu
                                        p_config jsonb, p_caller bigint) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE d fraud.voice_domains := fraud._voice_domain(p_domain_id); src record; config jsonb; id text := fraud._voice_new_id();
+        v_role oid; v_path text;
 BEGIN
+    -- the caller, from the token its public wrapper minted (used up here)
+    SELECT c.role, c.search_path INTO v_role, v_path FROM fraud._redeem_caller(p_caller) c;
     IF p_job_name IS NOT NULL THEN
         PERFORM fraud._voice_check_name('job_name', p_job_name);
     END IF;
     config := CASE p_job_type WHEN 'FRAUDSTER_REGISTRATION' THEN fraud._voice_registration_config(d, p_config)
                               ELSE fraud._voice_enrollment_config(d, p_config) END;
-    src := fraud._voice_job_source(p_job_type, p_input_data_config, fraud._caller_role(p_caller),
-                                   fraud._caller_search_path(p_caller));
+    src := fraud._voice_job_source(p_job_type, p_input_data_config, v_role, v_path);
     PERFORM fraud._job_check_worker_role();
     PERFORM fraud._reap_jobs();
     INSERT INTO fraud.jobs (job_type, job_id, status, domain_id, job_name, config, input_kind, input_path, owner,
                             search_path, batch_size)
         VALUES (p_job_type, id, 'SUBMITTED', d.domain_id, p_job_name, config, src.kind, src.source,
-                fraud._caller_role(p_caller)::regrole, fraud._caller_search_path(p_caller), 500);
+                v_role::regrole, v_path, 500);
     PERFORM fraud._launch_job_worker();
     RETURN id;
 END $$;
@@ -309,7 +311,10 @@ RETURNS TABLE (job_id text, job_name text, domain_id text, job_status text, crea
                input_data_config jsonb, config jsonb, job_progress jsonb, failure_details jsonb,
                processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
 LANGUAGE plpgsql AS $$
+DECLARE v_role oid; v_path text;
 BEGIN
+    -- the caller, from the token its public wrapper minted (used up here)
+    SELECT c.role, c.search_path INTO v_role, v_path FROM fraud._redeem_caller(p_caller) c;
     PERFORM fraud._voice_domain(p_domain_id);
     IF p_job_id IS NOT NULL THEN
         PERFORM fraud._voice_check_id('job_id', p_job_id);
@@ -320,12 +325,13 @@ BEGIN
     PERFORM fraud._reap_jobs();
     RETURN QUERY
     SELECT x.job_id, x.job_name, x.domain_id, x.status, x.start_time, x.completion_time,
-           CASE WHEN fraud._job_visible(x.owner, fraud._caller_role(p_caller)) THEN jsonb_build_object('S3Uri', x.input_path) END,
+           CASE WHEN fraud._job_visible(x.owner, v_role) THEN jsonb_build_object('S3Uri', x.input_path) END,
            x.config,
            jsonb_build_object('PercentComplete', CASE WHEN x.status IN ('COMPLETED', 'COMPLETED_WITH_ERRORS') THEN 100
                                                       WHEN coalesce(x.total_records_count, 0) = 0 THEN 0
                                                       ELSE (100 * x.processed_records_count / x.total_records_count)::int END),
-           CASE WHEN x.failure_reason IS NOT NULL THEN jsonb_build_object('Message', x.failure_reason, 'StatusCode', 500) END,
+           CASE WHEN x.failure_reason IS NOT NULL AND fraud._job_visible(x.owner, v_role)
+                THEN jsonb_build_object('Message', x.failure_reason, 'StatusCode', 500) END,
            x.processed_records_count, x.failed_records_count, x.total_records_count
     FROM fraud.jobs x
     WHERE x.job_type = p_job_type AND x.domain_id = p_domain_id AND (p_job_id IS NULL OR x.job_id = p_job_id)

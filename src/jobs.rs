@@ -146,16 +146,15 @@ pub extern "C-unwind" fn fraud_job_worker_main(_arg: pg_sys::Datum) {
     };
     BackgroundWorker::connect_worker_to_spi_by_oid(Some(db), Some(role));
     // Our session's names resolve in pg_catalog only (nothing a database default can
-    // redirect); the pid lock says "alive" to every role through pg_locks.
+    // redirect); each step sets it again (work()).
     let started = BackgroundWorker::transaction(|| {
         Spi::run("SET search_path = pg_catalog, pg_temp")?;
-        Spi::run("SELECT pg_advisory_lock(fraud._job_lock_class(), pg_backend_pid())")?;
         take_slot()
     });
     let Ok(Some(slot)) = started else {
         return; // two workers already serve this database; they will see our job
     };
-    let mut slot = Some(slot);
+    let mut slot = (slot != 0).then_some(slot);
     // A job committed just after our last look is picked up by the worker its own commit
     // starts; if that one found both slots taken, by a slot holder's last look after it has
     // given its slot up.
@@ -183,22 +182,34 @@ pub extern "C-unwind" fn fraud_job_worker_main(_arg: pg_sys::Datum) {
             return;
         }
         // it found (and may now hold) a job: keep going, with a slot if one is free
-        slot = BackgroundWorker::transaction(take_slot).ok().flatten();
+        slot = BackgroundWorker::transaction(take_slot)
+            .ok()
+            .flatten()
+            .filter(|s| *s != 0);
         idle_rounds = 0;
     }
 }
 
-/// One step of work; false when there was nothing to do.
+/// One step of work; false when there was nothing to do. The search_path is pinned again in
+/// every step, whatever a job's code did (it runs with its own nesting level that is thrown
+/// away, src/security.rs; this is the second line of defence).
 fn work() -> bool {
     matches!(
-        BackgroundWorker::transaction(|| Spi::get_one::<bool>("SELECT fraud._job_work()")),
+        BackgroundWorker::transaction(|| {
+            Spi::run("SET search_path = pg_catalog, pg_temp")?;
+            Spi::get_one::<bool>("SELECT fraud._job_work()")
+        }),
         Ok(Some(true))
     )
 }
 
-/// Takes a free worker slot (session advisory lock (class, -1) or (class, -2)).
+/// Takes a free worker slot (session advisory lock (class, -1) or (class, -2)): Some(slot);
+/// Some(0) when none is free but fewer than two are held by job workers (another role
+/// squatting on them never stops the jobs); None when two workers are busy.
 fn take_slot() -> Result<Option<i32>, pgrx::spi::SpiError> {
     Spi::get_one::<i32>(
-        "SELECT s FROM (VALUES (-1), (-2)) v(s) WHERE pg_try_advisory_lock(fraud._job_lock_class(), s) LIMIT 1",
+        "SELECT coalesce(
+             (SELECT s FROM (VALUES (-1), (-2)) v(s) WHERE pg_try_advisory_lock(fraud._job_lock_class(), s) LIMIT 1),
+             CASE WHEN fraud._job_workers_busy() < 2 THEN 0 END)",
     )
 }

@@ -26,9 +26,8 @@ pub const PINNED_SEARCH_PATH: &CStr = c"pg_catalog, pg_temp";
 
 thread_local! {
     static OWNER: Cell<pg_sys::Oid> = const { Cell::new(pg_sys::InvalidOid) };
-    /// tokens minted in this transaction: (token, role, search_path)
+    /// tokens minted in this transaction and not yet redeemed: (token, role, search_path)
     static TOKENS: RefCell<Vec<(i64, pg_sys::Oid, String)>> = const { RefCell::new(Vec::new()) };
-    static NEXT_TOKEN: Cell<i64> = const { Cell::new(1) };
     static CALLBACK: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -108,9 +107,12 @@ fn with_role<T>(role: pg_sys::Oid, search_path: &CStr, flags: u32, f: impl FnOnc
         level
     };
     let out = f();
-    // SAFETY: undoes exactly what was done above.
+    // SAFETY: undoes exactly what was done above. `false`: every setting made inside, a plain
+    // `SET` or `set_config(..., false)` by the user's code included, is thrown away with the
+    // nesting level, as PostgreSQL does around its own security-restricted operations; with
+    // `true` a search_path set by a job's query would outlive it and steer the owner's code.
     unsafe {
-        pg_sys::AtEOXact_GUC(true, level);
+        pg_sys::AtEOXact_GUC(false, level);
         pg_sys::SetUserIdAndSecContext(saved_user, saved_context);
     }
     out
@@ -138,13 +140,14 @@ unsafe extern "C-unwind" fn forget_tokens(
     }
 }
 
-fn token_entry(token: i64) -> (pg_sys::Oid, String) {
+/// Takes the token out: a token is good for one redemption.
+fn redeem(token: i64) -> (pg_sys::Oid, String) {
     TOKENS
         .with(|t| {
-            t.borrow()
-                .iter()
-                .find(|e| e.0 == token)
-                .map(|e| (e.1, e.2.clone()))
+            let mut t = t.borrow_mut();
+            let at = t.iter().position(|e| e.0 == token)?;
+            let (_, role, path) = t.swap_remove(at);
+            Some((role, path))
         })
         .unwrap_or_else(|| {
             raise(
@@ -201,8 +204,9 @@ fn role_search_path(search_path: &str) -> CString {
 pub mod fraud {
     use super::*;
 
-    /// A token naming the role calling right now and its search_path, valid until the end of
-    /// the transaction. Harmless to anyone: it can only ever name its minter.
+    /// A token naming the role calling right now and its search_path, good for one redemption
+    /// until the end of the transaction. It can only ever name its minter, and it is random, so
+    /// a token another role's code minted in this session cannot be guessed and replayed.
     #[pg_extern(volatile, name = "_caller_token")]
     pub fn caller_token() -> i64 {
         if !CALLBACK.replace(true) {
@@ -221,21 +225,23 @@ pub mod fraud {
                 },
             )
         };
-        let token = NEXT_TOKEN.with(|n| n.replace(n.get() + 1));
+        let mut bytes = [0u8; 8];
+        // SAFETY: fills the buffer it is given.
+        if !unsafe { pg_sys::pg_strong_random(bytes.as_mut_ptr().cast(), bytes.len()) } {
+            crate::errors::internal("fraud_detector: no strong random numbers".into());
+        }
+        let token = i64::from_ne_bytes(bytes);
         TOKENS.with(|t| t.borrow_mut().push((token, role, path)));
         token
     }
 
-    /// The role that minted `token` (42501 for a token not minted in this transaction).
-    #[pg_extern(stable, strict, name = "_caller_role")]
-    pub fn caller_role(token: i64) -> pg_sys::Oid {
-        token_entry(token).0
-    }
-
-    /// The search_path of the caller that minted `token`.
-    #[pg_extern(stable, strict, name = "_caller_search_path")]
-    pub fn caller_search_path(token: i64) -> String {
-        token_entry(token).1
+    /// The role that minted `token` and its search_path; the token is used up (42501 for a
+    /// token not minted in this transaction, or already redeemed).
+    #[pg_extern(volatile, strict, name = "_redeem_caller")]
+    pub fn redeem_caller(
+        token: i64,
+    ) -> TableIterator<'static, (name!(role, pg_sys::Oid), name!(search_path, String))> {
+        TableIterator::once(redeem(token))
     }
 
     /// Runs `sql` as `role` (a job's owner) with `search_path`, in a security-restricted
@@ -293,9 +299,12 @@ pub mod fraud {
                         let name = CStr::from_ptr(a.attname.data.as_ptr())
                             .to_string_lossy()
                             .into_owned();
-                        let ty = CStr::from_ptr(pg_sys::format_type_with_typemod(
+                        // schema-qualified: the name is read again under another search_path
+                        let ty = CStr::from_ptr(pg_sys::format_type_extended(
                             a.atttypid,
                             a.atttypmod,
+                            (pg_sys::FORMAT_TYPE_TYPEMOD_GIVEN | pg_sys::FORMAT_TYPE_FORCE_QUALIFY)
+                                as pg_sys::bits16,
                         ))
                         .to_string_lossy()
                         .into_owned();

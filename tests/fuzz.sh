@@ -917,7 +917,7 @@ if settle_jobs 1200; then pass "the jobs settle"; else fail "the jobs settle: $(
 q "SELECT 'jobs the random calls created: ' || coalesce(string_agg(format('%s %s %s', n, job_type, status), ', '), 'none')
    FROM (SELECT job_type, status, count(*) n FROM fraud.jobs WHERE job_id LIKE 'fz-job_c%' OR (job_type IN ('FRAUDSTER_REGISTRATION', 'SPEAKER_ENROLLMENT') AND job_id NOT IN (fuzz.c('reg_job'), fuzz.c('enrol_job'))) GROUP BY 1, 2) j"
 check "no active job without a live worker" "" \
-  "$(q "SELECT string_agg(job_id, ', ') FROM fraud.jobs WHERE fraud._job_active(status) AND (worker_pid IS NULL OR NOT fraud._job_worker_alive(worker_pid))")"
+  "$(q "SELECT string_agg(job_id, ', ') FROM fraud.jobs WHERE fraud._job_active(status) AND (worker_pid IS NULL OR NOT fraud._job_worker_alive(worker_pid, worker_start))")"
 check "no staging table of a finished job" "" \
   "$(q "SELECT string_agg(c.relname, ', ') FROM pg_class c WHERE c.relnamespace = 'fraud'::regnamespace AND c.relname LIKE '\_job\_%' AND c.relkind = 'r'
         AND NOT EXISTS (SELECT 1 FROM fraud.jobs j WHERE fraud._job_staging_name(j.job_type, j.job_id) = 'fraud.' || c.relname AND fraud._job_active(j.status))")"

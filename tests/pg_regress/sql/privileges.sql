@@ -235,6 +235,84 @@ RESET ROLE;
 SELECT pg_temp.wait_job(repeat('a', 63) || '1'), pg_temp.wait_job(repeat('a', 63) || '2');
 SELECT right(job_id, 1) AS job, processed_records_count, failed_records_count FROM fraud.jobs WHERE job_id LIKE 'aaaa%' ORDER BY 1;
 
+-- A security review's attacks (a role with only `jobs` and a schema of its own)
+CREATE SCHEMA fd_jobs_s AUTHORIZATION fd_jobs;
+CREATE TABLE public.review_log (who text, what text);
+GRANT INSERT ON public.review_log TO PUBLIC;
+SET ROLE fd_jobs;
+-- 1. a query input that sets search_path while it is planned at create (an IMMUTABLE function
+--    runs at planning): the setting must not outlive the probe, or the owner's code that follows
+--    would call the attacker's lower()
+CREATE FUNCTION fd_jobs_s.hijack() RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN PERFORM pg_catalog.set_config('search_path', 'fd_jobs_s, pg_catalog', false); RETURN 'x'; END $$;
+CREATE FUNCTION fd_jobs_s.lower(t text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_user <> 'fd_jobs' THEN INSERT INTO public.review_log VALUES (current_user, 'lower'); END IF;
+    RETURN pg_catalog.lower(t);
+END $$;
+SELECT pg_temp.err($$SELECT fraud_create_batch_import_job('pwn1',
+  'SELECT fd_jobs_s.hijack() AS event_id, 1 AS event_timestamp, 1 AS entity_id, 1 AS entity_type', 'payment')$$);
+-- 2. the same in the worker (a VOLATILE function runs there), then the worker's own code
+CREATE FUNCTION fd_jobs_s.hijack_v() RETURNS text LANGUAGE plpgsql VOLATILE AS $$
+BEGIN PERFORM pg_catalog.set_config('search_path', 'fd_jobs_s, pg_catalog', false); RETURN 'pwn2e'; END $$;
+CREATE FUNCTION fd_jobs_s.clock_timestamp() RETURNS timestamptz LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_user <> 'fd_jobs' THEN INSERT INTO public.review_log VALUES (current_user, 'clock_timestamp'); END IF;
+    RETURN pg_catalog.clock_timestamp();
+END $$;
+SELECT fraud_create_batch_import_job('pwn2',
+  $$SELECT fd_jobs_s.hijack_v() AS event_id, now() AS event_timestamp, 'c1' AS entity_id, 'customer' AS entity_type$$, 'payment');
+-- 3. a column of a type whose cast to text the attacker wrote
+CREATE TYPE fd_jobs_s.evil AS ENUM ('pwn3e');
+CREATE FUNCTION fd_jobs_s.evil_text(e fd_jobs_s.evil) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_user <> 'fd_jobs' THEN INSERT INTO public.review_log VALUES (current_user, 'cast'); END IF;
+    RETURN e::name::text;
+END $$;
+CREATE CAST (fd_jobs_s.evil AS text) WITH FUNCTION fd_jobs_s.evil_text(fd_jobs_s.evil);
+SELECT fraud_create_batch_import_job('pwn3',
+  $$SELECT 'pwn3e'::fd_jobs_s.evil AS event_id, now() AS event_timestamp, 'c1' AS entity_id, 'customer' AS entity_type$$, 'payment');
+RESET ROLE;
+-- 4. a caller token is random (not guessable from another) and good for one redemption
+BEGIN;
+SET ROLE fd_jobs;
+SELECT fraud._caller_token() AS t1, fraud._caller_token() AS t2 \gset
+RESET ROLE;
+SELECT :t2::numeric - :t1::numeric <> 1 AS not_sequential;
+SELECT role::regrole FROM fraud._redeem_caller(:t1);
+SELECT pg_temp.err(format('SELECT fraud._redeem_caller(%s)', :t1));
+COMMIT;
+-- 5. advisory-lock slots squatted by a role with no capability do not stop the jobs
+SET ROLE fd_nobody;
+SELECT pg_advisory_lock(1718968933, -1), pg_advisory_lock(1718968933, -2);
+RESET ROLE;
+SELECT pg_temp.wait_job('pwn2') AS pwn2, pg_temp.wait_job('pwn3') AS pwn3;
+SET ROLE fd_jobs;
+SELECT fraud_create_batch_import_job('after_squat',
+  $$SELECT 'sq1' AS event_id, now() AS event_timestamp, 'c1' AS entity_id, 'customer' AS entity_type$$, 'payment');
+RESET ROLE;
+SELECT pg_temp.wait_job('after_squat');
+SELECT pg_advisory_unlock(1718968933, -1), pg_advisory_unlock(1718968933, -2);
+-- nothing of the attacker's ran as anyone else, nobody became superuser
+SELECT count(*) AS ran_as_someone_else FROM public.review_log;
+SELECT rolname, rolsuper FROM pg_roles WHERE rolname LIKE 'fd\_%' AND rolsuper;
+SELECT event_id FROM fraud.events WHERE event_id IN ('pwn2e', 'pwn3e', 'sq1') ORDER BY 1;
+-- 6. another jobs role sees neither the input nor the failure of a job (failures quote data)
+SET ROLE fd_jobs2;
+SELECT job_id, status, failure_reason, input_path FROM fraud_get_batch_import_jobs('imp_escape');
+RESET ROLE;
+-- 7. the SECURITY INVOKER wrappers are exactly the functions that capture their caller
+SELECT f.function_name, f.function_name IN (SELECT fraud._invoker_wrappers()) AS listed,
+       strpos(f.body, 'fraud._caller_token()') > 0 AS mints_a_token
+FROM fraud._api_functions() f
+WHERE f.schema_name <> 'fraud'
+  AND (f.function_name IN (SELECT fraud._invoker_wrappers())) <> (strpos(f.body, 'fraud._caller_token()') > 0
+                                                                  AND f.language = 'sql');
+DROP TABLE public.review_log;
+SET client_min_messages = warning;
+DROP SCHEMA fd_jobs_s CASCADE;
+RESET client_min_messages;
+
 -- Voice ID: evaluation and management are separate
 SELECT domain_id AS dom FROM fraud_voice_create_domain('calls', 192) \gset
 SET ROLE fd_voice;
