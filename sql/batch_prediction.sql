@@ -123,13 +123,18 @@ DECLARE
                      ELSE fraud._job_staging_name(j.job_type, j.job_id) END;
     out_table text := j.output_path::regclass::text;
     cols text; scols text; hi bigint; lo_key text; hi_key text; range_filter text; event_expr text;
-    args text;
+    args text; typed text;
     n bigint;
 BEGIN
-    SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum), string_agg('s.' || quote_ident(a.attname), ', ' ORDER BY a.attnum)
-        INTO cols, scols
+    SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum), string_agg('s.' || quote_ident(a.attname), ', ' ORDER BY a.attnum),
+           string_agg(format('x.%I::%s AS %I', a.attname, format_type(a.atttypid, a.atttypmod), a.attname), ', ' ORDER BY a.attnum)
+        INTO cols, scols, typed
         FROM pg_attribute a WHERE a.attrelid = j.output_path::regclass AND a.attnum > 0 AND NOT a.attisdropped
           AND a.attname NOT IN ('model_scores', 'rule_results', 'outcomes', 'status');
+    IF j.staging IS NOT NULL THEN
+        -- the staged text back to the input's types (the output table's), as the job's owner
+        src := format('(SELECT x._row, %s FROM %s x)', typed, src);
+    END IF;
     IF j.staging IS NULL THEN
         -- blocks per batch from the table's rows per block
         hi := least(j.end_position, j.next_position

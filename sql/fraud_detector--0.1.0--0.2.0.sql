@@ -1721,13 +1721,18 @@ DECLARE
                      ELSE fraud._job_staging_name(j.job_type, j.job_id) END;
     out_table text := j.output_path::regclass::text;
     cols text; scols text; hi bigint; lo_key text; hi_key text; range_filter text; event_expr text;
-    args text;
+    args text; typed text;
     n bigint;
 BEGIN
-    SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum), string_agg('s.' || quote_ident(a.attname), ', ' ORDER BY a.attnum)
-        INTO cols, scols
+    SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum), string_agg('s.' || quote_ident(a.attname), ', ' ORDER BY a.attnum),
+           string_agg(format('x.%I::%s AS %I', a.attname, format_type(a.atttypid, a.atttypmod), a.attname), ', ' ORDER BY a.attnum)
+        INTO cols, scols, typed
         FROM pg_attribute a WHERE a.attrelid = j.output_path::regclass AND a.attnum > 0 AND NOT a.attisdropped
           AND a.attname NOT IN ('model_scores', 'rule_results', 'outcomes', 'status');
+    IF j.staging IS NOT NULL THEN
+        -- the staged text back to the input's types (the output table's), as the job's owner
+        src := format('(SELECT x._row, %s FROM %s x)', typed, src);
+    END IF;
     IF j.staging IS NULL THEN
         -- blocks per batch from the table's rows per block
         hi := least(j.end_position, j.next_position
@@ -2657,7 +2662,7 @@ CREATE OR REPLACE FUNCTION fraud._job_stage(j fraud.jobs, staging text)
  RETURNS bigint
  LANGUAGE plpgsql
 AS $function$
-DECLARE inp record; n bigint; cols text; as_text boolean := j.job_type = 'BATCH_IMPORT';
+DECLARE inp record; n bigint; cols text; as_text boolean := true;
 BEGIN
     inp := fraud._job_input(j.input_path, 'input_path', j.owner, j.search_path);
     cols := (SELECT string_agg(quote_ident(c), ', ' ORDER BY i) FROM unnest(inp.columns) WITH ORDINALITY u(c, i));
@@ -2686,7 +2691,8 @@ AS $function$
 DECLARE staging text := fraud._job_staging_name(j.job_type, j.job_id);
 BEGIN
     PERFORM fraud._job_drop_staging(j.job_type, j.job_id);
-    EXECUTE format('CREATE UNLOGGED TABLE %s (_row bigint GENERATED ALWAYS AS IDENTITY, %s)', staging, column_defs);
+    EXECUTE format('CREATE UNLOGGED TABLE %s (_row bigint GENERATED ALWAYS AS IDENTITY, %s) WITH (autovacuum_enabled = off)',
+                   staging, column_defs);
     EXECUTE format('GRANT SELECT, INSERT ON %s TO %s', staging, j.owner);
     RETURN staging;
 END $function$
@@ -2764,7 +2770,9 @@ BEGIN
             ELSE PERFORM fraud._voice_enrollment_step(j);
             END IF;
         END CASE;
-    EXCEPTION WHEN OTHERS THEN
+    EXCEPTION WHEN OTHERS OR query_canceled THEN
+        -- a canceled statement (pg_cancel_backend, statement_timeout) fails the job too, rather
+        -- than the worker, which would leave the job and its staging table behind
         GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
         PERFORM fraud._job_finish(j, 'FAILED', msg);
     END;

@@ -177,7 +177,9 @@ BEGIN
             ELSE PERFORM fraud._voice_enrollment_step(j);
             END IF;
         END CASE;
-    EXCEPTION WHEN OTHERS THEN
+    EXCEPTION WHEN OTHERS OR query_canceled THEN
+        -- a canceled statement (pg_cancel_backend, statement_timeout) fails the job too, rather
+        -- than the worker, which would leave the job and its staging table behind
         GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
         PERFORM fraud._job_finish(j, 'FAILED', msg);
     END;
@@ -360,19 +362,22 @@ LANGUAGE plpgsql AS $$
 DECLARE staging text := fraud._job_staging_name(j.job_type, j.job_id);
 BEGIN
     PERFORM fraud._job_drop_staging(j.job_type, j.job_id);
-    EXECUTE format('CREATE UNLOGGED TABLE %s (_row bigint GENERATED ALWAYS AS IDENTITY, %s)', staging, column_defs);
+    EXECUTE format('CREATE UNLOGGED TABLE %s (_row bigint GENERATED ALWAYS AS IDENTITY, %s) WITH (autovacuum_enabled = off)',
+                   staging, column_defs);
     EXECUTE format('GRANT SELECT, INSERT ON %s TO %s', staging, j.owner);
     RETURN staging;
 END $$;
 
 -- Copies a query or CSV input into the job's staging table with a row number `_row` (data
 -- rows from 1, in file order for a CSV), indexed for batch reads. Returns the row count. The
--- input is read as the job's owner. An import stages every column as text, converted as the
--- job's owner: its batches are read by the extension's owner, who must never run a cast or
--- output function of a type the job's owner may have defined.
+-- input is read as the job's owner. Every column is staged as text, converted as the job's
+-- owner: the staging table belongs to the extension's owner, who must never run code of a type
+-- the job's owner may have defined (a cast when an import reads a batch; a range type's
+-- subtype_diff when ANALYZE or autovacuum reads the table). A batch prediction converts the
+-- values back as the job's owner (fraud._batch_prediction_step).
 CREATE FUNCTION fraud._job_stage(j fraud.jobs, staging text) RETURNS bigint
 LANGUAGE plpgsql AS $$
-DECLARE inp record; n bigint; cols text; as_text boolean := j.job_type = 'BATCH_IMPORT';
+DECLARE inp record; n bigint; cols text; as_text boolean := true;
 BEGIN
     inp := fraud._job_input(j.input_path, 'input_path', j.owner, j.search_path);
     cols := (SELECT string_agg(quote_ident(c), ', ' ORDER BY i) FROM unnest(inp.columns) WITH ORDINALITY u(c, i));

@@ -293,6 +293,37 @@ SELECT fraud_create_batch_import_job('after_squat',
 RESET ROLE;
 SELECT pg_temp.wait_job('after_squat');
 SELECT pg_advisory_unlock(1718968933, -1), pg_advisory_unlock(1718968933, -2);
+-- 8. a batch prediction of a query with a range type whose subtype_diff is the attacker's:
+--    ANALYZE (or autovacuum) of the staging table must not run it as the table's owner
+GRANT CREATE ON SCHEMA public TO fd_jobs;
+SET ROLE fd_jobs;
+CREATE FUNCTION fd_jobs_s.diff(a float8, b float8) RETURNS float8 LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF current_user <> 'fd_jobs' THEN INSERT INTO public.review_log VALUES (current_user, 'subtype_diff'); END IF;
+    RETURN a - b;
+END $$;
+CREATE TYPE fd_jobs_s.r AS RANGE (subtype = float8, subtype_diff = fd_jobs_s.diff);
+CREATE FUNCTION fd_jobs_s.slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(2); RETURN NULL; END $$;
+BEGIN;
+SELECT fraud_create_batch_prediction_job('pwn8',
+  $$SELECT g * 100 AS amount, fd_jobs_s.r(g, g + 1) AS span FROM generate_series(1, 50) g$$,
+  'public.pwn8_out', 'payment', 'pay');
+CREATE TRIGGER slow BEFORE INSERT ON public.pwn8_out FOR EACH STATEMENT EXECUTE FUNCTION fd_jobs_s.slow();
+COMMIT;
+RESET ROLE;
+DO $$ BEGIN
+    FOR i IN 1..1000 LOOP
+        EXIT WHEN (SELECT status = 'IN_PROGRESS' FROM fraud.jobs WHERE job_id = 'pwn8');
+        PERFORM pg_sleep(0.01);
+    END LOOP;
+    EXECUTE 'ANALYZE ' || fraud._job_staging_name('BATCH_PREDICTION', 'pwn8');
+END $$;
+SELECT pg_temp.wait_job('pwn8');
+-- the values came back with their types
+SELECT amount, span, outcomes FROM public.pwn8_out ORDER BY amount LIMIT 2;
+SELECT pg_typeof(span) FROM public.pwn8_out LIMIT 1;
+DROP TABLE public.pwn8_out;
+REVOKE CREATE ON SCHEMA public FROM fd_jobs;
 -- nothing of the attacker's ran as anyone else, nobody became superuser
 SELECT count(*) AS ran_as_someone_else FROM public.review_log;
 SELECT rolname, rolsuper FROM pg_roles WHERE rolname LIKE 'fd\_%' AND rolsuper;
