@@ -210,9 +210,7 @@ BEGIN
         PERFORM fraud._not_found('batch import job', p_job_id);
     END IF;
     -- failed records quote the input
-    IF NOT fraud._job_visible(v_owner, v_role) THEN
-        PERFORM fraud._raise('42501', format('permission denied for job %s: it belongs to role %s', quote_literal(p_job_id), v_owner));
-    END IF;
+    PERFORM fraud._check_job_visible(p_job_id, v_owner, v_role);
     RETURN QUERY SELECT e.row_number, e.event_id, e.reason FROM fraud.batch_import_errors e
                  WHERE e.job_id = p_job_id ORDER BY e.row_number;
 END $$;

@@ -1899,6 +1899,18 @@ BEGIN
 END $function$
 ;
 
+CREATE OR REPLACE FUNCTION fraud._check_job_visible(p_job_id text, job_owner regrole, role oid)
+ RETURNS void
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+BEGIN
+    IF NOT fraud._job_visible(job_owner, role) THEN
+        PERFORM fraud._raise('42501', format('permission denied for job %s: it belongs to role %s', quote_literal(p_job_id), job_owner));
+    END IF;
+END $function$
+;
+
 CREATE OR REPLACE FUNCTION fraud._check_list_size(list_name text)
  RETURNS void
  LANGUAGE plpgsql
@@ -2226,9 +2238,7 @@ BEGIN
         PERFORM fraud._not_found('batch import job', p_job_id);
     END IF;
     -- failed records quote the input
-    IF NOT fraud._job_visible(v_owner, v_role) THEN
-        PERFORM fraud._raise('42501', format('permission denied for job %s: it belongs to role %s', quote_literal(p_job_id), v_owner));
-    END IF;
+    PERFORM fraud._check_job_visible(p_job_id, v_owner, v_role);
     RETURN QUERY SELECT e.row_number, e.event_id, e.reason FROM fraud.batch_import_errors e
                  WHERE e.job_id = p_job_id ORDER BY e.row_number;
 END $function$
@@ -2662,20 +2672,19 @@ CREATE OR REPLACE FUNCTION fraud._job_stage(j fraud.jobs, staging text)
  RETURNS bigint
  LANGUAGE plpgsql
 AS $function$
-DECLARE inp record; n bigint; cols text; as_text boolean := true;
+DECLARE inp record; n bigint; cols text;
 BEGIN
     inp := fraud._job_input(j.input_path, 'input_path', j.owner, j.search_path);
     cols := (SELECT string_agg(quote_ident(c), ', ' ORDER BY i) FROM unnest(inp.columns) WITH ORDINALITY u(c, i));
     staging := fraud._job_staging_create(j,
-        (SELECT string_agg(quote_ident(c) || ' ' || CASE WHEN as_text THEN 'text' ELSE t END, ', ' ORDER BY i)
-         FROM unnest(inp.columns, inp.types) WITH ORDINALITY u(c, t, i)));
+        (SELECT string_agg(quote_ident(c) || ' text', ', ' ORDER BY i) FROM unnest(inp.columns) WITH ORDINALITY u(c, i)));
     IF j.input_kind = 'FILE' THEN
         n := fraud._run_as(j.owner, j.search_path,
                            format('COPY %s (%s) FROM %L WITH (FORMAT csv, HEADER true)', staging, cols, j.input_path));
     ELSE
         n := fraud._run_as(j.owner, j.search_path,
                            format(E'INSERT INTO %s (%s) SELECT %s FROM (%s\n) q', staging, cols,
-                                  (SELECT string_agg('q.' || quote_ident(c) || CASE WHEN as_text THEN '::text' ELSE '' END, ', ' ORDER BY i)
+                                  (SELECT string_agg('q.' || quote_ident(c) || '::text', ', ' ORDER BY i)
                                    FROM unnest(inp.columns) WITH ORDINALITY u(c, i)),
                                   CASE j.input_kind WHEN 'TABLE' THEN 'SELECT * FROM ' || j.input_path::regclass ELSE j.input_path END));
     END IF;
@@ -2833,9 +2842,7 @@ BEGIN
     IF NOT FOUND THEN
         PERFORM fraud._not_found(lower(replace(p_job_type, '_', ' ')) || ' job', p_job_id);
     END IF;
-    IF NOT fraud._job_visible(j.owner, v_role) THEN
-        PERFORM fraud._raise('42501', format('permission denied for job %s: it belongs to role %s', quote_literal(p_job_id), j.owner));
-    END IF;
+    PERFORM fraud._check_job_visible(p_job_id, j.owner, v_role);
     RETURN j;
 END $function$
 ;

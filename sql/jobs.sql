@@ -220,6 +220,15 @@ BEGIN
     PERFORM fraud._launch_job_worker();
 END $$;
 
+-- 42501 unless `role` may see the job's input, cancel or delete it (fraud._job_visible).
+CREATE FUNCTION fraud._check_job_visible(p_job_id text, job_owner regrole, role oid) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF NOT fraud._job_visible(job_owner, role) THEN
+        PERFORM fraud._raise('42501', format('permission denied for job %s: it belongs to role %s', quote_literal(p_job_id), job_owner));
+    END IF;
+END $$;
+
 -- The job row a Cancel*/Delete* call acts on, locked; 42704 when there is none, 42501 when
 -- the caller may not act on it (fraud._job_visible).
 CREATE FUNCTION fraud._lock_job(p_job_type text, p_job_id text, p_caller bigint) RETURNS fraud.jobs
@@ -234,9 +243,7 @@ BEGIN
     IF NOT FOUND THEN
         PERFORM fraud._not_found(lower(replace(p_job_type, '_', ' ')) || ' job', p_job_id);
     END IF;
-    IF NOT fraud._job_visible(j.owner, v_role) THEN
-        PERFORM fraud._raise('42501', format('permission denied for job %s: it belongs to role %s', quote_literal(p_job_id), j.owner));
-    END IF;
+    PERFORM fraud._check_job_visible(p_job_id, j.owner, v_role);
     RETURN j;
 END $$;
 
@@ -377,20 +384,19 @@ END $$;
 -- values back as the job's owner (fraud._batch_prediction_step).
 CREATE FUNCTION fraud._job_stage(j fraud.jobs, staging text) RETURNS bigint
 LANGUAGE plpgsql AS $$
-DECLARE inp record; n bigint; cols text; as_text boolean := true;
+DECLARE inp record; n bigint; cols text;
 BEGIN
     inp := fraud._job_input(j.input_path, 'input_path', j.owner, j.search_path);
     cols := (SELECT string_agg(quote_ident(c), ', ' ORDER BY i) FROM unnest(inp.columns) WITH ORDINALITY u(c, i));
     staging := fraud._job_staging_create(j,
-        (SELECT string_agg(quote_ident(c) || ' ' || CASE WHEN as_text THEN 'text' ELSE t END, ', ' ORDER BY i)
-         FROM unnest(inp.columns, inp.types) WITH ORDINALITY u(c, t, i)));
+        (SELECT string_agg(quote_ident(c) || ' text', ', ' ORDER BY i) FROM unnest(inp.columns) WITH ORDINALITY u(c, i)));
     IF j.input_kind = 'FILE' THEN
         n := fraud._run_as(j.owner, j.search_path,
                            format('COPY %s (%s) FROM %L WITH (FORMAT csv, HEADER true)', staging, cols, j.input_path));
     ELSE
         n := fraud._run_as(j.owner, j.search_path,
                            format(E'INSERT INTO %s (%s) SELECT %s FROM (%s\n) q', staging, cols,
-                                  (SELECT string_agg('q.' || quote_ident(c) || CASE WHEN as_text THEN '::text' ELSE '' END, ', ' ORDER BY i)
+                                  (SELECT string_agg('q.' || quote_ident(c) || '::text', ', ' ORDER BY i)
                                    FROM unnest(inp.columns) WITH ORDINALITY u(c, i)),
                                   CASE j.input_kind WHEN 'TABLE' THEN 'SELECT * FROM ' || j.input_path::regclass ELSE j.input_path END));
     END IF;
