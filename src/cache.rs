@@ -326,7 +326,7 @@ fn accept_invalidations_once_per_statement() {
     let now = unsafe {
         (
             (*pg_sys::MyProc).lxid,
-            pg_sys::GetCurrentStatementStartTimestamp(),
+            datum::unguarded::GetCurrentStatementStartTimestamp(),
         )
     };
     if STATEMENT.with(Cell::get) != now {

@@ -293,6 +293,16 @@ pub unsafe fn varlena_datum(bytes: &[u8]) -> pg_sys::Datum {
     pg_sys::Datum::from(p)
 }
 
+/// PostgreSQL functions that cannot raise an ERROR (they read backend globals), declared
+/// without pgrx's guard: the guard costs a sigsetjmp per call, and these are called for every
+/// scored event or row.
+pub mod unguarded {
+    extern "C" {
+        pub fn GetCurrentStatementStartTimestamp() -> pgrx::pg_sys::TimestampTz;
+        pub fn GetUserId() -> pgrx::pg_sys::Oid;
+    }
+}
+
 thread_local! {
     /// 1 = the database encoding is UTF-8 (text needs no re-validation), 2 = not, 0 = unknown.
     static UTF8_DB: Cell<u8> = const { Cell::new(0) };

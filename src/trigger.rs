@@ -11,6 +11,7 @@ use std::ffi::CStr;
 use std::rc::Rc;
 
 use rustc_hash::FxHashMap;
+use smallvec::{smallvec, SmallVec};
 
 use pgrx::prelude::*;
 use pgrx::{pg_sys, PgSqlErrorCode, PgTupleDesc};
@@ -168,11 +169,20 @@ thread_local! {
     static MAPPINGS: RefCell<FxHashMap<(u64, pg_sys::Oid, pg_sys::Oid), Rc<Mapping>>> = RefCell::new(FxHashMap::default());
 }
 
-unsafe fn attname(tupdesc: pg_sys::TupleDesc, i: usize) -> &'static [u8] {
+/// Whether attribute `i` is a live column named `name` (checked on every row: compares the
+/// fixed-size NameData in place, no strlen).
+unsafe fn is_column(tupdesc: pg_sys::TupleDesc, i: usize, name: &[u8]) -> bool {
     let attrs = (*tupdesc).attrs.as_slice((*tupdesc).natts as usize);
     match attrs.get(i) {
-        Some(a) if !a.attisdropped => CStr::from_ptr(a.attname.data.as_ptr()).to_bytes(),
-        _ => b"",
+        Some(a) if !a.attisdropped => {
+            // SAFETY: NameData is NAMEDATALEN c_chars, NUL-padded after the name
+            let data = std::slice::from_raw_parts(
+                a.attname.data.as_ptr() as *const u8,
+                a.attname.data.len(),
+            );
+            name.len() < data.len() && &data[..name.len()] == name && data[name.len()] == 0
+        }
+        _ => false,
     }
 }
 
@@ -308,7 +318,7 @@ fn fraud_score_trigger_body<'a>(
                 if Rc::ptr_eq(&m.args, &args)
                     && m.names
                         .iter()
-                        .all(|(i, n)| attname(tupdesc, *i) == n.as_bytes()) =>
+                        .all(|(i, n)| is_column(tupdesc, *i, n.as_bytes())) =>
             {
                 m
             }
@@ -324,12 +334,15 @@ fn fraud_score_trigger_body<'a>(
                 m
             }
         };
+        // one deform: the slots are read from it and the new tuple is formed from it with the
+        // outputs replaced (heap_modify_tuple_by_cols would deform the row a second time)
         let natts = (*tupdesc).natts as usize;
-        let mut values = vec![pg_sys::Datum::null(); natts];
-        let mut nulls = vec![false; natts];
+        let mut values: SmallVec<[pg_sys::Datum; 32]> = smallvec![pg_sys::Datum::null(); natts];
+        let mut nulls: SmallVec<[bool; 32]> = smallvec![false; natts];
         pg_sys::heap_deform_tuple(tuple, tupdesc, values.as_mut_ptr(), nulls.as_mut_ptr());
 
-        let mut slots: Vec<Value> = Vec::with_capacity(compiled.detector.slots.len());
+        let mut slots: SmallVec<[Value; 16]> =
+            SmallVec::with_capacity(compiled.detector.slots.len());
         for (var, at) in compiled.detector.slots.iter().zip(&mapping.slots) {
             let v = match *at {
                 None => var.default.clone(),
@@ -367,22 +380,18 @@ fn fraud_score_trigger_body<'a>(
             )
         });
 
-        let mut cols = vec![mapping.outcomes];
-        let mut new_values = vec![outcomes];
-        let mut new_nulls = vec![false];
+        values[mapping.outcomes as usize - 1] = outcomes;
+        nulls[mapping.outcomes as usize - 1] = false;
         if let (Some(rc), Some(result)) = (mapping.result, result) {
-            cols.push(rc);
-            new_values.push(result);
-            new_nulls.push(false);
+            values[rc as usize - 1] = result;
+            nulls[rc as usize - 1] = false;
         }
-        let modified = pg_sys::heap_modify_tuple_by_cols(
-            tuple,
-            tupdesc,
-            cols.len() as i32,
-            cols.as_mut_ptr(),
-            new_values.as_mut_ptr(),
-            new_nulls.as_mut_ptr(),
-        );
+        drop(slots);
+        let modified = pg_sys::heap_form_tuple(tupdesc, values.as_mut_ptr(), nulls.as_mut_ptr());
+        // as heap_modify_tuple_by_cols does: the new tuple keeps the row's identity
+        (*(*modified).t_data).t_ctid = (*(*tuple).t_data).t_ctid;
+        (*modified).t_self = (*tuple).t_self;
+        (*modified).t_tableOid = (*tuple).t_tableOid;
         Ok(Some(PgHeapTuple::from_heap_tuple(
             PgTupleDesc::from_pg_unchecked(tupdesc),
             modified,
