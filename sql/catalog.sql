@@ -286,7 +286,9 @@ COMMENT ON COLUMN fraud.tags.value IS 'Tag value, 0 to 256 characters.';
 -- event type's events runs as a batched job instead of a partition drop.
 CREATE TABLE fraud.events (
     event_type_name text NOT NULL REFERENCES fraud.event_types(name) ON DELETE CASCADE,
-    event_id        text NOT NULL CONSTRAINT event_id_pattern CHECK (event_id ~ '^[0-9a-z_-]{1,64}$'),
+    -- `+` and length(), not `{1,64}`: the bounded repetition made this check a quarter of
+    -- the cost of inserting an event (bench/README.md, batch import)
+    event_id        text NOT NULL CONSTRAINT event_id_pattern CHECK (event_id ~ '^[0-9a-z_-]+$' AND length(event_id) <= 64),
     event_timestamp timestamptz NOT NULL,
     -- [{"entityType", "entityId"}]
     entities        jsonb NOT NULL CONSTRAINT event_entities_array CHECK (jsonb_typeof(entities) = 'array'),

@@ -4,9 +4,9 @@
 //! broken record fails alone, and the job remembers the byte offset and line where the next
 //! batch starts. A table or query input is staged as text first (fraud._job_stage) and read
 //! back here in batches. Either way every row goes through the same checks
-//! (fraud_engine::import), and each batch is stored with one INSERT ... ON CONFLICT DO NOTHING
-//! (a valid row it did not insert is an event id already stored) and one INSERT of the failed
-//! rows, in the step's transaction.
+//! (fraud_engine::import); each batch looks up which of its event ids are stored already (they
+//! fail), then stores its good rows with one INSERT from arrays and its failed rows with
+//! another, in the step's transaction.
 //!
 //! Reading a server-side file here bypasses COPY's own privilege check, so it is made here: the
 //! job's creator must have the privileges of pg_read_server_files, at creation and at every
@@ -73,12 +73,12 @@ fn next<R: BufRead>(r: &mut Records<R>, path: &str) -> Option<fraud_engine::csv_
 #[derive(Default)]
 struct Batch {
     ids: Vec<String>,
-    ts: Vec<i64>,
+    ts: Vec<TimestampWithTimeZone>,
     entity_types: Vec<String>,
     entity_ids: Vec<String>,
     vars: Vec<String>,
     labels: Vec<Option<String>>,
-    label_ts: Vec<Option<i64>>,
+    label_ts: Vec<Option<TimestampWithTimeZone>>,
     /// the data row number of each valid row, in the same order
     rows: Vec<i64>,
     err_rows: Vec<i64>,
@@ -87,7 +87,59 @@ struct Batch {
     seen: HashSet<String>,
 }
 
+/// An epoch-milliseconds timestamp as timestamptz, as `to_timestamp(ms / 1000.0)` gives it.
+fn timestamptz(ms: i64) -> TimestampWithTimeZone {
+    // PostgreSQL counts microseconds from 2000-01-01
+    const PG_EPOCH_MS: i64 = 946_684_800_000;
+    TimestampWithTimeZone::try_from((ms - PG_EPOCH_MS) * 1000)
+        .unwrap_or_else(|_| crate::errors::internal(format!("timestamp out of range: {ms} ms")))
+}
+
 impl Batch {
+    /// Takes the rows whose event id is stored already out of the batch: they fail. (One
+    /// index probe per id; cheaper than INSERT ... ON CONFLICT's speculative insertion.)
+    fn drop_stored(&mut self, event_type: &str) {
+        let stored = Spi::connect(|c| {
+            c.select(
+                "SELECT pg_catalog.array_agg(e.event_id) FROM fraud.events e
+                 WHERE e.event_type_name = $1 AND e.event_id = ANY ($2::text[])",
+                None,
+                &[event_type.into(), self.ids.clone().into()],
+            )?
+            .first()
+            .get_one::<Vec<String>>()
+        })
+        .unwrap_or_else(|e| crate::errors::internal(format!("batch import: looking up stored events failed: {e}")))
+        .unwrap_or_default();
+        if stored.is_empty() {
+            return;
+        }
+        let stored: HashSet<String> = stored.into_iter().collect();
+        let keep: Vec<bool> = self.ids.iter().map(|id| !stored.contains(id)).collect();
+        for (i, id) in self.ids.iter().enumerate() {
+            if !keep[i] {
+                self.err_rows.push(self.rows[i]);
+                self.err_ids.push(Some(import::left(id, 100).to_string()));
+                self.err_reasons.push(import::already_stored(id, event_type));
+            }
+        }
+        fn filter<T>(v: &mut Vec<T>, keep: &[bool]) {
+            let mut i = 0;
+            v.retain(|_| {
+                i += 1;
+                keep[i - 1]
+            });
+        }
+        filter(&mut self.ids, &keep);
+        filter(&mut self.ts, &keep);
+        filter(&mut self.entity_types, &keep);
+        filter(&mut self.entity_ids, &keep);
+        filter(&mut self.vars, &keep);
+        filter(&mut self.labels, &keep);
+        filter(&mut self.label_ts, &keep);
+        filter(&mut self.rows, &keep);
+    }
+
     fn fail(&mut self, row: i64, event_id: Option<&str>, reason: String) {
         self.err_rows.push(row);
         self.err_ids.push(event_id.map(str::to_string));
@@ -109,40 +161,40 @@ impl Batch {
                 }
                 self.seen.insert(e.event_id.clone());
                 self.ids.push(e.event_id);
-                self.ts.push(e.timestamp_ms);
+                self.ts.push(timestamptz(e.timestamp_ms));
                 self.entity_types.push(e.entity_type);
                 self.entity_ids.push(e.entity_id);
                 self.vars
                     .push(serde_json::Value::Object(vars).to_string());
                 self.labels.push(e.label);
-                self.label_ts.push(e.label_timestamp_ms);
+                self.label_ts.push(e.label_timestamp_ms.map(timestamptz));
                 self.rows.push(row);
             }
         }
     }
 
-    /// Stores the valid rows (those already stored become failures) and the failures; returns
-    /// (processed, failed).
+    /// Stores the valid rows (those whose id is stored already become failures) and the
+    /// failures; returns (processed, failed).
     fn store(mut self, job_id: &str, event_type: &str) -> (i64, i64) {
         let processed = (self.ids.len() + self.err_rows.len()) as i64;
         if !self.ids.is_empty() {
-            let inserted = Spi::connect_mut(|c| {
-                let t = c.update(
-                    "WITH ins AS (
-                         INSERT INTO fraud.events AS e (event_type_name, event_id, event_timestamp, entities,
-                                                        event_variables, event_label, label_timestamp)
-                         SELECT $1, u.id, pg_catalog.to_timestamp(u.ts / 1000.0),
-                                pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('entityType', u.et, 'entityId', u.eid)),
-                                u.vars::jsonb, u.label, pg_catalog.to_timestamp(u.lts / 1000.0)
-                         FROM unnest($2::text[], $3::int8[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int8[])
-                              AS u(id, ts, et, eid, vars, label, lts)
-                         ON CONFLICT (event_type_name, event_id) DO NOTHING
-                         RETURNING e.event_id)
-                     SELECT pg_catalog.array_agg(event_id) FROM ins",
+            self.drop_stored(event_type);
+        }
+        if !self.ids.is_empty() {
+            // unnest of several arrays is syntax (ROWS FROM), which a schema-qualified name
+            // loses; the worker's search_path is pg_catalog, pg_temp (src/jobs.rs)
+            Spi::connect_mut(|c| {
+                c.update(
+                    "INSERT INTO fraud.events (event_type_name, event_id, event_timestamp, entities, event_variables,
+                                               event_label, label_timestamp)
+                     SELECT $1, u.id, u.ts, pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('entityType', u.et, 'entityId', u.eid)),
+                            u.vars::jsonb, u.label, u.lts
+                     FROM unnest($2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
+                          AS u(id, ts, et, eid, vars, label, lts)",
                     None,
                     &[
                         event_type.into(),
-                        self.ids.clone().into(),
+                        std::mem::take(&mut self.ids).into(),
                         std::mem::take(&mut self.ts).into(),
                         std::mem::take(&mut self.entity_types).into(),
                         std::mem::take(&mut self.entity_ids).into(),
@@ -150,22 +202,10 @@ impl Batch {
                         std::mem::take(&mut self.labels).into(),
                         std::mem::take(&mut self.label_ts).into(),
                     ],
-                )?;
-                t.first().get_one::<Vec<String>>()
+                )
+                .map(|_| ())
             })
-            .unwrap_or_else(|e| crate::errors::internal(format!("batch import: storing the events failed: {e}")))
-            .unwrap_or_default();
-            if inserted.len() < self.ids.len() {
-                // a valid row ON CONFLICT skipped: its id is stored already
-                let inserted: HashSet<String> = inserted.into_iter().collect();
-                let ids = std::mem::take(&mut self.ids);
-                let rows = std::mem::take(&mut self.rows);
-                for (id, row) in ids.iter().zip(rows) {
-                    if !inserted.contains(id) {
-                        self.fail(row, Some(import::left(id, 100)), import::already_stored(id, event_type));
-                    }
-                }
-            }
+            .unwrap_or_else(|e| crate::errors::internal(format!("batch import: storing the events failed: {e}")));
         }
         let failed = self.err_rows.len() as i64;
         if failed > 0 {

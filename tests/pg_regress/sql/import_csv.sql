@@ -34,7 +34,7 @@ INSERT INTO lines VALUES
   (7,  'brk6,2024-03-01T00:00:00Z,cust1,customer,,,a@b.c,10.0.0.1,6,extra'),         -- 10 fields
   (8,  'brk7,2024-03-01T00:00:00Z,cust1,customer,,,"two'),                             -- a quoted field over two lines
   (9,  'lines",10.0.0.1,7'),
-  (10, 'brk8,2024-03-01T00:00:00Z,cust1,customer,,,"never closed,10.0.0.1,8'),       -- the quote runs to the end
+  (10, 'brk8,2024-03-01T00:00:00Z,cust1,customer,,,"never closed,10.0.0.1,8'),       -- closed by line 12's quote, wrongly
   (11, 'brk9,2024-03-01T00:00:00Z,cust1,customer,,,a@b.c,10.0.0.1,9'),
   (12, 'brk10,2024-03-01T00:00:00Z,cust1,customer,,,a"b,10.0.0.1,10'),               -- a quote in an unquoted field
   (13, 'brk11,2024-03-01T00:00:00Z,cust1,customer,,,a@b.c,10.0.0.1,twelve'),          -- a bad value, checked as before
