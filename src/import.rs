@@ -50,8 +50,15 @@ fn file_error(path: &str, what: &str, e: &std::io::Error) -> ! {
     let text = e.to_string();
     // "No such file or directory (os error 2)": strerror's text, as PostgreSQL's %m
     let text = text.split(" (os error").next().unwrap_or(&text).to_string();
-    let what = if what == "open" { "open file \"{path}\" for reading" } else { "read file \"{path}\"" };
-    raise(code, format!("could not {}: {text}", what.replace("{path}", path)))
+    let what = if what == "open" {
+        "open file \"{path}\" for reading"
+    } else {
+        "read file \"{path}\""
+    };
+    raise(
+        code,
+        format!("could not {}: {text}", what.replace("{path}", path)),
+    )
 }
 
 fn open(role: pg_sys::Oid, path: &str, at: u64, buffer: usize) -> BufReader<File> {
@@ -109,7 +116,11 @@ impl Batch {
             .first()
             .get_one::<Vec<String>>()
         })
-        .unwrap_or_else(|e| crate::errors::internal(format!("batch import: looking up stored events failed: {e}")))
+        .unwrap_or_else(|e| {
+            crate::errors::internal(format!(
+                "batch import: looking up stored events failed: {e}"
+            ))
+        })
         .unwrap_or_default();
         if stored.is_empty() {
             return;
@@ -120,7 +131,8 @@ impl Batch {
             if !keep[i] {
                 self.err_rows.push(self.rows[i]);
                 self.err_ids.push(Some(import::left(id, 100).to_string()));
-                self.err_reasons.push(import::already_stored(id, event_type));
+                self.err_reasons
+                    .push(import::already_stored(id, event_type));
             }
         }
         fn filter<T>(v: &mut Vec<T>, keep: &[bool]) {
@@ -164,8 +176,7 @@ impl Batch {
                 self.ts.push(timestamptz(e.timestamp_ms));
                 self.entity_types.push(e.entity_type);
                 self.entity_ids.push(e.entity_id);
-                self.vars
-                    .push(serde_json::Value::Object(vars).to_string());
+                self.vars.push(serde_json::Value::Object(vars).to_string());
                 self.labels.push(e.label);
                 self.label_ts.push(e.label_timestamp_ms.map(timestamptz));
                 self.rows.push(row);
@@ -224,7 +235,11 @@ impl Batch {
                 )
                 .map(|_| ())
             })
-            .unwrap_or_else(|e| crate::errors::internal(format!("batch import: storing the failed rows failed: {e}")));
+            .unwrap_or_else(|e| {
+                crate::errors::internal(format!(
+                    "batch import: storing the failed rows failed: {e}"
+                ))
+            });
         }
         (processed, failed)
     }
@@ -290,7 +305,11 @@ fn staged_rows(staging: &str, after: i64, limit: i32) -> Vec<(i64, Vec<Option<St
         }
         Ok::<_, pgrx::spi::SpiError>(out)
     })
-    .unwrap_or_else(|e| crate::errors::internal(format!("batch import: reading the staged input failed: {e}")))
+    .unwrap_or_else(|e| {
+        crate::errors::internal(format!(
+            "batch import: reading the staged input failed: {e}"
+        ))
+    })
 }
 
 #[pgrx::pg_schema]
@@ -307,7 +326,12 @@ pub mod fraud {
         let src = open(role, path, 0, 1 << 16).take(1 << 16);
         let mut r = Records::new(src, Position { offset: 0, line: 1 });
         let fields = next(&mut r, path)?.fields.ok()?;
-        Some(fields.into_iter().map(|f| f.trim_matches(' ').to_string()).collect())
+        Some(
+            fields
+                .into_iter()
+                .map(|f| f.trim_matches(' ').to_string())
+                .collect(),
+        )
     }
 
     /// How many records follow the header of CSV file `path` (broken ones included, as the
@@ -317,8 +341,18 @@ pub mod fraud {
     pub fn csv_scan(
         role: pg_sys::Oid,
         path: &str,
-    ) -> TableIterator<'static, (name!(records, i64), name!(data_offset, i64), name!(data_line, i64))> {
-        let mut r = Records::new(open(role, path, 0, 1 << 20), Position { offset: 0, line: 1 });
+    ) -> TableIterator<
+        'static,
+        (
+            name!(records, i64),
+            name!(data_offset, i64),
+            name!(data_line, i64),
+        ),
+    > {
+        let mut r = Records::new(
+            open(role, path, 0, 1 << 20),
+            Position { offset: 0, line: 1 },
+        );
         next(&mut r, path);
         let start = r.position();
         let mut n = 0i64;
@@ -339,7 +373,8 @@ pub mod fraud {
     /// table `staging`, checks them, stores the good ones in fraud.events and the failures in
     /// fraud.batch_import_errors. Returns where the next batch starts, the counts, and whether
     /// the input ended.
-    #[allow(clippy::too_many_arguments)]
+    // the OUT columns are named in the signature (pgrx reads them there, not through an alias)
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
     #[pg_extern(volatile, name = "_import_batch")]
     pub fn import_batch(
         job_id: &str,
@@ -393,7 +428,8 @@ pub mod fraud {
                         import::wrong_field_count(rec.line, ncols, f.len()),
                     ),
                     Ok(f) => {
-                        let values: Vec<Option<&str>> = f.iter().map(|s| Some(s.as_str())).collect();
+                        let values: Vec<Option<&str>> =
+                            f.iter().map(|s| Some(s.as_str())).collect();
                         batch.add(&layout, row, &values);
                     }
                 }

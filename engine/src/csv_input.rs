@@ -300,18 +300,23 @@ mod tests {
 
     #[test]
     fn bytes_that_are_not_text() {
-        let mut r = Records::new(&b"a\n\xff\x01\nb\x00\nc\n"[..], Position { offset: 0, line: 1 });
+        let mut r = Records::new(
+            &b"a\n\xff\x01\nb\x00\nc\n"[..],
+            Position { offset: 0, line: 1 },
+        );
         let mut lines = Vec::new();
         while let Some(rec) = r.next_record().unwrap() {
             lines.push((rec.line, rec.fields.is_ok()));
         }
         assert_eq!(lines, vec![(1, true), (2, false), (3, false), (4, true)]);
         // a well-formed record spanning lines fails whole: reading goes on after it
-        let mut r = Records::new(&b"h\n\"\xff\nx\",1\nz\n"[..], Position { offset: 0, line: 1 });
+        let mut r = Records::new(
+            &b"h\n\"\xff\nx\",1\nz\n"[..],
+            Position { offset: 0, line: 1 },
+        );
         r.next_record().unwrap();
         assert!(r.next_record().unwrap().unwrap().fields.is_err());
         assert_eq!(r.next_record().unwrap().unwrap().line, 4);
-
     }
 
     #[test]
@@ -323,7 +328,10 @@ mod tests {
         let at = r.position();
         assert_eq!(at, Position { offset: 8, line: 3 });
         let mut again = Records::new(&text.as_bytes()[at.offset as usize..], at);
-        assert_eq!(again.next_record().unwrap().unwrap().fields, ok(&["3\n", "4"]));
+        assert_eq!(
+            again.next_record().unwrap().unwrap().fields,
+            ok(&["3\n", "4"])
+        );
         assert_eq!(again.next_record().unwrap().unwrap().line, 5);
         // skipping reads the same records
         let mut skip = Records::new(text.as_bytes(), Position { offset: 0, line: 1 });

@@ -259,12 +259,18 @@ mod tests {
         assert_eq!(e.event_id, "ev1");
         assert_eq!(e.timestamp_ms, 1_714_564_800_000);
         assert_eq!(e.label_timestamp_ms, Some(1_714_564_800_000));
-        assert_eq!(e.variables, vec![("order_price".to_string(), "1.5".to_string())]);
+        assert_eq!(
+            e.variables,
+            vec![("order_price".to_string(), "1.5".to_string())]
+        );
     }
 
     #[test]
     fn the_first_failing_check_is_the_reason() {
-        assert_eq!(check(&["  ", "x", "", "", "", "", "", ""]).unwrap_err(), "EVENT_ID is empty");
+        assert_eq!(
+            check(&["  ", "x", "", "", "", "", "", ""]).unwrap_err(),
+            "EVENT_ID is empty"
+        );
         assert_eq!(
             check(&["Bad Id", "", "", "", "", "", "", ""]).unwrap_err(),
             "EVENT_ID 'Bad Id' must match ^[0-9a-z_-]+$ (1 to 64 characters)"
