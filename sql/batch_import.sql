@@ -57,105 +57,60 @@ CREATE FUNCTION fraud_create_batch_import_job(job_id text, input_path text, even
 RETURNS void LANGUAGE sql AS $$
     SELECT fraud._create_batch_import_job(job_id, input_path, event_type_name, tags, fraud._caller_token())
 $$;
-COMMENT ON FUNCTION fraud_create_batch_import_job(text, text, text, jsonb) IS 'CreateBatchImportJob: starts a background job importing events from a table, a query or a server-side CSV file in AFD''s column layout; failed rows are in fraud_get_batch_import_job_errors. Errors: 22023 bad id, input or columns; 42704 unknown event type; 23505 id used before; 42501.';
+COMMENT ON FUNCTION fraud_create_batch_import_job(text, text, text, jsonb) IS 'CreateBatchImportJob: starts a background job importing events from a table, a query or a server-side CSV file in AFD''s column layout (a file needs the privileges of pg_read_server_files); failed rows, broken CSV records included, are in fraud_get_batch_import_job_errors. Errors: 22023 bad id, input or columns; 42704 unknown event type; 23505 id used before; 42501.';
 
+-- A CSV file is read by the steps themselves (src/import.rs), from the byte offset and line the
+-- job row remembers; counting its records first makes total_records_count exact. A table or
+-- query is staged as text (fraud._job_stage) and read back by row number.
 CREATE FUNCTION fraud._batch_import_init(j fraud.jobs) RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE v_staging text := fraud._job_staging_name(j.job_type, j.job_id); n bigint;
+DECLARE v_staging text; n bigint; v_offset bigint; v_line bigint;
 BEGIN
-    n := fraud._job_stage(j, v_staging);
+    IF j.input_kind = 'FILE' THEN
+        SELECT s.records, s.data_offset, s.data_line INTO n, v_offset, v_line FROM fraud._csv_scan(j.owner, j.input_path) s;
+    ELSE
+        v_staging := fraud._job_staging_name(j.job_type, j.job_id);
+        n := fraud._job_stage(j, v_staging);
+    END IF;
     UPDATE fraud.jobs x SET status = 'IN_PROGRESS', staging = v_staging, total_records_count = n, end_position = n,
-                            next_position = 0, last_heartbeat_time = clock_timestamp()
+                            next_position = 0, input_offset = v_offset, input_line = v_line,
+                            last_heartbeat_time = clock_timestamp()
         WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
 END $$;
 
--- One batch: rows (next_position, next_position + batch_size] of the staged input, checked
--- set-based; the first failing check is the row's reason.
+-- One batch: the batch_size data rows after next_position, checked and stored by
+-- fraud._import_batch (src/import.rs; the checks are fraud_engine's import module). A CSV
+-- record that cannot be read as a row (bad quoting, wrong number of fields) fails alone, its
+-- reason naming its line.
 CREATE FUNCTION fraud._batch_import_step(j fraud.jobs) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
-    c record; expr text;
-    col jsonb := '{}';                       -- role -> expression
-    var_errors text[] := ARRAY['NULL::text'];
-    var_values text := '''{}''::jsonb';
-    entity_types text[]; labels text[];
-    hi bigint := least(j.next_position + j.batch_size, j.end_position);
-    good bigint; bad bigint;
+    cols text[]; roles text[]; names text[]; types text[]; entity_types text[]; labels text[];
+    b record;
 BEGIN
-    FOR c IN SELECT * FROM fraud._import_columns(j.event_type_name,
-                 ARRAY(SELECT a.attname::text FROM pg_attribute a
-                       WHERE a.attrelid = fraud._job_staging_name(j.job_type, j.job_id)::regclass AND a.attnum > 0 AND NOT a.attisdropped
-                         AND a.attname <> '_row' ORDER BY a.attnum)) LOOP
-        expr := format('nullif(btrim(s.%I::text), %L)', c.name, '');
-        IF c.role = 'VARIABLE' THEN
-            var_errors := var_errors || format('fraud._variable_value_error(%L, %L, %s)', lower(c.name), c.data_type, expr);
-            var_values := var_values || format(' || jsonb_build_object(%L, %s)', lower(c.name), expr);
-        ELSIF c.role IS NOT NULL THEN
-            col := col || jsonb_build_object(c.role, expr);
-        END IF;
-    END LOOP;
-    SELECT array_agg(entity_type_name) INTO entity_types FROM fraud.event_type_entity_types WHERE event_type_name = j.event_type_name;
+    IF j.input_kind = 'FILE' THEN
+        cols := fraud._csv_header(j.owner, j.input_path);   -- 42501 if the owner lost the right
+    ELSE
+        cols := ARRAY(SELECT a.attname::text FROM pg_attribute a
+                      WHERE a.attrelid = fraud._job_staging_name(j.job_type, j.job_id)::regclass AND a.attnum > 0
+                        AND NOT a.attisdropped AND a.attname <> '_row' ORDER BY a.attnum);
+    END IF;
+    SELECT array_agg(c.role ORDER BY c.i), array_agg(c.name ORDER BY c.i), array_agg(c.data_type ORDER BY c.i)
+        INTO roles, names, types
+        FROM fraud._import_columns(j.event_type_name, cols) WITH ORDINALITY c(name, role, data_type, i);
+    SELECT coalesce(array_agg(entity_type_name), '{}') INTO entity_types
+        FROM fraud.event_type_entity_types WHERE event_type_name = j.event_type_name;
     SELECT coalesce(array_agg(label_name), '{}') INTO labels FROM fraud.event_type_labels WHERE event_type_name = j.event_type_name;
-    EXECUTE format($q$
-        WITH b AS (
-            SELECT s._row, %s AS event_id, %s AS ts_text, %s AS entity_id, %s AS entity_type, %s AS label,
-                   %s AS lts_text, coalesce(%s) AS var_error, jsonb_strip_nulls(%s) AS vars
-            FROM %s s WHERE s._row > $1 AND s._row <= $2),
-        c AS (
-            SELECT b.*, fraud._event_timestamp_ms(b.ts_text) AS ts_ms, fraud._event_timestamp_ms(b.lts_text) AS lts_ms
-            FROM b),
-        v AS (
-            SELECT c.*, CASE
-                WHEN c.event_id IS NULL THEN 'EVENT_ID is empty'
-                WHEN c.event_id !~ '^[0-9a-z_-]{1,64}$' THEN
-                    'EVENT_ID ' || quote_literal(left(c.event_id, 100)) || ' must match ^[0-9a-z_-]+$ (1 to 64 characters)'
-                WHEN c.ts_text IS NULL THEN 'EVENT_TIMESTAMP is empty'
-                WHEN c.ts_ms IS NULL THEN
-                    'EVENT_TIMESTAMP ' || quote_literal(left(c.ts_text, 100)) || ' is not a supported timestamp'
-                WHEN c.entity_type IS NULL THEN 'ENTITY_TYPE is empty'
-                WHEN NOT c.entity_type = ANY ($3) THEN
-                    'ENTITY_TYPE ' || quote_literal(left(c.entity_type, 100)) || ' is not an entity type of event type ' || quote_literal($5)
-                WHEN c.entity_id IS NULL THEN 'ENTITY_ID is empty'
-                WHEN c.entity_id !~ '^[0-9A-Za-z_.@+-]+$' OR length(c.entity_id) > 256 THEN
-                    'ENTITY_ID ' || quote_literal(left(c.entity_id, 100)) || ' must match ^[0-9A-Za-z_.@+-]+$ (1 to 256 characters)'
-                WHEN c.label IS NOT NULL AND NOT c.label = ANY ($4) THEN
-                    'EVENT_LABEL ' || quote_literal(left(c.label, 100)) || ' is not a label of event type ' || quote_literal($5)
-                WHEN c.label IS NOT NULL AND c.lts_text IS NULL THEN 'LABEL_TIMESTAMP is empty but EVENT_LABEL is set'
-                WHEN c.label IS NULL AND c.lts_text IS NOT NULL THEN 'LABEL_TIMESTAMP is set but EVENT_LABEL is empty'
-                WHEN c.lts_text IS NOT NULL AND c.lts_ms IS NULL THEN
-                    'LABEL_TIMESTAMP ' || quote_literal(left(c.lts_text, 100)) || ' is not a supported timestamp'
-                WHEN c.var_error IS NOT NULL THEN c.var_error
-                END AS invalid
-            FROM c),
-        -- a repeated event id: only valid rows count, so a bad row never hides a good one
-        r AS (
-            SELECT v.*, coalesce(v.invalid, CASE
-                WHEN row_number() OVER (PARTITION BY v.event_id, v.invalid IS NULL ORDER BY v._row) > 1 THEN
-                    'EVENT_ID ' || quote_literal(v.event_id) || ' appears more than once in the input'
-                WHEN EXISTS (SELECT 1 FROM fraud.events e WHERE e.event_type_name = $5 AND e.event_id = v.event_id) THEN
-                    'EVENT_ID ' || quote_literal(v.event_id) || ' is already stored for event type ' || quote_literal($5)
-                END) AS reason
-            FROM v),
-        ins AS (
-            INSERT INTO fraud.events (event_type_name, event_id, event_timestamp, entities, event_variables, event_label, label_timestamp)
-            SELECT $5, r.event_id, to_timestamp(r.ts_ms / 1000.0),
-                   jsonb_build_array(jsonb_build_object('entityType', r.entity_type, 'entityId', r.entity_id)),
-                   r.vars, r.label, to_timestamp(r.lts_ms / 1000.0)
-            FROM r WHERE r.reason IS NULL
-            RETURNING 1),
-        err AS (
-            INSERT INTO fraud.batch_import_errors (job_id, row_number, event_id, reason)
-            SELECT $6, r._row, left(r.event_id, 100), r.reason FROM r WHERE r.reason IS NOT NULL
-            RETURNING 1)
-        SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM err)$q$,
-        coalesce(col->>'EVENT_ID', 'NULL::text'), coalesce(col->>'EVENT_TIMESTAMP', 'NULL::text'),
-        coalesce(col->>'ENTITY_ID', 'NULL::text'), coalesce(col->>'ENTITY_TYPE', 'NULL::text'),
-        coalesce(col->>'EVENT_LABEL', 'NULL::text'), coalesce(col->>'LABEL_TIMESTAMP', 'NULL::text'),
-        array_to_string(var_errors, ', '), var_values, fraud._job_staging_name(j.job_type, j.job_id))
-    INTO good, bad
-    USING j.next_position, hi, entity_types, labels, j.event_type_name, j.job_id;
-    PERFORM fraud._job_progress(j, hi, good + bad, bad);
-    IF hi >= j.end_position THEN
+    SELECT * INTO b FROM fraud._import_batch(j.job_id, j.event_type_name, roles, names, types, entity_types, labels, j.owner,
+        CASE WHEN j.input_kind = 'FILE' THEN j.input_path END,
+        CASE WHEN j.input_kind <> 'FILE' THEN fraud._job_staging_name(j.job_type, j.job_id) END,
+        j.next_position, j.batch_size, j.input_offset, j.input_line);
+    PERFORM fraud._job_progress(j, b.next_row, b.processed, b.failed);
+    IF j.input_kind = 'FILE' THEN
+        UPDATE fraud.jobs x SET input_offset = b.next_offset, input_line = b.next_line
+            WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
+    END IF;
+    IF b.at_end OR b.next_row >= j.end_position THEN
         PERFORM fraud._job_finish(j, 'COMPLETE');
     END IF;
 END $$;
@@ -218,7 +173,7 @@ END $$;
 CREATE FUNCTION fraud_get_batch_import_job_errors(job_id text)
 RETURNS TABLE (row_number bigint, event_id text, reason text)
 LANGUAGE sql AS $$ SELECT * FROM fraud._get_batch_import_job_errors(job_id, fraud._caller_token()) $$;
-COMMENT ON FUNCTION fraud_get_batch_import_job_errors(text) IS 'The failed records of a batch import job (AFD writes them to outputPath): row_number (data rows from 1), event_id and the reason. Errors: 22023 invalid id; 42704 unknown job id.';
+COMMENT ON FUNCTION fraud_get_batch_import_job_errors(text) IS 'The failed records of a batch import job (AFD writes them to outputPath): row_number (data rows from 1; in a CSV file the records after the header, a broken record counting as one), event_id and the reason (for a CSV record that cannot be read, e.g. line 12: expected 9 fields, found 8). Errors: 22023 invalid id; 42704 unknown job id.';
 
 CREATE FUNCTION fraud_cancel_batch_import_job(job_id text) RETURNS void
 LANGUAGE sql AS $$ SELECT fraud._job_cancel('BATCH_IMPORT', job_id, fraud._caller_token()) $$;

@@ -279,13 +279,14 @@ END $$;
 
 -- Where a job reads from, as `p_role` sees it with `p_search_path` (the job's creator, at
 -- create and again in the worker). `input_path` is a table or view name, an absolute path of a
--- server-side CSV file, or a query. Returns the kind, the canonical text to store (a quoted,
+-- server-side CSV file (read for `p_role`, who needs the privileges of pg_read_server_files as
+-- for COPY FROM a file: 42501 otherwise), or a query. Returns the kind, the canonical text to store (a quoted,
 -- schema-qualified name for a table) and the input's columns (name, type) in order. Errors
 -- name `field`, the caller's parameter (Voice ID jobs: input_data_config).
 CREATE FUNCTION fraud._job_input(input_path text, field text, p_role oid, p_search_path text,
                                  OUT kind text, OUT source text, OUT columns text[], OUT types text[])
 LANGUAGE plpgsql AS $$
-DECLARE rel oid; header text; msg text;
+DECLARE rel oid; msg text;
 BEGIN
     PERFORM fraud._required(field, input_path);
     IF btrim(input_path) = '' THEN
@@ -295,20 +296,17 @@ BEGIN
         kind := 'FILE';
         source := btrim(input_path);
         BEGIN
-            header := fraud._query_as(p_role, p_search_path,
-                                      format('SELECT split_part(pg_catalog.pg_read_file(%L, 0, 65536), E''\n'', 1)', source));
-        EXCEPTION WHEN undefined_file OR invalid_parameter_value OR io_error OR character_not_in_repertoire OR untranslatable_character THEN
+            -- read for p_role: 42501 unless it has the privileges of pg_read_server_files
+            columns := fraud._csv_header(p_role, source);
+        EXCEPTION WHEN undefined_file OR invalid_parameter_value OR io_error THEN
             GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
             PERFORM fraud._invalid(field, source, format('(cannot read the file: %s)', msg));
         WHEN insufficient_privilege THEN
-            -- not a superuser nor allowed pg_read_file: PostgreSQL's message, no CONTEXT
+            -- the message without the CONTEXT of this probe
             GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
             PERFORM fraud._raise('42501', msg);
         END;
-        header := rtrim(header, E'\r');
-        SELECT array_agg(btrim(btrim(c), '"') ORDER BY i) INTO columns
-            FROM unnest(string_to_array(header, ',')) WITH ORDINALITY u(c, i);
-        IF columns IS NULL OR EXISTS (SELECT 1 FROM unnest(columns) c WHERE c = '') THEN
+        IF columns IS NULL OR cardinality(columns) = 0 OR EXISTS (SELECT 1 FROM unnest(columns) c WHERE c = '') THEN
             PERFORM fraud._invalid(field, source, '(the first line must be a CSV header naming every column)');
         END IF;
         types := array_fill('text'::text, ARRAY[cardinality(columns)]);

@@ -6,7 +6,7 @@ pub mod fraud {
     use pgrx::prelude::*;
 
     use fraud_engine::events::parse_event_timestamp;
-    use fraud_engine::value::{from_str, DataType};
+    use fraud_engine::value::{value_error, DataType};
 
     /// Epoch milliseconds of an event / label timestamp in any format AFD accepts; NULL when
     /// it is none of them (callers turn that into their own error or a failed record).
@@ -21,6 +21,6 @@ pub mod fraud {
         let Some(t) = DataType::parse(data_type) else {
             return Some(format!("unknown data type {data_type}"));
         };
-        from_str(variable, t, value).err().map(|e| e.message)
+        value_error(variable, t, value)
     }
 }

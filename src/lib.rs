@@ -15,6 +15,7 @@ mod datum;
 mod errors;
 mod event_checks;
 mod event_input;
+mod import;
 mod jobs;
 mod jsonb;
 mod predict;
@@ -92,12 +93,16 @@ extension_sql_file!(
 extension_sql_file!(
     "../sql/jobs.sql",
     name = "jobs",
-    requires = ["events", jobs::fraud::launch_job_worker]
+    requires = [
+        "events",
+        jobs::fraud::launch_job_worker,
+        import::fraud::csv_header
+    ]
 );
 extension_sql_file!(
     "../sql/batch_import.sql",
     name = "batch_import",
-    requires = ["jobs"]
+    requires = ["jobs", import::fraud::csv_scan, import::fraud::import_batch]
 );
 extension_sql_file!(
     "../sql/batch_prediction.sql",

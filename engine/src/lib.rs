@@ -19,11 +19,13 @@
 pub mod ast;
 pub mod builtin;
 pub mod compile;
+pub mod csv_input;
 pub mod detector;
 pub mod error;
 pub mod eval;
 pub mod events;
 pub mod fold;
+pub mod import;
 pub mod node;
 pub mod parser;
 pub mod value;
