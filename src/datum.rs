@@ -287,8 +287,18 @@ pub unsafe fn varlena_copy(d: pg_sys::Datum) -> Box<[u8]> {
 /// `bytes` must be a whole varlena (header included), as `varlena_copy` returns; palloc keeps
 /// the alignment a 4-byte header needs.
 pub unsafe fn varlena_datum(bytes: &[u8]) -> pg_sys::Datum {
-    // SAFETY: palloc raises an ERROR rather than return NULL; the copy fills all of it.
-    let p = pg_sys::palloc(bytes.len()) as *mut u8;
+    // The unguarded allocation returns NULL instead of raising when memory runs out (every
+    // scored event comes here: the guard's sigsetjmp is a tenth of a short call); then the
+    // guarded palloc raises PostgreSQL's error.
+    // SAFETY: the copy fills all of the allocation.
+    let mut p = unguarded::MemoryContextAllocExtended(
+        pg_sys::CurrentMemoryContext,
+        bytes.len(),
+        pg_sys::MCXT_ALLOC_NO_OOM as i32,
+    ) as *mut u8;
+    if p.is_null() {
+        p = pg_sys::palloc(bytes.len()) as *mut u8;
+    }
     std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len());
     pg_sys::Datum::from(p)
 }
@@ -300,6 +310,12 @@ pub mod unguarded {
     extern "C" {
         pub fn GetCurrentStatementStartTimestamp() -> pgrx::pg_sys::TimestampTz;
         pub fn GetUserId() -> pgrx::pg_sys::Oid;
+        /// with MCXT_ALLOC_NO_OOM and a size below 1 GB: NULL when out of memory, no ERROR
+        pub fn MemoryContextAllocExtended(
+            context: pgrx::pg_sys::MemoryContext,
+            size: usize,
+            flags: i32,
+        ) -> *mut std::ffi::c_void;
     }
 }
 

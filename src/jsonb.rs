@@ -83,11 +83,16 @@ impl<'a> ObjectIndex<'a> {
         }
         let count = (container.header() & JB_CMASK) as usize;
         let n = count.checked_mul(2)?;
+        // every JEntry bounds-checked at once, then one tight pass (this runs for every event)
+        let jentries = container
+            .bytes
+            .get(4..4usize.checked_add(n.checked_mul(4)?)?)?;
         offsets.clear();
-        let mut off: u32 = 0;
+        offsets.reserve(n + 1);
         offsets.push(0);
-        for i in 0..n {
-            let je = container.jentry(i)?;
+        let mut off: u32 = 0;
+        for je in jentries.chunks_exact(4) {
+            let je = u32::from_ne_bytes([je[0], je[1], je[2], je[3]]);
             off = if je & JENTRY_HAS_OFF != 0 {
                 je & JENTRY_OFFLENMASK
             } else {

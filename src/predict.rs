@@ -44,8 +44,8 @@ fn required<'a>(name: &str, v: Option<&'a str>) -> &'a str {
 fn read_slots<'v>(
     compiled: &'v Compiled,
     ev: &Event<'v>,
-) -> Result<SmallVec<[Value<'v>; 16]>, fraud_engine::Error> {
-    let mut slots: SmallVec<[Value; 16]> = SmallVec::with_capacity(compiled.detector.slots.len());
+    slots: &mut Slots<'v>,
+) -> Result<(), fraud_engine::Error> {
     for ((var, key), hint) in compiled
         .detector
         .slots
@@ -55,8 +55,12 @@ fn read_slots<'v>(
     {
         slots.push(ev.read(key, var, hint)?.0);
     }
-    Ok(slots)
+    Ok(())
 }
+
+/// An event's slot values, on the stack, filled in place (returned by value, the buffer
+/// would be copied on every call).
+type Slots<'v> = SmallVec<[Value<'v>; 16]>;
 
 /// Runs the rules over already-read slots and hands the trace to `finish` (the score trigger
 /// reads its slots from a row instead of jsonb and comes in here).
@@ -91,7 +95,8 @@ fn score<R>(
     finish: impl FnOnce(&Compiled, &Event<'_>, &Trace) -> R,
 ) -> R {
     open(detector_id, event, version, |compiled, ev| {
-        let slots = read_slots(compiled, ev).unwrap_or_else(|e| errors::bad_value(&e));
+        let mut slots = Slots::new();
+        read_slots(compiled, ev, &mut slots).unwrap_or_else(|e| errors::bad_value(&e));
         run(compiled, &slots, |trace| finish(compiled, ev, trace))
     })
 }
@@ -106,7 +111,9 @@ pub fn event_error(
     detector_version_id: Option<&str>,
 ) -> Option<String> {
     open(detector_id, event?, detector_version_id, |compiled, ev| {
-        read_slots(compiled, ev).err().map(|e| e.message)
+        read_slots(compiled, ev, &mut Slots::new())
+            .err()
+            .map(|e| e.message)
     })
 }
 
