@@ -88,6 +88,76 @@ fn dots_block(query: &[f32], rows: &[&[f32]], out: &mut [f32]) {
     }
 }
 
+/// [`dots_block`] for two queries at once: each row is loaded once for both (with AVX, two
+/// queries by four rows: eight independent accumulators).
+fn dots_block2(queries: [&[f32]; 2], rows: &[&[f32]], out: [&mut [f32]; 2]) {
+    let [out0, out1] = out;
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx") {
+            let mut groups = rows.chunks_exact(4);
+            let mut k = 0;
+            for g in groups.by_ref() {
+                // SAFETY: AVX is available (checked above); dot2x4_avx reads only within the
+                // slices
+                let [c0, c1] = unsafe { dot2x4_avx(queries, [g[0], g[1], g[2], g[3]]) };
+                out0[k..k + 4].copy_from_slice(&c0);
+                out1[k..k + 4].copy_from_slice(&c1);
+                k += 4;
+            }
+            for row in groups.remainder() {
+                out0[k] = dot(queries[0], row);
+                out1[k] = dot(queries[1], row);
+                k += 1;
+            }
+            return;
+        }
+    }
+    for (k, row) in rows.iter().enumerate() {
+        out0[k] = dot(queries[0], row);
+        out1[k] = dot(queries[1], row);
+    }
+}
+
+/// [`dot`] of two queries with four rows each, with AVX intrinsics: per pair the same eight
+/// accumulators and the same order of operations as `dot`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn dot2x4_avx(q: [&[f32]; 2], rows: [&[f32]; 4]) -> [[f32; 4]; 2] {
+    use std::arch::x86_64::*;
+    let n = q[0].len();
+    if q[1].len() != n || rows.iter().any(|r| r.len() != n) {
+        return [rows.map(|r| dot(q[0], r)), rows.map(|r| dot(q[1], r))];
+    }
+    let chunks = n / 8;
+    let mut acc0 = [_mm256_setzero_ps(); 4];
+    let mut acc1 = [_mm256_setzero_ps(); 4];
+    for c in 0..chunks {
+        // SAFETY: c * 8 + 8 <= n, within every slice (all of length n)
+        let x0 = unsafe { _mm256_loadu_ps(q[0].as_ptr().add(c * 8)) };
+        let x1 = unsafe { _mm256_loadu_ps(q[1].as_ptr().add(c * 8)) };
+        for ((a0, a1), row) in acc0.iter_mut().zip(acc1.iter_mut()).zip(rows) {
+            let y = unsafe { _mm256_loadu_ps(row.as_ptr().add(c * 8)) };
+            *a0 = _mm256_add_ps(*a0, _mm256_mul_ps(x0, y));
+            *a1 = _mm256_add_ps(*a1, _mm256_mul_ps(x1, y));
+        }
+    }
+    let mut out = [[0f32; 4]; 2];
+    for ((o, acc), query) in out.iter_mut().zip([acc0, acc1]).zip(q) {
+        for ((o, acc), row) in o.iter_mut().zip(acc).zip(rows) {
+            let mut lanes = [0f32; 8];
+            // SAFETY: lanes holds 8 floats
+            unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), acc) };
+            let mut sum: f32 = lanes.iter().sum();
+            for i in chunks * 8..n {
+                sum += query[i] * row[i];
+            }
+            *o = sum;
+        }
+    }
+    out
+}
+
 /// [`dot`] of `a` with four rows, with AVX intrinsics: per row the same eight accumulators and
 /// the same order of operations as `dot`.
 #[cfg(target_arch = "x86_64")]
@@ -103,21 +173,21 @@ unsafe fn dot4_avx(a: &[f32], rows: [&[f32]; 4]) -> [f32; 4] {
     for c in 0..chunks {
         // SAFETY: c * 8 + 8 <= n, within every slice (all of length n)
         let x = unsafe { _mm256_loadu_ps(a.as_ptr().add(c * 8)) };
-        for r in 0..4 {
-            let y = unsafe { _mm256_loadu_ps(rows[r].as_ptr().add(c * 8)) };
-            acc[r] = _mm256_add_ps(acc[r], _mm256_mul_ps(x, y));
+        for (acc, row) in acc.iter_mut().zip(rows) {
+            let y = unsafe { _mm256_loadu_ps(row.as_ptr().add(c * 8)) };
+            *acc = _mm256_add_ps(*acc, _mm256_mul_ps(x, y));
         }
     }
     let mut out = [0f32; 4];
-    for r in 0..4 {
+    for ((o, acc), row) in out.iter_mut().zip(acc).zip(rows) {
         let mut lanes = [0f32; 8];
         // SAFETY: lanes holds 8 floats
-        unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), acc[r]) };
+        unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), acc) };
         let mut sum: f32 = lanes.iter().sum();
         for i in chunks * 8..n {
-            sum += a[i] * rows[r][i];
+            sum += a[i] * row[i];
         }
-        out[r] = sum;
+        *o = sum;
     }
     out
 }
@@ -297,18 +367,28 @@ impl Index {
             }
         };
         let mut cos = vec![0f32; block];
+        let mut cos2 = vec![0f32; block];
         let mut matrix: Vec<&[f32]> = Vec::with_capacity(block);
         for rb in rows.chunks(block) {
             matrix.clear();
             matrix.extend(rb.iter().map(|&i| self.row(i as usize)));
-            for (q, slot) in queries.iter().zip(best.iter_mut()) {
-                dots_block(q, &matrix, &mut cos);
-                for (k, &i) in rb.iter().enumerate() {
-                    let c = cos[k];
+            let consider = |slot: &mut Option<(usize, f32)>, cos: &[f32]| {
+                for (&i, &c) in rb.iter().zip(cos) {
                     if slot.is_none_or(|(_, b)| c > b) {
                         *slot = Some((i as usize, c));
                     }
                 }
+            };
+            // two queries at a time share every row they read
+            for (q, slots) in queries.chunks_exact(2).zip(best.chunks_exact_mut(2)) {
+                dots_block2([q[0], q[1]], &matrix, [&mut cos[..], &mut cos2[..]]);
+                consider(&mut slots[0], &cos[..rb.len()]);
+                consider(&mut slots[1], &cos2[..rb.len()]);
+            }
+            if queries.len() % 2 == 1 {
+                let last = queries.len() - 1;
+                dots_block(queries[last], &matrix, &mut cos);
+                consider(&mut best[last], &cos[..rb.len()]);
             }
         }
         best
