@@ -97,8 +97,10 @@ struct FraudsterRow {
     watchlists: Vec<String>,
 }
 
-/// The domain's fraudsters (only `ids` when given), in the load order.
-fn read_fraudsters(domain_id: &str, ids: Option<Vec<String>>) -> Vec<FraudsterRow> {
+/// The domain's fraudsters (only `ids` when given), in the load order, each handed to `each`
+/// as it is read: a full load goes straight into the index, without a second copy of the
+/// domain in memory at its peak (the allocator keeps such a peak as the backend's own memory).
+fn read_fraudsters(domain_id: &str, ids: Option<Vec<String>>, mut each: impl FnMut(FraudsterRow)) {
     let query = format!(
         "SELECT f.fraudster_id, (extract(epoch FROM f.created_at) * 1000000)::int8, f.embedding,
                 array(SELECT m.watchlist_id FROM fraud.voice_fraudster_watchlists m
@@ -116,9 +118,8 @@ fn read_fraudsters(domain_id: &str, ids: Option<Vec<String>>) -> Vec<FraudsterRo
         if let Some(ids) = ids {
             args.push(ids.into());
         }
-        let mut out = Vec::new();
         for r in c.select(&query, None, &args)? {
-            out.push(FraudsterRow {
+            each(FraudsterRow {
                 id: r.get::<String>(1)?.unwrap_or_default(),
                 created: r.get::<i64>(2)?.unwrap_or_default(),
                 embedding: r
@@ -127,7 +128,7 @@ fn read_fraudsters(domain_id: &str, ids: Option<Vec<String>>) -> Vec<FraudsterRo
                 watchlists: r.get::<Vec<String>>(4)?.unwrap_or_default(),
             });
         }
-        Ok::<_, pgrx::spi::SpiError>(out)
+        Ok::<_, pgrx::spi::SpiError>(())
     })
     .unwrap_or_else(|e| spi_error(e))
 }
@@ -142,9 +143,7 @@ fn load(domain_id: &str, dimension: usize, stamp: i64) -> DomainIndex {
         members: FxHashMap::default(),
         cohort: None,
     };
-    for f in read_fraudsters(domain_id, None) {
-        ix.append(f);
-    }
+    read_fraudsters(domain_id, None, |f| ix.append(f));
     ix.cohort = ix.index.cohort();
     ix
 }
@@ -329,7 +328,8 @@ fn bring_forward(domain_id: &str, mut ix: DomainIndex, stamp: i64) -> Option<Dom
     if ids.len() > 1000.max(ix.index.len() / 4) {
         return None;
     }
-    let current = read_fraudsters(domain_id, Some(ids.clone()));
+    let mut current = Vec::new();
+    read_fraudsters(domain_id, Some(ids.clone()), |f| current.push(f));
     if !apply_changes(&mut ix, &ids, current) {
         return None;
     }
