@@ -72,7 +72,7 @@ $$;
 -- whole domain. The domain row is locked before the new stamp is drawn, so along a domain's
 -- chain the stamps grow and each link names the committed stamp it replaced; the link commits
 -- or rolls back with the change. A TRUNCATE, a statement touching more than 10,000 fraudsters
--- of a domain (NULL ids) or a link pruned (about the last 200 are kept per domain) breaks the
+-- of a domain (NULL ids) or a link pruned (the latest 200 are kept per domain) breaks the
 -- chain, and a backend then loads the domain in full: always exact, only slower.
 CREATE FUNCTION fraud._voice_fraudsters_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -94,12 +94,11 @@ BEGIN
         UPDATE fraud.voice_domains d SET fraudsters_stamp = new_stamp WHERE d.domain_id = c.domain_id;
         INSERT INTO fraud.voice_fraudster_changes (domain_id, stamp, previous_stamp, fraudster_ids)
             VALUES (c.domain_id, new_stamp, old_stamp, CASE WHEN cardinality(c.ids) <= 10000 THEN c.ids END);
-        IF new_stamp % 50 = 0 THEN
-            DELETE FROM fraud.voice_fraudster_changes x
-                WHERE x.domain_id = c.domain_id
-                  AND x.stamp < (SELECT y.stamp FROM fraud.voice_fraudster_changes y WHERE y.domain_id = c.domain_id
-                                 ORDER BY y.stamp DESC OFFSET 200 LIMIT 1);
-        END IF;
+        -- the chain is kept to its latest 200 links (a few index entries read per change)
+        DELETE FROM fraud.voice_fraudster_changes x
+            WHERE x.domain_id = c.domain_id
+              AND x.stamp < (SELECT y.stamp FROM fraud.voice_fraudster_changes y WHERE y.domain_id = c.domain_id
+                             ORDER BY y.stamp DESC OFFSET 199 LIMIT 1);
     END LOOP;
     RETURN NULL;
 END $$;

@@ -168,6 +168,23 @@ WHERE r.result->>'RegistrationStatus' = 'DUPLICATE_SKIPPED' AND o.result->>'Regi
   AND (regexp_match(r.request_id, '\d+'))[1]::int = (regexp_match(o.request_id, '\d+'))[1]::int + 10;
 SELECT pg_temp.same(:'d', ARRAY[:'dw', :'w2']) AS same_as_full_load;
 
+-- the chain keeps the latest 200 links of a domain: 205 more changes, one statement each. An
+-- index older than the kept chain is loaded in full, and answers as a full load does.
+SELECT full_loads AS l1, brought_forward AS f1 FROM fraud._voice_index_counts() \gset
+SELECT set_config('voice_ix.d', :'d', false) IS NOT NULL AS set;
+DO $$
+BEGIN
+    FOR i IN 1..205 LOOP
+        INSERT INTO fraud.voice_fraudsters (domain_id, fraudster_id, embedding, speech_seconds)
+        VALUES (current_setting('voice_ix.d'), 'id#' || lpad((5000 + i)::text, 22, '0'),
+                fraud._voice_normalize('e', pg_temp.voice(5000 + i), 192), 20);
+    END LOOP;
+END $$;
+SELECT count(*) AS links_kept FROM fraud.voice_fraudster_changes WHERE domain_id = :'d';
+SELECT pg_temp.closest(:'d', 5205) AS newest;
+SELECT pg_temp.since(:l1, :f1) AS after_205_changes;
+SELECT pg_temp.same(:'d', ARRAY[:'dw', :'w2']) AS same_as_full_load;
+
 SELECT dblink_disconnect('other');
 DROP FUNCTION voice_ix_answers(text, text[]);
 DROP FUNCTION pg_temp_voice(int);
