@@ -53,7 +53,7 @@ struct DomainIndex {
 pub const MAX_DOMAIN_INDEXES: usize = 8;
 
 /// How many links of `fraud.voice_fraudster_changes` an index is brought forward by before a
-/// full load is the simpler way; the trigger keeps about this many per domain.
+/// full load is the simpler way; the stamp trigger keeps this many per domain (sql/voice.sql).
 const MAX_CHANGE_LINKS: i64 = 200;
 
 thread_local! {
