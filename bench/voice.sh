@@ -9,9 +9,13 @@
 #      different callers, each timed inside the server; every third caller is a fraudster of
 #      that watchlist (a noisy new recording), the others are unknown voices: how many of each
 #      come out HIGH_RISK (targets: unknown <= 1 %, fraudsters >= 99 %)
-#   2. runs a fraudster registration job of 10,000 requests (100 of them repeats of fraudsters
+#   2. times the first fraud_voice_evaluate_session of three new backends, one after the other
+#      (the index already built by earlier backends), with each backend's private memory
+#      before and after (/proc/self/smaps_rollup): the cold start, and the copy per backend
+#   3. runs a fraudster registration job of 10,000 requests (100 of them repeats of fraudsters
 #      already registered) with duplicate checking against the whole domain, printing the
-#      progress a second session sees every 2 s
+#      progress a second session sees every 2 s, and its rate
+#   4. runs a registration job of 20,000 new voices into an empty domain (it grows to 20,000)
 # Prints a markdown table for bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +42,33 @@ FROM (VALUES (:'w500', 500), (:'w10k', 10000)) w(id, size), generate_series(1, w
 VACUUM ANALYZE fraud.voice_fraudsters;
 SQL
 echo "== $(psql -X -At -d "$db" -c "SELECT count(*) FROM fraud.voice_fraudsters") fraudsters in domain $domain"
+
+# coldstart: a new backend's first fraud_voice_evaluate_session over the 100,000-voice watchlist
+# (after other backends have built the domain's index), timed inside the server, and the
+# backend's memory from /proc/self/smaps_rollup before and after (Rss, and Private: what this
+# backend alone holds); prints ms|private MB before|after|rss MB after
+coldstart() {
+  psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" <<SQL
+CREATE TEMP TABLE m (at text, private_kb bigint, rss_kb bigint);
+CREATE FUNCTION pg_temp.mem(at text) RETURNS void LANGUAGE sql AS \$\$
+  INSERT INTO m SELECT at,
+    (SELECT sum((regexp_match(l, '(\\d+) kB'))[1]::bigint) FROM regexp_split_to_table(f, E'\\n') l WHERE l ~ '^Private_(Clean|Dirty):'),
+    (SELECT (regexp_match(l, '(\\d+) kB'))[1]::bigint FROM regexp_split_to_table(f, E'\\n') l WHERE l ~ '^Rss:')
+  FROM pg_read_file('/proc/self/smaps_rollup') f \$\$;
+SELECT pg_temp.mem('before');
+CREATE TEMP TABLE c (ms float8);
+DO \$\$
+DECLARE t0 timestamptz := clock_timestamp();
+BEGIN
+    PERFORM fraud_voice_evaluate_session('$domain', 'cold' || pg_backend_pid(), voice(5, 7, 0.5), 20);
+    INSERT INTO c VALUES (extract(epoch FROM clock_timestamp() - t0) * 1000);
+END \$\$;
+SELECT pg_temp.mem('after');
+SELECT round(ms::numeric, 1) || '|' || (SELECT round(private_kb / 1024.0) FROM m WHERE at = 'before')
+       || '|' || (SELECT round(private_kb / 1024.0) FROM m WHERE at = 'after')
+       || '|' || (SELECT round(rss_kb / 1024.0) FROM m WHERE at = 'after') FROM c;
+SQL
+}
 
 # evaluate SIZE WATCHLIST_ID: 300 timed calls against one watchlist (call 0, the first of
 # the session, loads the domain's index); prints first|p50|p95|max|unknown flagged|fraudsters caught
@@ -84,6 +115,15 @@ for size in 500 10000 100000; do
 "
 done
 
+echo "== cold start: a new backend's first EvaluateSession, three new backends one after the other"
+cold_rows=""
+for b in 1 2 3; do
+  IFS='|' read -r cms pbefore pafter rss <<<"$(coldstart | tail -n 1)"
+  echo "backend $b: first call $cms ms; private memory $pbefore MB before, $pafter MB after (rss $rss MB)"
+  cold_rows+="| new backend $b: first EvaluateSession (100,000 voices) / private memory before → after | ${cms} ms / ${pbefore} → ${pafter} MB | |  |
+"
+done
+
 echo "== fraudster registration job: 10,000 requests, 100 of them repeats of registered fraudsters"
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "
   CREATE TABLE requests AS
@@ -110,13 +150,36 @@ summary=$(psql -X -At -F '|' -d "$db" -c "
          (SELECT count(*) FROM fraud.voice_fraudsters)
   FROM fraud_voice_describe_fraudster_registration_job('$domain', '$job')")
 IFS='|' read -r secs status new dup total <<<"$summary"
+rate=$(python3 -c "print(round(10000 / $secs))")
+echo "registration: $rate requests per second;"
 echo "registration: $status in $secs s; $new NEW_REGISTRATION, $dup DUPLICATE_SKIPPED; the domain now has $total fraudsters; polls that saw it part-way: $seen"
+
+echo "== fraudster registration job into an empty domain: 20,000 new voices"
+edomain=$(psql -X -At -v ON_ERROR_STOP=1 -d "$db" -c "SELECT domain_id FROM fraud_voice_create_domain('empty', 192)")
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "
+  CREATE TABLE requests_empty AS
+  SELECT 'e' || k AS request_id, voice(3000000 + k) AS embedding, 20::real AS speech_seconds
+  FROM generate_series(1, 20000) k"
+ejob=$(psql -X -At -v ON_ERROR_STOP=1 -d "$db" -c \
+  "SELECT job_id FROM fraud_voice_start_fraudster_registration_job('$edomain', '{\"S3Uri\": \"requests_empty\"}', 'bench-empty')")
+while :; do
+  st=$(psql -X -At -d "$db" -c "SELECT job_status FROM fraud_voice_describe_fraudster_registration_job('$edomain', '$ejob')")
+  case "$st" in COMPLETED*|FAILED*) break ;; esac
+  sleep 1
+done
+IFS='|' read -r esecs enew <<<"$(psql -X -At -F '|' -d "$db" -c "
+  SELECT round(extract(epoch FROM ended_at - created_at)::numeric, 1),
+         (SELECT count(*) FROM fraud_voice_get_job_results('$edomain', '$ejob') WHERE result->>'RegistrationStatus' = 'NEW_REGISTRATION')
+  FROM fraud_voice_describe_fraudster_registration_job('$edomain', '$ejob')")"
+erate=$(python3 -c "print(round(20000 / $esecs))")
+echo "registration into an empty domain: $st in $esecs s, $erate per second; $enew NEW_REGISTRATION"
 
 cat <<TABLE
 
 | Voice ID, 100,000 fraudsters of dimension 192, one core | result | target | |
 | --- | ---: | --- | --- |
-${rows}| registration job, 10,000 requests with duplicate checks over the domain | ${secs} s, ${status} | completes, with progress | $(met "'$status' == 'COMPLETED'") |
+${rows}${cold_rows}| registration job, 10,000 requests with duplicate checks over the domain | ${secs} s, ${status}, ${rate} per second | completes, with progress | $(met "'$status' == 'COMPLETED'") |
 | its duplicates found (100 planted) | ${dup} DUPLICATE_SKIPPED, ${new} NEW_REGISTRATION | 100 | $(met "$dup == 100") |
+| registration job into an empty domain, 20,000 requests | ${esecs} s, ${st}, ${erate} per second | | |
 TABLE
 dropdb "$db"

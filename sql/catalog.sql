@@ -421,6 +421,21 @@ CREATE TABLE fraud.voice_fraudster_watchlists (
 COMMENT ON TABLE fraud.voice_fraudster_watchlists IS 'Watchlist membership of fraudsters (AssociateFraudster, DisassociateFraudster); every fraudster is in at least one watchlist (enforced by the functions).';
 CREATE INDEX voice_fraudster_watchlists_by_watchlist ON fraud.voice_fraudster_watchlists(watchlist_id);
 
+-- How each fraudsters_stamp of a domain came to be: the stamp it replaced and the fraudsters
+-- whose rows (or watchlist memberships) the change touched, written by the stamp trigger
+-- (sql/voice.sql). A backend follows the chain from the domain's current stamp back to the
+-- stamp of its cached index and re-reads only those fraudsters. Derived data: a missing link
+-- only means a full load, so it is pruned to the latest links and not dumped.
+CREATE TABLE fraud.voice_fraudster_changes (
+    domain_id      text NOT NULL REFERENCES fraud.voice_domains(domain_id) ON DELETE CASCADE,
+    stamp          bigint NOT NULL,
+    previous_stamp bigint NOT NULL,
+    fraudster_ids  text[],
+    PRIMARY KEY (domain_id, stamp)
+);
+ALTER TABLE fraud.voice_fraudster_changes SET (autovacuum_vacuum_scale_factor = 0.01);
+COMMENT ON TABLE fraud.voice_fraudster_changes IS 'The chain of a domain''s fraudsters_stamp values: each new stamp, the stamp it replaced and the fraudsters the change touched (NULL: too many to list). Lets a backend bring its cached fraudster index forward instead of reloading it (docs/voice-id.md); pruned to about the latest 200 links per domain; not dumped (a missing link only means a full load).';
+
 CREATE TABLE fraud.voice_speakers (
     domain_id            text NOT NULL REFERENCES fraud.voice_domains(domain_id) ON DELETE CASCADE,
     generated_speaker_id text PRIMARY KEY CONSTRAINT voice_speaker_id_pattern CHECK (generated_speaker_id ~ '^id#[a-zA-Z0-9]{22}$'),

@@ -65,20 +65,41 @@ $$;
 -- ENABLE ALWAYS: they fire under session_replication_role = replica too (a logical replication
 -- apply worker, a restore with it set), where an ordinary trigger would not and every backend
 -- would keep searching its cached copy of the old fraudsters.
+--
+-- Each new stamp also records, in fraud.voice_fraudster_changes, the stamp it replaced and the
+-- fraudsters the statement touched: a backend whose index is at an older stamp follows that
+-- chain back to its own stamp and re-reads only those fraudsters (src/voice.rs) instead of the
+-- whole domain. The domain row is locked before the new stamp is drawn, so along a domain's
+-- chain the stamps grow and each link names the committed stamp it replaced; the link commits
+-- or rolls back with the change. A TRUNCATE, a statement touching more than 10,000 fraudsters
+-- of a domain (NULL ids) or a link pruned (the latest 200 are kept per domain) breaks the
+-- chain, and a backend then loads the domain in full: always exact, only slower.
 CREATE FUNCTION fraud._voice_fraudsters_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE c record; old_stamp bigint; new_stamp bigint;
 BEGIN
     IF TG_OP = 'TRUNCATE' THEN
         UPDATE fraud.voice_domains d SET fraudsters_stamp = nextval('fraud.voice_stamps');
+        RETURN NULL;
     END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        UPDATE fraud.voice_domains d SET fraudsters_stamp = nextval('fraud.voice_stamps')
-            WHERE d.domain_id IN (SELECT DISTINCT n.domain_id FROM new_rows n);
-    END IF;
-    IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        UPDATE fraud.voice_domains d SET fraudsters_stamp = nextval('fraud.voice_stamps')
-            WHERE d.domain_id IN (SELECT DISTINCT o.domain_id FROM old_rows o);
-    END IF;
+    FOR c IN EXECUTE format(
+        'SELECT t.domain_id, array_agg(DISTINCT t.fraudster_id) AS ids FROM (%s) t GROUP BY t.domain_id ORDER BY t.domain_id',
+        CASE TG_OP WHEN 'INSERT' THEN 'SELECT domain_id, fraudster_id FROM new_rows'
+                   WHEN 'DELETE' THEN 'SELECT domain_id, fraudster_id FROM old_rows'
+                   ELSE 'SELECT domain_id, fraudster_id FROM new_rows UNION ALL SELECT domain_id, fraudster_id FROM old_rows' END) LOOP
+        -- the latest committed stamp, locked: the link's previous stamp
+        SELECT d.fraudsters_stamp INTO old_stamp FROM fraud.voice_domains d WHERE d.domain_id = c.domain_id FOR UPDATE;
+        CONTINUE WHEN NOT FOUND; -- the domain itself is being deleted
+        new_stamp := nextval('fraud.voice_stamps');
+        UPDATE fraud.voice_domains d SET fraudsters_stamp = new_stamp WHERE d.domain_id = c.domain_id;
+        INSERT INTO fraud.voice_fraudster_changes (domain_id, stamp, previous_stamp, fraudster_ids)
+            VALUES (c.domain_id, new_stamp, old_stamp, CASE WHEN cardinality(c.ids) <= 10000 THEN c.ids END);
+        -- the chain is kept to its latest 200 links (a few index entries read per change)
+        DELETE FROM fraud.voice_fraudster_changes x
+            WHERE x.domain_id = c.domain_id
+              AND x.stamp < (SELECT y.stamp FROM fraud.voice_fraudster_changes y WHERE y.domain_id = c.domain_id
+                             ORDER BY y.stamp DESC OFFSET 199 LIMIT 1);
+    END LOOP;
     RETURN NULL;
 END $$;
 CREATE TRIGGER stamp_insert AFTER INSERT ON fraud.voice_fraudsters REFERENCING NEW TABLE AS new_rows

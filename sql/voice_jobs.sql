@@ -90,7 +90,11 @@ $$;
 -- One batch of fraudster registrations. Duplicates are looked for across the whole domain
 -- (every watchlist) and among the requests registered earlier in the same job; the closest
 -- one's cosine is normalised for the number of voices compared with, as EvaluateSession's
--- (docs/voice-id.md, "Large watchlists").
+-- (docs/voice-id.md, "Large watchlists"). The requests are checked first, then the duplicate
+-- checks of the whole batch run in one call (fraud._voice_registration_checks: one pass over
+-- the domain's matrix for the batch instead of one per request, the same results), then the
+-- new fraudsters are written. The next batch finds the domain's index brought forward by these
+-- rows, not reloaded (src/voice.rs).
 CREATE FUNCTION fraud._voice_registration_step(j fraud.jobs) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -99,12 +103,16 @@ DECLARE
     threshold int := (j.config->>'FraudsterSimilarityThreshold')::int;
     target text := j.config->'WatchlistIds'->>0;
     hi bigint := least(j.end_position, j.next_position + j.batch_size);
-    r record; v real[]; fid text; cos real; score int; new_id text; result jsonb;
-    new_ids text[] := '{}'; new_flat real[] := '{}'; new_speech real[] := '{}';
+    r record; c record; v real[]; result jsonb;
+    -- the requests that passed the checks: their voiceprints (concatenated), candidate ids,
+    -- speech and place among the batch's results
+    flat real[] := '{}'; cand_ids text[] := '{}'; cand_speech real[] := '{}'; cand_at int[] := '{}';
+    new_k int[] := '{}';
     rows bigint[] := '{}'; request_ids text[] := '{}'; results jsonb[] := '{}'; failed bigint := 0;
 BEGIN
     FOR r IN EXECUTE format('SELECT * FROM %s s WHERE s._row > $1 AND s._row <= $2 ORDER BY s._row', fraud._job_staging_name(j.job_type, j.job_id))
              USING j.next_position, hi LOOP
+        result := NULL;
         BEGIN
             IF r.request_id IS NULL OR r.request_id !~ '^[a-zA-Z0-9][a-zA-Z0-9_-]*$' OR length(r.request_id) > 256 THEN
                 PERFORM fraud._invalid('RequestId', r.request_id, '(must match ^[a-zA-Z0-9][a-zA-Z0-9_-]*$)');
@@ -114,37 +122,37 @@ BEGIN
                 PERFORM fraud._invalid('SpeechSeconds', r.speech_seconds::text,
                     format('(a voiceprint needs at least %s seconds of speech)', d.authentication_min_speech_seconds));
             END IF;
-            fid := NULL; score := NULL;
-            -- normalised for the number of voices compared with, as the fraud check
-            SELECT n.fraudster_id, n.normalized_cosine INTO fid, cos
-                FROM fraud._voice_nearest_normalized(d.domain_id, v, NULL, d.cos_at_50, new_ids, new_flat) n;
-            IF fid IS NOT NULL THEN
-                score := fraud._voice_calibrate(cos, d.cos_at_50, d.cos_at_90);
-            END IF;
-            IF action = 'SKIP' AND score >= threshold THEN
-                result := jsonb_build_object('RequestId', r.request_id, 'RegistrationStatus', 'DUPLICATE_SKIPPED',
-                                             'GeneratedFraudsterId', fid, 'FraudsterSimilarityScore', score);
-            ELSE
-                new_id := 'id#' || fraud._voice_new_id();
-                new_ids := new_ids || new_id;
-                new_flat := new_flat || v;
-                new_speech := new_speech || r.speech_seconds;
-                -- an explicit JSON null score when there was no fraudster to compare with (the
-                -- first registration into an empty domain; docs/voice-id.md "Jobs")
-                result := jsonb_build_object('RequestId', r.request_id, 'RegistrationStatus', 'NEW_REGISTRATION',
-                                             'GeneratedFraudsterId', new_id, 'FraudsterSimilarityScore', score);
-            END IF;
         EXCEPTION WHEN invalid_parameter_value THEN
             result := fraud._voice_request_error(r.request_id, 400, SQLERRM);
             failed := failed + 1;
         END;
         rows := rows || r._row; request_ids := request_ids || r.request_id; results := results || result;
+        IF result IS NULL THEN
+            flat := flat || v;
+            cand_ids := cand_ids || ('id#' || fraud._voice_new_id());
+            cand_speech := cand_speech || r.speech_seconds;
+            cand_at := cand_at || cardinality(results);
+        END IF;
+    END LOOP;
+    FOR c IN SELECT x.fraudster_id, x.score, x.registered, x.k::int AS k
+             FROM fraud._voice_registration_checks(d.domain_id, flat, cand_ids, d.cos_at_50, d.cos_at_90, threshold,
+                                                   action = 'SKIP') WITH ORDINALITY x(fraudster_id, score, registered, k) LOOP
+        IF c.registered THEN
+            new_k := new_k || c.k;
+            -- an explicit JSON null score when there was no fraudster to compare with (the
+            -- first registration into an empty domain; docs/voice-id.md "Jobs")
+            results[cand_at[c.k]] := jsonb_build_object('RequestId', request_ids[cand_at[c.k]], 'RegistrationStatus', 'NEW_REGISTRATION',
+                                                        'GeneratedFraudsterId', c.fraudster_id, 'FraudsterSimilarityScore', c.score);
+        ELSE
+            results[cand_at[c.k]] := jsonb_build_object('RequestId', request_ids[cand_at[c.k]], 'RegistrationStatus', 'DUPLICATE_SKIPPED',
+                                                        'GeneratedFraudsterId', c.fraudster_id, 'FraudsterSimilarityScore', c.score);
+        END IF;
     END LOOP;
     INSERT INTO fraud.voice_fraudsters (domain_id, fraudster_id, embedding, speech_seconds)
-        SELECT d.domain_id, id, new_flat[(i - 1) * d.embedding_dimension + 1 : i * d.embedding_dimension], new_speech[i]
-        FROM unnest(new_ids) WITH ORDINALITY u(id, i);
+        SELECT d.domain_id, cand_ids[k], flat[(k - 1) * d.embedding_dimension + 1 : k * d.embedding_dimension], cand_speech[k]
+        FROM unnest(new_k) k;
     INSERT INTO fraud.voice_fraudster_watchlists (domain_id, fraudster_id, watchlist_id)
-        SELECT d.domain_id, id, target FROM unnest(new_ids) id;
+        SELECT d.domain_id, cand_ids[k], target FROM unnest(new_k) k;
     INSERT INTO fraud.voice_job_results (job_type, job_id, row_number, request_id, result)
         SELECT j.job_type, j.job_id, x.rn, x.rid, x.res FROM unnest(rows, request_ids, results) x(rn, rid, res);
     PERFORM fraud._job_progress(j, hi, cardinality(rows), failed);

@@ -4,9 +4,18 @@
 //! index of each domain's fraudsters, keyed by the domain's `fraudsters_stamp`, which changes
 //! (transactionally, from a sequence, so a value is never reused) whenever the domain's
 //! fraudsters or watchlist memberships change. A search therefore reads one catalog row and
-//! then scans an in-memory matrix; a changed domain is reloaded once. The index also keeps the
-//! distribution of cosines between the domain's unrelated voices (its [`Cohort`]), estimated
-//! once per load, which normalises the fraud and duplicate checks for the watchlist's size.
+//! then scans an in-memory matrix. The index also keeps the distribution of cosines between
+//! the domain's unrelated voices (its [`Cohort`]), which normalises the fraud and duplicate
+//! checks for the watchlist's size.
+//!
+//! A changed domain is not reloaded when the change can be followed: every stamp change
+//! records the stamp it replaced and the fraudsters it touched (`fraud.voice_fraudster_changes`,
+//! sql/voice.sql), and [`bring_forward`] follows that chain back to the index's own stamp and
+//! re-reads only those fraudsters, giving the index a full load would build (same rows, same
+//! order, same cohort). Why per backend and not shared: a shared copy (dynamic shared memory,
+//! or a mapped file) needs its own way for backends to find and validate it and a per-backend
+//! delta on top for what the shared copy's snapshot does not show; bringing forward was the
+//! part that makes registration fast (docs/voice-id.md, "Keeping the index current").
 //!
 //! A backend keeps at most [`MAX_DOMAIN_INDEXES`] indexes, dropping the least recently used;
 //! whenever it loads one it first drops every index whose domain is gone or has a new stamp, and
@@ -24,9 +33,16 @@ use fraud_engine::voice::{Calibration, Cohort, Index};
 use crate::errors;
 
 /// A domain's fraudsters: their voiceprints and, per watchlist, the rows of its members.
+/// Rows are in the order of the full load (`created_at`, then `fraudster_id`): the cohort's
+/// sample of pairs and the tie-breaking of searches depend on it, so an index brought up to
+/// date by [`apply_changes`] is the one a full load would build.
 struct DomainIndex {
     stamp: i64,
     index: Index,
+    /// Each row's `created_at`, in microseconds since 1970 (the load order's first key).
+    created: Vec<i64>,
+    /// Each fraudster's row.
+    rows: FxHashMap<String, u32>,
     members: FxHashMap<String, Vec<u32>>,
     /// Cosines between unrelated voices, from pairs of the domain's own fraudsters.
     cohort: Option<Cohort>,
@@ -36,9 +52,15 @@ struct DomainIndex {
 /// dimensions are 77 MB). A backend searching more domains than this in turn reloads them.
 pub const MAX_DOMAIN_INDEXES: usize = 8;
 
+/// How many links of `fraud.voice_fraudster_changes` an index is brought forward by before a
+/// full load is the simpler way; the stamp trigger keeps this many per domain (sql/voice.sql).
+const MAX_CHANGE_LINKS: i64 = 200;
+
 thread_local! {
     /// (domain id, index), the least recently used first.
     static INDEXES: RefCell<Vec<(String, Rc<DomainIndex>)>> = const { RefCell::new(Vec::new()) };
+    /// How many indexes this backend loaded in full, and brought forward (tests, bench).
+    static COUNTS: std::cell::Cell<(i64, i64)> = const { std::cell::Cell::new((0, 0)) };
 }
 
 fn spi_error(e: pgrx::spi::SpiError) -> ! {
@@ -66,48 +88,254 @@ fn domain_state(domain_id: &str) -> Option<(usize, i64)> {
     }
 }
 
-fn load(domain_id: &str, dimension: usize, stamp: i64) -> DomainIndex {
-    let mut index = Index::new(dimension);
-    let mut members: FxHashMap<String, Vec<u32>> = FxHashMap::default();
+/// A fraudster row as the index reads it: id, `created_at` in microseconds, voiceprint (None
+/// when an element is NULL, which the catalog's CHECK refuses) and watchlists.
+struct FraudsterRow {
+    id: String,
+    created: i64,
+    embedding: Option<Vec<f32>>,
+    watchlists: Vec<String>,
+}
+
+/// The domain's fraudsters (only `ids` when given), in the load order, each handed to `each`
+/// as it is read: a full load goes straight into the index, without a second copy of the
+/// domain in memory at its peak (the allocator keeps such a peak as the backend's own memory).
+fn read_fraudsters(domain_id: &str, ids: Option<Vec<String>>, mut each: impl FnMut(FraudsterRow)) {
+    let query = format!(
+        "SELECT f.fraudster_id, (extract(epoch FROM f.created_at) * 1000000)::int8, f.embedding,
+                array(SELECT m.watchlist_id FROM fraud.voice_fraudster_watchlists m
+                      WHERE m.fraudster_id = f.fraudster_id)
+         FROM fraud.voice_fraudsters f WHERE f.domain_id = $1 {}
+         ORDER BY f.created_at, f.fraudster_id",
+        if ids.is_some() {
+            "AND f.fraudster_id = ANY($2)"
+        } else {
+            ""
+        }
+    );
     Spi::connect(|c| {
-        let rows = c.select(
-            "SELECT f.fraudster_id, f.embedding,
-                    array(SELECT m.watchlist_id FROM fraud.voice_fraudster_watchlists m
-                          WHERE m.fraudster_id = f.fraudster_id)
-             FROM fraud.voice_fraudsters f WHERE f.domain_id = $1
-             ORDER BY f.created_at, f.fraudster_id",
-            None,
-            &[domain_id.into()],
-        )?;
-        for r in rows {
-            let id = r.get::<String>(1)?.unwrap_or_default();
-            // a row with a NULL element is not a voiceprint (the catalog's CHECK refuses it)
-            let Some(v) = r
-                .get::<Vec<Option<f32>>>(2)?
-                .and_then(|v| v.into_iter().collect::<Option<Vec<f32>>>())
-            else {
-                continue;
-            };
-            // Index::push refuses what the catalog should never hold (another dimension, NaN,
-            // an infinity, the zero vector), written by hand: one such row would decide every
-            // search
-            let Some(row) = index.push(id, &v) else {
-                continue;
-            };
-            for w in r.get::<Vec<String>>(3)?.unwrap_or_default() {
-                members.entry(w).or_default().push(row as u32);
-            }
+        let mut args: Vec<pgrx::datum::DatumWithOid> = vec![domain_id.into()];
+        if let Some(ids) = ids {
+            args.push(ids.into());
+        }
+        for r in c.select(&query, None, &args)? {
+            each(FraudsterRow {
+                id: r.get::<String>(1)?.unwrap_or_default(),
+                created: r.get::<i64>(2)?.unwrap_or_default(),
+                embedding: r
+                    .get::<Vec<Option<f32>>>(3)?
+                    .and_then(|v| v.into_iter().collect::<Option<Vec<f32>>>()),
+                watchlists: r.get::<Vec<String>>(4)?.unwrap_or_default(),
+            });
         }
         Ok::<_, pgrx::spi::SpiError>(())
     })
-    .unwrap_or_else(|e| spi_error(e));
-    let cohort = index.cohort();
-    DomainIndex {
+    .unwrap_or_else(|e| spi_error(e))
+}
+
+fn load(domain_id: &str, dimension: usize, stamp: i64) -> DomainIndex {
+    COUNTS.with(|c| c.set((c.get().0 + 1, c.get().1)));
+    let mut ix = DomainIndex {
         stamp,
-        index,
-        members,
-        cohort,
+        index: Index::new(dimension),
+        created: Vec::new(),
+        rows: FxHashMap::default(),
+        members: FxHashMap::default(),
+        cohort: None,
+    };
+    read_fraudsters(domain_id, None, |f| ix.append(f));
+    ix.cohort = ix.index.cohort();
+    ix
+}
+
+impl DomainIndex {
+    /// Adds a fraudster as the last row. Index::push refuses what the catalog should never
+    /// hold (another dimension, NaN, an infinity, the zero vector), written by hand: one such
+    /// row would decide every search; such a fraudster is left out, as by a full load.
+    fn append(&mut self, f: FraudsterRow) {
+        let Some(v) = f.embedding else {
+            return;
+        };
+        let Some(row) = self.index.push(f.id.clone(), &v) else {
+            return;
+        };
+        self.created.push(f.created);
+        self.rows.insert(f.id, row as u32);
+        for w in f.watchlists {
+            self.members.entry(w).or_default().push(row as u32);
+        }
     }
+}
+
+/// The fraudster ids whose rows changed between `from` and `to`, two stamps of the domain,
+/// read from the chain of `fraud.voice_fraudster_changes` links (each stamp change records the
+/// stamp it replaced, and stamps only grow along the chain: sql/voice.sql). None when the chain
+/// does not lead back to `from` in this snapshot (`from` was an uncommitted or rolled-back
+/// stamp, a TRUNCATE, a pruned or too long chain, a statement that changed too many rows to
+/// list): then only a full load is exact.
+fn changed_ids(domain_id: &str, from: i64, to: i64) -> Option<Vec<String>> {
+    if to <= from {
+        return None;
+    }
+    Spi::connect(|c| {
+        let t = c.select(
+            "WITH RECURSIVE chain AS (
+                 SELECT x.stamp, x.previous_stamp, x.fraudster_ids, 1 AS depth
+                 FROM fraud.voice_fraudster_changes x WHERE x.domain_id = $1 AND x.stamp = $3
+               UNION ALL
+                 SELECT x.stamp, x.previous_stamp, x.fraudster_ids, h.depth + 1
+                 FROM chain h JOIN fraud.voice_fraudster_changes x
+                   ON x.domain_id = $1 AND x.stamp = h.previous_stamp
+                 WHERE h.previous_stamp > $2 AND h.depth < $4)
+             SELECT coalesce(bool_or(previous_stamp = $2) AND bool_and(fraudster_ids IS NOT NULL), false),
+                    (SELECT array_agg(DISTINCT i) FROM chain h, unnest(h.fraudster_ids) i)
+             FROM chain",
+            Some(1),
+            &[
+                domain_id.into(),
+                from.into(),
+                to.into(),
+                MAX_CHANGE_LINKS.into(),
+            ],
+        )?;
+        let r = t.first();
+        let ok = r.get::<bool>(1)?.unwrap_or(false);
+        Ok::<_, pgrx::spi::SpiError>(ok.then(|| r.get::<Vec<String>>(2).ok().flatten().unwrap_or_default()))
+    })
+    .unwrap_or_else(|e| spi_error(e))
+}
+
+/// Brings `ix` to the fraudsters of `current` (the rows of the changed `ids` as this snapshot
+/// sees them), as a full load would order them: a fraudster that is gone (or now holds a
+/// voiceprint the index refuses) loses its row, one whose voiceprint or watchlists changed is
+/// updated in place (its `created_at`, the order's key, unchanged), and new fraudsters are
+/// appended when every one of them sorts after the last row (`created_at` strictly later:
+/// the usual case, a registration committed after the index was built). Anything else (a new
+/// fraudster that sorts among the existing rows, a changed `created_at`) returns false and
+/// leaves the full load to the caller; `ix` is then unusable.
+fn apply_changes(ix: &mut DomainIndex, ids: &[String], current: Vec<FraudsterRow>) -> bool {
+    let d = ix.index.dimension;
+    let mut by_id: FxHashMap<&str, &FraudsterRow> = FxHashMap::default();
+    for f in &current {
+        by_id.insert(f.id.as_str(), f);
+    }
+    // rows to drop, rows to rewrite in place, fraudsters to append
+    let mut dropped: rustc_hash::FxHashSet<u32> = Default::default();
+    let mut rewritten: Vec<(u32, Vec<f32>, &[String])> = Vec::new();
+    let mut appended_ids: rustc_hash::FxHashSet<&str> = Default::default();
+    for id in ids {
+        let row = ix.rows.get(id.as_str()).copied();
+        let now = by_id.get(id.as_str()).copied();
+        // the voiceprint as Index::push would store it (None: refused)
+        let stored = now.and_then(|f| {
+            let mut probe = Index::new(d);
+            probe.push(String::new(), f.embedding.as_deref()?)?;
+            Some(probe.row(0).to_vec())
+        });
+        match (row, now, stored) {
+            (Some(r), Some(f), Some(v)) => {
+                if f.created != ix.created[r as usize] {
+                    return false;
+                }
+                rewritten.push((r, v, &f.watchlists));
+            }
+            (Some(r), _, _) => {
+                dropped.insert(r);
+            }
+            (None, Some(f), Some(_)) => {
+                appended_ids.insert(f.id.as_str());
+            }
+            (None, _, _) => {}
+        }
+    }
+    // in the load order (`current` is read in it; `ids` are not)
+    let appended: Vec<&FraudsterRow> = current
+        .iter()
+        .filter(|f| appended_ids.contains(f.id.as_str()))
+        .collect();
+    // the new fraudsters go after every row a full load would keep before them
+    let last_kept = (0..ix.index.len() as u32)
+        .rev()
+        .find(|r| !dropped.contains(r))
+        .map(|r| ix.created[r as usize]);
+    if let (Some(last), Some(first)) = (last_kept, appended.iter().map(|f| f.created).min()) {
+        if first <= last {
+            return false;
+        }
+    }
+    // rewrites in place, and their memberships rebuilt below
+    let touched: rustc_hash::FxHashSet<u32> = rewritten
+        .iter()
+        .map(|(r, _, _)| *r)
+        .chain(dropped.iter().copied())
+        .collect();
+    for (r, v, _) in &rewritten {
+        ix.index.set_row(*r as usize, v);
+    }
+    if !touched.is_empty() {
+        for list in ix.members.values_mut() {
+            list.retain(|r| !touched.contains(r));
+        }
+        for (r, _, watchlists) in &rewritten {
+            for w in watchlists.iter() {
+                ix.members.entry(w.clone()).or_default().push(*r);
+            }
+        }
+    }
+    if !dropped.is_empty() {
+        let map = ix.index.retain_rows(|r| !dropped.contains(&(r as u32)));
+        let mut created = Vec::with_capacity(ix.index.len());
+        for (r, c) in ix.created.iter().enumerate() {
+            if map[r] != u32::MAX {
+                created.push(*c);
+            }
+        }
+        ix.created = created;
+        for list in ix.members.values_mut() {
+            for r in list.iter_mut() {
+                *r = map[*r as usize];
+            }
+        }
+        ix.rows = ix
+            .index
+            .ids
+            .iter()
+            .enumerate()
+            .map(|(r, id)| (id.clone(), r as u32))
+            .collect();
+    }
+    // a full load lists each watchlist's members in row order
+    for list in ix.members.values_mut() {
+        list.sort_unstable();
+    }
+    ix.members.retain(|_, l| !l.is_empty());
+    for f in appended {
+        ix.append(FraudsterRow {
+            id: f.id.clone(),
+            created: f.created,
+            embedding: f.embedding.clone(),
+            watchlists: f.watchlists.clone(),
+        });
+    }
+    ix.cohort = ix.index.cohort();
+    true
+}
+
+/// `ix` brought forward to `stamp` from the changes recorded since its own stamp, if that is
+/// exact (see [`changed_ids`], [`apply_changes`]) and cheaper than a full load.
+fn bring_forward(domain_id: &str, mut ix: DomainIndex, stamp: i64) -> Option<DomainIndex> {
+    let ids = changed_ids(domain_id, ix.stamp, stamp)?;
+    if ids.len() > 1000.max(ix.index.len() / 4) {
+        return None;
+    }
+    let mut current = Vec::new();
+    read_fraudsters(domain_id, Some(ids.clone()), |f| current.push(f));
+    if !apply_changes(&mut ix, &ids, current) {
+        return None;
+    }
+    ix.stamp = stamp;
+    COUNTS.with(|c| c.set((c.get().0, c.get().1 + 1)));
+    Some(ix)
 }
 
 /// Drops the cached indexes whose domain no longer exists or has a new stamp: what a load
@@ -154,13 +382,22 @@ fn domain_index(domain_id: &str) -> Rc<DomainIndex> {
         m.push(entry);
         Some(ix)
     });
+    let mut forward = None;
     if let Some(ix) = hit {
         if ix.stamp == stamp && ix.index.dimension == dimension {
             return ix;
         }
+        // the cached index leaves the cache while it is brought forward: an error half-way
+        // leaves nothing half-updated behind
+        INDEXES.with(|m| m.borrow_mut().retain(|(d, _)| d != domain_id));
+        if ix.index.dimension == dimension {
+            if let Ok(ix) = Rc::try_unwrap(ix) {
+                forward = bring_forward(domain_id, ix, stamp);
+            }
+        }
     }
     drop_stale_indexes();
-    let ix = Rc::new(load(domain_id, dimension, stamp));
+    let ix = Rc::new(forward.unwrap_or_else(|| load(domain_id, dimension, stamp)));
     INDEXES.with(|m| {
         let mut m = m.borrow_mut();
         m.retain(|(d, _)| d != domain_id);
@@ -310,6 +547,75 @@ pub mod fraud {
         TableIterator::new(best)
     }
 
+    /// The duplicate checks of a fraudster registration batch, in one pass over the domain's
+    /// matrix: for each request k (its unit voiceprint at `embeddings[k·d..(k+1)·d]`), the
+    /// closest of the domain's fraudsters and of the requests registered before it in the
+    /// batch, scored as `_voice_nearest_normalized` would (the cosine less the shift for the
+    /// number of voices compared with, then the calibration): exactly the result of calling it
+    /// once per request with the batch's earlier registrations as `extra`. A request whose
+    /// score reaches `threshold` with `skip` is a duplicate (registered false, the closest
+    /// fraudster's id); otherwise it is registered under `new_ids[k]`, and the requests after
+    /// it are compared with it too. One row per request, in order; the score is NULL when there
+    /// was nothing to compare with.
+    #[pg_extern(stable, name = "_voice_registration_checks")]
+    pub fn voice_registration_checks(
+        domain_id: &str,
+        embeddings: Vec<f32>,
+        new_ids: Vec<String>,
+        cos_at_50: f32,
+        cos_at_90: f32,
+        threshold: i32,
+        skip: bool,
+    ) -> TableIterator<
+        'static,
+        (
+            name!(fraudster_id, Option<String>),
+            name!(score, Option<i32>),
+            name!(registered, bool),
+        ),
+    > {
+        let ix = domain_index(domain_id);
+        let d = ix.index.dimension;
+        if d == 0 || embeddings.len() != d * new_ids.len() {
+            errors::invalid(format!(
+                "invalid embeddings: {} values for {} requests of dimension {d}",
+                embeddings.len(),
+                new_ids.len()
+            ));
+        }
+        let stored = ix.index.nearest_many(&embeddings, None);
+        let calibration = Calibration {
+            cos_at_50,
+            cos_at_90,
+        };
+        let mut registered: Vec<usize> = Vec::new();
+        let mut out = Vec::with_capacity(new_ids.len());
+        for (k, q) in embeddings.chunks_exact(d).enumerate() {
+            let mut best = stored[k].map(|(i, c)| (ix.index.ids[i].as_str(), c));
+            for &j in &registered {
+                let c = voice::dot(q, &embeddings[j * d..(j + 1) * d]);
+                if best.is_none_or(|(_, b)| c > b) {
+                    best = Some((new_ids[j].as_str(), c));
+                }
+            }
+            let searched = ix.index.len() + registered.len();
+            let scored = best.map(|(id, c)| {
+                let shift = ix.cohort.map_or(0.0, |h| h.shift(cos_at_50, searched));
+                (id.to_string(), calibration.score(c - shift))
+            });
+            match scored {
+                Some((id, score)) if skip && score >= threshold => {
+                    out.push((Some(id), Some(score), false))
+                }
+                _ => {
+                    registered.push(k);
+                    out.push((Some(new_ids[k].clone()), scored.map(|(_, s)| s), true));
+                }
+            }
+        }
+        TableIterator::new(out)
+    }
+
     /// The cosine shift the fraud check applies to a watchlist of the domain (the whole domain
     /// when NULL), for diagnostics and docs/voice-id.md.
     #[pg_extern(stable, name = "_voice_score_shift")]
@@ -317,6 +623,14 @@ pub mod fraud {
         let ix = domain_index(domain_id);
         let n = searched(&ix, watchlist_id).1;
         ix.cohort.map_or(0.0, |k| k.shift(cos_at_50, n))
+    }
+
+    /// How many fraudster indexes this backend has loaded in full and brought forward from
+    /// the recorded changes since it started (tests and bench/voice.sh).
+    #[pg_extern(volatile, name = "_voice_index_counts")]
+    pub fn voice_index_counts(
+    ) -> TableIterator<'static, (name!(full_loads, i64), name!(brought_forward, i64))> {
+        TableIterator::once(COUNTS.with(|c| c.get()))
     }
 
     /// A 22-character id derived from `parts` (EvaluateSession's cached result ids).
@@ -427,6 +741,48 @@ mod tests {
         .execute();
         assert!(refused);
         assert_eq!(cached(), [ids[0].clone(), other]);
+    }
+
+    #[pg_test]
+    fn changes_are_brought_forward_not_reloaded() {
+        INDEXES.with(|m| m.borrow_mut().clear());
+        let d = new_domain("forward");
+        search(&d);
+        let before = super::COUNTS.with(|c| c.get());
+        let closest = || {
+            Spi::get_one::<String>(&format!(
+                "SELECT fraudster_id FROM fraud._voice_nearest('{d}', '{{1,0,0,0}}', NULL)"
+            ))
+            .expect("search")
+        };
+        // one transaction: each fraudster a later created_at, as separate commits would give
+        // (one that sorts among the existing rows means a full load)
+        let insert = |id: &str, v: &str, day: i32| {
+            Spi::run(&format!(
+                "INSERT INTO fraud.voice_fraudsters (domain_id, fraudster_id, embedding, speech_seconds, created_at)
+                 VALUES ('{d}', '{id}', '{v}', 20, '2026-01-01'::timestamptz + {day} * interval '1 day');
+                 INSERT INTO fraud.voice_fraudster_watchlists (domain_id, fraudster_id, watchlist_id)
+                 VALUES ('{d}', '{id}', fraud._voice_default_watchlist('{d}'))"
+            ))
+            .expect("insert")
+        };
+        insert("id#aaaaaaaaaaaaaaaaaaaaaa", "{0,1,0,0}", 1);
+        assert_eq!(closest(), Some("id#aaaaaaaaaaaaaaaaaaaaaa".to_string()));
+        insert("id#bbbbbbbbbbbbbbbbbbbbbb", "{1,0,0,0}", 2);
+        assert_eq!(closest(), Some("id#bbbbbbbbbbbbbbbbbbbbbb".to_string()));
+        Spi::run(
+            "DELETE FROM fraud.voice_fraudsters WHERE fraudster_id = 'id#bbbbbbbbbbbbbbbbbbbbbb'",
+        )
+        .expect("delete");
+        assert_eq!(closest(), Some("id#aaaaaaaaaaaaaaaaaaaaaa".to_string()));
+        // three searches after changes, no full load
+        let after = super::COUNTS.with(|c| c.get());
+        assert_eq!((after.0 - before.0, after.1 - before.1), (0, 3));
+        // a fraudster that sorts before the last row: a full load, the same answer
+        insert("id#cccccccccccccccccccccc", "{1,0,0,0}", 0);
+        assert_eq!(closest(), Some("id#cccccccccccccccccccccc".to_string()));
+        let last = super::COUNTS.with(|c| c.get());
+        assert_eq!((last.0 - after.0, last.1 - after.1), (1, 0));
     }
 
     #[pg_test]
