@@ -89,6 +89,24 @@ BEGIN
     END LOOP;
 END $$;
 
+-- Batch import reads CSV files itself (a broken record fails alone, with its line): a job
+-- remembers where its next batch starts.
+ALTER TABLE fraud.jobs ADD COLUMN input_offset bigint, ADD COLUMN input_line bigint;
+-- The same rule as '^[0-9a-z_-]{1,64}$', checked faster on every stored event.
+ALTER TABLE fraud.events DROP CONSTRAINT event_id_pattern,
+    ADD CONSTRAINT event_id_pattern CHECK (event_id ~ '^[0-9a-z_-]+$' AND length(event_id) <= 64);
+-- Voice ID: the chain of fraudsters_stamp changes, which lets a backend bring its cached
+-- fraudster index forward instead of reloading it (docs/voice-id.md). Not config-dumped on
+-- purpose: derived data, a missing link only means a full load.
+CREATE TABLE fraud.voice_fraudster_changes (
+    domain_id      text NOT NULL REFERENCES fraud.voice_domains(domain_id) ON DELETE CASCADE,
+    stamp          bigint NOT NULL,
+    previous_stamp bigint NOT NULL,
+    fraudster_ids  text[],
+    PRIMARY KEY (domain_id, stamp)
+);
+ALTER TABLE fraud.voice_fraudster_changes SET (autovacuum_vacuum_scale_factor = 0.01);
+
 -- New and changed functions:
 -- * user-facing errors raised through fraud._raise, which leaves out CONTEXT lines of our
 --   internals (docs/sql-reference.md, Errors); messages that list what uses an object show a few
@@ -113,6 +131,11 @@ END $$;
 -- * regular expressions in rules anchored so that no pattern escapes, with a size limit (54000);
 --   non-finite FLOAT values refused; Voice ID stamps on TRUNCATE; a byte-budgeted cache of
 --   compiled versions (fraud_detector.cache_size).
+-- * batch import: CSV read record by record in Rust (fraud._csv_header, _csv_scan,
+--   _import_batch), the file privilege pg_read_server_files checked by the extension, every
+--   row checked by the engine (fraud._variable_value_error calls the same code);
+-- * Voice ID: the cached fraudster index brought forward from fraud.voice_fraudster_changes;
+--   registration checks a whole batch at once (fraud._voice_registration_checks).
 
 CREATE OR REPLACE FUNCTION @extschema@.fraud_batch_create_variable(variable_entries jsonb, tags jsonb DEFAULT NULL::jsonb)
  RETURNS TABLE(name text, code integer, message text)
@@ -144,7 +167,6 @@ BEGIN
     END LOOP;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_batch_get_variable(names text[])
  RETURNS TABLE(name text, data_type text, data_source text, default_value text, description text, variable_type text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text, error_code integer, error_message text)
  LANGUAGE sql
@@ -152,19 +174,16 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_batch_get_variable(names text[])
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$ SELECT * FROM fraud._batch_get_variable(names) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_cancel_batch_import_job(job_id text)
  RETURNS void
  LANGUAGE sql
 AS $function$ SELECT fraud._job_cancel('BATCH_IMPORT', job_id, fraud._caller_token()) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_cancel_batch_prediction_job(job_id text)
  RETURNS void
  LANGUAGE sql
 AS $function$ SELECT fraud._job_cancel('BATCH_PREDICTION', job_id, fraud._caller_token()) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_capabilities()
  RETURNS TABLE(capability text, function_signature regprocedure)
  LANGUAGE sql
@@ -172,7 +191,6 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_capabilities()
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$ SELECT * FROM fraud._capability_table() $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_check_voice_id(result jsonb, option text)
  RETURNS text
  LANGUAGE plpgsql
@@ -201,7 +219,6 @@ BEGIN
     END CASE;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_create_batch_import_job(job_id text, input_path text, event_type_name text, tags jsonb DEFAULT NULL::jsonb)
  RETURNS void
  LANGUAGE sql
@@ -209,7 +226,6 @@ AS $function$
     SELECT fraud._create_batch_import_job(job_id, input_path, event_type_name, tags, fraud._caller_token())
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_create_batch_prediction_job(job_id text, input_path text, output_path text, event_type_name text, detector_name text, detector_version text DEFAULT NULL::text, tags jsonb DEFAULT NULL::jsonb)
  RETURNS void
  LANGUAGE sql
@@ -218,7 +234,6 @@ AS $function$
                                               detector_version, tags, fraud._caller_token())
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_create_detector_version(detector_id text, rules jsonb, description text DEFAULT NULL::text, external_model_endpoints text[] DEFAULT NULL::text[], model_versions jsonb DEFAULT NULL::jsonb, rule_execution_mode text DEFAULT 'FIRST_MATCHED'::text, tags jsonb DEFAULT NULL::jsonb)
  RETURNS TABLE(detector_id text, detector_version_id text, status text)
  LANGUAGE sql
@@ -229,7 +244,6 @@ AS $function$
                                                  model_versions, rule_execution_mode, tags)
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_create_list(name text, elements text[] DEFAULT NULL::text[], variable_type text DEFAULT NULL::text, description text DEFAULT NULL::text, tags jsonb DEFAULT NULL::jsonb)
  RETURNS void
  LANGUAGE plpgsql
@@ -250,7 +264,6 @@ BEGIN
     PERFORM fraud._set_tags('list', name, tags);
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_create_rule(rule_id text, detector_id text, expression text, outcomes text[], language text DEFAULT 'DETECTORPL'::text, description text DEFAULT NULL::text, tags jsonb DEFAULT NULL::jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -269,7 +282,6 @@ BEGIN
     RETURN fraud._write_rule_version(detector_id, rule_id, 1, expression, language, outcomes, description, tags);
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_create_variable(name text, data_type text, data_source text, default_value text, description text DEFAULT NULL::text, variable_type text DEFAULT NULL::text, tags jsonb DEFAULT NULL::jsonb)
  RETURNS void
  LANGUAGE plpgsql
@@ -294,19 +306,16 @@ BEGIN
     PERFORM fraud._set_tags('variable', name, tags);
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_batch_import_job(job_id text)
  RETURNS void
  LANGUAGE sql
 AS $function$ SELECT fraud._job_delete('BATCH_IMPORT', job_id, fraud._caller_token()) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_batch_prediction_job(job_id text)
  RETURNS void
  LANGUAGE sql
 AS $function$ SELECT fraud._job_delete('BATCH_PREDICTION', job_id, fraud._caller_token()) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_detector(detector_id text)
  RETURNS void
  LANGUAGE plpgsql
@@ -329,7 +338,6 @@ BEGIN
     PERFORM fraud._drop_tags('detector', detector_id);
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_detector_version(detector_id text, detector_version_id text)
  RETURNS void
  LANGUAGE plpgsql
@@ -347,7 +355,6 @@ BEGIN
     PERFORM fraud._drop_tags('detector-version', format('%s/%s', v.detector_id, v.detector_version_id));
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_entity_type(name text)
  RETURNS void
  LANGUAGE plpgsql
@@ -365,7 +372,6 @@ BEGIN
     PERFORM fraud._delete_named('entity_types', 'entity type', 'entity-type', name);
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_event(event_id text, event_type_name text, delete_audit_history boolean DEFAULT false)
  RETURNS void
  LANGUAGE plpgsql
@@ -387,7 +393,6 @@ BEGIN
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_event_type(name text)
  RETURNS void
  LANGUAGE plpgsql
@@ -405,13 +410,11 @@ BEGIN
     PERFORM fraud._delete_named('event_types', 'event type', 'event-type', name);
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_events_by_event_type(event_type_name text)
  RETURNS TABLE(event_type_name text, events_deletion_status text)
  LANGUAGE sql
 AS $function$ SELECT * FROM fraud._delete_events_by_event_type(event_type_name, fraud._caller_token()) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_label(name text)
  RETURNS void
  LANGUAGE plpgsql
@@ -432,7 +435,6 @@ BEGIN
     PERFORM fraud._delete_named('labels', 'label', 'label', name);
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_list(name text)
  RETURNS void
  LANGUAGE plpgsql
@@ -456,7 +458,6 @@ BEGIN
     PERFORM fraud._drop_tags('list', name);
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_outcome(name text)
  RETURNS void
  LANGUAGE plpgsql
@@ -476,7 +477,6 @@ BEGIN
     PERFORM fraud._delete_named('outcomes', 'outcome', 'outcome', name);
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_rule(rule jsonb)
  RETURNS void
  LANGUAGE plpgsql
@@ -513,7 +513,6 @@ BEGIN
         AND NOT EXISTS (SELECT 1 FROM fraud.rule_versions x WHERE x.detector_id = r.detector_id AND x.rule_id = r.rule_id);
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_variable(name text)
  RETURNS void
  LANGUAGE plpgsql
@@ -539,7 +538,6 @@ BEGIN
     PERFORM fraud._drop_tags('variable', name);
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_describe_detector(detector_id text)
  RETURNS TABLE(detector_id text, detector_version_id text, status text, description text, last_updated_time timestamp with time zone, arn text)
  LANGUAGE sql
@@ -547,25 +545,21 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_describe_detector(detector_id text)
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$ SELECT * FROM fraud._describe_detector(detector_id) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_get_batch_import_job_errors(job_id text)
  RETURNS TABLE(row_number bigint, event_id text, reason text)
  LANGUAGE sql
 AS $function$ SELECT * FROM fraud._get_batch_import_job_errors(job_id, fraud._caller_token()) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_get_batch_import_jobs(job_id text DEFAULT NULL::text)
  RETURNS TABLE(job_id text, status text, failure_reason text, start_time timestamp with time zone, completion_time timestamp with time zone, last_heartbeat_time timestamp with time zone, input_path text, event_type_name text, arn text, processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
  LANGUAGE sql
 AS $function$ SELECT * FROM fraud._get_batch_import_jobs(job_id, fraud._caller_token()) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_get_batch_prediction_jobs(job_id text DEFAULT NULL::text)
  RETURNS TABLE(job_id text, status text, failure_reason text, start_time timestamp with time zone, completion_time timestamp with time zone, last_heartbeat_time timestamp with time zone, input_path text, output_path text, event_type_name text, detector_name text, detector_version text, arn text, processed_records_count bigint, total_records_count bigint)
  LANGUAGE sql
 AS $function$ SELECT * FROM fraud._get_batch_prediction_jobs(job_id, fraud._caller_token()) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_get_delete_events_by_event_type_status(event_type_name text)
  RETURNS TABLE(event_type_name text, events_deletion_status text)
  LANGUAGE sql
@@ -573,7 +567,6 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_get_delete_events_by_event_type_sta
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$ SELECT * FROM fraud._get_delete_events_by_event_type_status(event_type_name) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_get_detector_version(detector_id text, detector_version_id text)
  RETURNS TABLE(detector_id text, detector_version_id text, description text, external_model_endpoints text[], model_versions jsonb, rules jsonb, status text, last_updated_time timestamp with time zone, created_time timestamp with time zone, rule_execution_mode text, arn text)
  LANGUAGE sql
@@ -581,7 +574,6 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_get_detector_version(detector_id te
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$ SELECT * FROM fraud._get_detector_version(detector_id, detector_version_id) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_get_detectors(detector_id text DEFAULT NULL::text)
  RETURNS TABLE(detector_id text, description text, event_type_name text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
  LANGUAGE sql
@@ -589,7 +581,6 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_get_detectors(detector_id text DEFA
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$ SELECT * FROM fraud._get_detectors(detector_id) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_get_entity_types(name text DEFAULT NULL::text)
  RETURNS TABLE(name text, description text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
  LANGUAGE sql
@@ -599,7 +590,6 @@ AS $function$
     SELECT * FROM fraud._get_named('entity_types', 'entity type', 'entity-type', name)
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_get_event(event_id text, event_type_name text)
  RETURNS TABLE(event_id text, event_type_name text, event_timestamp timestamp with time zone, event_variables jsonb, current_label text, label_timestamp timestamp with time zone, entities jsonb)
  LANGUAGE sql
@@ -607,7 +597,6 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_get_event(event_id text, event_type
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$ SELECT * FROM fraud._get_event(event_id, event_type_name) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_get_event_prediction(detector_id text, event_id text, event_type_name text, entities jsonb, event_timestamp text, event_variables jsonb, detector_version_id text DEFAULT NULL::text)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -662,7 +651,6 @@ BEGIN
     RETURN result;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_get_event_prediction_metadata(event_id text, event_type_name text, detector_id text, detector_version_id text, prediction_timestamp text)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -694,7 +682,6 @@ BEGIN
         'predictionTimestamp', to_char(p.prediction_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_get_event_types(name text DEFAULT NULL::text)
  RETURNS TABLE(name text, description text, event_variables text[], labels text[], entity_types text[], event_ingestion text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text, event_orchestration jsonb)
  LANGUAGE sql
@@ -702,7 +689,6 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_get_event_types(name text DEFAULT N
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$ SELECT * FROM fraud._get_event_types(name) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_get_labels(name text DEFAULT NULL::text)
  RETURNS TABLE(name text, description text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
  LANGUAGE sql
@@ -712,7 +698,6 @@ AS $function$
     SELECT * FROM fraud._get_named('labels', 'label', 'label', name)
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_get_list_elements(name text)
  RETURNS SETOF text
  LANGUAGE sql
@@ -720,7 +705,6 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_get_list_elements(name text)
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$ SELECT * FROM fraud._get_list_elements(name) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_get_lists_metadata(name text DEFAULT NULL::text)
  RETURNS TABLE(name text, description text, variable_type text, created_time timestamp with time zone, updated_time timestamp with time zone, arn text)
  LANGUAGE sql
@@ -728,7 +712,6 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_get_lists_metadata(name text DEFAUL
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$ SELECT * FROM fraud._get_lists_metadata(name) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_get_outcomes(name text DEFAULT NULL::text)
  RETURNS TABLE(name text, description text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
  LANGUAGE sql
@@ -738,7 +721,6 @@ AS $function$
     SELECT * FROM fraud._get_named('outcomes', 'outcome', 'outcome', name)
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_get_rules(detector_id text, rule_id text DEFAULT NULL::text, rule_version text DEFAULT NULL::text)
  RETURNS TABLE(rule_id text, description text, detector_id text, rule_version text, expression text, language text, outcomes text[], last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
  LANGUAGE sql
@@ -746,7 +728,6 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_get_rules(detector_id text, rule_id
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$ SELECT * FROM fraud._get_rules(detector_id, rule_id, rule_version) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_get_variables(name text DEFAULT NULL::text)
  RETURNS TABLE(name text, data_type text, data_source text, default_value text, description text, variable_type text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
  LANGUAGE sql
@@ -754,7 +735,6 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_get_variables(name text DEFAULT NUL
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$ SELECT * FROM fraud._get_variables(name) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_grant(capability text, role_name regrole)
  RETURNS void
  LANGUAGE plpgsql
@@ -773,7 +753,6 @@ BEGIN
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_list_event_predictions(event_id jsonb DEFAULT NULL::jsonb, event_type jsonb DEFAULT NULL::jsonb, detector_id jsonb DEFAULT NULL::jsonb, detector_version_id jsonb DEFAULT NULL::jsonb, prediction_time_range jsonb DEFAULT NULL::jsonb)
  RETURNS TABLE(event_id text, event_type_name text, event_timestamp timestamp with time zone, prediction_timestamp timestamp with time zone, detector_id text, detector_version_id text)
  LANGUAGE sql
@@ -783,7 +762,6 @@ AS $function$
     SELECT * FROM fraud._list_event_predictions(event_id, event_type, detector_id, detector_version_id, prediction_time_range)
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_list_tags_for_resource(resource_arn text)
  RETURNS TABLE(key text, value text)
  LANGUAGE sql
@@ -791,7 +769,6 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_list_tags_for_resource(resource_arn
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$ SELECT * FROM fraud._list_tags_for_resource(resource_arn) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_put_detector(detector_id text, event_type_name text, description text DEFAULT NULL::text, tags jsonb DEFAULT NULL::jsonb)
  RETURNS void
  LANGUAGE plpgsql
@@ -823,7 +800,6 @@ BEGIN
     PERFORM fraud._set_tags('detector', detector_id, tags);
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_put_entity_type(name text, description text DEFAULT NULL::text, tags jsonb DEFAULT NULL::jsonb)
  RETURNS void
  LANGUAGE sql
@@ -833,7 +809,6 @@ AS $function$
     SELECT fraud._put_named('entity_types', 'entity type', 'entity-type', name, description, tags)
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_put_event_type(name text, event_variables text[], entity_types text[], description text DEFAULT NULL::text, labels text[] DEFAULT NULL::text[], event_ingestion text DEFAULT 'ENABLED'::text, tags jsonb DEFAULT NULL::jsonb, event_orchestration jsonb DEFAULT NULL::jsonb)
  RETURNS void
  LANGUAGE plpgsql
@@ -891,7 +866,6 @@ BEGIN
     PERFORM fraud._set_tags('event-type', name, tags);
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_put_label(name text, description text DEFAULT NULL::text, tags jsonb DEFAULT NULL::jsonb)
  RETURNS void
  LANGUAGE sql
@@ -901,7 +875,6 @@ AS $function$
     SELECT fraud._put_named('labels', 'label', 'label', name, description, tags)
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_put_outcome(name text, description text DEFAULT NULL::text, tags jsonb DEFAULT NULL::jsonb)
  RETURNS void
  LANGUAGE sql
@@ -911,7 +884,6 @@ AS $function$
     SELECT fraud._put_named('outcomes', 'outcome', 'outcome', name, description, tags)
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_revoke(capability text, role_name regrole)
  RETURNS void
  LANGUAGE plpgsql
@@ -934,7 +906,6 @@ BEGIN
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_send_event(event_id text, event_type_name text, event_timestamp text, event_variables jsonb, entities jsonb, assigned_label text DEFAULT NULL::text, label_timestamp text DEFAULT NULL::text)
  RETURNS void
  LANGUAGE plpgsql
@@ -963,7 +934,6 @@ BEGIN
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_tag_resource(resource_arn text, tags jsonb)
  RETURNS void
  LANGUAGE plpgsql
@@ -977,7 +947,6 @@ BEGIN
     PERFORM fraud._set_tags(r.resource_type, r.resource_id, tags);
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_untag_resource(resource_arn text, tag_keys text[])
  RETURNS void
  LANGUAGE plpgsql
@@ -995,7 +964,6 @@ BEGIN
         AND t.key = ANY (tag_keys);
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_update_detector_version(detector_id text, detector_version_id text, external_model_endpoints text[] DEFAULT '{}'::text[], rules jsonb DEFAULT NULL::jsonb, description text DEFAULT NULL::text, model_versions jsonb DEFAULT NULL::jsonb, rule_execution_mode text DEFAULT NULL::text)
  RETURNS void
  LANGUAGE plpgsql
@@ -1030,7 +998,6 @@ BEGIN
     PERFORM fraud._check_detector_version(v.detector_id, v.detector_version_id::text);
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_update_detector_version_metadata(detector_id text, detector_version_id text, description text)
  RETURNS void
  LANGUAGE plpgsql
@@ -1046,7 +1013,6 @@ BEGIN
         WHERE x.detector_id = v.detector_id AND x.detector_version_id = v.detector_version_id;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_update_detector_version_status(detector_id text, detector_version_id text, status text)
  RETURNS void
  LANGUAGE plpgsql
@@ -1079,7 +1045,6 @@ BEGIN
         WHERE x.detector_id = v.detector_id AND x.detector_version_id = v.detector_version_id;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_update_event_label(event_id text, event_type_name text, assigned_label text, label_timestamp text)
  RETURNS void
  LANGUAGE plpgsql
@@ -1099,7 +1064,6 @@ BEGIN
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_update_list(name text, elements text[] DEFAULT NULL::text[], description text DEFAULT NULL::text, update_mode text DEFAULT 'REPLACE'::text, variable_type text DEFAULT NULL::text)
  RETURNS void
  LANGUAGE plpgsql
@@ -1143,7 +1107,6 @@ BEGIN
     WHERE x.name = fraud_update_list.name;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_update_rule_metadata(rule jsonb, description text)
  RETURNS void
  LANGUAGE plpgsql
@@ -1162,7 +1125,6 @@ BEGIN
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_update_rule_version(rule jsonb, expression text, outcomes text[], language text DEFAULT 'DETECTORPL'::text, description text DEFAULT NULL::text, tags jsonb DEFAULT NULL::jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -1184,7 +1146,6 @@ BEGIN
                                      outcomes, description, tags);
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_update_variable(name text, default_value text DEFAULT NULL::text, description text DEFAULT NULL::text, variable_type text DEFAULT NULL::text)
  RETURNS void
  LANGUAGE plpgsql
@@ -1210,7 +1171,6 @@ BEGIN
     WHERE x.name = fraud_update_variable.name;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_associate_fraudster(domain_id text, fraudster_id text, watchlist_id text)
  RETURNS TABLE(generated_fraudster_id text, domain_id text, watchlist_ids text[], created_at timestamp with time zone)
  LANGUAGE sql
@@ -1220,7 +1180,6 @@ AS $function$
     SELECT * FROM fraud._voice_fraudsters(domain_id, fraud._voice_associate_fraudster(domain_id, fraudster_id, watchlist_id), NULL::text)
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_create_domain(name text, embedding_dimension integer, description text DEFAULT NULL::text, cos_at_50 real DEFAULT 0.35, cos_at_90 real DEFAULT 0.60, authentication_min_speech_seconds real DEFAULT 10, tags jsonb DEFAULT NULL::jsonb)
  RETURNS TABLE(domain_id text, name text, description text, domain_status text, embedding_dimension integer, cos_at_50 real, cos_at_90 real, authentication_min_speech_seconds real, watchlist_details jsonb, arn text, created_at timestamp with time zone, updated_at timestamp with time zone)
  LANGUAGE sql
@@ -1231,7 +1190,6 @@ AS $function$
                                                                   cos_at_90, authentication_min_speech_seconds, tags))
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_create_watchlist(domain_id text, name text, description text DEFAULT NULL::text)
  RETURNS TABLE(watchlist_id text, domain_id text, name text, description text, default_watchlist boolean, created_at timestamp with time zone, updated_at timestamp with time zone)
  LANGUAGE sql
@@ -1241,7 +1199,6 @@ AS $function$
     SELECT * FROM fraud._voice_watchlists(domain_id, fraud._voice_create_watchlist(domain_id, name, description))
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_delete_domain(domain_id text)
  RETURNS void
  LANGUAGE plpgsql
@@ -1258,7 +1215,6 @@ BEGIN
     PERFORM fraud._drop_tags('voice-domain', domain_id);
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_delete_fraudster(domain_id text, fraudster_id text)
  RETURNS void
  LANGUAGE plpgsql
@@ -1270,7 +1226,6 @@ BEGIN
     DELETE FROM fraud.voice_fraudsters f WHERE f.fraudster_id = fraud_voice_delete_fraudster.fraudster_id;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_delete_speaker(domain_id text, speaker_id text)
  RETURNS void
  LANGUAGE plpgsql
@@ -1288,7 +1243,6 @@ BEGIN
     DELETE FROM fraud.voice_speakers x WHERE x.generated_speaker_id = s.generated_speaker_id;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_delete_watchlist(domain_id text, watchlist_id text)
  RETURNS void
  LANGUAGE plpgsql
@@ -1308,7 +1262,6 @@ BEGIN
     DELETE FROM fraud.voice_watchlists x WHERE x.watchlist_id = fraud_voice_delete_watchlist.watchlist_id;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_describe_domain(domain_id text)
  RETURNS TABLE(domain_id text, name text, description text, domain_status text, embedding_dimension integer, cos_at_50 real, cos_at_90 real, authentication_min_speech_seconds real, watchlist_details jsonb, arn text, created_at timestamp with time zone, updated_at timestamp with time zone)
  LANGUAGE sql
@@ -1316,7 +1269,6 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_describe_domain(domain_id tex
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$ SELECT * FROM fraud._voice_domains((fraud._voice_domain(domain_id)).domain_id) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_describe_fraudster(domain_id text, fraudster_id text)
  RETURNS TABLE(generated_fraudster_id text, domain_id text, watchlist_ids text[], created_at timestamp with time zone)
  LANGUAGE sql
@@ -1326,13 +1278,11 @@ AS $function$
     SELECT * FROM fraud._voice_fraudsters(domain_id, fraud._voice_fraudster(domain_id, fraudster_id), NULL::text)
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_describe_fraudster_registration_job(domain_id text, job_id text)
  RETURNS TABLE(job_id text, job_name text, domain_id text, job_status text, created_at timestamp with time zone, ended_at timestamp with time zone, input_data_config jsonb, registration_config jsonb, job_progress jsonb, failure_details jsonb, processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
  LANGUAGE sql
 AS $function$ SELECT * FROM fraud._voice_jobs('FRAUDSTER_REGISTRATION', domain_id, job_id, NULL, fraud._caller_token()) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_describe_speaker(domain_id text, speaker_id text)
  RETURNS TABLE(domain_id text, customer_speaker_id text, generated_speaker_id text, status text, created_at timestamp with time zone, updated_at timestamp with time zone, last_accessed_at timestamp with time zone)
  LANGUAGE sql
@@ -1340,13 +1290,11 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_describe_speaker(domain_id te
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$ SELECT * FROM fraud._voice_speakers(domain_id, fraud._voice_speaker(domain_id, speaker_id)) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_describe_speaker_enrollment_job(domain_id text, job_id text)
  RETURNS TABLE(job_id text, job_name text, domain_id text, job_status text, created_at timestamp with time zone, ended_at timestamp with time zone, input_data_config jsonb, enrollment_config jsonb, job_progress jsonb, failure_details jsonb, processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
  LANGUAGE sql
 AS $function$ SELECT * FROM fraud._voice_jobs('SPEAKER_ENROLLMENT', domain_id, job_id, NULL, fraud._caller_token()) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_describe_watchlist(domain_id text, watchlist_id text)
  RETURNS TABLE(watchlist_id text, domain_id text, name text, description text, default_watchlist boolean, created_at timestamp with time zone, updated_at timestamp with time zone)
  LANGUAGE sql
@@ -1356,7 +1304,6 @@ AS $function$
     SELECT * FROM fraud._voice_watchlists(domain_id, fraud._voice_describe_watchlist(domain_id, watchlist_id))
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_disassociate_fraudster(domain_id text, fraudster_id text, watchlist_id text)
  RETURNS TABLE(generated_fraudster_id text, domain_id text, watchlist_ids text[], created_at timestamp with time zone)
  LANGUAGE sql
@@ -1366,7 +1313,6 @@ AS $function$
     SELECT * FROM fraud._voice_fraudsters(domain_id, fraud._voice_disassociate_fraudster(domain_id, fraudster_id, watchlist_id), NULL::text)
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_evaluate_session(domain_id text, session_name_or_id text, embedding real[], speech_seconds real, speaker_id text DEFAULT NULL::text, watchlist_id text DEFAULT NULL::text, authentication_threshold integer DEFAULT 90, fraud_risk_threshold integer DEFAULT 50, voice_spoofing_risk integer DEFAULT NULL::integer)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -1453,7 +1399,6 @@ BEGIN
                               'FraudDetectionResult', fraud_result);
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_get_job_results(domain_id text, job_id text)
  RETURNS TABLE(row_number bigint, request_id text, result jsonb)
  LANGUAGE sql
@@ -1461,7 +1406,6 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_get_job_results(domain_id tex
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$ SELECT * FROM fraud._voice_job_results(domain_id, job_id) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_list_domains()
  RETURNS TABLE(domain_id text, name text, description text, domain_status text, embedding_dimension integer, cos_at_50 real, cos_at_90 real, authentication_min_speech_seconds real, watchlist_details jsonb, arn text, created_at timestamp with time zone, updated_at timestamp with time zone)
  LANGUAGE sql
@@ -1469,13 +1413,11 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_list_domains()
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$ SELECT * FROM fraud._voice_domains(NULL::text) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_list_fraudster_registration_jobs(domain_id text, job_status text DEFAULT NULL::text)
  RETURNS TABLE(job_id text, job_name text, domain_id text, job_status text, created_at timestamp with time zone, ended_at timestamp with time zone, input_data_config jsonb, registration_config jsonb, job_progress jsonb, failure_details jsonb, processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
  LANGUAGE sql
 AS $function$ SELECT * FROM fraud._voice_jobs('FRAUDSTER_REGISTRATION', domain_id, NULL, job_status, fraud._caller_token()) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_list_fraudsters(domain_id text, watchlist_id text DEFAULT NULL::text)
  RETURNS TABLE(generated_fraudster_id text, domain_id text, watchlist_ids text[], created_at timestamp with time zone)
  LANGUAGE sql
@@ -1483,13 +1425,11 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_list_fraudsters(domain_id tex
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$ SELECT * FROM fraud._voice_list_fraudsters(domain_id, watchlist_id) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_list_speaker_enrollment_jobs(domain_id text, job_status text DEFAULT NULL::text)
  RETURNS TABLE(job_id text, job_name text, domain_id text, job_status text, created_at timestamp with time zone, ended_at timestamp with time zone, input_data_config jsonb, enrollment_config jsonb, job_progress jsonb, failure_details jsonb, processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
  LANGUAGE sql
 AS $function$ SELECT * FROM fraud._voice_jobs('SPEAKER_ENROLLMENT', domain_id, NULL, job_status, fraud._caller_token()) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_list_speakers(domain_id text)
  RETURNS TABLE(domain_id text, customer_speaker_id text, generated_speaker_id text, status text, created_at timestamp with time zone, updated_at timestamp with time zone, last_accessed_at timestamp with time zone)
  LANGUAGE sql
@@ -1497,7 +1437,6 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_list_speakers(domain_id text)
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$ SELECT * FROM fraud._voice_speakers((fraud._voice_domain(domain_id)).domain_id, NULL::text) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_list_watchlists(domain_id text)
  RETURNS TABLE(watchlist_id text, domain_id text, name text, description text, default_watchlist boolean, created_at timestamp with time zone, updated_at timestamp with time zone)
  LANGUAGE sql
@@ -1507,7 +1446,6 @@ AS $function$
     SELECT * FROM fraud._voice_watchlists((fraud._voice_domain(domain_id)).domain_id, NULL::text)
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_opt_out_speaker(domain_id text, speaker_id text)
  RETURNS TABLE(domain_id text, customer_speaker_id text, generated_speaker_id text, status text, created_at timestamp with time zone, updated_at timestamp with time zone, last_accessed_at timestamp with time zone)
  LANGUAGE sql
@@ -1515,7 +1453,6 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_opt_out_speaker(domain_id tex
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$ SELECT * FROM fraud._voice_speakers(domain_id, fraud._voice_opt_out_speaker(domain_id, speaker_id)) $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_start_fraudster_registration_job(domain_id text, input_data_config jsonb, job_name text DEFAULT NULL::text, registration_config jsonb DEFAULT NULL::jsonb)
  RETURNS TABLE(job_id text, job_name text, domain_id text, job_status text, created_at timestamp with time zone, ended_at timestamp with time zone, input_data_config jsonb, registration_config jsonb, job_progress jsonb, failure_details jsonb, processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
  LANGUAGE sql
@@ -1525,7 +1462,6 @@ AS $function$
                                fraud._caller_token()), NULL, fraud._caller_token())
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_start_speaker_enrollment_job(domain_id text, input_data_config jsonb, job_name text DEFAULT NULL::text, enrollment_config jsonb DEFAULT NULL::jsonb)
  RETURNS TABLE(job_id text, job_name text, domain_id text, job_status text, created_at timestamp with time zone, ended_at timestamp with time zone, input_data_config jsonb, enrollment_config jsonb, job_progress jsonb, failure_details jsonb, processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
  LANGUAGE sql
@@ -1535,7 +1471,6 @@ AS $function$
                                fraud._caller_token()), NULL, fraud._caller_token())
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_update_domain(domain_id text, name text, description text DEFAULT NULL::text, cos_at_50 real DEFAULT NULL::real, cos_at_90 real DEFAULT NULL::real, authentication_min_speech_seconds real DEFAULT NULL::real)
  RETURNS TABLE(domain_id text, name text, description text, domain_status text, embedding_dimension integer, cos_at_50 real, cos_at_90 real, authentication_min_speech_seconds real, watchlist_details jsonb, arn text, created_at timestamp with time zone, updated_at timestamp with time zone)
  LANGUAGE sql
@@ -1546,7 +1481,6 @@ AS $function$
                                                                   authentication_min_speech_seconds))
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION @extschema@.fraud_voice_update_watchlist(domain_id text, watchlist_id text, name text DEFAULT NULL::text, description text DEFAULT NULL::text)
  RETURNS TABLE(watchlist_id text, domain_id text, name text, description text, default_watchlist boolean, created_at timestamp with time zone, updated_at timestamp with time zone)
  LANGUAGE sql
@@ -1556,7 +1490,6 @@ AS $function$
     SELECT * FROM fraud._voice_watchlists(domain_id, fraud._voice_update_watchlist(domain_id, watchlist_id, name, description))
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._api_functions()
  RETURNS TABLE(signature regprocedure, schema_name name, function_name name, language name, body text, args text[])
  LANGUAGE sql
@@ -1571,7 +1504,6 @@ AS $function$
       AND d.deptype = 'e' AND d.refobjid = (SELECT e.oid FROM pg_catalog.pg_extension e WHERE e.extname = 'fraud_detector')
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._batch_get_variable(p_names text[])
  RETURNS TABLE(name text, data_type text, data_source text, default_value text, description text, variable_type text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text, error_code integer, error_message text)
  LANGUAGE plpgsql
@@ -1590,99 +1522,59 @@ BEGIN
         FROM unnest(p_names) w WHERE NOT EXISTS (SELECT 1 FROM fraud.variables v WHERE v.name = w);
 END $function$
 ;
-
+CREATE OR REPLACE FUNCTION fraud._batch_import_init(j fraud.jobs)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE v_staging text; n bigint; v_offset bigint; v_line bigint;
+BEGIN
+    IF j.input_kind = 'FILE' THEN
+        SELECT s.records, s.data_offset, s.data_line INTO n, v_offset, v_line FROM fraud._csv_scan(j.owner, j.input_path) s;
+    ELSE
+        v_staging := fraud._job_staging_name(j.job_type, j.job_id);
+        n := fraud._job_stage(j, v_staging);
+    END IF;
+    UPDATE fraud.jobs x SET status = 'IN_PROGRESS', staging = v_staging, total_records_count = n, end_position = n,
+                            next_position = 0, input_offset = v_offset, input_line = v_line,
+                            last_heartbeat_time = clock_timestamp()
+        WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
+END $function$
+;
 CREATE OR REPLACE FUNCTION fraud._batch_import_step(j fraud.jobs)
  RETURNS void
  LANGUAGE plpgsql
 AS $function$
 DECLARE
-    c record; expr text;
-    col jsonb := '{}';                       -- role -> expression
-    var_errors text[] := ARRAY['NULL::text'];
-    var_values text := '''{}''::jsonb';
-    entity_types text[]; labels text[];
-    hi bigint := least(j.next_position + j.batch_size, j.end_position);
-    good bigint; bad bigint;
+    cols text[]; roles text[]; names text[]; types text[]; entity_types text[]; labels text[];
+    b record;
 BEGIN
-    FOR c IN SELECT * FROM fraud._import_columns(j.event_type_name,
-                 ARRAY(SELECT a.attname::text FROM pg_attribute a
-                       WHERE a.attrelid = fraud._job_staging_name(j.job_type, j.job_id)::regclass AND a.attnum > 0 AND NOT a.attisdropped
-                         AND a.attname <> '_row' ORDER BY a.attnum)) LOOP
-        expr := format('nullif(btrim(s.%I::text), %L)', c.name, '');
-        IF c.role = 'VARIABLE' THEN
-            var_errors := var_errors || format('fraud._variable_value_error(%L, %L, %s)', lower(c.name), c.data_type, expr);
-            var_values := var_values || format(' || jsonb_build_object(%L, %s)', lower(c.name), expr);
-        ELSIF c.role IS NOT NULL THEN
-            col := col || jsonb_build_object(c.role, expr);
-        END IF;
-    END LOOP;
-    SELECT array_agg(entity_type_name) INTO entity_types FROM fraud.event_type_entity_types WHERE event_type_name = j.event_type_name;
+    IF j.input_kind = 'FILE' THEN
+        cols := fraud._csv_header(j.owner, j.input_path);   -- 42501 if the owner lost the right
+    ELSE
+        cols := ARRAY(SELECT a.attname::text FROM pg_attribute a
+                      WHERE a.attrelid = fraud._job_staging_name(j.job_type, j.job_id)::regclass AND a.attnum > 0
+                        AND NOT a.attisdropped AND a.attname <> '_row' ORDER BY a.attnum);
+    END IF;
+    SELECT array_agg(c.role ORDER BY c.i), array_agg(c.name ORDER BY c.i), array_agg(c.data_type ORDER BY c.i)
+        INTO roles, names, types
+        FROM fraud._import_columns(j.event_type_name, cols) WITH ORDINALITY c(name, role, data_type, i);
+    SELECT coalesce(array_agg(entity_type_name), '{}') INTO entity_types
+        FROM fraud.event_type_entity_types WHERE event_type_name = j.event_type_name;
     SELECT coalesce(array_agg(label_name), '{}') INTO labels FROM fraud.event_type_labels WHERE event_type_name = j.event_type_name;
-    EXECUTE format($q$
-        WITH b AS (
-            SELECT s._row, %s AS event_id, %s AS ts_text, %s AS entity_id, %s AS entity_type, %s AS label,
-                   %s AS lts_text, coalesce(%s) AS var_error, jsonb_strip_nulls(%s) AS vars
-            FROM %s s WHERE s._row > $1 AND s._row <= $2),
-        c AS (
-            SELECT b.*, fraud._event_timestamp_ms(b.ts_text) AS ts_ms, fraud._event_timestamp_ms(b.lts_text) AS lts_ms
-            FROM b),
-        v AS (
-            SELECT c.*, CASE
-                WHEN c.event_id IS NULL THEN 'EVENT_ID is empty'
-                WHEN c.event_id !~ '^[0-9a-z_-]{1,64}$' THEN
-                    'EVENT_ID ' || quote_literal(left(c.event_id, 100)) || ' must match ^[0-9a-z_-]+$ (1 to 64 characters)'
-                WHEN c.ts_text IS NULL THEN 'EVENT_TIMESTAMP is empty'
-                WHEN c.ts_ms IS NULL THEN
-                    'EVENT_TIMESTAMP ' || quote_literal(left(c.ts_text, 100)) || ' is not a supported timestamp'
-                WHEN c.entity_type IS NULL THEN 'ENTITY_TYPE is empty'
-                WHEN NOT c.entity_type = ANY ($3) THEN
-                    'ENTITY_TYPE ' || quote_literal(left(c.entity_type, 100)) || ' is not an entity type of event type ' || quote_literal($5)
-                WHEN c.entity_id IS NULL THEN 'ENTITY_ID is empty'
-                WHEN c.entity_id !~ '^[0-9A-Za-z_.@+-]+$' OR length(c.entity_id) > 256 THEN
-                    'ENTITY_ID ' || quote_literal(left(c.entity_id, 100)) || ' must match ^[0-9A-Za-z_.@+-]+$ (1 to 256 characters)'
-                WHEN c.label IS NOT NULL AND NOT c.label = ANY ($4) THEN
-                    'EVENT_LABEL ' || quote_literal(left(c.label, 100)) || ' is not a label of event type ' || quote_literal($5)
-                WHEN c.label IS NOT NULL AND c.lts_text IS NULL THEN 'LABEL_TIMESTAMP is empty but EVENT_LABEL is set'
-                WHEN c.label IS NULL AND c.lts_text IS NOT NULL THEN 'LABEL_TIMESTAMP is set but EVENT_LABEL is empty'
-                WHEN c.lts_text IS NOT NULL AND c.lts_ms IS NULL THEN
-                    'LABEL_TIMESTAMP ' || quote_literal(left(c.lts_text, 100)) || ' is not a supported timestamp'
-                WHEN c.var_error IS NOT NULL THEN c.var_error
-                END AS invalid
-            FROM c),
-        -- a repeated event id: only valid rows count, so a bad row never hides a good one
-        r AS (
-            SELECT v.*, coalesce(v.invalid, CASE
-                WHEN row_number() OVER (PARTITION BY v.event_id, v.invalid IS NULL ORDER BY v._row) > 1 THEN
-                    'EVENT_ID ' || quote_literal(v.event_id) || ' appears more than once in the input'
-                WHEN EXISTS (SELECT 1 FROM fraud.events e WHERE e.event_type_name = $5 AND e.event_id = v.event_id) THEN
-                    'EVENT_ID ' || quote_literal(v.event_id) || ' is already stored for event type ' || quote_literal($5)
-                END) AS reason
-            FROM v),
-        ins AS (
-            INSERT INTO fraud.events (event_type_name, event_id, event_timestamp, entities, event_variables, event_label, label_timestamp)
-            SELECT $5, r.event_id, to_timestamp(r.ts_ms / 1000.0),
-                   jsonb_build_array(jsonb_build_object('entityType', r.entity_type, 'entityId', r.entity_id)),
-                   r.vars, r.label, to_timestamp(r.lts_ms / 1000.0)
-            FROM r WHERE r.reason IS NULL
-            RETURNING 1),
-        err AS (
-            INSERT INTO fraud.batch_import_errors (job_id, row_number, event_id, reason)
-            SELECT $6, r._row, left(r.event_id, 100), r.reason FROM r WHERE r.reason IS NOT NULL
-            RETURNING 1)
-        SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM err)$q$,
-        coalesce(col->>'EVENT_ID', 'NULL::text'), coalesce(col->>'EVENT_TIMESTAMP', 'NULL::text'),
-        coalesce(col->>'ENTITY_ID', 'NULL::text'), coalesce(col->>'ENTITY_TYPE', 'NULL::text'),
-        coalesce(col->>'EVENT_LABEL', 'NULL::text'), coalesce(col->>'LABEL_TIMESTAMP', 'NULL::text'),
-        array_to_string(var_errors, ', '), var_values, fraud._job_staging_name(j.job_type, j.job_id))
-    INTO good, bad
-    USING j.next_position, hi, entity_types, labels, j.event_type_name, j.job_id;
-    PERFORM fraud._job_progress(j, hi, good + bad, bad);
-    IF hi >= j.end_position THEN
+    SELECT * INTO b FROM fraud._import_batch(j.job_id, j.event_type_name, roles, names, types, entity_types, labels, j.owner,
+        CASE WHEN j.input_kind = 'FILE' THEN j.input_path END,
+        CASE WHEN j.input_kind <> 'FILE' THEN fraud._job_staging_name(j.job_type, j.job_id) END,
+        j.next_position, j.batch_size, j.input_offset, j.input_line);
+    PERFORM fraud._job_progress(j, b.next_row, b.processed, b.failed);
+    IF j.input_kind = 'FILE' THEN
+        UPDATE fraud.jobs x SET input_offset = b.next_offset, input_line = b.next_line
+            WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
+    END IF;
+    IF b.at_end OR b.next_row >= j.end_position THEN
         PERFORM fraud._job_finish(j, 'COMPLETE');
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._batch_prediction_init(j fraud.jobs)
  RETURNS void
  LANGUAGE plpgsql
@@ -1711,7 +1603,6 @@ BEGIN
         WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._batch_prediction_step(j fraud.jobs)
  RETURNS void
  LANGUAGE plpgsql
@@ -1779,21 +1670,18 @@ BEGIN
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._cache_usage()
  RETURNS TABLE(bytes bigint, budget bigint, versions integer, answers bigint, lists integer)
  LANGUAGE c
  STRICT
 AS 'MODULE_PATHNAME', $function$cache_usage_wrapper$function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._caller_token()
  RETURNS bigint
  LANGUAGE c
  STRICT
 AS 'MODULE_PATHNAME', $function$caller_token_wrapper$function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._capabilities()
  RETURNS TABLE(capability text, function_name text)
  LANGUAGE sql
@@ -1858,7 +1746,6 @@ AS $function$
     ) v(c, f)
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._capability_functions(p_capability text)
  RETURNS SETOF regprocedure
  LANGUAGE plpgsql
@@ -1875,7 +1762,6 @@ BEGIN
     ORDER BY 1::text;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._capability_table()
  RETURNS TABLE(capability text, function_signature regprocedure)
  LANGUAGE sql
@@ -1886,7 +1772,6 @@ AS $function$
     ORDER BY 1, 2::text
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._check_flat(field text, value anyarray)
  RETURNS void
  LANGUAGE plpgsql
@@ -1898,7 +1783,6 @@ BEGIN
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._check_job_visible(p_job_id text, job_owner regrole, role oid)
  RETURNS void
  LANGUAGE plpgsql
@@ -1910,7 +1794,6 @@ BEGIN
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._check_list_size(list_name text)
  RETURNS void
  LANGUAGE plpgsql
@@ -1924,7 +1807,6 @@ BEGIN
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._check_role(role_name regrole)
  RETURNS void
  LANGUAGE plpgsql
@@ -1937,7 +1819,6 @@ BEGIN
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._checked_entities(event_type_name text, entities jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -1969,7 +1850,6 @@ BEGIN
     RETURN out;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._checked_variables(event_type_name text, event_variables jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -2002,7 +1882,6 @@ BEGIN
     RETURN out;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._conflict(message text)
  RETURNS void
  LANGUAGE plpgsql
@@ -2012,7 +1891,6 @@ BEGIN
     PERFORM fraud._raise('55006', message);
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._create_batch_import_job(p_job_id text, p_input_path text, p_event_type_name text, p_tags jsonb, p_caller bigint)
  RETURNS void
  LANGUAGE plpgsql
@@ -2050,7 +1928,6 @@ BEGIN
     PERFORM fraud._job_create('BATCH_IMPORT', p_job_id, t.name, NULL, NULL, inp.kind, inp.source, NULL, p_tags, v_role, v_path);
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._create_batch_prediction_job(p_job_id text, p_input_path text, p_output_path text, p_event_type_name text, p_detector_name text, p_detector_version text, p_tags jsonb, p_caller bigint)
  RETURNS void
  LANGUAGE plpgsql
@@ -2118,7 +1995,6 @@ BEGIN
                               out_table, p_tags, v_role, v_path);
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._create_detector_version(p_detector_id text, p_rules jsonb, p_description text, p_external_model_endpoints text[], p_model_versions jsonb, p_rule_execution_mode text, p_tags jsonb)
  RETURNS TABLE(detector_id text, detector_version_id text, status text)
  LANGUAGE plpgsql
@@ -2145,7 +2021,18 @@ BEGIN
     RETURN QUERY SELECT d.detector_id, n::text, 'DRAFT'::text;
 END $function$
 ;
-
+CREATE OR REPLACE FUNCTION fraud._csv_header(role oid, path text)
+ RETURNS text[]
+ LANGUAGE c
+ STRICT
+AS 'MODULE_PATHNAME', $function$csv_header_wrapper$function$
+;
+CREATE OR REPLACE FUNCTION fraud._csv_scan(role oid, path text)
+ RETURNS TABLE(records bigint, data_offset bigint, data_line bigint)
+ LANGUAGE c
+ STRICT
+AS 'MODULE_PATHNAME', $function$csv_scan_wrapper$function$
+;
 CREATE OR REPLACE FUNCTION fraud._delete_events_by_event_type(p_event_type_name text, p_caller bigint)
  RETURNS TABLE(event_type_name text, events_deletion_status text)
  LANGUAGE plpgsql
@@ -2170,14 +2057,12 @@ BEGIN
     RETURN QUERY SELECT t.name, 'IN_PROGRESS_INITIALIZING'::text;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._describe_as(role oid, search_path text, sql text)
  RETURNS TABLE(name text, type_name text)
  LANGUAGE c
  STRICT
 AS 'MODULE_PATHNAME', $function$describe_as_wrapper$function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._describe_detector(p_detector_id text)
  RETURNS TABLE(detector_id text, detector_version_id text, status text, description text, last_updated_time timestamp with time zone, arn text)
  LANGUAGE plpgsql
@@ -2194,7 +2079,6 @@ BEGIN
     FROM fraud.detector_versions v WHERE v.detector_id = p_detector_id ORDER BY v.detector_version_id;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._duplicate(kind text, id text)
  RETURNS void
  LANGUAGE plpgsql
@@ -2204,7 +2088,6 @@ BEGIN
     PERFORM fraud._raise('23505', format('%s %s already exists', kind, quote_literal(id)));
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._external_model_endpoints_arg(endpoints text[])
  RETURNS text[]
  LANGUAGE plpgsql
@@ -2220,7 +2103,6 @@ BEGIN
     RETURN coalesce(endpoints, '{}');
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._get_batch_import_job_errors(p_job_id text, p_caller bigint)
  RETURNS TABLE(row_number bigint, event_id text, reason text)
  LANGUAGE plpgsql
@@ -2243,7 +2125,6 @@ BEGIN
                  WHERE e.job_id = p_job_id ORDER BY e.row_number;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._get_batch_import_jobs(p_job_id text, p_caller bigint)
  RETURNS TABLE(job_id text, status text, failure_reason text, start_time timestamp with time zone, completion_time timestamp with time zone, last_heartbeat_time timestamp with time zone, input_path text, event_type_name text, arn text, processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
  LANGUAGE plpgsql
@@ -2273,7 +2154,6 @@ BEGIN
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._get_batch_prediction_jobs(p_job_id text, p_caller bigint)
  RETURNS TABLE(job_id text, status text, failure_reason text, start_time timestamp with time zone, completion_time timestamp with time zone, last_heartbeat_time timestamp with time zone, input_path text, output_path text, event_type_name text, detector_name text, detector_version text, arn text, processed_records_count bigint, total_records_count bigint)
  LANGUAGE plpgsql
@@ -2303,7 +2183,6 @@ BEGIN
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._get_delete_events_by_event_type_status(p_event_type_name text)
  RETURNS TABLE(event_type_name text, events_deletion_status text)
  LANGUAGE plpgsql
@@ -2318,7 +2197,6 @@ BEGIN
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._get_detectors(p_detector_id text)
  RETURNS TABLE(detector_id text, description text, event_type_name text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
  LANGUAGE plpgsql
@@ -2337,7 +2215,6 @@ BEGIN
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._get_event_types(p_name text)
  RETURNS TABLE(name text, description text, event_variables text[], labels text[], entity_types text[], event_ingestion text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text, event_orchestration jsonb)
  LANGUAGE plpgsql
@@ -2361,7 +2238,6 @@ BEGIN
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._get_list_elements(p_name text)
  RETURNS SETOF text
  LANGUAGE plpgsql
@@ -2375,7 +2251,6 @@ BEGIN
     RETURN QUERY SELECT element FROM fraud.list_elements WHERE list_name = p_name ORDER BY element;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._get_lists_metadata(p_name text)
  RETURNS TABLE(name text, description text, variable_type text, created_time timestamp with time zone, updated_time timestamp with time zone, arn text)
  LANGUAGE plpgsql
@@ -2393,7 +2268,6 @@ BEGIN
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._get_named(tbl text, kind text, resource_type text, p_name text)
  RETURNS TABLE(name text, description text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
  LANGUAGE plpgsql
@@ -2412,7 +2286,6 @@ BEGIN
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._get_variables(p_name text)
  RETURNS TABLE(name text, data_type text, data_source text, default_value text, description text, variable_type text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
  LANGUAGE plpgsql
@@ -2425,7 +2298,6 @@ BEGIN
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._holds(p_role regrole, p_capability text)
  RETURNS boolean
  LANGUAGE sql
@@ -2436,7 +2308,11 @@ AS $function$
     FROM fraud._capability_functions(p_capability) f
 $function$
 ;
-
+CREATE OR REPLACE FUNCTION fraud._import_batch(job_id text, event_type text, roles text[], names text[], types text[], entity_types text[], labels text[], owner oid, file text, staging text, next_row bigint, batch_size integer, "offset" bigint, line bigint)
+ RETURNS TABLE(next_row bigint, next_offset bigint, next_line bigint, processed bigint, failed bigint, at_end boolean)
+ LANGUAGE c
+AS 'MODULE_PATHNAME', $function$import_batch_wrapper$function$
+;
 CREATE OR REPLACE FUNCTION fraud._import_columns(event_type_name text, columns text[])
  RETURNS TABLE(name text, role text, data_type text)
  LANGUAGE sql
@@ -2451,7 +2327,6 @@ AS $function$
     ORDER BY i
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._invalid(field text, value text, why text)
  RETURNS void
  LANGUAGE plpgsql
@@ -2464,7 +2339,6 @@ BEGIN
     PERFORM fraud._raise('22023', format('invalid %s: %s %s', field, coalesce(quote_literal(value), 'NULL'), why));
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._invoker_wrappers()
  RETURNS SETOF text
  LANGUAGE sql
@@ -2479,7 +2353,6 @@ AS $function$
                         'fraud_voice_list_speaker_enrollment_jobs'])
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._job_cancel(p_job_type text, p_job_id text, p_caller bigint)
  RETURNS void
  LANGUAGE plpgsql
@@ -2498,7 +2371,6 @@ BEGIN
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._job_check_worker_role()
  RETURNS void
  LANGUAGE plpgsql
@@ -2512,7 +2384,6 @@ BEGIN
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._job_create(p_job_type text, p_job_id text, p_event_type_name text, p_detector_id text, p_detector_version_id integer, p_input_kind text, p_input_path text, p_output_path text, p_tags jsonb, p_owner oid, p_search_path text)
  RETURNS void
  LANGUAGE plpgsql
@@ -2533,7 +2404,6 @@ BEGIN
     PERFORM fraud._launch_job_worker();
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._job_delete(p_job_type text, p_job_id text, p_caller bigint)
  RETURNS void
  LANGUAGE plpgsql
@@ -2550,7 +2420,6 @@ BEGIN
     PERFORM fraud._drop_tags(CASE p_job_type WHEN 'BATCH_IMPORT' THEN 'batch-import' ELSE 'batch-prediction' END, p_job_id);
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._job_drop_staging(job_type text, job_id text)
  RETURNS void
  LANGUAGE plpgsql
@@ -2561,7 +2430,6 @@ BEGIN
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._job_finish(j fraud.jobs, final_status text, reason text DEFAULT NULL::text)
  RETURNS void
  LANGUAGE plpgsql
@@ -2578,12 +2446,11 @@ BEGIN
     PERFORM fraud._job_drop_staging(j.job_type, j.job_id);
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._job_input(input_path text, field text, p_role oid, p_search_path text, OUT kind text, OUT source text, OUT columns text[], OUT types text[])
  RETURNS record
  LANGUAGE plpgsql
 AS $function$
-DECLARE rel oid; header text; msg text;
+DECLARE rel oid; msg text;
 BEGIN
     PERFORM fraud._required(field, input_path);
     IF btrim(input_path) = '' THEN
@@ -2593,20 +2460,17 @@ BEGIN
         kind := 'FILE';
         source := btrim(input_path);
         BEGIN
-            header := fraud._query_as(p_role, p_search_path,
-                                      format('SELECT split_part(pg_catalog.pg_read_file(%L, 0, 65536), E''\n'', 1)', source));
-        EXCEPTION WHEN undefined_file OR invalid_parameter_value OR io_error OR character_not_in_repertoire OR untranslatable_character THEN
+            -- read for p_role: 42501 unless it has the privileges of pg_read_server_files
+            columns := fraud._csv_header(p_role, source);
+        EXCEPTION WHEN undefined_file OR invalid_parameter_value OR io_error THEN
             GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
             PERFORM fraud._invalid(field, source, format('(cannot read the file: %s)', msg));
         WHEN insufficient_privilege THEN
-            -- not a superuser nor allowed pg_read_file: PostgreSQL's message, no CONTEXT
+            -- the message without the CONTEXT of this probe
             GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
             PERFORM fraud._raise('42501', msg);
         END;
-        header := rtrim(header, E'\r');
-        SELECT array_agg(btrim(btrim(c), '"') ORDER BY i) INTO columns
-            FROM unnest(string_to_array(header, ',')) WITH ORDINALITY u(c, i);
-        IF columns IS NULL OR EXISTS (SELECT 1 FROM unnest(columns) c WHERE c = '') THEN
+        IF columns IS NULL OR cardinality(columns) = 0 OR EXISTS (SELECT 1 FROM unnest(columns) c WHERE c = '') THEN
             PERFORM fraud._invalid(field, source, '(the first line must be a CSV header naming every column)');
         END IF;
         types := array_fill('text'::text, ARRAY[cardinality(columns)]);
@@ -2660,14 +2524,12 @@ BEGIN
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._job_lock_class()
  RETURNS integer
  LANGUAGE sql
  IMMUTABLE
 AS $function$ SELECT 1718968933 $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._job_stage(j fraud.jobs, staging text)
  RETURNS bigint
  LANGUAGE plpgsql
@@ -2692,7 +2554,6 @@ BEGIN
     RETURN n;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._job_staging_create(j fraud.jobs, column_defs text)
  RETURNS text
  LANGUAGE plpgsql
@@ -2706,7 +2567,6 @@ BEGIN
     RETURN staging;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._job_staging_name(job_type text, job_id text)
  RETURNS text
  LANGUAGE sql
@@ -2715,7 +2575,6 @@ AS $function$
     SELECT 'fraud._job_' || md5(job_type || '/' || job_id)
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._job_visible(job_owner regrole, role oid)
  RETURNS boolean
  LANGUAGE sql
@@ -2725,7 +2584,6 @@ AS $function$
         OR pg_catalog.has_function_privilege(role, '@extschema@.fraud_put_detector(text, text, text, jsonb)', 'EXECUTE')
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._job_work()
  RETURNS boolean
  LANGUAGE plpgsql
@@ -2788,7 +2646,6 @@ BEGIN
     RETURN true;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._job_worker_alive(pid integer, started timestamp with time zone)
  RETURNS boolean
  LANGUAGE sql
@@ -2799,7 +2656,6 @@ AS $function$
                      AND a.backend_type = 'fraud_detector job worker')
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._job_workers_busy()
  RETURNS bigint
  LANGUAGE sql
@@ -2812,7 +2668,6 @@ AS $function$
       AND a.backend_type = 'fraud_detector job worker'
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._list_tags_for_resource(p_resource_arn text)
  RETURNS TABLE(key text, value text)
  LANGUAGE plpgsql
@@ -2825,7 +2680,6 @@ BEGIN
         WHERE t.resource_type = r.resource_type AND t.resource_id = r.resource_id ORDER BY t.key;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._lock_job(p_job_type text, p_job_id text, p_caller bigint)
  RETURNS fraud.jobs
  LANGUAGE plpgsql
@@ -2846,7 +2700,6 @@ BEGIN
     RETURN j;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._not_found(kind text, id text)
  RETURNS void
  LANGUAGE plpgsql
@@ -2856,7 +2709,6 @@ BEGIN
     PERFORM fraud._raise('42704', format('%s %s does not exist', kind, quote_literal(id)));
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._prediction_notification(p fraud.event_predictions)
  RETURNS text
  LANGUAGE plpgsql
@@ -2884,7 +2736,6 @@ BEGIN
     RETURN payload::text;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._prediction_timestamp(field text, value text)
  RETURNS timestamp with time zone
  LANGUAGE plpgsql
@@ -2903,7 +2754,6 @@ BEGIN
     RETURN to_timestamp(ms / 1000.0);
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._put_named(tbl text, kind text, resource_type text, p_name text, p_description text, p_tags jsonb)
  RETURNS void
  LANGUAGE plpgsql
@@ -2918,21 +2768,18 @@ BEGIN
     PERFORM fraud._set_tags(resource_type, p_name, p_tags);
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._query_as(role oid, search_path text, sql text)
  RETURNS text
  LANGUAGE c
  STRICT
 AS 'MODULE_PATHNAME', $function$query_as_wrapper$function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._raise(sqlstate text, message text, detail text DEFAULT NULL::text, hint text DEFAULT NULL::text)
  RETURNS void
  LANGUAGE c
  PARALLEL SAFE
 AS 'MODULE_PATHNAME', $function$raise_sql_wrapper$function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._reap_jobs()
  RETURNS void
  LANGUAGE plpgsql
@@ -2958,14 +2805,12 @@ BEGIN
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._redeem_caller(token bigint)
  RETURNS TABLE(role oid, search_path text)
  LANGUAGE c
  STRICT
 AS 'MODULE_PATHNAME', $function$redeem_caller_wrapper$function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._required(field text, value anyelement)
  RETURNS void
  LANGUAGE plpgsql
@@ -2977,21 +2822,18 @@ BEGIN
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._run_as(role oid, search_path text, sql text)
  RETURNS bigint
  LANGUAGE c
  STRICT
 AS 'MODULE_PATHNAME', $function$run_as_wrapper$function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._score(detector_id text, event jsonb, detector_version_id text, explain boolean)
  RETURNS fraud.scored
  LANGUAGE c
  STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', $function$score_all_wrapper$function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._secure_api()
  RETURNS void
  LANGUAGE plpgsql
@@ -3009,7 +2851,6 @@ BEGIN
     END LOOP;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._set_tags(resource_type text, resource_id text, tags jsonb)
  RETURNS void
  LANGUAGE plpgsql
@@ -3040,7 +2881,6 @@ BEGIN
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._some_names(kind text, names text[])
  RETURNS text
  LANGUAGE sql
@@ -3052,7 +2892,6 @@ AS $function$
            END
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._timestamp(field text, value text)
  RETURNS timestamp with time zone
  LANGUAGE plpgsql
@@ -3068,7 +2907,6 @@ BEGIN
     RETURN to_timestamp(ms / 1000.0);
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._timestamp_formats()
  RETURNS text
  LANGUAGE sql
@@ -3078,7 +2916,6 @@ AS $function$
            'or yyyy/mm/dd hh:mm:ss, mm/dd/yyyy hh:mm[:ss] or dd/mm/yyyy hh:mm[:ss], AM/PM allowed after the seconds'
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._variable_rows(names text[])
  RETURNS TABLE(name text, data_type text, data_source text, default_value text, description text, variable_type text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
  LANGUAGE sql
@@ -3091,7 +2928,6 @@ AS $function$
     ORDER BY v.name
 $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._voice_create_domain(p_name text, p_embedding_dimension integer, p_description text, p_cos_at_50 real, p_cos_at_90 real, p_authentication_min_speech_seconds real, p_tags jsonb)
  RETURNS text
  LANGUAGE plpgsql
@@ -3115,7 +2951,6 @@ BEGIN
     RETURN id;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._voice_enrollment_config(d fraud.voice_domains, config jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -3145,7 +2980,6 @@ BEGIN
             'WatchlistIds', jsonb_build_array(fraud._voice_config_watchlist(d, f->'WatchlistIds'))));
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._voice_enrollment_step(j fraud.jobs)
  RETURNS void
  LANGUAGE plpgsql
@@ -3212,27 +3046,43 @@ BEGIN
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._voice_fraudsters_changed()
  RETURNS trigger
  LANGUAGE plpgsql
 AS $function$
+DECLARE c record; old_stamp bigint; new_stamp bigint;
 BEGIN
     IF TG_OP = 'TRUNCATE' THEN
         UPDATE fraud.voice_domains d SET fraudsters_stamp = nextval('fraud.voice_stamps');
+        RETURN NULL;
     END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        UPDATE fraud.voice_domains d SET fraudsters_stamp = nextval('fraud.voice_stamps')
-            WHERE d.domain_id IN (SELECT DISTINCT n.domain_id FROM new_rows n);
-    END IF;
-    IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        UPDATE fraud.voice_domains d SET fraudsters_stamp = nextval('fraud.voice_stamps')
-            WHERE d.domain_id IN (SELECT DISTINCT o.domain_id FROM old_rows o);
-    END IF;
+    FOR c IN EXECUTE format(
+        'SELECT t.domain_id, array_agg(DISTINCT t.fraudster_id) AS ids FROM (%s) t GROUP BY t.domain_id ORDER BY t.domain_id',
+        CASE TG_OP WHEN 'INSERT' THEN 'SELECT domain_id, fraudster_id FROM new_rows'
+                   WHEN 'DELETE' THEN 'SELECT domain_id, fraudster_id FROM old_rows'
+                   ELSE 'SELECT domain_id, fraudster_id FROM new_rows UNION ALL SELECT domain_id, fraudster_id FROM old_rows' END) LOOP
+        -- the latest committed stamp, locked: the link's previous stamp
+        SELECT d.fraudsters_stamp INTO old_stamp FROM fraud.voice_domains d WHERE d.domain_id = c.domain_id FOR UPDATE;
+        CONTINUE WHEN NOT FOUND; -- the domain itself is being deleted
+        new_stamp := nextval('fraud.voice_stamps');
+        UPDATE fraud.voice_domains d SET fraudsters_stamp = new_stamp WHERE d.domain_id = c.domain_id;
+        INSERT INTO fraud.voice_fraudster_changes (domain_id, stamp, previous_stamp, fraudster_ids)
+            VALUES (c.domain_id, new_stamp, old_stamp, CASE WHEN cardinality(c.ids) <= 10000 THEN c.ids END);
+        -- the chain is kept to its latest 200 links (a few index entries read per change)
+        DELETE FROM fraud.voice_fraudster_changes x
+            WHERE x.domain_id = c.domain_id
+              AND x.stamp < (SELECT y.stamp FROM fraud.voice_fraudster_changes y WHERE y.domain_id = c.domain_id
+                             ORDER BY y.stamp DESC OFFSET 199 LIMIT 1);
+    END LOOP;
     RETURN NULL;
 END $function$
 ;
-
+CREATE OR REPLACE FUNCTION fraud._voice_index_counts()
+ RETURNS TABLE(full_loads bigint, brought_forward bigint)
+ LANGUAGE c
+ STRICT
+AS 'MODULE_PATHNAME', $function$voice_index_counts_wrapper$function$
+;
 CREATE OR REPLACE FUNCTION fraud._voice_job_init(j fraud.jobs)
  RETURNS void
  LANGUAGE plpgsql
@@ -3266,7 +3116,6 @@ BEGIN
         WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._voice_job_source(job_type text, input_data_config jsonb, p_role oid, p_search_path text, OUT kind text, OUT source text)
  RETURNS record
  LANGUAGE plpgsql
@@ -3308,7 +3157,6 @@ BEGIN
     source := inp.source;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._voice_jobs(p_job_type text, p_domain_id text, p_job_id text, p_job_status text, p_caller bigint)
  RETURNS TABLE(job_id text, job_name text, domain_id text, job_status text, created_at timestamp with time zone, ended_at timestamp with time zone, input_data_config jsonb, config jsonb, job_progress jsonb, failure_details jsonb, processed_records_count bigint, failed_records_count bigint, total_records_count bigint)
  LANGUAGE plpgsql
@@ -3346,14 +3194,18 @@ BEGIN
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._voice_nearest_normalized(domain_id text, embedding real[], watchlist_id text, cos_at_50 real, extra_ids text[] DEFAULT NULL::text[], extra real[] DEFAULT NULL::real[])
  RETURNS TABLE(fraudster_id text, cosine real, normalized_cosine real)
  LANGUAGE c
  STABLE
 AS 'MODULE_PATHNAME', $function$voice_nearest_normalized_wrapper$function$
 ;
-
+CREATE OR REPLACE FUNCTION fraud._voice_registration_checks(domain_id text, embeddings real[], new_ids text[], cos_at_50 real, cos_at_90 real, threshold integer, skip boolean)
+ RETURNS TABLE(fraudster_id text, score integer, registered boolean)
+ LANGUAGE c
+ STABLE STRICT
+AS 'MODULE_PATHNAME', $function$voice_registration_checks_wrapper$function$
+;
 CREATE OR REPLACE FUNCTION fraud._voice_registration_config(d fraud.voice_domains, config jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -3375,7 +3227,6 @@ BEGIN
                               'FraudsterSimilarityThreshold', t, 'WatchlistIds', jsonb_build_array(w));
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._voice_registration_step(j fraud.jobs)
  RETURNS void
  LANGUAGE plpgsql
@@ -3386,12 +3237,16 @@ DECLARE
     threshold int := (j.config->>'FraudsterSimilarityThreshold')::int;
     target text := j.config->'WatchlistIds'->>0;
     hi bigint := least(j.end_position, j.next_position + j.batch_size);
-    r record; v real[]; fid text; cos real; score int; new_id text; result jsonb;
-    new_ids text[] := '{}'; new_flat real[] := '{}'; new_speech real[] := '{}';
+    r record; c record; v real[]; result jsonb;
+    -- the requests that passed the checks: their voiceprints (concatenated), candidate ids,
+    -- speech and place among the batch's results
+    flat real[] := '{}'; cand_ids text[] := '{}'; cand_speech real[] := '{}'; cand_at int[] := '{}';
+    new_k int[] := '{}';
     rows bigint[] := '{}'; request_ids text[] := '{}'; results jsonb[] := '{}'; failed bigint := 0;
 BEGIN
     FOR r IN EXECUTE format('SELECT * FROM %s s WHERE s._row > $1 AND s._row <= $2 ORDER BY s._row', fraud._job_staging_name(j.job_type, j.job_id))
              USING j.next_position, hi LOOP
+        result := NULL;
         BEGIN
             IF r.request_id IS NULL OR r.request_id !~ '^[a-zA-Z0-9][a-zA-Z0-9_-]*$' OR length(r.request_id) > 256 THEN
                 PERFORM fraud._invalid('RequestId', r.request_id, '(must match ^[a-zA-Z0-9][a-zA-Z0-9_-]*$)');
@@ -3401,37 +3256,37 @@ BEGIN
                 PERFORM fraud._invalid('SpeechSeconds', r.speech_seconds::text,
                     format('(a voiceprint needs at least %s seconds of speech)', d.authentication_min_speech_seconds));
             END IF;
-            fid := NULL; score := NULL;
-            -- normalised for the number of voices compared with, as the fraud check
-            SELECT n.fraudster_id, n.normalized_cosine INTO fid, cos
-                FROM fraud._voice_nearest_normalized(d.domain_id, v, NULL, d.cos_at_50, new_ids, new_flat) n;
-            IF fid IS NOT NULL THEN
-                score := fraud._voice_calibrate(cos, d.cos_at_50, d.cos_at_90);
-            END IF;
-            IF action = 'SKIP' AND score >= threshold THEN
-                result := jsonb_build_object('RequestId', r.request_id, 'RegistrationStatus', 'DUPLICATE_SKIPPED',
-                                             'GeneratedFraudsterId', fid, 'FraudsterSimilarityScore', score);
-            ELSE
-                new_id := 'id#' || fraud._voice_new_id();
-                new_ids := new_ids || new_id;
-                new_flat := new_flat || v;
-                new_speech := new_speech || r.speech_seconds;
-                -- an explicit JSON null score when there was no fraudster to compare with (the
-                -- first registration into an empty domain; docs/voice-id.md "Jobs")
-                result := jsonb_build_object('RequestId', r.request_id, 'RegistrationStatus', 'NEW_REGISTRATION',
-                                             'GeneratedFraudsterId', new_id, 'FraudsterSimilarityScore', score);
-            END IF;
         EXCEPTION WHEN invalid_parameter_value THEN
             result := fraud._voice_request_error(r.request_id, 400, SQLERRM);
             failed := failed + 1;
         END;
         rows := rows || r._row; request_ids := request_ids || r.request_id; results := results || result;
+        IF result IS NULL THEN
+            flat := flat || v;
+            cand_ids := cand_ids || ('id#' || fraud._voice_new_id());
+            cand_speech := cand_speech || r.speech_seconds;
+            cand_at := cand_at || cardinality(results);
+        END IF;
+    END LOOP;
+    FOR c IN SELECT x.fraudster_id, x.score, x.registered, x.k::int AS k
+             FROM fraud._voice_registration_checks(d.domain_id, flat, cand_ids, d.cos_at_50, d.cos_at_90, threshold,
+                                                   action = 'SKIP') WITH ORDINALITY x(fraudster_id, score, registered, k) LOOP
+        IF c.registered THEN
+            new_k := new_k || c.k;
+            -- an explicit JSON null score when there was no fraudster to compare with (the
+            -- first registration into an empty domain; docs/voice-id.md "Jobs")
+            results[cand_at[c.k]] := jsonb_build_object('RequestId', request_ids[cand_at[c.k]], 'RegistrationStatus', 'NEW_REGISTRATION',
+                                                        'GeneratedFraudsterId', c.fraudster_id, 'FraudsterSimilarityScore', c.score);
+        ELSE
+            results[cand_at[c.k]] := jsonb_build_object('RequestId', request_ids[cand_at[c.k]], 'RegistrationStatus', 'DUPLICATE_SKIPPED',
+                                                        'GeneratedFraudsterId', c.fraudster_id, 'FraudsterSimilarityScore', c.score);
+        END IF;
     END LOOP;
     INSERT INTO fraud.voice_fraudsters (domain_id, fraudster_id, embedding, speech_seconds)
-        SELECT d.domain_id, id, new_flat[(i - 1) * d.embedding_dimension + 1 : i * d.embedding_dimension], new_speech[i]
-        FROM unnest(new_ids) WITH ORDINALITY u(id, i);
+        SELECT d.domain_id, cand_ids[k], flat[(k - 1) * d.embedding_dimension + 1 : k * d.embedding_dimension], cand_speech[k]
+        FROM unnest(new_k) k;
     INSERT INTO fraud.voice_fraudster_watchlists (domain_id, fraudster_id, watchlist_id)
-        SELECT d.domain_id, id, target FROM unnest(new_ids) id;
+        SELECT d.domain_id, cand_ids[k], target FROM unnest(new_k) k;
     INSERT INTO fraud.voice_job_results (job_type, job_id, row_number, request_id, result)
         SELECT j.job_type, j.job_id, x.rn, x.rid, x.res FROM unnest(rows, request_ids, results) x(rn, rid, res);
     PERFORM fraud._job_progress(j, hi, cardinality(rows), failed);
@@ -3440,14 +3295,12 @@ BEGIN
     END IF;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._voice_score_shift(domain_id text, watchlist_id text, cos_at_50 real)
  RETURNS real
  LANGUAGE c
  STABLE
 AS 'MODULE_PATHNAME', $function$voice_score_shift_wrapper$function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._voice_start_job(p_job_type text, p_domain_id text, p_input_data_config jsonb, p_job_name text, p_config jsonb, p_caller bigint)
  RETURNS text
  LANGUAGE plpgsql
@@ -3475,7 +3328,6 @@ BEGIN
     RETURN id;
 END $function$
 ;
-
 CREATE OR REPLACE FUNCTION fraud._voice_update_domain(p_domain_id text, p_name text, p_description text, p_cos_at_50 real, p_cos_at_90 real, p_authentication_min_speech_seconds real)
  RETURNS text
  LANGUAGE plpgsql
@@ -3499,7 +3351,7 @@ END $function$
 
 COMMENT ON COLUMN fraud.batch_import_errors.event_id IS 'The row''s EVENT_ID as given (at most 100 characters), if any.';
 COMMENT ON COLUMN fraud.batch_import_errors.reason IS 'Why the row was rejected, e.g. EVENT_TIMESTAMP ... is not a supported timestamp.';
-COMMENT ON COLUMN fraud.batch_import_errors.row_number IS 'Data row of the input, from 1 (in a CSV file, the line number minus the header).';
+COMMENT ON COLUMN fraud.batch_import_errors.row_number IS 'Data row of the input, from 1 (in a CSV file, the record after the header, a broken record counting as one: the line number minus one unless a quoted field spans lines).';
 COMMENT ON COLUMN fraud.detector_version_rules."position" IS 'Evaluation order of the rule in the detector version, from 1.';
 COMMENT ON COLUMN fraud.detector_versions.detector_version_id IS 'Version number, 1 to 99999, never reused (fraud.detectors.last_version_id); the API shows it as text (''1'').';
 COMMENT ON COLUMN fraud.detector_versions.external_model_endpoints IS 'AFD external model endpoints; always empty for now (external models are not implemented).';
@@ -3535,6 +3387,8 @@ COMMENT ON COLUMN fraud.jobs.detector_version_id IS 'Batch prediction: the detec
 COMMENT ON COLUMN fraud.jobs.end_position IS 'Where the input ends: the staged row count, or the block count of a table read in place.';
 COMMENT ON COLUMN fraud.jobs.failure_reason IS 'Why a FAILED job failed: the error, or that its worker stopped before the job finished.';
 COMMENT ON COLUMN fraud.jobs.input_kind IS 'TABLE (a plain table read in place by ctid ranges), QUERY (a query, view or partitioned table, staged), FILE (a server-side CSV file or JSON manifest, staged) or EVENTS (DELETE_EVENTS).';
+COMMENT ON COLUMN fraud.jobs.input_line IS 'Batch import of a CSV file: the line number (the header is line 1) where the next batch starts.';
+COMMENT ON COLUMN fraud.jobs.input_offset IS 'Batch import of a CSV file: the byte offset in the file where the next batch starts (with next_position, the data rows read so far).';
 COMMENT ON COLUMN fraud.jobs.input_path IS 'The input: a quoted, schema-qualified table name, a query, or an absolute server-side file path.';
 COMMENT ON COLUMN fraud.jobs.job_id IS 'AFD jobs: the caller''s identifier, never reused; DELETE_EVENTS: the event type''s name; Voice ID jobs: 22 generated letters and digits.';
 COMMENT ON COLUMN fraud.jobs.job_type IS 'BATCH_IMPORT, BATCH_PREDICTION, DELETE_EVENTS, FRAUDSTER_REGISTRATION or SPEAKER_ENROLLMENT; with job_id the key.';
@@ -3595,7 +3449,7 @@ COMMENT ON FUNCTION @extschema@.fraud_cancel_batch_import_job(job_id text) IS 'C
 COMMENT ON FUNCTION @extschema@.fraud_cancel_batch_prediction_job(job_id text) IS 'CancelBatchPredictionJob: a job no worker has claimed ends CANCELED at once; a running one becomes CANCEL_IN_PROGRESS and stops before its next batch (scored batches stay). Errors: 42704 unknown job id; 55006 the job has already ended.';
 COMMENT ON FUNCTION @extschema@.fraud_capabilities() IS 'Every capability fraud_grant knows and the functions it grants EXECUTE on (including the internal fraud.* functions behind the job wrappers).';
 COMMENT ON FUNCTION @extschema@.fraud_check_voice_id(result jsonb, option text) IS 'Amazon Connect''s Check Voice ID block: the branch (e.g. Authenticated, Not enrolled, High risk) an EvaluateSession result takes for option enrollmentStatus, voiceAuthentication or fraudDetection. Errors: 22023 unknown option.';
-COMMENT ON FUNCTION @extschema@.fraud_create_batch_import_job(job_id text, input_path text, event_type_name text, tags jsonb) IS 'CreateBatchImportJob: starts a background job importing events from a table, a query or a server-side CSV file in AFD''s column layout; failed rows are in fraud_get_batch_import_job_errors. Errors: 22023 bad id, input or columns; 42704 unknown event type; 23505 id used before; 42501.';
+COMMENT ON FUNCTION @extschema@.fraud_create_batch_import_job(job_id text, input_path text, event_type_name text, tags jsonb) IS 'CreateBatchImportJob: starts a background job importing events from a table, a query or a server-side CSV file in AFD''s column layout (a file needs the privileges of pg_read_server_files); failed rows, broken CSV records included, are in fraud_get_batch_import_job_errors. Errors: 22023 bad id, input or columns; 42704 unknown event type; 23505 id used before; 42501.';
 COMMENT ON FUNCTION @extschema@.fraud_create_batch_prediction_job(job_id text, input_path text, output_path text, event_type_name text, detector_name text, detector_version text, tags jsonb) IS 'CreateBatchPredictionJob: creates table output_path (input columns plus model_scores, rule_results, outcomes, status) and starts a background job scoring every input row with the detector. Errors: 22023; 42P07 output table exists; 42704 unknown event type, detector or version; 23505 id used.';
 COMMENT ON FUNCTION @extschema@.fraud_create_detector_version(detector_id text, rules jsonb, description text, external_model_endpoints text[], model_versions jsonb, rule_execution_mode text, tags jsonb) IS 'CreateDetectorVersion: a new DRAFT version (id one past the highest ever issued) with rules (rule references, in evaluation order) and rule_execution_mode FIRST_MATCHED or ALL_MATCHED, compiled now; returns (detector_id, detector_version_id, status). Errors: 42704; 22023; 54000.';
 COMMENT ON FUNCTION @extschema@.fraud_create_list(name text, elements text[], variable_type text, description text, tags jsonb) IS 'CreateList: creates a named set of strings that rules test with in @name; repeated elements are stored once. Errors: 22023 invalid name (^[0-9a-z_]+$), element (1 to 320 characters), over 100,000 elements or unknown variable type; 23505 the list exists.';
@@ -3616,7 +3470,7 @@ COMMENT ON FUNCTION @extschema@.fraud_delete_rule(rule jsonb) IS 'DeleteRule: de
 COMMENT ON FUNCTION @extschema@.fraud_delete_variable(name text) IS 'DeleteVariable: deletes the variable and its tags; a missing one is a NOTICE. Errors: 55006 an event type uses it, or it is a model-output (MODEL_SCORE / EXTERNAL_MODEL_SCORE) variable.';
 COMMENT ON FUNCTION @extschema@.fraud_describe_detector(detector_id text) IS 'DescribeDetector: one row per version of the detector (detector_version_id, status, description, last_updated_time; arn is the detector''s). Errors: 22023 invalid id; 42704 no such detector.';
 COMMENT ON FUNCTION @extschema@.fraud_explain(detector_id text, event jsonb, detector_version_id text) IS 'AFD GetEventPredictionMetadata for an event, recording nothing: every rule with expressionWithValues, evaluated and matched, every variable with its value and source (EVENT or DEFAULT), the outcomes, as jsonb. Errors as fraud_predict: 42704; 22023; 22P02 unreadable value.';
-COMMENT ON FUNCTION @extschema@.fraud_get_batch_import_job_errors(job_id text) IS 'The failed records of a batch import job (AFD writes them to outputPath): row_number (data rows from 1), event_id and the reason. Errors: 22023 invalid id; 42704 unknown job id.';
+COMMENT ON FUNCTION @extschema@.fraud_get_batch_import_job_errors(job_id text) IS 'The failed records of a batch import job (AFD writes them to outputPath): row_number (data rows from 1; in a CSV file the records after the header, a broken record counting as one), event_id and the reason (for a CSV record that cannot be read, e.g. line 12: expected 9 fields, found 8). Errors: 22023 invalid id; 42704 unknown job id.';
 COMMENT ON FUNCTION @extschema@.fraud_get_batch_import_jobs(job_id text) IS 'GetBatchImportJobs: all batch import jobs, newest first, or the named one, with status, failure_reason, times, input, counters and arn. Errors: 22023 invalid id; 42704 unknown job id.';
 COMMENT ON FUNCTION @extschema@.fraud_get_batch_prediction_jobs(job_id text) IS 'GetBatchPredictionJobs: all batch prediction jobs, newest first, or the named one, with status, failure_reason, times, input, output table, detector version, counters and arn. Errors: 22023 invalid id; 42704 unknown job id.';
 COMMENT ON FUNCTION @extschema@.fraud_get_delete_events_by_event_type_status(event_type_name text) IS 'GetDeleteEventsByEventTypeStatus: the status (AsyncJobStatus) of the latest deletion of the event type''s events. Errors: 22023 invalid name; 42704 no deletion was ever requested.';
@@ -3712,6 +3566,7 @@ COMMENT ON TABLE fraud.tags IS 'Tags of every resource (TagResource etc.), at mo
 COMMENT ON TABLE fraud.variable_types IS 'The variable types AFD accepts (VariableType), e.g. EMAIL_ADDRESS, IP_ADDRESS, PRICE: what fraud.variables.variable_type and fraud.lists.variable_type may name. Fixed by the extension; not user data.';
 COMMENT ON TABLE fraud.variables IS 'AFD variables (CreateVariable): the typed fields of an event, read by rules as $name. An event that lacks a variable gets its default_value.';
 COMMENT ON TABLE fraud.voice_domains IS 'Voice ID domains: each fixes the embedding dimension, the cosine-to-score calibration and the speech minimum for its watchlists, fraudsters, speakers and sessions (docs/voice-id.md).';
+COMMENT ON TABLE fraud.voice_fraudster_changes IS 'The chain of a domain''s fraudsters_stamp values: each new stamp, the stamp it replaced and the fraudsters the change touched (NULL: too many to list). Lets a backend bring its cached fraudster index forward instead of reloading it (docs/voice-id.md); pruned to about the latest 200 links per domain; not dumped (a missing link only means a full load).';
 COMMENT ON TABLE fraud.voice_fraudster_watchlists IS 'Watchlist membership of fraudsters (AssociateFraudster, DisassociateFraudster); every fraudster is in at least one watchlist (enforced by the functions).';
 COMMENT ON TABLE fraud.voice_fraudsters IS 'Voice ID fraudsters: known fraudsters'' voiceprints, created by fraudster registration jobs; each is in at least one watchlist (fraud.voice_fraudster_watchlists).';
 COMMENT ON TABLE fraud.voice_job_results IS 'Output of Voice ID jobs: one row per request, in input order, in the shape of Voice ID''s job output file (fraud_voice_get_job_results).';
