@@ -87,6 +87,11 @@ CREATE TRIGGER score BEFORE INSERT ON bench_orders_scored
     FOR EACH ROW EXECUTE FUNCTION fraud_score_trigger('bench', 'outcomes');
 VACUUM ANALYZE bench_orders_src;
 
+-- the floor for a row trigger that changes NEW: contrib's insert_username, in C
+CREATE EXTENSION insert_username;
+CREATE TABLE bench_orders_username (LIKE bench_orders_src, who text);
+CREATE TRIGGER who BEFORE INSERT ON bench_orders_username FOR EACH ROW EXECUTE FUNCTION insert_username(who);
+
 -- the alternative a user has for scoring on insert: a PL/pgSQL trigger with the same CASE
 CREATE TABLE bench_orders_plpgsql (LIKE bench_orders_src, outcomes text[]);
 CREATE FUNCTION bench_case_trigger() RETURNS trigger LANGUAGE plpgsql AS $$

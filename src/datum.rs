@@ -324,7 +324,7 @@ thread_local! {
     static UTF8_DB: Cell<u8> = const { Cell::new(0) };
 }
 
-fn utf8_database() -> bool {
+pub fn utf8_database() -> bool {
     UTF8_DB.with(|c| {
         if c.get() == 0 {
             // SAFETY: reads backend state.

@@ -63,6 +63,13 @@ fn file_error(path: &str, what: &str, e: &std::io::Error) -> ! {
 
 fn open(role: pg_sys::Oid, path: &str, at: u64, buffer: usize) -> BufReader<File> {
     require_file_privilege(role, path);
+    if !crate::datum::utf8_database() {
+        // the reader takes UTF-8 files and stores their text as it is
+        raise(
+            PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+            "batch import of a CSV file needs a UTF-8 database (import from a table or a query instead)".to_string(),
+        );
+    }
     let mut f = File::open(path).unwrap_or_else(|e| file_error(path, "open", &e));
     if at > 0 {
         f.seek(SeekFrom::Start(at))
@@ -329,7 +336,16 @@ pub mod fraud {
         Some(
             fields
                 .into_iter()
-                .map(|f| f.trim_matches(' ').to_string())
+                .enumerate()
+                // a byte order mark some editors write before the first column's name
+                .map(|(i, f)| {
+                    let f = if i == 0 {
+                        f.trim_start_matches('\u{feff}')
+                    } else {
+                        &f
+                    };
+                    f.trim_matches(' ').to_string()
+                })
                 .collect(),
         )
     }
@@ -415,6 +431,8 @@ pub mod fraud {
             };
             let mut r = Records::new(open(owner, path, at.offset, 1 << 20), at);
             for _ in 0..batch_size.max(1) {
+                // a batch of long records can take a while: cancel and timeouts act per record
+                pg_sys::check_for_interrupts!();
                 let Some(rec) = next(&mut r, path) else {
                     at_end = true;
                     break;

@@ -156,9 +156,10 @@ struct Mapping {
     slots: Vec<Option<(usize, pg_sys::Oid)>>,
     outcomes: i32,
     result: Option<i32>,
-    /// (index, name) of every mapped column, re-checked on each row so a renamed or dropped
-    /// column is never read by a stale mapping
-    names: Vec<(usize, String)>,
+    /// (index, name, type) of every mapped column, re-checked on each row so a renamed,
+    /// dropped or retyped column (ALTER TABLE ... TYPE keeps its number and name) is never
+    /// read by a stale mapping
+    names: Vec<(usize, String, pg_sys::Oid)>,
 }
 
 thread_local! {
@@ -169,12 +170,12 @@ thread_local! {
     static MAPPINGS: RefCell<FxHashMap<(u64, pg_sys::Oid, pg_sys::Oid), Rc<Mapping>>> = RefCell::new(FxHashMap::default());
 }
 
-/// Whether attribute `i` is a live column named `name` (checked on every row: compares the
-/// fixed-size NameData in place, no strlen).
-unsafe fn is_column(tupdesc: pg_sys::TupleDesc, i: usize, name: &[u8]) -> bool {
+/// Whether attribute `i` is a live column named `name` of type `typ` (checked on every row:
+/// compares the fixed-size NameData in place, no strlen).
+unsafe fn is_column(tupdesc: pg_sys::TupleDesc, i: usize, name: &[u8], typ: pg_sys::Oid) -> bool {
     let attrs = (*tupdesc).attrs.as_slice((*tupdesc).natts as usize);
     match attrs.get(i) {
-        Some(a) if !a.attisdropped => {
+        Some(a) if !a.attisdropped && a.atttypid == typ => {
             // SAFETY: NameData is NAMEDATALEN c_chars, NUL-padded after the name
             let data = std::slice::from_raw_parts(
                 a.attname.data.as_ptr() as *const u8,
@@ -215,14 +216,18 @@ unsafe fn build_mapping(
         .iter()
         .map(|v| column(tupdesc, &v.name))
         .collect();
-    let mut names: Vec<(usize, String)> = slots
+    let mut names: Vec<(usize, String, pg_sys::Oid)> = slots
         .iter()
         .zip(&compiled.detector.slots)
-        .filter_map(|(s, v)| s.map(|(i, _)| (i, v.name.clone())))
+        .filter_map(|(s, v)| s.map(|(i, typ)| (i, v.name.clone(), typ)))
         .collect();
-    names.push((outcomes as usize - 1, args.outcomes_column.clone()));
+    names.push((
+        outcomes as usize - 1,
+        args.outcomes_column.clone(),
+        pg_sys::TEXTARRAYOID,
+    ));
     if let (Some(r), Some(rc)) = (result, &args.result_column) {
-        names.push((r as usize - 1, rc.clone()));
+        names.push((r as usize - 1, rc.clone(), pg_sys::JSONBOID));
     }
     Mapping {
         args: args.clone(),
@@ -318,7 +323,7 @@ fn fraud_score_trigger_body<'a>(
                 if Rc::ptr_eq(&m.args, &args)
                     && m.names
                         .iter()
-                        .all(|(i, n)| is_column(tupdesc, *i, n.as_bytes())) =>
+                        .all(|(i, n, t)| is_column(tupdesc, *i, n.as_bytes(), *t)) =>
             {
                 m
             }

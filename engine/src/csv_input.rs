@@ -15,7 +15,7 @@
 //! so that a job can stop after any record and resume there in another transaction.
 
 use std::collections::VecDeque;
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Read};
 
 /// A quoted field still open after this many bytes of its record is taken for a missing
 /// closing quote.
@@ -72,9 +72,21 @@ impl<R: BufRead> Records<R> {
         if let Some(l) = self.pending.pop_front() {
             return Ok(Some(l));
         }
+        // at most MAX_RECORD_BYTES + 1 bytes: a longer line is refused, not held in memory
         let mut buf = Vec::new();
-        if self.src.read_until(b'\n', &mut buf)? == 0 {
+        let limit = MAX_RECORD_BYTES as u64 + 1;
+        if (&mut self.src).take(limit).read_until(b'\n', &mut buf)? == 0 {
             return Ok(None);
+        }
+        if buf.len() as u64 == limit && buf.last() != Some(&b'\n') {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "the record at line {} has a line longer than {} MiB",
+                    self.next.line,
+                    MAX_RECORD_BYTES >> 20
+                ),
+            ));
         }
         Ok(Some(buf))
     }
@@ -109,9 +121,21 @@ impl<R: BufRead> Records<R> {
                     }));
                 }
                 Parse::Open if bytes.len() <= MAX_RECORD_BYTES => match self.physical_line()? {
-                    Some(more) => {
-                        bytes.extend_from_slice(&more);
-                        ends.push(bytes.len());
+                    Some(mut more) => {
+                        // a line without a quote leaves the open field open: read on without
+                        // parsing the record again (a quote followed by many lines stays linear)
+                        loop {
+                            let quote_free = !more.contains(&b'"');
+                            bytes.extend_from_slice(&more);
+                            ends.push(bytes.len());
+                            if !quote_free || bytes.len() > MAX_RECORD_BYTES {
+                                break;
+                            }
+                            match self.physical_line()? {
+                                Some(m) => more = m,
+                                None => break,
+                            }
+                        }
                         continue;
                     }
                     None => "bad quoting: a quoted field is not closed by the end of the file".to_string(),
@@ -261,6 +285,28 @@ mod tests {
         );
         // no line break after the last record
         assert_eq!(all("a\n1"), vec![(1, ok(&["a"])), (2, ok(&["1"]))]);
+    }
+
+    #[test]
+    fn many_quote_free_lines_in_a_quoted_field() {
+        let text = format!("a,b\n\"{}end\",x\nc,d\n", "\n".repeat(3000));
+        let out = all(&text);
+        assert_eq!(out.len(), 3);
+        assert_eq!(
+            out[1].1,
+            Ok(vec![format!("{}end", "\n".repeat(3000)), "x".to_string()])
+        );
+        assert_eq!(out[2].0, 3003);
+    }
+
+    #[test]
+    fn a_line_over_the_limit_is_an_error_not_a_buffer() {
+        let text = format!("a\n{}\n", "x".repeat(MAX_RECORD_BYTES + 10));
+        let mut r = Records::new(text.as_bytes(), Position { offset: 0, line: 1 });
+        assert!(r.next_record().unwrap().is_some());
+        let e = r.next_record().unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        assert!(e.to_string().contains("line 2"), "{e}");
     }
 
     #[test]

@@ -28,25 +28,40 @@ pub fn parse_event_timestamp(s: &str) -> Option<i64> {
     if s.len() < 10 || s.len() > 30 {
         return None; // the reference's utcTimestampISO8601 is 10..30 characters
     }
-    if s.contains('/') {
-        return SLASHED.iter().find_map(|fmt| {
+    let ms = if s.contains('/') {
+        SLASHED.iter().find_map(|fmt| {
             NaiveDateTime::parse_from_str(s, fmt)
                 .ok()
                 .map(|t| t.and_utc().timestamp_millis())
-        });
-    }
-    // a bare date is a DATETIME variable value, not an event time
-    if NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() {
-        return None;
-    }
-    parse_datetime(s)
+        })
+    } else if NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() {
+        // a bare date is a DATETIME variable value, not an event time
+        None
+    } else {
+        parse_datetime(s)
+    };
+    // an event time must be storable: PostgreSQL's timestamptz range (4714-11-24 BC to
+    // 294276 AD), or storing the event would fail
+    ms.filter(|ms| (PG_MIN_TIMESTAMP_MS..PG_END_TIMESTAMP_MS).contains(ms))
 }
+
+/// timestamptz's range in Unix milliseconds (MIN_TIMESTAMP and END_TIMESTAMP of PostgreSQL's
+/// datatype/timestamp.h, which count microseconds from 2000-01-01).
+const PG_MIN_TIMESTAMP_MS: i64 = -211_813_488_000_000_000 / 1000 + 946_684_800_000;
+const PG_END_TIMESTAMP_MS: i64 = 9_223_371_331_200_000_000 / 1000 + 946_684_800_000;
 
 #[cfg(test)]
 mod tests {
     use super::parse_event_timestamp as p;
 
     const T: i64 = 1_714_564_800_000; // 2024-05-01T12:00:00Z
+
+    #[test]
+    fn out_of_timestamptz_range_is_not_a_timestamp() {
+        assert_eq!(p("-5000-01-01T00:00:00Z"), None);
+        assert_eq!(p("+300000-01-01T00:00:00Z"), None);
+        assert!(p("-4000-01-01T00:00:00Z").is_some());
+    }
 
     #[test]
     fn iso_8601() {

@@ -88,3 +88,14 @@ CREATE TABLE huge (items numeric, outcomes text[]);
 CREATE TRIGGER t BEFORE INSERT ON huge FOR EACH ROW EXECUTE FUNCTION fraud_score_trigger('orders', 'outcomes');
 SELECT pg_temp.err($$INSERT INTO huge VALUES (9223372036854775808)$$);
 SELECT pg_temp.err($$INSERT INTO huge VALUES (2.50)$$);
+
+-- a column retyped in place keeps its number and name: the mapping cached by the inserts before
+-- must not read it with its old type (a text pointer read as an integer, or the reverse)
+CREATE TABLE retyped (amount text, outcomes text[]);
+CREATE TRIGGER t BEFORE INSERT ON retyped FOR EACH ROW EXECUTE FUNCTION fraud_score_trigger('orders', 'outcomes');
+INSERT INTO retyped VALUES ('1200');
+ALTER TABLE retyped ALTER amount TYPE int USING amount::int;
+INSERT INTO retyped VALUES (12);
+ALTER TABLE retyped ALTER outcomes TYPE text USING outcomes::text;
+SELECT pg_temp.err($$INSERT INTO retyped VALUES (5)$$);
+SELECT * FROM retyped ORDER BY amount;
