@@ -403,6 +403,8 @@ CREATE TABLE fraud.voice_fraudsters (
     created_at     timestamptz NOT NULL DEFAULT now(),
     UNIQUE (domain_id, fraudster_id)
 );
+-- a domain's fraudsters in the order a backend loads them into its index (src/voice.rs)
+CREATE INDEX voice_fraudsters_load_order ON fraud.voice_fraudsters (domain_id, created_at, fraudster_id);
 COMMENT ON TABLE fraud.voice_fraudsters IS 'Voice ID fraudsters: known fraudsters'' voiceprints, created by fraudster registration jobs; each is in at least one watchlist (fraud.voice_fraudster_watchlists).';
 COMMENT ON COLUMN fraud.voice_fraudsters.fraudster_id IS 'The key (GeneratedFraudsterId): id# and 22 letters and digits.';
 COMMENT ON COLUMN fraud.voice_fraudsters.embedding IS 'The voiceprint: an L2-normalised real[] of the domain''s embedding_dimension; every element finite (no NaN or Infinity: CHECK voice_fraudster_embedding_finite).';

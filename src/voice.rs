@@ -101,31 +101,49 @@ struct FraudsterRow {
 /// as it is read: a full load goes straight into the index, without a second copy of the
 /// domain in memory at its peak (the allocator keeps such a peak as the backend's own memory).
 fn read_fraudsters(domain_id: &str, ids: Option<Vec<String>>, mut each: impl FnMut(FraudsterRow)) {
-    let query = format!(
-        "SELECT f.fraudster_id, (extract(epoch FROM f.created_at) * 1000000)::int8, f.embedding,
-                array(SELECT m.watchlist_id FROM fraud.voice_fraudster_watchlists m
-                      WHERE m.fraudster_id = f.fraudster_id)
-         FROM fraud.voice_fraudsters f WHERE f.domain_id = $1 {}
-         ORDER BY f.created_at, f.fraudster_id",
-        if ids.is_some() {
-            "AND f.fraudster_id = ANY($2)"
-        } else {
-            ""
-        }
+    let only = if ids.is_some() {
+        "AND x.fraudster_id = ANY($2)"
+    } else {
+        ""
+    };
+    // the memberships first, in one scan (a subquery per fraudster cost half of a load), then
+    // the fraudsters in the load order straight from the voice_fraudsters_load_order index
+    // (a sort would carry every voiceprint through it)
+    let memberships = format!(
+        "SELECT x.fraudster_id, x.watchlist_id FROM fraud.voice_fraudster_watchlists x
+         WHERE x.domain_id = $1 {only}"
+    );
+    let fraudsters = format!(
+        "SELECT x.fraudster_id, (extract(epoch FROM x.created_at) * 1000000)::int8, x.embedding
+         FROM fraud.voice_fraudsters x WHERE x.domain_id = $1 {only}
+         ORDER BY x.created_at, x.fraudster_id"
     );
     Spi::connect(|c| {
         let mut args: Vec<pgrx::datum::DatumWithOid> = vec![domain_id.into()];
         if let Some(ids) = ids {
             args.push(ids.into());
         }
-        for r in c.select(&query, None, &args)? {
+        let mut watchlists: FxHashMap<String, Vec<String>> = FxHashMap::default();
+        for r in c.select(&memberships, None, &args)? {
+            let (Some(f), Some(w)) = (r.get::<String>(1)?, r.get::<String>(2)?) else {
+                continue;
+            };
+            watchlists.entry(f).or_default().push(w);
+        }
+        for r in c.select(&fraudsters, None, &args)? {
+            let id = r.get::<String>(1)?.unwrap_or_default();
+            let mut w = watchlists.remove(&id).unwrap_or_default();
+            // a fixed order (which one does not matter: each membership is a set)
+            w.sort_unstable();
             each(FraudsterRow {
-                id: r.get::<String>(1)?.unwrap_or_default(),
                 created: r.get::<i64>(2)?.unwrap_or_default(),
+                // the array's floats as one slice (None if it holds a NULL): an element-wise
+                // conversion cost a third of a load
                 embedding: r
-                    .get::<Vec<Option<f32>>>(3)?
-                    .and_then(|v| v.into_iter().collect::<Option<Vec<f32>>>()),
-                watchlists: r.get::<Vec<String>>(4)?.unwrap_or_default(),
+                    .get::<pgrx::Array<f32>>(3)?
+                    .and_then(|a| a.as_slice().ok().map(<[f32]>::to_vec)),
+                watchlists: w,
+                id,
             });
         }
         Ok::<_, pgrx::spi::SpiError>(())
