@@ -1565,11 +1565,13 @@ BEGIN
         FROM fraud.event_type_entity_types WHERE event_type_name = j.event_type_name;
     SELECT coalesce(array_agg(label_name), '{}') INTO labels FROM fraud.event_type_labels WHERE event_type_name = j.event_type_name;
     SELECT * INTO b FROM fraud._import_batch(j.job_id, j.event_type_name, roles, names, types, entity_types, labels, j.owner,
-        CASE WHEN j.input_kind = 'FILE' THEN j.input_path END,
-        CASE WHEN j.input_kind <> 'FILE' THEN fraud._job_staging_name(j.job_type, j.job_id) END,
+        -- a staged input is read from its staging table (also a CSV file that 0.1.0 staged
+        -- before an upgrade: such a job has no input_offset)
+        CASE WHEN j.staging IS NULL THEN j.input_path END,
+        CASE WHEN j.staging IS NOT NULL THEN fraud._job_staging_name(j.job_type, j.job_id) END,
         j.next_position, j.batch_size, j.input_offset, j.input_line);
     PERFORM fraud._job_progress(j, b.next_row, b.processed, b.failed);
-    IF j.input_kind = 'FILE' THEN
+    IF j.staging IS NULL THEN
         UPDATE fraud.jobs x SET input_offset = b.next_offset, input_line = b.next_line
             WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
     END IF;
