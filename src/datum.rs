@@ -212,6 +212,12 @@ pub fn timestamp_millis(ts: pg_sys::TimestampTz) -> i64 {
     ts.div_euclid(1000) + PG_EPOCH_MS
 }
 
+/// Unix epoch milliseconds as a PostgreSQL timestamp (microseconds since 2000-01-01); None
+/// outside i64.
+pub fn millis_timestamp(ms: i64) -> Option<pg_sys::TimestampTz> {
+    ms.checked_sub(PG_EPOCH_MS)?.checked_mul(1000)
+}
+
 /// A timestamp or timestamptz datum as Unix epoch milliseconds.
 ///
 /// # Safety

@@ -101,12 +101,12 @@ struct Batch {
     seen: HashSet<String>,
 }
 
-/// An epoch-milliseconds timestamp as timestamptz, as `to_timestamp(ms / 1000.0)` gives it.
+/// An epoch-milliseconds timestamp as timestamptz, as `to_timestamp(ms / 1000.0)` gives it
+/// (the engine's timestamp parser keeps event times within timestamptz's range).
 fn timestamptz(ms: i64) -> TimestampWithTimeZone {
-    // PostgreSQL counts microseconds from 2000-01-01
-    const PG_EPOCH_MS: i64 = 946_684_800_000;
-    TimestampWithTimeZone::try_from((ms - PG_EPOCH_MS) * 1000)
-        .unwrap_or_else(|_| crate::errors::internal(format!("timestamp out of range: {ms} ms")))
+    crate::datum::millis_timestamp(ms)
+        .and_then(|t| TimestampWithTimeZone::try_from(t).ok())
+        .unwrap_or_else(|| crate::errors::internal(format!("timestamp out of range: {ms} ms")))
 }
 
 impl Batch {
@@ -336,16 +336,7 @@ pub mod fraud {
         Some(
             fields
                 .into_iter()
-                .enumerate()
-                // a byte order mark some editors write before the first column's name
-                .map(|(i, f)| {
-                    let f = if i == 0 {
-                        f.trim_start_matches('\u{feff}')
-                    } else {
-                        &f
-                    };
-                    f.trim_matches(' ').to_string()
-                })
+                .map(|f| f.trim_matches(' ').to_string())
                 .collect(),
         )
     }

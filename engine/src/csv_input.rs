@@ -108,10 +108,16 @@ impl<R: BufRead> Records<R> {
             return Ok(None);
         };
         let line = self.next.line;
+        // a byte order mark, which some editors write at the start of a file, is not data
+        let bom = if self.next.offset == 0 && bytes.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
         // where each physical line of the record ends in `bytes`
         let mut ends = vec![bytes.len()];
         loop {
-            let why = match parse(&bytes, build) {
+            let why = match parse(&bytes[bom..], build) {
                 Parse::Fields(fields) => {
                     self.next.offset += bytes.len() as u64;
                     self.next.line += ends.len() as u64;
@@ -285,6 +291,14 @@ mod tests {
         );
         // no line break after the last record
         assert_eq!(all("a\n1"), vec![(1, ok(&["a"])), (2, ok(&["1"]))]);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_data() {
+        assert_eq!(
+            all("\u{feff}a,b\n1,2\n"),
+            vec![(1, ok(&["a", "b"])), (2, ok(&["1", "2"]))]
+        );
     }
 
     #[test]

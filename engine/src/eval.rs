@@ -109,10 +109,10 @@ fn ordering(a: &Value<'_>, b: &Value<'_>) -> Option<Ordering> {
 
 /// A comparison; anything involving NULL is false.
 pub fn compare(op: CmpOp, a: &Value<'_>, b: &Value<'_>) -> bool {
-    // string (in)equality, the commonest test: lengths first, where an ordering compares bytes
+    // string (in)equality, the commonest test: equality looks at the lengths first, where an
+    // ordering compares bytes
     if let (CmpOp::Eq | CmpOp::Ne, Value::Str(x), Value::Str(y)) = (op, a, b) {
-        let same = x.len() == y.len() && x.as_bytes() == y.as_bytes();
-        return same == (op == CmpOp::Eq);
+        return (x == y) == (op == CmpOp::Eq);
     }
     let Some(o) = ordering(a, b) else {
         return false;
