@@ -139,6 +139,8 @@ CREATE INDEX voice_fraudsters_load_order ON fraud.voice_fraudsters (domain_id, c
 --   row checked by the engine (fraud._variable_value_error calls the same code);
 -- * Voice ID: the cached fraudster index brought forward from fraud.voice_fraudster_changes;
 --   registration checks a whole batch at once (fraud._voice_registration_checks).
+-- * job liveness (fraud._job_worker_alive, _job_workers_busy) read from a fresh pg_stat_activity,
+--   not the copy a transaction keeps (a polling session reaped a live worker's job).
 
 CREATE OR REPLACE FUNCTION @extschema@.fraud_batch_create_variable(variable_entries jsonb, tags jsonb DEFAULT NULL::jsonb)
  RETURNS TABLE(name text, code integer, message text)
@@ -2654,8 +2656,11 @@ END $function$
 CREATE OR REPLACE FUNCTION fraud._job_worker_alive(pid integer, started timestamp with time zone)
  RETURNS boolean
  LANGUAGE sql
- STABLE
 AS $function$
+    -- pg_stat_activity is read once per transaction and then kept: without dropping that copy,
+    -- a session polling job status in one transaction took a worker started since for a dead
+    -- one, failed its job and waited for the live worker's lock on the staging table (deadlock)
+    SELECT pg_catalog.pg_stat_clear_snapshot();
     SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a
                    WHERE a.pid = _job_worker_alive.pid AND a.backend_start = started
                      AND a.backend_type = 'fraud_detector job worker')
@@ -2664,8 +2669,8 @@ $function$
 CREATE OR REPLACE FUNCTION fraud._job_workers_busy()
  RETURNS bigint
  LANGUAGE sql
- STABLE
 AS $function$
+    SELECT pg_catalog.pg_stat_clear_snapshot();  -- see fraud._job_worker_alive
     SELECT count(*) FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
     WHERE l.locktype = 'advisory' AND l.granted AND l.classid = fraud._job_lock_class()::oid AND l.objsubid = 2
       AND l.objid IN (4294967295::oid, 4294967294::oid)   -- the slots -1 and -2

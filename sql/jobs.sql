@@ -40,7 +40,8 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT 1718968933 $$;
 -- How many slots job workers of this database hold. Runs as the extension's owner (the
 -- workers' role), who sees the workers' rows of pg_stat_activity whatever the caller.
 CREATE FUNCTION fraud._job_workers_busy() RETURNS bigint
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql VOLATILE AS $$
+    SELECT pg_catalog.pg_stat_clear_snapshot();  -- see fraud._job_worker_alive
     SELECT count(*) FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
     WHERE l.locktype = 'advisory' AND l.granted AND l.classid = fraud._job_lock_class()::oid AND l.objsubid = 2
       AND l.objid IN (4294967295::oid, 4294967294::oid)   -- the slots -1 and -2
@@ -51,7 +52,11 @@ $$;
 -- Is the job worker with this pid, started then, alive? Judged as the extension's owner, the
 -- role job workers connect as, so their rows of pg_stat_activity are always visible to it.
 CREATE FUNCTION fraud._job_worker_alive(pid int, started timestamptz) RETURNS boolean
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql VOLATILE AS $$
+    -- pg_stat_activity is read once per transaction and then kept: without dropping that copy,
+    -- a session polling job status in one transaction took a worker started since for a dead
+    -- one, failed its job and waited for the live worker's lock on the staging table (deadlock)
+    SELECT pg_catalog.pg_stat_clear_snapshot();
     SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a
                    WHERE a.pid = _job_worker_alive.pid AND a.backend_start = started
                      AND a.backend_type = 'fraud_detector job worker')
