@@ -156,13 +156,14 @@ BEGIN
     -- run as the job's owner: it reads the owner's input and writes the owner's output table
     BEGIN
         -- OFFSET 0 keeps each LATERAL from being flattened, so every row is scored once;
-        -- fraud._score gives the prediction and the outcomes of that one scoring
+        -- fraud._score_historical gives the prediction and the outcomes of that one scoring, each
+        -- row at its own time (its aggregate variables see only events stored before it)
         n := fraud._run_as(j.owner, j.search_path, format($q$
             INSERT INTO %s (%s, model_scores, rule_results, outcomes, status)
             SELECT %s, (p.r).prediction->'modelScores', (p.r).prediction->'ruleResults', (p.r).outcomes, 'SUCCESS'
             FROM %s s
             CROSS JOIN LATERAL (SELECT %s AS e OFFSET 0) e
-            CROSS JOIN LATERAL (SELECT fraud._score(%s, false) AS r OFFSET 0) p
+            CROSS JOIN LATERAL (SELECT fraud._score_historical(%s) AS r OFFSET 0) p
             WHERE %s$q$, out_table, cols, scols, src, event_expr, args, range_filter));
     EXCEPTION WHEN invalid_text_representation THEN
         n := fraud._run_as(j.owner, j.search_path, format($q$
@@ -172,7 +173,7 @@ BEGIN
             FROM %s s
             CROSS JOIN LATERAL (SELECT %s AS e OFFSET 0) e
             CROSS JOIN LATERAL (SELECT fraud._event_error(%s) AS err OFFSET 0) x
-            CROSS JOIN LATERAL (SELECT CASE WHEN x.err IS NULL THEN fraud._score(%s, false) END AS r OFFSET 0) p
+            CROSS JOIN LATERAL (SELECT CASE WHEN x.err IS NULL THEN fraud._score_historical(%s) END AS r OFFSET 0) p
             WHERE %s$q$, out_table, cols, scols, src, event_expr, args, args, range_filter));
     END;
     PERFORM fraud._job_progress(j, hi, n, 0);

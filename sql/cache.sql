@@ -9,7 +9,8 @@ DECLARE t text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['variables', 'event_types', 'event_type_variables', 'lists', 'list_elements',
                              'detectors', 'rules', 'rule_versions', 'rule_version_outcomes', 'rule_version_lists',
-                             'detector_versions', 'detector_version_rules'] LOOP
+                             'detector_versions', 'detector_version_rules', 'aggregate_variables',
+                             'aggregate_variable_event_types'] LOOP
         EXECUTE format('CREATE TRIGGER invalidate_compiled_detectors
                         AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON fraud.%I
                         FOR EACH STATEMENT EXECUTE FUNCTION fraud._catalog_changed()', t);

@@ -59,7 +59,7 @@ CREATE TABLE fraud.variables (
     data_type         text NOT NULL
                       CONSTRAINT variable_data_type_enum CHECK (data_type IN ('STRING', 'INTEGER', 'FLOAT', 'BOOLEAN', 'DATETIME')),
     data_source       text NOT NULL
-                      CONSTRAINT variable_data_source_enum CHECK (data_source IN ('EVENT', 'MODEL_SCORE', 'EXTERNAL_MODEL_SCORE')),
+                      CONSTRAINT variable_data_source_enum CHECK (data_source IN ('EVENT', 'MODEL_SCORE', 'EXTERNAL_MODEL_SCORE', 'AGGREGATE')),
     default_value     text NOT NULL,
     description       text,
     variable_type     text REFERENCES fraud.variable_types(name),
@@ -335,6 +335,68 @@ COMMENT ON COLUMN fraud.event_predictions.metadata IS 'The GetEventPredictionMet
 CREATE INDEX event_predictions_by_event ON fraud.event_predictions(event_type_name, event_id);
 CREATE INDEX event_predictions_by_time ON fraud.event_predictions(prediction_timestamp);
 
+-- Aggregate (velocity) variables (docs/velocity.md): a value computed when an event is scored,
+-- from the stored events that share a key with it (an entity, or a variable's value) in a time
+-- window. Its name, data type and description are its row in fraud.variables (data source
+-- AGGREGATE), so one namespace holds every name a rule can use.
+CREATE TABLE fraud.aggregate_variables (
+    name              text PRIMARY KEY REFERENCES fraud.variables(name) ON DELETE CASCADE,
+    -- what the past events are grouped by: exactly one of the two
+    entity_type       text REFERENCES fraud.entity_types(name) ON DELETE RESTRICT,
+    group_by_variable text REFERENCES fraud.variables(name) ON DELETE RESTRICT,
+    function          text NOT NULL CONSTRAINT aggregate_function_enum
+                      CHECK (function IN ('COUNT', 'COUNT_DISTINCT', 'SUM', 'AVG', 'MIN', 'MAX')),
+    variable          text REFERENCES fraud.variables(name) ON DELETE RESTRICT,
+    -- days and smaller units only: a month has no fixed length
+    time_window       interval NOT NULL CONSTRAINT aggregate_window_range
+                      CHECK (time_window > interval '0' AND time_window <= interval '400 days'
+                             AND date_part('year', time_window) = 0 AND date_part('month', time_window) = 0),
+    filter            text CONSTRAINT aggregate_filter_length CHECK (length(filter) BETWEEN 1 AND 4096),
+    CONSTRAINT aggregate_group_by_one CHECK ((entity_type IS NULL) <> (group_by_variable IS NULL)),
+    CONSTRAINT aggregate_count_reads_no_variable CHECK ((function = 'COUNT') = (variable IS NULL))
+);
+COMMENT ON TABLE fraud.aggregate_variables IS 'Aggregate (velocity) variables: what each computes over the stored events that share a key with the scored event (docs/velocity.md). The name, data type and description are the row of fraud.variables with data source AGGREGATE.';
+COMMENT ON COLUMN fraud.aggregate_variables.entity_type IS 'Group by the scored event''s entity of this type (NULL when grouped by a variable).';
+COMMENT ON COLUMN fraud.aggregate_variables.group_by_variable IS 'Group by the value of this STRING variable (NULL when grouped by an entity type).';
+COMMENT ON COLUMN fraud.aggregate_variables.function IS 'COUNT, COUNT_DISTINCT, SUM, AVG, MIN or MAX.';
+COMMENT ON COLUMN fraud.aggregate_variables.variable IS 'The variable aggregated (NULL for COUNT).';
+COMMENT ON COLUMN fraud.aggregate_variables.time_window IS 'How far back past events count: (T - time_window, T] for an event scored at T; a day is 24 hours.';
+COMMENT ON COLUMN fraud.aggregate_variables.filter IS 'A rule-language expression over the past event''s variables and $label; only past events for which it is true count. NULL: all.';
+
+CREATE TABLE fraud.aggregate_variable_event_types (
+    aggregate_name  text NOT NULL REFERENCES fraud.aggregate_variables(name) ON DELETE CASCADE,
+    event_type_name text NOT NULL REFERENCES fraud.event_types(name) ON DELETE RESTRICT,
+    PRIMARY KEY (aggregate_name, event_type_name)
+);
+COMMENT ON TABLE fraud.aggregate_variable_event_types IS 'The event types whose stored events an aggregate variable reads.';
+
+-- The keys of stored events that aggregate variables group by, one row per (event, key): what
+-- makes an aggregate one index range scan. Derived from fraud.events and kept in step by its
+-- triggers (fraud._event_keys_*), only for the keys some aggregate variable uses, so a
+-- database without aggregates pays nothing; not dumped (a restore rebuilds it).
+CREATE TABLE fraud.event_keys (
+    key_name        text NOT NULL,
+    key_value       text NOT NULL,
+    event_timestamp timestamptz NOT NULL,
+    event_type_name text NOT NULL,
+    event_id        text NOT NULL
+);
+COMMENT ON TABLE fraud.event_keys IS 'Derived index of stored events by the keys aggregate variables group by (docs/velocity.md), maintained by triggers on fraud.events and fraud.aggregate_variables; not dumped, rebuilt on restore.';
+COMMENT ON COLUMN fraud.event_keys.key_name IS 'An entity type, or $ and a variable name.';
+COMMENT ON COLUMN fraud.event_keys.key_value IS 'The entity id, or the variable''s stored value.';
+CREATE INDEX event_keys_lookup ON fraud.event_keys (key_name, key_value, event_timestamp) INCLUDE (event_type_name, event_id);
+
+-- Which keys fraud.event_keys holds, per event type: the ones the aggregate variables need,
+-- made so by fraud._sync_event_keys() whenever the aggregates change. Derived, not dumped.
+CREATE TABLE fraud.event_key_specs (
+    event_type_name   text NOT NULL,
+    key_name          text NOT NULL,
+    entity_type       text,
+    group_by_variable text,
+    PRIMARY KEY (event_type_name, key_name)
+);
+COMMENT ON TABLE fraud.event_key_specs IS 'The keys fraud.event_keys holds for each event type: those the aggregate variables group by (fraud._sync_event_keys). Derived, not dumped.';
+
 -- Voice ID (fraudster watchlists, speakers) -------------------------------------------------
 -- Ids follow the reference: 22 letters and digits for domains, watchlists and jobs; 'id#' and
 -- 22 for generated fraudster, speaker and session ids (fraud._voice_new_id()).
@@ -603,6 +665,8 @@ SELECT pg_catalog.pg_extension_config_dump('fraud.detector_version_rules', '');
 SELECT pg_catalog.pg_extension_config_dump('fraud.tags', '');
 SELECT pg_catalog.pg_extension_config_dump('fraud.events', '');
 SELECT pg_catalog.pg_extension_config_dump('fraud.event_predictions', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.aggregate_variables', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.aggregate_variable_event_types', '');
 SELECT pg_catalog.pg_extension_config_dump('fraud.event_predictions_prediction_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('fraud.jobs', '');
 SELECT pg_catalog.pg_extension_config_dump('fraud.batch_import_errors', '');

@@ -26,6 +26,7 @@ LANGUAGE sql IMMUTABLE AS $$
     ('reading', 'fraud_get_labels'), ('reading', 'fraud_get_outcomes'), ('reading', 'fraud_get_lists_metadata'),
     ('reading', 'fraud_get_list_elements'), ('reading', 'fraud_list_tags_for_resource'), ('reading', 'fraud_get_event'),
     ('reading', 'fraud_get_event_prediction_metadata'), ('reading', 'fraud_list_event_predictions'),
+    ('reading', 'fraud_get_aggregate_variables'), ('reading', 'fraud_backtest'), ('reading', 'fraud_backtest_events'),
 
     ('managing', 'fraud_put_detector'), ('managing', 'fraud_delete_detector'),
     ('managing', 'fraud_create_detector_version'), ('managing', 'fraud_update_detector_version'),
@@ -39,6 +40,7 @@ LANGUAGE sql IMMUTABLE AS $$
     ('managing', 'fraud_create_list'), ('managing', 'fraud_update_list'), ('managing', 'fraud_delete_list'),
     ('managing', 'fraud_tag_resource'), ('managing', 'fraud_untag_resource'), ('managing', 'fraud_update_event_label'),
     ('managing', 'fraud_delete_event'),
+    ('managing', 'fraud_create_aggregate_variable'), ('managing', 'fraud_delete_aggregate_variable'),
 
     ('jobs', 'fraud_create_batch_import_job'), ('jobs', 'fraud_get_batch_import_jobs'),
     ('jobs', 'fraud_get_batch_import_job_errors'), ('jobs', 'fraud_cancel_batch_import_job'),
@@ -51,7 +53,7 @@ LANGUAGE sql IMMUTABLE AS $$
     ('jobs', 'fraud._create_batch_prediction_job'), ('jobs', 'fraud._get_batch_prediction_jobs'),
     ('jobs', 'fraud._delete_events_by_event_type'),
     -- a batch prediction's worker scores as the job's owner
-    ('jobs', 'fraud._score'), ('jobs', 'fraud._event_error'),
+    ('jobs', 'fraud._score'), ('jobs', 'fraud._score_historical'), ('jobs', 'fraud._event_error'),
 
     ('voice_evaluation', 'fraud_voice_evaluate_session'), ('voice_evaluation', 'fraud_check_voice_id'),
 

@@ -140,6 +140,9 @@ BEGIN
         PERFORM fraud._not_found('variable', name);
     END IF;
     IF default_value IS NOT NULL THEN
+        IF v.data_source = 'AGGREGATE' THEN
+            PERFORM fraud._invalid('default_value', default_value, '(an aggregate variable''s default is its value over no events)');
+        END IF;
         PERFORM fraud._check_default_value(v.data_type, default_value);
     END IF;
     PERFORM fraud._check_variable_type('variable_type', variable_type);
@@ -150,7 +153,7 @@ BEGIN
         last_updated_time = now()
     WHERE x.name = fraud_update_variable.name;
 END $$;
-COMMENT ON FUNCTION fraud_update_variable(text, text, text, text) IS 'UpdateVariable: sets the default value, description and/or variable type; NULL arguments leave the attribute unchanged. Errors: 42704 no such variable; 22023 a default that does not read as the data type, an unknown variable type.';
+COMMENT ON FUNCTION fraud_update_variable(text, text, text, text) IS 'UpdateVariable: sets the default value, description and/or variable type; NULL arguments leave the attribute unchanged. Errors: 42704 no such variable; 22023 a default that does not read as the data type or belongs to an aggregate variable, an unknown variable type.';
 
 CREATE FUNCTION fraud_delete_variable(name text) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -163,7 +166,9 @@ BEGIN
         PERFORM fraud._conflict(format('variable %s is used by %s', quote_literal(name), fraud._some_names('event type', used_by)));
     END IF;
     SELECT data_source INTO src FROM fraud.variables v WHERE v.name = fraud_delete_variable.name;
-    IF src IS NOT NULL AND src <> 'EVENT' THEN
+    IF src = 'AGGREGATE' THEN
+        PERFORM fraud._conflict(format('variable %s is an aggregate variable; delete it with fraud_delete_aggregate_variable', quote_literal(name)));
+    ELSIF src IS NOT NULL AND src <> 'EVENT' THEN
         PERFORM fraud._conflict(format('variable %s is a %s variable; it is deleted with its model', quote_literal(name), src));
     END IF;
     DELETE FROM fraud.variables v WHERE v.name = fraud_delete_variable.name;
@@ -172,4 +177,4 @@ BEGIN
     END IF;
     PERFORM fraud._drop_tags('variable', name);
 END $$;
-COMMENT ON FUNCTION fraud_delete_variable(text) IS 'DeleteVariable: deletes the variable and its tags; a missing one is a NOTICE. Errors: 55006 an event type uses it, or it is a model-output (MODEL_SCORE / EXTERNAL_MODEL_SCORE) variable.';
+COMMENT ON FUNCTION fraud_delete_variable(text) IS 'DeleteVariable: deletes the variable and its tags; a missing one is a NOTICE. Errors: 55006 an event type uses it, or it is a model-output (MODEL_SCORE / EXTERNAL_MODEL_SCORE) or aggregate variable.';

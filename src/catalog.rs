@@ -2,7 +2,8 @@
 
 use rustc_hash::FxHashMap;
 
-use fraud_engine::detector::{Detector, DetectorSpec, Mode, RuleSpec, VariableSpec};
+use fraud_engine::aggregate::{AggregateSpec, Function, GroupBy};
+use fraud_engine::detector::{self, Detector, DetectorSpec, Mode, RuleSpec, VariableSpec};
 use fraud_engine::node::ListSet;
 use fraud_engine::value::DataType;
 
@@ -103,6 +104,7 @@ pub fn load_version(detector_id: &str, version: Option<&str>) -> StoredVersion {
             lists,
             rules,
             mode,
+            aggregates: aggregate_variables(&event_type),
         },
         event_type,
     }
@@ -168,9 +170,76 @@ pub fn event_variables(event_type: &str) -> Vec<VariableSpec> {
     .collect()
 }
 
+/// The aggregate variables rules of `event_type` may use: those whose key its events have (an
+/// entity type of the event type, or one of its variables). Each comes with the variables of
+/// the event types it reads, for its filter.
+pub fn aggregate_variables(event_type: &str) -> Vec<AggregateSpec> {
+    aggregates(Some(event_type), None)
+}
+
+/// The aggregate variable `name` (None when there is none).
+pub fn aggregate_variable(name: &str) -> Option<AggregateSpec> {
+    aggregates(None, Some(name)).pop()
+}
+
+/// The aggregate variables usable by `event_type`, or the one called `name`.
+fn aggregates(event_type: Option<&str>, name: Option<&str>) -> Vec<AggregateSpec> {
+    query(
+        c"SELECT a.name, a.entity_type, a.group_by_variable, a.function, a.variable, v.data_type,
+                 (extract(epoch FROM a.time_window) * 1000)::bigint::text, a.filter,
+                 (SELECT string_agg(t.event_type_name, ',' ORDER BY t.event_type_name)
+                  FROM fraud.aggregate_variable_event_types t WHERE t.aggregate_name = a.name)
+          FROM fraud.aggregate_variables a LEFT JOIN fraud.variables v ON v.name = a.variable
+          WHERE a.name = $2
+             OR a.entity_type IN (SELECT entity_type_name FROM fraud.event_type_entity_types WHERE event_type_name = $1)
+             OR a.group_by_variable IN (SELECT variable_name FROM fraud.event_type_variables WHERE event_type_name = $1)
+          ORDER BY a.name",
+        &[event_type, name],
+    )
+    .iter()
+    .map(|r| {
+        let name = text(r, 0);
+        let damaged = |what: &str| -> ! {
+            errors::internal(format!("aggregate variable '{name}' has {what}"))
+        };
+        let group_by = match (r[1].clone(), r[2].clone()) {
+            (Some(e), None) => GroupBy::Entity(e),
+            (None, Some(v)) => GroupBy::Variable(v),
+            _ => damaged("no single key"),
+        };
+        let function = Function::parse(&text(r, 3)).unwrap_or_else(|| damaged("an unknown function"));
+        let variable = r[4].clone().map(|v| {
+            let t = DataType::parse(&text(r, 5)).unwrap_or_else(|| damaged("an unknown variable type"));
+            (v, t)
+        });
+        // event type names match ^[0-9a-z_-]+$: ',' cannot occur inside one
+        let event_types: Vec<String> = text(r, 8).split(',').filter(|s| !s.is_empty()).map(String::from).collect();
+        let mut variables: Vec<VariableSpec> = Vec::new();
+        for t in &event_types {
+            for v in event_variables(t) {
+                if !variables.iter().any(|x| x.name == v.name) {
+                    variables.push(v);
+                }
+            }
+        }
+        let variables = detector::variables(&variables).unwrap_or_else(|e| errors::invalid(e.message));
+        AggregateSpec {
+            window_ms: text(r, 6).parse().unwrap_or_else(|_| damaged("an unreadable window")),
+            filter: r[7].clone(),
+            name,
+            event_types,
+            group_by,
+            function,
+            variable,
+            variables,
+        }
+    })
+    .collect()
+}
+
 /// What a rule of `detector_id` may name when it is written: the event type's variables and
 /// the names of the lists.
-pub fn rule_context(detector_id: &str) -> (Vec<VariableSpec>, Vec<String>) {
+pub fn rule_context(detector_id: &str) -> (Vec<VariableSpec>, Vec<String>, Vec<AggregateSpec>) {
     let rows = query(
         c"SELECT event_type_name FROM fraud.detectors WHERE detector_id = $1",
         &[Some(detector_id)],
@@ -182,5 +251,10 @@ pub fn rule_context(detector_id: &str) -> (Vec<VariableSpec>, Vec<String>) {
         .into_iter()
         .map(|r| text(&r, 0))
         .collect();
-    (event_variables(&text(row, 0)), lists)
+    let event_type = text(row, 0);
+    (
+        event_variables(&event_type),
+        lists,
+        aggregate_variables(&event_type),
+    )
 }

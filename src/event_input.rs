@@ -112,6 +112,28 @@ impl<'a> Event<'a> {
         Ok((value, Source::Event))
     }
 
+    /// The `entities` array ([{"entityType", "entityId"}]) of the AFD request shape, or of a
+    /// flat event that has one.
+    pub fn entities(&self) -> Option<Container<'a>> {
+        match self.root.find(b"entities", &mut 0)? {
+            Item::Container(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The text of variable `key` as the event gives it (a number as its exact text, a
+    /// boolean as true/false), without reading it as a type: what a stored event's variable
+    /// holds and aggregates group by. None when absent or JSON null.
+    pub fn raw_variable(&self, key: &[u8]) -> Option<Cow<'a, str>> {
+        Some(match self.variables().find(key, &mut 0)? {
+            Item::Str(b) => text_of(b),
+            // SAFETY: a numeric of the jsonb datum this event was opened on
+            Item::Numeric(n) => Cow::Owned(unsafe { numeric_text(n) }),
+            Item::Bool(b) => Cow::Borrowed(if b { "true" } else { "false" }),
+            Item::Null | Item::Container(_) => return None,
+        })
+    }
+
     /// A top-level string member of the AFD request shape (eventId, eventTimestamp, ...).
     pub fn envelope(&self, key: &str) -> Option<String> {
         match self.root.find(key.as_bytes(), &mut 0)? {

@@ -8,6 +8,8 @@ use smallvec::SmallVec;
 
 const JB_CMASK: u32 = 0x0FFF_FFFF;
 const JB_FOBJECT: u32 = 0x2000_0000;
+const JB_FARRAY: u32 = 0x4000_0000;
+const JB_FSCALAR: u32 = 0x1000_0000;
 const JENTRY_OFFLENMASK: u32 = 0x0FFF_FFFF;
 const JENTRY_TYPEMASK: u32 = 0x7000_0000;
 const JENTRY_HAS_OFF: u32 = 0x8000_0000;
@@ -58,6 +60,48 @@ impl<'a> Container<'a> {
 
     fn jentry(&self, i: usize) -> Option<u32> {
         u32_at(self.bytes, 4 + 4 * i)
+    }
+
+    /// The value of child `i` whose data lies at `start..end` after `base` (offsets as
+    /// `ObjectIndex` computes them).
+    fn decode(&self, i: usize, base: usize, start: usize, end: usize) -> Option<Item<'a>> {
+        let kind = self.jentry(i)? & JENTRY_TYPEMASK;
+        let b = self.bytes;
+        Some(match kind {
+            JENTRY_ISSTRING => Item::Str(b.get(base + start..base + end)?),
+            JENTRY_ISNUMERIC => Item::Numeric(b.get(base + intalign(start)..base + end)?),
+            JENTRY_ISBOOL_FALSE => Item::Bool(false),
+            JENTRY_ISBOOL_TRUE => Item::Bool(true),
+            JENTRY_ISNULL => Item::Null,
+            JENTRY_ISCONTAINER => {
+                Item::Container(Container::new(b.get(base + intalign(start)..base + end)?))
+            }
+            _ => return None,
+        })
+    }
+
+    /// The elements of an array, in order; None when this is not an array (a scalar
+    /// wrapper is an array of one with its own flag, and is not one either). A damaged
+    /// element ends the iteration.
+    pub fn elements(self) -> Option<impl Iterator<Item = Item<'a>>> {
+        let header = self.header();
+        if header & JB_FARRAY == 0 || header & JB_FSCALAR != 0 {
+            return None;
+        }
+        let count = (header & JB_CMASK) as usize;
+        let base = 4usize.checked_add(count.checked_mul(4)?)?;
+        let mut off: usize = 0;
+        Some((0..count).map_while(move |i| {
+            let je = self.jentry(i)?;
+            let end = if je & JENTRY_HAS_OFF != 0 {
+                (je & JENTRY_OFFLENMASK) as usize
+            } else {
+                off.checked_add((je & JENTRY_OFFLENMASK) as usize)?
+            };
+            let item = self.decode(i, base, off, end);
+            off = end;
+            item
+        }))
     }
 }
 
@@ -115,19 +159,7 @@ impl<'a> ObjectIndex<'a> {
 
     fn item(&self, i: usize) -> Option<Item<'a>> {
         let (start, end) = (self.offsets[i] as usize, self.offsets[i + 1] as usize);
-        let kind = self.container.jentry(i)? & JENTRY_TYPEMASK;
-        let b = self.container.bytes;
-        Some(match kind {
-            JENTRY_ISSTRING => Item::Str(b.get(self.base + start..self.base + end)?),
-            JENTRY_ISNUMERIC => Item::Numeric(b.get(self.base + intalign(start)..self.base + end)?),
-            JENTRY_ISBOOL_FALSE => Item::Bool(false),
-            JENTRY_ISBOOL_TRUE => Item::Bool(true),
-            JENTRY_ISNULL => Item::Null,
-            JENTRY_ISCONTAINER => Item::Container(Container::new(
-                b.get(self.base + intalign(start)..self.base + end)?,
-            )),
-            _ => return None,
-        })
+        self.container.decode(i, self.base, start, end)
     }
 
     /// The value of `key`; `hint` is where to look first and is updated to where it was.

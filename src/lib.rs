@@ -9,6 +9,7 @@ use pgrx::prelude::*;
 
 ::pgrx::pg_module_magic!(name, version);
 
+mod aggregate;
 mod cache;
 mod catalog;
 mod datum;
@@ -89,6 +90,21 @@ extension_sql_file!(
         event_checks::fraud::event_timestamp_ms,
         event_checks::fraud::variable_value_error
     ]
+);
+extension_sql_file!(
+    "../sql/aggregate_variables.sql",
+    name = "aggregate_variables",
+    requires = [
+        "events",
+        aggregate::fraud::aggregate_type,
+        aggregate::fraud::check_aggregate_variable,
+        aggregate::fraud::expression_variables
+    ]
+);
+extension_sql_file!(
+    "../sql/backtest.sql",
+    name = "backtest",
+    requires = ["aggregate_variables", predict::replay]
 );
 extension_sql_file!(
     "../sql/jobs.sql",

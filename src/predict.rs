@@ -18,10 +18,12 @@ use fraud_engine::detector::{expression_with_values, Trace};
 use fraud_engine::eval::Context;
 use fraud_engine::value::Value;
 
+use crate::aggregate::{self, At};
 use crate::cache::{self, Compiled};
 use crate::datum::{self, CompositeRow, Jsonb, TextArray};
 use crate::errors;
 use crate::event_input::{Event, EventBuffers};
+use crate::jsonb::Container;
 
 /// The evaluation context of the current statement (call after `cache::get`).
 pub fn context() -> Context {
@@ -39,23 +41,80 @@ fn required<'a>(name: &str, v: Option<&'a str>) -> &'a str {
     v.unwrap_or_else(|| errors::invalid(format!("invalid {name}: NULL ({name} is required)")))
 }
 
-/// Reads the slots the compiled rules need from `event`; the first value that cannot be read
-/// as its variable's type is the error.
+/// Reads the slots the compiled rules need from `event` (an aggregate's slot gets its value
+/// over no events, for [`aggregate::fill`] to replace); the first value that cannot be read as
+/// its variable's type is the error.
 fn read_slots<'v>(
     compiled: &'v Compiled,
     ev: &Event<'v>,
     slots: &mut Slots<'v>,
 ) -> Result<(), fraud_engine::Error> {
-    for ((var, key), hint) in compiled
-        .detector
+    let d = &compiled.detector;
+    for (((var, key), hint), aggregate) in d
         .slots
         .iter()
         .zip(&compiled.slot_keys)
         .zip(&compiled.slot_hints)
+        .zip(&d.slot_aggregates)
     {
-        slots.push(ev.read(key, var, hint)?.0);
+        slots.push(match aggregate {
+            None => ev.read(key, var, hint)?.0,
+            Some(_) => var.default.clone(),
+        });
     }
     Ok(())
+}
+
+/// Where a scored event stands in time, for its aggregate variables.
+#[derive(Clone, Copy)]
+pub enum When<'a> {
+    /// a live prediction: at the event's eventTimestamp, or now ([`At::live`])
+    Live,
+    /// replayed at its own eventTimestamp, seeing only events stored before it (batch
+    /// prediction)
+    Historical,
+    /// a stored event replayed (backtesting): its time and entities are columns of its own
+    Stored {
+        millis: i64,
+        entities: Container<'a>,
+    },
+}
+
+/// Reads the event's slots, aggregates included.
+fn read_all_slots<'v>(
+    compiled: &'v Compiled,
+    ev: &Event<'v>,
+    when: When<'_>,
+    slots: &mut Slots<'v>,
+) {
+    read_slots(compiled, ev, slots).unwrap_or_else(|e| errors::bad_value(&e));
+    if compiled.detector.key_groups.is_empty() {
+        return;
+    }
+    let (at, entities) = match when {
+        When::Live => (At::live(ev), None),
+        When::Historical => (
+            At {
+                historical: true,
+                ..At::live(ev)
+            },
+            None,
+        ),
+        When::Stored { millis, entities } => (
+            At {
+                millis,
+                historical: true,
+            },
+            Some(entities),
+        ),
+    };
+    aggregate::fill(
+        &compiled.detector,
+        slots,
+        |g| aggregate::jsonb_key(ev, entities, g),
+        at,
+        &context(),
+    );
 }
 
 /// An event's slot values, on the stack, filled in place (returned by value, the buffer
@@ -87,17 +146,20 @@ fn open<R>(
 }
 
 /// Scores `event`: reads the slots, runs the rules once, and hands the compiled version, the
-/// event and the trace to `finish`.
+/// event, its slot values and the trace to `finish`.
 fn score<R>(
     detector_id: Option<&str>,
     event: Jsonb,
     version: Option<&str>,
-    finish: impl FnOnce(&Compiled, &Event<'_>, &Trace) -> R,
+    when: When<'_>,
+    finish: impl FnOnce(&Compiled, &Event<'_>, &[Value<'_>], &Trace) -> R,
 ) -> R {
     open(detector_id, event, version, |compiled, ev| {
         let mut slots = Slots::new();
-        read_slots(compiled, ev, &mut slots).unwrap_or_else(|e| errors::bad_value(&e));
-        run(compiled, &slots, |trace| finish(compiled, ev, trace))
+        read_all_slots(compiled, ev, when, &mut slots);
+        run(compiled, &slots, |trace| {
+            finish(compiled, ev, &slots, trace)
+        })
     })
 }
 
@@ -147,21 +209,39 @@ pub fn outcomes_datum(c: &Compiled, trace: &Trace) -> pg_sys::Datum {
     })
 }
 
+/// A value as an explanation shows it: strings and datetimes unquoted.
+fn shown(v: &Value<'_>) -> String {
+    match v {
+        Value::Str(s) => s.to_string(),
+        other => other.to_string().trim_matches('"').to_string(),
+    }
+}
+
 /// AFD GetEventPredictionMetadata: every rule with evaluated / matched / expressionWithValues
 /// as the trace says, every variable of the event type with its value and source.
-fn explanation(c: &Compiled, ev: &Event<'_>, trace: &Trace) -> Json {
+fn explanation(c: &Compiled, ev: &Event<'_>, slots: &[Value<'_>], trace: &Trace) -> Json {
     let mut values: FxHashMap<&str, Value> = FxHashMap::default();
     let mut summaries = Vec::with_capacity(c.detector.variables.len());
     for (var, key) in c.detector.variables.iter().zip(&c.variable_keys) {
         let (v, source) = ev
             .read(key, var, &Cell::new(0))
             .unwrap_or_else(|e| errors::bad_value(&e));
-        let shown = match &v {
-            Value::Str(s) => s.to_string(),
-            other => other.to_string().trim_matches('"').to_string(),
-        };
-        summaries.push(json!({"name": var.name, "value": shown, "source": source.name()}));
+        summaries.push(json!({"name": var.name, "value": shown(&v), "source": source.name()}));
         values.insert(var.name.as_str(), v);
+    }
+    // the aggregates the rules use, with the values they had (docs/velocity.md)
+    for ((var, v), aggregate) in c
+        .detector
+        .slots
+        .iter()
+        .zip(slots)
+        .zip(&c.detector.slot_aggregates)
+    {
+        if aggregate.is_none() {
+            continue;
+        }
+        summaries.push(json!({"name": var.name, "value": shown(v), "source": "AGGREGATE"}));
+        values.insert(var.name.as_str(), v.clone());
     }
     let rules: Vec<Json> = c
         .detector
@@ -213,7 +293,8 @@ pub fn fraud_predict(
         detector_id,
         event,
         detector_version_id,
-        |c, _, trace| prediction_datum(c, trace),
+        When::Live,
+        |c, _, _, trace| prediction_datum(c, trace),
     )))
 }
 
@@ -236,7 +317,8 @@ pub fn fraud_outcomes(
         detector_id,
         event,
         detector_version_id,
-        |c, _, trace| outcomes_datum(c, trace),
+        When::Live,
+        |c, _, _, trace| outcomes_datum(c, trace),
     )))
 }
 
@@ -260,6 +342,7 @@ pub fn fraud_explain(
         detector_id,
         event,
         detector_version_id,
+        When::Live,
         explanation,
     )))
 }
@@ -316,15 +399,119 @@ pub fn score_all(
         detector_id,
         event,
         detector_version_id,
-        |c, ev, trace| {
+        When::Live,
+        |c, ev, slots, trace| {
             Scored(CompositeRow([
                 Some(prediction_datum(c, trace)),
                 Some(outcomes_datum(c, trace)),
-                explain.then(|| datum::jsonb_datum(&explanation(c, ev, trace))),
+                explain.then(|| datum::jsonb_datum(&explanation(c, ev, slots, trace))),
             ]))
         },
     ))
 }
+
+/// fraud._score without the explanation, for an event replayed at its own eventTimestamp:
+/// its aggregate variables see only the events stored before it (batch prediction).
+#[pg_extern(
+    stable,
+    parallel_safe,
+    name = "_score_historical",
+    schema = "fraud",
+    requires = ["scored_type"]
+)]
+pub fn score_historical(
+    detector_id: Option<&str>,
+    event: Option<Jsonb>,
+    detector_version_id: Option<&str>,
+) -> Option<Scored> {
+    Some(score(
+        detector_id,
+        event?,
+        detector_version_id,
+        When::Historical,
+        |c, _, _, trace| {
+            Scored(CompositeRow([
+                Some(prediction_datum(c, trace)),
+                Some(outcomes_datum(c, trace)),
+                None,
+            ]))
+        },
+    ))
+}
+
+pgrx::extension_sql!(
+    r#"COMMENT ON FUNCTION fraud._score_historical(text, jsonb, text) IS 'Internal: fraud._score (without the explanation) of an event replayed at its eventTimestamp, its aggregate variables seeing only events stored before it (batch prediction jobs).';"#,
+    name = "comment_fraud_score_historical",
+    requires = [score_historical]
+);
+
+/// `fraud.replayed`: what a detector version did with one stored event (backtesting).
+pub struct Replayed(CompositeRow<3>);
+
+pgrx::impl_sql_translatable!(Replayed, "fraud.replayed");
+
+// SAFETY: as CompositeRow's.
+unsafe impl BoxRet for Replayed {
+    unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> pgrx::datum::Datum<'fcx> {
+        self.0.box_into(fcinfo)
+    }
+}
+
+pgrx::extension_sql!(
+    r#"CREATE TYPE fraud.replayed AS (evaluated int, matched_rules text[], outcomes text[]);
+COMMENT ON TYPE fraud.replayed IS 'One stored event replayed through a detector version (fraud._replay): how many rules were evaluated (the first ones, in order), the ids of those that matched, and the outcomes.';"#,
+    name = "replayed_type",
+    requires = ["catalog"]
+);
+
+/// Scores a stored event (`fraud.events` columns) as the version would have at the event's
+/// own time: aggregates see only the events stored before it. The backtest's unit of work.
+#[pg_extern(
+    stable,
+    parallel_safe,
+    name = "_replay",
+    schema = "fraud",
+    requires = ["replayed_type"]
+)]
+pub fn replay(
+    detector_id: Option<&str>,
+    detector_version_id: Option<&str>,
+    event_variables: Option<Jsonb>,
+    entities: Option<Jsonb>,
+    event_timestamp: Option<pgrx::datum::TimestampWithTimeZone>,
+) -> Option<Replayed> {
+    let (event, entities, ts) = (event_variables?, entities?, event_timestamp?);
+    // SAFETY: a non-NULL jsonb argument, alive for this call.
+    let entities = Container::new(unsafe { datum::jsonb_body(entities.0) });
+    let when = When::Stored {
+        millis: datum::timestamp_millis(pg_sys::TimestampTz::from(ts)),
+        entities,
+    };
+    Some(score(
+        detector_id,
+        event,
+        detector_version_id,
+        when,
+        |c, _, _, trace| {
+            let matched: Vec<String> = trace
+                .matched
+                .iter()
+                .map(|&i| c.detector.rules[i].rule_id.clone())
+                .collect();
+            Replayed(CompositeRow([
+                Some(pg_sys::Datum::from(trace.evaluated as i32)),
+                Some(datum::text_array_datum(matched)),
+                Some(outcomes_datum(c, trace)),
+            ]))
+        },
+    ))
+}
+
+pgrx::extension_sql!(
+    r#"COMMENT ON FUNCTION fraud._replay(text, text, jsonb, jsonb, timestamptz) IS 'Internal: a stored event (its variables, entities and time) scored as the detector version would have at the event''s time, aggregates seeing only events stored before it (fraud_backtest).';"#,
+    name = "comment_fraud_replay",
+    requires = [replay]
+);
 
 pgrx::extension_sql!(
     r#"COMMENT ON FUNCTION fraud._score(text, jsonb, text, boolean) IS 'Internal: one scoring of an event, returning fraud_predict''s, fraud_outcomes'' and (explain) fraud_explain''s answers together.';"#,

@@ -22,8 +22,10 @@ pub mod fraud {
     /// limit, 22023 for anything else.
     #[pg_extern(stable, strict, name = "_check_rule_expression")]
     pub fn check_rule_expression(detector_id: &str, expression: &str) {
-        let (variables, lists) = rule_context(detector_id);
-        if let Err(e) = fraud_engine::detector::check_rule(expression, &variables, &lists) {
+        let (variables, lists, aggregates) = rule_context(detector_id);
+        if let Err(e) =
+            fraud_engine::detector::check_rule(expression, &variables, &lists, &aggregates)
+        {
             errors::rule_error("invalid rule expression", expression, &e);
         }
     }

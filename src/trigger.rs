@@ -187,6 +187,44 @@ unsafe fn is_column(tupdesc: pg_sys::TupleDesc, i: usize, name: &[u8], typ: pg_s
     }
 }
 
+/// Computes the aggregate slots of a row scored now: grouped by a variable, the key is the
+/// column of that name (as its text); by an entity type, the id of that type in a jsonb column
+/// `entities` ([{"entityType", "entityId"}]), as stored events keep them.
+///
+/// # Safety
+/// `values` and `nulls` are the deformed row of `tupdesc`.
+unsafe fn aggregate_slots(
+    compiled: &cache::Compiled,
+    tupdesc: pg_sys::TupleDesc,
+    values: &[pg_sys::Datum],
+    nulls: &[bool],
+    slots: &mut [Value<'_>],
+) {
+    use fraud_engine::aggregate::GroupBy;
+    let key_of = |g: &GroupBy| -> Option<Cow<'static, str>> {
+        let name = match g {
+            GroupBy::Variable(v) => v.as_str(),
+            GroupBy::Entity(_) => "entities",
+        };
+        let (i, typ) = column(tupdesc, name).filter(|&(i, _)| !nulls[i])?;
+        match g {
+            GroupBy::Variable(_) => Some(Cow::Owned(datum::output_text(values[i], typ))),
+            GroupBy::Entity(t) if typ == pg_sys::JSONBOID => crate::aggregate::entity_id(
+                crate::jsonb::Container::new(datum::jsonb_body(values[i])),
+                t,
+            ),
+            GroupBy::Entity(_) => None,
+        }
+    };
+    crate::aggregate::fill(
+        &compiled.detector,
+        slots,
+        key_of,
+        crate::aggregate::At::now(),
+        &crate::predict::context(),
+    );
+}
+
 unsafe fn build_mapping(
     compiled: &cache::Compiled,
     args: &Rc<Args>,
@@ -210,11 +248,13 @@ unsafe fn build_mapping(
         .result_column
         .as_ref()
         .map(|rc| target(rc, pg_sys::JSONBOID, "jsonb"));
+    // an aggregate's slot is computed, never read from a column of its name
     let slots: Vec<_> = compiled
         .detector
         .slots
         .iter()
-        .map(|v| column(tupdesc, &v.name))
+        .zip(&compiled.detector.slot_aggregates)
+        .map(|(v, a)| a.is_none().then(|| column(tupdesc, &v.name)).flatten())
         .collect();
     let mut names: Vec<(usize, String, pg_sys::Oid)> = slots
         .iter()
@@ -357,6 +397,9 @@ fn fraud_score_trigger_body<'a>(
                 }
             };
             slots.push(v);
+        }
+        if !compiled.detector.key_groups.is_empty() {
+            aggregate_slots(&compiled, tupdesc, &values, &nulls, &mut slots);
         }
         let (outcomes, result) = crate::predict::run(&compiled, &slots, |trace| {
             if !args.reject.is_empty() {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use crate::aggregate::{Aggregate, AggregateSpec, GroupBy};
 use crate::ast::{Expr, ExprKind};
 use crate::compile::{compile_rule, Schema, Slots};
 use crate::error::Error;
@@ -83,6 +84,8 @@ pub struct DetectorSpec {
     pub lists: FxHashMap<String, Vec<String>>,
     pub rules: Vec<RuleSpec>,
     pub mode: Option<Mode>,
+    /// the aggregate variables rules of this event type may use (docs/velocity.md)
+    pub aggregates: Vec<AggregateSpec>,
 }
 
 /// A variable with its default value already read as its type.
@@ -105,12 +108,35 @@ pub struct Rule {
 
 #[derive(Debug, Clone)]
 pub struct Detector {
-    /// The variables the rules read, in slot order: the only fields read from an event.
+    /// The variables the rules read, in slot order: the only fields read from an event, and
+    /// the aggregates the rules use (their default is their value over no events).
     pub slots: Vec<Variable>,
+    /// for each slot, the index in `aggregates` of the aggregate it holds; None for an event
+    /// variable
+    pub slot_aggregates: Vec<Option<usize>>,
+    /// The aggregate variables the rules use, compiled.
+    pub aggregates: Vec<Aggregate>,
+    /// The aggregates grouped by the key they read: the past events of one key are read once
+    /// for all of them.
+    pub key_groups: Vec<KeyGroup>,
     /// Every variable of the event type, for explanations.
     pub variables: Vec<Variable>,
     pub rules: Vec<Rule>,
     pub mode: Mode,
+}
+
+/// The aggregates of a detector version that read the same key.
+#[derive(Debug, Clone)]
+pub struct KeyGroup {
+    pub group_by: GroupBy,
+    /// `fraud.event_keys.key_name` of the key
+    pub key_name: String,
+    /// the longest window of its aggregates: how far back its past events are read
+    pub window_ms: i64,
+    /// whether any of them reads past events' variables or labels (else their times suffice)
+    pub reads_events: bool,
+    /// (slot, index in `Detector::aggregates`) of each
+    pub members: Vec<(usize, usize)>,
 }
 
 /// A rule that did not compile, and why.
@@ -124,14 +150,18 @@ pub struct RuleError {
 struct SpecSchema<'a> {
     variables: &'a [Variable],
     lists: FxHashMap<&'a str, ListSet>,
+    aggregates: &'a [AggregateSpec],
 }
 
 impl Schema for SpecSchema<'_> {
     fn variable(&self, name: &str) -> Option<DataType> {
-        self.variables
-            .iter()
-            .find(|v| v.name == name)
-            .map(|v| v.data_type)
+        if let Some(v) = self.variables.iter().find(|v| v.name == name) {
+            return Some(v.data_type);
+        }
+        let a = self.aggregates.iter().find(|a| a.name == name)?;
+        a.function
+            .result_type(a.variable.as_ref().map(|v| v.1))
+            .ok()
     }
     fn list(&self, name: &str) -> Option<ListSet> {
         self.lists.get(name).cloned()
@@ -296,6 +326,7 @@ impl Detector {
         let schema = SpecSchema {
             variables: &variables,
             lists,
+            aggregates: &spec.aggregates,
         };
         let mut slots = Slots::default();
         let mut rules = Vec::with_capacity(spec.rules.len());
@@ -316,13 +347,56 @@ impl Detector {
                 node,
             });
         }
-        let slots = slots
-            .names
-            .iter()
-            .filter_map(|n| variables.iter().find(|v| &v.name == n).cloned())
-            .collect();
+        // every slot is an event variable or an aggregate: the schema knows no other names
+        let mut aggregates = Vec::new();
+        let mut slot_aggregates = Vec::with_capacity(slots.names.len());
+        let mut slot_variables = Vec::with_capacity(slots.names.len());
+        for n in &slots.names {
+            if let Some(v) = variables.iter().find(|v| &v.name == n) {
+                slot_variables.push(v.clone());
+                slot_aggregates.push(None);
+            } else if let Some(a) = spec.aggregates.iter().find(|a| &a.name == n) {
+                let a = Aggregate::compile(a).map_err(|e| RuleError {
+                    rule_id: String::new(),
+                    rule_version: String::new(),
+                    error: Error::invalid(
+                        0,
+                        format!("aggregate variable {}: {}", a.name, e.message),
+                    ),
+                })?;
+                slot_variables.push(Variable {
+                    name: a.name.clone(),
+                    data_type: a.data_type,
+                    default: a.function.empty(),
+                });
+                slot_aggregates.push(Some(aggregates.len()));
+                aggregates.push(a);
+            }
+        }
+        let mut key_groups: Vec<KeyGroup> = Vec::new();
+        for (slot, a) in slot_aggregates.iter().enumerate() {
+            let Some(i) = *a else { continue };
+            let agg: &Aggregate = &aggregates[i];
+            match key_groups.iter_mut().find(|g| g.group_by == agg.group_by) {
+                Some(g) => {
+                    g.window_ms = g.window_ms.max(agg.window_ms);
+                    g.reads_events |= agg.reads_events();
+                    g.members.push((slot, i));
+                }
+                None => key_groups.push(KeyGroup {
+                    group_by: agg.group_by.clone(),
+                    key_name: agg.group_by.key_name(),
+                    window_ms: agg.window_ms,
+                    reads_events: agg.reads_events(),
+                    members: vec![(slot, i)],
+                }),
+            }
+        }
         Ok(Detector {
-            slots,
+            slots: slot_variables,
+            slot_aggregates,
+            aggregates,
+            key_groups,
             variables,
             rules,
             mode: spec.mode.unwrap_or(Mode::FirstMatched),
@@ -394,6 +468,7 @@ pub fn check_rule(
     expression: &str,
     variables: &[VariableSpec],
     lists: &[String],
+    aggregates: &[AggregateSpec],
 ) -> Result<(), Error> {
     let vars: Vec<Variable> = variables
         .iter()
@@ -407,6 +482,7 @@ pub fn check_rule(
     let schema = SpecSchema {
         variables: &vars,
         lists: lists.iter().map(|l| (l.as_str(), empty.clone())).collect(),
+        aggregates,
     };
     compile_rule(&parse(expression)?, &schema, &mut Slots::default()).map(|_| ())
 }

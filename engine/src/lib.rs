@@ -16,6 +16,7 @@
 //! similarity scores, nearest-fraudster search and decisions; [`error`] the error kinds, one
 //! SQLSTATE each (docs/sql-reference.md).
 
+pub mod aggregate;
 pub mod ast;
 pub mod builtin;
 pub mod compile;
