@@ -11,10 +11,9 @@
 //! transaction's earlier ones before that.
 
 use std::borrow::Cow;
-use std::cell::Cell;
-use std::ffi::{c_char, CStr};
+use std::ffi::CStr;
 
-use fraud_engine::aggregate::{Accumulator, GroupBy, Past};
+use fraud_engine::aggregate::{Accumulator, GroupBy, Past, Reads};
 use fraud_engine::detector::Detector;
 use fraud_engine::eval::Context;
 use fraud_engine::value::Value;
@@ -137,7 +136,7 @@ pub fn fill<'k>(
                 &key,
                 from,
                 at_us,
-                group.reads_events,
+                group.reads,
                 |row| {
                     for (&(_, i), acc) in group.members.iter().zip(accs.iter_mut()) {
                         detector.aggregates[i].add(acc, row, at_us, at.historical, ctx);
@@ -151,7 +150,7 @@ pub fn fill<'k>(
     }
 }
 
-/// One stored event as the query returns it.
+/// One stored event as the scan reads it.
 struct Row<'a> {
     event_type: Cow<'a, str>,
     us: i64,
@@ -178,114 +177,178 @@ impl Past for Row<'_> {
     }
 }
 
-/// The queries, by whether they read the events' variables and labels. Every name and operator
-/// is schema-qualified: the plan is kept for the backend's life.
-const QUERIES: [&CStr; 2] = [
-    c"SELECT k.event_type_name, k.event_timestamp, NULL::pg_catalog.jsonb, NULL::pg_catalog.text,
-             NULL::pg_catalog.timestamptz
-      FROM fraud.event_keys k
-      WHERE k.key_name OPERATOR(pg_catalog.=) $1 AND k.key_value OPERATOR(pg_catalog.=) $2
-        AND k.event_timestamp OPERATOR(pg_catalog.>) $3 AND k.event_timestamp OPERATOR(pg_catalog.<=) $4",
-    c"SELECT k.event_type_name, k.event_timestamp, e.event_variables, e.event_label, e.label_timestamp
-      FROM fraud.event_keys k
-      JOIN fraud.events e ON e.event_type_name OPERATOR(pg_catalog.=) k.event_type_name
-                         AND e.event_id OPERATOR(pg_catalog.=) k.event_id
-      WHERE k.key_name OPERATOR(pg_catalog.=) $1 AND k.key_value OPERATOR(pg_catalog.=) $2
-        AND k.event_timestamp OPERATOR(pg_catalog.>) $3 AND k.event_timestamp OPERATOR(pg_catalog.<=) $4",
+/// The columns read, by attribute number, as sql/catalog.sql defines them (columns are only ever
+/// added at the end); [`Scan::open`] checks the names, so a different layout is an error, not a
+/// misread.
+const KEY_COLUMNS: [(i16, &str); 5] = [
+    (3, "event_timestamp"),
+    (4, "event_type_name"),
+    (5, "event_id"),
+    (6, "event_label"),
+    (7, "label_timestamp"),
 ];
+const EVENT_COLUMNS: [(i16, &str); 1] = [(5, "event_variables")];
 
-thread_local! {
-    static PLANS: [Cell<pg_sys::SPIPlanPtr>; 2] =
-        const { [Cell::new(std::ptr::null_mut()), Cell::new(std::ptr::null_mut())] };
+/// An index scan of one relation of schema `fraud`, opened for one scoring and reused for each
+/// of its lookups: the table, its index, a slot, and the scan with the statement's snapshot
+/// (what a read-only query of the statement would see).
+struct Scan {
+    heap: pg_sys::Relation,
+    index: pg_sys::Relation,
+    slot: *mut pg_sys::TupleTableSlot,
+    scan: pg_sys::IndexScanDesc,
+    keys: Vec<pg_sys::ScanKeyData>,
+    natts: i32,
 }
 
-/// The kept plan of `QUERIES[which]` (call inside an SPI connection).
-unsafe fn plan(which: usize) -> pg_sys::SPIPlanPtr {
-    PLANS.with(|plans| {
-        let cell = &plans[which];
-        if cell.get().is_null() {
-            let mut types = [
-                pg_sys::TEXTOID,
-                pg_sys::TEXTOID,
-                pg_sys::TIMESTAMPTZOID,
-                pg_sys::TIMESTAMPTZOID,
-            ];
-            // SAFETY: inside an SPI connection (the caller's promise); a kept plan lives in
-            // CacheMemoryContext, and PostgreSQL's plan cache revalidates it when the tables
-            // change.
-            let p = unsafe { pg_sys::SPI_prepare(QUERIES[which].as_ptr(), 4, types.as_mut_ptr()) };
-            if p.is_null() || unsafe { pg_sys::SPI_keepplan(p) } != 0 {
-                errors::internal("could not prepare the aggregate variables' query".to_string());
+impl Scan {
+    /// Opens `table` and `index` (names in schema `fraud`, looked up in the syscache: an
+    /// extension dropped and created again has new OIDs), checking that `columns` are where
+    /// they are expected.
+    unsafe fn open(table: &CStr, index: &CStr, nkeys: usize, columns: &[(i16, &str)]) -> Scan {
+        let nsp = pg_sys::get_namespace_oid(c"fraud".as_ptr(), false);
+        let relid = |name: &CStr| {
+            let oid = pg_sys::get_relname_relid(name.as_ptr(), nsp);
+            if oid == pg_sys::InvalidOid {
+                errors::internal(format!("relation fraud.{} does not exist", name.to_string_lossy()));
             }
-            cell.set(p);
+            oid
+        };
+        let lock = pg_sys::AccessShareLock as pg_sys::LOCKMODE;
+        let heap = pg_sys::relation_open(relid(table), lock);
+        let tupdesc = (*heap).rd_att;
+        let attrs = (*tupdesc).attrs.as_slice((*tupdesc).natts as usize);
+        for &(attno, name) in columns {
+            let ok = attrs.get(attno as usize - 1).is_some_and(|a| {
+                !a.attisdropped && CStr::from_ptr(a.attname.data.as_ptr()).to_bytes() == name.as_bytes()
+            });
+            if !ok {
+                errors::internal(format!(
+                    "column {attno} of fraud.{} is not {name}",
+                    table.to_string_lossy()
+                ));
+            }
         }
-        cell.get()
-    })
+        let index = pg_sys::index_open(relid(index), lock);
+        let slot = pg_sys::table_slot_create(heap, std::ptr::null_mut());
+        let scan = pg_sys::index_beginscan(heap, index, pg_sys::GetActiveSnapshot(), nkeys as i32, 0);
+        Scan {
+            heap,
+            index,
+            slot,
+            scan,
+            keys: vec![std::mem::zeroed(); nkeys],
+            natts: columns.iter().map(|c| i32::from(c.0)).max().unwrap_or(0),
+        }
+    }
+
+    /// Sets key `i`: index column `attno` compared with `value` by `strategy` through `procedure`
+    /// (the index column's collation).
+    unsafe fn key(&mut self, i: usize, attno: i16, strategy: u32, procedure: u32, value: pg_sys::Datum) {
+        let collation = *(*self.index).rd_indcollation.add(attno as usize - 1);
+        pg_sys::ScanKeyEntryInitialize(
+            &mut self.keys[i],
+            0,
+            attno,
+            strategy as u16,
+            pg_sys::InvalidOid,
+            collation,
+            pg_sys::Oid::from(procedure),
+            value,
+        );
+    }
+
+    /// Runs the scan with the keys set, calling `each` with the values and nulls of each row's
+    /// first `natts` columns.
+    unsafe fn run(&mut self, mut each: impl FnMut(&[pg_sys::Datum], &[bool])) {
+        pg_sys::index_rescan(self.scan, self.keys.as_mut_ptr(), self.keys.len() as i32, std::ptr::null_mut(), 0);
+        while pg_sys::index_getnext_slot(self.scan, pg_sys::ScanDirection::ForwardScanDirection, self.slot) {
+            pg_sys::slot_getsomeattrs_int(self.slot, self.natts);
+            let n = self.natts as usize;
+            each(
+                std::slice::from_raw_parts((*self.slot).tts_values, n),
+                std::slice::from_raw_parts((*self.slot).tts_isnull, n),
+            );
+        }
+    }
+}
+
+impl Drop for Scan {
+    fn drop(&mut self) {
+        // SAFETY: closes what `open` opened; the locks are kept to the transaction's end, as
+        // the executor keeps them. Not reached when an ERROR unwinds: the (sub)transaction
+        // abort then releases the scan's resources itself.
+        unsafe {
+            pg_sys::index_endscan(self.scan);
+            pg_sys::ExecDropSingleTupleTableSlot(self.slot);
+            pg_sys::index_close(self.index, pg_sys::NoLock as pg_sys::LOCKMODE);
+            pg_sys::relation_close(self.heap, pg_sys::NoLock as pg_sys::LOCKMODE);
+        }
+    }
 }
 
 /// Calls `each` with every stored event that has key (`key_name`, `key`) and a time in
-/// `(from_us, to_us]` (PostgreSQL timestamps), with its label if it was labelled by `to_us`. Read as the extension's owner: the caller needs
-/// EXECUTE on the scoring function, never privileges on `fraud.*`.
+/// `(from_us, to_us]` (PostgreSQL timestamps), with its label if it was labelled by `to_us`,
+/// and its variables if `reads` asks for them.
+///
+/// Read with index scans of `fraud.event_keys` (and `fraud.events` by primary key for the
+/// variables), not with SQL: no plan, no executor and no role switch per prediction. The scans
+/// bypass privilege checks, as the catalog reads of scoring do run as the owner: the caller
+/// needs EXECUTE on the scoring function, never privileges on `fraud.*`.
 fn past_events(
     key_name: &str,
     key: &str,
     from_us: i64,
     to_us: i64,
-    reads_events: bool,
+    reads: Reads,
     mut each: impl FnMut(&Row<'_>),
 ) {
-    crate::security::as_owner(|| {
-        // SAFETY: a standard read-only SPI session; every datum read below belongs to
-        // SPI_tuptable, which lives until SPI_finish, and is used only before it.
-        unsafe {
-            pg_sys::SPI_connect();
-            let plan = plan(usize::from(reads_events));
-            let mut values = [
-                datum::text_datum(key_name),
-                datum::text_datum(key),
-                pg_sys::Datum::from(from_us),
-                pg_sys::Datum::from(to_us),
-            ];
-            let nulls = [b' ' as c_char; 4];
-            let rc = pg_sys::SPI_execute_plan(plan, values.as_mut_ptr(), nulls.as_ptr(), true, 0);
-            if rc != pg_sys::SPI_OK_SELECT as i32 {
-                pg_sys::SPI_finish();
-                errors::internal(format!(
-                    "the aggregate variables' query failed (SPI code {rc})"
-                ));
-            }
-            let table = pg_sys::SPI_tuptable;
-            let n = pg_sys::SPI_processed as usize;
-            let tupdesc = (*table).tupdesc;
-            for i in 0..n {
-                let tuple = *(*table).vals.add(i);
-                let mut null = false;
-                let column =
-                    |c: i32, null: &mut bool| pg_sys::SPI_getbinval(tuple, tupdesc, c, null);
-                let event_type = text_of(datum::text_bytes(column(1, &mut null)));
-                let us = column(2, &mut null).value() as i64;
-                let vars = column(3, &mut null);
-                let mut offsets = Offsets::new();
-                let variables = if null {
-                    None
-                } else {
-                    ObjectIndex::new(Container::new(datum::jsonb_body(vars)), &mut offsets)
-                };
-                let label = column(4, &mut null);
-                let label = (!null).then(|| text_of(datum::text_bytes(label)));
+    use pg_sys::{BTEqualStrategyNumber as EQ, BTGreaterStrategyNumber as GT, BTLessEqualStrategyNumber as LE};
+    // SAFETY: index scans with the statement's snapshot; every datum is read while the slot
+    // holding its row is (the callback runs before the next row is fetched).
+    unsafe {
+        let mut keys = Scan::open(c"event_keys", c"event_keys_lookup", 4, &KEY_COLUMNS);
+        keys.key(0, 1, EQ, pg_sys::F_TEXTEQ, datum::text_datum(key_name));
+        keys.key(1, 2, EQ, pg_sys::F_TEXTEQ, datum::text_datum(key));
+        keys.key(2, 3, GT, pg_sys::F_TIMESTAMPTZ_GT, pg_sys::Datum::from(from_us));
+        keys.key(3, 3, LE, pg_sys::F_TIMESTAMPTZ_LE, pg_sys::Datum::from(to_us));
+        let mut events = (reads == Reads::Variables)
+            .then(|| Scan::open(c"events", c"events_pkey", 2, &EVENT_COLUMNS));
+        keys.run(|values, nulls| {
+            let event_type = text_of(datum::text_bytes(values[3]));
+            let label = (reads != Reads::Times && !nulls[5] && !nulls[6]
                 // a label assigned after the scored event's time was not known then
-                let labelled = column(5, &mut null).value() as i64;
-                let label = label.filter(|_| !null && labelled <= to_us);
-                each(&Row {
+                && values[6].value() as i64 <= to_us)
+                .then(|| text_of(datum::text_bytes(values[5])));
+            let us = values[2].value() as i64;
+            match events.as_mut() {
+                None => each(&Row {
                     event_type,
                     us,
                     label,
-                    variables,
-                });
+                    variables: None,
+                }),
+                Some(events) => {
+                    events.key(0, 1, EQ, pg_sys::F_TEXTEQ, values[3]);
+                    events.key(1, 2, EQ, pg_sys::F_TEXTEQ, values[4]);
+                    events.run(|ev, ev_nulls| {
+                        let mut offsets = Offsets::new();
+                        let variables = if ev_nulls[4] {
+                            None
+                        } else {
+                            ObjectIndex::new(Container::new(datum::jsonb_body(ev[4])), &mut offsets)
+                        };
+                        each(&Row {
+                            event_type: event_type.clone(),
+                            us,
+                            label: label.clone(),
+                            variables,
+                        });
+                    });
+                }
             }
-            pg_sys::SPI_finish();
-        }
-    })
+        });
+    }
 }
 
 /// Checks made when an aggregate variable is written (sql/aggregate_variables.sql).
