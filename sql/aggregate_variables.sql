@@ -125,19 +125,22 @@ END $$;
 COMMENT ON FUNCTION fraud_delete_aggregate_variable(text) IS 'Deletes an aggregate variable and its tags; a missing one is a NOTICE. Errors: 55006 a rule version uses it.';
 
 -- Keys of stored events ------------------------------------------------------------------------
--- The keys (key_name, key_value, event_timestamp, event_type_name, event_id) of the events in
+-- The keys (key_name, key_value, event_timestamp, event_type_name, event_id, event_label,
+-- label_timestamp) of the events in
 -- relation `source` for the key specs in relation `specs` (both names are written here, never
 -- taken from a table): an entity type's ids, a variable's value. UNION: an event that names the
 -- same entity twice has the key once.
 CREATE FUNCTION fraud._event_keys_query(source text, specs text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT format($q$
-        SELECT s.key_name, e.value->>'entityId' AS key_value, n.event_timestamp, n.event_type_name, n.event_id
+        SELECT s.key_name, e.value->>'entityId' AS key_value, n.event_timestamp, n.event_type_name, n.event_id,
+               n.event_label, n.label_timestamp
         FROM %1$s n JOIN %2$s s ON s.event_type_name = n.event_type_name AND s.entity_type IS NOT NULL
         CROSS JOIN LATERAL jsonb_array_elements(n.entities) e
         WHERE e.value->>'entityType' = s.entity_type AND e.value->>'entityId' IS NOT NULL
         UNION
-        SELECT s.key_name, n.event_variables->>s.group_by_variable, n.event_timestamp, n.event_type_name, n.event_id
+        SELECT s.key_name, n.event_variables->>s.group_by_variable, n.event_timestamp, n.event_type_name, n.event_id,
+               n.event_label, n.label_timestamp
         FROM %1$s n JOIN %2$s s ON s.event_type_name = n.event_type_name AND s.group_by_variable IS NOT NULL
         WHERE n.event_variables->>s.group_by_variable IS NOT NULL $q$, source, specs)
 $$;

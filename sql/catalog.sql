@@ -375,16 +375,21 @@ COMMENT ON TABLE fraud.aggregate_variable_event_types IS 'The event types whose 
 -- triggers (fraud._event_keys_*), only for the keys some aggregate variable uses, so a
 -- database without aggregates pays nothing; not dumped (a restore rebuilds it).
 CREATE TABLE fraud.event_keys (
-    key_name        text NOT NULL,
-    key_value       text NOT NULL,
+    -- "C": keys are compared byte for byte, never by the database's collation
+    key_name        text COLLATE "C" NOT NULL,
+    key_value       text COLLATE "C" NOT NULL,
     event_timestamp timestamptz NOT NULL,
     event_type_name text NOT NULL,
-    event_id        text NOT NULL
+    event_id        text NOT NULL,
+    -- the event's label, so that an aggregate filtered by labels reads the index alone
+    event_label     text,
+    label_timestamp timestamptz
 );
 COMMENT ON TABLE fraud.event_keys IS 'Derived index of stored events by the keys aggregate variables group by (docs/velocity.md), maintained by triggers on fraud.events and fraud.aggregate_variables; not dumped, rebuilt on restore.';
 COMMENT ON COLUMN fraud.event_keys.key_name IS 'An entity type, or $ and a variable name.';
 COMMENT ON COLUMN fraud.event_keys.key_value IS 'The entity id, or the variable''s stored value.';
-CREATE INDEX event_keys_lookup ON fraud.event_keys (key_name, key_value, event_timestamp) INCLUDE (event_type_name, event_id);
+CREATE INDEX event_keys_lookup ON fraud.event_keys (key_name, key_value, event_timestamp)
+    INCLUDE (event_type_name, event_id, event_label, label_timestamp);
 
 -- Which keys fraud.event_keys holds, per event type: the ones the aggregate variables need,
 -- made so by fraud._sync_event_keys() whenever the aggregates change. Derived, not dumped.

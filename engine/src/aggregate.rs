@@ -134,6 +134,16 @@ pub struct AggregateSpec {
     pub variables: Vec<Variable>,
 }
 
+/// What an aggregate reads of past events besides their type and time, from least to most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reads {
+    Times,
+    /// and their labels (with when each was assigned)
+    Labels,
+    /// and their variables (and labels)
+    Variables,
+}
+
 /// A past event: what the database layer hands over for each stored event in the window.
 pub trait Past {
     fn event_type(&self) -> &str;
@@ -243,10 +253,16 @@ impl Aggregate {
         })
     }
 
-    /// Whether the aggregate reads more than a past event's type and time (its variables or
-    /// label): the database layer can then skip reading them.
-    pub fn reads_events(&self) -> bool {
-        self.variable.is_some() || self.filter.is_some()
+    /// What of a past event the aggregate reads besides its type and time: the database layer
+    /// reads no more than that.
+    pub fn reads(&self) -> Reads {
+        if self.variable.is_some() || self.filter_slots.iter().any(Option::is_some) {
+            Reads::Variables
+        } else if self.filter_slots.is_empty() {
+            Reads::Times
+        } else {
+            Reads::Labels
+        }
     }
 
     /// A fresh accumulator.

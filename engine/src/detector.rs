@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::aggregate::{Aggregate, AggregateSpec, GroupBy};
+use crate::aggregate::{Aggregate, AggregateSpec, GroupBy, Reads};
 use crate::ast::{Expr, ExprKind};
 use crate::compile::{compile_rule, Schema, Slots};
 use crate::error::Error;
@@ -133,8 +133,8 @@ pub struct KeyGroup {
     pub key_name: String,
     /// the longest window of its aggregates: how far back its past events are read
     pub window_ms: i64,
-    /// whether any of them reads past events' variables or labels (else their times suffice)
-    pub reads_events: bool,
+    /// the most any of them reads of the past events
+    pub reads: Reads,
     /// (slot, index in `Detector::aggregates`) of each
     pub members: Vec<(usize, usize)>,
 }
@@ -380,14 +380,14 @@ impl Detector {
             match key_groups.iter_mut().find(|g| g.group_by == agg.group_by) {
                 Some(g) => {
                     g.window_ms = g.window_ms.max(agg.window_ms);
-                    g.reads_events |= agg.reads_events();
+                    g.reads = g.reads.max(agg.reads());
                     g.members.push((slot, i));
                 }
                 None => key_groups.push(KeyGroup {
                     group_by: agg.group_by.clone(),
                     key_name: agg.group_by.key_name(),
                     window_ms: agg.window_ms,
-                    reads_events: agg.reads_events(),
+                    reads: agg.reads(),
                     members: vec![(slot, i)],
                 }),
             }
