@@ -40,7 +40,7 @@ DECLARE
     next_id bigint := (SELECT last_value + 1 FROM fraud.event_predictions_prediction_id_seq);
     constant int := octet_length(documented_payload(ROW(next_id, 'new_account_detector', 2, 'registration', id,
         '2024-05-01T12:00:00Z', now(), entities_of(64), '{"modelScores": []}',
-        '{"outcomes": ["approve"]}')::fraud.event_predictions)::text) - 64;
+        '{"outcomes": ["approve"]}', false)::fraud.event_predictions)::text) - 64;
 BEGIN
     RETURN entities_of(size - constant);
 END $$;
