@@ -1,7 +1,8 @@
 -- Detector versions: an ordered set of rule versions (and model slots) under one detector, with
 -- the DRAFT -> ACTIVE <-> INACTIVE life cycle (CreateDetectorVersion, GetDetectorVersion,
 -- UpdateDetectorVersion, UpdateDetectorVersionMetadata, UpdateDetectorVersionStatus,
--- DeleteDetectorVersion).
+-- DeleteDetectorVersion), and shadow versions, which AFD does not have
+-- (docs/velocity-and-backtesting.md).
 
 -- The `rules` argument: [{"detectorId", "ruleId", "ruleVersion"}], each an existing rule version
 -- of this detector, each rule at most once. Returns them with their evaluation position.

@@ -1,6 +1,7 @@
 -- Stored events and prediction history (SendEvent, GetEvent, DeleteEvent, UpdateEventLabel,
 -- DeleteEventsByEventType, GetDeleteEventsByEventTypeStatus, GetEventPrediction,
--- ListEventPredictions, GetEventPredictionMetadata). Tables: fraud.events,
+-- ListEventPredictions, GetEventPredictionMetadata), and rule statistics from the history
+-- (fraud_rule_stats, not AFD: docs/velocity-and-backtesting.md). Tables: fraud.events,
 -- fraud.event_predictions; deleting by event type is a job (sql/jobs.sql).
 
 -- The timestamp formats, as error messages list them: engine/src/events.rs owns the formats,
