@@ -5,7 +5,9 @@
 -- the script has already created the 0.2.0 forms of the functions they replace
 -- (fraud._describe_detector(p_detector_id text) among them). Each ALTER TABLE adds its column at
 -- the end of the table, after any column the script adds to the same table, as sql/catalog.sql
--- has it.
+-- has it. Checked on main at cb80a5f (before 639c331): appended there (just before that last
+-- line), the upgrade suite passes (upgraded objects equal a fresh install, 635 objects; rows and
+-- predictions kept).
 
 -- Catalog: the shadow flag of a version, and of a recorded prediction.
 ALTER TABLE fraud.detector_versions ADD COLUMN shadow boolean NOT NULL DEFAULT false,
@@ -17,8 +19,9 @@ COMMENT ON COLUMN fraud.event_predictions.shadow IS 'true: the result of a shado
 
 -- fraud_describe_detector and fraud_get_detector_version gain a result column (shadow). A
 -- result type cannot change with CREATE OR REPLACE: the public functions are renamed, created
--- again, given the EXECUTE grants the old ones had (fraud_grant's, kept as the rule of
--- docs/upgrading.md wants), and the old ones dropped. Their internal helpers hold no grants.
+-- again, given the EXECUTE grants the old ones had to roles (what CREATE OR REPLACE would have
+-- kept, docs/upgrading.md; PUBLIC's is not carried, fraud._secure_api revokes it anyway), and
+-- the old ones dropped. Their internal helpers hold no grants.
 ALTER FUNCTION @extschema@.fraud_describe_detector(text) RENAME TO fraud_describe_detector_before_shadow;
 ALTER FUNCTION @extschema@.fraud_get_detector_version(text, text) RENAME TO fraud_get_detector_version_before_shadow;
 DROP FUNCTION fraud._describe_detector(text);
@@ -349,7 +352,9 @@ RETURNS TABLE (detector_version_id text, shadow boolean, rule_id text, rule_vers
 LANGUAGE sql STABLE AS $$ SELECT * FROM fraud._rule_stats(detector_id, "from", "to", fraud_labels) $$;
 COMMENT ON FUNCTION @extschema@.fraud_rule_stats(text, timestamptz, timestamptz, text[]) IS 'Per detector version (shadow results apart) and rule version, from the predictions recorded by fraud_get_event_prediction with prediction_timestamp in [from, to): predictions (of the version), evaluated and matched (how often the rule was), labeled_matched (matched events whose stored event in fraud.events carries a label now), matched_fraud (labelled one of fraud_labels, default {fraud}) and precision = matched_fraud / labeled_matched (NULL when no matched event is labelled). STABLE. Errors: 42704 no such detector or label; 22023 bad arguments, NULLs, to before from.';
 
--- The two new functions in their capabilities.
+-- The two new functions in their capabilities. This is the whole list as sql/privileges.sql has
+-- it on this branch (based on main 639c331, so with the aggregate and backtest functions too):
+-- if other notes also replace fraud._capabilities(), keep one statement with every line.
 CREATE OR REPLACE FUNCTION fraud._capabilities() RETURNS TABLE (capability text, function_name text)
 LANGUAGE sql IMMUTABLE AS $$
     SELECT c, f FROM (VALUES
@@ -362,6 +367,7 @@ LANGUAGE sql IMMUTABLE AS $$
     ('reading', 'fraud_get_labels'), ('reading', 'fraud_get_outcomes'), ('reading', 'fraud_get_lists_metadata'),
     ('reading', 'fraud_get_list_elements'), ('reading', 'fraud_list_tags_for_resource'), ('reading', 'fraud_get_event'),
     ('reading', 'fraud_get_event_prediction_metadata'), ('reading', 'fraud_list_event_predictions'),
+    ('reading', 'fraud_get_aggregate_variables'), ('reading', 'fraud_backtest'), ('reading', 'fraud_backtest_events'),
     ('reading', 'fraud_rule_stats'),
 
     ('managing', 'fraud_put_detector'), ('managing', 'fraud_delete_detector'),
@@ -377,6 +383,7 @@ LANGUAGE sql IMMUTABLE AS $$
     ('managing', 'fraud_create_list'), ('managing', 'fraud_update_list'), ('managing', 'fraud_delete_list'),
     ('managing', 'fraud_tag_resource'), ('managing', 'fraud_untag_resource'), ('managing', 'fraud_update_event_label'),
     ('managing', 'fraud_delete_event'),
+    ('managing', 'fraud_create_aggregate_variable'), ('managing', 'fraud_delete_aggregate_variable'),
 
     ('jobs', 'fraud_create_batch_import_job'), ('jobs', 'fraud_get_batch_import_jobs'),
     ('jobs', 'fraud_get_batch_import_job_errors'), ('jobs', 'fraud_cancel_batch_import_job'),
@@ -389,7 +396,7 @@ LANGUAGE sql IMMUTABLE AS $$
     ('jobs', 'fraud._create_batch_prediction_job'), ('jobs', 'fraud._get_batch_prediction_jobs'),
     ('jobs', 'fraud._delete_events_by_event_type'),
     -- a batch prediction's worker scores as the job's owner
-    ('jobs', 'fraud._score'), ('jobs', 'fraud._event_error'),
+    ('jobs', 'fraud._score'), ('jobs', 'fraud._score_historical'), ('jobs', 'fraud._event_error'),
 
     ('voice_evaluation', 'fraud_voice_evaluate_session'), ('voice_evaluation', 'fraud_check_voice_id'),
 
