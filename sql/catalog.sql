@@ -231,7 +231,10 @@ CREATE TABLE fraud.detector_versions (
                              CONSTRAINT detector_version_model_versions_array CHECK (jsonb_typeof(model_versions) = 'array'),
     created_time             timestamptz NOT NULL DEFAULT now(),
     last_updated_time        timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (detector_id, detector_version_id)
+    -- scored next to the ACTIVE version by fraud_get_event_prediction, never returned
+    shadow                   boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (detector_id, detector_version_id),
+    CONSTRAINT detector_version_shadow_not_active CHECK (NOT (shadow AND status = 'ACTIVE'))
 );
 COMMENT ON TABLE fraud.detector_versions IS 'AFD detector versions: an ordered set of rule versions (fraud.detector_version_rules) with a rule execution mode and the DRAFT -> ACTIVE <-> INACTIVE life cycle. Prediction uses the detector''s ACTIVE version unless a version is named.';
 COMMENT ON COLUMN fraud.detector_versions.detector_version_id IS 'Version number, 1 to 99999, never reused (fraud.detectors.last_version_id); the API shows it as text (''1'').';
@@ -239,6 +242,7 @@ COMMENT ON COLUMN fraud.detector_versions.status IS 'DRAFT (editable), ACTIVE (s
 COMMENT ON COLUMN fraud.detector_versions.rule_execution_mode IS 'FIRST_MATCHED: only the first matching rule, in position order, gives outcomes; ALL_MATCHED: every matching rule does.';
 COMMENT ON COLUMN fraud.detector_versions.external_model_endpoints IS 'AFD external model endpoints; always empty for now (external models are not implemented).';
 COMMENT ON COLUMN fraud.detector_versions.model_versions IS '[{"modelId", "modelType", "modelVersionNumber"}] as AFD; always [] for now (models are not implemented).';
+COMMENT ON COLUMN fraud.detector_versions.shadow IS 'A shadow version (DRAFT or INACTIVE, never ACTIVE: CHECK detector_version_shadow_not_active): fraud_get_event_prediction scores it too whenever it scores the ACTIVE version, and records its result in fraud.event_predictions with shadow = true, never returning it. Set by fraud_update_detector_version_shadow; activating the version clears it.';
 -- one ACTIVE version per detector
 CREATE UNIQUE INDEX detector_versions_one_active ON fraud.detector_versions(detector_id) WHERE status = 'ACTIVE';
 
@@ -323,15 +327,18 @@ CREATE TABLE fraud.event_predictions (
     -- GetEventPrediction's response
     result               jsonb NOT NULL,
     -- GetEventPredictionMetadata's response without the prediction timestamp
-    metadata             jsonb NOT NULL
+    metadata             jsonb NOT NULL,
+    -- a shadow version's result, recorded next to the prediction the caller got
+    shadow               boolean NOT NULL DEFAULT false
 );
-COMMENT ON TABLE fraud.event_predictions IS 'Prediction history: one row per fraud_get_event_prediction call (fraud_predict records nothing), read by fraud_list_event_predictions and fraud_get_event_prediction_metadata, and the outbox of prediction notifications, read by prediction_id (docs/sql-reference.md, "Prediction notifications"). Kept until deleted (no 30-day limit).';
+COMMENT ON TABLE fraud.event_predictions IS 'Prediction history: one row per fraud_get_event_prediction call (fraud_predict records nothing), read by fraud_list_event_predictions and fraud_get_event_prediction_metadata, and the outbox of prediction notifications, read by prediction_id (docs/sql-reference.md, "Prediction notifications"); and, with shadow = true, one row per shadow version such a call scored, read by fraud_rule_stats only. Kept until deleted (no 30-day limit).';
 COMMENT ON COLUMN fraud.event_predictions.prediction_id IS 'The key, in the order predictions were made (not the order they committed): a notification''s predictionId, and what an outbox reader remembers (docs/sql-reference.md, "Prediction notifications").';
 COMMENT ON COLUMN fraud.event_predictions.detector_version_id IS 'The detector version that scored: the named one, or the ACTIVE one at the time.';
 COMMENT ON COLUMN fraud.event_predictions.prediction_timestamp IS 'When the prediction was made, to the millisecond; fraud_get_event_prediction_metadata finds the prediction by it.';
 COMMENT ON COLUMN fraud.event_predictions.entities IS 'The event''s [{"entityType", "entityId"}].';
 COMMENT ON COLUMN fraud.event_predictions.result IS 'The GetEventPrediction response returned to the caller (fraud_predict''s result).';
 COMMENT ON COLUMN fraud.event_predictions.metadata IS 'The GetEventPredictionMetadata response (fraud_explain''s result: every rule, variable value and source) without the prediction timestamp.';
+COMMENT ON COLUMN fraud.event_predictions.shadow IS 'true: the result of a shadow version (fraud.detector_versions.shadow), scored with the same event and prediction_timestamp as the prediction the caller got and never returned, notified, listed by fraud_list_event_predictions or shown by fraud_get_event_prediction_metadata; read by fraud_rule_stats. Outbox readers skip these rows (docs/sql-reference.md, "Prediction notifications").';
 CREATE INDEX event_predictions_by_event ON fraud.event_predictions(event_type_name, event_id);
 CREATE INDEX event_predictions_by_time ON fraud.event_predictions(prediction_timestamp);
 

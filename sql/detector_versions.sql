@@ -1,7 +1,8 @@
 -- Detector versions: an ordered set of rule versions (and model slots) under one detector, with
 -- the DRAFT -> ACTIVE <-> INACTIVE life cycle (CreateDetectorVersion, GetDetectorVersion,
 -- UpdateDetectorVersion, UpdateDetectorVersionMetadata, UpdateDetectorVersionStatus,
--- DeleteDetectorVersion).
+-- DeleteDetectorVersion), and shadow versions, which AFD does not have
+-- (docs/velocity-and-backtesting.md).
 
 -- The `rules` argument: [{"detectorId", "ruleId", "ruleVersion"}], each an existing rule version
 -- of this detector, each rule at most once. Returns them with their evaluation position.
@@ -135,7 +136,7 @@ COMMENT ON FUNCTION fraud_create_detector_version(text, jsonb, text, text[], jso
 CREATE FUNCTION fraud._get_detector_version(p_detector_id text, p_detector_version_id text)
 RETURNS TABLE (detector_id text, detector_version_id text, description text, external_model_endpoints text[],
                model_versions jsonb, rules jsonb, status text, last_updated_time timestamptz,
-               created_time timestamptz, rule_execution_mode text, arn text)
+               created_time timestamptz, rule_execution_mode text, arn text, shadow boolean)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE n int;
 BEGIN
@@ -147,7 +148,7 @@ BEGIN
                      FROM fraud.detector_version_rules r
                      WHERE r.detector_id = v.detector_id AND r.detector_version_id = v.detector_version_id), '[]'),
            v.status, v.last_updated_time, v.created_time, v.rule_execution_mode,
-           fraud._arn('detector-version', format('%s/%s', v.detector_id, v.detector_version_id))
+           fraud._arn('detector-version', format('%s/%s', v.detector_id, v.detector_version_id)), v.shadow
     FROM fraud.detector_versions v
     WHERE v.detector_id = p_detector_id AND v.detector_version_id = n;
     IF NOT FOUND THEN
@@ -158,9 +159,9 @@ END $$;
 CREATE FUNCTION fraud_get_detector_version(detector_id text, detector_version_id text)
 RETURNS TABLE (detector_id text, detector_version_id text, description text, external_model_endpoints text[],
                model_versions jsonb, rules jsonb, status text, last_updated_time timestamptz,
-               created_time timestamptz, rule_execution_mode text, arn text)
+               created_time timestamptz, rule_execution_mode text, arn text, shadow boolean)
 LANGUAGE sql STABLE AS $$ SELECT * FROM fraud._get_detector_version(detector_id, detector_version_id) $$;
-COMMENT ON FUNCTION fraud_get_detector_version(text, text) IS 'GetDetectorVersion: the version as one row (rules jsonb in evaluation order, model_versions, external_model_endpoints, status, rule_execution_mode, times, arn). Errors: 42704 no such version; 22023 bad version id.';
+COMMENT ON FUNCTION fraud_get_detector_version(text, text) IS 'GetDetectorVersion: the version as one row (rules jsonb in evaluation order, model_versions, external_model_endpoints, status, rule_execution_mode, times, arn, and shadow: whether it is a shadow version). Errors: 42704 no such version; 22023 bad version id.';
 
 -- Only a DRAFT version can be edited. NULL description, model_versions or rule_execution_mode
 -- keep what the version has; rules and external_model_endpoints are replaced.
@@ -239,10 +240,42 @@ BEGIN
         UPDATE fraud.detector_versions x SET status = 'INACTIVE', last_updated_time = now()
             WHERE x.detector_id = v.detector_id AND x.status = 'ACTIVE';
     END IF;
-    UPDATE fraud.detector_versions x SET status = fraud_update_detector_version_status.status, last_updated_time = now()
+    -- an ACTIVE version is never a shadow: going live ends the shadowing
+    UPDATE fraud.detector_versions x SET status = fraud_update_detector_version_status.status,
+                                         shadow = x.shadow AND fraud_update_detector_version_status.status <> 'ACTIVE',
+                                         last_updated_time = now()
         WHERE x.detector_id = v.detector_id AND x.detector_version_id = v.detector_version_id;
 END $$;
-COMMENT ON FUNCTION fraud_update_detector_version_status(text, text, text) IS 'UpdateDetectorVersionStatus: DRAFT to ACTIVE, ACTIVE to INACTIVE, INACTIVE to ACTIVE; activating compiles the version and makes the previously ACTIVE one INACTIVE. Errors: 55006 other transitions; 22023 unknown status, no rules and no models, rules that no longer compile; 42704.';
+COMMENT ON FUNCTION fraud_update_detector_version_status(text, text, text) IS 'UpdateDetectorVersionStatus: DRAFT to ACTIVE, ACTIVE to INACTIVE, INACTIVE to ACTIVE; activating compiles the version, clears its shadow flag and makes the previously ACTIVE one INACTIVE. Errors: 55006 other transitions; 22023 unknown status, no rules and no models, rules that no longer compile; 42704.';
+
+-- Marks a DRAFT or INACTIVE version as a shadow (or unmarks it): fraud_get_event_prediction
+-- then scores it next to the ACTIVE version and records its result (shadow = true) without
+-- returning it. A shadow is compiled now, as activation compiles, so that a version that could
+-- not go live is refused here rather than failing quietly at every prediction.
+CREATE FUNCTION fraud_update_detector_version_shadow(detector_id text, detector_version_id text, shadow boolean)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE v fraud.detector_versions;
+BEGIN
+    -- lock the detector first, as activation does: the two serialise
+    PERFORM fraud._lock_detector(detector_id);
+    v := fraud._lock_detector_version(detector_id, detector_version_id);
+    PERFORM fraud._required('shadow', shadow);
+    IF v.status = 'ACTIVE' THEN
+        PERFORM fraud._conflict(format('detector version %s/%s is ACTIVE; only a DRAFT or INACTIVE version can be a shadow',
+                                       detector_id, detector_version_id));
+    END IF;
+    IF shadow THEN
+        IF NOT EXISTS (SELECT 1 FROM fraud.detector_version_rules r
+                       WHERE r.detector_id = v.detector_id AND r.detector_version_id = v.detector_version_id)
+           AND jsonb_array_length(v.model_versions) = 0 THEN
+            PERFORM fraud._invalid('detector_version_id', detector_version_id, '(a detector version needs at least one rule or model version to be a shadow)');
+        END IF;
+        PERFORM fraud._check_detector_version(v.detector_id, v.detector_version_id::text);
+    END IF;
+    UPDATE fraud.detector_versions x SET shadow = fraud_update_detector_version_shadow.shadow, last_updated_time = now()
+        WHERE x.detector_id = v.detector_id AND x.detector_version_id = v.detector_version_id;
+END $$;
+COMMENT ON FUNCTION fraud_update_detector_version_shadow(text, text, boolean) IS 'Marks (shadow true) or unmarks a DRAFT or INACTIVE detector version as a shadow: fraud_get_event_prediction scores every shadow of the detector next to its ACTIVE version and records each result in fraud.event_predictions (shadow = true) without returning, notifying or listing it; fraud_rule_stats compares them. Marking compiles the version as activation does; activating it clears the flag. Errors: 55006 the version is ACTIVE; 42704 no such detector or version; 22023 bad arguments, shadow NULL, no rules and no models, rules that no longer compile.';
 
 CREATE FUNCTION fraud_delete_detector_version(detector_id text, detector_version_id text) RETURNS void
 LANGUAGE plpgsql AS $$

@@ -68,7 +68,7 @@ COMMENT ON FUNCTION fraud_get_detectors(text) IS 'GetDetectors: all detectors, o
 -- One row per detector version (AFD's detectorVersionSummaries); `arn` is the detector's.
 CREATE FUNCTION fraud._describe_detector(p_detector_id text)
 RETURNS TABLE (detector_id text, detector_version_id text, status text, description text,
-               last_updated_time timestamptz, arn text)
+               last_updated_time timestamptz, arn text, shadow boolean)
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
     PERFORM fraud._check_identifier('detector_id', p_detector_id);
@@ -77,15 +77,15 @@ BEGIN
     END IF;
     RETURN QUERY
     SELECT v.detector_id, v.detector_version_id::text, v.status, v.description, v.last_updated_time,
-           fraud._arn('detector', v.detector_id)
+           fraud._arn('detector', v.detector_id), v.shadow
     FROM fraud.detector_versions v WHERE v.detector_id = p_detector_id ORDER BY v.detector_version_id;
 END $$;
 
 CREATE FUNCTION fraud_describe_detector(detector_id text)
 RETURNS TABLE (detector_id text, detector_version_id text, status text, description text,
-               last_updated_time timestamptz, arn text)
+               last_updated_time timestamptz, arn text, shadow boolean)
 LANGUAGE sql STABLE AS $$ SELECT * FROM fraud._describe_detector(detector_id) $$;
-COMMENT ON FUNCTION fraud_describe_detector(text) IS 'DescribeDetector: one row per version of the detector (detector_version_id, status, description, last_updated_time; arn is the detector''s). Errors: 22023 invalid id; 42704 no such detector.';
+COMMENT ON FUNCTION fraud_describe_detector(text) IS 'DescribeDetector: one row per version of the detector (detector_version_id, status, description, last_updated_time; arn is the detector''s; shadow: a shadow version). Errors: 22023 invalid id; 42704 no such detector.';
 
 CREATE FUNCTION fraud_delete_detector(detector_id text) RETURNS void
 LANGUAGE plpgsql AS $$

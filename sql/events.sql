@@ -1,6 +1,7 @@
 -- Stored events and prediction history (SendEvent, GetEvent, DeleteEvent, UpdateEventLabel,
 -- DeleteEventsByEventType, GetDeleteEventsByEventTypeStatus, GetEventPrediction,
--- ListEventPredictions, GetEventPredictionMetadata). Tables: fraud.events,
+-- ListEventPredictions, GetEventPredictionMetadata), and rule statistics from the history
+-- (fraud_rule_stats, not AFD: docs/velocity-and-backtesting.md). Tables: fraud.events,
 -- fraud.event_predictions; deleting by event type is a job (sql/jobs.sql).
 
 -- The timestamp formats, as error messages list them: engine/src/events.rs owns the formats,
@@ -246,7 +247,9 @@ END $$;
 -- data and keeps its label). With the event type's event orchestration enabled it also
 -- publishes the prediction with NOTIFY, AFD's "Event Prediction Result Returned" event
 -- (docs/sql-reference.md, "Prediction notifications"). External models are not implemented, so
--- there is no external_model_endpoint_data_blobs argument.
+-- there is no external_model_endpoint_data_blobs argument. When it scores the ACTIVE version it
+-- also scores the detector's shadow versions (docs/velocity-and-backtesting.md) and records
+-- their results, which nobody but fraud_rule_stats sees.
 CREATE FUNCTION fraud_get_event_prediction(
     detector_id text, event_id text, event_type_name text, entities jsonb, event_timestamp text,
     event_variables jsonb, detector_version_id text DEFAULT NULL)
@@ -254,6 +257,7 @@ RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     d fraud.detectors; t fraud.event_types; ts timestamptz; vars jsonb; ents jsonb;
     ev jsonb; result jsonb; meta jsonb; scored fraud.scored; recorded fraud.event_predictions;
+    shadow_version int; shadow_scored fraud.scored;
 BEGIN
     SELECT * INTO d FROM fraud.detectors x WHERE x.detector_id = fraud_get_event_prediction.detector_id;
     IF NOT FOUND THEN
@@ -296,9 +300,30 @@ BEGIN
                 event_timestamp = EXCLUDED.event_timestamp, entities = EXCLUDED.entities,
                 event_variables = EXCLUDED.event_variables, ingested_time = now();
     END IF;
+    -- Shadow versions, only next to the ACTIVE version (a caller naming a version asked for that
+    -- one): the same event, recorded with shadow = true and the caller's prediction_timestamp,
+    -- never returned nor notified. One catalog read when the detector has none. A shadow that
+    -- cannot score (a catalog written around the API, a version deleted meanwhile) records
+    -- nothing and never fails the caller's prediction: its subtransaction is rolled back and
+    -- the server log says why (LOG: not sent to the client at the default client_min_messages).
+    IF detector_version_id IS NULL THEN
+        FOR shadow_version IN SELECT x.detector_version_id FROM fraud.detector_versions x
+                              WHERE x.detector_id = d.detector_id AND x.shadow ORDER BY x.detector_version_id LOOP
+            BEGIN
+                shadow_scored := fraud._score(d.detector_id, ev, shadow_version::text, true);
+                INSERT INTO fraud.event_predictions (detector_id, detector_version_id, event_type_name, event_id,
+                                                     event_timestamp, prediction_timestamp, entities, result, metadata, shadow)
+                    VALUES (d.detector_id, shadow_version, t.name, event_id, ts, recorded.prediction_timestamp, ents,
+                            shadow_scored.prediction, shadow_scored.metadata, true);
+            EXCEPTION WHEN OTHERS THEN
+                RAISE LOG 'fraud_get_event_prediction: shadow detector version %/% not scored: % (SQLSTATE %)',
+                          d.detector_id, shadow_version, SQLERRM, SQLSTATE;
+            END;
+        END LOOP;
+    END IF;
     RETURN result;
 END $$;
-COMMENT ON FUNCTION fraud_get_event_prediction(text, text, text, jsonb, text, jsonb, text) IS 'GetEventPrediction: validates the event as fraud_send_event, scores it like fraud_predict (same jsonb), records it in fraud.event_predictions, with ingestion ENABLED stores the event, and with event orchestration enabled sends NOTIFY fraud_detector_predictions (JSON payload with the predictionId; delivered on commit). VOLATILE. Errors: 42704 unknown detector, version or no ACTIVE version; 22023 bad event or event type.';
+COMMENT ON FUNCTION fraud_get_event_prediction(text, text, text, jsonb, text, jsonb, text) IS 'GetEventPrediction: validates the event as fraud_send_event, scores it like fraud_predict (same jsonb), records it in fraud.event_predictions, with ingestion ENABLED stores the event, and with event orchestration enabled sends NOTIFY fraud_detector_predictions (JSON payload with the predictionId; delivered on commit); scoring the ACTIVE version (detector_version_id NULL), it also scores the detector''s shadow versions and records their results (shadow = true), never returned. VOLATILE. Errors: 42704 unknown detector, version or no ACTIVE version; 22023 bad event or event type.';
 
 -- A FilterCondition {"value": "..."} (NULL: no filter).
 CREATE FUNCTION fraud._filter_value(field text, f jsonb) RETURNS text
@@ -347,6 +372,7 @@ BEGIN
       AND (f_detector IS NULL OR p.detector_id = f_detector)
       AND (f_version IS NULL OR p.detector_version_id::text = f_version)
       AND (t_start IS NULL OR p.prediction_timestamp BETWEEN t_start AND t_end)
+      AND NOT p.shadow
     ORDER BY p.prediction_timestamp DESC, p.prediction_id DESC;
 END $$;
 
@@ -359,7 +385,7 @@ RETURNS TABLE (event_id text, event_type_name text, event_timestamp timestamptz,
 LANGUAGE sql STABLE AS $$
     SELECT * FROM fraud._list_event_predictions(event_id, event_type, detector_id, detector_version_id, prediction_time_range)
 $$;
-COMMENT ON FUNCTION fraud_list_event_predictions(jsonb, jsonb, jsonb, jsonb, jsonb) IS 'ListEventPredictions: recorded predictions, newest first, filtered by FilterConditions {"value": "..."} and prediction_time_range {"startTime", "endTime"} (inclusive); no 30-day limit. Errors: 22023 malformed filter or range, end before start.';
+COMMENT ON FUNCTION fraud_list_event_predictions(jsonb, jsonb, jsonb, jsonb, jsonb) IS 'ListEventPredictions: recorded predictions (those returned to callers, not shadow versions'' results), newest first, filtered by FilterConditions {"value": "..."} and prediction_time_range {"startTime", "endTime"} (inclusive); no 30-day limit. Errors: 22023 malformed filter or range, end before start.';
 
 -- GetEventPredictionMetadata: the recorded explanation (fraud_explain's shape) of one prediction,
 -- found by its prediction_timestamp as epoch milliseconds or as text.
@@ -379,6 +405,7 @@ BEGIN
           AND x.detector_id = fraud_get_event_prediction_metadata.detector_id
           AND x.detector_version_id = fraud_get_event_prediction_metadata.detector_version_id::int
           AND x.prediction_timestamp = at
+          AND NOT x.shadow
         ORDER BY x.prediction_id DESC LIMIT 1;
     IF NOT FOUND THEN
         PERFORM fraud._not_found('prediction', format('%s/%s by %s/%s at %s', event_type_name, event_id,
@@ -390,4 +417,58 @@ BEGIN
         'eventTimestamp', to_char(p.event_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
         'predictionTimestamp', to_char(p.prediction_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
 END $$;
-COMMENT ON FUNCTION fraud_get_event_prediction_metadata(text, text, text, text, text) IS 'GetEventPredictionMetadata: the recorded explanation of one prediction as jsonb (fraud_explain''s shape plus eventId, entityId, entityType, eventTimestamp, predictionTimestamp); prediction_timestamp is epoch milliseconds or a timestamp such as ListEventPredictions'' prediction_timestamp::text. Errors: 42704 no such prediction; 22023 bad arguments.';
+COMMENT ON FUNCTION fraud_get_event_prediction_metadata(text, text, text, text, text) IS 'GetEventPredictionMetadata: the recorded explanation of one prediction (one returned to its caller, never a shadow version''s) as jsonb (fraud_explain''s shape plus eventId, entityId, entityType, eventTimestamp, predictionTimestamp); prediction_timestamp is epoch milliseconds or a timestamp such as ListEventPredictions'' prediction_timestamp::text. Errors: 42704 no such prediction; 22023 bad arguments.';
+
+-- Rule statistics from the prediction history: per detector version (shadow results apart)
+-- and rule version, how often the rule was evaluated and matched, and how the matched events
+-- are labelled now (fraud.events, the label the event carries when this runs). Which labels
+-- mean fraud is the caller's: labels are user-defined names.
+CREATE FUNCTION fraud._rule_stats(p_detector_id text, p_from timestamptz, p_to timestamptz, p_fraud_labels text[])
+RETURNS TABLE (detector_version_id text, shadow boolean, rule_id text, rule_version text, predictions bigint,
+               evaluated bigint, matched bigint, labeled_matched bigint, matched_fraud bigint,
+               "precision" double precision)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    PERFORM fraud._check_identifier('detector_id', p_detector_id);
+    IF NOT EXISTS (SELECT 1 FROM fraud.detectors d WHERE d.detector_id = p_detector_id) THEN
+        PERFORM fraud._not_found('detector', p_detector_id);
+    END IF;
+    PERFORM fraud._required('from', p_from);
+    PERFORM fraud._required('to', p_to);
+    IF p_to < p_from THEN
+        PERFORM fraud._invalid('to', p_to::text, format('(before from, %s)', p_from));
+    END IF;
+    PERFORM fraud._check_flat('fraud_labels', p_fraud_labels);
+    PERFORM fraud._check_names('fraud_labels', p_fraud_labels, 1);
+    PERFORM fraud._check_exist('label', 'labels', p_fraud_labels);
+    RETURN QUERY
+    WITH p AS (
+        SELECT x.detector_version_id AS version, x.shadow AS is_shadow, x.metadata->'rules' AS rules, e.event_label AS label
+        FROM fraud.event_predictions x
+        LEFT JOIN fraud.events e ON e.event_type_name = x.event_type_name AND e.event_id = x.event_id
+        WHERE x.detector_id = p_detector_id AND x.prediction_timestamp >= p_from AND x.prediction_timestamp < p_to
+    ), n AS (
+        SELECT p.version, p.is_shadow, count(*) AS predictions FROM p GROUP BY p.version, p.is_shadow
+    ), r AS (
+        SELECT p.version, p.is_shadow, r.rule->>'ruleId' AS rule, r.rule->>'ruleVersion' AS rule_version_text, r.pos,
+               (r.rule->>'evaluated')::boolean AS was_evaluated, (r.rule->>'matched')::boolean AS was_matched, p.label
+        FROM p CROSS JOIN LATERAL jsonb_array_elements(p.rules) WITH ORDINALITY r(rule, pos)
+    )
+    SELECT r.version::text, r.is_shadow, r.rule, r.rule_version_text, n.predictions,
+           count(*) FILTER (WHERE r.was_evaluated),
+           count(*) FILTER (WHERE r.was_matched),
+           count(*) FILTER (WHERE r.was_matched AND r.label IS NOT NULL),
+           count(*) FILTER (WHERE r.was_matched AND r.label = ANY (p_fraud_labels)),
+           count(*) FILTER (WHERE r.was_matched AND r.label = ANY (p_fraud_labels))::double precision
+               / nullif(count(*) FILTER (WHERE r.was_matched AND r.label IS NOT NULL), 0)
+    FROM r JOIN n ON n.version = r.version AND n.is_shadow = r.is_shadow
+    GROUP BY r.version, r.is_shadow, r.rule, r.rule_version_text, n.predictions
+    ORDER BY r.version, r.is_shadow, min(r.pos), r.rule, r.rule_version_text;
+END $$;
+
+CREATE FUNCTION fraud_rule_stats(detector_id text, "from" timestamptz, "to" timestamptz, fraud_labels text[] DEFAULT '{fraud}')
+RETURNS TABLE (detector_version_id text, shadow boolean, rule_id text, rule_version text, predictions bigint,
+               evaluated bigint, matched bigint, labeled_matched bigint, matched_fraud bigint,
+               "precision" double precision)
+LANGUAGE sql STABLE AS $$ SELECT * FROM fraud._rule_stats(detector_id, "from", "to", fraud_labels) $$;
+COMMENT ON FUNCTION fraud_rule_stats(text, timestamptz, timestamptz, text[]) IS 'Per detector version (shadow results apart) and rule version, from the predictions recorded by fraud_get_event_prediction with prediction_timestamp in [from, to): predictions (of the version), evaluated and matched (how often the rule was), labeled_matched (matched events whose stored event in fraud.events carries a label now), matched_fraud (labelled one of fraud_labels, default {fraud}) and precision = matched_fraud / labeled_matched (NULL when no matched event is labelled). STABLE. Errors: 42704 no such detector or label; 22023 bad arguments, NULLs, to before from.';

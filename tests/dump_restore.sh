@@ -9,6 +9,13 @@ createdb "$src"
 psql -X -q -v ON_ERROR_STOP=1 -d "$src" -c 'CREATE EXTENSION fraud_detector' -f examples/sample_setup.sql >/dev/null
 # users' events, prediction history, finished jobs (with a failed record) and Voice ID are kept too
 psql -X -q -v ON_ERROR_STOP=1 -d "$src" -f tests/fixtures/full_state.sql >/dev/null
+# a shadow version and its recorded result (full_state.sql keeps to the oldest release's API,
+# which has no shadows)
+psql -X -q -v ON_ERROR_STOP=1 -d "$src" >/dev/null <<'SQL'
+SELECT fraud_update_detector_version_shadow('new_account_detector', '1', true);
+SELECT fraud_get_event_prediction('new_account_detector', 'e-shadow', 'registration', '[{"entityType": "customer", "entityId": "c8"}]',
+                                  '2024-05-08T12:00:00Z', '{"order_price": "700", "account_age_days": "3"}');
+SQL
 # capabilities given with fraud_grant are function privileges: pg_dump keeps them
 psql -X -q -v ON_ERROR_STOP=1 -d "$src" >/dev/null <<'SQL'
 DO $$ BEGIN
@@ -45,6 +52,11 @@ q="SELECT fraud_voice_evaluate_session(domain_id, 'call2', ARRAY[2, 2, 2, 2, 1]:
    FROM fraud.voice_domains"
 a=$(psql -X -At -d "$src" -c "$q"); b=$(psql -X -At -d "$dst" -c "$q")
 if [ -n "$a" ] && [ "$a" = "$b" ]; then same=$((same + 1)); else differ=$((differ + 1)); echo "dump_restore: EvaluateSession differs: $a / $b"; fi
+# the shadow flags came along: version 1 is still a shadow, its recorded result still one
+q="SELECT (SELECT string_agg(detector_version_id::text, ',') FROM fraud.detector_versions WHERE shadow),
+          (SELECT string_agg(event_id || '/' || detector_version_id, ',') FROM fraud.event_predictions WHERE shadow)"
+a=$(psql -X -At -d "$src" -c "$q"); b=$(psql -X -At -d "$dst" -c "$q")
+if [ "$a" = "1|e-shadow/1" ] && [ "$a" = "$b" ]; then same=$((same + 1)); else differ=$((differ + 1)); echo "dump_restore: shadow flags differ: $a / $b"; fi
 # the prediction id sequence came along: a new prediction in the copy gets a fresh id
 if psql -X -q -v ON_ERROR_STOP=1 -d "$dst" >/dev/null 2>&1 <<'SQL'
 SELECT fraud_get_event_prediction('new_account_detector', 'e9', 'registration', '[{"entityType": "customer", "entityId": "c9"}]',

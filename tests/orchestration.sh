@@ -4,9 +4,9 @@
 # from a fifo, collects what arrives on channel fraud_detector_predictions while other sessions
 # predict. It must receive exactly the committed predictions, in commit order, with the
 # documented payload: nothing for a rolled-back transaction or savepoint, fraud_predict,
-# fraud_send_event, or a prediction made after orchestration was disabled; a 7999-byte payload
-# whole, and one that would be 8000 bytes truncated. The documented outbox reading finds a
-# prediction that committed after one with a larger id.
+# fraud_send_event, a shadow version's result, or a prediction made after orchestration was
+# disabled; a 7999-byte payload whole, and one that would be 8000 bytes truncated. The
+# documented outbox reading finds a prediction that committed after one with a larger id.
 # No timing assertion: every wait polls (bounded) for a marker, and the listener's last marker
 # is a notification sent after everything else (notifications arrive in commit order).
 # Expects PGHOST/PGPORT/PGUSER of a running cluster (scripts/cluster.sh); prints
@@ -40,7 +40,7 @@ DECLARE
     next_id bigint := (SELECT last_value + 1 FROM fraud.event_predictions_prediction_id_seq);
     constant int := octet_length(documented_payload(ROW(next_id, 'new_account_detector', 2, 'registration', id,
         '2024-05-01T12:00:00Z', now(), entities_of(64), '{"modelScores": []}',
-        '{"outcomes": ["approve"]}')::fraud.event_predictions)::text) - 64;
+        '{"outcomes": ["approve"]}', false)::fraud.event_predictions)::text) - 64;
 BEGIN
     RETURN entities_of(size - constant);
 END $$;
@@ -170,6 +170,13 @@ q "SELECT fraud_get_event_prediction('new_account_detector', 'big-8000', 'regist
      '2024-05-01T12:00:00Z', '{\"order_price\": \"20\"}') IS NOT NULL" >/dev/null
 check "both recorded" 2 "$(q "SELECT count(*) FROM fraud.event_predictions WHERE event_id LIKE 'big-%'")"
 
+echo "== a shadow version's result is recorded, never sent"
+q "SELECT fraud_update_detector_version_shadow('new_account_detector', '1', true)" >/dev/null
+q "$(predict ev-12)" >/dev/null
+q "SELECT fraud_update_detector_version_shadow('new_account_detector', '1', false)" >/dev/null
+check "ev-12: the prediction and its shadow's result recorded" "2/false,1/true" \
+  "$(q "SELECT string_agg(detector_version_id || '/' || shadow, ',' ORDER BY prediction_id) FROM fraud.event_predictions WHERE event_id = 'ev-12'")"
+
 echo "== what the listener heard"
 q "NOTIFY orchestration_test_end, 'end'" >/dev/null
 for _ in $(seq 1 600); do
@@ -180,17 +187,17 @@ done
 sed -n 's/^Asynchronous notification "fraud_detector_predictions" with payload "\(.*\)" received from server process with PID [0-9]*\.$/\1/p' \
   "$tmp/listener.out" > "$tmp/payloads"
 psql -X -q -d "$db" -c "\\copy heard(payload) FROM '$tmp/payloads'"
-check "heard in commit order" "ev-1,ev-3,ev-2,ev-6,ev-8,ev-8,ev-9,ev-11,big-7999,big-8000" \
+check "heard in commit order" "ev-1,ev-3,ev-2,ev-6,ev-8,ev-8,ev-9,ev-11,big-7999,big-8000,ev-12" \
   "$(q "SELECT string_agg(payload::jsonb->>'eventId', ',' ORDER BY n) FROM heard")"
 check "ev-2 has the smaller id, ev-3 was heard first" t \
   "$(q "SELECT (SELECT prediction_id FROM fraud.event_predictions WHERE event_id = 'ev-2')
                < (SELECT prediction_id FROM fraud.event_predictions WHERE event_id = 'ev-3')")"
-check "heard each committed prediction once (all but ev-10's)" t \
+check "heard each committed prediction once (all but ev-10's, never a shadow's)" t \
   "$(q "SELECT (SELECT array_agg((payload::jsonb->>'predictionId')::bigint ORDER BY (payload::jsonb->>'predictionId')::bigint) FROM heard)
-             = (SELECT array_agg(prediction_id ORDER BY prediction_id) FROM fraud.event_predictions WHERE event_id <> 'ev-10')")"
+             = (SELECT array_agg(prediction_id ORDER BY prediction_id) FROM fraud.event_predictions WHERE event_id <> 'ev-10' AND NOT shadow)")"
 check "the documented fields" "detectorId,detectorVersionId,entities,eventId,eventTimestamp,eventTypeName,modelScores,outcomes,predictionId,predictionTimestamp" \
   "$(q "SELECT string_agg(k, ',' ORDER BY k) FROM heard, jsonb_object_keys(payload::jsonb) k WHERE payload::jsonb->>'eventId' = 'ev-1'")"
-check "every payload that fits is the documented one for its row" 9 \
+check "every payload that fits is the documented one for its row" 10 \
   "$(q "SELECT count(*) FROM heard h JOIN fraud.event_predictions p ON p.prediction_id = (h.payload::jsonb->>'predictionId')::bigint
         WHERE h.payload::jsonb = documented_payload(p)")"
 check "ev-1 and ev-3: their outcomes, the ACTIVE version, UTC times" \

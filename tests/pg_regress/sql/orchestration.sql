@@ -70,7 +70,7 @@ LANGUAGE sql STABLE AS $$
       (SELECT jsonb_agg(jsonb_build_object('entityType', 'customer',
                         'entityId', lpad(i::text, id_chars / 32 + (i <= id_chars % 32)::int, 'x')) ORDER BY i)
        FROM generate_series(1, 32) i),
-      '{"modelScores": []}', jsonb_build_object('outcomes', outcomes))::fraud.event_predictions)
+      '{"modelScores": []}', jsonb_build_object('outcomes', outcomes), false)::fraud.event_predictions)
 $$;
 -- its length is a constant plus n
 SELECT octet_length(pg_temp.payload(64)) - 64 AS fixed \gset
