@@ -147,5 +147,6 @@ SELECT fraud_outcomes('payments', '{"email": "y@bad.example"}') AS after;
 SELECT t.tgname, t.tgenabled, count(*) AS tables,
        bool_and(t.tgtype & 32 <> 0) AS on_truncate   -- TRIGGER_TYPE_TRUNCATE
 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-WHERE c.relnamespace = 'fraud'::regnamespace AND (t.tgname = 'invalidate_compiled_detectors' OR t.tgname LIKE 'stamp_%')
+WHERE c.relnamespace = 'fraud'::regnamespace
+  AND (t.tgname IN ('invalidate_compiled_detectors', 'sync_event_keys') OR t.tgname LIKE 'stamp_%' OR t.tgname LIKE 'event_keys_%')
 GROUP BY 1, 2 ORDER BY 1, 2;

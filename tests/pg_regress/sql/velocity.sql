@@ -191,3 +191,4 @@ SELECT pg_temp.err($$SELECT * FROM fraud_backtest('d', '1', NULL, '2024-05-02')$
 -- batch prediction's scoring: each row at its own time, seeing only what was stored before it
 SELECT (fraud._score_historical('d', '{"eventTimestamp": "2024-05-01T11:00:00Z", "entities": [{"entityType": "customer", "entityId": "c1"}], "eventVariables": {"amount": "5"}}', '3')).outcomes AS historical,
        fraud_outcomes('d', '{"eventTimestamp": "2024-05-01T11:00:00Z", "entities": [{"entityType": "customer", "entityId": "c1"}], "eventVariables": {"amount": "5"}}', '3') AS live;
+DROP EXTENSION dblink;
