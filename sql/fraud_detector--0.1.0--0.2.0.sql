@@ -110,6 +110,101 @@ ALTER TABLE fraud.voice_fraudster_changes SET (autovacuum_vacuum_scale_factor = 
 -- from the index, not sorted with their voiceprints.
 CREATE INDEX voice_fraudsters_load_order ON fraud.voice_fraudsters (domain_id, created_at, fraudster_id);
 
+-- Issue 13 (velocity, backtesting, shadow versions; docs/velocity-and-backtesting.md).
+-- Aggregate variables are variables with data source AGGREGATE; their definitions are new config
+-- tables; fraud.event_keys and fraud.event_key_specs are derived (not dumped) and filled by
+-- triggers created below, once their functions exist.
+ALTER TABLE fraud.variables DROP CONSTRAINT variable_data_source_enum,
+    ADD CONSTRAINT variable_data_source_enum CHECK (data_source IN ('EVENT', 'MODEL_SCORE', 'EXTERNAL_MODEL_SCORE', 'AGGREGATE'));
+CREATE TABLE fraud.aggregate_variables (
+    name              text PRIMARY KEY REFERENCES fraud.variables(name) ON DELETE CASCADE,
+    -- what the past events are grouped by: exactly one of the two
+    entity_type       text REFERENCES fraud.entity_types(name) ON DELETE RESTRICT,
+    group_by_variable text REFERENCES fraud.variables(name) ON DELETE RESTRICT,
+    function          text NOT NULL CONSTRAINT aggregate_function_enum
+                      CHECK (function IN ('COUNT', 'COUNT_DISTINCT', 'SUM', 'AVG', 'MIN', 'MAX')),
+    variable          text REFERENCES fraud.variables(name) ON DELETE RESTRICT,
+    -- days and smaller units only: a month has no fixed length
+    time_window       interval NOT NULL CONSTRAINT aggregate_window_range
+                      CHECK (time_window > interval '0' AND time_window <= interval '400 days'
+                             AND date_part('year', time_window) = 0 AND date_part('month', time_window) = 0),
+    filter            text CONSTRAINT aggregate_filter_length CHECK (length(filter) BETWEEN 1 AND 4096),
+    CONSTRAINT aggregate_group_by_one CHECK ((entity_type IS NULL) <> (group_by_variable IS NULL)),
+    CONSTRAINT aggregate_count_reads_no_variable CHECK ((function = 'COUNT') = (variable IS NULL))
+);
+COMMENT ON TABLE fraud.aggregate_variables IS 'Aggregate (velocity) variables: what each computes over the stored events that share a key with the scored event (docs/velocity.md). The name, data type and description are the row of fraud.variables with data source AGGREGATE.';
+COMMENT ON COLUMN fraud.aggregate_variables.entity_type IS 'Group by the scored event''s entity of this type (NULL when grouped by a variable).';
+COMMENT ON COLUMN fraud.aggregate_variables.group_by_variable IS 'Group by the value of this STRING variable (NULL when grouped by an entity type).';
+COMMENT ON COLUMN fraud.aggregate_variables.function IS 'COUNT, COUNT_DISTINCT, SUM, AVG, MIN or MAX.';
+COMMENT ON COLUMN fraud.aggregate_variables.variable IS 'The variable aggregated (NULL for COUNT).';
+COMMENT ON COLUMN fraud.aggregate_variables.time_window IS 'How far back past events count: (T - time_window, T] for an event scored at T; a day is 24 hours.';
+COMMENT ON COLUMN fraud.aggregate_variables.filter IS 'A rule-language expression over the past event''s variables and $label; only past events for which it is true count. NULL: all.';
+
+CREATE TABLE fraud.aggregate_variable_event_types (
+    aggregate_name  text NOT NULL REFERENCES fraud.aggregate_variables(name) ON DELETE CASCADE,
+    event_type_name text NOT NULL REFERENCES fraud.event_types(name) ON DELETE RESTRICT,
+    PRIMARY KEY (aggregate_name, event_type_name)
+);
+COMMENT ON TABLE fraud.aggregate_variable_event_types IS 'The event types whose stored events an aggregate variable reads.';
+
+-- The keys of stored events that aggregate variables group by, one row per (event, key): what
+-- makes an aggregate one index range scan. Derived from fraud.events and kept in step by its
+-- triggers (fraud._event_keys_*), only for the keys some aggregate variable uses, so a
+-- database without aggregates pays nothing; not dumped (a restore rebuilds it).
+CREATE TABLE fraud.event_keys (
+    -- "C": keys are compared byte for byte, never by the database's collation
+    key_name        text COLLATE "C" NOT NULL,
+    key_value       text COLLATE "C" NOT NULL,
+    event_timestamp timestamptz NOT NULL,
+    event_type_name text NOT NULL,
+    event_id        text NOT NULL,
+    -- the event's label, so that an aggregate filtered by labels reads the index alone
+    event_label     text,
+    label_timestamp timestamptz
+);
+COMMENT ON TABLE fraud.event_keys IS 'Derived index of stored events by the keys aggregate variables group by (docs/velocity.md), maintained by triggers on fraud.events and fraud.aggregate_variables; not dumped, rebuilt on restore.';
+COMMENT ON COLUMN fraud.event_keys.key_name IS 'An entity type, or $ and a variable name.';
+COMMENT ON COLUMN fraud.event_keys.key_value IS 'The entity id, or the variable''s stored value.';
+CREATE INDEX event_keys_lookup ON fraud.event_keys (key_name, key_value, event_timestamp)
+    INCLUDE (event_type_name, event_id, event_label, label_timestamp);
+
+-- Which keys fraud.event_keys holds, per event type: the ones the aggregate variables need,
+-- made so by fraud._sync_event_keys() whenever the aggregates change. Derived, not dumped.
+CREATE TABLE fraud.event_key_specs (
+    event_type_name   text NOT NULL,
+    key_name          text NOT NULL,
+    entity_type       text,
+    group_by_variable text,
+    PRIMARY KEY (event_type_name, key_name)
+);
+COMMENT ON TABLE fraud.event_key_specs IS 'The keys fraud.event_keys holds for each event type: those the aggregate variables group by (fraud._sync_event_keys). Derived, not dumped.';
+SELECT pg_catalog.pg_extension_config_dump('fraud.aggregate_variables', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.aggregate_variable_event_types', '');
+CREATE TRIGGER invalidate_compiled_detectors AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON fraud.aggregate_variables
+    FOR EACH STATEMENT EXECUTE FUNCTION fraud._catalog_changed();
+CREATE TRIGGER invalidate_compiled_detectors AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON fraud.aggregate_variable_event_types
+    FOR EACH STATEMENT EXECUTE FUNCTION fraud._catalog_changed();
+ALTER TABLE fraud.aggregate_variables ENABLE ALWAYS TRIGGER invalidate_compiled_detectors;
+ALTER TABLE fraud.aggregate_variable_event_types ENABLE ALWAYS TRIGGER invalidate_compiled_detectors;
+-- A stored event replayed through a detector version (fraud._replay, backtesting).
+CREATE TYPE fraud.replayed AS (evaluated int, matched_rules text[], outcomes text[]);
+COMMENT ON TYPE fraud.replayed IS 'One stored event replayed through a detector version (fraud._replay): how many rules were evaluated (the first ones, in order), the ids of those that matched, and the outcomes.';
+-- Shadow versions: the flag of a version and of a recorded prediction.
+ALTER TABLE fraud.detector_versions ADD COLUMN shadow boolean NOT NULL DEFAULT false,
+    ADD CONSTRAINT detector_version_shadow_not_active CHECK (NOT (shadow AND status = 'ACTIVE'));
+COMMENT ON COLUMN fraud.detector_versions.shadow IS 'A shadow version (DRAFT or INACTIVE, never ACTIVE: CHECK detector_version_shadow_not_active): fraud_get_event_prediction scores it too whenever it scores the ACTIVE version, and records its result in fraud.event_predictions with shadow = true, never returning it. Set by fraud_update_detector_version_shadow; activating the version clears it.';
+ALTER TABLE fraud.event_predictions ADD COLUMN shadow boolean NOT NULL DEFAULT false;
+COMMENT ON TABLE fraud.event_predictions IS 'Prediction history: one row per fraud_get_event_prediction call (fraud_predict records nothing), read by fraud_list_event_predictions and fraud_get_event_prediction_metadata, and the outbox of prediction notifications, read by prediction_id (docs/sql-reference.md, "Prediction notifications"); and, with shadow = true, one row per shadow version such a call scored, read by fraud_rule_stats only. Kept until deleted (no 30-day limit).';
+COMMENT ON COLUMN fraud.event_predictions.shadow IS 'true: the result of a shadow version (fraud.detector_versions.shadow), scored with the same event and prediction_timestamp as the prediction the caller got and never returned, notified, listed by fraud_list_event_predictions or shown by fraud_get_event_prediction_metadata; read by fraud_rule_stats. Outbox readers skip these rows (docs/sql-reference.md, "Prediction notifications").';
+-- fraud_describe_detector and fraud_get_detector_version gain a result column (shadow), which
+-- CREATE OR REPLACE cannot do: the public functions are renamed here, created again below, given
+-- the EXECUTE grants the old ones had to roles (what CREATE OR REPLACE would have kept,
+-- docs/upgrading.md; PUBLIC's is not carried, fraud._secure_api revokes it anyway), and the old
+-- ones dropped. Their internal helpers hold no grants.
+ALTER FUNCTION @extschema@.fraud_describe_detector(text) RENAME TO fraud_describe_detector_before_shadow;
+ALTER FUNCTION @extschema@.fraud_get_detector_version(text, text) RENAME TO fraud_get_detector_version_before_shadow;
+DROP FUNCTION fraud._get_detector_version(text, text);
+
 -- New and changed functions:
 -- * user-facing errors raised through fraud._raise, which leaves out CONTEXT lines of our
 --   internals (docs/sql-reference.md, Errors); messages that list what uses an object show a few
@@ -141,7 +236,26 @@ CREATE INDEX voice_fraudsters_load_order ON fraud.voice_fraudsters (domain_id, c
 --   registration checks a whole batch at once (fraud._voice_registration_checks).
 -- * job liveness (fraud._job_worker_alive, _job_workers_busy) read from a fresh pg_stat_activity,
 --   not the copy a transaction keeps (a polling session reaped a live worker's job).
+-- * issue 13: aggregate (velocity) variables (fraud_create_aggregate_variable,
+--   fraud_get_aggregate_variables, fraud_delete_aggregate_variable; computed by the scoring
+--   functions, fraud._score_historical for batch prediction), backtesting (fraud_backtest,
+--   fraud_backtest_events, fraud._replay), shadow versions (fraud_update_detector_version_shadow,
+--   fraud_get_event_prediction scores them) and fraud_rule_stats.
 
+CREATE OR REPLACE FUNCTION @extschema@.fraud_backtest(detector_id text, detector_version_id text, "from" timestamp with time zone, "to" timestamp with time zone, baseline_version_id text DEFAULT NULL::text, fraud_labels text[] DEFAULT '{fraud}'::text[])
+ RETURNS TABLE(kind text, name text, events bigint, evaluated bigint, matched bigint, matched_fraud bigint, matched_legit bigint, "precision" double precision, recall double precision)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$ SELECT * FROM fraud._backtest(detector_id, detector_version_id, "from", "to", baseline_version_id, fraud_labels) $function$
+;
+CREATE OR REPLACE FUNCTION @extschema@.fraud_backtest_events(detector_id text, detector_version_id text, "from" timestamp with time zone, "to" timestamp with time zone, baseline_version_id text DEFAULT NULL::text)
+ RETURNS TABLE(event_type_name text, event_id text, event_timestamp timestamp with time zone, event_label text, evaluated integer, matched_rules text[], outcomes text[], baseline_outcomes text[], changed boolean)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$ SELECT * FROM fraud._backtest_events(detector_id, detector_version_id, "from", "to", baseline_version_id) $function$
+;
 CREATE OR REPLACE FUNCTION @extschema@.fraud_batch_create_variable(variable_entries jsonb, tags jsonb DEFAULT NULL::jsonb)
  RETURNS TABLE(name text, code integer, message text)
  LANGUAGE plpgsql
@@ -222,6 +336,76 @@ BEGIN
         RETURN CASE fraud WHEN 'HIGH_RISK' THEN 'High risk' WHEN 'LOW_RISK' THEN 'Low risk'
                           WHEN 'NOT_ENOUGH_SPEECH' THEN 'Inconclusive' ELSE 'Error' END;
     END CASE;
+END $function$
+;
+CREATE OR REPLACE FUNCTION @extschema@.fraud_create_aggregate_variable(name text, event_types text[], function text, time_window interval, entity_type text DEFAULT NULL::text, group_by_variable text DEFAULT NULL::text, variable text DEFAULT NULL::text, filter text DEFAULT NULL::text, description text DEFAULT NULL::text, tags jsonb DEFAULT NULL::jsonb)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE t text; input_type text; typed text[]; missing text;
+BEGIN
+    PERFORM fraud._check_pattern('name', name, '^[0-9a-z_]+$', 1, 64);
+    PERFORM fraud._check_flat('event_types', event_types);
+    PERFORM fraud._check_names('event_types', event_types, 1);
+    PERFORM fraud._check_exist('event type', 'event_types', event_types);
+    PERFORM fraud._required('function', function);
+    PERFORM fraud._required('time_window', time_window);
+    IF time_window <= interval '0' OR time_window > interval '400 days'
+       OR date_part('year', time_window) <> 0 OR date_part('month', time_window) <> 0 THEN
+        PERFORM fraud._invalid('time_window', time_window::text, '(must be longer than 0 and at most 400 days, in days or smaller units)');
+    END IF;
+    IF (entity_type IS NULL) = (group_by_variable IS NULL) THEN
+        PERFORM fraud._invalid('entity_type', coalesce(entity_type, 'NULL'), '(give exactly one of entity_type and group_by_variable)');
+    END IF;
+    IF entity_type IS NOT NULL THEN
+        PERFORM fraud._check_exist('entity type', 'entity_types', ARRAY[entity_type]);
+        SELECT x INTO missing FROM unnest(event_types) x
+            WHERE NOT EXISTS (SELECT 1 FROM fraud.event_type_entity_types m
+                              WHERE m.event_type_name = x AND m.entity_type_name = fraud_create_aggregate_variable.entity_type)
+            LIMIT 1;
+        IF missing IS NOT NULL THEN
+            PERFORM fraud._invalid('entity_type', entity_type, format('(not an entity type of event type %s)', quote_literal(missing)));
+        END IF;
+    END IF;
+    IF group_by_variable IS NOT NULL THEN
+        PERFORM fraud._check_exist('variable', 'variables', ARRAY[group_by_variable]);
+        IF (SELECT v.data_type FROM fraud.variables v WHERE v.name = group_by_variable) <> 'STRING' THEN
+            PERFORM fraud._invalid('group_by_variable', group_by_variable, '(must be a STRING variable)');
+        END IF;
+    END IF;
+    FOREACH t IN ARRAY ARRAY[group_by_variable, variable] LOOP
+        IF t IS NULL THEN CONTINUE; END IF;
+        SELECT x INTO missing FROM unnest(event_types) x
+            WHERE NOT EXISTS (SELECT 1 FROM fraud.event_type_variables m WHERE m.event_type_name = x AND m.variable_name = t)
+            LIMIT 1;
+        IF missing IS NOT NULL THEN
+            PERFORM fraud._invalid(CASE t WHEN variable THEN 'variable' ELSE 'group_by_variable' END, t,
+                                   format('(not a variable of event type %s)', quote_literal(missing)));
+        END IF;
+    END LOOP;
+    IF variable IS NOT NULL THEN
+        SELECT v.data_type INTO input_type FROM fraud.variables v WHERE v.name = variable;
+    END IF;
+    -- the data type and the value over no events are the engine's (Function::result_type)
+    typed := fraud._aggregate_type(function, input_type);
+    PERFORM fraud._check_description('description', description);
+    IF filter IS NOT NULL AND length(filter) NOT BETWEEN 1 AND 4096 THEN
+        PERFORM fraud._invalid('filter', filter, '(must be 1 to 4096 characters)');
+    END IF;
+    IF EXISTS (SELECT 1 FROM fraud.variables v WHERE v.name = fraud_create_aggregate_variable.name) THEN
+        PERFORM fraud._duplicate('variable', name);
+    END IF;
+    INSERT INTO fraud.variables (name, data_type, data_source, default_value, description)
+        VALUES (name, typed[1], 'AGGREGATE', typed[2], description);
+    INSERT INTO fraud.aggregate_variables (name, entity_type, group_by_variable, function, variable, time_window, filter)
+        VALUES (name, entity_type, group_by_variable, function, variable, time_window, filter);
+    INSERT INTO fraud.aggregate_variable_event_types (aggregate_name, event_type_name)
+        SELECT name, x FROM unnest(event_types) x;
+    -- the filter compiled as prediction will compile it (42601 / 22023)
+    PERFORM fraud._check_aggregate_variable(name);
+    PERFORM fraud._set_tags('variable', name, tags);
 END $function$
 ;
 CREATE OR REPLACE FUNCTION @extschema@.fraud_create_batch_import_job(job_id text, input_path text, event_type_name text, tags jsonb DEFAULT NULL::jsonb)
@@ -309,6 +493,30 @@ BEGIN
     INSERT INTO fraud.variables(name, data_type, data_source, default_value, description, variable_type)
         VALUES (name, data_type, data_source, default_value, description, variable_type);
     PERFORM fraud._set_tags('variable', name, tags);
+END $function$
+;
+CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_aggregate_variable(name text)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE used_by text;
+BEGIN
+    PERFORM fraud._required('name', name);
+    SELECT r.detector_id || '/' || r.rule_id || '/' || r.rule_version INTO used_by
+        FROM fraud.rule_versions r
+        WHERE fraud_delete_aggregate_variable.name = ANY (fraud._expression_variables(r.expression))
+        ORDER BY 1 LIMIT 1;
+    IF used_by IS NOT NULL THEN
+        PERFORM fraud._conflict(format('aggregate variable %s is used by rule version %s', quote_literal(name), used_by));
+    END IF;
+    -- the definition and its event types go with the variable (ON DELETE CASCADE)
+    DELETE FROM fraud.variables v WHERE v.name = fraud_delete_aggregate_variable.name AND v.data_source = 'AGGREGATE';
+    IF NOT FOUND THEN
+        RAISE NOTICE 'aggregate variable % does not exist, skipping', quote_literal(name);
+    END IF;
+    PERFORM fraud._drop_tags('variable', name);
 END $function$
 ;
 CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_batch_import_job(job_id text)
@@ -533,7 +741,9 @@ BEGIN
         PERFORM fraud._conflict(format('variable %s is used by %s', quote_literal(name), fraud._some_names('event type', used_by)));
     END IF;
     SELECT data_source INTO src FROM fraud.variables v WHERE v.name = fraud_delete_variable.name;
-    IF src IS NOT NULL AND src <> 'EVENT' THEN
+    IF src = 'AGGREGATE' THEN
+        PERFORM fraud._conflict(format('variable %s is an aggregate variable; delete it with fraud_delete_aggregate_variable', quote_literal(name)));
+    ELSIF src IS NOT NULL AND src <> 'EVENT' THEN
         PERFORM fraud._conflict(format('variable %s is a %s variable; it is deleted with its model', quote_literal(name), src));
     END IF;
     DELETE FROM fraud.variables v WHERE v.name = fraud_delete_variable.name;
@@ -544,11 +754,18 @@ BEGIN
 END $function$
 ;
 CREATE OR REPLACE FUNCTION @extschema@.fraud_describe_detector(detector_id text)
- RETURNS TABLE(detector_id text, detector_version_id text, status text, description text, last_updated_time timestamp with time zone, arn text)
+ RETURNS TABLE(detector_id text, detector_version_id text, status text, description text, last_updated_time timestamp with time zone, arn text, shadow boolean)
  LANGUAGE sql
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$ SELECT * FROM fraud._describe_detector(detector_id) $function$
+;
+CREATE OR REPLACE FUNCTION @extschema@.fraud_get_aggregate_variables(name text DEFAULT NULL::text)
+ RETURNS TABLE(name text, data_type text, event_types text[], function text, variable text, entity_type text, group_by_variable text, time_window interval, filter text, description text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$ SELECT * FROM fraud._get_aggregate_variables(name) $function$
 ;
 CREATE OR REPLACE FUNCTION @extschema@.fraud_get_batch_import_job_errors(job_id text)
  RETURNS TABLE(row_number bigint, event_id text, reason text)
@@ -573,7 +790,7 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_get_delete_events_by_event_type_sta
 AS $function$ SELECT * FROM fraud._get_delete_events_by_event_type_status(event_type_name) $function$
 ;
 CREATE OR REPLACE FUNCTION @extschema@.fraud_get_detector_version(detector_id text, detector_version_id text)
- RETURNS TABLE(detector_id text, detector_version_id text, description text, external_model_endpoints text[], model_versions jsonb, rules jsonb, status text, last_updated_time timestamp with time zone, created_time timestamp with time zone, rule_execution_mode text, arn text)
+ RETURNS TABLE(detector_id text, detector_version_id text, description text, external_model_endpoints text[], model_versions jsonb, rules jsonb, status text, last_updated_time timestamp with time zone, created_time timestamp with time zone, rule_execution_mode text, arn text, shadow boolean)
  LANGUAGE sql
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
@@ -611,6 +828,7 @@ AS $function$
 DECLARE
     d fraud.detectors; t fraud.event_types; ts timestamptz; vars jsonb; ents jsonb;
     ev jsonb; result jsonb; meta jsonb; scored fraud.scored; recorded fraud.event_predictions;
+    shadow_version int; shadow_scored fraud.scored;
 BEGIN
     SELECT * INTO d FROM fraud.detectors x WHERE x.detector_id = fraud_get_event_prediction.detector_id;
     IF NOT FOUND THEN
@@ -653,6 +871,27 @@ BEGIN
                 event_timestamp = EXCLUDED.event_timestamp, entities = EXCLUDED.entities,
                 event_variables = EXCLUDED.event_variables, ingested_time = now();
     END IF;
+    -- Shadow versions, only next to the ACTIVE version (a caller naming a version asked for that
+    -- one): the same event, recorded with shadow = true and the caller's prediction_timestamp,
+    -- never returned nor notified. One catalog read when the detector has none. A shadow that
+    -- cannot score (a catalog written around the API, a version deleted meanwhile) records
+    -- nothing and never fails the caller's prediction: its subtransaction is rolled back and
+    -- the server log says why (LOG: not sent to the client at the default client_min_messages).
+    IF detector_version_id IS NULL THEN
+        FOR shadow_version IN SELECT x.detector_version_id FROM fraud.detector_versions x
+                              WHERE x.detector_id = d.detector_id AND x.shadow ORDER BY x.detector_version_id LOOP
+            BEGIN
+                shadow_scored := fraud._score(d.detector_id, ev, shadow_version::text, true);
+                INSERT INTO fraud.event_predictions (detector_id, detector_version_id, event_type_name, event_id,
+                                                     event_timestamp, prediction_timestamp, entities, result, metadata, shadow)
+                    VALUES (d.detector_id, shadow_version, t.name, event_id, ts, recorded.prediction_timestamp, ents,
+                            shadow_scored.prediction, shadow_scored.metadata, true);
+            EXCEPTION WHEN OTHERS THEN
+                RAISE LOG 'fraud_get_event_prediction: shadow detector version %/% not scored: % (SQLSTATE %)',
+                          d.detector_id, shadow_version, SQLERRM, SQLSTATE;
+            END;
+        END LOOP;
+    END IF;
     RETURN result;
 END $function$
 ;
@@ -675,6 +914,7 @@ BEGIN
           AND x.detector_id = fraud_get_event_prediction_metadata.detector_id
           AND x.detector_version_id = fraud_get_event_prediction_metadata.detector_version_id::int
           AND x.prediction_timestamp = at
+          AND NOT x.shadow
         ORDER BY x.prediction_id DESC LIMIT 1;
     IF NOT FOUND THEN
         PERFORM fraud._not_found('prediction', format('%s/%s by %s/%s at %s', event_type_name, event_id,
@@ -911,6 +1151,13 @@ BEGIN
     END IF;
 END $function$
 ;
+CREATE OR REPLACE FUNCTION @extschema@.fraud_rule_stats(detector_id text, "from" timestamp with time zone, "to" timestamp with time zone, fraud_labels text[] DEFAULT '{fraud}'::text[])
+ RETURNS TABLE(detector_version_id text, shadow boolean, rule_id text, rule_version text, predictions bigint, evaluated bigint, matched bigint, labeled_matched bigint, matched_fraud bigint, "precision" double precision)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$ SELECT * FROM fraud._rule_stats(detector_id, "from", "to", fraud_labels) $function$
+;
 CREATE OR REPLACE FUNCTION @extschema@.fraud_send_event(event_id text, event_type_name text, event_timestamp text, event_variables jsonb, entities jsonb, assigned_label text DEFAULT NULL::text, label_timestamp text DEFAULT NULL::text)
  RETURNS void
  LANGUAGE plpgsql
@@ -1018,6 +1265,34 @@ BEGIN
         WHERE x.detector_id = v.detector_id AND x.detector_version_id = v.detector_version_id;
 END $function$
 ;
+CREATE OR REPLACE FUNCTION @extschema@.fraud_update_detector_version_shadow(detector_id text, detector_version_id text, shadow boolean)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE v fraud.detector_versions;
+BEGIN
+    -- lock the detector first, as activation does: the two serialise
+    PERFORM fraud._lock_detector(detector_id);
+    v := fraud._lock_detector_version(detector_id, detector_version_id);
+    PERFORM fraud._required('shadow', shadow);
+    IF v.status = 'ACTIVE' THEN
+        PERFORM fraud._conflict(format('detector version %s/%s is ACTIVE; only a DRAFT or INACTIVE version can be a shadow',
+                                       detector_id, detector_version_id));
+    END IF;
+    IF shadow THEN
+        IF NOT EXISTS (SELECT 1 FROM fraud.detector_version_rules r
+                       WHERE r.detector_id = v.detector_id AND r.detector_version_id = v.detector_version_id)
+           AND jsonb_array_length(v.model_versions) = 0 THEN
+            PERFORM fraud._invalid('detector_version_id', detector_version_id, '(a detector version needs at least one rule or model version to be a shadow)');
+        END IF;
+        PERFORM fraud._check_detector_version(v.detector_id, v.detector_version_id::text);
+    END IF;
+    UPDATE fraud.detector_versions x SET shadow = fraud_update_detector_version_shadow.shadow, last_updated_time = now()
+        WHERE x.detector_id = v.detector_id AND x.detector_version_id = v.detector_version_id;
+END $function$
+;
 CREATE OR REPLACE FUNCTION @extschema@.fraud_update_detector_version_status(detector_id text, detector_version_id text, status text)
  RETURNS void
  LANGUAGE plpgsql
@@ -1046,7 +1321,10 @@ BEGIN
         UPDATE fraud.detector_versions x SET status = 'INACTIVE', last_updated_time = now()
             WHERE x.detector_id = v.detector_id AND x.status = 'ACTIVE';
     END IF;
-    UPDATE fraud.detector_versions x SET status = fraud_update_detector_version_status.status, last_updated_time = now()
+    -- an ACTIVE version is never a shadow: going live ends the shadowing
+    UPDATE fraud.detector_versions x SET status = fraud_update_detector_version_status.status,
+                                         shadow = x.shadow AND fraud_update_detector_version_status.status <> 'ACTIVE',
+                                         last_updated_time = now()
         WHERE x.detector_id = v.detector_id AND x.detector_version_id = v.detector_version_id;
 END $function$
 ;
@@ -1165,6 +1443,9 @@ BEGIN
         PERFORM fraud._not_found('variable', name);
     END IF;
     IF default_value IS NOT NULL THEN
+        IF v.data_source = 'AGGREGATE' THEN
+            PERFORM fraud._invalid('default_value', default_value, '(an aggregate variable''s default is its value over no events)');
+        END IF;
         PERFORM fraud._check_default_value(v.data_type, default_value);
     END IF;
     PERFORM fraud._check_variable_type('variable_type', variable_type);
@@ -1495,6 +1776,12 @@ AS $function$
     SELECT * FROM fraud._voice_watchlists(domain_id, fraud._voice_update_watchlist(domain_id, watchlist_id, name, description))
 $function$
 ;
+CREATE OR REPLACE FUNCTION fraud._aggregate_type(function text, input_type text)
+ RETURNS text[]
+ LANGUAGE c
+ IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', $function$aggregate_type_wrapper$function$
+;
 CREATE OR REPLACE FUNCTION fraud._api_functions()
  RETURNS TABLE(signature regprocedure, schema_name name, function_name name, language name, body text, args text[])
  LANGUAGE sql
@@ -1508,6 +1795,103 @@ AS $function$
     WHERE d.classid = 'pg_catalog.pg_proc'::regclass AND d.refclassid = 'pg_catalog.pg_extension'::regclass
       AND d.deptype = 'e' AND d.refobjid = (SELECT e.oid FROM pg_catalog.pg_extension e WHERE e.extname = 'fraud_detector')
 $function$
+;
+CREATE OR REPLACE FUNCTION fraud._backtest(p_detector_id text, p_detector_version_id text, p_from timestamp with time zone, p_to timestamp with time zone, p_baseline_version_id text, p_fraud_labels text[])
+ RETURNS TABLE(kind text, name text, events bigint, evaluated bigint, matched bigint, matched_fraud bigint, matched_legit bigint, "precision" double precision, recall double precision)
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+DECLARE d fraud.detectors;
+BEGIN
+    d := fraud._backtest_detector(p_detector_id, p_detector_version_id, p_from, p_to, p_baseline_version_id);
+    PERFORM fraud._check_names('fraud_labels', p_fraud_labels, 1);
+    RETURN QUERY
+        WITH ev AS MATERIALIZED (
+            SELECT b.evaluated, b.matched_rules, b.outcomes, b.baseline_outcomes, b.changed,
+                   b.event_label = ANY (p_fraud_labels) AS fraud,
+                   b.event_label IS NOT NULL AND NOT b.event_label = ANY (p_fraud_labels) AS legit
+            FROM fraud._backtest_events(p_detector_id, p_detector_version_id, p_from, p_to, p_baseline_version_id) b),
+        totals AS (SELECT count(*) AS n, count(*) FILTER (WHERE ev.fraud) AS fraud FROM ev),
+        rules AS (SELECT r.rule_id, (row_number() OVER (ORDER BY r.position) - 1)::int AS i
+                  FROM fraud.detector_version_rules r
+                  WHERE r.detector_id = d.detector_id AND r.detector_version_id = p_detector_version_id::int),
+        counted AS (
+            SELECT 'rule' AS kind, r.rule_id AS name, r.i AS ord,
+                   count(*) FILTER (WHERE r.i < ev.evaluated) AS evaluated,
+                   count(*) FILTER (WHERE r.rule_id = ANY (ev.matched_rules)) AS matched,
+                   count(*) FILTER (WHERE r.rule_id = ANY (ev.matched_rules) AND ev.fraud) AS matched_fraud,
+                   count(*) FILTER (WHERE r.rule_id = ANY (ev.matched_rules) AND ev.legit) AS matched_legit
+            FROM rules r CROSS JOIN ev GROUP BY r.rule_id, r.i
+            UNION ALL
+            SELECT 'outcome', o, NULL, NULL, count(*), count(*) FILTER (WHERE ev.fraud), count(*) FILTER (WHERE ev.legit)
+            FROM ev CROSS JOIN LATERAL unnest(ev.outcomes) o GROUP BY o
+            UNION ALL
+            SELECT 'any_outcome', NULL, NULL, NULL, count(*), count(*) FILTER (WHERE ev.fraud), count(*) FILTER (WHERE ev.legit)
+            FROM ev WHERE cardinality(ev.outcomes) > 0
+            UNION ALL
+            SELECT 'change', ev.baseline_outcomes::text || ' -> ' || ev.outcomes::text,
+                   NULL, NULL, count(*), count(*) FILTER (WHERE ev.fraud), count(*) FILTER (WHERE ev.legit)
+            FROM ev WHERE ev.changed GROUP BY ev.baseline_outcomes, ev.outcomes)
+        SELECT c.kind, c.name, t.n, c.evaluated, c.matched, c.matched_fraud, c.matched_legit,
+               c.matched_fraud::double precision / nullif(c.matched_fraud + c.matched_legit, 0),
+               c.matched_fraud::double precision / nullif(t.fraud, 0)
+        FROM counted c CROSS JOIN totals t
+        ORDER BY CASE c.kind WHEN 'rule' THEN 0 WHEN 'outcome' THEN 1 WHEN 'any_outcome' THEN 2 ELSE 3 END, c.ord, c.name;
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._backtest_detector(detector_id text, detector_version_id text, p_from timestamp with time zone, p_to timestamp with time zone, baseline_version_id text)
+ RETURNS fraud.detectors
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+DECLARE d fraud.detectors; v text;
+BEGIN
+    PERFORM fraud._check_identifier('detector_id', detector_id);
+    SELECT * INTO d FROM fraud.detectors x WHERE x.detector_id = _backtest_detector.detector_id;
+    IF NOT FOUND THEN
+        PERFORM fraud._not_found('detector', detector_id);
+    END IF;
+    PERFORM fraud._required('detector_version_id', detector_version_id);
+    FOREACH v IN ARRAY ARRAY['detector_version_id', 'baseline_version_id'] LOOP
+        CONTINUE WHEN v = 'baseline_version_id' AND baseline_version_id IS NULL;
+        IF NOT EXISTS (SELECT 1 FROM fraud.detector_versions x
+                       WHERE x.detector_id = d.detector_id
+                         AND x.detector_version_id = fraud._version_number(v, CASE v WHEN 'detector_version_id'
+                             THEN _backtest_detector.detector_version_id ELSE baseline_version_id END)) THEN
+            PERFORM fraud._not_found('detector version', d.detector_id || '/' ||
+                CASE v WHEN 'detector_version_id' THEN _backtest_detector.detector_version_id ELSE baseline_version_id END);
+        END IF;
+    END LOOP;
+    PERFORM fraud._required('from', p_from);
+    PERFORM fraud._required('to', p_to);
+    IF p_from >= p_to THEN
+        PERFORM fraud._invalid('to', p_to::text, format('(must be after from, %s)', p_from));
+    END IF;
+    RETURN d;
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._backtest_events(p_detector_id text, p_detector_version_id text, p_from timestamp with time zone, p_to timestamp with time zone, p_baseline_version_id text)
+ RETURNS TABLE(event_type_name text, event_id text, event_timestamp timestamp with time zone, event_label text, evaluated integer, matched_rules text[], outcomes text[], baseline_outcomes text[], changed boolean)
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+DECLARE d fraud.detectors;
+BEGIN
+    d := fraud._backtest_detector(p_detector_id, p_detector_version_id, p_from, p_to, p_baseline_version_id);
+    -- OFFSET 0 keeps each LATERAL from being flattened, so each version scores each event once
+    RETURN QUERY
+        SELECT e.event_type_name, e.event_id, e.event_timestamp, e.event_label, (r.x).evaluated,
+               (r.x).matched_rules, (r.x).outcomes, (b.y).outcomes,
+               p_baseline_version_id IS NOT NULL
+                   AND NOT ((r.x).outcomes @> (b.y).outcomes AND (b.y).outcomes @> (r.x).outcomes)
+        FROM fraud.events e
+        CROSS JOIN LATERAL (SELECT fraud._replay(d.detector_id, p_detector_version_id, e.event_variables,
+                                                 e.entities, e.event_timestamp) AS x OFFSET 0) r
+        LEFT JOIN LATERAL (SELECT fraud._replay(d.detector_id, p_baseline_version_id, e.event_variables,
+                                                e.entities, e.event_timestamp) AS y
+                           WHERE p_baseline_version_id IS NOT NULL OFFSET 0) b ON true
+        WHERE e.event_type_name = d.event_type_name AND e.event_timestamp >= p_from AND e.event_timestamp < p_to;
+END $function$
 ;
 CREATE OR REPLACE FUNCTION fraud._batch_get_variable(p_names text[])
  RETURNS TABLE(name text, data_type text, data_source text, default_value text, description text, variable_type text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text, error_code integer, error_message text)
@@ -1652,13 +2036,14 @@ BEGIN
     -- run as the job's owner: it reads the owner's input and writes the owner's output table
     BEGIN
         -- OFFSET 0 keeps each LATERAL from being flattened, so every row is scored once;
-        -- fraud._score gives the prediction and the outcomes of that one scoring
+        -- fraud._score_historical gives the prediction and the outcomes of that one scoring, each
+        -- row at its own time (its aggregate variables see only events stored before it)
         n := fraud._run_as(j.owner, j.search_path, format($q$
             INSERT INTO %s (%s, model_scores, rule_results, outcomes, status)
             SELECT %s, (p.r).prediction->'modelScores', (p.r).prediction->'ruleResults', (p.r).outcomes, 'SUCCESS'
             FROM %s s
             CROSS JOIN LATERAL (SELECT %s AS e OFFSET 0) e
-            CROSS JOIN LATERAL (SELECT fraud._score(%s, false) AS r OFFSET 0) p
+            CROSS JOIN LATERAL (SELECT fraud._score_historical(%s) AS r OFFSET 0) p
             WHERE %s$q$, out_table, cols, scols, src, event_expr, args, range_filter));
     EXCEPTION WHEN invalid_text_representation THEN
         n := fraud._run_as(j.owner, j.search_path, format($q$
@@ -1668,7 +2053,7 @@ BEGIN
             FROM %s s
             CROSS JOIN LATERAL (SELECT %s AS e OFFSET 0) e
             CROSS JOIN LATERAL (SELECT fraud._event_error(%s) AS err OFFSET 0) x
-            CROSS JOIN LATERAL (SELECT CASE WHEN x.err IS NULL THEN fraud._score(%s, false) END AS r OFFSET 0) p
+            CROSS JOIN LATERAL (SELECT CASE WHEN x.err IS NULL THEN fraud._score_historical(%s) END AS r OFFSET 0) p
             WHERE %s$q$, out_table, cols, scols, src, event_expr, args, args, range_filter));
     END;
     PERFORM fraud._job_progress(j, hi, n, 0);
@@ -1704,11 +2089,14 @@ AS $function$
     ('reading', 'fraud_get_labels'), ('reading', 'fraud_get_outcomes'), ('reading', 'fraud_get_lists_metadata'),
     ('reading', 'fraud_get_list_elements'), ('reading', 'fraud_list_tags_for_resource'), ('reading', 'fraud_get_event'),
     ('reading', 'fraud_get_event_prediction_metadata'), ('reading', 'fraud_list_event_predictions'),
+    ('reading', 'fraud_get_aggregate_variables'), ('reading', 'fraud_backtest'), ('reading', 'fraud_backtest_events'),
+    ('reading', 'fraud_rule_stats'),
 
     ('managing', 'fraud_put_detector'), ('managing', 'fraud_delete_detector'),
     ('managing', 'fraud_create_detector_version'), ('managing', 'fraud_update_detector_version'),
     ('managing', 'fraud_update_detector_version_metadata'), ('managing', 'fraud_update_detector_version_status'),
-    ('managing', 'fraud_delete_detector_version'), ('managing', 'fraud_create_rule'),
+    ('managing', 'fraud_delete_detector_version'), ('managing', 'fraud_update_detector_version_shadow'),
+    ('managing', 'fraud_create_rule'),
     ('managing', 'fraud_update_rule_metadata'), ('managing', 'fraud_update_rule_version'), ('managing', 'fraud_delete_rule'),
     ('managing', 'fraud_create_variable'), ('managing', 'fraud_batch_create_variable'), ('managing', 'fraud_update_variable'),
     ('managing', 'fraud_delete_variable'), ('managing', 'fraud_put_event_type'), ('managing', 'fraud_delete_event_type'),
@@ -1717,6 +2105,7 @@ AS $function$
     ('managing', 'fraud_create_list'), ('managing', 'fraud_update_list'), ('managing', 'fraud_delete_list'),
     ('managing', 'fraud_tag_resource'), ('managing', 'fraud_untag_resource'), ('managing', 'fraud_update_event_label'),
     ('managing', 'fraud_delete_event'),
+    ('managing', 'fraud_create_aggregate_variable'), ('managing', 'fraud_delete_aggregate_variable'),
 
     ('jobs', 'fraud_create_batch_import_job'), ('jobs', 'fraud_get_batch_import_jobs'),
     ('jobs', 'fraud_get_batch_import_job_errors'), ('jobs', 'fraud_cancel_batch_import_job'),
@@ -1729,7 +2118,7 @@ AS $function$
     ('jobs', 'fraud._create_batch_prediction_job'), ('jobs', 'fraud._get_batch_prediction_jobs'),
     ('jobs', 'fraud._delete_events_by_event_type'),
     -- a batch prediction's worker scores as the job's owner
-    ('jobs', 'fraud._score'), ('jobs', 'fraud._event_error'),
+    ('jobs', 'fraud._score'), ('jobs', 'fraud._score_historical'), ('jobs', 'fraud._event_error'),
 
     ('voice_evaluation', 'fraud_voice_evaluate_session'), ('voice_evaluation', 'fraud_check_voice_id'),
 
@@ -1778,6 +2167,12 @@ AS $function$
            LATERAL fraud._capability_functions(c.capability) s
     ORDER BY 1, 2::text
 $function$
+;
+CREATE OR REPLACE FUNCTION fraud._check_aggregate_variable(name text)
+ RETURNS void
+ LANGUAGE c
+ STABLE STRICT
+AS 'MODULE_PATHNAME', $function$check_aggregate_variable_wrapper$function$
 ;
 CREATE OR REPLACE FUNCTION fraud._check_flat(field text, value anyarray)
  RETURNS void
@@ -2071,7 +2466,7 @@ CREATE OR REPLACE FUNCTION fraud._describe_as(role oid, search_path text, sql te
 AS 'MODULE_PATHNAME', $function$describe_as_wrapper$function$
 ;
 CREATE OR REPLACE FUNCTION fraud._describe_detector(p_detector_id text)
- RETURNS TABLE(detector_id text, detector_version_id text, status text, description text, last_updated_time timestamp with time zone, arn text)
+ RETURNS TABLE(detector_id text, detector_version_id text, status text, description text, last_updated_time timestamp with time zone, arn text, shadow boolean)
  LANGUAGE plpgsql
  STABLE
 AS $function$
@@ -2082,7 +2477,7 @@ BEGIN
     END IF;
     RETURN QUERY
     SELECT v.detector_id, v.detector_version_id::text, v.status, v.description, v.last_updated_time,
-           fraud._arn('detector', v.detector_id)
+           fraud._arn('detector', v.detector_id), v.shadow
     FROM fraud.detector_versions v WHERE v.detector_id = p_detector_id ORDER BY v.detector_version_id;
 END $function$
 ;
@@ -2094,6 +2489,81 @@ AS $function$
 BEGIN
     PERFORM fraud._raise('23505', format('%s %s already exists', kind, quote_literal(id)));
 END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._event_keys_delete()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    IF EXISTS (SELECT 1 FROM fraud.event_key_specs) THEN
+        EXECUTE 'DELETE FROM fraud.event_keys k USING (' || fraud._event_keys_query('old_events', 'fraud.event_key_specs') || ') o
+                 WHERE (k.key_name, k.key_value, k.event_timestamp, k.event_type_name, k.event_id)
+                     = (o.key_name, o.key_value, o.event_timestamp, o.event_type_name, o.event_id)';
+    END IF;
+    RETURN NULL;
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._event_keys_insert()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    IF EXISTS (SELECT 1 FROM fraud.event_key_specs) THEN
+        EXECUTE 'INSERT INTO fraud.event_keys ' || fraud._event_keys_query('new_events', 'fraud.event_key_specs');
+    END IF;
+    RETURN NULL;
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._event_keys_query(source text, specs text)
+ RETURNS text
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+    SELECT format($q$
+        SELECT s.key_name, e.value->>'entityId' AS key_value, n.event_timestamp, n.event_type_name, n.event_id,
+               n.event_label, n.label_timestamp
+        FROM %1$s n JOIN %2$s s ON s.event_type_name = n.event_type_name AND s.entity_type IS NOT NULL
+        CROSS JOIN LATERAL jsonb_array_elements(n.entities) e
+        WHERE e.value->>'entityType' = s.entity_type AND e.value->>'entityId' IS NOT NULL
+        UNION
+        SELECT s.key_name, n.event_variables->>s.group_by_variable, n.event_timestamp, n.event_type_name, n.event_id,
+               n.event_label, n.label_timestamp
+        FROM %1$s n JOIN %2$s s ON s.event_type_name = n.event_type_name AND s.group_by_variable IS NOT NULL
+        WHERE n.event_variables->>s.group_by_variable IS NOT NULL $q$, source, specs)
+$function$
+;
+CREATE OR REPLACE FUNCTION fraud._event_keys_truncate()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    TRUNCATE fraud.event_keys;
+    RETURN NULL;
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._event_keys_update()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    IF EXISTS (SELECT 1 FROM fraud.event_key_specs) THEN
+        EXECUTE 'DELETE FROM fraud.event_keys k USING (' || fraud._event_keys_query('old_events', 'fraud.event_key_specs') || ') o
+                 WHERE (k.key_name, k.key_value, k.event_timestamp, k.event_type_name, k.event_id)
+                     = (o.key_name, o.key_value, o.event_timestamp, o.event_type_name, o.event_id)';
+        EXECUTE 'INSERT INTO fraud.event_keys ' || fraud._event_keys_query('new_events', 'fraud.event_key_specs');
+    END IF;
+    RETURN NULL;
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._expression_variables(expression text)
+ RETURNS text[]
+ LANGUAGE c
+ IMMUTABLE PARALLEL SAFE STRICT
+AS 'MODULE_PATHNAME', $function$expression_variables_wrapper$function$
 ;
 CREATE OR REPLACE FUNCTION fraud._external_model_endpoints_arg(endpoints text[])
  RETURNS text[]
@@ -2108,6 +2578,26 @@ BEGIN
         PERFORM fraud._not_found('external model', endpoints[1]);
     END IF;
     RETURN coalesce(endpoints, '{}');
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._get_aggregate_variables(p_name text)
+ RETURNS TABLE(name text, data_type text, event_types text[], function text, variable text, entity_type text, group_by_variable text, time_window interval, filter text, description text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+BEGIN
+    RETURN QUERY
+        SELECT a.name, v.data_type,
+               ARRAY(SELECT t.event_type_name FROM fraud.aggregate_variable_event_types t
+                     WHERE t.aggregate_name = a.name ORDER BY t.event_type_name),
+               a.function, a.variable, a.entity_type, a.group_by_variable, a.time_window, a.filter,
+               v.description, v.last_updated_time, v.created_time, fraud._arn('variable', a.name)
+        FROM fraud.aggregate_variables a JOIN fraud.variables v ON v.name = a.name
+        WHERE p_name IS NULL OR a.name = p_name
+        ORDER BY a.name;
+    IF p_name IS NOT NULL AND NOT FOUND THEN
+        PERFORM fraud._not_found('aggregate variable', p_name);
+    END IF;
 END $function$
 ;
 CREATE OR REPLACE FUNCTION fraud._get_batch_import_job_errors(p_job_id text, p_caller bigint)
@@ -2201,6 +2691,29 @@ BEGIN
     IF NOT FOUND THEN
         PERFORM fraud._raise('42704', format('no deletion of the events of event type %s was ever requested',
                                              quote_literal(p_event_type_name)));
+    END IF;
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._get_detector_version(p_detector_id text, p_detector_version_id text)
+ RETURNS TABLE(detector_id text, detector_version_id text, description text, external_model_endpoints text[], model_versions jsonb, rules jsonb, status text, last_updated_time timestamp with time zone, created_time timestamp with time zone, rule_execution_mode text, arn text, shadow boolean)
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+DECLARE n int;
+BEGIN
+    PERFORM fraud._check_identifier('detector_id', p_detector_id);
+    n := fraud._version_number('detector_version_id', p_detector_version_id);
+    RETURN QUERY
+    SELECT v.detector_id, v.detector_version_id::text, v.description, v.external_model_endpoints, v.model_versions,
+           coalesce((SELECT jsonb_agg(fraud._rule_json(r.detector_id, r.rule_id, r.rule_version) ORDER BY r.position)
+                     FROM fraud.detector_version_rules r
+                     WHERE r.detector_id = v.detector_id AND r.detector_version_id = v.detector_version_id), '[]'),
+           v.status, v.last_updated_time, v.created_time, v.rule_execution_mode,
+           fraud._arn('detector-version', format('%s/%s', v.detector_id, v.detector_version_id)), v.shadow
+    FROM fraud.detector_versions v
+    WHERE v.detector_id = p_detector_id AND v.detector_version_id = n;
+    IF NOT FOUND THEN
+        PERFORM fraud._not_found('detector version', format('%s/%s', p_detector_id, p_detector_version_id));
     END IF;
 END $function$
 ;
@@ -2678,6 +3191,44 @@ AS $function$
       AND a.backend_type = 'fraud_detector job worker'
 $function$
 ;
+CREATE OR REPLACE FUNCTION fraud._list_event_predictions(p_event_id jsonb, p_event_type jsonb, p_detector_id jsonb, p_detector_version_id jsonb, p_prediction_time_range jsonb)
+ RETURNS TABLE(event_id text, event_type_name text, event_timestamp timestamp with time zone, prediction_timestamp timestamp with time zone, detector_id text, detector_version_id text)
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+DECLARE
+    f_event text := fraud._filter_value('event_id', p_event_id);
+    f_type text := fraud._filter_value('event_type', p_event_type);
+    f_detector text := fraud._filter_value('detector_id', p_detector_id);
+    f_version text := fraud._filter_value('detector_version_id', p_detector_version_id);
+    t_start timestamptz; t_end timestamptz;
+BEGIN
+    IF p_prediction_time_range IS NOT NULL THEN
+        IF jsonb_typeof(p_prediction_time_range) <> 'object'
+           OR jsonb_typeof(p_prediction_time_range->'startTime') IS DISTINCT FROM 'string'
+           OR jsonb_typeof(p_prediction_time_range->'endTime') IS DISTINCT FROM 'string' THEN
+            PERFORM fraud._invalid('prediction_time_range', p_prediction_time_range::text,
+                                   '(must be {"startTime": timestamp, "endTime": timestamp})');
+        END IF;
+        t_start := fraud._timestamp('prediction_time_range.startTime', p_prediction_time_range->>'startTime');
+        t_end := fraud._timestamp('prediction_time_range.endTime', p_prediction_time_range->>'endTime');
+        IF t_end < t_start THEN
+            PERFORM fraud._invalid('prediction_time_range', p_prediction_time_range::text, '(endTime is before startTime)');
+        END IF;
+    END IF;
+    RETURN QUERY
+    SELECT p.event_id, p.event_type_name, p.event_timestamp, p.prediction_timestamp, p.detector_id,
+           p.detector_version_id::text
+    FROM fraud.event_predictions p
+    WHERE (f_event IS NULL OR p.event_id = f_event)
+      AND (f_type IS NULL OR p.event_type_name = f_type)
+      AND (f_detector IS NULL OR p.detector_id = f_detector)
+      AND (f_version IS NULL OR p.detector_version_id::text = f_version)
+      AND (t_start IS NULL OR p.prediction_timestamp BETWEEN t_start AND t_end)
+      AND NOT p.shadow
+    ORDER BY p.prediction_timestamp DESC, p.prediction_id DESC;
+END $function$
+;
 CREATE OR REPLACE FUNCTION fraud._list_tags_for_resource(p_resource_arn text)
  RETURNS TABLE(key text, value text)
  LANGUAGE plpgsql
@@ -2821,6 +3372,12 @@ CREATE OR REPLACE FUNCTION fraud._redeem_caller(token bigint)
  STRICT
 AS 'MODULE_PATHNAME', $function$redeem_caller_wrapper$function$
 ;
+CREATE OR REPLACE FUNCTION fraud._replay(detector_id text, detector_version_id text, event_variables jsonb, entities jsonb, event_timestamp timestamp with time zone)
+ RETURNS fraud.replayed
+ LANGUAGE c
+ STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', $function$replay_wrapper$function$
+;
 CREATE OR REPLACE FUNCTION fraud._required(field text, value anyelement)
  RETURNS void
  LANGUAGE plpgsql
@@ -2830,6 +3387,49 @@ BEGIN
     IF value IS NULL THEN
         PERFORM fraud._raise('22023', format('invalid %s: NULL (%s is required)', field, field));
     END IF;
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._rule_stats(p_detector_id text, p_from timestamp with time zone, p_to timestamp with time zone, p_fraud_labels text[])
+ RETURNS TABLE(detector_version_id text, shadow boolean, rule_id text, rule_version text, predictions bigint, evaluated bigint, matched bigint, labeled_matched bigint, matched_fraud bigint, "precision" double precision)
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+BEGIN
+    PERFORM fraud._check_identifier('detector_id', p_detector_id);
+    IF NOT EXISTS (SELECT 1 FROM fraud.detectors d WHERE d.detector_id = p_detector_id) THEN
+        PERFORM fraud._not_found('detector', p_detector_id);
+    END IF;
+    PERFORM fraud._required('from', p_from);
+    PERFORM fraud._required('to', p_to);
+    IF p_to < p_from THEN
+        PERFORM fraud._invalid('to', p_to::text, format('(before from, %s)', p_from));
+    END IF;
+    PERFORM fraud._check_flat('fraud_labels', p_fraud_labels);
+    PERFORM fraud._check_names('fraud_labels', p_fraud_labels, 1);
+    PERFORM fraud._check_exist('label', 'labels', p_fraud_labels);
+    RETURN QUERY
+    WITH p AS (
+        SELECT x.detector_version_id AS version, x.shadow AS is_shadow, x.metadata->'rules' AS rules, e.event_label AS label
+        FROM fraud.event_predictions x
+        LEFT JOIN fraud.events e ON e.event_type_name = x.event_type_name AND e.event_id = x.event_id
+        WHERE x.detector_id = p_detector_id AND x.prediction_timestamp >= p_from AND x.prediction_timestamp < p_to
+    ), n AS (
+        SELECT p.version, p.is_shadow, count(*) AS predictions FROM p GROUP BY p.version, p.is_shadow
+    ), r AS (
+        SELECT p.version, p.is_shadow, r.rule->>'ruleId' AS rule, r.rule->>'ruleVersion' AS rule_version_text, r.pos,
+               (r.rule->>'evaluated')::boolean AS was_evaluated, (r.rule->>'matched')::boolean AS was_matched, p.label
+        FROM p CROSS JOIN LATERAL jsonb_array_elements(p.rules) WITH ORDINALITY r(rule, pos)
+    )
+    SELECT r.version::text, r.is_shadow, r.rule, r.rule_version_text, n.predictions,
+           count(*) FILTER (WHERE r.was_evaluated),
+           count(*) FILTER (WHERE r.was_matched),
+           count(*) FILTER (WHERE r.was_matched AND r.label IS NOT NULL),
+           count(*) FILTER (WHERE r.was_matched AND r.label = ANY (p_fraud_labels)),
+           count(*) FILTER (WHERE r.was_matched AND r.label = ANY (p_fraud_labels))::double precision
+               / nullif(count(*) FILTER (WHERE r.was_matched AND r.label IS NOT NULL), 0)
+    FROM r JOIN n ON n.version = r.version AND n.is_shadow = r.is_shadow
+    GROUP BY r.version, r.is_shadow, r.rule, r.rule_version_text, n.predictions
+    ORDER BY r.version, r.is_shadow, min(r.pos), r.rule, r.rule_version_text;
 END $function$
 ;
 CREATE OR REPLACE FUNCTION fraud._run_as(role oid, search_path text, sql text)
@@ -2843,6 +3443,12 @@ CREATE OR REPLACE FUNCTION fraud._score(detector_id text, event jsonb, detector_
  LANGUAGE c
  STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', $function$score_all_wrapper$function$
+;
+CREATE OR REPLACE FUNCTION fraud._score_historical(detector_id text, event jsonb, detector_version_id text)
+ RETURNS fraud.scored
+ LANGUAGE c
+ STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', $function$score_historical_wrapper$function$
 ;
 CREATE OR REPLACE FUNCTION fraud._secure_api()
  RETURNS void
@@ -2901,6 +3507,31 @@ AS $function$
                      || CASE WHEN cardinality(names) > 5 THEN format(' and %s more', cardinality(names) - 5) ELSE '' END
            END
 $function$
+;
+CREATE OR REPLACE FUNCTION fraud._sync_event_keys()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    needed constant text := $q$
+        SELECT DISTINCT t.event_type_name, coalesce(a.entity_type, '$' || a.group_by_variable) AS key_name,
+               a.entity_type, a.group_by_variable
+        FROM fraud.aggregate_variables a JOIN fraud.aggregate_variable_event_types t ON t.aggregate_name = a.name $q$;
+BEGIN
+    EXECUTE 'WITH needed AS (' || needed || '),
+             gone AS (DELETE FROM fraud.event_key_specs s
+                      WHERE NOT EXISTS (SELECT 1 FROM needed x WHERE (x.event_type_name, x.key_name) = (s.event_type_name, s.key_name))
+                      RETURNING s.event_type_name, s.key_name)
+             DELETE FROM fraud.event_keys k USING gone g WHERE k.key_name = g.key_name AND k.event_type_name = g.event_type_name';
+    EXECUTE 'WITH needed AS (' || needed || '),
+             added AS (INSERT INTO fraud.event_key_specs
+                       SELECT * FROM needed x
+                       WHERE NOT EXISTS (SELECT 1 FROM fraud.event_key_specs s WHERE (x.event_type_name, x.key_name) = (s.event_type_name, s.key_name))
+                       RETURNING *)
+             INSERT INTO fraud.event_keys ' || fraud._event_keys_query('fraud.events', 'added');
+    RETURN NULL;
+END $function$
 ;
 CREATE OR REPLACE FUNCTION fraud._timestamp(field text, value text)
  RETURNS timestamp with time zone
@@ -3358,7 +3989,12 @@ END $function$
 ;
 
 -- Every public function, table and important column explains itself (\df+, \d+).
-
+COMMENT ON COLUMN fraud.aggregate_variables.entity_type IS 'Group by the scored event''s entity of this type (NULL when grouped by a variable).';
+COMMENT ON COLUMN fraud.aggregate_variables.filter IS 'A rule-language expression over the past event''s variables and $label; only past events for which it is true count. NULL: all.';
+COMMENT ON COLUMN fraud.aggregate_variables.function IS 'COUNT, COUNT_DISTINCT, SUM, AVG, MIN or MAX.';
+COMMENT ON COLUMN fraud.aggregate_variables.group_by_variable IS 'Group by the value of this STRING variable (NULL when grouped by an entity type).';
+COMMENT ON COLUMN fraud.aggregate_variables.time_window IS 'How far back past events count: (T - time_window, T] for an event scored at T; a day is 24 hours.';
+COMMENT ON COLUMN fraud.aggregate_variables.variable IS 'The variable aggregated (NULL for COUNT).';
 COMMENT ON COLUMN fraud.batch_import_errors.event_id IS 'The row''s EVENT_ID as given (at most 100 characters), if any.';
 COMMENT ON COLUMN fraud.batch_import_errors.reason IS 'Why the row was rejected, e.g. EVENT_TIMESTAMP ... is not a supported timestamp.';
 COMMENT ON COLUMN fraud.batch_import_errors.row_number IS 'Data row of the input, from 1 (in a CSV file, the record after the header, a broken record counting as one: the line number minus one unless a quoted field spans lines).';
@@ -3367,17 +4003,21 @@ COMMENT ON COLUMN fraud.detector_versions.detector_version_id IS 'Version number
 COMMENT ON COLUMN fraud.detector_versions.external_model_endpoints IS 'AFD external model endpoints; always empty for now (external models are not implemented).';
 COMMENT ON COLUMN fraud.detector_versions.model_versions IS '[{"modelId", "modelType", "modelVersionNumber"}] as AFD; always [] for now (models are not implemented).';
 COMMENT ON COLUMN fraud.detector_versions.rule_execution_mode IS 'FIRST_MATCHED: only the first matching rule, in position order, gives outcomes; ALL_MATCHED: every matching rule does.';
+COMMENT ON COLUMN fraud.detector_versions.shadow IS 'A shadow version (DRAFT or INACTIVE, never ACTIVE: CHECK detector_version_shadow_not_active): fraud_get_event_prediction scores it too whenever it scores the ACTIVE version, and records its result in fraud.event_predictions with shadow = true, never returning it. Set by fraud_update_detector_version_shadow; activating the version clears it.';
 COMMENT ON COLUMN fraud.detector_versions.status IS 'DRAFT (editable), ACTIVE (scores by default; at most one per detector) or INACTIVE. Changed only by fraud_update_detector_version_status.';
 COMMENT ON COLUMN fraud.detectors.detector_id IS 'The key: an identifier ^[0-9a-z_-]+$, 1 to 64 characters.';
 COMMENT ON COLUMN fraud.detectors.event_type_name IS 'The event type whose events the detector scores; it cannot change once the detector has rules or versions.';
 COMMENT ON COLUMN fraud.detectors.last_version_id IS 'Highest detector version id ever issued, so a deleted version''s id is never reused.';
 COMMENT ON COLUMN fraud.entity_types.name IS 'The key: an identifier ^[0-9a-z_-]+$, 1 to 64 characters; the ARN is arn:fraud:<database>:entity-type/<name>.';
+COMMENT ON COLUMN fraud.event_keys.key_name IS 'An entity type, or $ and a variable name.';
+COMMENT ON COLUMN fraud.event_keys.key_value IS 'The entity id, or the variable''s stored value.';
 COMMENT ON COLUMN fraud.event_predictions.detector_version_id IS 'The detector version that scored: the named one, or the ACTIVE one at the time.';
 COMMENT ON COLUMN fraud.event_predictions.entities IS 'The event''s [{"entityType", "entityId"}].';
 COMMENT ON COLUMN fraud.event_predictions.metadata IS 'The GetEventPredictionMetadata response (fraud_explain''s result: every rule, variable value and source) without the prediction timestamp.';
 COMMENT ON COLUMN fraud.event_predictions.prediction_id IS 'The key, in the order predictions were made (not the order they committed): a notification''s predictionId, and what an outbox reader remembers (docs/sql-reference.md, "Prediction notifications").';
 COMMENT ON COLUMN fraud.event_predictions.prediction_timestamp IS 'When the prediction was made, to the millisecond; fraud_get_event_prediction_metadata finds the prediction by it.';
 COMMENT ON COLUMN fraud.event_predictions.result IS 'The GetEventPrediction response returned to the caller (fraud_predict''s result).';
+COMMENT ON COLUMN fraud.event_predictions.shadow IS 'true: the result of a shadow version (fraud.detector_versions.shadow), scored with the same event and prediction_timestamp as the prediction the caller got and never returned, notified, listed by fraud_list_event_predictions or shown by fraud_get_event_prediction_metadata; read by fraud_rule_stats. Outbox readers skip these rows (docs/sql-reference.md, "Prediction notifications").';
 COMMENT ON COLUMN fraud.event_type_entity_types."position" IS 'Order of the entity type in the event type, from 1.';
 COMMENT ON COLUMN fraud.event_type_labels."position" IS 'Order of the label in the event type, from 1.';
 COMMENT ON COLUMN fraud.event_type_variables."position" IS 'Order of the variable in the event type, from 1.';
@@ -3453,18 +4093,22 @@ COMMENT ON COLUMN fraud.voice_speakers.status IS 'ENROLLED (has a voiceprint), O
 COMMENT ON COLUMN fraud.voice_watchlists.default_watchlist IS 'True for the domain''s default watchlist (one per domain, created with it).';
 COMMENT ON COLUMN fraud.voice_watchlists.name IS 'Unique within the domain: ^[a-zA-Z0-9][a-zA-Z0-9_-]*$, at most 256 characters.';
 COMMENT ON COLUMN fraud.voice_watchlists.watchlist_id IS 'The key: 22 generated letters and digits.';
+COMMENT ON FUNCTION @extschema@.fraud_backtest(detector_id text, detector_version_id text, "from" timestamp with time zone, "to" timestamp with time zone, baseline_version_id text, fraud_labels text[]) IS 'Backtest, summed up: the detector version over the stored events of its event type in [from, to), each as at its own time. One row per rule (kind rule: evaluated, matched, matched_fraud, matched_legit, precision, recall), per outcome (kind outcome), for events with any outcome (kind any_outcome), and with baseline_version_id per change of outcomes (kind change, name ''{baseline outcomes} -> {outcomes}''). Labels in fraud_labels count as fraud, other labels as legit, unlabelled events in neither. Errors: 42704 unknown detector or version; 22023 bad arguments.';
+COMMENT ON FUNCTION @extschema@.fraud_backtest_events(detector_id text, detector_version_id text, "from" timestamp with time zone, "to" timestamp with time zone, baseline_version_id text) IS 'Backtest, per event: every stored event of the detector''s event type with event_timestamp in [from, to), scored by the detector version as at its own time (aggregates see only events stored before it): evaluated (how many rules, in order), matched_rules, outcomes, and with baseline_version_id the baseline''s outcomes and whether the set changed. Joins back to fraud_get_event by (event_id, event_type_name). Errors: 42704 unknown detector or version; 22023 bad arguments, from not before to.';
 COMMENT ON FUNCTION @extschema@.fraud_batch_create_variable(variable_entries jsonb, tags jsonb) IS 'BatchCreateVariable: creates each of 1 to 25 entries {"name", "dataType", "dataSource", "defaultValue", ...} on its own; returns one row (name, code 400/404/409, message) per failed entry, no rows when all were created. Errors: 22023 not an array of 1 to 25, bad tags.';
 COMMENT ON FUNCTION @extschema@.fraud_batch_get_variable(names text[]) IS 'BatchGetVariable: one row per variable found among 1 to 100 distinct names, plus one row with only name, error_code 404 and error_message per name not found. Errors: 22023 empty, over 100, NULL or repeated names.';
 COMMENT ON FUNCTION @extschema@.fraud_cancel_batch_import_job(job_id text) IS 'CancelBatchImportJob: a job no worker has claimed ends CANCELED at once; a running one becomes CANCEL_IN_PROGRESS and stops before its next batch (committed batches stay). Errors: 42704 unknown job id; 55006 the job has already ended.';
 COMMENT ON FUNCTION @extschema@.fraud_cancel_batch_prediction_job(job_id text) IS 'CancelBatchPredictionJob: a job no worker has claimed ends CANCELED at once; a running one becomes CANCEL_IN_PROGRESS and stops before its next batch (scored batches stay). Errors: 42704 unknown job id; 55006 the job has already ended.';
 COMMENT ON FUNCTION @extschema@.fraud_capabilities() IS 'Every capability fraud_grant knows and the functions it grants EXECUTE on (including the internal fraud.* functions behind the job wrappers).';
 COMMENT ON FUNCTION @extschema@.fraud_check_voice_id(result jsonb, option text) IS 'Amazon Connect''s Check Voice ID block: the branch (e.g. Authenticated, Not enrolled, High risk) an EvaluateSession result takes for option enrollmentStatus, voiceAuthentication or fraudDetection. Errors: 22023 unknown option.';
+COMMENT ON FUNCTION @extschema@.fraud_create_aggregate_variable(name text, event_types text[], function text, time_window interval, entity_type text, group_by_variable text, variable text, filter text, description text, tags jsonb) IS 'Creates an aggregate (velocity) variable: function (COUNT, COUNT_DISTINCT, SUM, AVG, MIN, MAX) of variable over the stored events of event_types that share the scored event''s entity of entity_type, or its value of group_by_variable, in (T - time_window, T], optionally only those for which filter (rule language over the past event''s variables and $label) is true. Rules use it as $name. Errors: 22023 invalid argument or filter (42601 filter syntax); 42704 unknown event type, entity type or variable; 23505 the name is taken.';
 COMMENT ON FUNCTION @extschema@.fraud_create_batch_import_job(job_id text, input_path text, event_type_name text, tags jsonb) IS 'CreateBatchImportJob: starts a background job importing events from a table, a query or a server-side CSV file in AFD''s column layout (a file needs the privileges of pg_read_server_files); failed rows, broken CSV records included, are in fraud_get_batch_import_job_errors. Errors: 22023 bad id, input or columns; 42704 unknown event type; 23505 id used before; 42501.';
 COMMENT ON FUNCTION @extschema@.fraud_create_batch_prediction_job(job_id text, input_path text, output_path text, event_type_name text, detector_name text, detector_version text, tags jsonb) IS 'CreateBatchPredictionJob: creates table output_path (input columns plus model_scores, rule_results, outcomes, status) and starts a background job scoring every input row with the detector. Errors: 22023; 42P07 output table exists; 42704 unknown event type, detector or version; 23505 id used.';
 COMMENT ON FUNCTION @extschema@.fraud_create_detector_version(detector_id text, rules jsonb, description text, external_model_endpoints text[], model_versions jsonb, rule_execution_mode text, tags jsonb) IS 'CreateDetectorVersion: a new DRAFT version (id one past the highest ever issued) with rules (rule references, in evaluation order) and rule_execution_mode FIRST_MATCHED or ALL_MATCHED, compiled now; returns (detector_id, detector_version_id, status). Errors: 42704; 22023; 54000.';
 COMMENT ON FUNCTION @extschema@.fraud_create_list(name text, elements text[], variable_type text, description text, tags jsonb) IS 'CreateList: creates a named set of strings that rules test with in @name; repeated elements are stored once. Errors: 22023 invalid name (^[0-9a-z_]+$), element (1 to 320 characters), over 100,000 elements or unknown variable type; 23505 the list exists.';
 COMMENT ON FUNCTION @extschema@.fraud_create_rule(rule_id text, detector_id text, expression text, outcomes text[], language text, description text, tags jsonb) IS 'CreateRule: creates version 1 of a rule whose DETECTORPL expression (docs/rule-language.md) is parsed and type checked now; returns {"detectorId", "ruleId", "ruleVersion"}. Errors: 42601 syntax error (with position); 22023; 54000 a regex_match pattern past 1 MiB compiled; 42704 detector or outcome missing; 23505 the rule exists.';
 COMMENT ON FUNCTION @extschema@.fraud_create_variable(name text, data_type text, data_source text, default_value text, description text, variable_type text, tags jsonb) IS 'CreateVariable: creates an EVENT variable with a data type (STRING, INTEGER, FLOAT, BOOLEAN, DATETIME) and a default value that must read as that type. Errors: 22023 invalid name (^[0-9a-z_]+$), data type, data source, default or variable type; 23505 the variable exists.';
+COMMENT ON FUNCTION @extschema@.fraud_delete_aggregate_variable(name text) IS 'Deletes an aggregate variable and its tags; a missing one is a NOTICE. Errors: 55006 a rule version uses it.';
 COMMENT ON FUNCTION @extschema@.fraud_delete_batch_import_job(job_id text) IS 'DeleteBatchImportJob: removes a finished job and its failed records, not the imported events; the id stays taken. Errors: 42704 unknown job id; 55006 the job is still running (cancel it first).';
 COMMENT ON FUNCTION @extschema@.fraud_delete_batch_prediction_job(job_id text) IS 'DeleteBatchPredictionJob: removes a finished job''s record; its output table (the caller''s) stays and the id stays taken. Errors: 42704 unknown job id; 55006 the job is still running (cancel it first).';
 COMMENT ON FUNCTION @extschema@.fraud_delete_detector(detector_id text) IS 'DeleteDetector: deletes the detector and its tags; a missing one is a NOTICE. Errors: 22023 invalid id; 55006 it still has detector versions or rules.';
@@ -3477,19 +4121,20 @@ COMMENT ON FUNCTION @extschema@.fraud_delete_label(name text) IS 'DeleteLabel: d
 COMMENT ON FUNCTION @extschema@.fraud_delete_list(name text) IS 'DeleteList: deletes the list with its elements and tags; a missing one is a NOTICE. Errors: 22023 invalid name; 55006 a rule version names it with @name.';
 COMMENT ON FUNCTION @extschema@.fraud_delete_outcome(name text) IS 'DeleteOutcome: deletes the outcome and its tags; a missing one is a NOTICE. Errors: 22023 invalid name; 55006 a rule version yields it.';
 COMMENT ON FUNCTION @extschema@.fraud_delete_rule(rule jsonb) IS 'DeleteRule: deletes that rule version (the rule goes with its last version); DRAFT detector versions using it lose it, with a NOTICE; a missing one is a NOTICE. Errors: 55006 an ACTIVE or INACTIVE detector version uses it; 22023 malformed reference.';
-COMMENT ON FUNCTION @extschema@.fraud_delete_variable(name text) IS 'DeleteVariable: deletes the variable and its tags; a missing one is a NOTICE. Errors: 55006 an event type uses it, or it is a model-output (MODEL_SCORE / EXTERNAL_MODEL_SCORE) variable.';
-COMMENT ON FUNCTION @extschema@.fraud_describe_detector(detector_id text) IS 'DescribeDetector: one row per version of the detector (detector_version_id, status, description, last_updated_time; arn is the detector''s). Errors: 22023 invalid id; 42704 no such detector.';
+COMMENT ON FUNCTION @extschema@.fraud_delete_variable(name text) IS 'DeleteVariable: deletes the variable and its tags; a missing one is a NOTICE. Errors: 55006 an event type uses it, or it is a model-output (MODEL_SCORE / EXTERNAL_MODEL_SCORE) or aggregate variable.';
+COMMENT ON FUNCTION @extschema@.fraud_describe_detector(detector_id text) IS 'DescribeDetector: one row per version of the detector (detector_version_id, status, description, last_updated_time; arn is the detector''s; shadow: a shadow version). Errors: 22023 invalid id; 42704 no such detector.';
 COMMENT ON FUNCTION @extschema@.fraud_explain(detector_id text, event jsonb, detector_version_id text) IS 'AFD GetEventPredictionMetadata for an event, recording nothing: every rule with expressionWithValues, evaluated and matched, every variable with its value and source (EVENT or DEFAULT), the outcomes, as jsonb. Errors as fraud_predict: 42704; 22023; 22P02 unreadable value.';
+COMMENT ON FUNCTION @extschema@.fraud_get_aggregate_variables(name text) IS 'All aggregate variables, or only the named one, with their definition (event_types, function, variable, entity_type or group_by_variable, time_window, filter). Errors: 42704 the named one does not exist.';
 COMMENT ON FUNCTION @extschema@.fraud_get_batch_import_job_errors(job_id text) IS 'The failed records of a batch import job (AFD writes them to outputPath): row_number (data rows from 1; in a CSV file the records after the header, a broken record counting as one), event_id and the reason (for a CSV record that cannot be read, e.g. line 12: expected 9 fields, found 8). Errors: 22023 invalid id; 42704 unknown job id.';
 COMMENT ON FUNCTION @extschema@.fraud_get_batch_import_jobs(job_id text) IS 'GetBatchImportJobs: all batch import jobs, newest first, or the named one, with status, failure_reason, times, input, counters and arn. Errors: 22023 invalid id; 42704 unknown job id.';
 COMMENT ON FUNCTION @extschema@.fraud_get_batch_prediction_jobs(job_id text) IS 'GetBatchPredictionJobs: all batch prediction jobs, newest first, or the named one, with status, failure_reason, times, input, output table, detector version, counters and arn. Errors: 22023 invalid id; 42704 unknown job id.';
 COMMENT ON FUNCTION @extschema@.fraud_get_delete_events_by_event_type_status(event_type_name text) IS 'GetDeleteEventsByEventTypeStatus: the status (AsyncJobStatus) of the latest deletion of the event type''s events. Errors: 22023 invalid name; 42704 no deletion was ever requested.';
-COMMENT ON FUNCTION @extschema@.fraud_get_detector_version(detector_id text, detector_version_id text) IS 'GetDetectorVersion: the version as one row (rules jsonb in evaluation order, model_versions, external_model_endpoints, status, rule_execution_mode, times, arn). Errors: 42704 no such version; 22023 bad version id.';
+COMMENT ON FUNCTION @extschema@.fraud_get_detector_version(detector_id text, detector_version_id text) IS 'GetDetectorVersion: the version as one row (rules jsonb in evaluation order, model_versions, external_model_endpoints, status, rule_execution_mode, times, arn, and shadow: whether it is a shadow version). Errors: 42704 no such version; 22023 bad version id.';
 COMMENT ON FUNCTION @extschema@.fraud_get_detectors(detector_id text) IS 'GetDetectors: all detectors, or only the named one, as rows (detector_id, description, event_type_name, last_updated_time, created_time, arn). Errors: 22023 invalid id; 42704 the named detector does not exist.';
 COMMENT ON FUNCTION @extschema@.fraud_get_entity_types(name text) IS 'GetEntityTypes: all entity types, or only the named one, as rows (name, description, last_updated_time, created_time, arn). Errors: 22023 invalid name; 42704 the named entity type does not exist.';
 COMMENT ON FUNCTION @extschema@.fraud_get_event(event_id text, event_type_name text) IS 'GetEvent: the stored event as one row (event_timestamp, event_variables, current_label, label_timestamp, entities). Errors: 22023 invalid id; 42704 unknown event type or event.';
-COMMENT ON FUNCTION @extschema@.fraud_get_event_prediction(detector_id text, event_id text, event_type_name text, entities jsonb, event_timestamp text, event_variables jsonb, detector_version_id text) IS 'GetEventPrediction: validates the event as fraud_send_event, scores it like fraud_predict (same jsonb), records it in fraud.event_predictions, with ingestion ENABLED stores the event, and with event orchestration enabled sends NOTIFY fraud_detector_predictions (JSON payload with the predictionId; delivered on commit). VOLATILE. Errors: 42704 unknown detector, version or no ACTIVE version; 22023 bad event or event type.';
-COMMENT ON FUNCTION @extschema@.fraud_get_event_prediction_metadata(event_id text, event_type_name text, detector_id text, detector_version_id text, prediction_timestamp text) IS 'GetEventPredictionMetadata: the recorded explanation of one prediction as jsonb (fraud_explain''s shape plus eventId, entityId, entityType, eventTimestamp, predictionTimestamp); prediction_timestamp is epoch milliseconds or a timestamp such as ListEventPredictions'' prediction_timestamp::text. Errors: 42704 no such prediction; 22023 bad arguments.';
+COMMENT ON FUNCTION @extschema@.fraud_get_event_prediction(detector_id text, event_id text, event_type_name text, entities jsonb, event_timestamp text, event_variables jsonb, detector_version_id text) IS 'GetEventPrediction: validates the event as fraud_send_event, scores it like fraud_predict (same jsonb), records it in fraud.event_predictions, with ingestion ENABLED stores the event, and with event orchestration enabled sends NOTIFY fraud_detector_predictions (JSON payload with the predictionId; delivered on commit); scoring the ACTIVE version (detector_version_id NULL), it also scores the detector''s shadow versions and records their results (shadow = true), never returned. VOLATILE. Errors: 42704 unknown detector, version or no ACTIVE version; 22023 bad event or event type.';
+COMMENT ON FUNCTION @extschema@.fraud_get_event_prediction_metadata(event_id text, event_type_name text, detector_id text, detector_version_id text, prediction_timestamp text) IS 'GetEventPredictionMetadata: the recorded explanation of one prediction (one returned to its caller, never a shadow version''s) as jsonb (fraud_explain''s shape plus eventId, entityId, entityType, eventTimestamp, predictionTimestamp); prediction_timestamp is epoch milliseconds or a timestamp such as ListEventPredictions'' prediction_timestamp::text. Errors: 42704 no such prediction; 22023 bad arguments.';
 COMMENT ON FUNCTION @extschema@.fraud_get_event_types(name text) IS 'GetEventTypes: all event types, or only the named one, as rows with their event_variables, labels and entity_types (text[], in order), event_ingestion, event_orchestration, times and arn. Errors: 42704 the named event type does not exist.';
 COMMENT ON FUNCTION @extschema@.fraud_get_labels(name text) IS 'GetLabels: all labels, or only the named one, as rows (name, description, last_updated_time, created_time, arn). Errors: 22023 invalid name; 42704 the named label does not exist.';
 COMMENT ON FUNCTION @extschema@.fraud_get_list_elements(name text) IS 'GetListElements: the elements of the list, sorted, one row each. Errors: 22023 invalid name; 42704 no such list.';
@@ -3498,7 +4143,7 @@ COMMENT ON FUNCTION @extschema@.fraud_get_outcomes(name text) IS 'GetOutcomes: a
 COMMENT ON FUNCTION @extschema@.fraud_get_rules(detector_id text, rule_id text, rule_version text) IS 'GetRules: one row per rule version of the detector, of one rule, or just one version (expression, language, outcomes text[], times, arn). Errors: 42704 detector, rule or version missing; 22023 rule_version without rule_id.';
 COMMENT ON FUNCTION @extschema@.fraud_get_variables(name text) IS 'GetVariables: all variables, or only the named one, as rows (name, data_type, data_source, default_value, description, variable_type, times, arn). Errors: 42704 the named variable does not exist.';
 COMMENT ON FUNCTION @extschema@.fraud_grant(capability text, role_name regrole) IS 'Gives role_name one capability: EXECUTE on exactly its functions (fraud_capabilities()). Capabilities: scoring, reading, managing, jobs, voice_evaluation, voice_management (docs/security.md). Only the extension''s owner (or a superuser) may call it. Errors: 22023 unknown capability; 42704 unknown role; 42501 not the owner.';
-COMMENT ON FUNCTION @extschema@.fraud_list_event_predictions(event_id jsonb, event_type jsonb, detector_id jsonb, detector_version_id jsonb, prediction_time_range jsonb) IS 'ListEventPredictions: recorded predictions, newest first, filtered by FilterConditions {"value": "..."} and prediction_time_range {"startTime", "endTime"} (inclusive); no 30-day limit. Errors: 22023 malformed filter or range, end before start.';
+COMMENT ON FUNCTION @extschema@.fraud_list_event_predictions(event_id jsonb, event_type jsonb, detector_id jsonb, detector_version_id jsonb, prediction_time_range jsonb) IS 'ListEventPredictions: recorded predictions (those returned to callers, not shadow versions'' results), newest first, filtered by FilterConditions {"value": "..."} and prediction_time_range {"startTime", "endTime"} (inclusive); no 30-day limit. Errors: 22023 malformed filter or range, end before start.';
 COMMENT ON FUNCTION @extschema@.fraud_list_tags_for_resource(resource_arn text) IS 'ListTagsForResource: the tags of the resource the ARN names, as (key, value) rows sorted by key. Errors: 22023 malformed ARN; 42704 no such resource.';
 COMMENT ON FUNCTION @extschema@.fraud_outcomes(detector_id text, event jsonb, detector_version_id text) IS 'The outcomes fraud_predict would give, alone: text[] in rule order without repeats, {} when no rule matched; the cheap form for bulk queries. Errors as fraud_predict: 42704 unknown detector, version or no ACTIVE version; 22023 bad arguments; 22P02 unreadable value.';
 COMMENT ON FUNCTION @extschema@.fraud_predict(detector_id text, event jsonb, detector_version_id text) IS 'Scores event (an object of variables, or AFD''s request shape) with the detector''s ACTIVE version or the named one, as AFD GetEventPrediction but recording nothing; returns {"modelScores", "ruleResults", "externalModelOutputs"}, NULL for a NULL event. Errors: 42704; 22023; 22P02 unreadable value.';
@@ -3508,18 +4153,20 @@ COMMENT ON FUNCTION @extschema@.fraud_put_event_type(name text, event_variables 
 COMMENT ON FUNCTION @extschema@.fraud_put_label(name text, description text, tags jsonb) IS 'PutLabel: creates the label (what an event turned out to be, e.g. fraud / legit) or updates its description; tags are merged. Returns nothing. Errors: 22023 invalid name, description or tags.';
 COMMENT ON FUNCTION @extschema@.fraud_put_outcome(name text, description text, tags jsonb) IS 'PutOutcome: creates the outcome (what a matching rule tells the caller to do, e.g. review / block) or updates its description; tags are merged. Returns nothing. Errors: 22023 invalid name, description or tags.';
 COMMENT ON FUNCTION @extschema@.fraud_revoke(capability text, role_name regrole) IS 'Takes one capability back from role_name (the EXECUTE grants fraud_grant gave). Only the extension''s owner (or a superuser) may call it. Errors: 22023 unknown capability; 42704 unknown role; 42501 not the owner.';
+COMMENT ON FUNCTION @extschema@.fraud_rule_stats(detector_id text, "from" timestamp with time zone, "to" timestamp with time zone, fraud_labels text[]) IS 'Per detector version (shadow results apart) and rule version, from the predictions recorded by fraud_get_event_prediction with prediction_timestamp in [from, to): predictions (of the version), evaluated and matched (how often the rule was), labeled_matched (matched events whose stored event in fraud.events carries a label now), matched_fraud (labelled one of fraud_labels, default {fraud}) and precision = matched_fraud / labeled_matched (NULL when no matched event is labelled). STABLE. Errors: 42704 no such detector or label; 22023 bad arguments, NULLs, to before from.';
 COMMENT ON FUNCTION @extschema@.fraud_score_trigger() IS 'BEFORE INSERT OR UPDATE row trigger: scores NEW and writes the outcomes to a text[] column and optionally fraud_predict''s result to a jsonb one. Arguments: detector_id, outcomes_column[, result_column][, ''reject=o1,o2''][, ''version=n'']. Errors: 23514 rejected; 39P01 misuse; 42703, 42804 bad column.';
 COMMENT ON FUNCTION @extschema@.fraud_send_event(event_id text, event_type_name text, event_timestamp text, event_variables jsonb, entities jsonb, assigned_label text, label_timestamp text) IS 'SendEvent: stores an event (timestamps ISO 8601 or AFD''s CSV layouts, variables {"name": "value"}, entities [{"entityType", "entityId"}], optional label with its timestamp). Errors: 22023 invalid value; 42704 unknown event type; 23505 event id exists; 55006 ingestion DISABLED.';
 COMMENT ON FUNCTION @extschema@.fraud_tag_resource(resource_arn text, tags jsonb) IS 'TagResource: adds or overwrites tags ({"key": "value"} or [{"key", "value"}]) on the resource named by arn:fraud:<database>:<type>/<id>. Errors: 22023 malformed ARN or tags; 42704 no such resource in this database; 54000 more than 200 tags.';
 COMMENT ON FUNCTION @extschema@.fraud_untag_resource(resource_arn text, tag_keys text[]) IS 'UntagResource: removes the given tag keys (at most 50; absent keys are fine) from the resource the ARN names. Errors: 22023 malformed ARN, NULL or too many keys; 42704 no such resource.';
 COMMENT ON FUNCTION @extschema@.fraud_update_detector_version(detector_id text, detector_version_id text, external_model_endpoints text[], rules jsonb, description text, model_versions jsonb, rule_execution_mode text) IS 'UpdateDetectorVersion: replaces the rules (required) and external model endpoints (default none) of a DRAFT version; NULL description, model_versions or rule_execution_mode keep the current ones; the rules are compiled again. Errors: 55006 not DRAFT; 42704; 22023 (including rules NULL or omitted).';
 COMMENT ON FUNCTION @extschema@.fraud_update_detector_version_metadata(detector_id text, detector_version_id text, description text) IS 'UpdateDetectorVersionMetadata: sets the description of a detector version of any status. Errors: 42704 no such version; 22023 bad version id or description.';
-COMMENT ON FUNCTION @extschema@.fraud_update_detector_version_status(detector_id text, detector_version_id text, status text) IS 'UpdateDetectorVersionStatus: DRAFT to ACTIVE, ACTIVE to INACTIVE, INACTIVE to ACTIVE; activating compiles the version and makes the previously ACTIVE one INACTIVE. Errors: 55006 other transitions; 22023 unknown status, no rules and no models, rules that no longer compile; 42704.';
+COMMENT ON FUNCTION @extschema@.fraud_update_detector_version_shadow(detector_id text, detector_version_id text, shadow boolean) IS 'Marks (shadow true) or unmarks a DRAFT or INACTIVE detector version as a shadow: fraud_get_event_prediction scores every shadow of the detector next to its ACTIVE version and records each result in fraud.event_predictions (shadow = true) without returning, notifying or listing it; fraud_rule_stats compares them. Marking compiles the version as activation does; activating it clears the flag. Errors: 55006 the version is ACTIVE; 42704 no such detector or version; 22023 bad arguments, shadow NULL, no rules and no models, rules that no longer compile.';
+COMMENT ON FUNCTION @extschema@.fraud_update_detector_version_status(detector_id text, detector_version_id text, status text) IS 'UpdateDetectorVersionStatus: DRAFT to ACTIVE, ACTIVE to INACTIVE, INACTIVE to ACTIVE; activating compiles the version, clears its shadow flag and makes the previously ACTIVE one INACTIVE. Errors: 55006 other transitions; 22023 unknown status, no rules and no models, rules that no longer compile; 42704.';
 COMMENT ON FUNCTION @extschema@.fraud_update_event_label(event_id text, event_type_name text, assigned_label text, label_timestamp text) IS 'UpdateEventLabel: sets the label of a stored event and its label timestamp. Errors: 22023 a label that is not one of the event type''s, a bad timestamp; 42704 unknown event type or event.';
 COMMENT ON FUNCTION @extschema@.fraud_update_list(name text, elements text[], description text, update_mode text, variable_type text) IS 'UpdateList: applies elements with update_mode REPLACE (default), APPEND or REMOVE (NULL elements: unchanged); sets description and a not yet set variable_type. Errors: 42704 no such list; 22023; 55006 changing a set variable type; 54000 APPEND past 100,000 elements.';
 COMMENT ON FUNCTION @extschema@.fraud_update_rule_metadata(rule jsonb, description text) IS 'UpdateRuleMetadata: sets the description of the rule version {"detectorId", "ruleId", "ruleVersion"}. Errors: 42704 no such rule version; 22023 malformed reference or description.';
 COMMENT ON FUNCTION @extschema@.fraud_update_rule_version(rule jsonb, expression text, outcomes text[], language text, description text, tags jsonb) IS 'UpdateRuleVersion: makes version n+1 (n = highest ever issued) of the rule referenced by rule, which must exist and is left unchanged; the expression is checked as in CreateRule. Returns the new rule reference. Errors: 42601; 22023; 42704; 54000 past 99,999 versions or a regex_match pattern past 1 MiB compiled.';
-COMMENT ON FUNCTION @extschema@.fraud_update_variable(name text, default_value text, description text, variable_type text) IS 'UpdateVariable: sets the default value, description and/or variable type; NULL arguments leave the attribute unchanged. Errors: 42704 no such variable; 22023 a default that does not read as the data type, an unknown variable type.';
+COMMENT ON FUNCTION @extschema@.fraud_update_variable(name text, default_value text, description text, variable_type text) IS 'UpdateVariable: sets the default value, description and/or variable type; NULL arguments leave the attribute unchanged. Errors: 42704 no such variable; 22023 a default that does not read as the data type or belongs to an aggregate variable, an unknown variable type.';
 COMMENT ON FUNCTION @extschema@.fraud_voice_associate_fraudster(domain_id text, fraudster_id text, watchlist_id text) IS 'Voice ID AssociateFraudster: adds the fraudster to a watchlist of its domain (already there is fine); returns the fraudster row. Errors: 22023 malformed id; 42704 unknown domain, fraudster or watchlist.';
 COMMENT ON FUNCTION @extschema@.fraud_voice_create_domain(name text, embedding_dimension integer, description text, cos_at_50 real, cos_at_90 real, authentication_min_speech_seconds real, tags jsonb) IS 'Voice ID CreateDomain: creates a domain (embedding dimension 1 to 4096, cosine-to-score calibration, speech minimum 5 to 10 s) and its default watchlist; returns the domain row. Errors: 22023 bad name, description, dimension, calibration (-1 <= cos_at_50 < cos_at_90 <= 1).';
 COMMENT ON FUNCTION @extschema@.fraud_voice_create_watchlist(domain_id text, name text, description text) IS 'Voice ID CreateWatchlist: creates a watchlist in the domain; returns its row. Errors: 22023 bad name or description; 42704 unknown domain; 23505 a watchlist of that name exists in the domain.';
@@ -3549,15 +4196,21 @@ COMMENT ON FUNCTION @extschema@.fraud_voice_update_domain(domain_id text, name t
 COMMENT ON FUNCTION @extschema@.fraud_voice_update_watchlist(domain_id text, watchlist_id text, name text, description text) IS 'Voice ID UpdateWatchlist: changes the given name and/or description; returns the watchlist row. Errors: 55006 the default watchlist; 23505 the new name is taken; 22023; 42704 unknown domain or watchlist.';
 COMMENT ON FUNCTION fraud._cache_usage() IS 'This session''s cache of compiled detector versions: its estimated bytes, its budget (fraud_detector.cache_size), and how many versions, rendered results and shared lists it keeps.';
 COMMENT ON FUNCTION fraud._raise(sqlstate text, message text, detail text, hint text) IS 'Internal: raises an ERROR with this SQLSTATE, message and optional DETAIL and HINT, without CONTEXT lines (XX000 keeps them); the SQL helpers fraud._invalid, _not_found, _conflict, _duplicate, _required raise through it.';
+COMMENT ON FUNCTION fraud._replay(detector_id text, detector_version_id text, event_variables jsonb, entities jsonb, event_timestamp timestamp with time zone) IS 'Internal: a stored event (its variables, entities and time) scored as the detector version would have at the event''s time, aggregates seeing only events stored before it (fraud_backtest).';
 COMMENT ON FUNCTION fraud._score(detector_id text, event jsonb, detector_version_id text, explain boolean) IS 'Internal: one scoring of an event, returning fraud_predict''s, fraud_outcomes'' and (explain) fraud_explain''s answers together.';
+COMMENT ON FUNCTION fraud._score_historical(detector_id text, event jsonb, detector_version_id text) IS 'Internal: fraud._score (without the explanation) of an event replayed at its eventTimestamp, its aggregate variables seeing only events stored before it (batch prediction jobs).';
 COMMENT ON FUNCTION fraud._voice_nearest_normalized(domain_id text, embedding real[], watchlist_id text, cos_at_50 real, extra_ids text[], extra real[]) IS 'The domain''s fraudster closest to a unit embedding among a watchlist''s members (every fraudster when NULL) and unstored extra voiceprints: its id, cosine, and the cosine less the watchlist-size shift (0 up to 500 voices searched) that the fraud and duplicate checks score (docs/voice-id.md, Large watchlists). No row without a candidate. Errors: 42704 unknown domain.';
 COMMENT ON FUNCTION fraud._voice_score_shift(domain_id text, watchlist_id text, cos_at_50 real) IS 'The cosine shift the fraud check applies to a watchlist of the domain (the whole domain when NULL) under a score-50 anchor of cos_at_50: 0 up to 500 voices, else from the cosines between the domain''s unrelated voices (docs/voice-id.md, Large watchlists). Errors: 42704 unknown domain.';
+COMMENT ON TABLE fraud.aggregate_variable_event_types IS 'The event types whose stored events an aggregate variable reads.';
+COMMENT ON TABLE fraud.aggregate_variables IS 'Aggregate (velocity) variables: what each computes over the stored events that share a key with the scored event (docs/velocity.md). The name, data type and description are the row of fraud.variables with data source AGGREGATE.';
 COMMENT ON TABLE fraud.batch_import_errors IS 'Failed records of batch import jobs (fraud_get_batch_import_job_errors): the first failing check of each rejected row.';
 COMMENT ON TABLE fraud.detector_version_rules IS 'The rule versions of each detector version, in evaluation order; a rule at most once per detector version. ON DELETE RESTRICT keeps a rule version in use from being deleted.';
 COMMENT ON TABLE fraud.detector_versions IS 'AFD detector versions: an ordered set of rule versions (fraud.detector_version_rules) with a rule execution mode and the DRAFT -> ACTIVE <-> INACTIVE life cycle. Prediction uses the detector''s ACTIVE version unless a version is named.';
 COMMENT ON TABLE fraud.detectors IS 'AFD detectors (PutDetector): the container of rules (fraud.rules) and detector versions (fraud.detector_versions) for one event type.';
 COMMENT ON TABLE fraud.entity_types IS 'AFD entity types (PutEntityType): who performs an event, e.g. customer. An event type lists the entity types its events may name.';
-COMMENT ON TABLE fraud.event_predictions IS 'Prediction history: one row per fraud_get_event_prediction call (fraud_predict records nothing), read by fraud_list_event_predictions and fraud_get_event_prediction_metadata, and the outbox of prediction notifications, read by prediction_id (docs/sql-reference.md, "Prediction notifications"). Kept until deleted (no 30-day limit).';
+COMMENT ON TABLE fraud.event_key_specs IS 'The keys fraud.event_keys holds for each event type: those the aggregate variables group by (fraud._sync_event_keys). Derived, not dumped.';
+COMMENT ON TABLE fraud.event_keys IS 'Derived index of stored events by the keys aggregate variables group by (docs/velocity.md), maintained by triggers on fraud.events and fraud.aggregate_variables; not dumped, rebuilt on restore.';
+COMMENT ON TABLE fraud.event_predictions IS 'Prediction history: one row per fraud_get_event_prediction call (fraud_predict records nothing), read by fraud_list_event_predictions and fraud_get_event_prediction_metadata, and the outbox of prediction notifications, read by prediction_id (docs/sql-reference.md, "Prediction notifications"); and, with shadow = true, one row per shadow version such a call scored, read by fraud_rule_stats only. Kept until deleted (no 30-day limit).';
 COMMENT ON TABLE fraud.event_type_entity_types IS 'The entity types of each event type, in the order given to fraud_put_event_type. ON DELETE RESTRICT keeps an entity type in use from being deleted.';
 COMMENT ON TABLE fraud.event_type_labels IS 'The labels of each event type, in the order given to fraud_put_event_type. ON DELETE RESTRICT keeps a label in use from being deleted.';
 COMMENT ON TABLE fraud.event_type_variables IS 'The variables of each event type, in the order given to fraud_put_event_type. ON DELETE RESTRICT keeps a variable in use from being deleted.';
@@ -3584,6 +4237,49 @@ COMMENT ON TABLE fraud.voice_sessions IS 'Sessions (calls) EvaluateSession has s
 COMMENT ON TABLE fraud.voice_speakers IS 'Voice ID speakers: callers known by their own id and a generated id#... one; enrolled by speaker enrolment jobs, authenticated by fraud_voice_evaluate_session.';
 COMMENT ON TABLE fraud.voice_watchlists IS 'Voice ID watchlists: named groups of fraudsters in a domain. The domain''s default watchlist cannot be changed or deleted; a non-empty watchlist cannot be deleted.';
 
+-- Issue 13: the triggers that keep fraud.event_keys in step with the stored events and the
+-- aggregate definitions (their functions now exist). The sync trigger is created after the
+-- tables' existing rows are in place, so nothing is to be built: a 0.1.0 database has no
+-- aggregate variables.
+-- ENABLE ALWAYS, like the cache's triggers: a change applied under session_replication_role =
+-- replica must keep the keys in step too.
+CREATE TRIGGER event_keys_insert AFTER INSERT ON fraud.events
+    REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION fraud._event_keys_insert();
+CREATE TRIGGER event_keys_delete AFTER DELETE ON fraud.events
+    REFERENCING OLD TABLE AS old_events FOR EACH STATEMENT EXECUTE FUNCTION fraud._event_keys_delete();
+CREATE TRIGGER event_keys_update AFTER UPDATE ON fraud.events
+    REFERENCING OLD TABLE AS old_events NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION fraud._event_keys_update();
+CREATE TRIGGER event_keys_truncate AFTER TRUNCATE ON fraud.events
+    FOR EACH STATEMENT EXECUTE FUNCTION fraud._event_keys_truncate();
+CREATE TRIGGER sync_event_keys AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON fraud.aggregate_variable_event_types
+    FOR EACH STATEMENT EXECUTE FUNCTION fraud._sync_event_keys();
+CREATE TRIGGER sync_event_keys AFTER UPDATE OF entity_type, group_by_variable ON fraud.aggregate_variables
+    FOR EACH STATEMENT EXECUTE FUNCTION fraud._sync_event_keys();
+ALTER TABLE fraud.events ENABLE ALWAYS TRIGGER event_keys_insert;
+ALTER TABLE fraud.events ENABLE ALWAYS TRIGGER event_keys_delete;
+ALTER TABLE fraud.events ENABLE ALWAYS TRIGGER event_keys_update;
+ALTER TABLE fraud.events ENABLE ALWAYS TRIGGER event_keys_truncate;
+ALTER TABLE fraud.aggregate_variable_event_types ENABLE ALWAYS TRIGGER sync_event_keys;
+ALTER TABLE fraud.aggregate_variables ENABLE ALWAYS TRIGGER sync_event_keys;
+-- Shadow versions: the grants of the replaced public functions, then the old functions go.
+DO $$
+DECLARE g record;
+BEGIN
+    FOR g IN
+        SELECT o.new_signature, a.grantee
+        FROM (VALUES ('@extschema@.fraud_describe_detector_before_shadow(text)'::regprocedure,
+                      '@extschema@.fraud_describe_detector(text)'::regprocedure),
+                     ('@extschema@.fraud_get_detector_version_before_shadow(text, text)'::regprocedure,
+                      '@extschema@.fraud_get_detector_version(text, text)'::regprocedure)) o(old_signature, new_signature)
+        JOIN pg_catalog.pg_proc p ON p.oid = o.old_signature
+        CROSS JOIN LATERAL pg_catalog.aclexplode(p.proacl) a
+        WHERE a.privilege_type = 'EXECUTE' AND a.grantee <> 0 AND a.grantee <> p.proowner
+    LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', g.new_signature, g.grantee::regrole);
+    END LOOP;
+END $$;
+DROP FUNCTION @extschema@.fraud_describe_detector_before_shadow(text);
+DROP FUNCTION @extschema@.fraud_get_detector_version_before_shadow(text, text);
 
 -- Data: enrolment jobs started under 0.1.0 and still running keep 0.1.0's meaning. Without a
 -- FraudDetectionConfig they enrolled without a fraud check, so they get an explicit IGNORE;

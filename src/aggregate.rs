@@ -131,18 +131,11 @@ pub fn fill<'k>(
             .collect();
         if let Some(key) = key_of(&group.group_by) {
             let from = at_us.saturating_sub(group.window_ms.saturating_mul(1000));
-            past_events(
-                &group.key_name,
-                &key,
-                from,
-                at_us,
-                group.reads,
-                |row| {
-                    for (&(_, i), acc) in group.members.iter().zip(accs.iter_mut()) {
-                        detector.aggregates[i].add(acc, row, at_us, at.historical, ctx);
-                    }
-                },
-            );
+            past_events(&group.key_name, &key, from, at_us, group.reads, |row| {
+                for (&(_, i), acc) in group.members.iter().zip(accs.iter_mut()) {
+                    detector.aggregates[i].add(acc, row, at_us, at.historical, ctx);
+                }
+            });
         }
         for (&(slot, i), acc) in group.members.iter().zip(&accs) {
             slots[slot] = detector.aggregates[i].finish(acc);
@@ -210,7 +203,10 @@ impl Scan {
         let relid = |name: &CStr| {
             let oid = pg_sys::get_relname_relid(name.as_ptr(), nsp);
             if oid == pg_sys::InvalidOid {
-                errors::internal(format!("relation fraud.{} does not exist", name.to_string_lossy()));
+                errors::internal(format!(
+                    "relation fraud.{} does not exist",
+                    name.to_string_lossy()
+                ));
             }
             oid
         };
@@ -220,7 +216,8 @@ impl Scan {
         let attrs = (*tupdesc).attrs.as_slice((*tupdesc).natts as usize);
         for &(attno, name) in columns {
             let ok = attrs.get(attno as usize - 1).is_some_and(|a| {
-                !a.attisdropped && CStr::from_ptr(a.attname.data.as_ptr()).to_bytes() == name.as_bytes()
+                !a.attisdropped
+                    && CStr::from_ptr(a.attname.data.as_ptr()).to_bytes() == name.as_bytes()
             });
             if !ok {
                 errors::internal(format!(
@@ -231,7 +228,8 @@ impl Scan {
         }
         let index = pg_sys::index_open(relid(index), lock);
         let slot = pg_sys::table_slot_create(heap, std::ptr::null_mut());
-        let scan = pg_sys::index_beginscan(heap, index, pg_sys::GetActiveSnapshot(), nkeys as i32, 0);
+        let scan =
+            pg_sys::index_beginscan(heap, index, pg_sys::GetActiveSnapshot(), nkeys as i32, 0);
         Scan {
             heap,
             index,
@@ -244,7 +242,14 @@ impl Scan {
 
     /// Sets key `i`: index column `attno` compared with `value` by `strategy` through `procedure`
     /// (the index column's collation).
-    unsafe fn key(&mut self, i: usize, attno: i16, strategy: u32, procedure: u32, value: pg_sys::Datum) {
+    unsafe fn key(
+        &mut self,
+        i: usize,
+        attno: i16,
+        strategy: u32,
+        procedure: u32,
+        value: pg_sys::Datum,
+    ) {
         let collation = *(*self.index).rd_indcollation.add(attno as usize - 1);
         pg_sys::ScanKeyEntryInitialize(
             &mut self.keys[i],
@@ -261,8 +266,18 @@ impl Scan {
     /// Runs the scan with the keys set, calling `each` with the values and nulls of each row's
     /// first `natts` columns.
     unsafe fn run(&mut self, mut each: impl FnMut(&[pg_sys::Datum], &[bool])) {
-        pg_sys::index_rescan(self.scan, self.keys.as_mut_ptr(), self.keys.len() as i32, std::ptr::null_mut(), 0);
-        while pg_sys::index_getnext_slot(self.scan, pg_sys::ScanDirection::ForwardScanDirection, self.slot) {
+        pg_sys::index_rescan(
+            self.scan,
+            self.keys.as_mut_ptr(),
+            self.keys.len() as i32,
+            std::ptr::null_mut(),
+            0,
+        );
+        while pg_sys::index_getnext_slot(
+            self.scan,
+            pg_sys::ScanDirection::ForwardScanDirection,
+            self.slot,
+        ) {
             pg_sys::slot_getsomeattrs_int(self.slot, self.natts);
             let n = self.natts as usize;
             each(
@@ -303,15 +318,29 @@ fn past_events(
     reads: Reads,
     mut each: impl FnMut(&Row<'_>),
 ) {
-    use pg_sys::{BTEqualStrategyNumber as EQ, BTGreaterStrategyNumber as GT, BTLessEqualStrategyNumber as LE};
+    use pg_sys::{
+        BTEqualStrategyNumber as EQ, BTGreaterStrategyNumber as GT, BTLessEqualStrategyNumber as LE,
+    };
     // SAFETY: index scans with the statement's snapshot; every datum is read while the slot
     // holding its row is (the callback runs before the next row is fetched).
     unsafe {
         let mut keys = Scan::open(c"event_keys", c"event_keys_lookup", 4, &KEY_COLUMNS);
         keys.key(0, 1, EQ, pg_sys::F_TEXTEQ, datum::text_datum(key_name));
         keys.key(1, 2, EQ, pg_sys::F_TEXTEQ, datum::text_datum(key));
-        keys.key(2, 3, GT, pg_sys::F_TIMESTAMPTZ_GT, pg_sys::Datum::from(from_us));
-        keys.key(3, 3, LE, pg_sys::F_TIMESTAMPTZ_LE, pg_sys::Datum::from(to_us));
+        keys.key(
+            2,
+            3,
+            GT,
+            pg_sys::F_TIMESTAMPTZ_GT,
+            pg_sys::Datum::from(from_us),
+        );
+        keys.key(
+            3,
+            3,
+            LE,
+            pg_sys::F_TIMESTAMPTZ_LE,
+            pg_sys::Datum::from(to_us),
+        );
         let mut events = (reads == Reads::Variables)
             .then(|| Scan::open(c"events", c"events_pkey", 2, &EVENT_COLUMNS));
         keys.run(|values, nulls| {

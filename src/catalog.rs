@@ -182,8 +182,20 @@ pub fn aggregate_variable(name: &str) -> Option<AggregateSpec> {
     aggregates(None, Some(name)).pop()
 }
 
-/// The aggregate variables usable by `event_type`, or the one called `name`.
+/// The aggregate variables usable by `event_type`, or the one called `name`. None before the
+/// extension's SQL is updated to a version that has them (this library runs the older
+/// versions' SQL too until ALTER EXTENSION UPDATE).
 fn aggregates(event_type: Option<&str>, name: Option<&str>) -> Vec<AggregateSpec> {
+    // SAFETY: syscache lookups by name; InvalidOid when absent (missing_ok).
+    let defined = unsafe {
+        let nsp = pgrx::pg_sys::get_namespace_oid(c"fraud".as_ptr(), true);
+        nsp != pgrx::pg_sys::InvalidOid
+            && pgrx::pg_sys::get_relname_relid(c"aggregate_variables".as_ptr(), nsp)
+                != pgrx::pg_sys::InvalidOid
+    };
+    if !defined {
+        return Vec::new();
+    }
     query(
         c"SELECT a.name, a.entity_type, a.group_by_variable, a.function, a.variable, v.data_type,
                  (extract(epoch FROM a.time_window) * 1000)::bigint::text, a.filter,
