@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Aggregate (velocity) variables at scale (docs/velocity.md). Builds fraud_detector in release
+# Aggregate (velocity) variables at scale (docs/velocity-and-backtesting.md). Builds fraud_detector in release
 # mode, starts a throwaway PostgreSQL, and stores EVENTS (default 10,000,000) payments of
 # CUSTOMERS (default 100,000) customers over one year, every tenth one labelled, on a server
 # with shared_buffers = 6GB. Each customer

@@ -1,4 +1,4 @@
--- Aggregate (velocity) variables (docs/velocity.md): beyond AFD, a variable computed when an
+-- Aggregate (velocity) variables (docs/velocity-and-backtesting.md): beyond AFD, a variable computed when an
 -- event is scored from the stored events that share a key with it. Defined here
 -- (fraud_create_aggregate_variable, fraud_get_aggregate_variables,
 -- fraud_delete_aggregate_variable); computed by src/aggregate.rs; meaning owned by
@@ -126,7 +126,7 @@ COMMENT ON FUNCTION fraud_delete_aggregate_variable(text) IS 'Deletes an aggrega
 
 -- Keys of stored events ------------------------------------------------------------------------
 -- The keys (key_name, key_value, event_timestamp, event_type_name, event_id, event_label,
--- label_timestamp) of the events in
+-- label_timestamp, and event_variables where the spec asks for them) of the events in
 -- relation `source` for the key specs in relation `specs` (both names are written here, never
 -- taken from a table): an entity type's ids, a variable's value. UNION: an event that names the
 -- same entity twice has the key once.
@@ -134,32 +134,35 @@ CREATE FUNCTION fraud._event_keys_query(source text, specs text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT format($q$
         SELECT s.key_name, e.value->>'entityId' AS key_value, n.event_timestamp, n.event_type_name, n.event_id,
-               n.event_label, n.label_timestamp
+               n.event_label, n.label_timestamp, CASE WHEN s.with_variables THEN n.event_variables END
         FROM %1$s n JOIN %2$s s ON s.event_type_name = n.event_type_name AND s.entity_type IS NOT NULL
         CROSS JOIN LATERAL jsonb_array_elements(n.entities) e
         WHERE e.value->>'entityType' = s.entity_type AND e.value->>'entityId' IS NOT NULL
         UNION
         SELECT s.key_name, n.event_variables->>s.group_by_variable, n.event_timestamp, n.event_type_name, n.event_id,
-               n.event_label, n.label_timestamp
+               n.event_label, n.label_timestamp, CASE WHEN s.with_variables THEN n.event_variables END
         FROM %1$s n JOIN %2$s s ON s.event_type_name = n.event_type_name AND s.group_by_variable IS NOT NULL
         WHERE n.event_variables->>s.group_by_variable IS NOT NULL $q$, source, specs)
 $$;
 
 -- Makes fraud.event_keys hold exactly the keys the aggregate variables need: a spec no
--- aggregate needs any more loses its keys, a new one gets them from the stored events. Run
+-- aggregate needs any more loses its keys, a new one gets them from the stored events, and a
+-- spec whose keys must now carry (or no longer carry) the events' variables is made again. Run
 -- when aggregates change (and so when a restore brings them back, in either order with the
 -- events).
 CREATE FUNCTION fraud._sync_event_keys() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     needed constant text := $q$
-        SELECT DISTINCT t.event_type_name, coalesce(a.entity_type, '$' || a.group_by_variable) AS key_name,
-               a.entity_type, a.group_by_variable
-        FROM fraud.aggregate_variables a JOIN fraud.aggregate_variable_event_types t ON t.aggregate_name = a.name $q$;
+        SELECT t.event_type_name, coalesce(a.entity_type, '$' || a.group_by_variable) AS key_name,
+               a.entity_type, a.group_by_variable, bool_or(fraud._aggregate_reads_variables(a.variable, a.filter)) AS with_variables
+        FROM fraud.aggregate_variables a JOIN fraud.aggregate_variable_event_types t ON t.aggregate_name = a.name
+        GROUP BY 1, 2, 3, 4 $q$;
 BEGIN
     EXECUTE 'WITH needed AS (' || needed || '),
              gone AS (DELETE FROM fraud.event_key_specs s
-                      WHERE NOT EXISTS (SELECT 1 FROM needed x WHERE (x.event_type_name, x.key_name) = (s.event_type_name, s.key_name))
+                      WHERE NOT EXISTS (SELECT 1 FROM needed x WHERE (x.event_type_name, x.key_name, x.with_variables)
+                                                                     = (s.event_type_name, s.key_name, s.with_variables))
                       RETURNING s.event_type_name, s.key_name)
              DELETE FROM fraud.event_keys k USING gone g WHERE k.key_name = g.key_name AND k.event_type_name = g.event_type_name';
     EXECUTE 'WITH needed AS (' || needed || '),

@@ -1,4 +1,4 @@
--- Backtesting (docs/velocity.md, beyond AFD): what a detector version would have decided on
+-- Backtesting (docs/velocity-and-backtesting.md, beyond AFD): what a detector version would have decided on
 -- the labelled stored events of its event type, each event scored as it would have been at its
 -- own time (fraud._replay: aggregate variables see only the events stored before it), per
 -- event and summed up per rule, per outcome and, against a baseline version, per change of
@@ -72,7 +72,9 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE d fraud.detectors;
 BEGIN
     d := fraud._backtest_detector(p_detector_id, p_detector_version_id, p_from, p_to, p_baseline_version_id);
+    PERFORM fraud._check_flat('fraud_labels', p_fraud_labels);
     PERFORM fraud._check_names('fraud_labels', p_fraud_labels, 1);
+    PERFORM fraud._check_exist('label', 'labels', p_fraud_labels);
     RETURN QUERY
         WITH ev AS MATERIALIZED (
             SELECT b.evaluated, b.matched_rules, b.outcomes, b.baseline_outcomes, b.changed,
@@ -112,4 +114,4 @@ CREATE FUNCTION fraud_backtest(detector_id text, detector_version_id text, "from
 RETURNS TABLE (kind text, name text, events bigint, evaluated bigint, matched bigint, matched_fraud bigint,
                matched_legit bigint, "precision" double precision, recall double precision)
 LANGUAGE sql STABLE AS $$ SELECT * FROM fraud._backtest(detector_id, detector_version_id, "from", "to", baseline_version_id, fraud_labels) $$;
-COMMENT ON FUNCTION fraud_backtest(text, text, timestamptz, timestamptz, text, text[]) IS 'Backtest, summed up: the detector version over the stored events of its event type in [from, to), each as at its own time. One row per rule (kind rule: evaluated, matched, matched_fraud, matched_legit, precision, recall), per outcome (kind outcome), for events with any outcome (kind any_outcome), and with baseline_version_id per change of outcomes (kind change, name ''{baseline outcomes} -> {outcomes}''). Labels in fraud_labels count as fraud, other labels as legit, unlabelled events in neither. Errors: 42704 unknown detector or version; 22023 bad arguments.';
+COMMENT ON FUNCTION fraud_backtest(text, text, timestamptz, timestamptz, text, text[]) IS 'Backtest, summed up: the detector version over the stored events of its event type in [from, to), each as at its own time. One row per rule (kind rule: evaluated, matched, matched_fraud, matched_legit, precision, recall), per outcome (kind outcome), for events with any outcome (kind any_outcome), and with baseline_version_id per change of outcomes (kind change, name ''{baseline outcomes} -> {outcomes}''). Labels in fraud_labels count as fraud, other labels as legit, unlabelled events in neither. Errors: 42704 unknown detector, version or label; 22023 bad arguments.';

@@ -342,7 +342,7 @@ COMMENT ON COLUMN fraud.event_predictions.shadow IS 'true: the result of a shado
 CREATE INDEX event_predictions_by_event ON fraud.event_predictions(event_type_name, event_id);
 CREATE INDEX event_predictions_by_time ON fraud.event_predictions(prediction_timestamp);
 
--- Aggregate (velocity) variables (docs/velocity.md): a value computed when an event is scored,
+-- Aggregate (velocity) variables (docs/velocity-and-backtesting.md): a value computed when an event is scored,
 -- from the stored events that share a key with it (an entity, or a variable's value) in a time
 -- window. Its name, data type and description are its row in fraud.variables (data source
 -- AGGREGATE), so one namespace holds every name a rule can use.
@@ -362,7 +362,7 @@ CREATE TABLE fraud.aggregate_variables (
     CONSTRAINT aggregate_group_by_one CHECK ((entity_type IS NULL) <> (group_by_variable IS NULL)),
     CONSTRAINT aggregate_count_reads_no_variable CHECK ((function = 'COUNT') = (variable IS NULL))
 );
-COMMENT ON TABLE fraud.aggregate_variables IS 'Aggregate (velocity) variables: what each computes over the stored events that share a key with the scored event (docs/velocity.md). The name, data type and description are the row of fraud.variables with data source AGGREGATE.';
+COMMENT ON TABLE fraud.aggregate_variables IS 'Aggregate (velocity) variables: what each computes over the stored events that share a key with the scored event (docs/velocity-and-backtesting.md). The name, data type and description are the row of fraud.variables with data source AGGREGATE.';
 COMMENT ON COLUMN fraud.aggregate_variables.entity_type IS 'Group by the scored event''s entity of this type (NULL when grouped by a variable).';
 COMMENT ON COLUMN fraud.aggregate_variables.group_by_variable IS 'Group by the value of this STRING variable (NULL when grouped by an entity type).';
 COMMENT ON COLUMN fraud.aggregate_variables.function IS 'COUNT, COUNT_DISTINCT, SUM, AVG, MIN or MAX.';
@@ -378,7 +378,8 @@ CREATE TABLE fraud.aggregate_variable_event_types (
 COMMENT ON TABLE fraud.aggregate_variable_event_types IS 'The event types whose stored events an aggregate variable reads.';
 
 -- The keys of stored events that aggregate variables group by, one row per (event, key): what
--- makes an aggregate one index range scan. Derived from fraud.events and kept in step by its
+-- makes an aggregate one index range scan (and, for the keys of aggregates that read variables,
+-- the events' variables too: their disk for no second lookup per past event). Derived from fraud.events and kept in step by its
 -- triggers (fraud._event_keys_*), only for the keys some aggregate variable uses, so a
 -- database without aggregates pays nothing; not dumped (a restore rebuilds it).
 CREATE TABLE fraud.event_keys (
@@ -390,9 +391,12 @@ CREATE TABLE fraud.event_keys (
     event_id        text NOT NULL,
     -- the event's label, so that an aggregate filtered by labels reads the index alone
     event_label     text,
-    label_timestamp timestamptz
+    label_timestamp timestamptz,
+    -- the event's variables, for the keys an aggregate that reads them groups by
+    -- (fraud.event_key_specs.with_variables): one heap row, no lookup in fraud.events
+    event_variables jsonb
 );
-COMMENT ON TABLE fraud.event_keys IS 'Derived index of stored events by the keys aggregate variables group by (docs/velocity.md), maintained by triggers on fraud.events and fraud.aggregate_variables; not dumped, rebuilt on restore.';
+COMMENT ON TABLE fraud.event_keys IS 'Derived index of stored events by the keys aggregate variables group by (docs/velocity-and-backtesting.md), maintained by triggers on fraud.events and fraud.aggregate_variables; not dumped, rebuilt on restore.';
 COMMENT ON COLUMN fraud.event_keys.key_name IS 'An entity type, or $ and a variable name.';
 COMMENT ON COLUMN fraud.event_keys.key_value IS 'The entity id, or the variable''s stored value.';
 CREATE INDEX event_keys_lookup ON fraud.event_keys (key_name, key_value, event_timestamp)
@@ -405,6 +409,8 @@ CREATE TABLE fraud.event_key_specs (
     key_name          text NOT NULL,
     entity_type       text,
     group_by_variable text,
+    -- whether its keys carry their events' variables (some aggregate on it reads them)
+    with_variables    boolean NOT NULL,
     PRIMARY KEY (event_type_name, key_name)
 );
 COMMENT ON TABLE fraud.event_key_specs IS 'The keys fraud.event_keys holds for each event type: those the aggregate variables group by (fraud._sync_event_keys). Derived, not dumped.';

@@ -1,4 +1,4 @@
-//! Aggregate (velocity) variables at prediction time (docs/velocity.md): the scored event's
+//! Aggregate (velocity) variables at prediction time (docs/velocity-and-backtesting.md): the scored event's
 //! keys, the stored events that share them, and the values the engine's aggregates compute
 //! from those. What an aggregate means (window edges, functions, filters) is the engine's
 //! (`fraud_engine::aggregate`); this reads the past events.
@@ -123,6 +123,8 @@ pub fn fill<'k>(
     let Some(at_us) = datum::millis_timestamp(at.millis) else {
         errors::invalid(format!("event time {} ms is out of range", at.millis))
     };
+    // SAFETY: opened and closed here, within this call
+    let mut scan = unsafe { Scan::open() };
     for group in &detector.key_groups {
         let mut accs: SmallVec<[Accumulator; 4]> = group
             .members
@@ -131,7 +133,7 @@ pub fn fill<'k>(
             .collect();
         if let Some(key) = key_of(&group.group_by) {
             let from = at_us.saturating_sub(group.window_ms.saturating_mul(1000));
-            past_events(&group.key_name, &key, from, at_us, group.reads, |row| {
+            past_events(&mut scan, &group.key_name, &key, from, at_us, group.reads, |row| {
                 for (&(_, i), acc) in group.members.iter().zip(accs.iter_mut()) {
                     detector.aggregates[i].add(acc, row, at_us, at.historical, ctx);
                 }
@@ -170,86 +172,82 @@ impl Past for Row<'_> {
     }
 }
 
-/// The columns read, by attribute number, as sql/catalog.sql defines them (columns are only ever
-/// added at the end); [`Scan::open`] checks the names, so a different layout is an error, not a
-/// misread.
-const KEY_COLUMNS: [(i16, &str); 5] = [
+/// The columns of `fraud.event_keys` read, by attribute number, as sql/catalog.sql defines them
+/// (columns are only ever added at the end); [`Scan::open`] checks the names, so a different
+/// layout is an error, not a misread. The index `event_keys_lookup` holds the first seven in the
+/// same order, so an index tuple deforms into the same positions.
+const KEY_COLUMNS: [(i16, &str); 6] = [
     (3, "event_timestamp"),
     (4, "event_type_name"),
     (5, "event_id"),
     (6, "event_label"),
     (7, "label_timestamp"),
+    (8, "event_variables"),
 ];
-const EVENT_COLUMNS: [(i16, &str); 1] = [(5, "event_variables")];
+/// Columns the index holds: 1 to 7.
+const INDEX_COLUMNS: usize = 7;
 
-/// An index scan of one relation of schema `fraud`, opened for one scoring and reused for each
-/// of its lookups: the table, its index, a slot, and the scan with the statement's snapshot
-/// (what a read-only query of the statement would see).
+extern "C-unwind" {
+    /// storage/predicate.h (not in pgrx's bindings): what an index-only scan takes on a heap
+    /// page whose rows it reads from the index, for SERIALIZABLE transactions. It may raise
+    /// an ERROR (out of shared memory): called through pgrx's guard.
+    fn PredicateLockPage(relation: pg_sys::Relation, blkno: pg_sys::BlockNumber, snapshot: pg_sys::Snapshot);
+}
+
+/// An index scan of `fraud.event_keys` by key and time, opened once per scoring and run once per
+/// key, with the statement's snapshot (what a read-only query of the statement would see).
+/// Rows on all-visible pages are read from the index alone, as an index-only scan does, unless
+/// the events' variables are wanted (they are in the heap row only).
 struct Scan {
     heap: pg_sys::Relation,
     index: pg_sys::Relation,
     slot: *mut pg_sys::TupleTableSlot,
     scan: pg_sys::IndexScanDesc,
-    keys: Vec<pg_sys::ScanKeyData>,
-    natts: i32,
+    keys: [pg_sys::ScanKeyData; 4],
+    vmbuffer: pg_sys::Buffer,
 }
 
 impl Scan {
-    /// Opens `table` and `index` (names in schema `fraud`, looked up in the syscache: an
-    /// extension dropped and created again has new OIDs), checking that `columns` are where
-    /// they are expected.
-    unsafe fn open(table: &CStr, index: &CStr, nkeys: usize, columns: &[(i16, &str)]) -> Scan {
+    /// Opens `fraud.event_keys` and its index (looked up in the syscache: an extension dropped
+    /// and created again has new OIDs), checking the columns are where they are expected.
+    unsafe fn open() -> Scan {
         let nsp = pg_sys::get_namespace_oid(c"fraud".as_ptr(), false);
         let relid = |name: &CStr| {
             let oid = pg_sys::get_relname_relid(name.as_ptr(), nsp);
             if oid == pg_sys::InvalidOid {
-                errors::internal(format!(
-                    "relation fraud.{} does not exist",
-                    name.to_string_lossy()
-                ));
+                errors::internal(format!("relation fraud.{} does not exist", name.to_string_lossy()));
             }
             oid
         };
         let lock = pg_sys::AccessShareLock as pg_sys::LOCKMODE;
-        let heap = pg_sys::relation_open(relid(table), lock);
+        let heap = pg_sys::relation_open(relid(c"event_keys"), lock);
         let tupdesc = (*heap).rd_att;
         let attrs = (*tupdesc).attrs.as_slice((*tupdesc).natts as usize);
-        for &(attno, name) in columns {
+        for &(attno, name) in &KEY_COLUMNS {
             let ok = attrs.get(attno as usize - 1).is_some_and(|a| {
-                !a.attisdropped
-                    && CStr::from_ptr(a.attname.data.as_ptr()).to_bytes() == name.as_bytes()
+                !a.attisdropped && CStr::from_ptr(a.attname.data.as_ptr()).to_bytes() == name.as_bytes()
             });
             if !ok {
-                errors::internal(format!(
-                    "column {attno} of fraud.{} is not {name}",
-                    table.to_string_lossy()
-                ));
+                errors::internal(format!("column {attno} of fraud.event_keys is not {name}"));
             }
         }
-        let index = pg_sys::index_open(relid(index), lock);
+        let index = pg_sys::index_open(relid(c"event_keys_lookup"), lock);
         let slot = pg_sys::table_slot_create(heap, std::ptr::null_mut());
-        let scan =
-            pg_sys::index_beginscan(heap, index, pg_sys::GetActiveSnapshot(), nkeys as i32, 0);
+        let scan = pg_sys::index_beginscan(heap, index, pg_sys::GetActiveSnapshot(), 4, 0);
+        (*scan).xs_want_itup = true;
         Scan {
             heap,
             index,
             slot,
             scan,
-            keys: vec![std::mem::zeroed(); nkeys],
-            natts: columns.iter().map(|c| i32::from(c.0)).max().unwrap_or(0),
+            keys: std::mem::zeroed(),
+            vmbuffer: pg_sys::InvalidBuffer as pg_sys::Buffer,
         }
     }
 
-    /// Sets key `i`: index column `attno` compared with `value` by `strategy` through `procedure`
-    /// (the index column's collation).
-    unsafe fn key(
-        &mut self,
-        i: usize,
-        attno: i16,
-        strategy: u32,
-        procedure: u32,
-        value: pg_sys::Datum,
-    ) {
+    /// Sets key `i`: index column `attno` compared with `value` by `strategy` through
+    /// `procedure`, in the index column's collation.
+    unsafe fn key(&mut self, i: usize, attno: i16, strategy: u32, procedure: u32, value: pg_sys::Datum) {
         let collation = *(*self.index).rd_indcollation.add(attno as usize - 1);
         pg_sys::ScanKeyEntryInitialize(
             &mut self.keys[i],
@@ -264,26 +262,35 @@ impl Scan {
     }
 
     /// Runs the scan with the keys set, calling `each` with the values and nulls of each row's
-    /// first `natts` columns.
-    unsafe fn run(&mut self, mut each: impl FnMut(&[pg_sys::Datum], &[bool])) {
-        pg_sys::index_rescan(
-            self.scan,
-            self.keys.as_mut_ptr(),
-            self.keys.len() as i32,
-            std::ptr::null_mut(),
-            0,
-        );
-        while pg_sys::index_getnext_slot(
-            self.scan,
-            pg_sys::ScanDirection::ForwardScanDirection,
-            self.slot,
-        ) {
-            pg_sys::slot_getsomeattrs_int(self.slot, self.natts);
-            let n = self.natts as usize;
-            each(
-                std::slice::from_raw_parts((*self.slot).tts_values, n),
-                std::slice::from_raw_parts((*self.slot).tts_isnull, n),
-            );
+    /// columns 1 to 8 (the eighth, the variables, only with `variables`).
+    unsafe fn run(&mut self, variables: bool, mut each: impl FnMut(&[pg_sys::Datum], &[bool])) {
+        pg_sys::index_rescan(self.scan, self.keys.as_mut_ptr(), 4, std::ptr::null_mut(), 0);
+        let mut values = [pg_sys::Datum::null(); INDEX_COLUMNS];
+        let mut nulls = [true; INDEX_COLUMNS];
+        loop {
+            let tid = pg_sys::index_getnext_tid(self.scan, pg_sys::ScanDirection::ForwardScanDirection);
+            if tid.is_null() {
+                break;
+            }
+            let block = (u32::from((*tid).ip_blkid.bi_hi) << 16) | u32::from((*tid).ip_blkid.bi_lo);
+            let visible = !variables
+                && pg_sys::visibilitymap_get_status(self.heap, block, &mut self.vmbuffer) as u32
+                    & pg_sys::VISIBILITYMAP_ALL_VISIBLE
+                    != 0;
+            if visible {
+                // every row of the page is visible to every snapshot: the index tuple is the row
+                pg_sys::index_deform_tuple((*self.scan).xs_itup, (*self.scan).xs_itupdesc, values.as_mut_ptr(), nulls.as_mut_ptr());
+                let (heap, snapshot) = (self.heap, (*self.scan).xs_snapshot);
+                pg_sys::ffi::pg_guard_ffi_boundary(|| PredicateLockPage(heap, block, snapshot));
+                each(&values, &nulls);
+            } else if pg_sys::index_fetch_heap(self.scan, self.slot) {
+                let n = if variables { 8 } else { INDEX_COLUMNS };
+                pg_sys::slot_getsomeattrs_int(self.slot, n as i32);
+                each(
+                    std::slice::from_raw_parts((*self.slot).tts_values, n),
+                    std::slice::from_raw_parts((*self.slot).tts_isnull, n),
+                );
+            }
         }
     }
 }
@@ -294,6 +301,9 @@ impl Drop for Scan {
         // the executor keeps them. Not reached when an ERROR unwinds: the (sub)transaction
         // abort then releases the scan's resources itself.
         unsafe {
+            if self.vmbuffer != pg_sys::InvalidBuffer as pg_sys::Buffer {
+                pg_sys::ReleaseBuffer(self.vmbuffer);
+            }
             pg_sys::index_endscan(self.scan);
             pg_sys::ExecDropSingleTupleTableSlot(self.slot);
             pg_sys::index_close(self.index, pg_sys::NoLock as pg_sys::LOCKMODE);
@@ -306,11 +316,12 @@ impl Drop for Scan {
 /// `(from_us, to_us]` (PostgreSQL timestamps), with its label if it was labelled by `to_us`,
 /// and its variables if `reads` asks for them.
 ///
-/// Read with index scans of `fraud.event_keys` (and `fraud.events` by primary key for the
-/// variables), not with SQL: no plan, no executor and no role switch per prediction. The scans
-/// bypass privilege checks, as the catalog reads of scoring do run as the owner: the caller
-/// needs EXECUTE on the scoring function, never privileges on `fraud.*`.
+/// Read with an index scan of `fraud.event_keys`, not with SQL: no plan, no executor and no
+/// role switch per prediction. The scan bypasses privilege checks, as the catalog reads of
+/// scoring run as the owner: the caller needs EXECUTE on the scoring function, never
+/// privileges on `fraud.*`.
 fn past_events(
+    scan: &mut Scan,
     key_name: &str,
     key: &str,
     from_us: i64,
@@ -318,64 +329,32 @@ fn past_events(
     reads: Reads,
     mut each: impl FnMut(&Row<'_>),
 ) {
-    use pg_sys::{
-        BTEqualStrategyNumber as EQ, BTGreaterStrategyNumber as GT, BTLessEqualStrategyNumber as LE,
-    };
-    // SAFETY: index scans with the statement's snapshot; every datum is read while the slot
-    // holding its row is (the callback runs before the next row is fetched).
+    use pg_sys::{BTEqualStrategyNumber as EQ, BTGreaterStrategyNumber as GT, BTLessEqualStrategyNumber as LE};
+    // SAFETY: an index scan with the statement's snapshot; every datum is read while the row
+    // holding it is current (the callback runs before the next row is fetched).
     unsafe {
-        let mut keys = Scan::open(c"event_keys", c"event_keys_lookup", 4, &KEY_COLUMNS);
-        keys.key(0, 1, EQ, pg_sys::F_TEXTEQ, datum::text_datum(key_name));
-        keys.key(1, 2, EQ, pg_sys::F_TEXTEQ, datum::text_datum(key));
-        keys.key(
-            2,
-            3,
-            GT,
-            pg_sys::F_TIMESTAMPTZ_GT,
-            pg_sys::Datum::from(from_us),
-        );
-        keys.key(
-            3,
-            3,
-            LE,
-            pg_sys::F_TIMESTAMPTZ_LE,
-            pg_sys::Datum::from(to_us),
-        );
-        let mut events = (reads == Reads::Variables)
-            .then(|| Scan::open(c"events", c"events_pkey", 2, &EVENT_COLUMNS));
-        keys.run(|values, nulls| {
-            let event_type = text_of(datum::text_bytes(values[3]));
+        scan.key(0, 1, EQ, pg_sys::F_TEXTEQ, datum::text_datum(key_name));
+        scan.key(1, 2, EQ, pg_sys::F_TEXTEQ, datum::text_datum(key));
+        scan.key(2, 3, GT, pg_sys::F_TIMESTAMPTZ_GT, pg_sys::Datum::from(from_us));
+        scan.key(3, 3, LE, pg_sys::F_TIMESTAMPTZ_LE, pg_sys::Datum::from(to_us));
+        let variables = reads == Reads::Variables;
+        scan.run(variables, |values, nulls| {
             let label = (reads != Reads::Times && !nulls[5] && !nulls[6]
                 // a label assigned after the scored event's time was not known then
                 && values[6].value() as i64 <= to_us)
                 .then(|| text_of(datum::text_bytes(values[5])));
-            let us = values[2].value() as i64;
-            match events.as_mut() {
-                None => each(&Row {
-                    event_type,
-                    us,
-                    label,
-                    variables: None,
-                }),
-                Some(events) => {
-                    events.key(0, 1, EQ, pg_sys::F_TEXTEQ, values[3]);
-                    events.key(1, 2, EQ, pg_sys::F_TEXTEQ, values[4]);
-                    events.run(|ev, ev_nulls| {
-                        let mut offsets = Offsets::new();
-                        let variables = if ev_nulls[4] {
-                            None
-                        } else {
-                            ObjectIndex::new(Container::new(datum::jsonb_body(ev[4])), &mut offsets)
-                        };
-                        each(&Row {
-                            event_type: event_type.clone(),
-                            us,
-                            label: label.clone(),
-                            variables,
-                        });
-                    });
-                }
-            }
+            let mut offsets = Offsets::new();
+            let variables = if variables && !nulls[7] {
+                ObjectIndex::new(Container::new(datum::jsonb_body(values[7])), &mut offsets)
+            } else {
+                None
+            };
+            each(&Row {
+                event_type: text_of(datum::text_bytes(values[3])),
+                us: values[2].value() as i64,
+                label,
+                variables,
+            });
         });
     }
 }
@@ -425,6 +404,19 @@ pub mod fraud {
                 &e,
             );
         }
+    }
+
+    /// Whether an aggregate that aggregates `variable` (NULL for none) with `filter` reads its
+    /// past events' variables: then the stored keys it groups by carry them
+    /// (`fraud.event_key_specs.with_variables`). The engine's rule (`Reads::of`).
+    #[pg_extern(immutable, parallel_safe, name = "_aggregate_reads_variables")]
+    pub fn aggregate_reads_variables(variable: Option<&str>, filter: Option<&str>) -> bool {
+        let names = filter
+            .and_then(|f| fraud_engine::parser::parse(f).ok())
+            .map(|e| e.references().0)
+            .unwrap_or_default();
+        fraud_engine::aggregate::Reads::of(variable.is_some(), names.iter().map(String::as_str))
+            == fraud_engine::aggregate::Reads::Variables
     }
 
     /// The variables an expression names with `$name`, in order of first appearance (none

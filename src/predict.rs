@@ -229,7 +229,7 @@ fn explanation(c: &Compiled, ev: &Event<'_>, slots: &[Value<'_>], trace: &Trace)
         summaries.push(json!({"name": var.name, "value": shown(&v), "source": source.name()}));
         values.insert(var.name.as_str(), v);
     }
-    // the aggregates the rules use, with the values they had (docs/velocity.md)
+    // the aggregates the rules use, with the values they had (docs/velocity-and-backtesting.md)
     for ((var, v), aggregate) in c
         .detector
         .slots
@@ -348,7 +348,7 @@ pub fn fraud_explain(
 }
 
 pgrx::extension_sql!(
-    r#"COMMENT ON FUNCTION fraud_explain(text, jsonb, text) IS 'AFD GetEventPredictionMetadata for an event, recording nothing: every rule with expressionWithValues, evaluated and matched, every variable with its value and source (EVENT or DEFAULT), the outcomes, as jsonb. Errors as fraud_predict: 42704; 22023; 22P02 unreadable value.';"#,
+    r#"COMMENT ON FUNCTION fraud_explain(text, jsonb, text) IS 'AFD GetEventPredictionMetadata for an event, recording nothing: every rule with expressionWithValues, evaluated and matched, every variable with its value and source (EVENT or DEFAULT) and every aggregate variable the rules use (AGGREGATE), the outcomes, as jsonb. Errors as fraud_predict: 42704; 22023; 22P02 unreadable value.';"#,
     name = "comment_fraud_explain",
     requires = [fraud_explain]
 );

@@ -106,7 +106,9 @@ mod tests {
         // list of variable types is extension data, not users'; fraud.voice_fraudster_changes
         // is derived (the chain of fraudster index stamps: a restore without it only means
         // full index loads), and its rows would collide with the links the stamp trigger
-        // writes while the fraudsters are restored.
+        // writes while the fraudsters are restored. fraud.event_keys and fraud.event_key_specs
+        // are derived too (the keys of stored events that aggregate variables read), rebuilt by
+        // triggers as the events and the aggregate definitions are restored.
         let counts = Spi::get_two::<i64, i64>(
             "SELECT count(*) FILTER (WHERE NOT c.oid = ANY (e.extconfig)),
                     count(*) FILTER (WHERE c.oid = ANY (e.extconfig))
@@ -114,11 +116,12 @@ mod tests {
                   pg_extension e
              WHERE e.extname = 'fraud_detector' AND n.nspname = 'fraud'
                AND c.relkind IN ('r', 'S')
-               AND c.relname NOT IN ('variable_types', 'voice_fraudster_changes')",
+               AND c.relname NOT IN ('variable_types', 'voice_fraudster_changes', 'event_keys', 'event_key_specs')",
         );
-        // 18 definition tables + events, event_predictions (and its id sequence), jobs,
-        // batch_import_errors; the Voice ID tables (7) and their stamp sequence
-        assert_eq!(counts, Ok((Some(0), Some(31))));
+        // 20 definition tables (with the 2 of aggregate variables) + events, event_predictions
+        // (and its id sequence), jobs, batch_import_errors; the Voice ID tables (7) and their
+        // stamp sequence
+        assert_eq!(counts, Ok((Some(0), Some(33))));
     }
 
     #[pg_test]

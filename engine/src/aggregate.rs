@@ -1,7 +1,7 @@
 //! Aggregate (velocity) variables: a value computed at prediction time from the stored events
 //! that share a key with the scored event (the same entity, or the same value of a variable)
 //! within a time window, optionally filtered by a rule-language expression over each past
-//! event's variables and label (docs/velocity.md).
+//! event's variables and label (docs/velocity-and-backtesting.md).
 //!
 //! This module owns what an aggregate means: its functions and their result types, the window
 //! edges, how a past event's values are read and which ones count. Reading the past events is
@@ -144,6 +144,27 @@ pub enum Reads {
     Variables,
 }
 
+impl Reads {
+    /// What an aggregate reads that aggregates a variable (or not) and whose filter names
+    /// `filter_names` (`$label` is [`LABEL`]). The catalog asks it too, to know which stored
+    /// keys must carry their events' variables.
+    pub fn of<'a>(aggregates_variable: bool, filter_names: impl IntoIterator<Item = &'a str>) -> Reads {
+        let mut reads = if aggregates_variable {
+            Reads::Variables
+        } else {
+            Reads::Times
+        };
+        for name in filter_names {
+            reads = reads.max(if name == LABEL {
+                Reads::Labels
+            } else {
+                Reads::Variables
+            });
+        }
+        reads
+    }
+}
+
 /// A past event: what the database layer hands over for each stored event in the window.
 pub trait Past {
     fn event_type(&self) -> &str;
@@ -256,13 +277,11 @@ impl Aggregate {
     /// What of a past event the aggregate reads besides its type and time: the database layer
     /// reads no more than that.
     pub fn reads(&self) -> Reads {
-        if self.variable.is_some() || self.filter_slots.iter().any(Option::is_some) {
-            Reads::Variables
-        } else if self.filter_slots.is_empty() {
-            Reads::Times
-        } else {
-            Reads::Labels
-        }
+        let names = self
+            .filter_slots
+            .iter()
+            .map(|s| s.as_ref().map_or(LABEL, |v| v.name.as_str()));
+        Reads::of(self.variable.is_some(), names)
     }
 
     /// A fresh accumulator.

@@ -84,7 +84,7 @@ pub struct DetectorSpec {
     pub lists: FxHashMap<String, Vec<String>>,
     pub rules: Vec<RuleSpec>,
     pub mode: Option<Mode>,
-    /// the aggregate variables rules of this event type may use (docs/velocity.md)
+    /// the aggregate variables rules of this event type may use (docs/velocity-and-backtesting.md)
     pub aggregates: Vec<AggregateSpec>,
 }
 

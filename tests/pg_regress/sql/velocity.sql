@@ -1,4 +1,4 @@
--- Aggregate (velocity) variables (docs/velocity.md): exact values on a constructed history
+-- Aggregate (velocity) variables (docs/velocity-and-backtesting.md): exact values on a constructed history
 -- (window edges, filters, labels and when they became known, entities with no history, missing
 -- and NULL variables, several event types), refusals with their SQLSTATEs, transactions and
 -- another session's uncommitted events, the score trigger, and backtesting on a hand-computed
@@ -114,6 +114,10 @@ SELECT pg_temp.agg('2024-05-01T10:59:59.999Z', 'c1');
 SELECT pg_temp.agg('2024-05-01T11:45:00Z', 'c1');
 -- a day later: the 1-day windows are empty, the 7-day ones still count
 SELECT pg_temp.agg('2024-05-02T11:00:00Z', 'c1');
+-- the same values read from the index alone, once VACUUM marks the keys' pages all-visible
+VACUUM fraud.event_keys;
+SELECT pg_temp.agg('2024-05-01T11:00:00Z', 'c1') AS after_vacuum;
+SELECT pg_temp.agg('2024-05-01T11:45:00Z', 'c1') AS after_vacuum;
 -- a customer with no history, an event with no entity, an event without the email
 SELECT pg_temp.agg('2024-05-01T11:45:00Z', 'nobody');
 SELECT pg_temp.agg('2024-05-01T11:45:00Z', NULL);
@@ -188,6 +192,8 @@ SELECT pg_temp.err($$SELECT * FROM fraud_backtest('d', '7', '2024-05-01', '2024-
 SELECT pg_temp.err($$SELECT * FROM fraud_backtest('nope', '1', '2024-05-01', '2024-05-02')$$);
 SELECT pg_temp.err($$SELECT * FROM fraud_backtest('d', '1', '2024-05-01', '2024-05-02', '99')$$);
 SELECT pg_temp.err($$SELECT * FROM fraud_backtest('d', '1', NULL, '2024-05-02')$$);
+SELECT pg_temp.err($$SELECT * FROM fraud_backtest('d', '1', '2024-05-01', '2024-05-02', fraud_labels => '{chargeback}')$$);
+SELECT pg_temp.err($$SELECT * FROM fraud_backtest('d', '1', '2024-05-01', '2024-05-02', fraud_labels => '{}')$$);
 -- batch prediction's scoring: each row at its own time, seeing only what was stored before it
 SELECT (fraud._score_historical('d', '{"eventTimestamp": "2024-05-01T11:00:00Z", "entities": [{"entityType": "customer", "entityId": "c1"}], "eventVariables": {"amount": "5"}}', '3')).outcomes AS historical,
        fraud_outcomes('d', '{"eventTimestamp": "2024-05-01T11:00:00Z", "entities": [{"entityType": "customer", "entityId": "c1"}], "eventVariables": {"amount": "5"}}', '3') AS live;
