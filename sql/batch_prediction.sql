@@ -14,8 +14,7 @@ CREATE FUNCTION fraud._create_batch_prediction_job(
     p_detector_version text, p_tags jsonb, p_caller bigint)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-    t fraud.event_types; d fraud.detectors; inp record; out_name text[]; out_table text; added text;
-    msg text; version int; out_oid oid;
+    t fraud.event_types; d fraud.detectors; inp record; out_table text; added text; version int;
     v_role oid; v_path text;
 BEGIN
     -- the caller, from the token its public wrapper minted (used up here)
@@ -37,39 +36,15 @@ BEGIN
     -- the detector (version) must compile now: the same errors as fraud_predict
     PERFORM fraud._score(d.detector_id, '{}'::jsonb, p_detector_version, false);
     inp := fraud._job_input(p_input_path, 'input_path', v_role, v_path);
-    PERFORM fraud._required('output_path', p_output_path);
-    BEGIN
-        out_name := parse_ident(p_output_path);
-    EXCEPTION WHEN OTHERS THEN
-        PERFORM fraud._invalid('output_path', p_output_path, '(must be a table name, optionally schema-qualified)');
-    END;
-    IF cardinality(out_name) > 2 THEN
-        PERFORM fraud._invalid('output_path', p_output_path, '(must be a table name, optionally schema-qualified)');
-    END IF;
-    out_table := array_to_string(ARRAY(SELECT quote_ident(p) FROM unnest(out_name) p), '.');
-    IF fraud._query_as(v_role, v_path, format('SELECT pg_catalog.to_regclass(%L)::oid', out_table)) IS NOT NULL THEN
-        PERFORM fraud._raise('42P07', format('invalid output_path: table %s already exists (a batch prediction creates its output table)', out_table));
-    END IF;
     SELECT string_agg(quote_ident(c), ', ') INTO added FROM unnest(inp.columns) c
         WHERE c IN ('model_scores', 'rule_results', 'outcomes', 'status');
     IF added IS NOT NULL THEN
         PERFORM fraud._invalid('input_path', p_input_path, format('(input column %s clashes with the columns the output adds)', added));
     END IF;
-    -- the output is the caller's table, created with the caller's rights where the caller's
-    -- search_path puts it
-    BEGIN
-        PERFORM fraud._run_as(v_role, v_path,
-            format('CREATE TABLE %s (%s, model_scores jsonb, rule_results jsonb, outcomes text[], status text NOT NULL)',
-                   out_table,
-                   (SELECT string_agg(quote_ident(c) || ' ' || ty, ', ' ORDER BY i)
-                    FROM unnest(inp.columns, inp.types) WITH ORDINALITY u(c, ty, i))));
-    EXCEPTION WHEN insufficient_privilege THEN
-        GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
-        PERFORM fraud._raise('42501', msg);
-    END;
-    out_oid := fraud._query_as(v_role, v_path, format('SELECT pg_catalog.to_regclass(%L)::oid', out_table))::oid;
-    SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) INTO out_table
-        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = out_oid;
+    out_table := fraud._job_output_table(p_output_path, v_role, v_path,
+        (SELECT string_agg(quote_ident(c) || ' ' || ty, ', ' ORDER BY i)
+         FROM unnest(inp.columns, inp.types) WITH ORDINALITY u(c, ty, i))
+        || ', model_scores jsonb, rule_results jsonb, outcomes text[], status text NOT NULL');
     PERFORM fraud._job_create('BATCH_PREDICTION', p_job_id, t.name, d.detector_id, version, inp.kind, inp.source,
                               out_table, p_tags, v_role, v_path);
 END $$;

@@ -559,7 +559,7 @@ COMMENT ON COLUMN fraud.voice_sessions.session_name IS 'The caller''s name for t
 -- batch by its background worker, so any session sees its progress.
 CREATE TABLE fraud.jobs (
     job_type            text NOT NULL
-                        CONSTRAINT job_type_enum CHECK (job_type IN ('BATCH_IMPORT', 'BATCH_PREDICTION', 'DELETE_EVENTS',
+                        CONSTRAINT job_type_enum CHECK (job_type IN ('BATCH_IMPORT', 'BATCH_PREDICTION', 'DELETE_EVENTS', 'BACKTEST',
                             'FRAUDSTER_REGISTRATION', 'SPEAKER_ENROLLMENT')),
     -- AFD job ids are identifiers, Voice ID's are generated (22 letters and digits)
     job_id              text NOT NULL CONSTRAINT job_id_pattern CHECK (job_id ~ '^[0-9a-z_-]{1,64}$' OR
@@ -606,7 +606,7 @@ CREATE TABLE fraud.jobs (
     input_offset        bigint,
     input_line          bigint,
     PRIMARY KEY (job_type, job_id),
-    CONSTRAINT job_prediction_has_detector CHECK ((job_type = 'BATCH_PREDICTION') = (detector_id IS NOT NULL)),
+    CONSTRAINT job_prediction_has_detector CHECK ((job_type IN ('BATCH_PREDICTION', 'BACKTEST')) = (detector_id IS NOT NULL)),
     CONSTRAINT job_voice_has_domain CHECK ((job_type IN ('FRAUDSTER_REGISTRATION', 'SPEAKER_ENROLLMENT')) = (domain_id IS NOT NULL)),
     CONSTRAINT job_afd_has_event_type CHECK ((job_type IN ('FRAUDSTER_REGISTRATION', 'SPEAKER_ENROLLMENT')) = (event_type_name IS NULL))
 );

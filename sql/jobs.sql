@@ -173,6 +173,10 @@ BEGIN
             END IF;
         WHEN 'DELETE_EVENTS' THEN
             PERFORM fraud._delete_events_step(j);
+        WHEN 'BACKTEST' THEN
+            IF j.status = 'IN_PROGRESS_INITIALIZING' THEN PERFORM fraud._backtest_init(j);
+            ELSE PERFORM fraud._backtest_step(j);
+            END IF;
         WHEN 'FRAUDSTER_REGISTRATION' THEN
             IF j.status = 'SUBMITTED' THEN PERFORM fraud._voice_job_init(j);
             ELSE PERFORM fraud._voice_registration_step(j);
@@ -223,6 +227,40 @@ BEGIN
     PERFORM fraud._set_tags(CASE p_job_type WHEN 'BATCH_IMPORT' THEN 'batch-import' ELSE 'batch-prediction' END,
                             p_job_id, p_tags);
     PERFORM fraud._launch_job_worker();
+END $$;
+
+-- A job's output table: `output_path` (a table name, optionally schema-qualified) created with
+-- `columns` (a column list) as `p_role` with `p_search_path`, in the same transaction as the job;
+-- the table is the caller's. Returns its quoted, schema-qualified name. Errors: 22023 a
+-- malformed name; 42P07 the table exists; 42501 the caller may not create it there.
+CREATE FUNCTION fraud._job_output_table(output_path text, p_role oid, p_search_path text, columns text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE out_name text[]; out_table text; out_oid oid; msg text;
+BEGIN
+    PERFORM fraud._required('output_path', output_path);
+    BEGIN
+        out_name := parse_ident(output_path);
+    EXCEPTION WHEN OTHERS THEN
+        PERFORM fraud._invalid('output_path', output_path, '(must be a table name, optionally schema-qualified)');
+    END;
+    IF cardinality(out_name) > 2 THEN
+        PERFORM fraud._invalid('output_path', output_path, '(must be a table name, optionally schema-qualified)');
+    END IF;
+    out_table := array_to_string(ARRAY(SELECT quote_ident(p) FROM unnest(out_name) p), '.');
+    IF fraud._query_as(p_role, p_search_path, format('SELECT pg_catalog.to_regclass(%L)::oid', out_table)) IS NOT NULL THEN
+        PERFORM fraud._raise('42P07', format('invalid output_path: table %s already exists (the job creates its output table)', out_table));
+    END IF;
+    -- created with the caller's rights where the caller's search_path puts it
+    BEGIN
+        PERFORM fraud._run_as(p_role, p_search_path, format('CREATE TABLE %s (%s)', out_table, columns));
+    EXCEPTION WHEN insufficient_privilege THEN
+        GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+        PERFORM fraud._raise('42501', msg);
+    END;
+    out_oid := fraud._query_as(p_role, p_search_path, format('SELECT pg_catalog.to_regclass(%L)::oid', out_table))::oid;
+    SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) INTO out_table
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = out_oid;
+    RETURN out_table;
 END $$;
 
 -- 42501 unless `role` may see the job's input, cancel or delete it (fraud._job_visible).

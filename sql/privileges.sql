@@ -54,6 +54,8 @@ LANGUAGE sql IMMUTABLE AS $$
     ('jobs', 'fraud._get_batch_import_job_errors'), ('jobs', 'fraud._job_cancel'), ('jobs', 'fraud._job_delete'),
     ('jobs', 'fraud._create_batch_prediction_job'), ('jobs', 'fraud._get_batch_prediction_jobs'),
     ('jobs', 'fraud._delete_events_by_event_type'),
+    ('jobs', 'fraud_create_backtest_job'), ('jobs', 'fraud_get_backtest_jobs'), ('jobs', 'fraud_cancel_backtest_job'),
+    ('jobs', 'fraud_delete_backtest_job'), ('jobs', 'fraud._create_backtest_job'), ('jobs', 'fraud._get_backtest_jobs'),
     -- a batch prediction's worker scores as the job's owner
     ('jobs', 'fraud._score'), ('jobs', 'fraud._score_historical'), ('jobs', 'fraud._event_error'),
 
@@ -118,7 +120,8 @@ LANGUAGE sql IMMUTABLE AS $$
                         'fraud_delete_events_by_event_type', 'fraud_voice_start_fraudster_registration_job',
                         'fraud_voice_describe_fraudster_registration_job', 'fraud_voice_list_fraudster_registration_jobs',
                         'fraud_voice_start_speaker_enrollment_job', 'fraud_voice_describe_speaker_enrollment_job',
-                        'fraud_voice_list_speaker_enrollment_jobs'])
+                        'fraud_voice_list_speaker_enrollment_jobs', 'fraud_create_backtest_job', 'fraud_get_backtest_jobs',
+                        'fraud_cancel_backtest_job', 'fraud_delete_backtest_job'])
 $$;
 
 -- Applies the model to every function of the extension: no EXECUTE for PUBLIC; the public

@@ -4,11 +4,10 @@
 //! (`fraud_engine::aggregate`); this reads the past events.
 //!
 //! Past events are read through `fraud.event_keys` (one row per stored event and key, kept by
-//! triggers on `fraud.events`): one index range scan per key the version's aggregates group
-//! by, joined to `fraud.events` only when an aggregate reads variables or labels. The query is
-//! prepared once per backend and runs read-only with the caller's snapshot, so a prediction
-//! sees exactly the events its statement sees: another session's once committed, its own
-//! transaction's earlier ones before that.
+//! triggers on `fraud.events`, with the event's label and, for keys whose aggregates read them,
+//! its variables): one index range scan per key the version's aggregates group by, with the
+//! statement's snapshot, so a prediction sees exactly the events its statement sees: another
+//! session's once committed, its own transaction's earlier ones before that.
 
 use std::borrow::Cow;
 use std::ffi::CStr;
@@ -38,13 +37,13 @@ impl At {
     /// shape), else at the statement's start.
     pub fn live(ev: &Event<'_>) -> At {
         // AFD's request shape, or a row in AFD's CSV layout (to_jsonb of a table)
-        let time = ev
-            .envelope("eventTimestamp")
-            .or_else(|| ev.envelope("event_timestamp"));
+        let time = ["eventTimestamp", "event_timestamp"]
+            .into_iter()
+            .find_map(|k| Some((k, ev.envelope(k)?)));
         let millis = match time {
-            Some(t) => fraud_engine::events::parse_event_timestamp(&t).unwrap_or_else(|| {
+            Some((key, t)) => fraud_engine::events::parse_event_timestamp(&t).unwrap_or_else(|| {
                 errors::invalid(format!(
-                    "invalid eventTimestamp: '{t}' (aggregate variables need the event's time: ISO 8601, e.g. 2024-05-01T12:00:00Z)"
+                    "invalid {key}: '{t}' (aggregate variables need the event's time: ISO 8601, e.g. 2024-05-01T12:00:00Z)"
                 ))
             }),
             None => return At::now(),
@@ -123,8 +122,8 @@ pub fn fill<'k>(
     let Some(at_us) = datum::millis_timestamp(at.millis) else {
         errors::invalid(format!("event time {} ms is out of range", at.millis))
     };
-    // SAFETY: opened and closed here, within this call
-    let mut scan = unsafe { Scan::open() };
+    // opened at the first key the event has, closed at the end of this call
+    let mut scan: Option<Scan> = None;
     for group in &detector.key_groups {
         let mut accs: SmallVec<[Accumulator; 4]> = group
             .members
@@ -133,11 +132,21 @@ pub fn fill<'k>(
             .collect();
         if let Some(key) = key_of(&group.group_by) {
             let from = at_us.saturating_sub(group.window_ms.saturating_mul(1000));
-            past_events(&mut scan, &group.key_name, &key, from, at_us, group.reads, |row| {
-                for (&(_, i), acc) in group.members.iter().zip(accs.iter_mut()) {
-                    detector.aggregates[i].add(acc, row, at_us, at.historical, ctx);
-                }
-            });
+            // SAFETY: see Scan::open
+            let scan = scan.get_or_insert_with(|| unsafe { Scan::open() });
+            past_events(
+                scan,
+                &group.key_name,
+                &key,
+                from,
+                at_us,
+                group.reads,
+                |row| {
+                    for (&(_, i), acc) in group.members.iter().zip(accs.iter_mut()) {
+                        detector.aggregates[i].add(acc, row, at_us, at.historical, ctx);
+                    }
+                },
+            );
         }
         for (&(slot, i), acc) in group.members.iter().zip(&accs) {
             slots[slot] = detector.aggregates[i].finish(acc);
@@ -191,7 +200,11 @@ extern "C-unwind" {
     /// storage/predicate.h (not in pgrx's bindings): what an index-only scan takes on a heap
     /// page whose rows it reads from the index, for SERIALIZABLE transactions. It may raise
     /// an ERROR (out of shared memory): called through pgrx's guard.
-    fn PredicateLockPage(relation: pg_sys::Relation, blkno: pg_sys::BlockNumber, snapshot: pg_sys::Snapshot);
+    fn PredicateLockPage(
+        relation: pg_sys::Relation,
+        blkno: pg_sys::BlockNumber,
+        snapshot: pg_sys::Snapshot,
+    );
 }
 
 /// An index scan of `fraud.event_keys` by key and time, opened once per scoring and run once per
@@ -215,7 +228,10 @@ impl Scan {
         let relid = |name: &CStr| {
             let oid = pg_sys::get_relname_relid(name.as_ptr(), nsp);
             if oid == pg_sys::InvalidOid {
-                errors::internal(format!("relation fraud.{} does not exist", name.to_string_lossy()));
+                errors::internal(format!(
+                    "relation fraud.{} does not exist",
+                    name.to_string_lossy()
+                ));
             }
             oid
         };
@@ -225,7 +241,8 @@ impl Scan {
         let attrs = (*tupdesc).attrs.as_slice((*tupdesc).natts as usize);
         for &(attno, name) in &KEY_COLUMNS {
             let ok = attrs.get(attno as usize - 1).is_some_and(|a| {
-                !a.attisdropped && CStr::from_ptr(a.attname.data.as_ptr()).to_bytes() == name.as_bytes()
+                !a.attisdropped
+                    && CStr::from_ptr(a.attname.data.as_ptr()).to_bytes() == name.as_bytes()
             });
             if !ok {
                 errors::internal(format!("column {attno} of fraud.event_keys is not {name}"));
@@ -247,7 +264,14 @@ impl Scan {
 
     /// Sets key `i`: index column `attno` compared with `value` by `strategy` through
     /// `procedure`, in the index column's collation.
-    unsafe fn key(&mut self, i: usize, attno: i16, strategy: u32, procedure: u32, value: pg_sys::Datum) {
+    unsafe fn key(
+        &mut self,
+        i: usize,
+        attno: i16,
+        strategy: u32,
+        procedure: u32,
+        value: pg_sys::Datum,
+    ) {
         let collation = *(*self.index).rd_indcollation.add(attno as usize - 1);
         pg_sys::ScanKeyEntryInitialize(
             &mut self.keys[i],
@@ -264,11 +288,18 @@ impl Scan {
     /// Runs the scan with the keys set, calling `each` with the values and nulls of each row's
     /// columns 1 to 8 (the eighth, the variables, only with `variables`).
     unsafe fn run(&mut self, variables: bool, mut each: impl FnMut(&[pg_sys::Datum], &[bool])) {
-        pg_sys::index_rescan(self.scan, self.keys.as_mut_ptr(), 4, std::ptr::null_mut(), 0);
+        pg_sys::index_rescan(
+            self.scan,
+            self.keys.as_mut_ptr(),
+            4,
+            std::ptr::null_mut(),
+            0,
+        );
         let mut values = [pg_sys::Datum::null(); INDEX_COLUMNS];
         let mut nulls = [true; INDEX_COLUMNS];
         loop {
-            let tid = pg_sys::index_getnext_tid(self.scan, pg_sys::ScanDirection::ForwardScanDirection);
+            let tid =
+                pg_sys::index_getnext_tid(self.scan, pg_sys::ScanDirection::ForwardScanDirection);
             if tid.is_null() {
                 break;
             }
@@ -279,7 +310,12 @@ impl Scan {
                     != 0;
             if visible {
                 // every row of the page is visible to every snapshot: the index tuple is the row
-                pg_sys::index_deform_tuple((*self.scan).xs_itup, (*self.scan).xs_itupdesc, values.as_mut_ptr(), nulls.as_mut_ptr());
+                pg_sys::index_deform_tuple(
+                    (*self.scan).xs_itup,
+                    (*self.scan).xs_itupdesc,
+                    values.as_mut_ptr(),
+                    nulls.as_mut_ptr(),
+                );
                 let (heap, snapshot) = (self.heap, (*self.scan).xs_snapshot);
                 pg_sys::ffi::pg_guard_ffi_boundary(|| PredicateLockPage(heap, block, snapshot));
                 each(&values, &nulls);
@@ -329,14 +365,28 @@ fn past_events(
     reads: Reads,
     mut each: impl FnMut(&Row<'_>),
 ) {
-    use pg_sys::{BTEqualStrategyNumber as EQ, BTGreaterStrategyNumber as GT, BTLessEqualStrategyNumber as LE};
+    use pg_sys::{
+        BTEqualStrategyNumber as EQ, BTGreaterStrategyNumber as GT, BTLessEqualStrategyNumber as LE,
+    };
     // SAFETY: an index scan with the statement's snapshot; every datum is read while the row
     // holding it is current (the callback runs before the next row is fetched).
     unsafe {
         scan.key(0, 1, EQ, pg_sys::F_TEXTEQ, datum::text_datum(key_name));
         scan.key(1, 2, EQ, pg_sys::F_TEXTEQ, datum::text_datum(key));
-        scan.key(2, 3, GT, pg_sys::F_TIMESTAMPTZ_GT, pg_sys::Datum::from(from_us));
-        scan.key(3, 3, LE, pg_sys::F_TIMESTAMPTZ_LE, pg_sys::Datum::from(to_us));
+        scan.key(
+            2,
+            3,
+            GT,
+            pg_sys::F_TIMESTAMPTZ_GT,
+            pg_sys::Datum::from(from_us),
+        );
+        scan.key(
+            3,
+            3,
+            LE,
+            pg_sys::F_TIMESTAMPTZ_LE,
+            pg_sys::Datum::from(to_us),
+        );
         let variables = reads == Reads::Variables;
         scan.run(variables, |values, nulls| {
             let label = (reads != Reads::Times && !nulls[5] && !nulls[6]

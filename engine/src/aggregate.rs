@@ -148,7 +148,10 @@ impl Reads {
     /// What an aggregate reads that aggregates a variable (or not) and whose filter names
     /// `filter_names` (`$label` is [`LABEL`]). The catalog asks it too, to know which stored
     /// keys must carry their events' variables.
-    pub fn of<'a>(aggregates_variable: bool, filter_names: impl IntoIterator<Item = &'a str>) -> Reads {
+    pub fn of<'a>(
+        aggregates_variable: bool,
+        filter_names: impl IntoIterator<Item = &'a str>,
+    ) -> Reads {
         let mut reads = if aggregates_variable {
             Reads::Variables
         } else {

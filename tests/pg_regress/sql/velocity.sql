@@ -194,6 +194,38 @@ SELECT pg_temp.err($$SELECT * FROM fraud_backtest('d', '1', '2024-05-01', '2024-
 SELECT pg_temp.err($$SELECT * FROM fraud_backtest('d', '1', NULL, '2024-05-02')$$);
 SELECT pg_temp.err($$SELECT * FROM fraud_backtest('d', '1', '2024-05-01', '2024-05-02', fraud_labels => '{chargeback}')$$);
 SELECT pg_temp.err($$SELECT * FROM fraud_backtest('d', '1', '2024-05-01', '2024-05-02', fraud_labels => '{}')$$);
+-- the same replay as a background job, in batches of 2 events (set before the job is visible to
+-- a worker): its output equals fraud_backtest_events'
+BEGIN;
+SELECT fraud_create_backtest_job('bt1', 'd', '3', '2024-05-01', '2024-05-02', 'velocity_backtest', baseline_version_id => '1');
+UPDATE fraud.jobs SET batch_size = 2 WHERE job_type = 'BACKTEST' AND job_id = 'bt1';
+COMMIT;
+CREATE FUNCTION pg_temp.wait_backtest(id text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE s text;
+BEGIN
+    FOR i IN 1..1200 LOOP
+        SELECT j.status INTO s FROM fraud_get_backtest_jobs(id) j;
+        EXIT WHEN s IN ('COMPLETE', 'FAILED', 'CANCELED');
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+    RETURN s;
+END $$;
+SELECT pg_temp.wait_backtest('bt1');
+SELECT job_id, status, failure_reason, detector_version_id, baseline_version_id, "from", "to", output_path,
+       processed_records_count, total_records_count
+FROM fraud_get_backtest_jobs('bt1');
+SELECT (SELECT count(*) FROM velocity_backtest) AS rows,
+       (SELECT count(*) FROM (SELECT * FROM velocity_backtest
+                              EXCEPT SELECT * FROM fraud_backtest_events('d', '3', '2024-05-01', '2024-05-02', '1')) x) AS differing;
+SELECT pg_temp.err($$SELECT fraud_create_backtest_job('bt1', 'd', '3', '2024-05-01', '2024-05-02', 'velocity_backtest2')$$);
+SELECT pg_temp.err($$SELECT fraud_create_backtest_job('bt2', 'd', '3', '2024-05-01', '2024-05-02', 'velocity_backtest')$$);
+SELECT pg_temp.err($$SELECT fraud_create_backtest_job('bt2', 'd', '8', '2024-05-01', '2024-05-02', 'velocity_backtest2')$$);
+SELECT pg_temp.err($$SELECT fraud_create_backtest_job('bt2', 'd', '3', '2024-05-01', '2024-05-02', 'a.b.c')$$);
+SELECT pg_temp.err($$SELECT fraud_cancel_backtest_job('bt1')$$);
+SELECT pg_temp.err($$SELECT * FROM fraud_get_backtest_jobs('nope')$$);
+SELECT fraud_delete_backtest_job('bt1');
+SELECT count(*) AS jobs_listed FROM fraud_get_backtest_jobs();
+DROP TABLE velocity_backtest;
 -- batch prediction's scoring: each row at its own time, seeing only what was stored before it
 SELECT (fraud._score_historical('d', '{"eventTimestamp": "2024-05-01T11:00:00Z", "entities": [{"entityType": "customer", "entityId": "c1"}], "eventVariables": {"amount": "5"}}', '3')).outcomes AS historical,
        fraud_outcomes('d', '{"eventTimestamp": "2024-05-01T11:00:00Z", "entities": [{"entityType": "customer", "entityId": "c1"}], "eventVariables": {"amount": "5"}}', '3') AS live;
