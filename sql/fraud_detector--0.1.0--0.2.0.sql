@@ -148,7 +148,8 @@ CREATE TABLE fraud.aggregate_variable_event_types (
 COMMENT ON TABLE fraud.aggregate_variable_event_types IS 'The event types whose stored events an aggregate variable reads.';
 
 -- The keys of stored events that aggregate variables group by, one row per (event, key): what
--- makes an aggregate one index range scan. Derived from fraud.events and kept in step by its
+-- makes an aggregate one index range scan (and, for the keys of aggregates that read variables,
+-- the events' variables too: their disk for no second lookup per past event). Derived from fraud.events and kept in step by its
 -- triggers (fraud._event_keys_*), only for the keys some aggregate variable uses, so a
 -- database without aggregates pays nothing; not dumped (a restore rebuilds it).
 CREATE TABLE fraud.event_keys (
@@ -160,7 +161,10 @@ CREATE TABLE fraud.event_keys (
     event_id        text NOT NULL,
     -- the event's label, so that an aggregate filtered by labels reads the index alone
     event_label     text,
-    label_timestamp timestamptz
+    label_timestamp timestamptz,
+    -- the event's variables, for the keys an aggregate that reads them groups by
+    -- (fraud.event_key_specs.with_variables): one heap row, no lookup in fraud.events
+    event_variables jsonb
 );
 COMMENT ON TABLE fraud.event_keys IS 'Derived index of stored events by the keys aggregate variables group by (docs/velocity-and-backtesting.md), maintained by triggers on fraud.events and fraud.aggregate_variables; not dumped, rebuilt on restore.';
 COMMENT ON COLUMN fraud.event_keys.key_name IS 'An entity type, or $ and a variable name.';
@@ -175,6 +179,8 @@ CREATE TABLE fraud.event_key_specs (
     key_name          text NOT NULL,
     entity_type       text,
     group_by_variable text,
+    -- whether its keys carry their events' variables (some aggregate on it reads them)
+    with_variables    boolean NOT NULL,
     PRIMARY KEY (event_type_name, key_name)
 );
 COMMENT ON TABLE fraud.event_key_specs IS 'The keys fraud.event_keys holds for each event type: those the aggregate variables group by (fraud._sync_event_keys). Derived, not dumped.';
@@ -186,9 +192,15 @@ CREATE TRIGGER invalidate_compiled_detectors AFTER INSERT OR UPDATE OR DELETE OR
     FOR EACH STATEMENT EXECUTE FUNCTION fraud._catalog_changed();
 ALTER TABLE fraud.aggregate_variables ENABLE ALWAYS TRIGGER invalidate_compiled_detectors;
 ALTER TABLE fraud.aggregate_variable_event_types ENABLE ALWAYS TRIGGER invalidate_compiled_detectors;
--- A stored event replayed through a detector version (fraud._replay, backtesting).
+-- A stored event replayed through a detector version (fraud._replay, backtesting), and backtest
+-- jobs (a detector, no input of the caller's).
 CREATE TYPE fraud.replayed AS (evaluated int, matched_rules text[], outcomes text[]);
 COMMENT ON TYPE fraud.replayed IS 'One stored event replayed through a detector version (fraud._replay): how many rules were evaluated (the first ones, in order), the ids of those that matched, and the outcomes.';
+ALTER TABLE fraud.jobs DROP CONSTRAINT job_type_enum,
+    ADD CONSTRAINT job_type_enum CHECK (job_type IN ('BATCH_IMPORT', 'BATCH_PREDICTION', 'DELETE_EVENTS', 'BACKTEST',
+                                                     'FRAUDSTER_REGISTRATION', 'SPEAKER_ENROLLMENT')),
+    DROP CONSTRAINT job_prediction_has_detector,
+    ADD CONSTRAINT job_prediction_has_detector CHECK ((job_type IN ('BATCH_PREDICTION', 'BACKTEST')) = (detector_id IS NOT NULL));
 -- Shadow versions: the flag of a version and of a recorded prediction.
 ALTER TABLE fraud.detector_versions ADD COLUMN shadow boolean NOT NULL DEFAULT false,
     ADD CONSTRAINT detector_version_shadow_not_active CHECK (NOT (shadow AND status = 'ACTIVE'));
@@ -239,8 +251,9 @@ DROP FUNCTION fraud._get_detector_version(text, text);
 -- * issue 13: aggregate (velocity) variables (fraud_create_aggregate_variable,
 --   fraud_get_aggregate_variables, fraud_delete_aggregate_variable; computed by the scoring
 --   functions, fraud._score_historical for batch prediction), backtesting (fraud_backtest,
---   fraud_backtest_events, fraud._replay), shadow versions (fraud_update_detector_version_shadow,
---   fraud_get_event_prediction scores them) and fraud_rule_stats.
+--   fraud_backtest_events, fraud._replay, backtest jobs), shadow versions
+--   (fraud_update_detector_version_shadow, fraud_get_event_prediction scores them) and
+--   fraud_rule_stats; job output tables made by fraud._job_output_table.
 
 CREATE OR REPLACE FUNCTION @extschema@.fraud_backtest(detector_id text, detector_version_id text, "from" timestamp with time zone, "to" timestamp with time zone, baseline_version_id text DEFAULT NULL::text, fraud_labels text[] DEFAULT '{fraud}'::text[])
  RETURNS TABLE(kind text, name text, events bigint, evaluated bigint, matched bigint, matched_fraud bigint, matched_legit bigint, "precision" double precision, recall double precision)
@@ -292,6 +305,11 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_batch_get_variable(names text[])
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$ SELECT * FROM fraud._batch_get_variable(names) $function$
+;
+CREATE OR REPLACE FUNCTION @extschema@.fraud_cancel_backtest_job(job_id text)
+ RETURNS void
+ LANGUAGE sql
+AS $function$ SELECT fraud._job_cancel('BACKTEST', job_id, fraud._caller_token()) $function$
 ;
 CREATE OR REPLACE FUNCTION @extschema@.fraud_cancel_batch_import_job(job_id text)
  RETURNS void
@@ -408,6 +426,14 @@ BEGIN
     PERFORM fraud._set_tags('variable', name, tags);
 END $function$
 ;
+CREATE OR REPLACE FUNCTION @extschema@.fraud_create_backtest_job(job_id text, detector_id text, detector_version_id text, "from" timestamp with time zone, "to" timestamp with time zone, output_path text, baseline_version_id text DEFAULT NULL::text)
+ RETURNS void
+ LANGUAGE sql
+AS $function$
+    SELECT fraud._create_backtest_job(job_id, detector_id, detector_version_id, "from", "to", output_path,
+                                      baseline_version_id, fraud._caller_token())
+$function$
+;
 CREATE OR REPLACE FUNCTION @extschema@.fraud_create_batch_import_job(job_id text, input_path text, event_type_name text, tags jsonb DEFAULT NULL::jsonb)
  RETURNS void
  LANGUAGE sql
@@ -518,6 +544,11 @@ BEGIN
     END IF;
     PERFORM fraud._drop_tags('variable', name);
 END $function$
+;
+CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_backtest_job(job_id text)
+ RETURNS void
+ LANGUAGE sql
+AS $function$ SELECT fraud._job_delete('BACKTEST', job_id, fraud._caller_token()) $function$
 ;
 CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_batch_import_job(job_id text)
  RETURNS void
@@ -766,6 +797,11 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_get_aggregate_variables(name text D
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$ SELECT * FROM fraud._get_aggregate_variables(name) $function$
+;
+CREATE OR REPLACE FUNCTION @extschema@.fraud_get_backtest_jobs(job_id text DEFAULT NULL::text)
+ RETURNS TABLE(job_id text, status text, failure_reason text, start_time timestamp with time zone, completion_time timestamp with time zone, detector_id text, detector_version_id text, baseline_version_id text, "from" timestamp with time zone, "to" timestamp with time zone, output_path text, processed_records_count bigint, total_records_count bigint)
+ LANGUAGE sql
+AS $function$ SELECT * FROM fraud._get_backtest_jobs(job_id, fraud._caller_token()) $function$
 ;
 CREATE OR REPLACE FUNCTION @extschema@.fraud_get_batch_import_job_errors(job_id text)
  RETURNS TABLE(row_number bigint, event_id text, reason text)
@@ -1776,6 +1812,12 @@ AS $function$
     SELECT * FROM fraud._voice_watchlists(domain_id, fraud._voice_update_watchlist(domain_id, watchlist_id, name, description))
 $function$
 ;
+CREATE OR REPLACE FUNCTION fraud._aggregate_reads_variables(variable text, filter text)
+ RETURNS boolean
+ LANGUAGE c
+ IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', $function$aggregate_reads_variables_wrapper$function$
+;
 CREATE OR REPLACE FUNCTION fraud._aggregate_type(function text, input_type text)
  RETURNS text[]
  LANGUAGE c
@@ -1804,7 +1846,9 @@ AS $function$
 DECLARE d fraud.detectors;
 BEGIN
     d := fraud._backtest_detector(p_detector_id, p_detector_version_id, p_from, p_to, p_baseline_version_id);
+    PERFORM fraud._check_flat('fraud_labels', p_fraud_labels);
     PERFORM fraud._check_names('fraud_labels', p_fraud_labels, 1);
+    PERFORM fraud._check_exist('label', 'labels', p_fraud_labels);
     RETURN QUERY
         WITH ev AS MATERIALIZED (
             SELECT b.evaluated, b.matched_rules, b.outcomes, b.baseline_outcomes, b.changed,
@@ -1891,6 +1935,50 @@ BEGIN
                                                 e.entities, e.event_timestamp) AS y
                            WHERE p_baseline_version_id IS NOT NULL OFFSET 0) b ON true
         WHERE e.event_type_name = d.event_type_name AND e.event_timestamp >= p_from AND e.event_timestamp < p_to;
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._backtest_init(j fraud.jobs)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE total bigint;
+BEGIN
+    SELECT count(*) INTO total FROM fraud.events e
+        WHERE e.event_type_name = j.event_type_name
+          AND e.event_timestamp >= (j.config->>'from')::timestamptz AND e.event_timestamp < (j.config->>'to')::timestamptz;
+    UPDATE fraud.jobs x SET status = 'IN_PROGRESS', total_records_count = total,
+                            next_position = fraud._epoch_us((j.config->>'from')::timestamptz),
+                            end_position = fraud._epoch_us((j.config->>'to')::timestamptz),
+                            last_heartbeat_time = clock_timestamp()
+        WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._backtest_step(j fraud.jobs)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+    lo timestamptz := 'epoch'::timestamptz + j.next_position * interval '1 microsecond';
+    upto timestamptz := (j.config->>'to')::timestamptz;
+    hi timestamptz;
+    n bigint;
+BEGIN
+    SELECT e.event_timestamp INTO hi FROM fraud.events e
+        WHERE e.event_type_name = j.event_type_name AND e.event_timestamp >= lo AND e.event_timestamp < upto
+        ORDER BY e.event_timestamp OFFSET j.batch_size LIMIT 1;
+    IF hi = lo THEN
+        -- more than a batch of events at one time: all of them, and up to the next time
+        SELECT min(e.event_timestamp) INTO hi FROM fraud.events e
+            WHERE e.event_type_name = j.event_type_name AND e.event_timestamp > lo AND e.event_timestamp < upto;
+    END IF;
+    hi := coalesce(hi, upto);
+    n := fraud._run_as(j.owner, j.search_path, format(
+        'INSERT INTO %s SELECT * FROM @extschema@.fraud_backtest_events(%L, %L, %L, %L, %L)',
+        j.output_path::regclass, j.detector_id, j.detector_version_id::text, lo, hi, j.config->>'baselineVersionId'));
+    PERFORM fraud._job_progress(j, fraud._epoch_us(hi), n, 0);
+    IF hi >= upto THEN
+        PERFORM fraud._job_finish(j, 'COMPLETE');
+    END IF;
 END $function$
 ;
 CREATE OR REPLACE FUNCTION fraud._batch_get_variable(p_names text[])
@@ -2117,6 +2205,8 @@ AS $function$
     ('jobs', 'fraud._get_batch_import_job_errors'), ('jobs', 'fraud._job_cancel'), ('jobs', 'fraud._job_delete'),
     ('jobs', 'fraud._create_batch_prediction_job'), ('jobs', 'fraud._get_batch_prediction_jobs'),
     ('jobs', 'fraud._delete_events_by_event_type'),
+    ('jobs', 'fraud_create_backtest_job'), ('jobs', 'fraud_get_backtest_jobs'), ('jobs', 'fraud_cancel_backtest_job'),
+    ('jobs', 'fraud_delete_backtest_job'), ('jobs', 'fraud._create_backtest_job'), ('jobs', 'fraud._get_backtest_jobs'),
     -- a batch prediction's worker scores as the job's owner
     ('jobs', 'fraud._score'), ('jobs', 'fraud._score_historical'), ('jobs', 'fraud._event_error'),
 
@@ -2293,6 +2383,36 @@ BEGIN
     PERFORM fraud._raise('55006', message);
 END $function$
 ;
+CREATE OR REPLACE FUNCTION fraud._create_backtest_job(p_job_id text, p_detector_id text, p_detector_version_id text, p_from timestamp with time zone, p_to timestamp with time zone, p_output_path text, p_baseline_version_id text, p_caller bigint)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE d fraud.detectors; v_role oid; v_path text; out_table text;
+BEGIN
+    -- the caller, from the token its public wrapper minted (used up here)
+    SELECT c.role, c.search_path INTO v_role, v_path FROM fraud._redeem_caller(p_caller) c;
+    PERFORM fraud._check_identifier('job_id', p_job_id);
+    d := fraud._backtest_detector(p_detector_id, p_detector_version_id, p_from, p_to, p_baseline_version_id);
+    -- the versions must compile now: the same errors as fraud_backtest
+    PERFORM fraud._replay(d.detector_id, v, '{}', '[]', p_from)
+        FROM unnest(ARRAY[p_detector_version_id, p_baseline_version_id]) v WHERE v IS NOT NULL;
+    IF NOT pg_catalog.has_function_privilege(v_role,
+            '@extschema@.fraud_backtest_events(text, text, timestamptz, timestamptz, text)', 'EXECUTE') THEN
+        PERFORM fraud._raise('42501', 'permission denied for function fraud_backtest_events',
+                             'A backtest job replays its batches with its creator''s rights.',
+                             'Grant the creator the reading capability: fraud_grant(''reading'', ...).');
+    END IF;
+    out_table := fraud._job_output_table(p_output_path, v_role, v_path,
+        'event_type_name text, event_id text, event_timestamp timestamptz, event_label text, evaluated int, '
+        'matched_rules text[], outcomes text[], baseline_outcomes text[], changed boolean');
+    PERFORM fraud._job_create('BACKTEST', p_job_id, d.event_type_name, d.detector_id, p_detector_version_id::int,
+                              'EVENTS', 'fraud.events', out_table, NULL, v_role, v_path);
+    UPDATE fraud.jobs x SET config = jsonb_build_object('from', p_from, 'to', p_to, 'baselineVersionId', p_baseline_version_id)
+        WHERE x.job_type = 'BACKTEST' AND x.job_id = p_job_id;
+END $function$
+;
 CREATE OR REPLACE FUNCTION fraud._create_batch_import_job(p_job_id text, p_input_path text, p_event_type_name text, p_tags jsonb, p_caller bigint)
  RETURNS void
  LANGUAGE plpgsql
@@ -2337,8 +2457,7 @@ CREATE OR REPLACE FUNCTION fraud._create_batch_prediction_job(p_job_id text, p_i
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 DECLARE
-    t fraud.event_types; d fraud.detectors; inp record; out_name text[]; out_table text; added text;
-    msg text; version int; out_oid oid;
+    t fraud.event_types; d fraud.detectors; inp record; out_table text; added text; version int;
     v_role oid; v_path text;
 BEGIN
     -- the caller, from the token its public wrapper minted (used up here)
@@ -2360,39 +2479,15 @@ BEGIN
     -- the detector (version) must compile now: the same errors as fraud_predict
     PERFORM fraud._score(d.detector_id, '{}'::jsonb, p_detector_version, false);
     inp := fraud._job_input(p_input_path, 'input_path', v_role, v_path);
-    PERFORM fraud._required('output_path', p_output_path);
-    BEGIN
-        out_name := parse_ident(p_output_path);
-    EXCEPTION WHEN OTHERS THEN
-        PERFORM fraud._invalid('output_path', p_output_path, '(must be a table name, optionally schema-qualified)');
-    END;
-    IF cardinality(out_name) > 2 THEN
-        PERFORM fraud._invalid('output_path', p_output_path, '(must be a table name, optionally schema-qualified)');
-    END IF;
-    out_table := array_to_string(ARRAY(SELECT quote_ident(p) FROM unnest(out_name) p), '.');
-    IF fraud._query_as(v_role, v_path, format('SELECT pg_catalog.to_regclass(%L)::oid', out_table)) IS NOT NULL THEN
-        PERFORM fraud._raise('42P07', format('invalid output_path: table %s already exists (a batch prediction creates its output table)', out_table));
-    END IF;
     SELECT string_agg(quote_ident(c), ', ') INTO added FROM unnest(inp.columns) c
         WHERE c IN ('model_scores', 'rule_results', 'outcomes', 'status');
     IF added IS NOT NULL THEN
         PERFORM fraud._invalid('input_path', p_input_path, format('(input column %s clashes with the columns the output adds)', added));
     END IF;
-    -- the output is the caller's table, created with the caller's rights where the caller's
-    -- search_path puts it
-    BEGIN
-        PERFORM fraud._run_as(v_role, v_path,
-            format('CREATE TABLE %s (%s, model_scores jsonb, rule_results jsonb, outcomes text[], status text NOT NULL)',
-                   out_table,
-                   (SELECT string_agg(quote_ident(c) || ' ' || ty, ', ' ORDER BY i)
-                    FROM unnest(inp.columns, inp.types) WITH ORDINALITY u(c, ty, i))));
-    EXCEPTION WHEN insufficient_privilege THEN
-        GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
-        PERFORM fraud._raise('42501', msg);
-    END;
-    out_oid := fraud._query_as(v_role, v_path, format('SELECT pg_catalog.to_regclass(%L)::oid', out_table))::oid;
-    SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) INTO out_table
-        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = out_oid;
+    out_table := fraud._job_output_table(p_output_path, v_role, v_path,
+        (SELECT string_agg(quote_ident(c) || ' ' || ty, ', ' ORDER BY i)
+         FROM unnest(inp.columns, inp.types) WITH ORDINALITY u(c, ty, i))
+        || ', model_scores jsonb, rule_results jsonb, outcomes text[], status text NOT NULL');
     PERFORM fraud._job_create('BATCH_PREDICTION', p_job_id, t.name, d.detector_id, version, inp.kind, inp.source,
                               out_table, p_tags, v_role, v_path);
 END $function$
@@ -2490,6 +2585,12 @@ BEGIN
     PERFORM fraud._raise('23505', format('%s %s already exists', kind, quote_literal(id)));
 END $function$
 ;
+CREATE OR REPLACE FUNCTION fraud._epoch_us(t timestamp with time zone)
+ RETURNS bigint
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$ SELECT ((extract(epoch FROM t) * 1000000)::numeric)::bigint $function$
+;
 CREATE OR REPLACE FUNCTION fraud._event_keys_delete()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -2523,13 +2624,13 @@ CREATE OR REPLACE FUNCTION fraud._event_keys_query(source text, specs text)
 AS $function$
     SELECT format($q$
         SELECT s.key_name, e.value->>'entityId' AS key_value, n.event_timestamp, n.event_type_name, n.event_id,
-               n.event_label, n.label_timestamp
+               n.event_label, n.label_timestamp, CASE WHEN s.with_variables THEN n.event_variables END
         FROM %1$s n JOIN %2$s s ON s.event_type_name = n.event_type_name AND s.entity_type IS NOT NULL
         CROSS JOIN LATERAL jsonb_array_elements(n.entities) e
         WHERE e.value->>'entityType' = s.entity_type AND e.value->>'entityId' IS NOT NULL
         UNION
         SELECT s.key_name, n.event_variables->>s.group_by_variable, n.event_timestamp, n.event_type_name, n.event_id,
-               n.event_label, n.label_timestamp
+               n.event_label, n.label_timestamp, CASE WHEN s.with_variables THEN n.event_variables END
         FROM %1$s n JOIN %2$s s ON s.event_type_name = n.event_type_name AND s.group_by_variable IS NOT NULL
         WHERE n.event_variables->>s.group_by_variable IS NOT NULL $q$, source, specs)
 $function$
@@ -2597,6 +2698,32 @@ BEGIN
         ORDER BY a.name;
     IF p_name IS NOT NULL AND NOT FOUND THEN
         PERFORM fraud._not_found('aggregate variable', p_name);
+    END IF;
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._get_backtest_jobs(p_job_id text, p_caller bigint)
+ RETURNS TABLE(job_id text, status text, failure_reason text, start_time timestamp with time zone, completion_time timestamp with time zone, detector_id text, detector_version_id text, baseline_version_id text, "from" timestamp with time zone, "to" timestamp with time zone, output_path text, processed_records_count bigint, total_records_count bigint)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE v_role oid;
+BEGIN
+    SELECT c.role INTO v_role FROM fraud._redeem_caller(p_caller) c;
+    IF p_job_id IS NOT NULL THEN
+        PERFORM fraud._check_identifier('job_id', p_job_id);
+    END IF;
+    PERFORM fraud._reap_jobs();
+    RETURN QUERY
+    SELECT x.job_id, x.status, CASE WHEN fraud._job_visible(x.owner, v_role) THEN x.failure_reason END,
+           x.start_time, x.completion_time, x.detector_id, x.detector_version_id::text,
+           x.config->>'baselineVersionId', (x.config->>'from')::timestamptz, (x.config->>'to')::timestamptz,
+           x.output_path, x.processed_records_count, x.total_records_count
+    FROM fraud.jobs x
+    WHERE x.job_type = 'BACKTEST' AND NOT x.deleted AND (p_job_id IS NULL OR x.job_id = p_job_id)
+    ORDER BY x.start_time DESC, x.job_id;
+    IF p_job_id IS NOT NULL AND NOT FOUND THEN
+        PERFORM fraud._not_found('backtest job', p_job_id);
     END IF;
 END $function$
 ;
@@ -2870,7 +2997,8 @@ AS $function$
                         'fraud_delete_events_by_event_type', 'fraud_voice_start_fraudster_registration_job',
                         'fraud_voice_describe_fraudster_registration_job', 'fraud_voice_list_fraudster_registration_jobs',
                         'fraud_voice_start_speaker_enrollment_job', 'fraud_voice_describe_speaker_enrollment_job',
-                        'fraud_voice_list_speaker_enrollment_jobs'])
+                        'fraud_voice_list_speaker_enrollment_jobs', 'fraud_create_backtest_job', 'fraud_get_backtest_jobs',
+                        'fraud_cancel_backtest_job', 'fraud_delete_backtest_job'])
 $function$
 ;
 CREATE OR REPLACE FUNCTION fraud._job_cancel(p_job_type text, p_job_id text, p_caller bigint)
@@ -3050,6 +3178,38 @@ CREATE OR REPLACE FUNCTION fraud._job_lock_class()
  IMMUTABLE
 AS $function$ SELECT 1718968933 $function$
 ;
+CREATE OR REPLACE FUNCTION fraud._job_output_table(output_path text, p_role oid, p_search_path text, columns text)
+ RETURNS text
+ LANGUAGE plpgsql
+AS $function$
+DECLARE out_name text[]; out_table text; out_oid oid; msg text;
+BEGIN
+    PERFORM fraud._required('output_path', output_path);
+    BEGIN
+        out_name := parse_ident(output_path);
+    EXCEPTION WHEN OTHERS THEN
+        PERFORM fraud._invalid('output_path', output_path, '(must be a table name, optionally schema-qualified)');
+    END;
+    IF cardinality(out_name) > 2 THEN
+        PERFORM fraud._invalid('output_path', output_path, '(must be a table name, optionally schema-qualified)');
+    END IF;
+    out_table := array_to_string(ARRAY(SELECT quote_ident(p) FROM unnest(out_name) p), '.');
+    IF fraud._query_as(p_role, p_search_path, format('SELECT pg_catalog.to_regclass(%L)::oid', out_table)) IS NOT NULL THEN
+        PERFORM fraud._raise('42P07', format('invalid output_path: table %s already exists (the job creates its output table)', out_table));
+    END IF;
+    -- created with the caller's rights where the caller's search_path puts it
+    BEGIN
+        PERFORM fraud._run_as(p_role, p_search_path, format('CREATE TABLE %s (%s)', out_table, columns));
+    EXCEPTION WHEN insufficient_privilege THEN
+        GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+        PERFORM fraud._raise('42501', msg);
+    END;
+    out_oid := fraud._query_as(p_role, p_search_path, format('SELECT pg_catalog.to_regclass(%L)::oid', out_table))::oid;
+    SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) INTO out_table
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = out_oid;
+    RETURN out_table;
+END $function$
+;
 CREATE OR REPLACE FUNCTION fraud._job_stage(j fraud.jobs, staging text)
  RETURNS bigint
  LANGUAGE plpgsql
@@ -3148,6 +3308,10 @@ BEGIN
             END IF;
         WHEN 'DELETE_EVENTS' THEN
             PERFORM fraud._delete_events_step(j);
+        WHEN 'BACKTEST' THEN
+            IF j.status = 'IN_PROGRESS_INITIALIZING' THEN PERFORM fraud._backtest_init(j);
+            ELSE PERFORM fraud._backtest_step(j);
+            END IF;
         WHEN 'FRAUDSTER_REGISTRATION' THEN
             IF j.status = 'SUBMITTED' THEN PERFORM fraud._voice_job_init(j);
             ELSE PERFORM fraud._voice_registration_step(j);
@@ -3515,13 +3679,15 @@ CREATE OR REPLACE FUNCTION fraud._sync_event_keys()
 AS $function$
 DECLARE
     needed constant text := $q$
-        SELECT DISTINCT t.event_type_name, coalesce(a.entity_type, '$' || a.group_by_variable) AS key_name,
-               a.entity_type, a.group_by_variable
-        FROM fraud.aggregate_variables a JOIN fraud.aggregate_variable_event_types t ON t.aggregate_name = a.name $q$;
+        SELECT t.event_type_name, coalesce(a.entity_type, '$' || a.group_by_variable) AS key_name,
+               a.entity_type, a.group_by_variable, bool_or(fraud._aggregate_reads_variables(a.variable, a.filter)) AS with_variables
+        FROM fraud.aggregate_variables a JOIN fraud.aggregate_variable_event_types t ON t.aggregate_name = a.name
+        GROUP BY 1, 2, 3, 4 $q$;
 BEGIN
     EXECUTE 'WITH needed AS (' || needed || '),
              gone AS (DELETE FROM fraud.event_key_specs s
-                      WHERE NOT EXISTS (SELECT 1 FROM needed x WHERE (x.event_type_name, x.key_name) = (s.event_type_name, s.key_name))
+                      WHERE NOT EXISTS (SELECT 1 FROM needed x WHERE (x.event_type_name, x.key_name, x.with_variables)
+                                                                     = (s.event_type_name, s.key_name, s.with_variables))
                       RETURNING s.event_type_name, s.key_name)
              DELETE FROM fraud.event_keys k USING gone g WHERE k.key_name = g.key_name AND k.event_type_name = g.event_type_name';
     EXECUTE 'WITH needed AS (' || needed || '),
@@ -4093,15 +4259,17 @@ COMMENT ON COLUMN fraud.voice_speakers.status IS 'ENROLLED (has a voiceprint), O
 COMMENT ON COLUMN fraud.voice_watchlists.default_watchlist IS 'True for the domain''s default watchlist (one per domain, created with it).';
 COMMENT ON COLUMN fraud.voice_watchlists.name IS 'Unique within the domain: ^[a-zA-Z0-9][a-zA-Z0-9_-]*$, at most 256 characters.';
 COMMENT ON COLUMN fraud.voice_watchlists.watchlist_id IS 'The key: 22 generated letters and digits.';
-COMMENT ON FUNCTION @extschema@.fraud_backtest(detector_id text, detector_version_id text, "from" timestamp with time zone, "to" timestamp with time zone, baseline_version_id text, fraud_labels text[]) IS 'Backtest, summed up: the detector version over the stored events of its event type in [from, to), each as at its own time. One row per rule (kind rule: evaluated, matched, matched_fraud, matched_legit, precision, recall), per outcome (kind outcome), for events with any outcome (kind any_outcome), and with baseline_version_id per change of outcomes (kind change, name ''{baseline outcomes} -> {outcomes}''). Labels in fraud_labels count as fraud, other labels as legit, unlabelled events in neither. Errors: 42704 unknown detector or version; 22023 bad arguments.';
+COMMENT ON FUNCTION @extschema@.fraud_backtest(detector_id text, detector_version_id text, "from" timestamp with time zone, "to" timestamp with time zone, baseline_version_id text, fraud_labels text[]) IS 'Backtest, summed up: the detector version over the stored events of its event type in [from, to), each as at its own time. One row per rule (kind rule: evaluated, matched, matched_fraud, matched_legit, precision, recall), per outcome (kind outcome), for events with any outcome (kind any_outcome), and with baseline_version_id per change of outcomes (kind change, name ''{baseline outcomes} -> {outcomes}''). Labels in fraud_labels count as fraud, other labels as legit, unlabelled events in neither. Errors: 42704 unknown detector, version or label; 22023 bad arguments.';
 COMMENT ON FUNCTION @extschema@.fraud_backtest_events(detector_id text, detector_version_id text, "from" timestamp with time zone, "to" timestamp with time zone, baseline_version_id text) IS 'Backtest, per event: every stored event of the detector''s event type with event_timestamp in [from, to), scored by the detector version as at its own time (aggregates see only events stored before it): evaluated (how many rules, in order), matched_rules, outcomes, and with baseline_version_id the baseline''s outcomes and whether the set changed. Joins back to fraud_get_event by (event_id, event_type_name). Errors: 42704 unknown detector or version; 22023 bad arguments, from not before to.';
 COMMENT ON FUNCTION @extschema@.fraud_batch_create_variable(variable_entries jsonb, tags jsonb) IS 'BatchCreateVariable: creates each of 1 to 25 entries {"name", "dataType", "dataSource", "defaultValue", ...} on its own; returns one row (name, code 400/404/409, message) per failed entry, no rows when all were created. Errors: 22023 not an array of 1 to 25, bad tags.';
 COMMENT ON FUNCTION @extschema@.fraud_batch_get_variable(names text[]) IS 'BatchGetVariable: one row per variable found among 1 to 100 distinct names, plus one row with only name, error_code 404 and error_message per name not found. Errors: 22023 empty, over 100, NULL or repeated names.';
+COMMENT ON FUNCTION @extschema@.fraud_cancel_backtest_job(job_id text) IS 'Cancels a backtest job: one no worker has claimed ends CANCELED at once; a running one becomes CANCEL_IN_PROGRESS and stops before its next batch (written batches stay). Errors: 42704 unknown job id; 42501 another role''s job; 55006 the job has already ended.';
 COMMENT ON FUNCTION @extschema@.fraud_cancel_batch_import_job(job_id text) IS 'CancelBatchImportJob: a job no worker has claimed ends CANCELED at once; a running one becomes CANCEL_IN_PROGRESS and stops before its next batch (committed batches stay). Errors: 42704 unknown job id; 55006 the job has already ended.';
 COMMENT ON FUNCTION @extschema@.fraud_cancel_batch_prediction_job(job_id text) IS 'CancelBatchPredictionJob: a job no worker has claimed ends CANCELED at once; a running one becomes CANCEL_IN_PROGRESS and stops before its next batch (scored batches stay). Errors: 42704 unknown job id; 55006 the job has already ended.';
 COMMENT ON FUNCTION @extschema@.fraud_capabilities() IS 'Every capability fraud_grant knows and the functions it grants EXECUTE on (including the internal fraud.* functions behind the job wrappers).';
 COMMENT ON FUNCTION @extschema@.fraud_check_voice_id(result jsonb, option text) IS 'Amazon Connect''s Check Voice ID block: the branch (e.g. Authenticated, Not enrolled, High risk) an EvaluateSession result takes for option enrollmentStatus, voiceAuthentication or fraudDetection. Errors: 22023 unknown option.';
 COMMENT ON FUNCTION @extschema@.fraud_create_aggregate_variable(name text, event_types text[], function text, time_window interval, entity_type text, group_by_variable text, variable text, filter text, description text, tags jsonb) IS 'Creates an aggregate (velocity) variable: function (COUNT, COUNT_DISTINCT, SUM, AVG, MIN, MAX) of variable over the stored events of event_types that share the scored event''s entity of entity_type, or its value of group_by_variable, in (T - time_window, T], optionally only those for which filter (rule language over the past event''s variables and $label) is true. Rules use it as $name. Errors: 22023 invalid argument or filter (42601 filter syntax); 42704 unknown event type, entity type or variable; 23505 the name is taken.';
+COMMENT ON FUNCTION @extschema@.fraud_create_backtest_job(job_id text, detector_id text, detector_version_id text, "from" timestamp with time zone, "to" timestamp with time zone, output_path text, baseline_version_id text) IS 'fraud_backtest_events as a background job, for ranges too large for one query: creates table output_path (the columns of fraud_backtest_events) and fills it in committed batches in time order; fraud_get_backtest_jobs shows progress. The creator needs the reading and jobs capabilities. Errors: as fraud_backtest_events; 22023 bad job id or output_path; 42P07 the output table exists; 42501 no EXECUTE on fraud_backtest_events; 23505 id used.';
 COMMENT ON FUNCTION @extschema@.fraud_create_batch_import_job(job_id text, input_path text, event_type_name text, tags jsonb) IS 'CreateBatchImportJob: starts a background job importing events from a table, a query or a server-side CSV file in AFD''s column layout (a file needs the privileges of pg_read_server_files); failed rows, broken CSV records included, are in fraud_get_batch_import_job_errors. Errors: 22023 bad id, input or columns; 42704 unknown event type; 23505 id used before; 42501.';
 COMMENT ON FUNCTION @extschema@.fraud_create_batch_prediction_job(job_id text, input_path text, output_path text, event_type_name text, detector_name text, detector_version text, tags jsonb) IS 'CreateBatchPredictionJob: creates table output_path (input columns plus model_scores, rule_results, outcomes, status) and starts a background job scoring every input row with the detector. Errors: 22023; 42P07 output table exists; 42704 unknown event type, detector or version; 23505 id used.';
 COMMENT ON FUNCTION @extschema@.fraud_create_detector_version(detector_id text, rules jsonb, description text, external_model_endpoints text[], model_versions jsonb, rule_execution_mode text, tags jsonb) IS 'CreateDetectorVersion: a new DRAFT version (id one past the highest ever issued) with rules (rule references, in evaluation order) and rule_execution_mode FIRST_MATCHED or ALL_MATCHED, compiled now; returns (detector_id, detector_version_id, status). Errors: 42704; 22023; 54000.';
@@ -4109,6 +4277,7 @@ COMMENT ON FUNCTION @extschema@.fraud_create_list(name text, elements text[], va
 COMMENT ON FUNCTION @extschema@.fraud_create_rule(rule_id text, detector_id text, expression text, outcomes text[], language text, description text, tags jsonb) IS 'CreateRule: creates version 1 of a rule whose DETECTORPL expression (docs/rule-language.md) is parsed and type checked now; returns {"detectorId", "ruleId", "ruleVersion"}. Errors: 42601 syntax error (with position); 22023; 54000 a regex_match pattern past 1 MiB compiled; 42704 detector or outcome missing; 23505 the rule exists.';
 COMMENT ON FUNCTION @extschema@.fraud_create_variable(name text, data_type text, data_source text, default_value text, description text, variable_type text, tags jsonb) IS 'CreateVariable: creates an EVENT variable with a data type (STRING, INTEGER, FLOAT, BOOLEAN, DATETIME) and a default value that must read as that type. Errors: 22023 invalid name (^[0-9a-z_]+$), data type, data source, default or variable type; 23505 the variable exists.';
 COMMENT ON FUNCTION @extschema@.fraud_delete_aggregate_variable(name text) IS 'Deletes an aggregate variable and its tags; a missing one is a NOTICE. Errors: 55006 a rule version uses it.';
+COMMENT ON FUNCTION @extschema@.fraud_delete_backtest_job(job_id text) IS 'Removes a finished backtest job''s record; its output table (the caller''s) stays and the id stays taken. Errors: 42704 unknown job id; 42501 another role''s job; 55006 the job is still running (cancel it first).';
 COMMENT ON FUNCTION @extschema@.fraud_delete_batch_import_job(job_id text) IS 'DeleteBatchImportJob: removes a finished job and its failed records, not the imported events; the id stays taken. Errors: 42704 unknown job id; 55006 the job is still running (cancel it first).';
 COMMENT ON FUNCTION @extschema@.fraud_delete_batch_prediction_job(job_id text) IS 'DeleteBatchPredictionJob: removes a finished job''s record; its output table (the caller''s) stays and the id stays taken. Errors: 42704 unknown job id; 55006 the job is still running (cancel it first).';
 COMMENT ON FUNCTION @extschema@.fraud_delete_detector(detector_id text) IS 'DeleteDetector: deletes the detector and its tags; a missing one is a NOTICE. Errors: 22023 invalid id; 55006 it still has detector versions or rules.';
@@ -4123,8 +4292,9 @@ COMMENT ON FUNCTION @extschema@.fraud_delete_outcome(name text) IS 'DeleteOutcom
 COMMENT ON FUNCTION @extschema@.fraud_delete_rule(rule jsonb) IS 'DeleteRule: deletes that rule version (the rule goes with its last version); DRAFT detector versions using it lose it, with a NOTICE; a missing one is a NOTICE. Errors: 55006 an ACTIVE or INACTIVE detector version uses it; 22023 malformed reference.';
 COMMENT ON FUNCTION @extschema@.fraud_delete_variable(name text) IS 'DeleteVariable: deletes the variable and its tags; a missing one is a NOTICE. Errors: 55006 an event type uses it, or it is a model-output (MODEL_SCORE / EXTERNAL_MODEL_SCORE) or aggregate variable.';
 COMMENT ON FUNCTION @extschema@.fraud_describe_detector(detector_id text) IS 'DescribeDetector: one row per version of the detector (detector_version_id, status, description, last_updated_time; arn is the detector''s; shadow: a shadow version). Errors: 22023 invalid id; 42704 no such detector.';
-COMMENT ON FUNCTION @extschema@.fraud_explain(detector_id text, event jsonb, detector_version_id text) IS 'AFD GetEventPredictionMetadata for an event, recording nothing: every rule with expressionWithValues, evaluated and matched, every variable with its value and source (EVENT or DEFAULT), the outcomes, as jsonb. Errors as fraud_predict: 42704; 22023; 22P02 unreadable value.';
+COMMENT ON FUNCTION @extschema@.fraud_explain(detector_id text, event jsonb, detector_version_id text) IS 'AFD GetEventPredictionMetadata for an event, recording nothing: every rule with expressionWithValues, evaluated and matched, every variable with its value and source (EVENT or DEFAULT) and every aggregate variable the rules use (AGGREGATE), the outcomes, as jsonb. Errors as fraud_predict: 42704; 22023; 22P02 unreadable value.';
 COMMENT ON FUNCTION @extschema@.fraud_get_aggregate_variables(name text) IS 'All aggregate variables, or only the named one, with their definition (event_types, function, variable, entity_type or group_by_variable, time_window, filter). Errors: 42704 the named one does not exist.';
+COMMENT ON FUNCTION @extschema@.fraud_get_backtest_jobs(job_id text) IS 'Backtest jobs, newest first, or the named one: status (IN_PROGRESS_INITIALIZING, IN_PROGRESS, CANCEL_IN_PROGRESS, CANCELED, COMPLETE, FAILED), failure_reason (for the job''s owner), times, detector version and baseline, range, output table, events replayed of the range''s total. Errors: 22023 invalid id; 42704 unknown job id.';
 COMMENT ON FUNCTION @extschema@.fraud_get_batch_import_job_errors(job_id text) IS 'The failed records of a batch import job (AFD writes them to outputPath): row_number (data rows from 1; in a CSV file the records after the header, a broken record counting as one), event_id and the reason (for a CSV record that cannot be read, e.g. line 12: expected 9 fields, found 8). Errors: 22023 invalid id; 42704 unknown job id.';
 COMMENT ON FUNCTION @extschema@.fraud_get_batch_import_jobs(job_id text) IS 'GetBatchImportJobs: all batch import jobs, newest first, or the named one, with status, failure_reason, times, input, counters and arn. Errors: 22023 invalid id; 42704 unknown job id.';
 COMMENT ON FUNCTION @extschema@.fraud_get_batch_prediction_jobs(job_id text) IS 'GetBatchPredictionJobs: all batch prediction jobs, newest first, or the named one, with status, failure_reason, times, input, output table, detector version, counters and arn. Errors: 22023 invalid id; 42704 unknown job id.';
@@ -4238,9 +4408,8 @@ COMMENT ON TABLE fraud.voice_speakers IS 'Voice ID speakers: callers known by th
 COMMENT ON TABLE fraud.voice_watchlists IS 'Voice ID watchlists: named groups of fraudsters in a domain. The domain''s default watchlist cannot be changed or deleted; a non-empty watchlist cannot be deleted.';
 
 -- Issue 13: the triggers that keep fraud.event_keys in step with the stored events and the
--- aggregate definitions (their functions now exist). The sync trigger is created after the
--- tables' existing rows are in place, so nothing is to be built: a 0.1.0 database has no
--- aggregate variables.
+-- aggregate definitions (their functions now exist). A 0.1.0 database has no aggregate
+-- variables, so there are no keys to build.
 -- ENABLE ALWAYS, like the cache's triggers: a change applied under session_replication_role =
 -- replica must keep the keys in step too.
 CREATE TRIGGER event_keys_insert AFTER INSERT ON fraud.events
