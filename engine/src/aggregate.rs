@@ -235,20 +235,19 @@ impl Aggregate {
                 "a filter names the past event's label ${LABEL}, and a variable of these event types is called {LABEL}"
             )));
         }
-        let variable = match &spec.variable {
-            None => None,
-            Some((name, t)) => Some(
-                variables
-                    .iter()
-                    .find(|v| &v.name == name)
-                    .cloned()
-                    .unwrap_or(Variable {
-                        name: name.clone(),
-                        data_type: *t,
-                        default: Value::Null,
-                    }),
-            ),
-        };
+        // a variable the event types do not have (refused when the aggregate is written)
+        // reads as missing in every past event
+        let variable = spec.variable.as_ref().map(|(name, t)| {
+            variables
+                .iter()
+                .find(|v| &v.name == name)
+                .cloned()
+                .unwrap_or(Variable {
+                    name: name.clone(),
+                    data_type: *t,
+                    default: Value::Null,
+                })
+        });
         let mut slots = Slots::default();
         let filter = match &spec.filter {
             None => None,

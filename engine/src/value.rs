@@ -215,6 +215,12 @@ pub fn not_scalar(variable: &str, data_type: DataType, what: &str) -> Error {
     bad(variable, data_type, what)
 }
 
+/// Why `s` is not a valid value of `variable`, a variable of `data_type`; None when it is.
+/// SendEvent (through `fraud._variable_value_error`) and batch import both ask this.
+pub fn value_error(variable: &str, data_type: DataType, s: &str) -> Option<String> {
+    from_str(variable, data_type, s).err().map(|e| e.message)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -345,10 +351,4 @@ mod tests {
         );
         assert_eq!(Value::Null.to_string(), "null");
     }
-}
-
-/// Why `s` is not a valid value of `variable`, a variable of `data_type`; None when it is.
-/// SendEvent (through `fraud._variable_value_error`) and batch import both ask this.
-pub fn value_error(variable: &str, data_type: DataType, s: &str) -> Option<String> {
-    from_str(variable, data_type, s).err().map(|e| e.message)
 }

@@ -85,7 +85,7 @@ fn spec(rules: &[&str], lists: &[(&str, usize)]) -> DetectorSpec {
 /// Compiles and runs `spec` (a regex builds its matching cache on first use) and returns the
 /// detector's real bytes, lists excluded, and its estimate.
 fn measure(spec: &DetectorSpec) -> (usize, usize) {
-    let lists: Vec<_> = spec.lists.iter().map(|(_, e)| list_set(e)).collect();
+    let lists: Vec<_> = spec.lists.values().map(|e| list_set(e)).collect();
     let (detector, real) = live_bytes(|| {
         let d = Detector::compile_with_lists(spec, |name, _| {
             let i = spec.lists.keys().position(|k| k == name).unwrap();
