@@ -147,10 +147,12 @@ $$;
 
 -- Makes fraud.event_keys hold exactly the keys the aggregate variables need: a spec no
 -- aggregate needs any more loses its keys, a new one gets them from the stored events, and a
--- spec whose keys must now carry (or no longer carry) the events' variables is made again. Run
--- when aggregates change (and so when a restore brings them back, in either order with the
--- events).
-CREATE FUNCTION fraud._sync_event_keys() RETURNS trigger
+-- spec whose keys must now carry (or no longer carry) the events' variables is made again.
+-- fraud.events is locked against writes first, and each statement then reads with a snapshot
+-- taken after the lock: an event written concurrently has its keys from its own trigger or from
+-- here, never from neither or both. Hence READ COMMITTED only (a REPEATABLE READ transaction
+-- keeps its first snapshot).
+CREATE FUNCTION fraud._sync_event_keys_now() RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     needed constant text := $q$
@@ -159,6 +161,11 @@ DECLARE
         FROM fraud.aggregate_variables a JOIN fraud.aggregate_variable_event_types t ON t.aggregate_name = a.name
         GROUP BY 1, 2, 3, 4 $q$;
 BEGIN
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        PERFORM fraud._raise('0A000', 'aggregate variables are created and deleted in READ COMMITTED transactions',
+                             'Their keys are read from the stored events with a snapshot taken after locking them.', NULL);
+    END IF;
+    LOCK TABLE fraud.events IN SHARE MODE;
     EXECUTE 'WITH needed AS (' || needed || '),
              gone AS (DELETE FROM fraud.event_key_specs s
                       WHERE NOT EXISTS (SELECT 1 FROM needed x WHERE (x.event_type_name, x.key_name, x.with_variables)
@@ -171,8 +178,28 @@ BEGIN
                        WHERE NOT EXISTS (SELECT 1 FROM fraud.event_key_specs s WHERE (x.event_type_name, x.key_name) = (s.event_type_name, s.key_name))
                        RETURNING *)
              INSERT INTO fraud.event_keys ' || fraud._event_keys_query('fraud.events', 'added');
+END $$;
+
+CREATE FUNCTION fraud._sync_event_keys() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM fraud._sync_event_keys_now();
     RETURN NULL;
 END $$;
+
+-- The keys built again from every stored event: after a restore that loaded fraud.events with
+-- its triggers disabled (pg_restore --disable-triggers) or on a logical-replication subscriber,
+-- whose apply worker fires no statement triggers (docs/velocity-and-backtesting.md).
+CREATE FUNCTION fraud_rebuild_event_keys() RETURNS bigint
+LANGUAGE plpgsql AS $$
+BEGIN
+    LOCK TABLE fraud.events IN SHARE MODE;
+    DELETE FROM fraud.event_keys;
+    DELETE FROM fraud.event_key_specs;
+    PERFORM fraud._sync_event_keys_now();
+    RETURN (SELECT count(*) FROM fraud.event_keys);
+END $$;
+COMMENT ON FUNCTION fraud_rebuild_event_keys() IS 'Builds fraud.event_keys (the keys of stored events that aggregate variables read) again from fraud.events and the aggregate definitions, and returns how many it holds: after a restore with triggers disabled, or on a logical-replication subscriber. Locks fraud.events against writes while it runs. Errors: 0A000 not in a READ COMMITTED transaction.';
 
 CREATE FUNCTION fraud._event_keys_insert() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$

@@ -58,9 +58,30 @@ BEGIN
                                            quote_literal(name), r.detector_id, r.rule_id, r.rule_version, msg));
         END;
     END LOOP;
+    -- so must the aggregate variables that read its events (docs/velocity-and-backtesting.md):
+    -- their key, the variable they aggregate and their filter
+    FOR r IN SELECT a.name, a.entity_type, a.group_by_variable, a.variable
+             FROM fraud.aggregate_variables a JOIN fraud.aggregate_variable_event_types t ON t.aggregate_name = a.name
+             WHERE t.event_type_name = fraud_put_event_type.name ORDER BY a.name LOOP
+        BEGIN
+            IF r.entity_type IS NOT NULL AND NOT r.entity_type = ANY (entity_types) THEN
+                PERFORM fraud._invalid('entity_types', entity_types::text, format('(without %s)', quote_literal(r.entity_type)));
+            END IF;
+            IF (r.group_by_variable IS NOT NULL AND NOT r.group_by_variable = ANY (event_variables))
+               OR (r.variable IS NOT NULL AND NOT r.variable = ANY (event_variables)) THEN
+                PERFORM fraud._invalid('event_variables', event_variables::text,
+                                       format('(without %s)', quote_literal(coalesce(r.variable, r.group_by_variable))));
+            END IF;
+            PERFORM fraud._check_aggregate_variable(r.name);
+        EXCEPTION WHEN invalid_parameter_value OR syntax_error THEN
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+            PERFORM fraud._conflict(format('event type %s is read by aggregate variable %s, which would no longer be valid: %s',
+                                           quote_literal(name), r.name, msg));
+        END;
+    END LOOP;
     PERFORM fraud._set_tags('event-type', name, tags);
 END $$;
-COMMENT ON FUNCTION fraud_put_event_type(text, text[], text[], text, text[], text, jsonb, jsonb) IS 'PutEventType: creates or replaces the event type (variables, entity types, labels in the order given; ingestion ENABLED/DISABLED; event_orchestration {"eventBridgeEnabled": true} makes fraud_get_event_prediction NOTIFY fraud_detector_predictions); omitted optional attributes are cleared, tags merged. Errors: 22023; 42704 unknown member; 55006 a rule of a detector of this type would become invalid.';
+COMMENT ON FUNCTION fraud_put_event_type(text, text[], text[], text, text[], text, jsonb, jsonb) IS 'PutEventType: creates or replaces the event type (variables, entity types, labels in the order given; ingestion ENABLED/DISABLED; event_orchestration {"eventBridgeEnabled": true} makes fraud_get_event_prediction NOTIFY fraud_detector_predictions); omitted optional attributes are cleared, tags merged. Errors: 22023; 42704 unknown member; 55006 a rule of a detector of this type, or an aggregate variable reading its events, would become invalid.';
 
 CREATE FUNCTION fraud._get_event_types(p_name text)
 RETURNS TABLE (name text, description text, event_variables text[], labels text[], entity_types text[],
@@ -102,6 +123,11 @@ BEGIN
     IF used_by IS NOT NULL THEN
         PERFORM fraud._conflict(format('event type %s is used by %s', quote_literal(name), fraud._some_names('detector', used_by)));
     END IF;
+    SELECT array_agg(aggregate_name ORDER BY aggregate_name) INTO used_by
+        FROM fraud.aggregate_variable_event_types WHERE event_type_name = name;
+    IF used_by IS NOT NULL THEN
+        PERFORM fraud._conflict(format('event type %s is read by %s', quote_literal(name), fraud._some_names('aggregate variable', used_by)));
+    END IF;
     PERFORM fraud._delete_named('event_types', 'event type', 'event-type', name);
 END $$;
-COMMENT ON FUNCTION fraud_delete_event_type(text) IS 'DeleteEventType: deletes the event type with its stored events and tags, freeing its variables, entity types and labels; a missing one is a NOTICE. Errors: 22023 invalid name; 55006 a detector uses it.';
+COMMENT ON FUNCTION fraud_delete_event_type(text) IS 'DeleteEventType: deletes the event type with its stored events and tags, freeing its variables, entity types and labels; a missing one is a NOTICE. Errors: 22023 invalid name; 55006 a detector uses it, or an aggregate variable reads its events.';

@@ -293,13 +293,6 @@ BEGIN
     IF t.event_orchestration @> '{"eventBridgeEnabled": true}' THEN
         PERFORM pg_notify('fraud_detector_predictions', fraud._prediction_notification(recorded));
     END IF;
-    IF t.event_ingestion = 'ENABLED' THEN
-        INSERT INTO fraud.events (event_type_name, event_id, event_timestamp, entities, event_variables)
-            VALUES (t.name, event_id, ts, ents, vars)
-            ON CONFLICT ON CONSTRAINT events_pkey DO UPDATE SET
-                event_timestamp = EXCLUDED.event_timestamp, entities = EXCLUDED.entities,
-                event_variables = EXCLUDED.event_variables, ingested_time = now();
-    END IF;
     -- Shadow versions, only next to the ACTIVE version (a caller naming a version asked for that
     -- one): the same event, recorded with shadow = true and the caller's prediction_timestamp,
     -- never returned nor notified. One catalog read when the detector has none. A shadow that
@@ -320,6 +313,15 @@ BEGIN
                           d.detector_id, shadow_version, SQLERRM, SQLSTATE;
             END;
         END LOOP;
+    END IF;
+    -- stored last: no scoring of this call (the shadows' included) may count the event itself in
+    -- its aggregate variables (docs/velocity-and-backtesting.md)
+    IF t.event_ingestion = 'ENABLED' THEN
+        INSERT INTO fraud.events (event_type_name, event_id, event_timestamp, entities, event_variables)
+            VALUES (t.name, event_id, ts, ents, vars)
+            ON CONFLICT ON CONSTRAINT events_pkey DO UPDATE SET
+                event_timestamp = EXCLUDED.event_timestamp, entities = EXCLUDED.entities,
+                event_variables = EXCLUDED.event_variables, ingested_time = now();
     END IF;
     RETURN result;
 END $$;

@@ -253,7 +253,7 @@ DROP FUNCTION fraud._get_detector_version(text, text);
 --   functions, fraud._score_historical for batch prediction), backtesting (fraud_backtest,
 --   fraud_backtest_events, fraud._replay, backtest jobs), shadow versions
 --   (fraud_update_detector_version_shadow, fraud_get_event_prediction scores them) and
---   fraud_rule_stats; job output tables made by fraud._job_output_table.
+--   fraud_rule_stats; job output tables made by fraud._job_output_table; fraud_rebuild_event_keys.
 
 CREATE OR REPLACE FUNCTION @extschema@.fraud_backtest(detector_id text, detector_version_id text, "from" timestamp with time zone, "to" timestamp with time zone, baseline_version_id text DEFAULT NULL::text, fraud_labels text[] DEFAULT '{fraud}'::text[])
  RETURNS TABLE(kind text, name text, events bigint, evaluated bigint, matched bigint, matched_fraud bigint, matched_legit bigint, "precision" double precision, recall double precision)
@@ -900,13 +900,6 @@ BEGIN
     IF t.event_orchestration @> '{"eventBridgeEnabled": true}' THEN
         PERFORM pg_notify('fraud_detector_predictions', fraud._prediction_notification(recorded));
     END IF;
-    IF t.event_ingestion = 'ENABLED' THEN
-        INSERT INTO fraud.events (event_type_name, event_id, event_timestamp, entities, event_variables)
-            VALUES (t.name, event_id, ts, ents, vars)
-            ON CONFLICT ON CONSTRAINT events_pkey DO UPDATE SET
-                event_timestamp = EXCLUDED.event_timestamp, entities = EXCLUDED.entities,
-                event_variables = EXCLUDED.event_variables, ingested_time = now();
-    END IF;
     -- Shadow versions, only next to the ACTIVE version (a caller naming a version asked for that
     -- one): the same event, recorded with shadow = true and the caller's prediction_timestamp,
     -- never returned nor notified. One catalog read when the detector has none. A shadow that
@@ -927,6 +920,15 @@ BEGIN
                           d.detector_id, shadow_version, SQLERRM, SQLSTATE;
             END;
         END LOOP;
+    END IF;
+    -- stored last: no scoring of this call (the shadows' included) may count the event itself in
+    -- its aggregate variables (docs/velocity-and-backtesting.md)
+    IF t.event_ingestion = 'ENABLED' THEN
+        INSERT INTO fraud.events (event_type_name, event_id, event_timestamp, entities, event_variables)
+            VALUES (t.name, event_id, ts, ents, vars)
+            ON CONFLICT ON CONSTRAINT events_pkey DO UPDATE SET
+                event_timestamp = EXCLUDED.event_timestamp, entities = EXCLUDED.entities,
+                event_variables = EXCLUDED.event_variables, ingested_time = now();
     END IF;
     RETURN result;
 END $function$
@@ -1164,6 +1166,20 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_put_outcome(name text, description 
 AS $function$
     SELECT fraud._put_named('outcomes', 'outcome', 'outcome', name, description, tags)
 $function$
+;
+CREATE OR REPLACE FUNCTION @extschema@.fraud_rebuild_event_keys()
+ RETURNS bigint
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    LOCK TABLE fraud.events IN SHARE MODE;
+    DELETE FROM fraud.event_keys;
+    DELETE FROM fraud.event_key_specs;
+    PERFORM fraud._sync_event_keys_now();
+    RETURN (SELECT count(*) FROM fraud.event_keys);
+END $function$
 ;
 CREATE OR REPLACE FUNCTION @extschema@.fraud_revoke(capability text, role_name regrole)
  RETURNS void
@@ -2194,6 +2210,7 @@ AS $function$
     ('managing', 'fraud_tag_resource'), ('managing', 'fraud_untag_resource'), ('managing', 'fraud_update_event_label'),
     ('managing', 'fraud_delete_event'),
     ('managing', 'fraud_create_aggregate_variable'), ('managing', 'fraud_delete_aggregate_variable'),
+    ('managing', 'fraud_rebuild_event_keys'),
 
     ('jobs', 'fraud_create_batch_import_job'), ('jobs', 'fraud_get_batch_import_jobs'),
     ('jobs', 'fraud_get_batch_import_job_errors'), ('jobs', 'fraud_cancel_batch_import_job'),
@@ -3677,6 +3694,16 @@ CREATE OR REPLACE FUNCTION fraud._sync_event_keys()
  LANGUAGE plpgsql
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
+BEGIN
+    PERFORM fraud._sync_event_keys_now();
+    RETURN NULL;
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._sync_event_keys_now()
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
 DECLARE
     needed constant text := $q$
         SELECT t.event_type_name, coalesce(a.entity_type, '$' || a.group_by_variable) AS key_name,
@@ -3684,6 +3711,11 @@ DECLARE
         FROM fraud.aggregate_variables a JOIN fraud.aggregate_variable_event_types t ON t.aggregate_name = a.name
         GROUP BY 1, 2, 3, 4 $q$;
 BEGIN
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        PERFORM fraud._raise('0A000', 'aggregate variables are created and deleted in READ COMMITTED transactions',
+                             'Their keys are read from the stored events with a snapshot taken after locking them.', NULL);
+    END IF;
+    LOCK TABLE fraud.events IN SHARE MODE;
     EXECUTE 'WITH needed AS (' || needed || '),
              gone AS (DELETE FROM fraud.event_key_specs s
                       WHERE NOT EXISTS (SELECT 1 FROM needed x WHERE (x.event_type_name, x.key_name, x.with_variables)
@@ -3696,7 +3728,6 @@ BEGIN
                        WHERE NOT EXISTS (SELECT 1 FROM fraud.event_key_specs s WHERE (x.event_type_name, x.key_name) = (s.event_type_name, s.key_name))
                        RETURNING *)
              INSERT INTO fraud.event_keys ' || fraud._event_keys_query('fraud.events', 'added');
-    RETURN NULL;
 END $function$
 ;
 CREATE OR REPLACE FUNCTION fraud._timestamp(field text, value text)
@@ -4322,6 +4353,7 @@ COMMENT ON FUNCTION @extschema@.fraud_put_entity_type(name text, description tex
 COMMENT ON FUNCTION @extschema@.fraud_put_event_type(name text, event_variables text[], entity_types text[], description text, labels text[], event_ingestion text, tags jsonb, event_orchestration jsonb) IS 'PutEventType: creates or replaces the event type (variables, entity types, labels in the order given; ingestion ENABLED/DISABLED; event_orchestration {"eventBridgeEnabled": true} makes fraud_get_event_prediction NOTIFY fraud_detector_predictions); omitted optional attributes are cleared, tags merged. Errors: 22023; 42704 unknown member; 55006 a rule of a detector of this type would become invalid.';
 COMMENT ON FUNCTION @extschema@.fraud_put_label(name text, description text, tags jsonb) IS 'PutLabel: creates the label (what an event turned out to be, e.g. fraud / legit) or updates its description; tags are merged. Returns nothing. Errors: 22023 invalid name, description or tags.';
 COMMENT ON FUNCTION @extschema@.fraud_put_outcome(name text, description text, tags jsonb) IS 'PutOutcome: creates the outcome (what a matching rule tells the caller to do, e.g. review / block) or updates its description; tags are merged. Returns nothing. Errors: 22023 invalid name, description or tags.';
+COMMENT ON FUNCTION @extschema@.fraud_rebuild_event_keys() IS 'Builds fraud.event_keys (the keys of stored events that aggregate variables read) again from fraud.events and the aggregate definitions, and returns how many it holds: after a restore with triggers disabled, or on a logical-replication subscriber. Locks fraud.events against writes while it runs. Errors: 0A000 not in a READ COMMITTED transaction.';
 COMMENT ON FUNCTION @extschema@.fraud_revoke(capability text, role_name regrole) IS 'Takes one capability back from role_name (the EXECUTE grants fraud_grant gave). Only the extension''s owner (or a superuser) may call it. Errors: 22023 unknown capability; 42704 unknown role; 42501 not the owner.';
 COMMENT ON FUNCTION @extschema@.fraud_rule_stats(detector_id text, "from" timestamp with time zone, "to" timestamp with time zone, fraud_labels text[]) IS 'Per detector version (shadow results apart) and rule version, from the predictions recorded by fraud_get_event_prediction with prediction_timestamp in [from, to): predictions (of the version), evaluated and matched (how often the rule was), labeled_matched (matched events whose stored event in fraud.events carries a label now), matched_fraud (labelled one of fraud_labels, default {fraud}) and precision = matched_fraud / labeled_matched (NULL when no matched event is labelled). STABLE. Errors: 42704 no such detector or label; 22023 bad arguments, NULLs, to before from.';
 COMMENT ON FUNCTION @extschema@.fraud_score_trigger() IS 'BEFORE INSERT OR UPDATE row trigger: scores NEW and writes the outcomes to a text[] column and optionally fraud_predict''s result to a jsonb one. Arguments: detector_id, outcomes_column[, result_column][, ''reject=o1,o2''][, ''version=n'']. Errors: 23514 rejected; 39P01 misuse; 42703, 42804 bad column.';

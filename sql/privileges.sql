@@ -43,6 +43,7 @@ LANGUAGE sql IMMUTABLE AS $$
     ('managing', 'fraud_tag_resource'), ('managing', 'fraud_untag_resource'), ('managing', 'fraud_update_event_label'),
     ('managing', 'fraud_delete_event'),
     ('managing', 'fraud_create_aggregate_variable'), ('managing', 'fraud_delete_aggregate_variable'),
+    ('managing', 'fraud_rebuild_event_keys'),
 
     ('jobs', 'fraud_create_batch_import_job'), ('jobs', 'fraud_get_batch_import_jobs'),
     ('jobs', 'fraud_get_batch_import_job_errors'), ('jobs', 'fraud_cancel_batch_import_job'),

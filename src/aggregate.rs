@@ -24,32 +24,39 @@ use crate::errors;
 use crate::event_input::Event;
 use crate::jsonb::{Container, Item, ObjectIndex, Offsets};
 
-/// When the scored event happened, and whether it is replayed from the past (batch
-/// prediction, backtesting): then it sees only events stored before its own time.
+/// When the scored event happened (a PostgreSQL timestamp: microseconds since 2000), and
+/// whether it is replayed from the past (batch prediction, backtesting): then it sees only
+/// events stored before its own time.
 #[derive(Clone, Copy)]
 pub struct At {
-    pub millis: i64,
+    pub us: pg_sys::TimestampTz,
     pub historical: bool,
 }
 
 impl At {
-    /// A live prediction of `ev`: at its `eventTimestamp` when it has one (AFD's request
-    /// shape), else at the statement's start.
+    /// A live prediction of `ev`: at its `eventTimestamp` (AFD's request shape; a row in AFD's
+    /// CSV layout has `event_timestamp`) when it has one, else at the statement's start. A time
+    /// after the statement's start is taken as the statement's start: the future has no events
+    /// yet, and a caller must not empty a velocity window by sending one.
     pub fn live(ev: &Event<'_>) -> At {
-        // AFD's request shape, or a row in AFD's CSV layout (to_jsonb of a table)
+        let now = At::now();
         let time = ["eventTimestamp", "event_timestamp"]
             .into_iter()
             .find_map(|k| Some((k, ev.envelope(k)?)));
-        let millis = match time {
-            Some((key, t)) => fraud_engine::events::parse_event_timestamp(&t).unwrap_or_else(|| {
+        let Some((key, t)) = time else { return now };
+        // AFD's timestamp formats, or any ISO 8601 a timestamptz column's JSON has (microseconds)
+        let millis = fraud_engine::events::parse_event_timestamp(&t)
+            .or_else(|| fraud_engine::value::parse_datetime(&t))
+            .unwrap_or_else(|| {
                 errors::invalid(format!(
                     "invalid {key}: '{t}' (aggregate variables need the event's time: ISO 8601, e.g. 2024-05-01T12:00:00Z)"
                 ))
-            }),
-            None => return At::now(),
+            });
+        let Some(us) = datum::millis_timestamp(millis) else {
+            errors::invalid(format!("invalid {key}: '{t}' (out of range)"));
         };
         At {
-            millis,
+            us: us.min(now.us),
             historical: false,
         }
     }
@@ -57,10 +64,9 @@ impl At {
     /// A live prediction at the statement's start (an event with no time of its own: a row
     /// scored by fraud_score_trigger, a flat object).
     pub fn now() -> At {
-        // SAFETY: reads backend state.
-        let ts = unsafe { datum::unguarded::GetCurrentStatementStartTimestamp() };
         At {
-            millis: datum::timestamp_millis(ts),
+            // SAFETY: reads backend state.
+            us: unsafe { datum::unguarded::GetCurrentStatementStartTimestamp() },
             historical: false,
         }
     }
@@ -119,9 +125,7 @@ pub fn fill<'k>(
     at: At,
     ctx: &Context,
 ) {
-    let Some(at_us) = datum::millis_timestamp(at.millis) else {
-        errors::invalid(format!("event time {} ms is out of range", at.millis))
-    };
+    let at_us = at.us;
     // opened at the first key the event has, closed at the end of this call
     let mut scan: Option<Scan> = None;
     for group in &detector.key_groups {
@@ -249,6 +253,23 @@ impl Scan {
             }
         }
         let index = pg_sys::index_open(relid(c"event_keys_lookup"), lock);
+        // the index tuple is read as the heap's first columns: it must be on them, in order
+        let form = (*index).rd_index;
+        let keys = (*form).indkey.values.as_slice((*form).indnatts as usize);
+        if (*form).indrelid != (*heap).rd_id
+            || keys.len() != INDEX_COLUMNS
+            || keys.iter().enumerate().any(|(i, &k)| k as usize != i + 1)
+        {
+            errors::internal(
+                "index fraud.event_keys_lookup is not on columns 1 to 7 of fraud.event_keys"
+                    .to_string(),
+            );
+        }
+        if !pg_sys::ActiveSnapshotSet() {
+            errors::internal(
+                "aggregate variables read stored events with no active snapshot".to_string(),
+            );
+        }
         let slot = pg_sys::table_slot_create(heap, std::ptr::null_mut());
         let scan = pg_sys::index_beginscan(heap, index, pg_sys::GetActiveSnapshot(), 4, 0);
         (*scan).xs_want_itup = true;
@@ -333,9 +354,15 @@ impl Scan {
 
 impl Drop for Scan {
     fn drop(&mut self) {
+        // an ERROR raised inside a scan unwinds through here (pgrx turns it into a panic) while
+        // PostgreSQL is still in its error state, possibly holding a buffer's content lock:
+        // the (sub)transaction abort releases the pins, relations and memory then, in the
+        // right order, and nothing may be touched here
+        if std::thread::panicking() {
+            return;
+        }
         // SAFETY: closes what `open` opened; the locks are kept to the transaction's end, as
-        // the executor keeps them. Not reached when an ERROR unwinds: the (sub)transaction
-        // abort then releases the scan's resources itself.
+        // the executor keeps them.
         unsafe {
             if self.vmbuffer != pg_sys::InvalidBuffer as pg_sys::Buffer {
                 pg_sys::ReleaseBuffer(self.vmbuffer);

@@ -75,7 +75,7 @@ pub enum When<'a> {
     Historical,
     /// a stored event replayed (backtesting): its time and entities are columns of its own
     Stored {
-        millis: i64,
+        us: pg_sys::TimestampTz,
         entities: Container<'a>,
     },
 }
@@ -100,9 +100,9 @@ fn read_all_slots<'v>(
             },
             None,
         ),
-        When::Stored { millis, entities } => (
+        When::Stored { us, entities } => (
             At {
-                millis,
+                us,
                 historical: true,
             },
             Some(entities),
@@ -484,7 +484,7 @@ pub fn replay(
     // SAFETY: a non-NULL jsonb argument, alive for this call.
     let entities = Container::new(unsafe { datum::jsonb_body(entities.0) });
     let when = When::Stored {
-        millis: datum::timestamp_millis(pg_sys::TimestampTz::from(ts)),
+        us: pg_sys::TimestampTz::from(ts),
         entities,
     };
     Some(score(

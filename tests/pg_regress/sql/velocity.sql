@@ -51,6 +51,15 @@ FROM fraud_get_aggregate_variables() ORDER BY name;
 SELECT name, data_type, data_source, default_value FROM fraud_get_variables() WHERE data_source = 'AGGREGATE' ORDER BY name;
 -- the keys stored events carry: only those some aggregate groups by
 SELECT key_name, key_value, count(*) FROM fraud.event_keys GROUP BY 1, 2 ORDER BY 1, 2;
+-- built again from the stored events (after a restore without triggers): the same keys
+CREATE TEMP TABLE keys_before AS SELECT * FROM fraud.event_keys;
+SELECT fraud_rebuild_event_keys();
+SELECT count(*) AS differing FROM ((TABLE keys_before EXCEPT TABLE fraud.event_keys) UNION ALL
+                                   (TABLE fraud.event_keys EXCEPT TABLE keys_before)) x;
+-- keys are read after locking the stored events, with a fresh snapshot: READ COMMITTED only
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT pg_temp.err($$SELECT fraud_create_aggregate_variable('x', ARRAY['pay'], 'COUNT', '1 hour', entity_type => 'customer')$$);
+ROLLBACK;
 
 -- refusals
 SELECT pg_temp.err($$SELECT fraud_create_aggregate_variable('x', ARRAY['nope'], 'COUNT', '1 hour', entity_type => 'customer')$$);
@@ -78,6 +87,10 @@ SELECT pg_temp.err($$SELECT fraud_update_variable('c_sum_1d', default_value => '
 SELECT pg_temp.err($$SELECT fraud_delete_variable('c_sum_1d')$$);
 SELECT pg_temp.err($$SELECT * FROM fraud_get_aggregate_variables('nope')$$);
 SELECT pg_temp.err($$SELECT fraud_put_event_type('bad', ARRAY['c_sum_1d'])$$);
+-- an event type cannot lose what its aggregates read, nor go while they read it
+SELECT pg_temp.err($$SELECT fraud_put_event_type('pay', ARRAY['email', 'items'], ARRAY['customer', 'device'], labels => ARRAY['fraud', 'legit'])$$);
+SELECT pg_temp.err($$SELECT fraud_put_event_type('login', ARRAY['ip', 'email'], ARRAY['device'])$$);
+SELECT pg_temp.err($$SELECT fraud_delete_event_type('login')$$);
 -- nothing half-written by the refusals
 SELECT count(*) AS aggregates FROM fraud.aggregate_variables;
 
