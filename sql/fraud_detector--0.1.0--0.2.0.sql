@@ -651,6 +651,11 @@ BEGIN
     IF used_by IS NOT NULL THEN
         PERFORM fraud._conflict(format('event type %s is used by %s', quote_literal(name), fraud._some_names('detector', used_by)));
     END IF;
+    SELECT array_agg(aggregate_name ORDER BY aggregate_name) INTO used_by
+        FROM fraud.aggregate_variable_event_types WHERE event_type_name = name;
+    IF used_by IS NOT NULL THEN
+        PERFORM fraud._conflict(format('event type %s is read by %s', quote_literal(name), fraud._some_names('aggregate variable', used_by)));
+    END IF;
     PERFORM fraud._delete_named('event_types', 'event type', 'event-type', name);
 END $function$
 ;
@@ -1144,6 +1149,27 @@ BEGIN
             GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
             PERFORM fraud._conflict(format('event type %s is used by rule version %s/%s/%s, which would no longer be valid: %s',
                                            quote_literal(name), r.detector_id, r.rule_id, r.rule_version, msg));
+        END;
+    END LOOP;
+    -- so must the aggregate variables that read its events (docs/velocity-and-backtesting.md):
+    -- their key, the variable they aggregate and their filter
+    FOR r IN SELECT a.name, a.entity_type, a.group_by_variable, a.variable
+             FROM fraud.aggregate_variables a JOIN fraud.aggregate_variable_event_types t ON t.aggregate_name = a.name
+             WHERE t.event_type_name = fraud_put_event_type.name ORDER BY a.name LOOP
+        BEGIN
+            IF r.entity_type IS NOT NULL AND NOT r.entity_type = ANY (entity_types) THEN
+                PERFORM fraud._invalid('entity_types', entity_types::text, format('(without %s)', quote_literal(r.entity_type)));
+            END IF;
+            IF (r.group_by_variable IS NOT NULL AND NOT r.group_by_variable = ANY (event_variables))
+               OR (r.variable IS NOT NULL AND NOT r.variable = ANY (event_variables)) THEN
+                PERFORM fraud._invalid('event_variables', event_variables::text,
+                                       format('(without %s)', quote_literal(coalesce(r.variable, r.group_by_variable))));
+            END IF;
+            PERFORM fraud._check_aggregate_variable(r.name);
+        EXCEPTION WHEN invalid_parameter_value OR syntax_error THEN
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+            PERFORM fraud._conflict(format('event type %s is read by aggregate variable %s, which would no longer be valid: %s',
+                                           quote_literal(name), r.name, msg));
         END;
     END LOOP;
     PERFORM fraud._set_tags('event-type', name, tags);
@@ -4315,7 +4341,7 @@ COMMENT ON FUNCTION @extschema@.fraud_delete_detector(detector_id text) IS 'Dele
 COMMENT ON FUNCTION @extschema@.fraud_delete_detector_version(detector_id text, detector_version_id text) IS 'DeleteDetectorVersion: deletes a DRAFT or INACTIVE version and its tags (its id is never reused). Errors: 55006 the version is ACTIVE; 42704 no such version.';
 COMMENT ON FUNCTION @extschema@.fraud_delete_entity_type(name text) IS 'DeleteEntityType: deletes the entity type and its tags; a missing one is a NOTICE. Errors: 22023 invalid name; 55006 an event type uses it.';
 COMMENT ON FUNCTION @extschema@.fraud_delete_event(event_id text, event_type_name text, delete_audit_history boolean) IS 'DeleteEvent: deletes the stored event (a missing one is a NOTICE); with delete_audit_history => true also its prediction history in fraud.event_predictions. Errors: 22023 invalid id; 42704 unknown event type.';
-COMMENT ON FUNCTION @extschema@.fraud_delete_event_type(name text) IS 'DeleteEventType: deletes the event type with its stored events and tags, freeing its variables, entity types and labels; a missing one is a NOTICE. Errors: 22023 invalid name; 55006 a detector uses it.';
+COMMENT ON FUNCTION @extschema@.fraud_delete_event_type(name text) IS 'DeleteEventType: deletes the event type with its stored events and tags, freeing its variables, entity types and labels; a missing one is a NOTICE. Errors: 22023 invalid name; 55006 a detector uses it, or an aggregate variable reads its events.';
 COMMENT ON FUNCTION @extschema@.fraud_delete_events_by_event_type(event_type_name text) IS 'DeleteEventsByEventType: starts a background job deleting every stored event of the type, 10,000 per committed batch; returns at once (event_type_name, IN_PROGRESS_INITIALIZING). Errors: 42704 unknown event type; 55006 a deletion of this type is already running.';
 COMMENT ON FUNCTION @extschema@.fraud_delete_label(name text) IS 'DeleteLabel: deletes the label and its tags; a missing one is a NOTICE. Errors: 22023 invalid name; 55006 an event type lists it or stored events carry it.';
 COMMENT ON FUNCTION @extschema@.fraud_delete_list(name text) IS 'DeleteList: deletes the list with its elements and tags; a missing one is a NOTICE. Errors: 22023 invalid name; 55006 a rule version names it with @name.';
@@ -4350,7 +4376,7 @@ COMMENT ON FUNCTION @extschema@.fraud_outcomes(detector_id text, event jsonb, de
 COMMENT ON FUNCTION @extschema@.fraud_predict(detector_id text, event jsonb, detector_version_id text) IS 'Scores event (an object of variables, or AFD''s request shape) with the detector''s ACTIVE version or the named one, as AFD GetEventPrediction but recording nothing; returns {"modelScores", "ruleResults", "externalModelOutputs"}, NULL for a NULL event. Errors: 42704; 22023; 22P02 unreadable value.';
 COMMENT ON FUNCTION @extschema@.fraud_put_detector(detector_id text, event_type_name text, description text, tags jsonb) IS 'PutDetector: creates or updates a detector, the container of rules and versions for one event type; tags are merged. Errors: 22023 invalid id or description; 42704 unknown event type; 55006 changing the event type of a detector that has rules or versions.';
 COMMENT ON FUNCTION @extschema@.fraud_put_entity_type(name text, description text, tags jsonb) IS 'PutEntityType: creates the entity type (who performs an event, e.g. customer) or updates its description; tags are merged. Returns nothing. Errors: 22023 invalid name, description or tags.';
-COMMENT ON FUNCTION @extschema@.fraud_put_event_type(name text, event_variables text[], entity_types text[], description text, labels text[], event_ingestion text, tags jsonb, event_orchestration jsonb) IS 'PutEventType: creates or replaces the event type (variables, entity types, labels in the order given; ingestion ENABLED/DISABLED; event_orchestration {"eventBridgeEnabled": true} makes fraud_get_event_prediction NOTIFY fraud_detector_predictions); omitted optional attributes are cleared, tags merged. Errors: 22023; 42704 unknown member; 55006 a rule of a detector of this type would become invalid.';
+COMMENT ON FUNCTION @extschema@.fraud_put_event_type(name text, event_variables text[], entity_types text[], description text, labels text[], event_ingestion text, tags jsonb, event_orchestration jsonb) IS 'PutEventType: creates or replaces the event type (variables, entity types, labels in the order given; ingestion ENABLED/DISABLED; event_orchestration {"eventBridgeEnabled": true} makes fraud_get_event_prediction NOTIFY fraud_detector_predictions); omitted optional attributes are cleared, tags merged. Errors: 22023; 42704 unknown member; 55006 a rule of a detector of this type, or an aggregate variable reading its events, would become invalid.';
 COMMENT ON FUNCTION @extschema@.fraud_put_label(name text, description text, tags jsonb) IS 'PutLabel: creates the label (what an event turned out to be, e.g. fraud / legit) or updates its description; tags are merged. Returns nothing. Errors: 22023 invalid name, description or tags.';
 COMMENT ON FUNCTION @extschema@.fraud_put_outcome(name text, description text, tags jsonb) IS 'PutOutcome: creates the outcome (what a matching rule tells the caller to do, e.g. review / block) or updates its description; tags are merged. Returns nothing. Errors: 22023 invalid name, description or tags.';
 COMMENT ON FUNCTION @extschema@.fraud_rebuild_event_keys() IS 'Builds fraud.event_keys (the keys of stored events that aggregate variables read) again from fraud.events and the aggregate definitions, and returns how many it holds: after a restore with triggers disabled, or on a logical-replication subscriber. Locks fraud.events against writes while it runs. Errors: 0A000 not in a READ COMMITTED transaction.';
