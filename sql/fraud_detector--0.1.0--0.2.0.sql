@@ -2634,48 +2634,48 @@ CREATE OR REPLACE FUNCTION fraud._epoch_us(t timestamp with time zone)
  IMMUTABLE
 AS $function$ SELECT ((extract(epoch FROM t) * 1000000)::numeric)::bigint $function$
 ;
-CREATE OR REPLACE FUNCTION fraud._event_keys_delete()
+CREATE OR REPLACE FUNCTION fraud._event_keys_changed()
  RETURNS trigger
  LANGUAGE plpgsql
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 BEGIN
-    IF EXISTS (SELECT 1 FROM fraud.event_key_specs) THEN
-        EXECUTE 'DELETE FROM fraud.event_keys k USING (' || fraud._event_keys_query('old_events', 'fraud.event_key_specs') || ') o
-                 WHERE (k.key_name, k.key_value, k.event_timestamp, k.event_type_name, k.event_id)
-                     = (o.key_name, o.key_value, o.event_timestamp, o.event_type_name, o.event_id)';
+    IF NOT EXISTS (SELECT 1 FROM fraud.event_key_specs) THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        DELETE FROM fraud.event_keys k
+        USING old_events o
+        CROSS JOIN LATERAL fraud._event_keys_of(o.event_type_name, o.event_id, o.event_timestamp, o.entities,
+                                                o.event_variables, o.event_label, o.label_timestamp) x
+        WHERE (k.key_name, k.key_value, k.event_timestamp, k.event_type_name, k.event_id)
+            = (x.key_name, x.key_value, x.event_timestamp, x.event_type_name, x.event_id);
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO fraud.event_keys
+        SELECT k.* FROM new_events n
+        CROSS JOIN LATERAL fraud._event_keys_of(n.event_type_name, n.event_id, n.event_timestamp, n.entities,
+                                                n.event_variables, n.event_label, n.label_timestamp) k;
     END IF;
     RETURN NULL;
 END $function$
 ;
-CREATE OR REPLACE FUNCTION fraud._event_keys_insert()
- RETURNS trigger
- LANGUAGE plpgsql
- SET search_path TO 'pg_catalog', 'pg_temp'
-AS $function$
-BEGIN
-    IF EXISTS (SELECT 1 FROM fraud.event_key_specs) THEN
-        EXECUTE 'INSERT INTO fraud.event_keys ' || fraud._event_keys_query('new_events', 'fraud.event_key_specs');
-    END IF;
-    RETURN NULL;
-END $function$
-;
-CREATE OR REPLACE FUNCTION fraud._event_keys_query(source text, specs text)
- RETURNS text
+CREATE OR REPLACE FUNCTION fraud._event_keys_of(p_event_type_name text, p_event_id text, p_event_timestamp timestamp with time zone, p_entities jsonb, p_event_variables jsonb, p_event_label text, p_label_timestamp timestamp with time zone)
+ RETURNS TABLE(key_name text, key_value text, event_timestamp timestamp with time zone, event_type_name text, event_id text, event_label text, label_timestamp timestamp with time zone, event_variables jsonb)
  LANGUAGE sql
- IMMUTABLE
+ STABLE
 AS $function$
-    SELECT format($q$
-        SELECT s.key_name, e.value->>'entityId' AS key_value, n.event_timestamp, n.event_type_name, n.event_id,
-               n.event_label, n.label_timestamp, CASE WHEN s.with_variables THEN n.event_variables END
-        FROM %1$s n JOIN %2$s s ON s.event_type_name = n.event_type_name AND s.entity_type IS NOT NULL
-        CROSS JOIN LATERAL jsonb_array_elements(n.entities) e
-        WHERE e.value->>'entityType' = s.entity_type AND e.value->>'entityId' IS NOT NULL
-        UNION
-        SELECT s.key_name, n.event_variables->>s.group_by_variable, n.event_timestamp, n.event_type_name, n.event_id,
-               n.event_label, n.label_timestamp, CASE WHEN s.with_variables THEN n.event_variables END
-        FROM %1$s n JOIN %2$s s ON s.event_type_name = n.event_type_name AND s.group_by_variable IS NOT NULL
-        WHERE n.event_variables->>s.group_by_variable IS NOT NULL $q$, source, specs)
+    SELECT s.key_name, e.value->>'entityId', p_event_timestamp, p_event_type_name, p_event_id, p_event_label,
+           p_label_timestamp, CASE WHEN s.with_variables THEN p_event_variables END
+    FROM fraud.event_key_specs s CROSS JOIN LATERAL jsonb_array_elements(p_entities) e
+    WHERE s.event_type_name = p_event_type_name AND s.entity_type IS NOT NULL
+      AND e.value->>'entityType' = s.entity_type AND e.value->>'entityId' IS NOT NULL
+    UNION
+    SELECT s.key_name, p_event_variables->>s.group_by_variable, p_event_timestamp, p_event_type_name, p_event_id,
+           p_event_label, p_label_timestamp, CASE WHEN s.with_variables THEN p_event_variables END
+    FROM fraud.event_key_specs s
+    WHERE s.event_type_name = p_event_type_name AND s.group_by_variable IS NOT NULL
+      AND p_event_variables->>s.group_by_variable IS NOT NULL
 $function$
 ;
 CREATE OR REPLACE FUNCTION fraud._event_keys_truncate()
@@ -2685,21 +2685,6 @@ CREATE OR REPLACE FUNCTION fraud._event_keys_truncate()
 AS $function$
 BEGIN
     TRUNCATE fraud.event_keys;
-    RETURN NULL;
-END $function$
-;
-CREATE OR REPLACE FUNCTION fraud._event_keys_update()
- RETURNS trigger
- LANGUAGE plpgsql
- SET search_path TO 'pg_catalog', 'pg_temp'
-AS $function$
-BEGIN
-    IF EXISTS (SELECT 1 FROM fraud.event_key_specs) THEN
-        EXECUTE 'DELETE FROM fraud.event_keys k USING (' || fraud._event_keys_query('old_events', 'fraud.event_key_specs') || ') o
-                 WHERE (k.key_name, k.key_value, k.event_timestamp, k.event_type_name, k.event_id)
-                     = (o.key_name, o.key_value, o.event_timestamp, o.event_type_name, o.event_id)';
-        EXECUTE 'INSERT INTO fraud.event_keys ' || fraud._event_keys_query('new_events', 'fraud.event_key_specs');
-    END IF;
     RETURN NULL;
 END $function$
 ;
@@ -3468,6 +3453,17 @@ BEGIN
     RETURN j;
 END $function$
 ;
+CREATE OR REPLACE FUNCTION fraud._needed_key_specs()
+ RETURNS TABLE(event_type_name text, key_name text, entity_type text, group_by_variable text, with_variables boolean)
+ LANGUAGE sql
+ STABLE
+AS $function$
+    SELECT t.event_type_name, coalesce(a.entity_type, '$' || a.group_by_variable), a.entity_type, a.group_by_variable,
+           bool_or(fraud._aggregate_reads_variables(a.variable, a.filter))
+    FROM fraud.aggregate_variables a JOIN fraud.aggregate_variable_event_types t ON t.aggregate_name = a.name
+    GROUP BY 1, 2, 3, 4
+$function$
+;
 CREATE OR REPLACE FUNCTION fraud._not_found(kind text, id text)
  RETURNS void
  LANGUAGE plpgsql
@@ -3730,30 +3726,32 @@ CREATE OR REPLACE FUNCTION fraud._sync_event_keys_now()
  LANGUAGE plpgsql
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
-DECLARE
-    needed constant text := $q$
-        SELECT t.event_type_name, coalesce(a.entity_type, '$' || a.group_by_variable) AS key_name,
-               a.entity_type, a.group_by_variable, bool_or(fraud._aggregate_reads_variables(a.variable, a.filter)) AS with_variables
-        FROM fraud.aggregate_variables a JOIN fraud.aggregate_variable_event_types t ON t.aggregate_name = a.name
-        GROUP BY 1, 2, 3, 4 $q$;
+DECLARE added text[];
 BEGIN
     IF current_setting('transaction_isolation') <> 'read committed' THEN
         PERFORM fraud._raise('0A000', 'aggregate variables are created and deleted in READ COMMITTED transactions',
                              'Their keys are read from the stored events with a snapshot taken after locking them.', NULL);
     END IF;
     LOCK TABLE fraud.events IN SHARE MODE;
-    EXECUTE 'WITH needed AS (' || needed || '),
-             gone AS (DELETE FROM fraud.event_key_specs s
-                      WHERE NOT EXISTS (SELECT 1 FROM needed x WHERE (x.event_type_name, x.key_name, x.with_variables)
-                                                                     = (s.event_type_name, s.key_name, s.with_variables))
-                      RETURNING s.event_type_name, s.key_name)
-             DELETE FROM fraud.event_keys k USING gone g WHERE k.key_name = g.key_name AND k.event_type_name = g.event_type_name';
-    EXECUTE 'WITH needed AS (' || needed || '),
-             added AS (INSERT INTO fraud.event_key_specs
-                       SELECT * FROM needed x
-                       WHERE NOT EXISTS (SELECT 1 FROM fraud.event_key_specs s WHERE (x.event_type_name, x.key_name) = (s.event_type_name, s.key_name))
-                       RETURNING *)
-             INSERT INTO fraud.event_keys ' || fraud._event_keys_query('fraud.events', 'added');
+    WITH gone AS (
+        DELETE FROM fraud.event_key_specs s
+        WHERE NOT EXISTS (SELECT 1 FROM fraud._needed_key_specs() x
+                          WHERE (x.event_type_name, x.key_name, x.with_variables) = (s.event_type_name, s.key_name, s.with_variables))
+        RETURNING s.event_type_name, s.key_name)
+    DELETE FROM fraud.event_keys k USING gone g WHERE k.key_name = g.key_name AND k.event_type_name = g.event_type_name;
+    WITH new_specs AS (
+        INSERT INTO fraud.event_key_specs
+        SELECT x.* FROM fraud._needed_key_specs() x
+        WHERE NOT EXISTS (SELECT 1 FROM fraud.event_key_specs s WHERE (x.event_type_name, x.key_name) = (s.event_type_name, s.key_name))
+        RETURNING event_type_name || '/' || key_name AS spec)
+    SELECT array_agg(spec) INTO added FROM new_specs;
+    -- event type names have no '/'
+    INSERT INTO fraud.event_keys
+    SELECT k.* FROM fraud.events n
+    CROSS JOIN LATERAL fraud._event_keys_of(n.event_type_name, n.event_id, n.event_timestamp, n.entities,
+                                            n.event_variables, n.event_label, n.label_timestamp) k
+    WHERE n.event_type_name = ANY (SELECT split_part(a, '/', 1) FROM unnest(added) a)
+      AND k.event_type_name || '/' || k.key_name = ANY (added);
 END $function$
 ;
 CREATE OR REPLACE FUNCTION fraud._timestamp(field text, value text)
@@ -4471,16 +4469,16 @@ COMMENT ON TABLE fraud.voice_watchlists IS 'Voice ID watchlists: named groups of
 -- ENABLE ALWAYS, like the cache's triggers: a change applied under session_replication_role =
 -- replica must keep the keys in step too.
 CREATE TRIGGER event_keys_insert AFTER INSERT ON fraud.events
-    REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION fraud._event_keys_insert();
+    REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION fraud._event_keys_changed();
 CREATE TRIGGER event_keys_delete AFTER DELETE ON fraud.events
-    REFERENCING OLD TABLE AS old_events FOR EACH STATEMENT EXECUTE FUNCTION fraud._event_keys_delete();
+    REFERENCING OLD TABLE AS old_events FOR EACH STATEMENT EXECUTE FUNCTION fraud._event_keys_changed();
 CREATE TRIGGER event_keys_update AFTER UPDATE ON fraud.events
-    REFERENCING OLD TABLE AS old_events NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION fraud._event_keys_update();
+    REFERENCING OLD TABLE AS old_events NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION fraud._event_keys_changed();
 CREATE TRIGGER event_keys_truncate AFTER TRUNCATE ON fraud.events
     FOR EACH STATEMENT EXECUTE FUNCTION fraud._event_keys_truncate();
 CREATE TRIGGER sync_event_keys AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON fraud.aggregate_variable_event_types
     FOR EACH STATEMENT EXECUTE FUNCTION fraud._sync_event_keys();
-CREATE TRIGGER sync_event_keys AFTER UPDATE OF entity_type, group_by_variable ON fraud.aggregate_variables
+CREATE TRIGGER sync_event_keys AFTER UPDATE OF entity_type, group_by_variable, variable, filter ON fraud.aggregate_variables
     FOR EACH STATEMENT EXECUTE FUNCTION fraud._sync_event_keys();
 ALTER TABLE fraud.events ENABLE ALWAYS TRIGGER event_keys_insert;
 ALTER TABLE fraud.events ENABLE ALWAYS TRIGGER event_keys_delete;
