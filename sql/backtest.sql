@@ -34,6 +34,10 @@ BEGIN
     RETURN d;
 END $$;
 
+-- A replay scores an event: far more than the planner's default cost of a function call, which
+-- would keep a backtest of a million events in one process.
+ALTER FUNCTION fraud._replay(text, text, jsonb, jsonb, timestamptz) COST 1000;
+
 CREATE FUNCTION fraud._backtest_events(p_detector_id text, p_detector_version_id text, p_from timestamptz,
                                        p_to timestamptz, p_baseline_version_id text)
 RETURNS TABLE (event_type_name text, event_id text, event_timestamp timestamptz, event_label text, evaluated int,
@@ -42,19 +46,23 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE d fraud.detectors;
 BEGIN
     d := fraud._backtest_detector(p_detector_id, p_detector_version_id, p_from, p_to, p_baseline_version_id);
-    -- OFFSET 0 keeps each LATERAL from being flattened, so each version scores each event once
+    -- each version scores each event once: the scorings are columns of a subquery that OFFSET 0
+    -- keeps whole (expanding (x).evaluated, (x).outcomes ... would call fraud._replay per field);
+    -- no LATERAL, so the scan and the scorings can run in parallel workers
     RETURN QUERY
-        SELECT e.event_type_name, e.event_id, e.event_timestamp, e.event_label, (r.x).evaluated,
-               (r.x).matched_rules, (r.x).outcomes, (b.y).outcomes,
+        SELECT s.event_type_name, s.event_id, s.event_timestamp, s.event_label, (s.x).evaluated,
+               (s.x).matched_rules, (s.x).outcomes, (s.y).outcomes,
                p_baseline_version_id IS NOT NULL
-                   AND NOT ((r.x).outcomes @> (b.y).outcomes AND (b.y).outcomes @> (r.x).outcomes)
-        FROM fraud.events e
-        CROSS JOIN LATERAL (SELECT fraud._replay(d.detector_id, p_detector_version_id, e.event_variables,
-                                                 e.entities, e.event_timestamp) AS x OFFSET 0) r
-        LEFT JOIN LATERAL (SELECT fraud._replay(d.detector_id, p_baseline_version_id, e.event_variables,
-                                                e.entities, e.event_timestamp) AS y
-                           WHERE p_baseline_version_id IS NOT NULL OFFSET 0) b ON true
-        WHERE e.event_type_name = d.event_type_name AND e.event_timestamp >= p_from AND e.event_timestamp < p_to;
+                   AND NOT ((s.x).outcomes @> (s.y).outcomes AND (s.y).outcomes @> (s.x).outcomes)
+        FROM (SELECT e.event_type_name, e.event_id, e.event_timestamp, e.event_label,
+                     fraud._replay(d.detector_id, p_detector_version_id, e.event_variables, e.entities,
+                                   e.event_timestamp) AS x,
+                     CASE WHEN p_baseline_version_id IS NOT NULL THEN
+                         fraud._replay(d.detector_id, p_baseline_version_id, e.event_variables, e.entities,
+                                       e.event_timestamp) END AS y
+              FROM fraud.events e
+              WHERE e.event_type_name = d.event_type_name AND e.event_timestamp >= p_from AND e.event_timestamp < p_to
+              OFFSET 0) s;
 END $$;
 
 CREATE FUNCTION fraud_backtest_events(detector_id text, detector_version_id text, "from" timestamptz, "to" timestamptz,
