@@ -1964,19 +1964,23 @@ AS $function$
 DECLARE d fraud.detectors;
 BEGIN
     d := fraud._backtest_detector(p_detector_id, p_detector_version_id, p_from, p_to, p_baseline_version_id);
-    -- OFFSET 0 keeps each LATERAL from being flattened, so each version scores each event once
+    -- each version scores each event once: the scorings are columns of a subquery that OFFSET 0
+    -- keeps whole (expanding (x).evaluated, (x).outcomes ... would call fraud._replay per field);
+    -- no LATERAL, so the scan and the scorings can run in parallel workers
     RETURN QUERY
-        SELECT e.event_type_name, e.event_id, e.event_timestamp, e.event_label, (r.x).evaluated,
-               (r.x).matched_rules, (r.x).outcomes, (b.y).outcomes,
+        SELECT s.event_type_name, s.event_id, s.event_timestamp, s.event_label, (s.x).evaluated,
+               (s.x).matched_rules, (s.x).outcomes, (s.y).outcomes,
                p_baseline_version_id IS NOT NULL
-                   AND NOT ((r.x).outcomes @> (b.y).outcomes AND (b.y).outcomes @> (r.x).outcomes)
-        FROM fraud.events e
-        CROSS JOIN LATERAL (SELECT fraud._replay(d.detector_id, p_detector_version_id, e.event_variables,
-                                                 e.entities, e.event_timestamp) AS x OFFSET 0) r
-        LEFT JOIN LATERAL (SELECT fraud._replay(d.detector_id, p_baseline_version_id, e.event_variables,
-                                                e.entities, e.event_timestamp) AS y
-                           WHERE p_baseline_version_id IS NOT NULL OFFSET 0) b ON true
-        WHERE e.event_type_name = d.event_type_name AND e.event_timestamp >= p_from AND e.event_timestamp < p_to;
+                   AND NOT ((s.x).outcomes @> (s.y).outcomes AND (s.y).outcomes @> (s.x).outcomes)
+        FROM (SELECT e.event_type_name, e.event_id, e.event_timestamp, e.event_label,
+                     fraud._replay(d.detector_id, p_detector_version_id, e.event_variables, e.entities,
+                                   e.event_timestamp) AS x,
+                     CASE WHEN p_baseline_version_id IS NOT NULL THEN
+                         fraud._replay(d.detector_id, p_baseline_version_id, e.event_variables, e.entities,
+                                       e.event_timestamp) END AS y
+              FROM fraud.events e
+              WHERE e.event_type_name = d.event_type_name AND e.event_timestamp >= p_from AND e.event_timestamp < p_to
+              OFFSET 0) s;
 END $function$
 ;
 CREATE OR REPLACE FUNCTION fraud._backtest_init(j fraud.jobs)
@@ -3578,7 +3582,7 @@ AS 'MODULE_PATHNAME', $function$redeem_caller_wrapper$function$
 CREATE OR REPLACE FUNCTION fraud._replay(detector_id text, detector_version_id text, event_variables jsonb, entities jsonb, event_timestamp timestamp with time zone)
  RETURNS fraud.replayed
  LANGUAGE c
- STABLE PARALLEL SAFE
+ STABLE PARALLEL SAFE COST 1000
 AS 'MODULE_PATHNAME', $function$replay_wrapper$function$
 ;
 CREATE OR REPLACE FUNCTION fraud._required(field text, value anyelement)
