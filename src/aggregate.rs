@@ -132,7 +132,7 @@ pub fn fill<'k>(
         let mut accs: SmallVec<[Accumulator; 4]> = group
             .members
             .iter()
-            .map(|&(_, i)| detector.aggregates[i].start())
+            .map(|_| Accumulator::default())
             .collect();
         if let Some(key) = key_of(&group.group_by) {
             let from = at_us.saturating_sub(group.window_ms.saturating_mul(1000));

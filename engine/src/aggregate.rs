@@ -188,7 +188,6 @@ pub struct Aggregate {
     pub function: Function,
     pub window_ms: i64,
     pub data_type: DataType,
-    pub filter_text: Option<String>,
     variable: Option<Variable>,
     filter: Option<Node>,
     /// what the filter reads, in slot order; the label is the slot named [`LABEL`]
@@ -269,7 +268,6 @@ impl Aggregate {
             function: spec.function,
             window_ms: spec.window_ms,
             data_type,
-            filter_text: spec.filter.clone(),
             variable,
             filter,
             filter_slots,
@@ -284,11 +282,6 @@ impl Aggregate {
             .iter()
             .map(|s| s.as_ref().map_or(LABEL, |v| v.name.as_str()));
         Reads::of(self.variable.is_some(), names)
-    }
-
-    /// A fresh accumulator.
-    pub fn start(&self) -> Accumulator {
-        Accumulator::default()
     }
 
     /// Adds `past` to `acc` if it counts: one of the aggregate's event types, inside the window
@@ -480,7 +473,7 @@ mod tests {
     }
 
     fn run_at(a: &Aggregate, rows: &[Row], at_us: i64, historical: bool) -> Value<'static> {
-        let mut acc = a.start();
+        let mut acc = Accumulator::default();
         let ctx = Context { now_millis: 0 };
         for r in rows {
             a.add(&mut acc, r, at_us, historical, &ctx);
