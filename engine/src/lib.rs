@@ -27,6 +27,7 @@ pub mod eval;
 pub mod events;
 pub mod fold;
 pub mod import;
+pub mod model;
 pub mod node;
 pub mod parser;
 pub mod value;
