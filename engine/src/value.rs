@@ -7,8 +7,9 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime};
 
 use crate::error::Error;
 
-/// A variable's data type (AFD's DataType).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A variable's data type (AFD's DataType). Serialized by its AFD name (stored models).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum DataType {
     String,
     Integer,
