@@ -149,14 +149,23 @@ LANGUAGE sql STABLE AS $$
       AND p_event_variables->>s.group_by_variable IS NOT NULL
 $$;
 
--- The key specs the aggregate variables need, per event type: the key (entity type or
--- variable) and whether its keys carry the events' variables.
+-- The key specs the aggregate variables and history-reading models need, per event type: the
+-- key (entity type or variable) and whether its keys carry the events' variables. A
+-- TRANSACTION_FRAUD_INSIGHTS or ACCOUNT_TAKEOVER_INSIGHTS model with a trained version reads
+-- the history of an event's entity with its variables (docs/models.md).
 CREATE FUNCTION fraud._needed_key_specs()
 RETURNS TABLE (event_type_name text, key_name text, entity_type text, group_by_variable text, with_variables boolean)
 LANGUAGE sql STABLE AS $$
-    SELECT t.event_type_name, coalesce(a.entity_type, '$' || a.group_by_variable), a.entity_type, a.group_by_variable,
-           bool_or(fraud._aggregate_reads_variables(a.variable, a.filter))
-    FROM fraud.aggregate_variables a JOIN fraud.aggregate_variable_event_types t ON t.aggregate_name = a.name
+    SELECT s.event_type_name, s.key_name, s.entity_type, s.group_by_variable, bool_or(s.with_variables)
+    FROM (SELECT t.event_type_name, coalesce(a.entity_type, '$' || a.group_by_variable) AS key_name, a.entity_type,
+                 a.group_by_variable, fraud._aggregate_reads_variables(a.variable, a.filter) AS with_variables
+          FROM fraud.aggregate_variables a JOIN fraud.aggregate_variable_event_types t ON t.aggregate_name = a.name
+          UNION ALL
+          SELECT m.event_type_name, e.entity_type_name, e.entity_type_name, NULL, true
+          FROM fraud.models m JOIN fraud.event_type_entity_types e ON e.event_type_name = m.event_type_name
+          WHERE m.model_type <> 'ONLINE_FRAUD_INSIGHTS'
+            AND EXISTS (SELECT 1 FROM fraud.model_versions v
+                        WHERE (v.model_id, v.model_type) = (m.model_id, m.model_type) AND v.model_data IS NOT NULL)) s
     GROUP BY 1, 2, 3, 4
 $$;
 

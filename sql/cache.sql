@@ -10,7 +10,7 @@ BEGIN
     FOREACH t IN ARRAY ARRAY['variables', 'event_types', 'event_type_variables', 'lists', 'list_elements',
                              'detectors', 'rules', 'rule_versions', 'rule_version_outcomes', 'rule_version_lists',
                              'detector_versions', 'detector_version_rules', 'aggregate_variables',
-                             'aggregate_variable_event_types'] LOOP
+                             'aggregate_variable_event_types', 'models', 'model_versions', 'external_models'] LOOP
         EXECUTE format('CREATE TRIGGER invalidate_compiled_detectors
                         AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON fraud.%I
                         FOR EACH STATEMENT EXECUTE FUNCTION fraud._catalog_changed()', t);

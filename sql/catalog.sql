@@ -271,7 +271,8 @@ CREATE TABLE fraud.tags (
     resource_type text NOT NULL
                   CONSTRAINT tag_resource_type_enum CHECK (resource_type IN
                     ('entity-type', 'event-type', 'variable', 'label', 'outcome', 'list',
-                     'detector', 'detector-version', 'rule', 'batch-import', 'batch-prediction', 'voice-domain')),
+                     'detector', 'detector-version', 'rule', 'batch-import', 'batch-prediction', 'voice-domain',
+                     'model', 'model-version', 'external-model')),
     resource_id   text NOT NULL,
     key           text NOT NULL CONSTRAINT tag_key_length CHECK (length(key) BETWEEN 1 AND 128),
     value         text NOT NULL CONSTRAINT tag_value_length CHECK (length(value) <= 256),
@@ -560,7 +561,7 @@ COMMENT ON COLUMN fraud.voice_sessions.session_name IS 'The caller''s name for t
 CREATE TABLE fraud.jobs (
     job_type            text NOT NULL
                         CONSTRAINT job_type_enum CHECK (job_type IN ('BATCH_IMPORT', 'BATCH_PREDICTION', 'DELETE_EVENTS', 'BACKTEST',
-                            'FRAUDSTER_REGISTRATION', 'SPEAKER_ENROLLMENT')),
+                            'FRAUDSTER_REGISTRATION', 'SPEAKER_ENROLLMENT', 'MODEL_TRAINING')),
     -- AFD job ids are identifiers, Voice ID's are generated (22 letters and digits)
     job_id              text NOT NULL CONSTRAINT job_id_pattern CHECK (job_id ~ '^[0-9a-z_-]{1,64}$' OR
                             (job_type IN ('FRAUDSTER_REGISTRATION', 'SPEAKER_ENROLLMENT') AND job_id ~ '^[a-zA-Z0-9]{22}$')),
@@ -696,3 +697,76 @@ SELECT pg_catalog.pg_extension_config_dump('fraud.voice_fraudster_watchlists', '
 SELECT pg_catalog.pg_extension_config_dump('fraud.voice_speakers', '');
 SELECT pg_catalog.pg_extension_config_dump('fraud.voice_sessions', '');
 SELECT pg_catalog.pg_extension_config_dump('fraud.voice_job_results', '');
+
+-- Models (docs/models.md): AFD's models and model versions, trained in the database on stored
+-- events by a job (sql/models.sql, src/model.rs); what a model learns is the engine's
+-- (engine/src/model). Keyed by (model_id, model_type) as AFD's API is.
+CREATE TABLE fraud.models (
+    model_id          text NOT NULL CONSTRAINT model_id_pattern CHECK (model_id ~ '^[0-9a-z_]+$' AND length(model_id) <= 64),
+    model_type        text NOT NULL CONSTRAINT model_type_enum CHECK (model_type IN ('ONLINE_FRAUD_INSIGHTS',
+                          'TRANSACTION_FRAUD_INSIGHTS', 'ACCOUNT_TAKEOVER_INSIGHTS')),
+    event_type_name   text NOT NULL REFERENCES fraud.event_types(name) ON DELETE RESTRICT,
+    description       text,
+    created_time      timestamptz NOT NULL DEFAULT now(),
+    last_updated_time timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (model_id, model_type)
+);
+COMMENT ON TABLE fraud.models IS 'Models (CreateModel): a model id and type trained on events of one event type; its trained versions are fraud.model_versions.';
+COMMENT ON COLUMN fraud.models.model_type IS 'ONLINE_FRAUD_INSIGHTS (the event alone), TRANSACTION_FRAUD_INSIGHTS (the event and its entity''s history) or ACCOUNT_TAKEOVER_INSIGHTS (a login against its account''s history).';
+
+CREATE TABLE fraud.model_versions (
+    model_id               text NOT NULL,
+    model_type             text NOT NULL,
+    -- "<major>.<minor>", e.g. 1.0; major and minor as numbers for ordering
+    model_version_number   text NOT NULL CONSTRAINT model_version_number_pattern CHECK (model_version_number ~ '^[1-9][0-9]{0,3}\.[0-9]{1,2}$'),
+    major                  int NOT NULL,
+    minor                  int NOT NULL,
+    status                 text NOT NULL DEFAULT 'TRAINING_IN_PROGRESS'
+                           CONSTRAINT model_version_status_enum CHECK (status IN ('TRAINING_IN_PROGRESS', 'TRAINING_COMPLETE',
+                               'ACTIVATE_REQUESTED', 'ACTIVATE_IN_PROGRESS', 'ACTIVE', 'INACTIVATE_REQUESTED',
+                               'INACTIVATE_IN_PROGRESS', 'INACTIVE', 'TRAINING_CANCELLED', 'ERROR')),
+    training_data_source   text NOT NULL CONSTRAINT model_training_data_source_enum CHECK (training_data_source IN ('EXTERNAL_EVENTS', 'INGESTED_EVENTS')),
+    training_data_schema   jsonb NOT NULL,
+    external_events_detail jsonb,
+    ingested_events_detail jsonb,
+    training_result        jsonb,
+    training_result_v2     jsonb,
+    -- the trained model (engine/src/model: encoders, trees, calibration), JSON
+    model_data             text,
+    failure_reason         text,
+    -- 0 to 1 while training
+    training_progress      real NOT NULL DEFAULT 0,
+    created_time           timestamptz NOT NULL DEFAULT now(),
+    last_updated_time      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (model_id, model_type, model_version_number),
+    UNIQUE (model_id, model_type, major, minor),
+    FOREIGN KEY (model_id, model_type) REFERENCES fraud.models(model_id, model_type) ON DELETE RESTRICT,
+    CONSTRAINT model_version_trained CHECK ((model_data IS NOT NULL) OR status IN ('TRAINING_IN_PROGRESS', 'TRAINING_CANCELLED', 'ERROR'))
+);
+COMMENT ON TABLE fraud.model_versions IS 'Model versions (CreateModelVersion, UpdateModelVersion): the training request, its results in AFD''s shapes, and the trained model.';
+COMMENT ON COLUMN fraud.model_versions.status IS 'TRAINING_IN_PROGRESS, TRAINING_COMPLETE, ACTIVE, INACTIVE, TRAINING_CANCELLED or ERROR (training failed: failure_reason says why).';
+COMMENT ON COLUMN fraud.model_versions.training_result IS 'AFD TrainingResult: dataValidationMetrics, trainingMetrics (auc, metricDataPoints), variableImportanceMetrics.';
+COMMENT ON COLUMN fraud.model_versions.training_result_v2 IS 'AFD TrainingResultV2: dataValidationMetrics, trainingMetricsV2 (ofi, tfi or ati), variableImportanceMetrics, aggregatedVariablesImportanceMetrics.';
+COMMENT ON COLUMN fraud.model_versions.model_data IS 'The trained model as the engine serializes it (JSON): feature encoders, trees, score calibration. Loaded once per backend with the detector versions that use it.';
+COMMENT ON COLUMN fraud.model_versions.failure_reason IS 'Why a version is in ERROR (training failed, data validation refused the data, or its worker stopped).';
+COMMENT ON COLUMN fraud.model_versions.training_progress IS 'How far training is, 0 to 1, committed by the training job as it goes (visible from any session).';
+
+-- External models (PutExternalModel): a SQL function the user owns, named by modelEndpoint.
+CREATE TABLE fraud.external_models (
+    model_endpoint         text PRIMARY KEY CONSTRAINT external_model_endpoint_pattern CHECK (model_endpoint ~ '^[0-9A-Za-z_-]+$' AND length(model_endpoint) <= 63),
+    model_source           text NOT NULL CONSTRAINT external_model_source_enum CHECK (model_source IN ('SAGEMAKER')),
+    invoke_model_endpoint_role_arn text NOT NULL,
+    -- the function called: schema.fn(jsonb) RETURNS jsonb; regprocedure, dumped by name
+    function               regprocedure NOT NULL,
+    input_configuration    jsonb NOT NULL,
+    output_configuration   jsonb NOT NULL,
+    model_endpoint_status  text NOT NULL CONSTRAINT external_model_status_enum CHECK (model_endpoint_status IN ('ASSOCIATED', 'DISSOCIATED')),
+    created_time           timestamptz NOT NULL DEFAULT now(),
+    last_updated_time      timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE fraud.external_models IS 'External models (PutExternalModel): modelEndpoint names a SQL function schema.fn(jsonb) RETURNS jsonb that scores an event; its outputs map to EXTERNAL_MODEL_SCORE variables.';
+COMMENT ON COLUMN fraud.external_models.function IS 'The endpoint''s function, resolved when the model was put (regprocedure: restored by name and signature).';
+
+SELECT pg_catalog.pg_extension_config_dump('fraud.models', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.model_versions', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.external_models', '');

@@ -33,10 +33,11 @@ BEGIN
 END $$;
 
 -- The `model_versions` argument: [{"modelId", "modelType", "modelVersionNumber"[, "arn"]}]
--- checked against the reference; each must name an existing model version. Returns it as given.
-CREATE FUNCTION fraud._model_versions_arg(model_versions jsonb) RETURNS jsonb
+-- checked against the reference; each must name an ACTIVE model version of a model of the
+-- detector's event type, one version per model. Returned in the stored form (with the arn).
+CREATE FUNCTION fraud._model_versions_arg(model_versions jsonb, p_event_type text) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
-DECLARE m jsonb; i int := 0;
+DECLARE m jsonb; i int := 0; v record; out jsonb := '[]';
 BEGIN
     IF model_versions IS NULL THEN RETURN '[]'; END IF;
     IF jsonb_typeof(model_versions) <> 'array' THEN
@@ -48,25 +49,57 @@ BEGIN
             PERFORM fraud._invalid(format('model_versions[%s]', i), m::text, '(must be an object)');
         END IF;
         PERFORM fraud._check_pattern(format('model_versions[%s].modelId', i), m->>'modelId', '^[0-9a-z_]+$', 1, 64);
-        PERFORM fraud._check_enum(format('model_versions[%s].modelType', i), m->>'modelType',
-                                  ARRAY['ONLINE_FRAUD_INSIGHTS', 'TRANSACTION_FRAUD_INSIGHTS', 'ACCOUNT_TAKEOVER_INSIGHTS']);
+        PERFORM fraud._check_enum(format('model_versions[%s].modelType', i), m->>'modelType', fraud._model_types());
         PERFORM fraud._check_pattern(format('model_versions[%s].modelVersionNumber', i), m->>'modelVersionNumber',
                                      '^[1-9][0-9]{0,3}\.[0-9]{1,2}$', 3, 7);
-        -- Models arrive with model training; until a model version exists, naming one is an
-        -- unknown reference, never a silently stored dangling one.
-        PERFORM fraud._not_found('model version', format('%s/%s/%s', m->>'modelId', m->>'modelType', m->>'modelVersionNumber'));
+        SELECT x.status, mo.event_type_name INTO v FROM fraud.model_versions x JOIN fraud.models mo USING (model_id, model_type)
+            WHERE x.model_id = m->>'modelId' AND x.model_type = m->>'modelType' AND x.model_version_number = m->>'modelVersionNumber';
+        IF NOT FOUND THEN
+            PERFORM fraud._not_found('model version', format('%s/%s/%s', m->>'modelId', m->>'modelType', m->>'modelVersionNumber'));
+        END IF;
+        IF v.event_type_name <> p_event_type THEN
+            PERFORM fraud._invalid(format('model_versions[%s]', i), m::text,
+                                   format('(model %s is for event type %s, the detector for %s)', m->>'modelId',
+                                          quote_literal(v.event_type_name), quote_literal(p_event_type)));
+        END IF;
+        IF v.status <> 'ACTIVE' THEN
+            PERFORM fraud._conflict(format('model version %s/%s/%s is %s; a detector version uses ACTIVE model versions only',
+                                           m->>'modelId', m->>'modelType', m->>'modelVersionNumber', v.status));
+        END IF;
+        IF EXISTS (SELECT 1 FROM jsonb_array_elements(out) o WHERE o->>'modelId' = m->>'modelId') THEN
+            PERFORM fraud._invalid(format('model_versions[%s]', i), m::text,
+                                   '(one version per model id: rules name its score $<modelId>_insightscore)');
+        END IF;
+        out := out || jsonb_build_array(jsonb_build_object(
+            'modelId', m->>'modelId', 'modelType', m->>'modelType', 'modelVersionNumber', m->>'modelVersionNumber',
+            'arn', fraud._arn('model-version', format('%s/%s/%s', m->>'modelId', m->>'modelType', m->>'modelVersionNumber'))));
     END LOOP;
-    RETURN model_versions;
+    RETURN out;
 END $$;
 
-CREATE FUNCTION fraud._external_model_endpoints_arg(endpoints text[]) RETURNS text[]
+-- External model endpoints: each must be an ASSOCIATED external model (fraud.external_models)
+-- whose input configuration is for the detector's event type.
+CREATE FUNCTION fraud._external_model_endpoints_arg(endpoints text[], p_event_type text) RETURNS text[]
 LANGUAGE plpgsql STABLE AS $$
+DECLARE e text; x fraud.external_models;
 BEGIN
     PERFORM fraud._check_flat('external_model_endpoints', endpoints);
-    PERFORM fraud._check_names('external_model_endpoints', endpoints, 0);
-    IF cardinality(endpoints) > 0 THEN
-        -- as model versions: external models do not exist yet, so every name is unknown
-        PERFORM fraud._not_found('external model', endpoints[1]);
+    FOREACH e IN ARRAY coalesce(endpoints, '{}') LOOP
+        SELECT * INTO x FROM fraud.external_models m WHERE m.model_endpoint = e;
+        IF NOT FOUND THEN
+            PERFORM fraud._not_found('external model', coalesce(e, 'NULL'));
+        END IF;
+        IF x.model_endpoint_status <> 'ASSOCIATED' THEN
+            PERFORM fraud._conflict(format('external model %s is DISSOCIATED', quote_literal(e)));
+        END IF;
+        IF x.input_configuration->>'eventTypeName' IS DISTINCT FROM p_event_type THEN
+            PERFORM fraud._invalid('external_model_endpoints', e,
+                                   format('(its input configuration is for event type %s, the detector for %s)',
+                                          coalesce(quote_literal(x.input_configuration->>'eventTypeName'), 'none'), quote_literal(p_event_type)));
+        END IF;
+    END LOOP;
+    IF (SELECT count(DISTINCT u) FROM unnest(endpoints) u) <> cardinality(endpoints) THEN
+        PERFORM fraud._invalid('external_model_endpoints', endpoints::text, '(an endpoint is named twice)');
     END IF;
     RETURN coalesce(endpoints, '{}');
 END $$;
@@ -105,8 +138,8 @@ BEGIN
     d := fraud._lock_detector(p_detector_id);
     PERFORM fraud._check_description('description', p_description);
     PERFORM fraud._check_enum('rule_execution_mode', p_rule_execution_mode, ARRAY['ALL_MATCHED', 'FIRST_MATCHED']);
-    endpoints := fraud._external_model_endpoints_arg(p_external_model_endpoints);
-    models := fraud._model_versions_arg(p_model_versions);
+    endpoints := fraud._external_model_endpoints_arg(p_external_model_endpoints, d.event_type_name);
+    models := fraud._model_versions_arg(p_model_versions, d.event_type_name);
     PERFORM fraud._required('rules', p_rules);
     n := d.last_version_id + 1;
     IF n > 99999 THEN
@@ -185,9 +218,11 @@ BEGIN
     IF rule_execution_mode IS NOT NULL THEN
         PERFORM fraud._check_enum('rule_execution_mode', rule_execution_mode, ARRAY['ALL_MATCHED', 'FIRST_MATCHED']);
     END IF;
-    endpoints := fraud._external_model_endpoints_arg(external_model_endpoints);
+    endpoints := fraud._external_model_endpoints_arg(external_model_endpoints,
+        (SELECT d.event_type_name FROM fraud.detectors d WHERE d.detector_id = v.detector_id));
     IF model_versions IS NOT NULL THEN
-        models := fraud._model_versions_arg(model_versions);
+        models := fraud._model_versions_arg(model_versions,
+            (SELECT d.event_type_name FROM fraud.detectors d WHERE d.detector_id = v.detector_id));
     END IF;
     PERFORM fraud._write_version_rules(v.detector_id, v.detector_version_id, rules);
     UPDATE fraud.detector_versions x SET

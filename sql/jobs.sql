@@ -95,6 +95,9 @@ BEGIN
                                     || '%s of %s records were processed in batches that committed, the batch in flight was rolled back',
                                     j.worker_pid, j.processed_records_count, coalesce(j.total_records_count::text, 'unknown'))
             WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
+        IF j.job_type = 'MODEL_TRAINING' THEN
+            PERFORM fraud._model_job_ended(j, 'FAILED', format('the training job''s worker (pid %s) stopped before training finished (killed, crashed or server shut down)', j.worker_pid));
+        END IF;
         PERFORM fraud._job_drop_staging(j.job_type, j.job_id);
     END LOOP;
     IF EXISTS (SELECT 1 FROM fraud.jobs x WHERE x.status IN ('IN_PROGRESS_INITIALIZING', 'SUBMITTED') AND x.worker_pid IS NULL
@@ -116,6 +119,9 @@ BEGIN
             ELSE final_status END, failure_reason = reason, completion_time = clock_timestamp(),
                             last_heartbeat_time = clock_timestamp(), worker_pid = NULL, staging = NULL
         WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
+    IF j.job_type = 'MODEL_TRAINING' AND final_status <> 'COMPLETE' THEN
+        PERFORM fraud._model_job_ended(j, final_status, reason);
+    END IF;
     PERFORM fraud._job_drop_staging(j.job_type, j.job_id);
 END $$;
 
@@ -177,6 +183,8 @@ BEGIN
             IF j.status = 'IN_PROGRESS_INITIALIZING' THEN PERFORM fraud._backtest_init(j);
             ELSE PERFORM fraud._backtest_step(j);
             END IF;
+        WHEN 'MODEL_TRAINING' THEN
+            PERFORM fraud._model_training_step(j);
         WHEN 'FRAUDSTER_REGISTRATION' THEN
             IF j.status = 'SUBMITTED' THEN PERFORM fraud._voice_job_init(j);
             ELSE PERFORM fraud._voice_registration_step(j);

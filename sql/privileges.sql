@@ -27,7 +27,8 @@ LANGUAGE sql IMMUTABLE AS $$
     ('reading', 'fraud_get_list_elements'), ('reading', 'fraud_list_tags_for_resource'), ('reading', 'fraud_get_event'),
     ('reading', 'fraud_get_event_prediction_metadata'), ('reading', 'fraud_list_event_predictions'),
     ('reading', 'fraud_get_aggregate_variables'), ('reading', 'fraud_backtest'), ('reading', 'fraud_backtest_events'),
-    ('reading', 'fraud_rule_stats'),
+    ('reading', 'fraud_rule_stats'), ('reading', 'fraud_get_models'), ('reading', 'fraud_get_model_version'),
+    ('reading', 'fraud_describe_model_versions'), ('reading', 'fraud_get_external_models'),
 
     ('managing', 'fraud_put_detector'), ('managing', 'fraud_delete_detector'),
     ('managing', 'fraud_create_detector_version'), ('managing', 'fraud_update_detector_version'),
@@ -43,7 +44,11 @@ LANGUAGE sql IMMUTABLE AS $$
     ('managing', 'fraud_tag_resource'), ('managing', 'fraud_untag_resource'), ('managing', 'fraud_update_event_label'),
     ('managing', 'fraud_delete_event'),
     ('managing', 'fraud_create_aggregate_variable'), ('managing', 'fraud_delete_aggregate_variable'),
-    ('managing', 'fraud_rebuild_event_keys'),
+    ('managing', 'fraud_rebuild_event_keys'), ('managing', 'fraud_create_model'), ('managing', 'fraud_update_model'),
+    ('managing', 'fraud_delete_model'), ('managing', 'fraud_update_model_version_status'),
+    ('managing', 'fraud_delete_model_version'), ('managing', 'fraud_put_external_model'),
+    ('managing', 'fraud._put_external_model'), ('managing', 'fraud_delete_external_model'),
+    ('managing', 'fraud._caller_token'),
 
     ('jobs', 'fraud_create_batch_import_job'), ('jobs', 'fraud_get_batch_import_jobs'),
     ('jobs', 'fraud_get_batch_import_job_errors'), ('jobs', 'fraud_cancel_batch_import_job'),
@@ -57,6 +62,9 @@ LANGUAGE sql IMMUTABLE AS $$
     ('jobs', 'fraud._delete_events_by_event_type'),
     ('jobs', 'fraud_create_backtest_job'), ('jobs', 'fraud_get_backtest_jobs'), ('jobs', 'fraud_cancel_backtest_job'),
     ('jobs', 'fraud_delete_backtest_job'), ('jobs', 'fraud._create_backtest_job'), ('jobs', 'fraud._get_backtest_jobs'),
+    -- training a model version is a job that reads stored events (or the caller's input)
+    ('jobs', 'fraud_create_model_version'), ('jobs', 'fraud_update_model_version'),
+    ('jobs', 'fraud._create_model_version'), ('jobs', 'fraud._update_model_version'),
     -- a batch prediction's worker scores as the job's owner
     ('jobs', 'fraud._score'), ('jobs', 'fraud._score_historical'), ('jobs', 'fraud._event_error'),
 
@@ -122,7 +130,8 @@ LANGUAGE sql IMMUTABLE AS $$
                         'fraud_voice_describe_fraudster_registration_job', 'fraud_voice_list_fraudster_registration_jobs',
                         'fraud_voice_start_speaker_enrollment_job', 'fraud_voice_describe_speaker_enrollment_job',
                         'fraud_voice_list_speaker_enrollment_jobs', 'fraud_create_backtest_job', 'fraud_get_backtest_jobs',
-                        'fraud_cancel_backtest_job', 'fraud_delete_backtest_job'])
+                        'fraud_cancel_backtest_job', 'fraud_delete_backtest_job', 'fraud_create_model_version',
+                        'fraud_update_model_version', 'fraud_put_external_model'])
 $$;
 
 -- Applies the model to every function of the extension: no EXECUTE for PUBLIC; the public
@@ -163,7 +172,7 @@ BEGIN
     FOR f IN SELECT * FROM fraud._capability_functions(capability) LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', f, role_name);
     END LOOP;
-    IF capability IN ('jobs', 'voice_management') THEN
+    IF capability IN ('jobs', 'voice_management', 'managing') THEN
         -- the public wrappers call fraud._caller_token(); a job's owner fills its staging table
         EXECUTE format('GRANT USAGE ON SCHEMA fraud TO %s', role_name);
     END IF;
@@ -180,18 +189,18 @@ $$;
 
 CREATE FUNCTION fraud_revoke(capability text, role_name regrole) RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE f regprocedure; other text := CASE capability WHEN 'jobs' THEN 'voice_management' WHEN 'voice_management' THEN 'jobs' END;
-        keep boolean;
+DECLARE f regprocedure; sharing text[] := ARRAY['jobs', 'voice_management', 'managing']; keep boolean;
 BEGIN
     PERFORM fraud._check_role(role_name);
-    -- jobs and voice_management share fraud._caller_token() and schema USAGE
-    keep := other IS NOT NULL AND fraud._holds(role_name, other);
+    -- jobs, voice_management and managing share fraud._caller_token() and schema USAGE
+    keep := capability = ANY (sharing)
+            AND EXISTS (SELECT 1 FROM unnest(sharing) o WHERE o <> capability AND fraud._holds(role_name, o));
     FOR f IN SELECT * FROM fraud._capability_functions(capability) LOOP
         IF NOT (keep AND f = 'fraud._caller_token()'::regprocedure) THEN
             EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM %s', f, role_name);
         END IF;
     END LOOP;
-    IF other IS NOT NULL AND NOT keep THEN
+    IF capability = ANY (sharing) AND NOT keep THEN
         EXECUTE format('REVOKE USAGE ON SCHEMA fraud FROM %s', role_name);
     END IF;
 END $$;

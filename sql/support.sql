@@ -200,6 +200,12 @@ BEGIN
         RETURN cardinality(parts) = 3 AND parts[3] ~ '^[1-9][0-9]{0,4}$' AND EXISTS (
             SELECT 1 FROM fraud.rule_versions
             WHERE detector_id = parts[1] AND rule_id = parts[2] AND rule_version = parts[3]::int);
+    WHEN 'model' THEN
+        RETURN cardinality(parts) = 2 AND EXISTS (SELECT 1 FROM fraud.models WHERE model_id = parts[1] AND model_type = parts[2]);
+    WHEN 'model-version' THEN
+        RETURN cardinality(parts) = 3 AND EXISTS (
+            SELECT 1 FROM fraud.model_versions WHERE model_id = parts[1] AND model_type = parts[2] AND model_version_number = parts[3]);
+    WHEN 'external-model' THEN RETURN EXISTS (SELECT 1 FROM fraud.external_models WHERE model_endpoint = resource_id);
     WHEN 'voice-domain' THEN RETURN EXISTS (SELECT 1 FROM fraud.voice_domains WHERE domain_id = resource_id);
     WHEN 'batch-import' THEN
         RETURN EXISTS (SELECT 1 FROM fraud.jobs WHERE job_type = 'BATCH_IMPORT' AND job_id = resource_id AND NOT deleted);

@@ -28,9 +28,9 @@ BEGIN
     PERFORM fraud._check_pattern('name', name, '^[0-9a-z_]+$', 1, 64);
     PERFORM fraud._check_enum('data_type', data_type, ARRAY['STRING', 'INTEGER', 'FLOAT', 'BOOLEAN', 'DATETIME']);
     PERFORM fraud._check_enum('data_source', data_source, ARRAY['EVENT', 'MODEL_SCORE', 'EXTERNAL_MODEL_SCORE']);
-    IF data_source <> 'EVENT' THEN
+    IF data_source = 'MODEL_SCORE' THEN
         PERFORM fraud._invalid('data_source', data_source,
-            '(MODEL_SCORE and EXTERNAL_MODEL_SCORE variables are created by the model that outputs them)');
+            '(a model''s score is $<model_id>_insightscore, created with the model)');
     END IF;
     PERFORM fraud._check_default_value(data_type, default_value);
     PERFORM fraud._check_variable_type('variable_type', variable_type);
@@ -41,7 +41,7 @@ BEGIN
         VALUES (name, data_type, data_source, default_value, description, variable_type);
     PERFORM fraud._set_tags('variable', name, tags);
 END $$;
-COMMENT ON FUNCTION fraud_create_variable(text, text, text, text, text, text, jsonb) IS 'CreateVariable: creates an EVENT variable with a data type (STRING, INTEGER, FLOAT, BOOLEAN, DATETIME) and a default value that must read as that type. Errors: 22023 invalid name (^[0-9a-z_]+$), data type, data source, default or variable type; 23505 the variable exists.';
+COMMENT ON FUNCTION fraud_create_variable(text, text, text, text, text, text, jsonb) IS 'CreateVariable: creates an EVENT variable (or an EXTERNAL_MODEL_SCORE variable, an output of external models) with a data type (STRING, INTEGER, FLOAT, BOOLEAN, DATETIME) and a default value that must read as that type. Errors: 22023 invalid name (^[0-9a-z_]+$), data type, data source, default or variable type; 23505 the variable exists.';
 
 -- AFD semantics: each entry is created or reported in the result; one bad entry does not stop
 -- the others. Each entry is atomic on its own. Returns only the failed entries.
@@ -168,6 +168,13 @@ BEGIN
     SELECT data_source INTO src FROM fraud.variables v WHERE v.name = fraud_delete_variable.name;
     IF src = 'AGGREGATE' THEN
         PERFORM fraud._conflict(format('variable %s is an aggregate variable; delete it with fraud_delete_aggregate_variable', quote_literal(name)));
+    ELSIF src = 'EXTERNAL_MODEL_SCORE' THEN
+        SELECT array_agg(x.model_endpoint ORDER BY x.model_endpoint) INTO used_by FROM fraud.external_models x
+            WHERE EXISTS (SELECT 1 FROM jsonb_each_text(x.output_configuration->'jsonKeyToVariableMap') k
+                          WHERE k.value = fraud_delete_variable.name);
+        IF used_by IS NOT NULL THEN
+            PERFORM fraud._conflict(format('variable %s is an output of %s', quote_literal(name), fraud._some_names('external model', used_by)));
+        END IF;
     ELSIF src IS NOT NULL AND src <> 'EVENT' THEN
         PERFORM fraud._conflict(format('variable %s is a %s variable; it is deleted with its model', quote_literal(name), src));
     END IF;
@@ -177,4 +184,4 @@ BEGIN
     END IF;
     PERFORM fraud._drop_tags('variable', name);
 END $$;
-COMMENT ON FUNCTION fraud_delete_variable(text) IS 'DeleteVariable: deletes the variable and its tags; a missing one is a NOTICE. Errors: 55006 an event type uses it, or it is a model-output (MODEL_SCORE / EXTERNAL_MODEL_SCORE) or aggregate variable.';
+COMMENT ON FUNCTION fraud_delete_variable(text) IS 'DeleteVariable: deletes the variable and its tags; a missing one is a NOTICE. Errors: 55006 an event type uses it, an external model outputs it, or it is an aggregate variable.';

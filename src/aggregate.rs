@@ -436,6 +436,54 @@ fn past_events(
     }
 }
 
+/// The stored events of entity (`entity_type`, `entity_id`) with a time in `(from_us, to_us)`,
+/// oldest first, each with the text of `names` (its stored variables): the history a
+/// history-reading model scores with (src/model.rs). Read from `fraud.event_keys` as
+/// aggregates are; the keys exist while such a model has a trained version
+/// (`fraud._needed_key_specs`).
+pub fn entity_history(
+    entity_type: &str,
+    entity_id: &str,
+    from_us: i64,
+    to_us: i64,
+    names: &[String],
+) -> Vec<(i64, Vec<Option<String>>)> {
+    let mut out = Vec::new();
+    // SAFETY: see Scan::open
+    let mut scan = unsafe { Scan::open() };
+    past_events(
+        &mut scan,
+        entity_type,
+        entity_id,
+        from_us,
+        to_us.saturating_sub(1),
+        Reads::Variables,
+        |row| {
+            let values = names
+                .iter()
+                .map(|n| row.variable(n).map(Cow::into_owned))
+                .collect();
+            out.push((row.us, values));
+        },
+    );
+    out
+}
+
+/// The type and id of the first entity in `entities` ([{"entityType", "entityId"}]).
+pub fn first_entity(entities: Container<'_>) -> Option<(String, String)> {
+    let Item::Container(c) = entities.elements()?.next()? else {
+        return None;
+    };
+    let mut offsets = Offsets::new();
+    let entity = ObjectIndex::new(c, &mut offsets)?;
+    match (entity.find(b"entityType", &mut 0), entity.find(b"entityId", &mut 0)) {
+        (Some(Item::Str(t)), Some(Item::Str(i))) => {
+            Some((text_of(t).into_owned(), text_of(i).into_owned()))
+        }
+        _ => None,
+    }
+}
+
 /// Checks made when an aggregate variable is written (sql/aggregate_variables.sql).
 #[pgrx::pg_schema]
 pub mod fraud {

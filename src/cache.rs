@@ -86,6 +86,10 @@ pub struct Compiled {
     pub variable_keys: Vec<Vec<u8>>,
     /// where each slot's key was in the last event read (events usually share one shape)
     pub slot_hints: Vec<Cell<usize>>,
+    /// the model versions it scores with, in `model_versions` order
+    pub models: Vec<CompiledModel>,
+    /// the external models it calls, in `external_model_endpoints` order
+    pub externals: Vec<catalog::StoredExternal>,
     /// Rendered results by the set of matched rules: the result of a prediction depends only
     /// on which rules matched, so each distinct answer is built once.
     pub rendered: Rendered,
@@ -98,6 +102,23 @@ pub struct Compiled {
     lists: Vec<(ListSet, usize)>,
     /// the tick of the call that last used it
     used: Cell<u64>,
+}
+
+/// A trained model version as a compiled detector version scores with it (docs/models.md).
+pub struct CompiledModel {
+    pub model_id: String,
+    pub model_type: String,
+    pub version: String,
+    pub arn: String,
+    /// `<model_id>_insightscore`
+    pub score_name: String,
+    /// shared by every compiled version of this backend that uses it (src/model.rs)
+    pub model: Arc<fraud_engine::model::Model>,
+    /// its inputs as event variables (missing reads as NULL, not as a default: a model
+    /// learned what a missing value means) and their jsonb keys
+    pub inputs: Vec<fraud_engine::detector::Variable>,
+    pub input_keys: Vec<Vec<u8>>,
+    pub input_hints: Vec<Cell<usize>>,
 }
 
 /// Rendered varlena bytes of each distinct answer, keyed by the matched rule indices. What an
@@ -580,8 +601,42 @@ fn build(detector_id: &str, version: Option<&str>) -> Compiled {
             .map(|k| k.len() + 16 + size_of::<Vec<u8>>())
             .sum::<usize>()
         + detector.slots.len() * size_of::<Cell<usize>>();
+    let models: Vec<CompiledModel> = stored
+        .models
+        .iter()
+        .map(|(id, model_type, version)| {
+            let Some((model, arn)) = crate::model::load(id, model_type, version) else {
+                crate::errors::not_found(format!(
+                    "model version {id}/{model_type}/{version} of detector version {}/{} has no trained model",
+                    stored.detector_id, stored.version_id
+                ));
+            };
+            let inputs: Vec<fraud_engine::detector::Variable> = model
+                .inputs()
+                .iter()
+                .map(|v| fraud_engine::detector::Variable {
+                    name: v.name.clone(),
+                    data_type: v.data_type,
+                    default: fraud_engine::value::Value::Null,
+                })
+                .collect();
+            CompiledModel {
+                model_id: id.clone(),
+                model_type: model_type.clone(),
+                version: version.clone(),
+                arn,
+                score_name: catalog::score_name(id),
+                input_keys: keys(&inputs),
+                input_hints: inputs.iter().map(|_| Cell::new(0)).collect(),
+                inputs,
+                model,
+            }
+        })
+        .collect();
     let build_id = NEXT_BUILD.with(|n| n.replace(n.get() + 1));
     Compiled {
+        models,
+        externals: stored.externals,
         slot_hints: detector.slots.iter().map(|_| Cell::new(0)).collect(),
         slot_keys,
         variable_keys,

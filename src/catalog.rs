@@ -17,6 +17,23 @@ pub struct StoredVersion {
     pub status: String,
     pub event_type: String,
     pub spec: DetectorSpec,
+    /// the model versions it scores with: (model id, model type, version number), their
+    /// scores first in `spec.model_outputs`
+    pub models: Vec<(String, String, String)>,
+    /// its external models, their outputs next in `spec.model_outputs`
+    pub externals: Vec<StoredExternal>,
+}
+
+/// An external model as a detector version calls it (sql/models.sql).
+pub struct StoredExternal {
+    pub endpoint: String,
+    /// the function, `fn(jsonb) RETURNS jsonb`
+    pub function: pgrx::pg_sys::Oid,
+    /// the function's argument: the event's variables, or `template` filled in
+    pub use_event_variables: bool,
+    pub template: Option<String>,
+    /// (key of the function's result, the variable it sets)
+    pub outputs: Vec<(String, VariableSpec)>,
 }
 
 fn text(row: &[Option<String>], i: usize) -> String {
@@ -38,7 +55,10 @@ pub fn load_version(detector_id: &str, version: Option<&str>) -> StoredVersion {
         }
     }
     let head = query(
-        c"SELECT d.event_type_name, v.detector_version_id::text, v.status, v.rule_execution_mode
+        c"SELECT d.event_type_name, v.detector_version_id::text, v.status, v.rule_execution_mode,
+                 (SELECT string_agg((m->>'modelId') || ',' || (m->>'modelType') || ',' || (m->>'modelVersionNumber'), ';')
+                  FROM jsonb_array_elements(v.model_versions) m),
+                 array_to_string(v.external_model_endpoints, ',')
           FROM fraud.detectors d
           LEFT JOIN fraud.detector_versions v ON v.detector_id = d.detector_id
                AND CASE WHEN $2 IS NULL THEN v.status = 'ACTIVE' ELSE v.detector_version_id::text = $2 END
@@ -59,6 +79,15 @@ pub fn load_version(detector_id: &str, version: Option<&str>) -> StoredVersion {
     let event_type = text(row, 0);
     let status = text(row, 2);
     let mode = Mode::parse(&text(row, 3));
+    let externals = stored_externals(&text(row, 5));
+    // model ids match ^[0-9a-z_]+$ and versions ^[0-9.]+$: ',' and ';' cannot occur in them
+    let models: Vec<(String, String, String)> = text(row, 4)
+        .split(';')
+        .filter_map(|m| {
+            let mut p = m.split(',');
+            Some((p.next()?.to_string(), p.next()?.to_string(), p.next()?.to_string()))
+        })
+        .collect();
 
     let rules = query(
         c"SELECT r.rule_id, r.rule_version::text, rv.expression,
@@ -105,9 +134,69 @@ pub fn load_version(detector_id: &str, version: Option<&str>) -> StoredVersion {
             rules,
             mode,
             aggregates: aggregate_variables(&event_type),
+            model_outputs: models
+                .iter()
+                .map(|m| VariableSpec {
+                    name: score_name(&m.0),
+                    data_type: DataType::Float,
+                    default_value: String::new(),
+                })
+                .chain(externals.iter().flat_map(|x| x.outputs.iter().map(|o| o.1.clone())))
+                .collect(),
         },
         event_type,
+        models,
+        externals,
     }
+}
+
+/// The external models named (endpoints match ^[0-9A-Za-z_-]+$: no ',').
+fn stored_externals(endpoints: &str) -> Vec<StoredExternal> {
+    endpoints
+        .split(',')
+        .filter(|e| !e.is_empty())
+        .filter_map(|e| {
+            let rows = query(
+                c"SELECT x.function::oid::text, x.input_configuration->>'useEventVariables',
+                         x.input_configuration->>'jsonInputTemplate'
+                  FROM fraud.external_models x WHERE x.model_endpoint = $1",
+                &[Some(e)],
+            );
+            let row = rows.first()?;
+            let outputs = query(
+                c"SELECT k.key, v.name, v.data_type, v.default_value
+                  FROM fraud.external_models x
+                  CROSS JOIN LATERAL jsonb_each_text(x.output_configuration->'jsonKeyToVariableMap') k
+                  JOIN fraud.variables v ON v.name = k.value
+                  WHERE x.model_endpoint = $1 ORDER BY k.key",
+                &[Some(e)],
+            )
+            .iter()
+            .map(|r| {
+                (
+                    text(r, 0),
+                    VariableSpec {
+                        name: text(r, 1),
+                        data_type: DataType::parse(&text(r, 2)).unwrap_or(DataType::String),
+                        default_value: text(r, 3),
+                    },
+                )
+            })
+            .collect();
+            Some(StoredExternal {
+                endpoint: e.to_string(),
+                function: pgrx::pg_sys::Oid::from(text(row, 0).parse::<u32>().unwrap_or(0)),
+                use_event_variables: text(row, 1) == "true",
+                template: row[2].clone(),
+                outputs,
+            })
+        })
+        .collect()
+}
+
+/// The variable a model's score is to rules: `$<model_id>_insightscore` (AFD's name).
+pub fn score_name(model_id: &str) -> String {
+    format!("{model_id}_insightscore")
 }
 
 /// Compiles a stored version as prediction runs it; a rule that does not compile is raised with
@@ -182,18 +271,22 @@ pub fn aggregate_variable(name: &str) -> Option<AggregateSpec> {
     aggregates(None, Some(name)).pop()
 }
 
+/// Whether catalog table `fraud.<name>` exists: this library also runs the SQL of older
+/// versions until ALTER EXTENSION UPDATE, which lack the newer tables.
+pub fn table_exists(name: &std::ffi::CStr) -> bool {
+    // SAFETY: syscache lookups by name; InvalidOid when absent (missing_ok).
+    unsafe {
+        let nsp = pgrx::pg_sys::get_namespace_oid(c"fraud".as_ptr(), true);
+        nsp != pgrx::pg_sys::InvalidOid
+            && pgrx::pg_sys::get_relname_relid(name.as_ptr(), nsp) != pgrx::pg_sys::InvalidOid
+    }
+}
+
 /// The aggregate variables usable by `event_type`, or the one called `name`. None before the
 /// extension's SQL is updated to a version that has them (this library runs the older
 /// versions' SQL too until ALTER EXTENSION UPDATE).
 fn aggregates(event_type: Option<&str>, name: Option<&str>) -> Vec<AggregateSpec> {
-    // SAFETY: syscache lookups by name; InvalidOid when absent (missing_ok).
-    let defined = unsafe {
-        let nsp = pgrx::pg_sys::get_namespace_oid(c"fraud".as_ptr(), true);
-        nsp != pgrx::pg_sys::InvalidOid
-            && pgrx::pg_sys::get_relname_relid(c"aggregate_variables".as_ptr(), nsp)
-                != pgrx::pg_sys::InvalidOid
-    };
-    if !defined {
+    if !table_exists(c"aggregate_variables") {
         return Vec::new();
     }
     query(
@@ -251,7 +344,9 @@ fn aggregates(event_type: Option<&str>, name: Option<&str>) -> Vec<AggregateSpec
 
 /// What a rule of `detector_id` may name when it is written: the event type's variables and
 /// the names of the lists.
-pub fn rule_context(detector_id: &str) -> (Vec<VariableSpec>, Vec<String>, Vec<AggregateSpec>) {
+pub fn rule_context(
+    detector_id: &str,
+) -> (Vec<VariableSpec>, Vec<String>, Vec<AggregateSpec>, Vec<VariableSpec>) {
     let rows = query(
         c"SELECT event_type_name FROM fraud.detectors WHERE detector_id = $1",
         &[Some(detector_id)],
@@ -264,9 +359,45 @@ pub fn rule_context(detector_id: &str) -> (Vec<VariableSpec>, Vec<String>, Vec<A
         .map(|r| text(&r, 0))
         .collect();
     let event_type = text(row, 0);
+    // a rule may name the score of any model of the event type; a detector version using it
+    // must then score with that model (checked when the version is compiled)
+    let scores = if table_exists(c"models") {
+        let mut outputs: Vec<VariableSpec> = query(
+            c"SELECT DISTINCT model_id FROM fraud.models WHERE event_type_name = $1 ORDER BY 1",
+            &[Some(&event_type)],
+        )
+        .into_iter()
+        .map(|r| VariableSpec {
+            name: score_name(&text(&r, 0)),
+            data_type: DataType::Float,
+            default_value: String::new(),
+        })
+        .collect();
+        // and the outputs of the external models of the event type
+        outputs.extend(
+            query(
+                c"SELECT DISTINCT v.name, v.data_type, v.default_value
+                  FROM fraud.external_models x
+                  CROSS JOIN LATERAL jsonb_each_text(x.output_configuration->'jsonKeyToVariableMap') k
+                  JOIN fraud.variables v ON v.name = k.value
+                  WHERE x.input_configuration->>'eventTypeName' = $1 ORDER BY 1",
+                &[Some(&event_type)],
+            )
+            .iter()
+            .map(|r| VariableSpec {
+                name: text(r, 0),
+                data_type: DataType::parse(&text(r, 1)).unwrap_or(DataType::String),
+                default_value: text(r, 2),
+            }),
+        );
+        outputs
+    } else {
+        Vec::new()
+    };
     (
         event_variables(&event_type),
         lists,
         aggregate_variables(&event_type),
+        scores,
     )
 }

@@ -19,6 +19,7 @@ mod event_input;
 mod import;
 mod jobs;
 mod jsonb;
+mod model;
 mod predict;
 mod rules;
 mod security;
@@ -124,6 +125,15 @@ extension_sql_file!(
     "../sql/batch_prediction.sql",
     name = "batch_prediction",
     requires = ["jobs"]
+);
+extension_sql_file!(
+    "../sql/models.sql",
+    name = "models",
+    requires = [
+        "jobs",
+        model::fraud::train_model_step,
+        model::fraud::train_model_forget
+    ]
 );
 extension_sql_file!(
     "../sql/voice.sql",

@@ -50,16 +50,17 @@ fn read_slots<'v>(
     slots: &mut Slots<'v>,
 ) -> Result<(), fraud_engine::Error> {
     let d = &compiled.detector;
-    for (((var, key), hint), aggregate) in d
+    for ((((var, key), hint), aggregate), output) in d
         .slots
         .iter()
         .zip(&compiled.slot_keys)
         .zip(&compiled.slot_hints)
         .zip(&d.slot_aggregates)
+        .zip(&d.slot_outputs)
     {
-        slots.push(match aggregate {
-            None => ev.read(key, var, hint)?.0,
-            Some(_) => var.default.clone(),
+        slots.push(match (aggregate, output) {
+            (None, None) => ev.read(key, var, hint)?.0,
+            _ => var.default.clone(),
         });
     }
     Ok(())
@@ -121,12 +122,156 @@ fn read_all_slots<'v>(
 /// would be copied on every call).
 type Slots<'v> = SmallVec<[Value<'v>; 16]>;
 
-/// Runs the rules over already-read slots and hands the trace to `finish` (the score trigger
-/// reads its slots from a row instead of jsonb and comes in here).
-pub fn run<R>(compiled: &Compiled, slots: &[Value<'_>], finish: impl FnOnce(&Trace) -> R) -> R {
+/// The model scores of one event, in the version's model order.
+pub type Scores = SmallVec<[f64; 4]>;
+
+thread_local! {
+    /// the encoder's scratch for one model and one event: reused by every call
+    static MODEL_SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A model's inputs read from the event (missing or JSON null as NULL).
+fn model_inputs<'v>(
+    m: &'v crate::cache::CompiledModel,
+    ev: &Event<'v>,
+) -> SmallVec<[Value<'v>; 16]> {
+    m.inputs
+        .iter()
+        .zip(&m.input_keys)
+        .zip(&m.input_hints)
+        .map(|((var, key), hint)| {
+            ev.read(key, var, hint)
+                .map(|(v, _)| v)
+                .unwrap_or_else(|e| errors::bad_value(&e))
+        })
+        .collect()
+}
+
+/// The event's time in milliseconds, as its models see it: `at`'s.
+fn at_millis(at: &At) -> i64 {
+    datum::timestamp_millis(at.us)
+}
+
+/// Which of the version's models a scoring runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Models {
+    /// every one: the answer shows their scores and outputs (AFD runs them all)
+    All,
+    /// only those whose output a rule uses: the answer is the outcomes alone
+    UsedByRules,
+}
+
+/// Runs the version's models on the event: each trained model's score and each external
+/// model's call (its argument and result kept in `calls`), and puts every output the rules
+/// use into its slot. History-reading models (TRANSACTION_FRAUD_INSIGHTS,
+/// ACCOUNT_TAKEOVER_INSIGHTS) get the entity's past events (src/model.rs).
+fn run_models<'v>(
+    compiled: &'v Compiled,
+    ev: &Event<'v>,
+    when: When<'_>,
+    models: Models,
+    slots: &mut Slots<'v>,
+    calls: &mut Vec<(String, String)>,
+) -> Scores {
+    let mut scores = Scores::new();
+    if compiled.models.is_empty() && compiled.externals.is_empty() {
+        return scores;
+    }
+    let skip = |first: usize, n: usize| {
+        models == Models::UsedByRules
+            && !compiled
+                .detector
+                .slot_outputs
+                .iter()
+                .any(|o| o.is_some_and(|i| (first..first + n).contains(&i)))
+    };
+    let at = when_at(ev, when);
+    let now_ms = at_millis(&at);
+    for (i, m) in compiled.models.iter().enumerate() {
+        if skip(i, 1) {
+            scores.push(f64::NAN);
+            continue;
+        }
+        let values = model_inputs(m, ev);
+        let history = crate::model::history(m, ev, when_entities(when), &at);
+        scores.push(score_model(m, &values, &history, now_ms));
+    }
+    let mut outputs: SmallVec<[Value<'static>; 8]> =
+        scores.iter().map(|s| Value::Float(*s)).collect();
+    for x in &compiled.externals {
+        if skip(outputs.len(), x.outputs.len()) {
+            outputs.extend(x.outputs.iter().map(|_| Value::Null));
+            calls.push(("null".into(), "null".into()));
+            continue;
+        }
+        let input = crate::model::external_input(compiled, x, ev);
+        let result = crate::model::call_external(x, &input);
+        outputs.extend(crate::model::external_outputs(x, &result));
+        calls.push((input.to_string(), result.to_string()));
+    }
+    fill_outputs(compiled, &outputs, slots);
+    scores
+}
+
+/// Puts each model output the rules use (`Detector::slot_outputs`) into its slot.
+pub fn fill_outputs(compiled: &Compiled, outputs: &[Value<'static>], slots: &mut [Value<'_>]) {
+    for (slot, output) in compiled.detector.slot_outputs.iter().enumerate() {
+        if let Some(i) = output {
+            if let Some(v) = outputs.get(*i) {
+                slots[slot] = v.clone();
+            }
+        }
+    }
+}
+
+/// Scores one model's already-read inputs (the score trigger reads them from a row).
+pub fn score_model(
+    m: &crate::cache::CompiledModel,
+    values: &[Value<'_>],
+    history: &[fraud_engine::model::PastEvent<'_>],
+    now_ms: i64,
+) -> f64 {
+    MODEL_SCRATCH.with(|s| m.model.score(values, history, now_ms, &mut s.borrow_mut()))
+}
+
+/// Where a scoring stands in time (see [`When`]).
+fn when_at(ev: &Event<'_>, when: When<'_>) -> At {
+    match when {
+        When::Live => At::live(ev),
+        When::Historical => At {
+            historical: true,
+            ..At::live(ev)
+        },
+        When::Stored { us, .. } => At {
+            us,
+            historical: true,
+        },
+    }
+}
+
+/// The entities of a replayed stored event (its own column), if any.
+fn when_entities<'a>(when: When<'a>) -> Option<Container<'a>> {
+    match when {
+        When::Stored { entities, .. } => Some(entities),
+        _ => None,
+    }
+}
+
+/// Runs the rules over already-read slots (model scores filled in) and hands the trace to
+/// `finish` (the score trigger reads its slots from a row instead of jsonb and comes in here).
+pub fn run<R>(
+    compiled: &Compiled,
+    slots: &[Value<'_>],
+    scores: &[f64],
+    external_calls: Vec<(String, String)>,
+    finish: impl FnOnce(&Trace) -> R,
+) -> R {
     TRACE.with(|t| {
         let mut trace = t.borrow_mut();
         compiled.detector.run(slots, &context(), &mut trace);
+        trace.model_scores.clear();
+        trace.model_scores.extend_from_slice(scores);
+        trace.external_calls = external_calls;
         finish(&trace)
     })
 }
@@ -152,12 +297,15 @@ fn score<R>(
     event: Jsonb,
     version: Option<&str>,
     when: When<'_>,
+    models: Models,
     finish: impl FnOnce(&Compiled, &Event<'_>, &[Value<'_>], &Trace) -> R,
 ) -> R {
     open(detector_id, event, version, |compiled, ev| {
         let mut slots = Slots::new();
         read_all_slots(compiled, ev, when, &mut slots);
-        run(compiled, &slots, |trace| {
+        let mut calls = Vec::new();
+        let scores = run_models(compiled, ev, when, models, &mut slots, &mut calls);
+        run(compiled, &slots, &scores, calls, |trace| {
             finish(compiled, ev, &slots, trace)
         })
     })
@@ -179,8 +327,63 @@ pub fn event_error(
     })
 }
 
+/// AFD's modelScores: [{"modelVersion": {modelId, modelType, modelVersionNumber, arn},
+/// "scores": {"<model_id>_insightscore": score}}].
+fn model_scores_json(c: &Compiled, trace: &Trace) -> Json {
+    Json::Array(
+        c.models
+            .iter()
+            .zip(&trace.model_scores)
+            .map(|(m, s)| {
+                json!({
+                    "modelVersion": {"modelId": m.model_id, "modelType": m.model_type,
+                                     "modelVersionNumber": m.version, "arn": m.arn},
+                    "scores": {m.score_name.as_str(): s},
+                })
+            })
+            .collect(),
+    )
+}
+
+/// AFD's externalModelOutputs: [{"externalModel": {modelEndpoint, ...}, "inputs", "outputs"}]
+/// (inputs as the function's argument, outputs as its result).
+fn external_outputs_json(c: &Compiled, trace: &Trace) -> Json {
+    Json::Array(
+        c.externals
+            .iter()
+            .zip(&trace.external_calls)
+            .map(|(x, (input, output))| {
+                json!({
+                    "externalModel": {"modelEndpoint": x.endpoint, "modelSource": "SAGEMAKER",
+                                      "modelEndpointStatus": "ASSOCIATED"},
+                    "inputs": serde_json::from_str::<Json>(input).unwrap_or(Json::Null),
+                    "outputs": serde_json::from_str::<Json>(output).unwrap_or(Json::Null),
+                })
+            })
+            .collect(),
+    )
+}
+
 /// The rendered prediction (jsonb): {"modelScores", "ruleResults", "externalModelOutputs"}.
+/// With models, every event's differs (its scores), so it is built each time; without, it
+/// depends only on the matched rules and is rendered once per set of them.
 pub fn prediction_datum(c: &Compiled, trace: &Trace) -> pg_sys::Datum {
+    let rule_results = || -> Vec<Json> {
+        trace
+            .matched
+            .iter()
+            .map(|&i| {
+                let r = &c.detector.rules[i];
+                json!({"ruleId": r.rule_id, "outcomes": r.outcomes})
+            })
+            .collect()
+    };
+    if !c.models.is_empty() || !c.externals.is_empty() {
+        return datum::jsonb_datum(&json!({
+            "modelScores": model_scores_json(c, trace), "ruleResults": rule_results(),
+            "externalModelOutputs": external_outputs_json(c, trace)
+        }));
+    }
     c.rendered.prediction(&trace.matched, || {
         let rule_results: Vec<Json> = trace
             .matched
@@ -217,6 +420,82 @@ fn shown(v: &Value<'_>) -> String {
     }
 }
 
+/// AFD's evaluatedExternalModels: each endpoint with its input and output variables.
+fn evaluated_externals(c: &Compiled, trace: &Trace) -> Json {
+    Json::Array(
+        c.externals
+            .iter()
+            .zip(&trace.external_calls)
+            .map(|(x, (input, output))| {
+                let flat = |text: &str| -> serde_json::Map<String, Json> {
+                    match serde_json::from_str::<Json>(text) {
+                        Ok(Json::Object(o)) => o
+                            .into_iter()
+                            .map(|(k, v)| {
+                                let v = match v {
+                                    Json::String(s) => s,
+                                    other => other.to_string(),
+                                };
+                                (k, Json::String(v))
+                            })
+                            .collect(),
+                        _ => serde_json::Map::new(),
+                    }
+                };
+                json!({
+                    "modelEndpoint": x.endpoint,
+                    "useEventVariables": x.use_event_variables,
+                    "inputVariables": flat(input),
+                    "outputVariables": flat(output),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// AFD's evaluatedModelVersions: each model's score with the exact contribution of each
+/// variable to its log-odds (the trees' per-prediction contributions, engine/src/model).
+fn evaluated_models(c: &Compiled, ev: &Event<'_>) -> Json {
+    let at = At::live(ev);
+    Json::Array(
+        c.models
+            .iter()
+            .map(|m| {
+                let values = model_inputs(m, ev);
+                let history = crate::model::history(m, ev, None, &at);
+                let (score, ex) = m.model.explain(&values, &history, at_millis(&at));
+                let variables: Vec<Json> = ex
+                    .variables
+                    .iter()
+                    .map(|(name, impact, relative)| {
+                        json!({"eventVariableName": name, "relativeImpact": relative, "logOddsImpact": impact})
+                    })
+                    .collect();
+                let aggregated: Vec<Json> = ex
+                    .aggregated
+                    .iter()
+                    .map(|(names, impact, relative)| {
+                        json!({"eventVariableNames": names, "relativeImpact": relative, "logOddsImpact": impact})
+                    })
+                    .collect();
+                json!({
+                    "modelId": m.model_id,
+                    "modelVersion": m.version,
+                    "modelType": m.model_type,
+                    "evaluations": [{
+                        "outputVariableName": m.score_name,
+                        "evaluationScore": score.to_string(),
+                        "predictionExplanations": {
+                            "variableImpactExplanations": variables,
+                            "aggregatedVariablesImpactExplanations": aggregated,
+                        },
+                    }],
+                })
+            })
+            .collect(),
+    )
+}
+
 /// AFD GetEventPredictionMetadata: every rule with evaluated / matched / expressionWithValues
 /// as the trace says, every variable of the event type with its value and source.
 fn explanation(c: &Compiled, ev: &Event<'_>, slots: &[Value<'_>], trace: &Trace) -> Json {
@@ -229,18 +508,23 @@ fn explanation(c: &Compiled, ev: &Event<'_>, slots: &[Value<'_>], trace: &Trace)
         summaries.push(json!({"name": var.name, "value": shown(&v), "source": source.name()}));
         values.insert(var.name.as_str(), v);
     }
-    // the aggregates the rules use, with the values they had (docs/velocity-and-backtesting.md)
-    for ((var, v), aggregate) in c
+    // the aggregates and model scores the rules use, with the values they had
+    // (docs/velocity-and-backtesting.md, docs/models.md)
+    for (((var, v), aggregate), output) in c
         .detector
         .slots
         .iter()
         .zip(slots)
         .zip(&c.detector.slot_aggregates)
+        .zip(&c.detector.slot_outputs)
     {
-        if aggregate.is_none() {
-            continue;
-        }
-        summaries.push(json!({"name": var.name, "value": shown(v), "source": "AGGREGATE"}));
+        let source = match (aggregate, output) {
+            (Some(_), _) => "AGGREGATE",
+            (None, Some(i)) if *i < c.models.len() => "MODEL_SCORE",
+            (None, Some(_)) => "EXTERNAL_MODEL_SCORE",
+            (None, None) => continue,
+        };
+        summaries.push(json!({"name": var.name, "value": shown(v), "source": source}));
         values.insert(var.name.as_str(), v.clone());
     }
     let rules: Vec<Json> = c
@@ -269,8 +553,8 @@ fn explanation(c: &Compiled, ev: &Event<'_>, slots: &[Value<'_>], trace: &Trace)
         "rules": rules,
         "outcomes": c.detector.outcomes(trace),
         "eventVariables": summaries,
-        "evaluatedModelVersions": [],
-        "evaluatedExternalModels": [],
+        "evaluatedModelVersions": evaluated_models(c, ev),
+        "evaluatedExternalModels": evaluated_externals(c, trace),
     });
     for key in ["eventId", "eventTimestamp"] {
         if let Some(v) = ev.envelope(key) {
@@ -294,6 +578,7 @@ pub fn fraud_predict(
         event,
         detector_version_id,
         When::Live,
+        Models::All,
         |c, _, _, trace| prediction_datum(c, trace),
     )))
 }
@@ -318,6 +603,7 @@ pub fn fraud_outcomes(
         event,
         detector_version_id,
         When::Live,
+        Models::UsedByRules,
         |c, _, _, trace| outcomes_datum(c, trace),
     )))
 }
@@ -343,6 +629,7 @@ pub fn fraud_explain(
         event,
         detector_version_id,
         When::Live,
+        Models::All,
         explanation,
     )))
 }
@@ -400,6 +687,7 @@ pub fn score_all(
         event,
         detector_version_id,
         When::Live,
+        Models::All,
         |c, ev, slots, trace| {
             Scored(CompositeRow([
                 Some(prediction_datum(c, trace)),
@@ -429,6 +717,7 @@ pub fn score_historical(
         event?,
         detector_version_id,
         When::Historical,
+        Models::All,
         |c, _, _, trace| {
             Scored(CompositeRow([
                 Some(prediction_datum(c, trace)),
@@ -492,6 +781,7 @@ pub fn replay(
         event,
         detector_version_id,
         when,
+        Models::UsedByRules,
         |c, _, _, trace| {
             let matched: Vec<String> = trace
                 .matched

@@ -22,9 +22,9 @@ pub mod fraud {
     /// limit, 22023 for anything else.
     #[pg_extern(stable, strict, name = "_check_rule_expression")]
     pub fn check_rule_expression(detector_id: &str, expression: &str) {
-        let (variables, lists, aggregates) = rule_context(detector_id);
+        let (variables, lists, aggregates, scores) = rule_context(detector_id);
         if let Err(e) =
-            fraud_engine::detector::check_rule(expression, &variables, &lists, &aggregates)
+            fraud_engine::detector::check_rule(expression, &variables, &lists, &aggregates, &scores)
         {
             errors::rule_error("invalid rule expression", expression, &e);
         }

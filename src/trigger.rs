@@ -193,6 +193,73 @@ unsafe fn is_column(tupdesc: pg_sys::TupleDesc, i: usize, name: &[u8], typ: pg_s
 ///
 /// # Safety
 /// `values` and `nulls` are the deformed row of `tupdesc`.
+/// The scores of the version's models for a row: their inputs read from the columns named as
+/// the variables (a missing column or NULL is a missing value), at the statement's time. A
+/// history-reading model sees the history of the row's `entities` column, if it has one.
+unsafe fn model_scores(
+    compiled: &cache::Compiled,
+    tupdesc: pg_sys::TupleDesc,
+    values: &[pg_sys::Datum],
+    nulls: &[bool],
+) -> crate::predict::Scores {
+    let mut scores = crate::predict::Scores::new();
+    let now = crate::aggregate::At::now();
+    for m in &compiled.models {
+        let inputs: SmallVec<[Value; 16]> = m
+            .inputs
+            .iter()
+            .map(|var| match column(tupdesc, &var.name) {
+                Some((i, _)) if nulls[i] => Value::Null,
+                Some((i, typ)) => read(var, values[i], typ).unwrap_or_else(|e| errors::bad_value(&e)),
+                None => Value::Null,
+            })
+            .collect();
+        let entities = column(tupdesc, "entities")
+            .filter(|&(i, typ)| !nulls[i] && typ == pg_sys::JSONBOID)
+            .map(|(i, _)| crate::jsonb::Container::new(datum::jsonb_body(values[i])));
+        let history = crate::model::history_of(m, entities, &now);
+        scores.push(crate::predict::score_model(
+            m,
+            &inputs,
+            &history,
+            datum::timestamp_millis(now.us),
+        ));
+    }
+    scores
+}
+
+/// Calls the version's external models for a row: the row's columns named as the event
+/// type's variables, as text, are the event they see (src/model.rs). Their outputs are
+/// appended to `outputs`; returns each call's argument and result.
+unsafe fn external_calls(
+    compiled: &cache::Compiled,
+    tupdesc: pg_sys::TupleDesc,
+    values: &[pg_sys::Datum],
+    nulls: &[bool],
+    outputs: &mut SmallVec<[Value<'static>; 8]>,
+) -> Vec<(String, String)> {
+    if compiled.externals.is_empty() {
+        return Vec::new();
+    }
+    let mut row = serde_json::Map::new();
+    for v in &compiled.detector.variables {
+        if let Some((i, typ)) = column(tupdesc, &v.name).filter(|&(i, _)| !nulls[i]) {
+            row.insert(v.name.clone(), serde_json::Value::String(datum::output_text(values[i], typ)));
+        }
+    }
+    let d = datum::jsonb_datum(&serde_json::Value::Object(row));
+    let mut buffers = crate::event_input::EventBuffers::default();
+    let ev = crate::event_input::Event::open(datum::jsonb_body(d), &mut buffers);
+    let mut calls = Vec::with_capacity(compiled.externals.len());
+    for x in &compiled.externals {
+        let input = crate::model::external_input(compiled, x, &ev);
+        let result = crate::model::call_external(x, &input);
+        outputs.extend(crate::model::external_outputs(x, &result));
+        calls.push((input.to_string(), result.to_string()));
+    }
+    calls
+}
+
 unsafe fn aggregate_slots(
     compiled: &cache::Compiled,
     tupdesc: pg_sys::TupleDesc,
@@ -401,7 +468,12 @@ fn fraud_score_trigger_body<'a>(
         if !compiled.detector.key_groups.is_empty() {
             aggregate_slots(&compiled, tupdesc, &values, &nulls, &mut slots);
         }
-        let (outcomes, result) = crate::predict::run(&compiled, &slots, |trace| {
+        let scores = model_scores(&compiled, tupdesc, &values, &nulls);
+        let mut outputs: SmallVec<[Value<'static>; 8]> =
+            scores.iter().map(|s| Value::Float(*s)).collect();
+        let calls = external_calls(&compiled, tupdesc, &values, &nulls, &mut outputs);
+        crate::predict::fill_outputs(&compiled, &outputs, &mut slots);
+        let (outcomes, result) = crate::predict::run(&compiled, &slots, &scores, calls, |trace| {
             if !args.reject.is_empty() {
                 for &i in &trace.matched {
                     let rule = &compiled.detector.rules[i];

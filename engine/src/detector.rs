@@ -46,6 +46,11 @@ impl Mode {
 pub struct Trace {
     pub evaluated: usize,
     pub matched: Vec<usize>,
+    /// the score of each model of the version (0-1000, docs/models.md), in its order; set by
+    /// the caller, which scores the models before the rules run
+    pub model_scores: Vec<f64>,
+    /// the argument and result (JSON text) of each external model the caller called
+    pub external_calls: Vec<(String, String)>,
 }
 
 impl Trace {
@@ -86,6 +91,11 @@ pub struct DetectorSpec {
     pub mode: Option<Mode>,
     /// the aggregate variables rules of this event type may use (docs/velocity-and-backtesting.md)
     pub aggregates: Vec<AggregateSpec>,
+    /// the variables the version's models set, which rules may use (docs/models.md): each
+    /// model's score (`<model_id>_insightscore`, FLOAT), then the output variables of its
+    /// external models; filled in by the caller, which runs the models before the rules. An
+    /// empty default is NULL.
+    pub model_outputs: Vec<VariableSpec>,
 }
 
 /// A variable with its default value already read as its type.
@@ -116,6 +126,8 @@ pub struct Detector {
     pub slot_aggregates: Vec<Option<usize>>,
     /// The aggregate variables the rules use, compiled.
     pub aggregates: Vec<Aggregate>,
+    /// for each slot, the index in `DetectorSpec::model_outputs` of the model output it holds
+    pub slot_outputs: Vec<Option<usize>>,
     /// The aggregates grouped by the key they read: the past events of one key are read once
     /// for all of them.
     pub key_groups: Vec<KeyGroup>,
@@ -151,12 +163,16 @@ struct SpecSchema<'a> {
     variables: &'a [Variable],
     lists: FxHashMap<&'a str, ListSet>,
     aggregates: &'a [AggregateSpec],
+    model_outputs: &'a [VariableSpec],
 }
 
 impl Schema for SpecSchema<'_> {
     fn variable(&self, name: &str) -> Option<DataType> {
         if let Some(v) = self.variables.iter().find(|v| v.name == name) {
             return Some(v.data_type);
+        }
+        if let Some(m) = self.model_outputs.iter().find(|m| m.name == name) {
+            return Some(m.data_type);
         }
         let a = self.aggregates.iter().find(|a| a.name == name)?;
         a.function
@@ -186,6 +202,19 @@ pub fn variables(specs: &[VariableSpec]) -> Result<Vec<Variable>, Error> {
             })
         })
         .collect()
+}
+
+/// A model output as a slot's variable: its default read as its type, an empty default NULL
+/// (a model score has none).
+pub fn output_variable(spec: &VariableSpec) -> Result<Variable, Error> {
+    if spec.default_value.is_empty() {
+        return Ok(Variable {
+            name: spec.name.clone(),
+            data_type: spec.data_type,
+            default: Value::Null,
+        });
+    }
+    Ok(variables(std::slice::from_ref(spec))?.remove(0))
 }
 
 /// A list's elements as the set rules test against.
@@ -327,6 +356,7 @@ impl Detector {
             variables: &variables,
             lists,
             aggregates: &spec.aggregates,
+            model_outputs: &spec.model_outputs,
         };
         let mut slots = Slots::default();
         let mut rules = Vec::with_capacity(spec.rules.len());
@@ -351,9 +381,15 @@ impl Detector {
         let mut aggregates = Vec::new();
         let mut slot_aggregates = Vec::with_capacity(slots.names.len());
         let mut slot_variables = Vec::with_capacity(slots.names.len());
+        let mut slot_outputs = Vec::with_capacity(slots.names.len());
         for n in &slots.names {
+            let output = spec.model_outputs.iter().position(|m| &m.name == n);
+            slot_outputs.push(output);
             if let Some(v) = variables.iter().find(|v| &v.name == n) {
                 slot_variables.push(v.clone());
+                slot_aggregates.push(None);
+            } else if let Some(i) = output {
+                slot_variables.push(output_variable(&spec.model_outputs[i]).map_err(no_rule)?);
                 slot_aggregates.push(None);
             } else if let Some(a) = spec.aggregates.iter().find(|a| &a.name == n) {
                 let a = Aggregate::compile(a).map_err(|e| RuleError {
@@ -395,6 +431,7 @@ impl Detector {
         Ok(Detector {
             slots: slot_variables,
             slot_aggregates,
+            slot_outputs,
             aggregates,
             key_groups,
             variables,
@@ -469,6 +506,7 @@ pub fn check_rule(
     variables: &[VariableSpec],
     lists: &[String],
     aggregates: &[AggregateSpec],
+    model_outputs: &[VariableSpec],
 ) -> Result<(), Error> {
     let vars: Vec<Variable> = variables
         .iter()
@@ -483,6 +521,7 @@ pub fn check_rule(
         variables: &vars,
         lists: lists.iter().map(|l| (l.as_str(), empty.clone())).collect(),
         aggregates,
+        model_outputs,
     };
     compile_rule(&parse(expression)?, &schema, &mut Slots::default()).map(|_| ())
 }

@@ -486,13 +486,13 @@ fn check_rule_needs_only_names_and_types() {
         var("n", DataType::Integer, "0"),
     ];
     let lists = vec!["bad".to_string()];
-    assert!(check_rule("$ip in @bad and $n > 1", &vars, &lists, &[]).is_ok());
-    let e = check_rule("$ip in @other", &vars, &lists, &[]).unwrap_err();
+    assert!(check_rule("$ip in @bad and $n > 1", &vars, &lists, &[], &[]).is_ok());
+    let e = check_rule("$ip in @other", &vars, &lists, &[], &[]).unwrap_err();
     assert_eq!((e.kind, e.position), (ErrorKind::Invalid, Some(8)));
-    let e = check_rule("$n >", &vars, &lists, &[]).unwrap_err();
+    let e = check_rule("$n >", &vars, &lists, &[], &[]).unwrap_err();
     assert_eq!((e.kind, e.position), (ErrorKind::Syntax, Some(5)));
     assert_eq!(
-        check_rule("$ip > 1", &vars, &lists, &[])
+        check_rule("$ip > 1", &vars, &lists, &[], &[])
             .unwrap_err()
             .message,
         "cannot compare STRING with INTEGER"
