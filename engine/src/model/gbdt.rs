@@ -2,7 +2,34 @@
 //! stopping on a validation set. Deterministic: the same data and parameters give the same
 //! trees, bit for bit, on every run and thread count.
 //!
-//! INTERFACE SKELETON (owned by the gbdt helper; signatures agreed with model/mod.rs).
+//! The algorithm follows LightGBM's defaults so that its behaviour is familiar:
+//!
+//! * every column is binned once before training: numeric columns into at most `max_bins`
+//!   quantile bins (edges from the training data, a bin holds at least [`MIN_DATA_IN_BIN`]
+//!   rows), categorical columns into one bin per category (the most frequent ones), and in
+//!   both cases one extra bin for missing values;
+//! * trees grow leaf-wise (best-first) up to `num_leaves`, the gain being the usual
+//!   second-order one, `G²/(H+λ)`; the histogram of the larger child of a split is the
+//!   parent's minus the smaller child's (only the smaller one is built from the rows);
+//! * a numeric split sends `x <= threshold` left and learns where missing values go (both
+//!   directions are tried when the node has missing values, LightGBM's `use_missing`);
+//! * a categorical split sorts the node's categories by `G/(H+cat_smooth)` and scans the
+//!   prefixes from both ends (LightGBM's many-vs-many split), with LightGBM's guards against
+//!   noise categories: only categories with at least [`CAT_SMOOTH`] rows take part, a group
+//!   must hold [`MIN_DATA_PER_GROUP`] rows, at most [`MAX_CAT_THRESHOLD`] categories go
+//!   left, and the split's gain and its children's values are regularized by [`CAT_L2`].
+//!   Missing values, categories not seen in training and rare categories go right;
+//! * the base margin is the log-odds of the training prior (`boost_from_average`).
+//!
+//! Infinite values are ordered values: `+inf` is treated as the largest finite f32 and
+//! `-inf` as the smallest, in training and in scoring alike (so a threshold is always
+//! finite and the model serializes to JSON). NaN is missing. In a categorical column, a
+//! value that is not a non-negative integer below 2^24 is missing.
+//!
+//! Determinism: there is no randomness; ties between splits go to the lowest feature index
+//! then the lowest bin; ties between leaves to the lowest leaf index. Histograms are built
+//! by worker threads each owning whole features, and every feature's histogram is summed in
+//! row order, so the sums are the same whatever the number of threads.
 
 use serde::{Deserialize, Serialize};
 
@@ -55,12 +82,903 @@ pub struct Progress {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cancelled;
 
+/// LightGBM's `cat_smooth`: added to the hessian sum when categories are ordered, and the
+/// least number of rows a category needs in a node to take part in a split there.
+pub const CAT_SMOOTH: f64 = 10.0;
+/// LightGBM's `cat_l2`: extra L2 regularization of categorical splits.
+pub const CAT_L2: f64 = 10.0;
+/// LightGBM's `min_data_per_group`: the least number of rows a group of categories (each
+/// side of a categorical split, and each step of the scan) holds.
+pub const MIN_DATA_PER_GROUP: usize = 100;
+/// LightGBM's `max_cat_threshold`: at most this many categories go left.
+pub const MAX_CAT_THRESHOLD: usize = 32;
+/// LightGBM's `max_cat_to_onehot`: a column with at most this many categories is split one
+/// category against the rest.
+pub const MAX_CAT_TO_ONEHOT: usize = 4;
+/// LightGBM's `min_data_in_bin`: a numeric bin holds at least this many training values.
+pub const MIN_DATA_IN_BIN: usize = 3;
+/// Bin edges are computed on at most this many rows (evenly spaced), LightGBM's
+/// `bin_construct_sample_cnt`.
+const BIN_SAMPLE: usize = 200_000;
+/// Every feature owns this many histogram slots (a bin index is a u8).
+const HIST_STRIDE: usize = 256;
+/// Below this many (row, feature) pairs a histogram is built on the calling thread: a
+/// thread costs more than it saves.
+const PARALLEL_MIN_WORK: usize = 64 * 1024;
+
 /// A trained ensemble. Serialized with serde (stored as JSON in the catalog).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Booster {
     pub n_features: usize,
     pub base_margin: f64,
-    // trees: private representation chosen by the gbdt helper
+    trees: Vec<Tree>,
+}
+
+/// One split node. `left`/`right` >= 0 are node indexes, < 0 are leaves (`!leaf`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct Node {
+    #[serde(rename = "f")]
+    feature: u32,
+    /// numeric split: `x <= threshold` goes left (always finite)
+    #[serde(rename = "t")]
+    threshold: f32,
+    #[serde(rename = "l")]
+    left: i32,
+    #[serde(rename = "r")]
+    right: i32,
+    /// categorical split: the ids going left are `Tree::cats[cat_start..cat_start+cat_len]`
+    /// (sorted); `cat_len == 0` is a numeric split
+    #[serde(rename = "cs")]
+    cat_start: u32,
+    #[serde(rename = "cl")]
+    cat_len: u32,
+    /// where a missing value goes (numeric splits; categorical ones send it right)
+    #[serde(rename = "d")]
+    default_left: bool,
+}
+
+/// A tree as flat arrays. A tree without split has one leaf (and no node).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Tree {
+    nodes: Vec<Node>,
+    /// the split gain of each node (feature importance)
+    gain: Vec<f64>,
+    /// the number of training rows through each node (TreeSHAP's cover)
+    node_cover: Vec<f64>,
+    leaf_value: Vec<f64>,
+    leaf_cover: Vec<f64>,
+    cats: Vec<u32>,
+    /// the longest root-to-leaf path, in splits (sizes TreeSHAP's path buffer)
+    depth: u32,
+}
+
+/// The category id of a categorical value, None when missing (NaN, negative, fractional,
+/// infinite, or too large to be an exact f32 integer).
+#[inline]
+fn category_id(x: f32) -> Option<u32> {
+    if (0.0..16_777_216.0).contains(&x) && x == x.trunc() {
+        Some(x as u32)
+    } else {
+        None
+    }
+}
+
+impl Tree {
+    /// The child a row goes to at node `n`; `value(feature)` reads the row.
+    #[inline]
+    fn go_left(&self, n: &Node, x: f32) -> bool {
+        if n.cat_len == 0 {
+            if x.is_nan() {
+                n.default_left
+            } else {
+                // +inf ranks as the largest finite value (see the module comment)
+                x.min(f32::MAX) <= n.threshold
+            }
+        } else {
+            let start = n.cat_start as usize;
+            let ids = &self.cats[start..start + n.cat_len as usize];
+            category_id(x).is_some_and(|id| ids.binary_search(&id).is_ok())
+        }
+    }
+
+    /// The leaf a row falls into.
+    #[inline]
+    fn leaf(&self, value: impl Fn(usize) -> f32) -> usize {
+        if self.nodes.is_empty() {
+            return 0;
+        }
+        let mut i = 0i32;
+        while i >= 0 {
+            let n = &self.nodes[i as usize];
+            i = if self.go_left(n, value(n.feature as usize)) {
+                n.left
+            } else {
+                n.right
+            };
+        }
+        !i as usize
+    }
+
+    /// The cover-weighted mean of the leaf values: the tree's expected output.
+    fn expected_value(&self) -> f64 {
+        let total: f64 = self.leaf_cover.iter().sum();
+        if total <= 0.0 {
+            return 0.0;
+        }
+        let s: f64 = self
+            .leaf_value
+            .iter()
+            .zip(&self.leaf_cover)
+            .map(|(v, c)| v * c)
+            .sum();
+        s / total
+    }
+
+    fn cover(&self, child: i32) -> f64 {
+        if child >= 0 {
+            self.node_cover[child as usize]
+        } else {
+            self.leaf_cover[!child as usize]
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Binning
+
+/// How one column is binned. Numeric: value bins `0..=upper.len()` (bin k holds
+/// `upper[k-1] < x <= upper[k]`), then the missing bin. Categorical: bin k is category
+/// `cats[k]`, then the "other" bin (rare categories), then the missing bin.
+#[derive(Debug, Clone)]
+struct FeatureBins {
+    categorical: bool,
+    upper: Vec<f32>,
+    cats: Vec<u32>,
+}
+
+impl FeatureBins {
+    /// The number of bins holding values (the missing bin, and for a categorical column the
+    /// other bin, come after them).
+    fn n_value_bins(&self) -> usize {
+        if self.categorical {
+            self.cats.len()
+        } else {
+            self.upper.len() + 1
+        }
+    }
+
+    fn missing_bin(&self) -> usize {
+        if self.categorical {
+            self.cats.len() + 1
+        } else {
+            self.upper.len() + 1
+        }
+    }
+
+    /// Bin of a numeric value (non-NaN): the first bin whose upper edge is >= x.
+    #[inline]
+    fn numeric_bin(&self, x: f32) -> usize {
+        self.upper.partition_point(|&u| u < x)
+    }
+}
+
+/// The training data binned: row-major bin indexes (a row's bins are contiguous, so a leaf's
+/// scattered rows cost one cache line each when its histogram is built).
+struct Binned {
+    n_rows: usize,
+    n_features: usize,
+    bins: Vec<u8>,
+    features: Vec<FeatureBins>,
+}
+
+/// A point between two adjacent distinct values `a < b`: `a <= m < b`.
+fn midpoint(a: f32, b: f32) -> f32 {
+    let m = ((a as f64 + b as f64) / 2.0) as f32;
+    if m >= a && m < b {
+        m
+    } else {
+        a
+    }
+}
+
+/// Row indexes sampled evenly for bin construction.
+fn sample_rows(n: usize) -> impl Iterator<Item = usize> {
+    let take = n.min(BIN_SAMPLE);
+    (0..take).map(move |i| if take == n { i } else { i * n / take })
+}
+
+/// Quantile bin edges of a numeric column, greedy like LightGBM's: distinct values in
+/// order are merged into bins of about `rest / bins_left` values; a value more frequent than
+/// that gets a bin of its own.
+fn numeric_edges(col: &[f32], max_bins: usize) -> Vec<f32> {
+    let mut vals: Vec<f32> = sample_rows(col.len())
+        .map(|i| col[i])
+        .filter(|x| !x.is_nan())
+        .map(|x| x.clamp(f32::MIN, f32::MAX))
+        .collect();
+    vals.sort_unstable_by(f32::total_cmp);
+    let mut distinct: Vec<(f32, usize)> = Vec::new();
+    for &v in &vals {
+        match distinct.last_mut() {
+            // -0.0 and 0.0 are one value
+            Some((last, c)) if *last == v => *c += 1,
+            _ => distinct.push((v, 1)),
+        }
+    }
+    let mut edges = Vec::new();
+    if distinct.len() <= 1 {
+        return edges;
+    }
+    let mut rest = vals.len();
+    let mut bins_left = max_bins.max(2);
+    let mut cur = 0usize;
+    for i in 0..distinct.len() - 1 {
+        cur += distinct[i].1;
+        if bins_left <= 1 {
+            break;
+        }
+        let target = rest as f64 / bins_left as f64;
+        let next_big = distinct[i + 1].1 as f64 >= target;
+        let rest_after = rest - cur;
+        if (cur as f64 >= target || next_big)
+            && cur >= MIN_DATA_IN_BIN
+            && rest_after >= MIN_DATA_IN_BIN
+        {
+            edges.push(midpoint(distinct[i].0, distinct[i + 1].0));
+            rest = rest_after;
+            bins_left -= 1;
+            cur = 0;
+        }
+    }
+    edges
+}
+
+/// The categories of a categorical column that get a bin: the most frequent (ties: lowest
+/// id), at most `max_bins - 1`, sorted by id.
+fn category_bins(col: &[f32], max_bins: usize) -> Vec<u32> {
+    let mut counts: rustc_hash::FxHashMap<u32, usize> = Default::default();
+    for i in sample_rows(col.len()) {
+        if let Some(id) = category_id(col[i]) {
+            *counts.entry(id).or_default() += 1;
+        }
+    }
+    let mut by_count: Vec<(u32, usize)> = counts.into_iter().collect();
+    by_count.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    by_count.truncate(max_bins.saturating_sub(1).max(1));
+    let mut cats: Vec<u32> = by_count.into_iter().map(|(id, _)| id).collect();
+    cats.sort_unstable();
+    cats
+}
+
+fn bin_dataset(data: &Dataset, n: usize, max_bins: usize) -> Binned {
+    // 254 value bins at most: with the missing and other bins an index still fits in a u8
+    let max_bins = max_bins.clamp(2, 254);
+    let nf = data.columns.len();
+    let mut features = Vec::with_capacity(nf);
+    let mut bins = vec![0u8; n * nf];
+    for (f, col) in data.columns.iter().enumerate() {
+        let col = &col[..n];
+        let categorical = data.categorical.get(f).copied().unwrap_or(false);
+        let fb = if categorical {
+            FeatureBins {
+                categorical,
+                upper: Vec::new(),
+                cats: category_bins(col, max_bins),
+            }
+        } else {
+            FeatureBins {
+                categorical,
+                upper: numeric_edges(col, max_bins),
+                cats: Vec::new(),
+            }
+        };
+        let missing = fb.missing_bin() as u8;
+        if categorical {
+            let other = fb.cats.len() as u8;
+            let map: rustc_hash::FxHashMap<u32, u8> = fb
+                .cats
+                .iter()
+                .enumerate()
+                .map(|(b, &id)| (id, b as u8))
+                .collect();
+            for (r, &x) in col.iter().enumerate() {
+                bins[r * nf + f] = match category_id(x) {
+                    Some(id) => map.get(&id).copied().unwrap_or(other),
+                    None => missing,
+                };
+            }
+        } else {
+            for (r, &x) in col.iter().enumerate() {
+                bins[r * nf + f] = if x.is_nan() {
+                    missing
+                } else {
+                    fb.numeric_bin(x) as u8
+                };
+            }
+        }
+        features.push(fb);
+    }
+    Binned {
+        n_rows: n,
+        n_features: nf,
+        bins,
+        features,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Histograms
+
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct HBin {
+    g: f64,
+    h: f64,
+    n: u64,
+}
+
+impl HBin {
+    #[inline]
+    fn add(&mut self, o: &HBin) {
+        self.g += o.g;
+        self.h += o.h;
+        self.n += o.n;
+    }
+    #[inline]
+    fn sub(&self, o: &HBin) -> HBin {
+        HBin {
+            g: self.g - o.g,
+            h: self.h - o.h,
+            n: self.n.saturating_sub(o.n),
+        }
+    }
+}
+
+/// Adds the rows' gradients to the histogram of features `f0..f0 + hist.len()/STRIDE`,
+/// in row order.
+fn hist_features(b: &Binned, rows: &[u32], gh: &[(f64, f64)], f0: usize, hist: &mut [HBin]) {
+    let nf = b.n_features;
+    let k = hist.len() / HIST_STRIDE;
+    for &r in rows {
+        let r = r as usize;
+        let (g, h) = gh[r];
+        let row_bins = &b.bins[r * nf + f0..r * nf + f0 + k];
+        for (slot, &bin) in hist.chunks_exact_mut(HIST_STRIDE).zip(row_bins) {
+            let e = &mut slot[bin as usize];
+            e.g += g;
+            e.h += h;
+            e.n += 1;
+        }
+    }
+}
+
+/// The histogram of a set of rows, all features, built by up to `threads` workers each
+/// owning a contiguous range of features.
+fn build_hist(b: &Binned, rows: &[u32], gh: &[(f64, f64)], hist: &mut [HBin], threads: usize) {
+    hist.fill(HBin::default());
+    let nf = b.n_features;
+    let workers = if rows.len() * nf < PARALLEL_MIN_WORK {
+        1
+    } else {
+        threads.clamp(1, nf.max(1))
+    };
+    if workers <= 1 {
+        hist_features(b, rows, gh, 0, hist);
+        return;
+    }
+    std::thread::scope(|s| {
+        let mut rest = hist;
+        let mut f0 = 0;
+        for w in 0..workers {
+            let f1 = nf * (w + 1) / workers;
+            let (mine, tail) = rest.split_at_mut((f1 - f0) * HIST_STRIDE);
+            rest = tail;
+            let start = f0;
+            if w + 1 == workers {
+                hist_features(b, rows, gh, start, mine);
+            } else {
+                s.spawn(move || hist_features(b, rows, gh, start, mine));
+            }
+            f0 = f1;
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// Split finding
+
+/// A set of bins (256 bits): the bins going left.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct BinSet([u64; 4]);
+
+impl BinSet {
+    #[inline]
+    fn contains(&self, bin: u8) -> bool {
+        self.0[(bin >> 6) as usize] >> (bin & 63) & 1 == 1
+    }
+    fn insert(&mut self, bin: usize) {
+        self.0[bin >> 6] |= 1 << (bin & 63);
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Split {
+    gain: f64,
+    feature: usize,
+    left_bins: BinSet,
+    /// numeric: the last value bin going left; categorical: unused
+    threshold_bin: usize,
+    default_left: bool,
+    left: HBin,
+    right: HBin,
+    /// the L2 regularization of the children's values (categorical splits add CAT_L2)
+    l2: f64,
+}
+
+struct SplitCtx<'a> {
+    params: &'a Params,
+    /// the gain of the unsplit node
+    parent_gain: f64,
+    total: HBin,
+}
+
+#[inline]
+fn leaf_gain(g: f64, h: f64, l2: f64) -> f64 {
+    g * g / (h + l2)
+}
+
+impl SplitCtx<'_> {
+    fn fits(&self, s: &HBin) -> bool {
+        s.n as usize >= self.params.min_data_in_leaf && s.h >= self.params.min_sum_hessian_in_leaf
+    }
+
+    fn gain(&self, left: &HBin, right: &HBin, l2: f64) -> f64 {
+        leaf_gain(left.g, left.h, l2) + leaf_gain(right.g, right.h, l2) - self.parent_gain
+    }
+}
+
+/// The best split of a numeric feature: every threshold, missing values right then left.
+fn best_numeric(ctx: &SplitCtx, fb: &FeatureBins, f: usize, hist: &[HBin]) -> Option<Split> {
+    let nvb = fb.n_value_bins();
+    let missing = hist[fb.missing_bin()];
+    let l2 = ctx.params.lambda_l2;
+    let mut best: Option<Split> = None;
+    let dirs: &[bool] = if missing.n > 0 {
+        &[false, true]
+    } else {
+        &[false]
+    };
+    for &default_left in dirs {
+        let mut acc = if default_left {
+            missing
+        } else {
+            HBin::default()
+        };
+        for (t, bin) in hist.iter().enumerate().take(nvb) {
+            acc.add(bin);
+            // every value left: a split only when the missing values go right
+            if t + 1 == nvb && (default_left || missing.n == 0) {
+                break;
+            }
+            if !ctx.fits(&acc) {
+                continue;
+            }
+            let right = ctx.total.sub(&acc);
+            if !ctx.fits(&right) {
+                break;
+            }
+            let gain = ctx.gain(&acc, &right, l2);
+            if gain > 0.0 && best.as_ref().is_none_or(|b| gain > b.gain) {
+                let mut left_bins = BinSet::default();
+                for bin in 0..=t {
+                    left_bins.insert(bin);
+                }
+                // without missing values in the node, unseen missing values follow the
+                // larger side
+                let dl = if missing.n > 0 {
+                    default_left
+                } else {
+                    acc.n >= right.n
+                };
+                if dl {
+                    left_bins.insert(fb.missing_bin());
+                }
+                best = Some(Split {
+                    gain,
+                    feature: f,
+                    left_bins,
+                    threshold_bin: t,
+                    default_left: dl,
+                    left: acc,
+                    right,
+                    l2,
+                });
+            }
+        }
+    }
+    best
+}
+
+/// The best split of a categorical feature, LightGBM's way (see the module comment).
+fn best_categorical(ctx: &SplitCtx, fb: &FeatureBins, f: usize, hist: &[HBin]) -> Option<Split> {
+    let nvb = fb.n_value_bins();
+    let p = ctx.params;
+    let mut best: Option<Split> = None;
+    let consider = |left_bins: BinSet, left: HBin, l2: f64, best: &mut Option<Split>| {
+        let right = ctx.total.sub(&left);
+        let gain = ctx.gain(&left, &right, l2);
+        if gain > 0.0 && best.as_ref().is_none_or(|b| gain > b.gain) {
+            *best = Some(Split {
+                gain,
+                feature: f,
+                left_bins,
+                threshold_bin: 0,
+                default_left: false,
+                left,
+                right,
+                l2,
+            });
+        }
+    };
+    if nvb <= MAX_CAT_TO_ONEHOT {
+        // one category against the rest
+        for (t, bin) in hist.iter().enumerate().take(nvb) {
+            let right = ctx.total.sub(bin);
+            if !ctx.fits(bin) || !ctx.fits(&right) {
+                continue;
+            }
+            let mut set = BinSet::default();
+            set.insert(t);
+            consider(set, *bin, p.lambda_l2, &mut best);
+        }
+        return best;
+    }
+    let mut used: Vec<usize> = (0..nvb)
+        .filter(|&t| hist[t].n as f64 >= CAT_SMOOTH)
+        .collect();
+    let ctr = |t: usize| hist[t].g / (hist[t].h + CAT_SMOOTH);
+    // stable: equal ratios keep bin order
+    used.sort_by(|&a, &b| ctr(a).total_cmp(&ctr(b)));
+    let l2 = p.lambda_l2 + CAT_L2;
+    let max_cats = MAX_CAT_THRESHOLD.min(used.len().div_ceil(2).max(1));
+    for from_end in [false, true] {
+        let mut left = HBin::default();
+        let mut group = 0usize;
+        let mut set = BinSet::default();
+        for i in 0..used.len().min(max_cats) {
+            let t = if from_end {
+                used[used.len() - 1 - i]
+            } else {
+                used[i]
+            };
+            left.add(&hist[t]);
+            set.insert(t);
+            group += hist[t].n as usize;
+            if !ctx.fits(&left) {
+                continue;
+            }
+            let right = ctx.total.sub(&left);
+            if !ctx.fits(&right) || (right.n as usize) < MIN_DATA_PER_GROUP {
+                break;
+            }
+            if group < MIN_DATA_PER_GROUP {
+                continue;
+            }
+            group = 0;
+            consider(set, left, l2, &mut best);
+        }
+    }
+    best
+}
+
+/// The best split of a leaf over all features (ties: the lowest feature index).
+fn best_split(b: &Binned, hist: &[HBin], total: HBin, params: &Params) -> Option<Split> {
+    if (total.n as usize) < 2 * params.min_data_in_leaf.max(1) {
+        return None;
+    }
+    let ctx = SplitCtx {
+        params,
+        parent_gain: leaf_gain(total.g, total.h, params.lambda_l2),
+        total,
+    };
+    let mut best: Option<Split> = None;
+    for (f, fb) in b.features.iter().enumerate() {
+        let h = &hist[f * HIST_STRIDE..(f + 1) * HIST_STRIDE];
+        let s = if fb.categorical {
+            best_categorical(&ctx, fb, f, h)
+        } else {
+            best_numeric(&ctx, fb, f, h)
+        };
+        if let Some(s) = s {
+            if best.as_ref().is_none_or(|bs| s.gain > bs.gain) {
+                best = Some(s);
+            }
+        }
+    }
+    best
+}
+
+// ---------------------------------------------------------------------------------------
+// Tree growth
+
+/// A leaf while the tree grows: its rows are `rows[start..end]` of the grower's index.
+struct GrowLeaf {
+    start: usize,
+    end: usize,
+    sum: HBin,
+    l2: f64,
+    hist: Option<Vec<HBin>>,
+    split: Option<Split>,
+    /// where the leaf hangs: (node, is_left); None for the root
+    parent: Option<(usize, bool)>,
+    depth: u32,
+}
+
+struct Grower<'a> {
+    b: &'a Binned,
+    params: &'a Params,
+    threads: usize,
+    /// row indexes, partitioned so that each leaf's rows are contiguous
+    rows: Vec<u32>,
+    scratch: Vec<u32>,
+    spare_hists: Vec<Vec<HBin>>,
+}
+
+impl<'a> Grower<'a> {
+    fn new(b: &'a Binned, params: &'a Params, threads: usize) -> Self {
+        Grower {
+            b,
+            params,
+            threads,
+            rows: Vec::with_capacity(b.n_rows),
+            scratch: Vec::with_capacity(b.n_rows),
+            spare_hists: Vec::new(),
+        }
+    }
+
+    fn new_hist(&mut self) -> Vec<HBin> {
+        self.spare_hists
+            .pop()
+            .unwrap_or_else(|| vec![HBin::default(); self.b.n_features * HIST_STRIDE])
+    }
+
+    /// Splits `rows[start..end]` stably: rows going left first. Returns the boundary.
+    fn partition(&mut self, start: usize, end: usize, split: &Split) -> usize {
+        let nf = self.b.n_features;
+        let f = split.feature;
+        self.scratch.clear();
+        let mut w = start;
+        for i in start..end {
+            let r = self.rows[i];
+            if split.left_bins.contains(self.b.bins[r as usize * nf + f]) {
+                self.rows[w] = r;
+                w += 1;
+            } else {
+                self.scratch.push(r);
+            }
+        }
+        self.rows[w..end].copy_from_slice(&self.scratch);
+        w
+    }
+
+    /// Grows one tree on the gradients; returns it with the leaves' row ranges (for the
+    /// training margins' update).
+    fn grow(&mut self, gh: &[(f64, f64)]) -> (Tree, Vec<(usize, usize)>) {
+        let b = self.b;
+        let params = self.params;
+        self.rows.clear();
+        self.rows.extend(0..b.n_rows as u32);
+        let mut root_hist = self.new_hist();
+        build_hist(b, &self.rows, gh, &mut root_hist, self.threads);
+        let mut sum = HBin::default();
+        for &(g, h) in gh.iter().take(b.n_rows) {
+            sum.g += g;
+            sum.h += h;
+        }
+        sum.n = b.n_rows as u64;
+        let split = best_split(b, &root_hist, sum, params);
+        let mut leaves = vec![GrowLeaf {
+            start: 0,
+            end: b.n_rows,
+            sum,
+            l2: params.lambda_l2,
+            hist: Some(root_hist),
+            split,
+            parent: None,
+            depth: 0,
+        }];
+        let mut tree = Tree {
+            nodes: Vec::new(),
+            gain: Vec::new(),
+            node_cover: Vec::new(),
+            leaf_value: Vec::new(),
+            leaf_cover: Vec::new(),
+            cats: Vec::new(),
+            depth: 0,
+        };
+        while leaves.len() < params.num_leaves.max(1) {
+            let Some(li) = pick_leaf(&leaves) else { break };
+            self.split_leaf(&mut leaves, li, &mut tree, gh);
+        }
+        for leaf in &mut leaves {
+            if let Some(h) = leaf.hist.take() {
+                self.spare_hists.push(h);
+            }
+            let value = -leaf.sum.g / (leaf.sum.h + leaf.l2) * params.learning_rate;
+            tree.leaf_value
+                .push(if value.is_finite() { value } else { 0.0 });
+            tree.leaf_cover.push(leaf.sum.n as f64);
+            tree.depth = tree.depth.max(leaf.depth);
+        }
+        let ranges = leaves.iter().map(|l| (l.start, l.end)).collect();
+        (tree, ranges)
+    }
+
+    fn split_leaf(
+        &mut self,
+        leaves: &mut Vec<GrowLeaf>,
+        li: usize,
+        tree: &mut Tree,
+        gh: &[(f64, f64)],
+    ) {
+        let b = self.b;
+        let Some(split) = leaves[li].split.take() else {
+            return;
+        };
+        let (start, end) = (leaves[li].start, leaves[li].end);
+        let mid = self.partition(start, end, &split);
+        let node = tree.nodes.len();
+        let new_leaf = leaves.len() as i32;
+        let n = self.make_node(&split, li as i32, new_leaf, tree);
+        tree.nodes.push(n);
+        tree.gain.push(split.gain);
+        tree.node_cover.push(leaves[li].sum.n as f64);
+        if let Some((p, is_left)) = leaves[li].parent {
+            if is_left {
+                tree.nodes[p].left = node as i32;
+            } else {
+                tree.nodes[p].right = node as i32;
+            }
+        }
+        // the smaller child's histogram is built from its rows, the larger one's is the
+        // parent's minus it (reusing the parent's buffer)
+        let mut parent_hist = match leaves[li].hist.take() {
+            Some(h) => h,
+            None => {
+                let mut h = self.new_hist();
+                build_hist(b, &self.rows[start..end], gh, &mut h, self.threads);
+                h
+            }
+        };
+        let left_smaller = mid - start <= end - mid;
+        let (s0, s1) = if left_smaller {
+            (start, mid)
+        } else {
+            (mid, end)
+        };
+        let mut small = self.new_hist();
+        build_hist(b, &self.rows[s0..s1], gh, &mut small, self.threads);
+        for (p, s) in parent_hist.iter_mut().zip(&small) {
+            *p = p.sub(s);
+        }
+        let (left_hist, right_hist) = if left_smaller {
+            (small, parent_hist)
+        } else {
+            (parent_hist, small)
+        };
+        let depth = leaves[li].depth + 1;
+        let params = self.params;
+        let left_split = best_split(b, &left_hist, split.left, params);
+        let right_split = best_split(b, &right_hist, split.right, params);
+        leaves[li] = GrowLeaf {
+            start,
+            end: mid,
+            sum: split.left,
+            l2: split.l2,
+            hist: Some(left_hist),
+            split: left_split,
+            parent: Some((node, true)),
+            depth,
+        };
+        leaves.push(GrowLeaf {
+            start: mid,
+            end,
+            sum: split.right,
+            l2: split.l2,
+            hist: Some(right_hist),
+            split: right_split,
+            parent: Some((node, false)),
+            depth,
+        });
+        // a leaf that cannot split again needs no histogram
+        for l in [li, leaves.len() - 1] {
+            if leaves[l].split.is_none() {
+                if let Some(h) = leaves[l].hist.take() {
+                    self.spare_hists.push(h);
+                }
+            }
+        }
+    }
+
+    /// The scoring form of a split: raw thresholds and category ids, no bins.
+    fn make_node(&self, split: &Split, left: i32, right: i32, tree: &mut Tree) -> Node {
+        let fb = &self.b.features[split.feature];
+        let mut node = Node {
+            feature: split.feature as u32,
+            threshold: 0.0,
+            left: !left,
+            right: !right,
+            cat_start: 0,
+            cat_len: 0,
+            default_left: split.default_left,
+        };
+        if fb.categorical {
+            node.cat_start = tree.cats.len() as u32;
+            for (bin, &id) in fb.cats.iter().enumerate() {
+                if split.left_bins.contains(bin as u8) {
+                    tree.cats.push(id);
+                }
+            }
+            node.cat_len = tree.cats.len() as u32 - node.cat_start;
+            node.default_left = false;
+        } else {
+            // the last value bin going left (a missing-against-the-rest split) has no upper
+            // edge: every non-missing value goes left
+            node.threshold = fb
+                .upper
+                .get(split.threshold_bin)
+                .copied()
+                .unwrap_or(f32::MAX);
+        }
+        node
+    }
+}
+
+/// The leaf with the best split (ties: the lowest index), None when no leaf can split.
+fn pick_leaf(leaves: &[GrowLeaf]) -> Option<usize> {
+    let mut best: Option<(usize, f64)> = None;
+    for (i, l) in leaves.iter().enumerate() {
+        if let Some(s) = &l.split {
+            if best.is_none_or(|(_, g)| s.gain > g) {
+                best = Some((i, s.gain));
+            }
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
+// ---------------------------------------------------------------------------------------
+// Boosting
+
+#[inline]
+fn sigmoid(m: f64) -> f64 {
+    1.0 / (1.0 + (-m).exp())
+}
+
+/// Log loss of one row at margin `m`, computed without overflow.
+#[inline]
+fn log_loss(m: f64, y: bool) -> f64 {
+    let softplus = m.max(0.0) + (-m.abs()).exp().ln_1p();
+    if y {
+        softplus - m
+    } else {
+        softplus
+    }
+}
+
+fn worker_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8)
+}
+
+/// The number of usable rows: training data is ours, but a short column or label list
+/// must not panic.
+fn usable_rows(d: &Dataset, labels: &[bool]) -> usize {
+    d.columns
+        .iter()
+        .map(Vec::len)
+        .fold(d.n_rows.min(labels.len()), usize::min)
 }
 
 /// Trains on `train` (labels: true = fraud), early stopping on `valid` when given (the
@@ -73,26 +991,829 @@ pub fn train(
     params: &Params,
     progress: &mut dyn FnMut(&Progress) -> bool,
 ) -> Result<Booster, Cancelled> {
-    let _ = (train, labels, valid, params, progress);
-    todo!()
+    train_with_threads(train, labels, valid, params, worker_threads(), progress)
+}
+
+/// [`train`] with an explicit number of histogram workers (the result does not depend on
+/// it; tests check that).
+pub fn train_with_threads(
+    train: &Dataset,
+    labels: &[bool],
+    valid: Option<(&Dataset, &[bool])>,
+    params: &Params,
+    threads: usize,
+    progress: &mut dyn FnMut(&Progress) -> bool,
+) -> Result<Booster, Cancelled> {
+    let n = usable_rows(train, labels);
+    let n_features = train.columns.len();
+    let positives = labels[..n].iter().filter(|&&y| y).count();
+    let prior = ((positives as f64) / (n.max(1) as f64)).clamp(1e-12, 1.0 - 1e-12);
+    let base_margin = if n == 0 {
+        0.0
+    } else {
+        (prior / (1.0 - prior)).ln()
+    };
+    let mut booster = Booster {
+        n_features,
+        base_margin,
+        trees: Vec::new(),
+    };
+    if n == 0 {
+        return Ok(booster);
+    }
+    let b = bin_dataset(train, n, params.max_bins);
+    let mut grower = Grower::new(&b, params, threads);
+    let mut margin = vec![base_margin; n];
+    let mut gh = vec![(0.0, 0.0); n];
+    let valid = valid.map(|(d, y)| {
+        let nv = usable_rows(d, y);
+        (d, &y[..nv], vec![base_margin; nv])
+    });
+    let mut valid = valid.filter(|v| !v.1.is_empty());
+    let mut best = (f64::NAN, 0usize);
+    for t in 0..params.max_trees {
+        for ((gh, &m), &y) in gh.iter_mut().zip(&margin).zip(labels) {
+            let p = sigmoid(m);
+            *gh = (p - if y { 1.0 } else { 0.0 }, (p * (1.0 - p)).max(1e-16));
+        }
+        let (tree, ranges) = grower.grow(&gh);
+        for (leaf, &(s, e)) in ranges.iter().enumerate() {
+            let v = tree.leaf_value[leaf];
+            for &r in &grower.rows[s..e] {
+                margin[r as usize] += v;
+            }
+        }
+        let mut stop = false;
+        if let Some((d, y, vm)) = valid.as_mut() {
+            let mut loss = 0.0;
+            for (r, (m, &yr)) in vm.iter_mut().zip(y.iter()).enumerate() {
+                *m += tree.leaf_value[tree.leaf(|f| d.columns[f][r])];
+                loss += log_loss(*m, yr);
+            }
+            loss /= y.len() as f64;
+            if best.0.is_nan() || loss < best.0 {
+                best = (loss, t + 1);
+            } else if t + 1 - best.1 >= params.early_stopping_rounds.max(1) {
+                stop = true;
+            }
+        }
+        let single_leaf = tree.nodes.is_empty();
+        booster.trees.push(tree);
+        let p = Progress {
+            trees: t + 1,
+            max_trees: params.max_trees,
+            best_valid_loss: best.0,
+        };
+        if !progress(&p) {
+            return Err(Cancelled);
+        }
+        // a tree without split will be followed by the same one forever
+        if stop || single_leaf {
+            break;
+        }
+    }
+    if valid.is_some() && best.1 > 0 {
+        booster.trees.truncate(best.1);
+    }
+    Ok(booster)
+}
+
+// ---------------------------------------------------------------------------------------
+// Scoring and explanations
+
+/// One element of TreeSHAP's path (Lundberg et al. 2018, Algorithm 2).
+#[derive(Debug, Clone, Copy, Default)]
+struct PathElem {
+    feature: i64,
+    zero: f64,
+    one: f64,
+    pweight: f64,
+}
+
+fn extend_path(path: &mut [PathElem], depth: usize, zero: f64, one: f64, feature: i64) {
+    path[depth] = PathElem {
+        feature,
+        zero,
+        one,
+        pweight: if depth == 0 { 1.0 } else { 0.0 },
+    };
+    let d1 = (depth + 1) as f64;
+    for i in (0..depth).rev() {
+        path[i + 1].pweight += one * path[i].pweight * (i + 1) as f64 / d1;
+        path[i].pweight = zero * path[i].pweight * (depth - i) as f64 / d1;
+    }
+}
+
+fn unwind_path(path: &mut [PathElem], depth: usize, index: usize) {
+    let one = path[index].one;
+    let zero = path[index].zero;
+    let mut next = path[depth].pweight;
+    let d1 = (depth + 1) as f64;
+    for i in (0..depth).rev() {
+        if one != 0.0 {
+            let tmp = path[i].pweight;
+            path[i].pweight = next * d1 / ((i + 1) as f64 * one);
+            next = tmp - path[i].pweight * zero * (depth - i) as f64 / d1;
+        } else {
+            path[i].pweight = path[i].pweight * d1 / (zero * (depth - i) as f64);
+        }
+    }
+    for i in index..depth {
+        path[i].feature = path[i + 1].feature;
+        path[i].zero = path[i + 1].zero;
+        path[i].one = path[i + 1].one;
+    }
+}
+
+fn unwound_path_sum(path: &[PathElem], depth: usize, index: usize) -> f64 {
+    let one = path[index].one;
+    let zero = path[index].zero;
+    let mut next = path[depth].pweight;
+    let mut total = 0.0;
+    let d1 = (depth + 1) as f64;
+    for i in (0..depth).rev() {
+        if one != 0.0 {
+            let tmp = next * d1 / ((i + 1) as f64 * one);
+            total += tmp;
+            next = path[i].pweight - tmp * zero * ((depth - i) as f64 / d1);
+        } else if zero != 0.0 {
+            total += path[i].pweight / zero / ((depth - i) as f64 / d1);
+        }
+    }
+    total
+}
+
+impl Tree {
+    /// Path-dependent TreeSHAP from `node` (a node index or `!leaf`). `parent` is the
+    /// parent's path (its length is this level's depth); this level's path is built in the
+    /// first `depth + 1` elements of `buf`, deeper levels use the rest.
+    #[allow(clippy::too_many_arguments)]
+    fn shap(
+        &self,
+        row: &[f32],
+        phi: &mut [f64],
+        node: i32,
+        parent: &[PathElem],
+        buf: &mut [PathElem],
+        zero: f64,
+        one: f64,
+        feature: i64,
+    ) {
+        let mut depth = parent.len();
+        let (here, rest) = buf.split_at_mut(depth + 1);
+        here[..depth].copy_from_slice(parent);
+        extend_path(here, depth, zero, one, feature);
+        if node < 0 {
+            let value = self.leaf_value[!node as usize];
+            for i in 1..=depth {
+                let w = unwound_path_sum(here, depth, i);
+                let e = here[i];
+                if let Some(p) = phi.get_mut(e.feature as usize) {
+                    *p += w * (e.one - e.zero) * value;
+                }
+            }
+            return;
+        }
+        let n = &self.nodes[node as usize];
+        let x = row.get(n.feature as usize).copied().unwrap_or(f32::NAN);
+        let (hot, cold) = if self.go_left(n, x) {
+            (n.left, n.right)
+        } else {
+            (n.right, n.left)
+        };
+        let w = self.node_cover[node as usize];
+        let hot_zero = self.cover(hot) / w;
+        let cold_zero = self.cover(cold) / w;
+        let mut in_zero = 1.0;
+        let mut in_one = 1.0;
+        let f = n.feature as i64;
+        // a feature split on again higher up: undo its earlier contribution to the path
+        if let Some(k) = (1..=depth).find(|&k| here[k].feature == f) {
+            in_zero = here[k].zero;
+            in_one = here[k].one;
+            unwind_path(here, depth, k);
+            depth -= 1;
+        }
+        let path = &here[..=depth];
+        self.shap(row, phi, hot, path, rest, hot_zero * in_zero, in_one, f);
+        self.shap(row, phi, cold, path, rest, cold_zero * in_zero, 0.0, f);
+    }
+
+    /// Adds this tree's SHAP values to `phi` (length n_features).
+    fn add_shap(&self, row: &[f32], phi: &mut [f64], buf: &mut Vec<PathElem>) {
+        if self.nodes.is_empty() {
+            return;
+        }
+        let d = self.depth as usize + 2;
+        buf.clear();
+        buf.resize(d * (d + 1) / 2 + 1, PathElem::default());
+        self.shap(row, phi, 0, &[], buf, 1.0, 1.0, -1);
+    }
 }
 
 impl Booster {
-    /// The log-odds of fraud for one row (`row.len() == n_features`, NaN missing).
+    /// The log-odds of fraud for one row (`row.len() == n_features`, NaN missing; a
+    /// shorter row reads as missing values).
     pub fn margin(&self, row: &[f32]) -> f64 {
-        let _ = row;
-        todo!()
+        let value = |f: usize| row.get(f).copied().unwrap_or(f32::NAN);
+        let mut m = self.base_margin;
+        for t in &self.trees {
+            m += t.leaf_value[t.leaf(value)];
+        }
+        m
     }
 
     /// Exact per-feature contributions to `margin(row)` (TreeSHAP): `out.len() ==
     /// n_features + 1`, the last is the expected value; they sum to the margin.
     pub fn contributions(&self, row: &[f32], out: &mut [f64]) {
-        let _ = (row, out);
-        todo!()
+        out.fill(0.0);
+        let nf = self.n_features.min(out.len());
+        let mut expected = self.base_margin;
+        let mut buf = Vec::new();
+        for t in &self.trees {
+            expected += t.expected_value();
+            t.add_shap(row, &mut out[..nf], &mut buf);
+        }
+        if let Some(last) = out.get_mut(self.n_features) {
+            *last = expected;
+        }
     }
 
     /// Number of trees kept.
     pub fn n_trees(&self) -> usize {
-        todo!()
+        self.trees.len()
+    }
+
+    /// The total split gain of each feature over all trees (LightGBM's
+    /// `importance_type="gain"`).
+    pub fn feature_importance_gain(&self) -> Vec<f64> {
+        let mut gain = vec![0.0; self.n_features];
+        for t in &self.trees {
+            for (n, g) in t.nodes.iter().zip(&t.gain) {
+                if let Some(s) = gain.get_mut(n.feature as usize) {
+                    *s += g;
+                }
+            }
+        }
+        gain
+    }
+
+    /// The number of splits on each feature over all trees (LightGBM's
+    /// `importance_type="split"`).
+    pub fn feature_importance_split(&self) -> Vec<usize> {
+        let mut count = vec![0; self.n_features];
+        for t in &self.trees {
+            for n in &t.nodes {
+                if let Some(s) = count.get_mut(n.feature as usize) {
+                    *s += 1;
+                }
+            }
+        }
+        count
+    }
+
+    /// Margins of the rows of a column-major dataset (batch scoring, e.g. evaluation).
+    pub fn margins(&self, data: &Dataset) -> Vec<f64> {
+        let n = data
+            .columns
+            .iter()
+            .map(Vec::len)
+            .fold(data.n_rows, usize::min);
+        let mut out = vec![self.base_margin; n];
+        for t in &self.trees {
+            for (r, m) in out.iter_mut().enumerate() {
+                *m += t.leaf_value[t.leaf(|f| data.columns.get(f).map_or(f32::NAN, |c| c[r]))];
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// splitmix64: a small deterministic generator for test data.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+        /// uniform in [0, 1)
+        fn unif(&mut self) -> f64 {
+            (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        }
+        fn normal(&mut self) -> f64 {
+            let u = self.unif().max(1e-300);
+            let v = self.unif();
+            (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    fn auc(scores: &[f64], labels: &[bool]) -> f64 {
+        let mut idx: Vec<usize> = (0..scores.len()).collect();
+        idx.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+        // ranks with ties averaged
+        let mut rank_sum = 0.0;
+        let mut i = 0;
+        while i < idx.len() {
+            let mut j = i;
+            while j + 1 < idx.len() && scores[idx[j + 1]] == scores[idx[i]] {
+                j += 1;
+            }
+            let r = (i + j) as f64 / 2.0 + 1.0;
+            for &k in &idx[i..=j] {
+                if labels[k] {
+                    rank_sum += r;
+                }
+            }
+            i = j + 1;
+        }
+        let p = labels.iter().filter(|&&y| y).count() as f64;
+        let n = labels.len() as f64 - p;
+        (rank_sum - p * (p + 1.0) / 2.0) / (p * n)
+    }
+
+    /// A synthetic fraud-like set: numeric signal, a missingness signal, a categorical
+    /// signal, noise, and optionally a high-cardinality noise categorical.
+    fn synth(n: usize, seed: u64, noise_cat: bool) -> (Dataset, Vec<bool>) {
+        let mut rng = Rng(seed);
+        let nf = if noise_cat { 7 } else { 6 };
+        let mut cols = vec![Vec::with_capacity(n); nf];
+        let mut labels = Vec::with_capacity(n);
+        for _ in 0..n {
+            let x0 = rng.normal();
+            let x1 = rng.normal();
+            let x2 = if rng.unif() < 0.3 {
+                f64::NAN
+            } else {
+                rng.normal()
+            };
+            let cat = rng.below(20);
+            let x4 = rng.normal();
+            let x5 = rng.unif() * 100.0;
+            let mut z = -2.0 + 1.5 * x0 - x1 * x1 * 0.5 + 0.5 * x0 * x4;
+            if x2.is_nan() {
+                z += 1.5;
+            }
+            if cat.is_multiple_of(5) {
+                z += 1.5;
+            }
+            labels.push(rng.unif() < sigmoid(z));
+            let vals = [x0, x1, x2, cat as f64, x4, x5];
+            for (c, v) in cols.iter_mut().zip(vals) {
+                c.push(v as f32);
+            }
+            if noise_cat {
+                cols[6].push(rng.below(3000) as f32);
+            }
+        }
+        let mut categorical = vec![false; nf];
+        categorical[3] = true;
+        if noise_cat {
+            categorical[6] = true;
+        }
+        let d = Dataset {
+            n_rows: n,
+            columns: cols,
+            categorical,
+        };
+        (d, labels)
+    }
+
+    fn fit(d: &Dataset, y: &[bool], params: &Params) -> Booster {
+        train(d, y, None, params, &mut |_| true).expect("not cancelled")
+    }
+
+    fn small_params(trees: usize) -> Params {
+        Params {
+            max_trees: trees,
+            ..Params::default()
+        }
+    }
+
+    fn row(d: &Dataset, r: usize) -> Vec<f32> {
+        d.columns.iter().map(|c| c[r]).collect()
+    }
+
+    #[test]
+    fn learns_a_known_signal() {
+        let (d, y) = synth(6000, 1, false);
+        let (t, ty) = synth(3000, 2, false);
+        let b = fit(&d, &y, &small_params(40));
+        assert_eq!(b.n_trees(), 40);
+        let a = auc(&b.margins(&t), &ty);
+        assert!(a > 0.80, "auc {a}");
+        // the per-row and the batch scoring agree
+        let m = b.margins(&t);
+        for (r, &mr) in m.iter().enumerate().take(50) {
+            assert_eq!(b.margin(&row(&t, r)), mr);
+        }
+    }
+
+    #[test]
+    fn learns_a_signal_carried_by_missingness() {
+        let mut rng = Rng(7);
+        let n = 4000;
+        let mut x = Vec::new();
+        let mut y = Vec::new();
+        for _ in 0..n {
+            let missing = rng.unif() < 0.4;
+            x.push(if missing {
+                f32::NAN
+            } else {
+                rng.normal() as f32
+            });
+            y.push(rng.unif() < if missing { 0.6 } else { 0.1 });
+        }
+        let d = Dataset {
+            n_rows: n,
+            columns: vec![x],
+            categorical: vec![false],
+        };
+        let b = fit(&d, &y, &small_params(100));
+        let p_missing = sigmoid(b.margin(&[f32::NAN]));
+        let p_present = sigmoid(b.margin(&[0.0]));
+        assert!(
+            p_missing > 0.5 && p_present < 0.2,
+            "{p_missing} {p_present}"
+        );
+    }
+
+    #[test]
+    fn learns_a_categorical_signal() {
+        let mut rng = Rng(11);
+        let n = 6000;
+        let (mut c, mut y) = (Vec::new(), Vec::new());
+        for _ in 0..n {
+            let cat = rng.below(30);
+            c.push(cat as f32);
+            // scattered fraud-prone categories: no numeric threshold isolates them
+            y.push(rng.unif() < if cat % 7 == 3 { 0.5 } else { 0.05 });
+        }
+        let d = Dataset {
+            n_rows: n,
+            columns: vec![c],
+            categorical: vec![true],
+        };
+        let b = fit(&d, &y, &small_params(20));
+        for cat in 0..30u32 {
+            let p = sigmoid(b.margin(&[cat as f32]));
+            if cat % 7 == 3 {
+                assert!(p > 0.3, "cat {cat}: {p}");
+            } else {
+                assert!(p < 0.15, "cat {cat}: {p}");
+            }
+        }
+        // an unseen category and a missing value go with the majority (right)
+        assert!(sigmoid(b.margin(&[999.0])) < 0.15);
+        assert!(sigmoid(b.margin(&[f32::NAN])) < 0.15);
+        assert!(b
+            .trees
+            .iter()
+            .any(|t| t.nodes.iter().any(|n| n.cat_len > 1)));
+    }
+
+    #[test]
+    fn noise_categorical_does_not_hurt() {
+        let (d, y) = synth(8000, 3, true);
+        let (t, ty) = synth(4000, 4, true);
+        let params = small_params(40);
+        let with = auc(&fit(&d, &y, &params).margins(&t), &ty);
+        let mut d6 = d.clone();
+        d6.columns.pop();
+        d6.categorical.pop();
+        let mut t6 = t.clone();
+        t6.columns.pop();
+        t6.categorical.pop();
+        let without = auc(&fit(&d6, &y, &params).margins(&t6), &ty);
+        assert!(with > without - 0.01, "with {with} without {without}");
+    }
+
+    #[test]
+    fn deterministic_across_runs_and_threads() {
+        let (d, y) = synth(12000, 5, true);
+        let params = small_params(8);
+        let run = |threads| {
+            let b = train_with_threads(&d, &y, None, &params, threads, &mut |_| true).unwrap();
+            serde_json::to_string(&b).unwrap()
+        };
+        let one = run(1);
+        assert_eq!(one, run(1));
+        assert_eq!(one, run(2));
+        assert_eq!(one, run(3));
+    }
+
+    #[test]
+    fn early_stopping_keeps_the_best_iteration() {
+        // few rows, pure noise features beside a weak signal: validation loss turns up soon
+        let (d, y) = synth(1500, 6, true);
+        let (v, vy) = synth(1500, 7, true);
+        let params = Params {
+            max_trees: 300,
+            early_stopping_rounds: 10,
+            min_data_in_leaf: 5,
+            ..Params::default()
+        };
+        let mut last = None;
+        let b = train(&d, &y, Some((&v, &vy)), &params, &mut |p| {
+            last = Some(p.clone());
+            true
+        })
+        .unwrap();
+        let last = last.unwrap();
+        assert!(last.trees < 300, "stopped at {}", last.trees);
+        assert_eq!(b.n_trees() + 10, last.trees);
+        let m = b.margins(&v);
+        let loss = m
+            .iter()
+            .zip(&vy)
+            .map(|(&m, &y)| log_loss(m, y))
+            .sum::<f64>()
+            / vy.len() as f64;
+        assert!(
+            (loss - last.best_valid_loss).abs() < 1e-12,
+            "{loss} {}",
+            last.best_valid_loss
+        );
+        // one tree fewer is worse
+        let mut shorter = b.clone();
+        shorter.trees.pop();
+        let m2 = shorter.margins(&v);
+        let loss2 = m2
+            .iter()
+            .zip(&vy)
+            .map(|(&m, &y)| log_loss(m, y))
+            .sum::<f64>()
+            / vy.len() as f64;
+        assert!(loss2 > loss);
+    }
+
+    #[test]
+    fn cancel_stops_training() {
+        let (d, y) = synth(2000, 8, false);
+        let mut calls = 0;
+        let r = train(&d, &y, None, &small_params(50), &mut |p| {
+            calls += 1;
+            assert_eq!(p.trees, calls);
+            assert!(p.best_valid_loss.is_nan());
+            p.trees < 3
+        });
+        assert_eq!(r.unwrap_err(), Cancelled);
+        assert_eq!(calls, 3);
+    }
+
+    #[test]
+    fn serde_round_trip_keeps_margins() {
+        let (d, y) = synth(3000, 9, true);
+        let b = fit(&d, &y, &small_params(15));
+        let json = serde_json::to_string(&b).unwrap();
+        let b2: Booster = serde_json::from_str(&json).unwrap();
+        assert!(json == serde_json::to_string(&b2).unwrap());
+        let (t, _) = synth(500, 10, true);
+        for r in 0..500 {
+            let x = row(&t, r);
+            assert_eq!(b.margin(&x).to_bits(), b2.margin(&x).to_bits());
+        }
+    }
+
+    #[test]
+    fn infinite_values_score_like_training() {
+        let mut rng = Rng(12);
+        let n = 3000;
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        for _ in 0..n {
+            let u = rng.unif();
+            let v = if u < 0.1 {
+                f32::INFINITY
+            } else if u < 0.2 {
+                f32::NEG_INFINITY
+            } else {
+                rng.normal() as f32
+            };
+            x.push(v);
+            y.push(rng.unif() < if v == f32::INFINITY { 0.7 } else { 0.1 });
+        }
+        let d = Dataset {
+            n_rows: n,
+            columns: vec![x],
+            categorical: vec![false],
+        };
+        let b = bin_dataset(&d, n, 255);
+        let params = Params::default();
+        let mut g = Grower::new(&b, &params, 1);
+        let gh: Vec<(f64, f64)> = y
+            .iter()
+            .map(|&y| (if y { -0.5 } else { 0.5 }, 0.25))
+            .collect();
+        let (tree, ranges) = g.grow(&gh);
+        assert!(!tree.nodes.is_empty());
+        for (leaf, &(s, e)) in ranges.iter().enumerate() {
+            for &r in &g.rows[s..e] {
+                assert_eq!(tree.leaf(|f| d.columns[f][r as usize]), leaf);
+            }
+        }
+        let json = serde_json::to_string(&tree).unwrap();
+        let back: Tree = serde_json::from_str(&json).unwrap();
+        assert!(back == tree);
+    }
+
+    #[test]
+    fn binned_and_raw_routing_agree() {
+        // the tree's raw thresholds and category lists send every training row to the leaf
+        // the binned training put it in
+        let (d, y) = synth(5000, 13, true);
+        let b = bin_dataset(&d, 5000, 255);
+        let params = Params::default();
+        let mut g = Grower::new(&b, &params, 2);
+        let gh: Vec<(f64, f64)> = y
+            .iter()
+            .map(|&y| (if y { -0.9 } else { 0.1 }, 0.09))
+            .collect();
+        let (tree, ranges) = g.grow(&gh);
+        assert_eq!(ranges.len(), 31);
+        for (leaf, &(s, e)) in ranges.iter().enumerate() {
+            for &r in &g.rows[s..e] {
+                assert_eq!(tree.leaf(|f| d.columns[f][r as usize]), leaf);
+            }
+        }
+    }
+
+    /// E[f(x) | x_S] with the path-dependent convention: off-S splits average their
+    /// children by cover.
+    fn cond_expectation(t: &Tree, x: &[f32], s: u32, node: i32) -> f64 {
+        if node < 0 {
+            return t.leaf_value[!node as usize];
+        }
+        let n = &t.nodes[node as usize];
+        if s >> n.feature & 1 == 1 {
+            let next = if t.go_left(n, x[n.feature as usize]) {
+                n.left
+            } else {
+                n.right
+            };
+            cond_expectation(t, x, s, next)
+        } else {
+            let (cl, cr) = (t.cover(n.left), t.cover(n.right));
+            (cl * cond_expectation(t, x, s, n.left) + cr * cond_expectation(t, x, s, n.right))
+                / (cl + cr)
+        }
+    }
+
+    fn brute_shap(t: &Tree, x: &[f32], nf: usize) -> Vec<f64> {
+        let fact = |k: usize| (1..=k).map(|i| i as f64).product::<f64>();
+        let mut phi = vec![0.0; nf];
+        for (i, p) in phi.iter_mut().enumerate() {
+            for s in 0u32..(1 << nf) {
+                if s >> i & 1 == 1 {
+                    continue;
+                }
+                let k = s.count_ones() as usize;
+                let w = fact(k) * fact(nf - k - 1) / fact(nf);
+                *p += w * (cond_expectation(t, x, s | 1 << i, 0) - cond_expectation(t, x, s, 0));
+            }
+        }
+        phi
+    }
+
+    fn node(feature: u32, threshold: f32, left: i32, right: i32) -> Node {
+        Node {
+            feature,
+            threshold,
+            left,
+            right,
+            cat_start: 0,
+            cat_len: 0,
+            default_left: true,
+        }
+    }
+
+    #[test]
+    fn tree_shap_matches_brute_force_on_a_tiny_tree() {
+        // feature 0 is split twice on one path, feature 2 is categorical
+        let tree = Tree {
+            nodes: vec![
+                node(0, 0.5, 1, 2),
+                node(1, 1.0, 3, !1),
+                Node {
+                    cat_start: 0,
+                    cat_len: 2,
+                    default_left: false,
+                    ..node(2, 0.0, !2, !3)
+                },
+                node(0, -1.0, !0, !4),
+            ],
+            gain: vec![1.0; 4],
+            node_cover: vec![100.0, 60.0, 40.0, 45.0],
+            leaf_value: vec![0.3, -0.7, 1.1, -0.2, 0.5],
+            leaf_cover: vec![20.0, 15.0, 10.0, 30.0, 25.0],
+            cats: vec![1, 4],
+            depth: 3,
+        };
+        let b = Booster {
+            n_features: 3,
+            base_margin: -1.0,
+            trees: vec![tree.clone()],
+        };
+        let rows = [
+            [0.0f32, 0.0, 1.0],
+            [-2.0, 5.0, 3.0],
+            [1.0, 0.0, 4.0],
+            [f32::NAN, 2.0, f32::NAN],
+            [0.7, 0.5, 2.0],
+        ];
+        for x in rows {
+            let brute = brute_shap(&tree, &x, 3);
+            let mut out = [0.0; 4];
+            b.contributions(&x, &mut out);
+            for f in 0..3 {
+                assert!(
+                    (out[f] - brute[f]).abs() < 1e-12,
+                    "{x:?} f{f}: {} vs {}",
+                    out[f],
+                    brute[f]
+                );
+            }
+            let sum: f64 = out.iter().sum();
+            assert!((sum - b.margin(&x)).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn tree_shap_sums_to_margin_and_matches_brute_force_on_trained_trees() {
+        let (d, y) = synth(4000, 14, false);
+        let b = fit(&d, &y, &small_params(20));
+        let nf = b.n_features;
+        let (t, _) = synth(100, 15, false);
+        let mut out = vec![0.0; nf + 1];
+        for r in 0..100 {
+            let x = row(&t, r);
+            b.contributions(&x, &mut out);
+            let sum: f64 = out.iter().sum();
+            assert!(
+                (sum - b.margin(&x)).abs() < 1e-6,
+                "{sum} vs {}",
+                b.margin(&x)
+            );
+        }
+        // per tree against brute force (6 features: 64 subsets)
+        let x = row(&t, 0);
+        let mut total = vec![0.0; nf];
+        for tree in &b.trees[..5] {
+            for (s, v) in total.iter_mut().zip(brute_shap(tree, &x, nf)) {
+                *s += v;
+            }
+        }
+        let five = Booster {
+            trees: b.trees[..5].to_vec(),
+            ..b.clone()
+        };
+        five.contributions(&x, &mut out);
+        for f in 0..nf {
+            assert!(
+                (out[f] - total[f]).abs() < 1e-9,
+                "f{f}: {} vs {}",
+                out[f],
+                total[f]
+            );
+        }
+    }
+
+    #[test]
+    fn feature_importance_points_at_the_signal() {
+        let (d, y) = synth(4000, 16, true);
+        let b = fit(&d, &y, &small_params(20));
+        let gain = b.feature_importance_gain();
+        assert_eq!(gain.len(), 7);
+        // x0 carries the strongest signal; x5 is noise
+        assert!(gain[0] > gain[5] * 3.0, "{gain:?}");
+        assert_eq!(b.feature_importance_split().len(), 7);
+    }
+
+    #[test]
+    fn degenerate_inputs_do_not_panic() {
+        let empty = Dataset::default();
+        let b = fit(&empty, &[], &small_params(5));
+        assert_eq!(b.n_trees(), 0);
+        assert_eq!(b.margin(&[]), 0.0);
+        // one class only, a constant column, a short row
+        let d = Dataset {
+            n_rows: 100,
+            columns: vec![vec![1.0; 100], (0..100).map(|i| i as f32).collect()],
+            categorical: vec![false, true],
+        };
+        let b = fit(&d, &[false; 100], &small_params(5));
+        assert!(b.margin(&[1.0]).is_finite());
+        let mut out = vec![0.0; 3];
+        b.contributions(&[1.0, 2.0], &mut out);
+        assert!(out.iter().all(|v| v.is_finite()));
     }
 }

@@ -4,7 +4,17 @@
 //! INTERFACE SKELETON (owned by the model helper; the pgrx layer codes against it: keep
 //! these names and signatures, add what you need).
 
+pub mod calibration;
+pub mod features;
 pub mod gbdt;
+pub mod history;
+pub mod metrics;
+mod training;
+
+pub use training::{
+    default_params, train_with, ATI_MIN_ENTITIES, ATI_REQUIRED_TYPES, MIN_EVENTS, MIN_FRAUD,
+    MIN_LEGIT,
+};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -128,29 +138,52 @@ pub struct Explanation {
 }
 
 /// A trained model as stored and scored.
+///
+/// Its inputs to the GBDT are the event features of [`features`] followed by the history
+/// features of [`history`] (TFI, ATI); ATI uses history features only.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Model {
     pub model_type: ModelType,
     pub inputs: Vec<InputVariable>,
-    // encoders, booster, calibration: chosen by the model helper
+    encoder: features::Encoder,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    history: Option<history::HistorySpec>,
+    booster: gbdt::Booster,
+    calibration: calibration::Calibration,
 }
 
 /// Checks the data against the model type's requirements (AFD's minimums, required
-/// variables) without training.
+/// variables) without training. See [`training`](train_with) for the rules.
 pub fn validate(set: &TrainingSet) -> Validation {
-    let _ = set;
-    todo!()
+    training::check(set).0
 }
 
-/// Validates, then trains. `progress` is called from the calling thread now and then;
-/// returning false cancels.
+/// Validates, then trains with [`default_params`]. `progress` is called from the calling
+/// thread now and then; returning false cancels.
 pub fn train(
     set: &TrainingSet,
     progress: &mut dyn FnMut(&TrainProgress) -> bool,
 ) -> Result<Trained, TrainError> {
-    let _ = (set, progress);
-    todo!()
+    train_with(set, &default_params(), progress)
 }
+
+/// The rating of an impact relative to the largest absolute impact of the prediction:
+/// `round(5 × |impact| / max |impact|)` from 0 to 5, followed by ` increased` (positive
+/// impact: towards fraud) or ` decreased`; a rating of 0 is just `"0"`.
+pub fn relative_impact(impact: f64, max_abs: f64) -> String {
+    if max_abs.is_nan() || max_abs <= 0.0 || !impact.is_finite() {
+        return "0".into();
+    }
+    let r = (5.0 * impact.abs() / max_abs).round().clamp(0.0, 5.0) as u32;
+    match r {
+        0 => "0".into(),
+        r if impact > 0.0 => format!("{r} increased"),
+        r => format!("{r} decreased"),
+    }
+}
+
+/// Per-variable and per-group log-odds impacts.
+type Impacts = (Vec<(String, f64)>, Vec<(Vec<String>, f64)>);
 
 impl Model {
     pub fn inputs(&self) -> &[InputVariable] {
@@ -162,9 +195,66 @@ impl Model {
     pub fn from_json(s: &str) -> Result<Model, String> {
         serde_json::from_str(s).map_err(|e| e.to_string())
     }
+    /// The number of GBDT inputs (event then history features).
+    pub fn n_features(&self) -> usize {
+        self.encoder.len() + self.history.as_ref().map_or(0, |h| h.len())
+    }
+    /// The GBDT input names, in order.
+    pub fn feature_names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .encoder
+            .features
+            .iter()
+            .map(|f| f.name.clone())
+            .collect();
+        if let Some(h) = &self.history {
+            v.extend(h.features(&self.inputs).into_iter().map(|f| f.0));
+        }
+        v
+    }
+    /// Number of trees of the GBDT.
+    pub fn n_trees(&self) -> usize {
+        self.booster.n_trees()
+    }
+    /// The calibration (margin to score).
+    pub fn calibration(&self) -> &calibration::Calibration {
+        &self.calibration
+    }
+    /// The GBDT's inputs for an event into `scratch` (resized to [`Model::n_features`]).
+    pub fn encode(
+        &self,
+        values: &[Value<'_>],
+        history: &[PastEvent<'_>],
+        now_ms: i64,
+        scratch: &mut Vec<f32>,
+    ) {
+        scratch.clear();
+        scratch.resize(self.n_features(), f32::NAN);
+        let ne = self.encoder.len();
+        self.encoder.encode(values, &mut scratch[..ne]);
+        if let Some(spec) = &self.history {
+            let past = history::ScoringPast {
+                spec,
+                events: history,
+            };
+            history::compute(spec, now_ms, values, &past, &mut scratch[ne..]);
+        }
+    }
+    /// The log-odds of fraud of one event (before calibration).
+    pub fn margin(
+        &self,
+        values: &[Value<'_>],
+        history: &[PastEvent<'_>],
+        now_ms: i64,
+        scratch: &mut Vec<f32>,
+    ) -> f64 {
+        self.encode(values, history, now_ms, scratch);
+        self.booster.margin(scratch)
+    }
     /// The score 0..=1000 of one event (`values` align with `inputs()`), `history` the
-    /// entity's past events newest first (empty for ONLINE_FRAUD_INSIGHTS), `now_ms` the
-    /// event's time. Allocation-free after the first call with the same `scratch`.
+    /// entity's past events newest first (empty for ONLINE_FRAUD_INSIGHTS, and for an
+    /// anonymous entity), `now_ms` the event's time. Allocation-free after the first call
+    /// with the same `scratch`.
     pub fn score(
         &self,
         values: &[Value<'_>],
@@ -172,17 +262,97 @@ impl Model {
         now_ms: i64,
         scratch: &mut Vec<f32>,
     ) -> f64 {
-        let _ = (values, history, now_ms, scratch);
-        todo!()
+        let m = self.margin(values, history, now_ms, scratch);
+        self.calibration.score(m)
     }
-    /// The score and its exact per-variable log-odds contributions.
+    /// The score and its exact per-variable log-odds contributions: `variables` has every
+    /// input with event features (the sum of its features' TreeSHAP values), `aggregated`
+    /// every group of history features (by the inputs they read; `["ENTITY_ID"]` for the
+    /// entity's event counts and timing). Their impacts plus the GBDT's expected value sum to
+    /// the margin. Relative impacts: [`relative_impact`] against the largest |impact| of
+    /// the prediction, variables and groups together.
     pub fn explain(
         &self,
         values: &[Value<'_>],
         history: &[PastEvent<'_>],
         now_ms: i64,
     ) -> (f64, Explanation) {
-        let _ = (values, history, now_ms);
-        todo!()
+        let (score, _, _, e) = self.explain_full(values, history, now_ms);
+        (score, e)
+    }
+
+    /// [`Model::explain`] with the margin (log-odds, `Booster::margin`) and the GBDT's
+    /// expected value: `margin == base + Σ variables + Σ aggregated` (up to rounding).
+    pub fn explain_full(
+        &self,
+        values: &[Value<'_>],
+        history: &[PastEvent<'_>],
+        now_ms: i64,
+    ) -> (f64, f64, f64, Explanation) {
+        let mut row = Vec::new();
+        self.encode(values, history, now_ms, &mut row);
+        let mut contrib = vec![0f64; row.len() + 1];
+        self.booster.contributions(&row, &mut contrib);
+        let base = contrib[row.len()];
+        let margin = self.booster.margin(&row);
+        let score = self.calibration.score(margin);
+        let (vars, groups) = self.impacts(&contrib);
+        let max_abs = vars
+            .iter()
+            .map(|v| v.1.abs())
+            .chain(groups.iter().map(|g| g.1.abs()))
+            .fold(0f64, f64::max);
+        let variables = vars
+            .into_iter()
+            .map(|(n, x)| (n, x, relative_impact(x, max_abs)))
+            .collect();
+        let aggregated = groups
+            .into_iter()
+            .map(|(n, x)| (n, x, relative_impact(x, max_abs)))
+            .collect();
+        (
+            score,
+            margin,
+            base,
+            Explanation {
+                variables,
+                aggregated,
+            },
+        )
+    }
+
+    /// Per-input and per-history-group sums of per-feature values (`contrib[..n_features]`).
+    fn impacts(&self, contrib: &[f64]) -> Impacts {
+        let mut per_input: Vec<Option<f64>> = vec![None; self.inputs.len()];
+        for (f, c) in self.encoder.features.iter().zip(contrib) {
+            *per_input[f.input].get_or_insert(0.0) += c;
+        }
+        let vars = per_input
+            .iter()
+            .enumerate()
+            .filter_map(|(i, x)| x.map(|x| (self.inputs[i].name.clone(), x)))
+            .collect();
+        let mut groups: Vec<(Vec<usize>, f64)> = Vec::new();
+        if let Some(spec) = &self.history {
+            let ne = self.encoder.len();
+            for ((_, ins), c) in spec.features(&self.inputs).into_iter().zip(&contrib[ne..]) {
+                match groups.iter_mut().find(|g| g.0 == ins) {
+                    Some(g) => g.1 += c,
+                    None => groups.push((ins, *c)),
+                }
+            }
+        }
+        let groups = groups
+            .into_iter()
+            .map(|(ins, x)| {
+                let names = if ins.is_empty() {
+                    vec![history::ENTITY_GROUP.to_string()]
+                } else {
+                    ins.iter().map(|&i| self.inputs[i].name.clone()).collect()
+                };
+                (names, x)
+            })
+            .collect();
+        (vars, groups)
     }
 }
