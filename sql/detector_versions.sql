@@ -270,6 +270,11 @@ BEGIN
         PERFORM fraud._invalid('detector_version_id', detector_version_id, '(a detector version needs at least one rule or model version to be ACTIVE)');
     END IF;
     IF status = 'ACTIVE' THEN
+        -- what goes live scores with ACTIVE model versions and ASSOCIATED external models only
+        PERFORM fraud._model_versions_arg(v.model_versions,
+            (SELECT d.event_type_name FROM fraud.detectors d WHERE d.detector_id = v.detector_id));
+        PERFORM fraud._external_model_endpoints_arg(v.external_model_endpoints,
+            (SELECT d.event_type_name FROM fraud.detectors d WHERE d.detector_id = v.detector_id));
         -- what goes live must compile against the catalog as it is now
         PERFORM fraud._check_detector_version(v.detector_id, v.detector_version_id::text);
         UPDATE fraud.detector_versions x SET status = 'INACTIVE', last_updated_time = now()
