@@ -726,9 +726,13 @@ fn ofi_learns_calibrates_explains_and_round_trips() {
 
 #[test]
 fn training_is_deterministic() {
-    let set = ofi_set(12_000, 43);
-    let a = model::train_with(&set, &fast_params(), &mut quiet).unwrap();
-    let b = model::train_with(&set, &fast_params(), &mut quiet).unwrap();
+    let set = ofi_set(10_500, 43);
+    let params = Params {
+        max_trees: 12,
+        ..fast_params()
+    };
+    let a = model::train_with(&set, &params, &mut quiet).unwrap();
+    let b = model::train_with(&set, &params, &mut quiet).unwrap();
     assert_eq!(a.model.to_json(), b.model.to_json());
     let strip = |mut r: serde_json::Value| {
         r["trainingSummary"]["trainingSeconds"] = serde_json::Value::Null;
@@ -841,7 +845,15 @@ fn training_can_be_cancelled() {
     assert_eq!(r.err(), Some(TrainError::Cancelled));
     assert_eq!(calls, 2);
     // during the trees
-    let r = model::train_with(&set, &fast_params(), &mut |p| p.fraction < 0.15);
+    let set = ofi_set(10_500, 3);
+    let mut trees = 0;
+    let r = model::train_with(&set, &fast_params(), &mut |p| {
+        if p.fraction > 0.1 {
+            trees += 1;
+        }
+        p.fraction < 0.15
+    });
+    assert_eq!(trees, 10); // 0.1 + 0.8 × 10 / 150 >= 0.15: stopped at the 10th tree
     assert_eq!(r.err(), Some(TrainError::Cancelled));
 }
 
