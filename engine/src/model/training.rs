@@ -42,7 +42,7 @@ pub const ATI_REQUIRED_TYPES: [&str; 2] = ["IP_ADDRESS", "USERAGENT"];
 /// A variable missing in more than this share of events gets a warning.
 const MOSTLY_MISSING: f64 = 0.9;
 /// Rows of the test part importance is averaged over, at most.
-const IMPORTANCE_ROWS: usize = 20_000;
+const IMPORTANCE_ROWS: usize = 2_000;
 
 /// The GBDT parameters `train` uses.
 pub fn default_params() -> Params {
