@@ -213,6 +213,23 @@ BEGIN
     RETURN NULL;
 END $$;
 
+-- Statement trigger on fraud.model_versions: a history-reading model's first trained version
+-- (or its last one gone) changes the specs fraud.event_keys must hold; only then is it synced
+-- (which locks fraud.events), so creating, activating or cancelling versions costs nothing.
+CREATE FUNCTION fraud._sync_model_event_keys() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF EXISTS (SELECT * FROM fraud._needed_key_specs()
+               EXCEPT SELECT s.event_type_name, s.key_name, s.entity_type, s.group_by_variable, s.with_variables
+                      FROM fraud.event_key_specs s)
+       OR EXISTS (SELECT s.event_type_name, s.key_name, s.entity_type, s.group_by_variable, s.with_variables
+                  FROM fraud.event_key_specs s
+                  EXCEPT SELECT * FROM fraud._needed_key_specs()) THEN
+        PERFORM fraud._sync_event_keys_now();
+    END IF;
+    RETURN NULL;
+END $$;
+
 -- The keys built again from every stored event: after a restore that loaded fraud.events with
 -- its triggers disabled (pg_restore --disable-triggers) or on a logical-replication subscriber,
 -- whose apply worker fires no statement triggers (docs/velocity-and-backtesting.md).
@@ -282,3 +299,6 @@ ALTER TABLE fraud.events ENABLE ALWAYS TRIGGER event_keys_update;
 ALTER TABLE fraud.events ENABLE ALWAYS TRIGGER event_keys_truncate;
 ALTER TABLE fraud.aggregate_variable_event_types ENABLE ALWAYS TRIGGER sync_event_keys;
 ALTER TABLE fraud.aggregate_variables ENABLE ALWAYS TRIGGER sync_event_keys;
+CREATE TRIGGER sync_event_keys AFTER INSERT OR DELETE OR UPDATE OF model_data OR TRUNCATE ON fraud.model_versions
+    FOR EACH STATEMENT EXECUTE FUNCTION fraud._sync_model_event_keys();
+ALTER TABLE fraud.model_versions ENABLE ALWAYS TRIGGER sync_event_keys;

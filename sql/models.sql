@@ -127,9 +127,6 @@ BEGIN
         AND t.resource_id LIKE replace(replace(model_id, '_', '\_'), '%', '\%') || '/' || model_type || '/%';
     DELETE FROM fraud.model_versions v WHERE v.model_id = fraud_delete_model.model_id AND v.model_type = fraud_delete_model.model_type;
     DELETE FROM fraud.models m WHERE m.model_id = fraud_delete_model.model_id AND m.model_type = fraud_delete_model.model_type;
-    IF model_type <> 'ONLINE_FRAUD_INSIGHTS' THEN
-        PERFORM fraud._sync_event_keys_now();
-    END IF;
     PERFORM fraud._drop_tags('model', model_id || '/' || model_type);
 END $$;
 COMMENT ON FUNCTION fraud_delete_model(text, text) IS 'DeleteModel: deletes the model, its versions and their tags; a missing model is a NOTICE. Errors: 22023; 55006 a detector version uses one of its versions, or a version is training.';
@@ -434,9 +431,6 @@ BEGIN
     END IF;
     DELETE FROM fraud.model_versions x WHERE x.model_id = v.model_id AND x.model_type = v.model_type
                                         AND x.model_version_number = v.model_version_number;
-    IF v.model_type <> 'ONLINE_FRAUD_INSIGHTS' AND v.model_data IS NOT NULL THEN
-        PERFORM fraud._sync_event_keys_now();
-    END IF;
     PERFORM fraud._drop_tags('model-version', format('%s/%s/%s', v.model_id, v.model_type, v.model_version_number));
 END $$;
 COMMENT ON FUNCTION fraud_delete_model_version(text, text, text) IS 'DeleteModelVersion: deletes a version and its tags; a missing one is a NOTICE. Errors: 22023; 55006 a detector version uses it, or it is training.';
@@ -486,10 +480,6 @@ BEGIN
                                           training_result = r->'report'->'trainingResult',
                                           training_result_v2 = r->'report'->'trainingResultV2', last_updated_time = now()
             WHERE (x.model_id, x.model_type, x.model_version_number) = (v.model_id, v.model_type, v.model_version_number);
-        IF m.model_type <> 'ONLINE_FRAUD_INSIGHTS' THEN
-            -- its entities' histories are read from fraud.event_keys from now on
-            PERFORM fraud._sync_event_keys_now();
-        END IF;
         PERFORM fraud._job_finish(j, 'COMPLETE');
     WHEN 'invalid' THEN
         UPDATE fraud.model_versions x SET status = 'ERROR', failure_reason = r->>'reason',

@@ -118,10 +118,10 @@ mod tests {
                AND c.relkind IN ('r', 'S')
                AND c.relname NOT IN ('variable_types', 'voice_fraudster_changes', 'event_keys', 'event_key_specs')",
         );
-        // 20 definition tables (with the 2 of aggregate variables) + events, event_predictions
+        // 23 definition tables (with the 2 of aggregate variables and the 3 of models) + events, event_predictions
         // (and its id sequence), jobs, batch_import_errors; the Voice ID tables (7) and their
         // stamp sequence
-        assert_eq!(counts, Ok((Some(0), Some(33))));
+        assert_eq!(counts, Ok((Some(0), Some(36))));
     }
 
     #[pg_test]

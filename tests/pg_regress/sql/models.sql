@@ -49,7 +49,8 @@ INSERT INTO fraud.events (event_type_name, event_id, event_timestamp, entities, 
 SELECT 'pay', 'p' || i, '2026-01-01'::timestamptz + i * interval '2 minutes',
        jsonb_build_array(jsonb_build_object('entityType', 'customer', 'entityId', customer)),
        jsonb_build_object('amount', amount::text, 'email', 'u' || (i % 977) || '@' || domain,
-                          'ip', '10.' || (i % 5) || '.' || (i % 200) || '.1', 'noise', 'n' || (i % 3001)),
+                          'ip', '10.' || floor(pg_temp.h(i, 6) * 5) || '.' || floor(pg_temp.h(i, 7) * 200) || '.1',
+                          'noise', 'n' || (i % 3001)),
        CASE WHEN is_fraud THEN 'fraud' ELSE 'legit' END, '2026-02-01'
 FROM gen2;
 SELECT count(*) AS events, count(*) FILTER (WHERE event_label = 'fraud') BETWEEN 400 AND 2000 AS enough_fraud FROM fraud.events;
@@ -200,11 +201,11 @@ CREATE TABLE many AS SELECT e.event_id, e.event_variables AS ev FROM fraud.event
 ANALYZE many;
 SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
-EXPLAIN (COSTS OFF) SELECT count(*) FILTER (WHERE 'review' = ANY (fraud_outcomes('pay_detector', ev))) FROM many;
-CREATE TEMP TABLE par AS SELECT count(*) FILTER (WHERE 'review' = ANY (fraud_outcomes('pay_detector', ev))) n FROM many;
+EXPLAIN (COSTS OFF, VERBOSE) SELECT count(*) FILTER (WHERE 'review' = ANY (fraud_outcomes('pay_detector', ev))) FROM many;
+SELECT count(*) FILTER (WHERE 'review' = ANY (fraud_outcomes('pay_detector', ev))) AS par_n FROM many \gset
 SET max_parallel_workers_per_gather = 0;
-SELECT (SELECT n FROM par) = count(*) FILTER (WHERE 'review' = ANY (fraud_outcomes('pay_detector', ev))) AS same_in_parallel,
-       (SELECT n FROM par) > 0 AS some_reviewed FROM many;
+SELECT :par_n = count(*) FILTER (WHERE 'review' = ANY (fraud_outcomes('pay_detector', ev))) AS same_in_parallel,
+       :par_n > 0 AS some_reviewed FROM many;
 RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size; RESET max_parallel_workers_per_gather;
 
 -- a version in use cannot be deactivated or deleted, nor its model
@@ -218,22 +219,24 @@ SELECT fraud_delete_model_version('pay_model', 'ONLINE_FRAUD_INSIGHTS', '3.0');
 SELECT model_version_number, status FROM fraud_describe_model_versions('pay_model') ORDER BY 1;
 
 -- cancelling: a version cancelled before its job started ends TRAINING_CANCELLED, its job CANCELED
+-- (the highest number is free again once its version is deleted: this one is 3.0)
 BEGIN;
 SELECT model_version_number FROM fraud_create_model_version('pay_model', 'ONLINE_FRAUD_INSIGHTS', 'INGESTED_EVENTS',
     '{"modelVariables": ["amount"]}', ingested_events_detail => '{"ingestedEventsTimeWindow": {"startTime": "2026-01-01T00:00:00Z", "endTime": "2026-02-01T00:00:00Z"}}');
-SELECT fraud_update_model_version_status('pay_model', 'ONLINE_FRAUD_INSIGHTS', '4.0', 'TRAINING_CANCELLED');
+SELECT fraud_update_model_version_status('pay_model', 'ONLINE_FRAUD_INSIGHTS', '3.0', 'TRAINING_CANCELLED');
 COMMIT;
-SELECT pg_temp.wait_model('pay_model', 'ONLINE_FRAUD_INSIGHTS', '4.0');
+SELECT pg_temp.wait_model('pay_model', 'ONLINE_FRAUD_INSIGHTS', '3.0');
 DO $$ BEGIN
     FOR i IN 1..600 LOOP
         EXIT WHEN (SELECT status FROM fraud.jobs WHERE job_type = 'MODEL_TRAINING'
-                   AND config->>'modelVersionNumber' = '4.0') IN ('CANCELED', 'COMPLETE', 'FAILED');
+                   AND job_id = fraud._model_job_id('pay_model', 'ONLINE_FRAUD_INSIGHTS', '3.0')) IN ('CANCELED', 'COMPLETE', 'FAILED');
         PERFORM pg_sleep(0.05);
     END LOOP;
 END $$;
-SELECT status FROM fraud.jobs WHERE job_type = 'MODEL_TRAINING' AND config->>'modelVersionNumber' = '4.0';
-SELECT status, model_data IS NULL AS nothing_written FROM fraud.model_versions WHERE model_version_number = '4.0';
-SELECT fraud_delete_model_version('pay_model', 'ONLINE_FRAUD_INSIGHTS', '4.0');
+SELECT status FROM fraud.jobs WHERE job_type = 'MODEL_TRAINING' AND job_id = fraud._model_job_id('pay_model', 'ONLINE_FRAUD_INSIGHTS', '3.0');
+SELECT status, model_data IS NULL AS nothing_written FROM fraud.model_versions WHERE model_id = 'pay_model' AND model_version_number = '3.0';
+SELECT pg_temp.err($$SELECT fraud_update_model_version_status('pay_model', 'ONLINE_FRAUD_INSIGHTS', '3.0', 'ACTIVE')$$);
+SELECT fraud_delete_model_version('pay_model', 'ONLINE_FRAUD_INSIGHTS', '3.0');
 
 -- TRANSACTION_FRAUD_INSIGHTS learns from each customer's earlier events: the bursts the
 -- online model cannot see
@@ -251,22 +254,20 @@ SELECT fraud_update_model_version_status('pay_history', 'TRANSACTION_FRAUD_INSIG
 SELECT * FROM fraud_create_detector_version('pay_detector',
     '[{"detectorId": "pay_detector", "ruleId": "rest", "ruleVersion": "1"}]',
     model_versions => '[{"modelId": "pay_history", "modelType": "TRANSACTION_FRAUD_INSIGHTS", "modelVersionNumber": "1.0"}]');
--- the same payment scores higher right after another of the same customer than after a quiet
--- day: the history is read from the stored events, as of the event's time
-SELECT (fraud_predict('pay_detector', '{"eventTimestamp": "2026-01-10T00:03:00Z", "entities": [{"entityType": "customer", "entityId": "burst_c"}],
-                                        "eventVariables": {"amount": "500", "email": "q@gmail.com", "ip": "10.1.1.1"}}', '2')
-        ->'modelScores'->0->'scores'->>'pay_history_insightscore')::float AS quiet \gset
-SELECT fraud_send_event('b1', 'pay', '2026-01-10T00:01:00Z', '{"amount": "500", "email": "q@gmail.com", "ip": "10.1.1.1"}',
+-- the same payment scores higher 2 minutes after another of the same customer than a day
+-- after one: the history is read from the stored events, as of the event's time
+SELECT fraud_send_event('q1', 'pay', '2026-01-09T00:03:00Z', '{"amount": "300", "email": "u5@corp.com", "ip": "10.2.7.1"}',
+                        '[{"entityType": "customer", "entityId": "quiet_c"}]');
+SELECT fraud_send_event('b1', 'pay', '2026-01-10T00:01:00Z', '{"amount": "300", "email": "u5@corp.com", "ip": "10.2.7.1"}',
                         '[{"entityType": "customer", "entityId": "burst_c"}]');
-SELECT fraud_send_event('b2', 'pay', '2026-01-10T00:02:00Z', '{"amount": "500", "email": "q@gmail.com", "ip": "10.1.1.1"}',
-                        '[{"entityType": "customer", "entityId": "burst_c"}]');
-SELECT (fraud_predict('pay_detector', '{"eventTimestamp": "2026-01-10T00:03:00Z", "entities": [{"entityType": "customer", "entityId": "burst_c"}],
-                                        "eventVariables": {"amount": "500", "email": "q@gmail.com", "ip": "10.1.1.1"}}', '2')
-        ->'modelScores'->0->'scores'->>'pay_history_insightscore')::float > :quiet AS burst_scores_higher;
--- and an event never sees events after it
-SELECT (fraud_predict('pay_detector', '{"eventTimestamp": "2026-01-10T00:00:30Z", "entities": [{"entityType": "customer", "entityId": "burst_c"}],
-                                        "eventVariables": {"amount": "500", "email": "q@gmail.com", "ip": "10.1.1.1"}}', '2')
-        ->'modelScores'->0->'scores'->>'pay_history_insightscore')::float = :quiet AS future_unseen;
+CREATE FUNCTION pg_temp.history_score(customer text, ts text) RETURNS float8 LANGUAGE sql AS $$
+    SELECT (fraud_predict('pay_detector', jsonb_build_object('eventTimestamp', ts,
+              'entities', jsonb_build_array(jsonb_build_object('entityType', 'customer', 'entityId', customer)),
+              'eventVariables', '{"amount": "500", "email": "u7@gmail.com", "ip": "10.1.9.1"}'::jsonb), '2')
+            ->'modelScores'->0->'scores'->>'pay_history_insightscore')::float8 $$;
+SELECT pg_temp.history_score('burst_c', '2026-01-10T00:03:00Z') > pg_temp.history_score('quiet_c', '2026-01-10T00:03:00Z') AS burst_scores_higher;
+-- and an event never sees events after it: before b1, burst_c has no history, as a new customer
+SELECT pg_temp.history_score('burst_c', '2026-01-10T00:00:30Z') = pg_temp.history_score('nobody', '2026-01-10T00:00:30Z') AS future_unseen;
 SELECT jsonb_array_length(fraud_explain('pay_detector', '{"eventTimestamp": "2026-01-10T00:03:00Z", "entities": [{"entityType": "customer", "entityId": "burst_c"}],
          "eventVariables": {"amount": "500", "email": "q@gmail.com", "ip": "10.1.1.1"}}', '2')
          ->'evaluatedModelVersions'->0->'evaluations'->0->'predictionExplanations'->'aggregatedVariablesImpactExplanations') > 0 AS history_explained;
