@@ -198,7 +198,7 @@ CREATE TYPE fraud.replayed AS (evaluated int, matched_rules text[], outcomes tex
 COMMENT ON TYPE fraud.replayed IS 'One stored event replayed through a detector version (fraud._replay): how many rules were evaluated (the first ones, in order), the ids of those that matched, and the outcomes.';
 ALTER TABLE fraud.jobs DROP CONSTRAINT job_type_enum,
     ADD CONSTRAINT job_type_enum CHECK (job_type IN ('BATCH_IMPORT', 'BATCH_PREDICTION', 'DELETE_EVENTS', 'BACKTEST',
-                                                     'FRAUDSTER_REGISTRATION', 'SPEAKER_ENROLLMENT')),
+                                                     'FRAUDSTER_REGISTRATION', 'SPEAKER_ENROLLMENT', 'MODEL_TRAINING')),
     DROP CONSTRAINT job_prediction_has_detector,
     ADD CONSTRAINT job_prediction_has_detector CHECK ((job_type IN ('BATCH_PREDICTION', 'BACKTEST')) = (detector_id IS NOT NULL));
 -- Shadow versions: the flag of a version and of a recorded prediction.
@@ -216,6 +216,89 @@ COMMENT ON COLUMN fraud.event_predictions.shadow IS 'true: the result of a shado
 ALTER FUNCTION @extschema@.fraud_describe_detector(text) RENAME TO fraud_describe_detector_before_shadow;
 ALTER FUNCTION @extschema@.fraud_get_detector_version(text, text) RENAME TO fraud_get_detector_version_before_shadow;
 DROP FUNCTION fraud._get_detector_version(text, text);
+
+-- Issue 9 (models; docs/models.md): models and their trained versions, external models, the
+-- MODEL_TRAINING job type (above), tags on them; the detector version checks of model versions
+-- and external models take the detector's event type (new signatures).
+-- Models (docs/models.md): AFD's models and model versions, trained in the database on stored
+-- events by a job (sql/models.sql, src/model.rs); what a model learns is the engine's
+-- (engine/src/model). Keyed by (model_id, model_type) as AFD's API is.
+CREATE TABLE fraud.models (
+    model_id          text NOT NULL CONSTRAINT model_id_pattern CHECK (model_id ~ '^[0-9a-z_]+$' AND length(model_id) <= 64),
+    model_type        text NOT NULL CONSTRAINT model_type_enum CHECK (model_type IN ('ONLINE_FRAUD_INSIGHTS',
+                          'TRANSACTION_FRAUD_INSIGHTS', 'ACCOUNT_TAKEOVER_INSIGHTS')),
+    event_type_name   text NOT NULL REFERENCES fraud.event_types(name) ON DELETE RESTRICT,
+    description       text,
+    created_time      timestamptz NOT NULL DEFAULT now(),
+    last_updated_time timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (model_id, model_type)
+);
+COMMENT ON TABLE fraud.models IS 'Models (CreateModel): a model id and type trained on events of one event type; its trained versions are fraud.model_versions.';
+COMMENT ON COLUMN fraud.models.model_type IS 'ONLINE_FRAUD_INSIGHTS (the event alone), TRANSACTION_FRAUD_INSIGHTS (the event and its entity''s history) or ACCOUNT_TAKEOVER_INSIGHTS (a login against its account''s history).';
+
+CREATE TABLE fraud.model_versions (
+    model_id               text NOT NULL,
+    model_type             text NOT NULL,
+    -- "<major>.<minor>", e.g. 1.0; major and minor as numbers for ordering
+    model_version_number   text NOT NULL CONSTRAINT model_version_number_pattern CHECK (model_version_number ~ '^[1-9][0-9]{0,3}\.[0-9]{1,2}$'),
+    major                  int NOT NULL,
+    minor                  int NOT NULL,
+    status                 text NOT NULL DEFAULT 'TRAINING_IN_PROGRESS'
+                           CONSTRAINT model_version_status_enum CHECK (status IN ('TRAINING_IN_PROGRESS', 'TRAINING_COMPLETE',
+                               'ACTIVATE_REQUESTED', 'ACTIVATE_IN_PROGRESS', 'ACTIVE', 'INACTIVATE_REQUESTED',
+                               'INACTIVATE_IN_PROGRESS', 'INACTIVE', 'TRAINING_CANCELLED', 'ERROR')),
+    training_data_source   text NOT NULL CONSTRAINT model_training_data_source_enum CHECK (training_data_source IN ('EXTERNAL_EVENTS', 'INGESTED_EVENTS')),
+    training_data_schema   jsonb NOT NULL,
+    external_events_detail jsonb,
+    ingested_events_detail jsonb,
+    training_result        jsonb,
+    training_result_v2     jsonb,
+    -- the trained model (engine/src/model: encoders, trees, calibration), JSON
+    model_data             text,
+    failure_reason         text,
+    -- 0 to 1 while training
+    training_progress      real NOT NULL DEFAULT 0,
+    created_time           timestamptz NOT NULL DEFAULT now(),
+    last_updated_time      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (model_id, model_type, model_version_number),
+    UNIQUE (model_id, model_type, major, minor),
+    FOREIGN KEY (model_id, model_type) REFERENCES fraud.models(model_id, model_type) ON DELETE RESTRICT,
+    CONSTRAINT model_version_trained CHECK ((model_data IS NOT NULL) OR status IN ('TRAINING_IN_PROGRESS', 'TRAINING_CANCELLED', 'ERROR'))
+);
+COMMENT ON TABLE fraud.model_versions IS 'Model versions (CreateModelVersion, UpdateModelVersion): the training request, its results in AFD''s shapes, and the trained model.';
+COMMENT ON COLUMN fraud.model_versions.status IS 'TRAINING_IN_PROGRESS, TRAINING_COMPLETE, ACTIVE, INACTIVE, TRAINING_CANCELLED or ERROR (training failed: failure_reason says why).';
+COMMENT ON COLUMN fraud.model_versions.training_result IS 'AFD TrainingResult: dataValidationMetrics, trainingMetrics (auc, metricDataPoints), variableImportanceMetrics.';
+COMMENT ON COLUMN fraud.model_versions.training_result_v2 IS 'AFD TrainingResultV2: dataValidationMetrics, trainingMetricsV2 (ofi, tfi or ati), variableImportanceMetrics, aggregatedVariablesImportanceMetrics.';
+COMMENT ON COLUMN fraud.model_versions.model_data IS 'The trained model as the engine serializes it (JSON): feature encoders, trees, score calibration. Loaded once per backend with the detector versions that use it.';
+COMMENT ON COLUMN fraud.model_versions.failure_reason IS 'Why a version is in ERROR (training failed, data validation refused the data, or its worker stopped).';
+COMMENT ON COLUMN fraud.model_versions.training_progress IS 'How far training is, 0 to 1, committed by the training job as it goes (visible from any session).';
+
+-- External models (PutExternalModel): a SQL function the user owns, named by modelEndpoint.
+CREATE TABLE fraud.external_models (
+    model_endpoint         text PRIMARY KEY CONSTRAINT external_model_endpoint_pattern CHECK (model_endpoint ~ '^[0-9A-Za-z_-]+$' AND length(model_endpoint) <= 63),
+    model_source           text NOT NULL CONSTRAINT external_model_source_enum CHECK (model_source IN ('SAGEMAKER')),
+    invoke_model_endpoint_role_arn text NOT NULL,
+    -- the function called: schema.fn(jsonb) RETURNS jsonb; regprocedure, dumped by name
+    function               regprocedure NOT NULL,
+    input_configuration    jsonb NOT NULL,
+    output_configuration   jsonb NOT NULL,
+    model_endpoint_status  text NOT NULL CONSTRAINT external_model_status_enum CHECK (model_endpoint_status IN ('ASSOCIATED', 'DISSOCIATED')),
+    created_time           timestamptz NOT NULL DEFAULT now(),
+    last_updated_time      timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE fraud.external_models IS 'External models (PutExternalModel): modelEndpoint names a SQL function schema.fn(jsonb) RETURNS jsonb that scores an event; its outputs map to EXTERNAL_MODEL_SCORE variables.';
+COMMENT ON COLUMN fraud.external_models.function IS 'The endpoint''s function, resolved when the model was put (regprocedure: restored by name and signature).';
+
+SELECT pg_catalog.pg_extension_config_dump('fraud.models', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.model_versions', '');
+SELECT pg_catalog.pg_extension_config_dump('fraud.external_models', '');
+ALTER TABLE fraud.tags DROP CONSTRAINT tag_resource_type_enum,
+    ADD CONSTRAINT tag_resource_type_enum CHECK (resource_type IN
+                    ('entity-type', 'event-type', 'variable', 'label', 'outcome', 'list',
+                     'detector', 'detector-version', 'rule', 'batch-import', 'batch-prediction', 'voice-domain',
+                     'model', 'model-version', 'external-model'));
+DROP FUNCTION fraud._model_versions_arg(jsonb);
+DROP FUNCTION fraud._external_model_endpoints_arg(text[]);
 
 -- New and changed functions:
 -- * user-facing errors raised through fraud._raise, which leaves out CONTEXT lines of our
@@ -254,6 +337,13 @@ DROP FUNCTION fraud._get_detector_version(text, text);
 --   fraud_backtest_events, fraud._replay, backtest jobs), shadow versions
 --   (fraud_update_detector_version_shadow, fraud_get_event_prediction scores them) and
 --   fraud_rule_stats; job output tables made by fraud._job_output_table; fraud_rebuild_event_keys.
+-- * models (issue 9, docs/models.md): fraud_create_model ... fraud_delete_external_model, the
+--   training job's steps (fraud._model_training_step, fraud._train_model_step), model scores and
+--   external model outputs in every scoring path, rules on $<model_id>_insightscore; the job
+--   machinery ends a training job's version (fraud._job_finish, fraud._reap_jobs); history models
+--   keep their entities' keys in fraud.event_keys (fraud._needed_key_specs);
+--   fraud_create_variable accepts EXTERNAL_MODEL_SCORE; managing grants schema USAGE (its
+--   wrappers mint caller tokens).
 
 CREATE OR REPLACE FUNCTION @extschema@.fraud_backtest(detector_id text, detector_version_id text, "from" timestamp with time zone, "to" timestamp with time zone, baseline_version_id text DEFAULT NULL::text, fraud_labels text[] DEFAULT '{fraud}'::text[])
  RETURNS TABLE(kind text, name text, events bigint, evaluated bigint, matched bigint, matched_fraud bigint, matched_legit bigint, "precision" double precision, recall double precision)
@@ -479,6 +569,34 @@ BEGIN
     PERFORM fraud._set_tags('list', name, tags);
 END $function$
 ;
+CREATE OR REPLACE FUNCTION @extschema@.fraud_create_model(model_id text, model_type text, event_type_name text, description text DEFAULT NULL::text, tags jsonb DEFAULT NULL::jsonb)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    PERFORM fraud._check_pattern('model_id', model_id, '^[0-9a-z_]+$', 1, 64);
+    PERFORM fraud._check_enum('model_type', model_type, fraud._model_types());
+    PERFORM fraud._check_description('description', description);
+    PERFORM fraud._event_type(event_type_name);
+    INSERT INTO fraud.models (model_id, model_type, event_type_name, description)
+        VALUES (model_id, model_type, event_type_name, description)
+        ON CONFLICT DO NOTHING;
+    IF NOT FOUND THEN
+        PERFORM fraud._duplicate('model', model_id || '/' || model_type);
+    END IF;
+    PERFORM fraud._set_tags('model', model_id || '/' || model_type, tags);
+END $function$
+;
+CREATE OR REPLACE FUNCTION @extschema@.fraud_create_model_version(model_id text, model_type text, training_data_source text, training_data_schema jsonb, external_events_detail jsonb DEFAULT NULL::jsonb, ingested_events_detail jsonb DEFAULT NULL::jsonb, tags jsonb DEFAULT NULL::jsonb)
+ RETURNS TABLE(model_id text, model_type text, model_version_number text, status text)
+ LANGUAGE sql
+AS $function$
+    SELECT * FROM fraud._create_model_version(model_id, model_type, training_data_source, training_data_schema,
+                                              external_events_detail, ingested_events_detail, tags, fraud._caller_token())
+$function$
+;
 CREATE OR REPLACE FUNCTION @extschema@.fraud_create_rule(rule_id text, detector_id text, expression text, outcomes text[], language text DEFAULT 'DETECTORPL'::text, description text DEFAULT NULL::text, tags jsonb DEFAULT NULL::jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -507,9 +625,9 @@ BEGIN
     PERFORM fraud._check_pattern('name', name, '^[0-9a-z_]+$', 1, 64);
     PERFORM fraud._check_enum('data_type', data_type, ARRAY['STRING', 'INTEGER', 'FLOAT', 'BOOLEAN', 'DATETIME']);
     PERFORM fraud._check_enum('data_source', data_source, ARRAY['EVENT', 'MODEL_SCORE', 'EXTERNAL_MODEL_SCORE']);
-    IF data_source <> 'EVENT' THEN
+    IF data_source = 'MODEL_SCORE' THEN
         PERFORM fraud._invalid('data_source', data_source,
-            '(MODEL_SCORE and EXTERNAL_MODEL_SCORE variables are created by the model that outputs them)');
+            '(a model''s score is $<model_id>_insightscore, created with the model)');
     END IF;
     PERFORM fraud._check_default_value(data_type, default_value);
     PERFORM fraud._check_variable_type('variable_type', variable_type);
@@ -664,6 +782,28 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_events_by_event_type(event_t
  LANGUAGE sql
 AS $function$ SELECT * FROM fraud._delete_events_by_event_type(event_type_name, fraud._caller_token()) $function$
 ;
+CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_external_model(model_endpoint text)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE users text[];
+BEGIN
+    PERFORM fraud._check_pattern('model_endpoint', model_endpoint, '^[0-9A-Za-z_-]+$', 1, 63);
+    SELECT array_agg(v.detector_id || '/' || v.detector_version_id ORDER BY v.detector_id, v.detector_version_id) INTO users
+        FROM fraud.detector_versions v WHERE fraud_delete_external_model.model_endpoint = ANY (v.external_model_endpoints);
+    IF users IS NOT NULL THEN
+        PERFORM fraud._conflict(format('external model %s is used by %s', quote_literal(model_endpoint),
+                                       fraud._some_names('detector version', users)));
+    END IF;
+    DELETE FROM fraud.external_models x WHERE x.model_endpoint = fraud_delete_external_model.model_endpoint;
+    IF NOT FOUND THEN
+        RAISE NOTICE 'external model % does not exist, skipping', quote_literal(model_endpoint);
+    END IF;
+    PERFORM fraud._drop_tags('external-model', model_endpoint);
+END $function$
+;
 CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_label(name text)
  RETURNS void
  LANGUAGE plpgsql
@@ -705,6 +845,66 @@ BEGIN
         RAISE NOTICE 'list % does not exist, skipping', quote_literal(name);
     END IF;
     PERFORM fraud._drop_tags('list', name);
+END $function$
+;
+CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_model(model_id text, model_type text)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE users text[];
+BEGIN
+    PERFORM fraud._check_pattern('model_id', model_id, '^[0-9a-z_]+$', 1, 64);
+    PERFORM fraud._check_enum('model_type', model_type, fraud._model_types());
+    IF NOT EXISTS (SELECT 1 FROM fraud.models m WHERE m.model_id = fraud_delete_model.model_id
+                                                  AND m.model_type = fraud_delete_model.model_type) THEN
+        RAISE NOTICE 'model %/% does not exist, skipping', model_id, model_type;
+        RETURN;
+    END IF;
+    PERFORM fraud._model(model_id, model_type, true);
+    users := fraud._model_version_users(model_id, model_type, NULL, ARRAY['DRAFT', 'ACTIVE', 'INACTIVE']);
+    IF users IS NOT NULL THEN
+        PERFORM fraud._conflict(format('model %s/%s is used by %s', model_id, model_type, fraud._some_names('detector version', users)));
+    END IF;
+    IF EXISTS (SELECT 1 FROM fraud.model_versions v WHERE v.model_id = fraud_delete_model.model_id
+               AND v.model_type = fraud_delete_model.model_type AND v.status = 'TRAINING_IN_PROGRESS') THEN
+        PERFORM fraud._conflict(format('model %s/%s has a version in training; cancel it first (fraud_update_model_version_status ... TRAINING_CANCELLED)', model_id, model_type));
+    END IF;
+    DELETE FROM fraud.tags t WHERE t.resource_type = 'model-version'
+        AND t.resource_id LIKE replace(replace(model_id, '_', '\_'), '%', '\%') || '/' || model_type || '/%';
+    DELETE FROM fraud.model_versions v WHERE v.model_id = fraud_delete_model.model_id AND v.model_type = fraud_delete_model.model_type;
+    DELETE FROM fraud.models m WHERE m.model_id = fraud_delete_model.model_id AND m.model_type = fraud_delete_model.model_type;
+    PERFORM fraud._drop_tags('model', model_id || '/' || model_type);
+END $function$
+;
+CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_model_version(model_id text, model_type text, model_version_number text)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE v fraud.model_versions; users text[];
+BEGIN
+    PERFORM fraud._check_pattern('model_version_number', model_version_number, '^[1-9][0-9]{0,3}\.[0-9]{1,2}$', 3, 7);
+    IF NOT EXISTS (SELECT 1 FROM fraud.model_versions x WHERE x.model_id = fraud_delete_model_version.model_id
+                   AND x.model_type = fraud_delete_model_version.model_type
+                   AND x.model_version_number = fraud_delete_model_version.model_version_number) THEN
+        RAISE NOTICE 'model version %/%/% does not exist, skipping', model_id, model_type, model_version_number;
+        RETURN;
+    END IF;
+    v := fraud._model_version(model_id, model_type, model_version_number);
+    users := fraud._model_version_users(v.model_id, v.model_type, v.model_version_number, ARRAY['DRAFT', 'ACTIVE', 'INACTIVE']);
+    IF users IS NOT NULL THEN
+        PERFORM fraud._conflict(format('model version %s/%s/%s is used by %s', v.model_id, v.model_type,
+                                       v.model_version_number, fraud._some_names('detector version', users)));
+    END IF;
+    IF v.status = 'TRAINING_IN_PROGRESS' THEN
+        PERFORM fraud._conflict(format('model version %s/%s/%s is training; cancel it first', v.model_id, v.model_type, v.model_version_number));
+    END IF;
+    DELETE FROM fraud.model_versions x WHERE x.model_id = v.model_id AND x.model_type = v.model_type
+                                        AND x.model_version_number = v.model_version_number;
+    PERFORM fraud._drop_tags('model-version', format('%s/%s/%s', v.model_id, v.model_type, v.model_version_number));
 END $function$
 ;
 CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_outcome(name text)
@@ -779,6 +979,13 @@ BEGIN
     SELECT data_source INTO src FROM fraud.variables v WHERE v.name = fraud_delete_variable.name;
     IF src = 'AGGREGATE' THEN
         PERFORM fraud._conflict(format('variable %s is an aggregate variable; delete it with fraud_delete_aggregate_variable', quote_literal(name)));
+    ELSIF src = 'EXTERNAL_MODEL_SCORE' THEN
+        SELECT array_agg(x.model_endpoint ORDER BY x.model_endpoint) INTO used_by FROM fraud.external_models x
+            WHERE EXISTS (SELECT 1 FROM jsonb_each_text(x.output_configuration->'jsonKeyToVariableMap') k
+                          WHERE k.value = fraud_delete_variable.name);
+        IF used_by IS NOT NULL THEN
+            PERFORM fraud._conflict(format('variable %s is an output of %s', quote_literal(name), fraud._some_names('external model', used_by)));
+        END IF;
     ELSIF src IS NOT NULL AND src <> 'EVENT' THEN
         PERFORM fraud._conflict(format('variable %s is a %s variable; it is deleted with its model', quote_literal(name), src));
     END IF;
@@ -795,6 +1002,13 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_describe_detector(detector_id text)
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$ SELECT * FROM fraud._describe_detector(detector_id) $function$
+;
+CREATE OR REPLACE FUNCTION @extschema@.fraud_describe_model_versions(model_id text DEFAULT NULL::text, model_version_number text DEFAULT NULL::text, model_type text DEFAULT NULL::text)
+ RETURNS TABLE(model_id text, model_type text, model_version_number text, status text, training_data_source text, training_data_schema jsonb, external_events_detail jsonb, ingested_events_detail jsonb, training_result jsonb, training_result_v2 jsonb, training_progress real, failure_reason text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$ SELECT * FROM fraud._describe_model_versions(model_id, model_version_number, model_type) $function$
 ;
 CREATE OR REPLACE FUNCTION @extschema@.fraud_get_aggregate_variables(name text DEFAULT NULL::text)
  RETURNS TABLE(name text, data_type text, event_types text[], function text, variable text, entity_type text, group_by_variable text, time_window interval, filter text, description text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
@@ -977,6 +1191,13 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_get_event_types(name text DEFAULT N
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$ SELECT * FROM fraud._get_event_types(name) $function$
 ;
+CREATE OR REPLACE FUNCTION @extschema@.fraud_get_external_models(model_endpoint text DEFAULT NULL::text)
+ RETURNS TABLE(model_endpoint text, model_source text, invoke_model_endpoint_role_arn text, function regprocedure, input_configuration jsonb, output_configuration jsonb, model_endpoint_status text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$ SELECT * FROM fraud._get_external_models(model_endpoint) $function$
+;
 CREATE OR REPLACE FUNCTION @extschema@.fraud_get_labels(name text DEFAULT NULL::text)
  RETURNS TABLE(name text, description text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
  LANGUAGE sql
@@ -999,6 +1220,20 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_get_lists_metadata(name text DEFAUL
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$ SELECT * FROM fraud._get_lists_metadata(name) $function$
+;
+CREATE OR REPLACE FUNCTION @extschema@.fraud_get_model_version(model_id text, model_type text, model_version_number text)
+ RETURNS TABLE(model_id text, model_type text, model_version_number text, training_data_source text, training_data_schema jsonb, external_events_detail jsonb, ingested_events_detail jsonb, status text, arn text)
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$ SELECT * FROM fraud._get_model_version(model_id, model_type, model_version_number) $function$
+;
+CREATE OR REPLACE FUNCTION @extschema@.fraud_get_models(model_id text DEFAULT NULL::text, model_type text DEFAULT NULL::text)
+ RETURNS TABLE(model_id text, model_type text, description text, event_type_name text, created_time timestamp with time zone, last_updated_time timestamp with time zone, arn text)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$ SELECT * FROM fraud._get_models(model_id, model_type) $function$
 ;
 CREATE OR REPLACE FUNCTION @extschema@.fraud_get_outcomes(name text DEFAULT NULL::text)
  RETURNS TABLE(name text, description text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
@@ -1035,7 +1270,7 @@ BEGIN
     FOR f IN SELECT * FROM fraud._capability_functions(capability) LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', f, role_name);
     END LOOP;
-    IF capability IN ('jobs', 'voice_management') THEN
+    IF capability IN ('jobs', 'voice_management', 'managing') THEN
         -- the public wrappers call fraud._caller_token(); a job's owner fills its staging table
         EXECUTE format('GRANT USAGE ON SCHEMA fraud TO %s', role_name);
     END IF;
@@ -1175,6 +1410,14 @@ BEGIN
     PERFORM fraud._set_tags('event-type', name, tags);
 END $function$
 ;
+CREATE OR REPLACE FUNCTION @extschema@.fraud_put_external_model(model_endpoint text, model_source text, invoke_model_endpoint_role_arn text, input_configuration jsonb, output_configuration jsonb, model_endpoint_status text, tags jsonb DEFAULT NULL::jsonb)
+ RETURNS void
+ LANGUAGE sql
+AS $function$
+    SELECT fraud._put_external_model(model_endpoint, model_source, invoke_model_endpoint_role_arn, input_configuration,
+                                     output_configuration, model_endpoint_status, tags, fraud._caller_token())
+$function$
+;
 CREATE OR REPLACE FUNCTION @extschema@.fraud_put_label(name text, description text DEFAULT NULL::text, tags jsonb DEFAULT NULL::jsonb)
  RETURNS void
  LANGUAGE sql
@@ -1213,18 +1456,18 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_revoke(capability text, role_name r
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
-DECLARE f regprocedure; other text := CASE capability WHEN 'jobs' THEN 'voice_management' WHEN 'voice_management' THEN 'jobs' END;
-        keep boolean;
+DECLARE f regprocedure; sharing text[] := ARRAY['jobs', 'voice_management', 'managing']; keep boolean;
 BEGIN
     PERFORM fraud._check_role(role_name);
-    -- jobs and voice_management share fraud._caller_token() and schema USAGE
-    keep := other IS NOT NULL AND fraud._holds(role_name, other);
+    -- jobs, voice_management and managing share fraud._caller_token() and schema USAGE
+    keep := capability = ANY (sharing)
+            AND EXISTS (SELECT 1 FROM unnest(sharing) o WHERE o <> capability AND fraud._holds(role_name, o));
     FOR f IN SELECT * FROM fraud._capability_functions(capability) LOOP
         IF NOT (keep AND f = 'fraud._caller_token()'::regprocedure) THEN
             EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM %s', f, role_name);
         END IF;
     END LOOP;
-    IF other IS NOT NULL AND NOT keep THEN
+    IF capability = ANY (sharing) AND NOT keep THEN
         EXECUTE format('REVOKE USAGE ON SCHEMA fraud FROM %s', role_name);
     END IF;
 END $function$
@@ -1313,9 +1556,11 @@ BEGIN
     IF rule_execution_mode IS NOT NULL THEN
         PERFORM fraud._check_enum('rule_execution_mode', rule_execution_mode, ARRAY['ALL_MATCHED', 'FIRST_MATCHED']);
     END IF;
-    endpoints := fraud._external_model_endpoints_arg(external_model_endpoints);
+    endpoints := fraud._external_model_endpoints_arg(external_model_endpoints,
+        (SELECT d.event_type_name FROM fraud.detectors d WHERE d.detector_id = v.detector_id));
     IF model_versions IS NOT NULL THEN
-        models := fraud._model_versions_arg(model_versions);
+        models := fraud._model_versions_arg(model_versions,
+            (SELECT d.event_type_name FROM fraud.detectors d WHERE d.detector_id = v.detector_id));
     END IF;
     PERFORM fraud._write_version_rules(v.detector_id, v.detector_version_id, rules);
     UPDATE fraud.detector_versions x SET
@@ -1394,6 +1639,11 @@ BEGIN
         PERFORM fraud._invalid('detector_version_id', detector_version_id, '(a detector version needs at least one rule or model version to be ACTIVE)');
     END IF;
     IF status = 'ACTIVE' THEN
+        -- what goes live scores with ACTIVE model versions and ASSOCIATED external models only
+        PERFORM fraud._model_versions_arg(v.model_versions,
+            (SELECT d.event_type_name FROM fraud.detectors d WHERE d.detector_id = v.detector_id));
+        PERFORM fraud._external_model_endpoints_arg(v.external_model_endpoints,
+            (SELECT d.event_type_name FROM fraud.detectors d WHERE d.detector_id = v.detector_id));
         -- what goes live must compile against the catalog as it is now
         PERFORM fraud._check_detector_version(v.detector_id, v.detector_version_id::text);
         UPDATE fraud.detector_versions x SET status = 'INACTIVE', last_updated_time = now()
@@ -1466,6 +1716,61 @@ BEGIN
         variable_type = coalesce(fraud_update_list.variable_type, x.variable_type),
         updated_time = now()
     WHERE x.name = fraud_update_list.name;
+END $function$
+;
+CREATE OR REPLACE FUNCTION @extschema@.fraud_update_model(model_id text, model_type text, description text DEFAULT NULL::text)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    PERFORM fraud._model(model_id, model_type, true);
+    PERFORM fraud._check_description('description', description);
+    UPDATE fraud.models m SET description = fraud_update_model.description, last_updated_time = now()
+        WHERE m.model_id = fraud_update_model.model_id AND m.model_type = fraud_update_model.model_type;
+END $function$
+;
+CREATE OR REPLACE FUNCTION @extschema@.fraud_update_model_version(model_id text, model_type text, major_version_number text, external_events_detail jsonb DEFAULT NULL::jsonb, ingested_events_detail jsonb DEFAULT NULL::jsonb, tags jsonb DEFAULT NULL::jsonb)
+ RETURNS TABLE(model_id text, model_type text, model_version_number text, status text)
+ LANGUAGE sql
+AS $function$
+    SELECT * FROM fraud._update_model_version(model_id, model_type, major_version_number, external_events_detail,
+                                              ingested_events_detail, tags, fraud._caller_token())
+$function$
+;
+CREATE OR REPLACE FUNCTION @extschema@.fraud_update_model_version_status(model_id text, model_type text, model_version_number text, status text)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE v fraud.model_versions := fraud._model_version(model_id, model_type, model_version_number); users text[];
+BEGIN
+    PERFORM fraud._check_enum('status', status, ARRAY['ACTIVE', 'INACTIVE', 'TRAINING_CANCELLED']);
+    IF v.status = status THEN
+        RETURN;
+    END IF;
+    IF (status = 'ACTIVE' AND v.status NOT IN ('TRAINING_COMPLETE', 'INACTIVE'))
+       OR (status = 'INACTIVE' AND v.status NOT IN ('ACTIVE', 'TRAINING_COMPLETE'))
+       OR (status = 'TRAINING_CANCELLED' AND v.status <> 'TRAINING_IN_PROGRESS') THEN
+        PERFORM fraud._conflict(format('model version %s/%s/%s is %s; it cannot become %s', v.model_id, v.model_type,
+                                       v.model_version_number, v.status, status));
+    END IF;
+    IF status = 'INACTIVE' THEN
+        users := fraud._model_version_users(v.model_id, v.model_type, v.model_version_number, ARRAY['ACTIVE']);
+        IF users IS NOT NULL THEN
+            PERFORM fraud._conflict(format('model version %s/%s/%s is used by ACTIVE %s', v.model_id, v.model_type,
+                                           v.model_version_number, fraud._some_names('detector version', users)));
+        END IF;
+    END IF;
+    IF status = 'TRAINING_CANCELLED' THEN
+        UPDATE fraud.jobs x SET status = 'CANCEL_IN_PROGRESS'
+            WHERE x.job_type = 'MODEL_TRAINING' AND x.job_id = fraud._model_job_id(v.model_id, v.model_type, v.model_version_number)
+              AND fraud._job_active(x.status);
+    END IF;
+    UPDATE fraud.model_versions x SET status = fraud_update_model_version_status.status, last_updated_time = now()
+        WHERE x.model_id = v.model_id AND x.model_type = v.model_type AND x.model_version_number = v.model_version_number;
 END $function$
 ;
 CREATE OR REPLACE FUNCTION @extschema@.fraud_update_rule_metadata(rule jsonb, description text)
@@ -2224,7 +2529,8 @@ AS $function$
     ('reading', 'fraud_get_list_elements'), ('reading', 'fraud_list_tags_for_resource'), ('reading', 'fraud_get_event'),
     ('reading', 'fraud_get_event_prediction_metadata'), ('reading', 'fraud_list_event_predictions'),
     ('reading', 'fraud_get_aggregate_variables'), ('reading', 'fraud_backtest'), ('reading', 'fraud_backtest_events'),
-    ('reading', 'fraud_rule_stats'),
+    ('reading', 'fraud_rule_stats'), ('reading', 'fraud_get_models'), ('reading', 'fraud_get_model_version'),
+    ('reading', 'fraud_describe_model_versions'), ('reading', 'fraud_get_external_models'),
 
     ('managing', 'fraud_put_detector'), ('managing', 'fraud_delete_detector'),
     ('managing', 'fraud_create_detector_version'), ('managing', 'fraud_update_detector_version'),
@@ -2240,7 +2546,11 @@ AS $function$
     ('managing', 'fraud_tag_resource'), ('managing', 'fraud_untag_resource'), ('managing', 'fraud_update_event_label'),
     ('managing', 'fraud_delete_event'),
     ('managing', 'fraud_create_aggregate_variable'), ('managing', 'fraud_delete_aggregate_variable'),
-    ('managing', 'fraud_rebuild_event_keys'),
+    ('managing', 'fraud_rebuild_event_keys'), ('managing', 'fraud_create_model'), ('managing', 'fraud_update_model'),
+    ('managing', 'fraud_delete_model'), ('managing', 'fraud_update_model_version_status'),
+    ('managing', 'fraud_delete_model_version'), ('managing', 'fraud_put_external_model'),
+    ('managing', 'fraud._put_external_model'), ('managing', 'fraud_delete_external_model'),
+    ('managing', 'fraud._caller_token'),
 
     ('jobs', 'fraud_create_batch_import_job'), ('jobs', 'fraud_get_batch_import_jobs'),
     ('jobs', 'fraud_get_batch_import_job_errors'), ('jobs', 'fraud_cancel_batch_import_job'),
@@ -2254,6 +2564,9 @@ AS $function$
     ('jobs', 'fraud._delete_events_by_event_type'),
     ('jobs', 'fraud_create_backtest_job'), ('jobs', 'fraud_get_backtest_jobs'), ('jobs', 'fraud_cancel_backtest_job'),
     ('jobs', 'fraud_delete_backtest_job'), ('jobs', 'fraud._create_backtest_job'), ('jobs', 'fraud._get_backtest_jobs'),
+    -- training a model version is a job that reads stored events (or the caller's input)
+    ('jobs', 'fraud_create_model_version'), ('jobs', 'fraud_update_model_version'),
+    ('jobs', 'fraud._create_model_version'), ('jobs', 'fraud._update_model_version'),
     -- a batch prediction's worker scores as the job's owner
     ('jobs', 'fraud._score'), ('jobs', 'fraud._score_historical'), ('jobs', 'fraud._event_error'),
 
@@ -2311,6 +2624,20 @@ CREATE OR REPLACE FUNCTION fraud._check_aggregate_variable(name text)
  STABLE STRICT
 AS 'MODULE_PATHNAME', $function$check_aggregate_variable_wrapper$function$
 ;
+CREATE OR REPLACE FUNCTION fraud._check_external_model_unused(p_model_endpoint text)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE users text[];
+BEGIN
+    SELECT array_agg(v.detector_id || '/' || v.detector_version_id ORDER BY v.detector_id, v.detector_version_id) INTO users
+        FROM fraud.detector_versions v WHERE p_model_endpoint = ANY (v.external_model_endpoints) AND v.status = 'ACTIVE';
+    IF users IS NOT NULL THEN
+        PERFORM fraud._conflict(format('external model %s is used by ACTIVE %s', quote_literal(p_model_endpoint),
+                                       fraud._some_names('detector version', users)));
+    END IF;
+END $function$
+;
 CREATE OR REPLACE FUNCTION fraud._check_flat(field text, value anyarray)
  RETURNS void
  LANGUAGE plpgsql
@@ -2356,6 +2683,85 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid = role_name) THEN
         PERFORM fraud._raise('42704', format('role with OID %s does not exist', role_name::oid));
     END IF;
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._check_training_request(m fraud.models, p_source text, p_schema jsonb, p_external jsonb, p_ingested jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+AS $function$
+DECLARE vars text[]; bad text; mapper jsonb; treatment text; k text; s text; e text;
+BEGIN
+    PERFORM fraud._check_enum('training_data_source', p_source, ARRAY['EXTERNAL_EVENTS', 'INGESTED_EVENTS']);
+    PERFORM fraud._required('training_data_schema', p_schema);
+    IF jsonb_typeof(p_schema) <> 'object' OR jsonb_typeof(p_schema->'modelVariables') IS DISTINCT FROM 'array' THEN
+        PERFORM fraud._invalid('training_data_schema', p_schema::text, '(must be {"modelVariables": [...], "labelSchema": {...}})');
+    END IF;
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(p_schema->'modelVariables') x WHERE jsonb_typeof(x) <> 'string') THEN
+        PERFORM fraud._invalid('training_data_schema.modelVariables', (p_schema->'modelVariables')::text, '(must be an array of variable names)');
+    END IF;
+    vars := ARRAY(SELECT DISTINCT x FROM jsonb_array_elements_text(p_schema->'modelVariables') x ORDER BY 1);
+    IF cardinality(vars) = 0 OR cardinality(vars) > 100 THEN
+        PERFORM fraud._invalid('training_data_schema.modelVariables', (p_schema->'modelVariables')::text, '(must name 1 to 100 variables)');
+    END IF;
+    SELECT x INTO bad FROM unnest(vars) x
+        WHERE NOT EXISTS (SELECT 1 FROM fraud.event_type_variables t WHERE t.event_type_name = m.event_type_name AND t.variable_name = x)
+        LIMIT 1;
+    IF bad IS NOT NULL THEN
+        PERFORM fraud._invalid('training_data_schema.modelVariables', bad,
+                               format('(not a variable of event type %s)', quote_literal(m.event_type_name)));
+    END IF;
+    mapper := coalesce(p_schema->'labelSchema'->'labelMapper', '{}');
+    IF jsonb_typeof(mapper) <> 'object' THEN
+        PERFORM fraud._invalid('training_data_schema.labelSchema.labelMapper', mapper::text, '(must be {"FRAUD": [labels], "LEGIT": [labels]})');
+    END IF;
+    IF mapper = '{}' THEN
+        -- AFD's default: the event type's labels named fraud and legit, when they exist
+        mapper := jsonb_build_object('FRAUD', '["fraud"]'::jsonb, 'LEGIT', '["legit"]'::jsonb);
+    END IF;
+    FOR k IN SELECT jsonb_object_keys(mapper) LOOP
+        IF k NOT IN ('FRAUD', 'LEGIT') THEN
+            PERFORM fraud._invalid('training_data_schema.labelSchema.labelMapper', k, '(keys must be FRAUD and LEGIT)');
+        END IF;
+        IF jsonb_typeof(mapper->k) <> 'array' OR EXISTS (SELECT 1 FROM jsonb_array_elements(mapper->k) x WHERE jsonb_typeof(x) <> 'string') THEN
+            PERFORM fraud._invalid('training_data_schema.labelSchema.labelMapper.' || k, (mapper->k)::text, '(must be an array of label names)');
+        END IF;
+    END LOOP;
+    SELECT x INTO bad FROM jsonb_array_elements_text(coalesce(mapper->'FRAUD', '[]') || coalesce(mapper->'LEGIT', '[]')) x
+        GROUP BY x HAVING count(*) > 1 LIMIT 1;
+    IF bad IS NOT NULL THEN
+        PERFORM fraud._invalid('training_data_schema.labelSchema.labelMapper', bad, '(a label maps to both FRAUD and LEGIT)');
+    END IF;
+    treatment := coalesce(p_schema->'labelSchema'->>'unlabeledEventsTreatment', 'IGNORE');
+    PERFORM fraud._check_enum('training_data_schema.labelSchema.unlabeledEventsTreatment', treatment,
+                              ARRAY['IGNORE', 'FRAUD', 'LEGIT', 'AUTO']);
+    IF p_source = 'INGESTED_EVENTS' THEN
+        IF p_external IS NOT NULL THEN
+            PERFORM fraud._invalid('external_events_detail', p_external::text, '(only with training_data_source EXTERNAL_EVENTS)');
+        END IF;
+        s := p_ingested->'ingestedEventsTimeWindow'->>'startTime';
+        e := p_ingested->'ingestedEventsTimeWindow'->>'endTime';
+        IF s IS NULL OR e IS NULL THEN
+            PERFORM fraud._invalid('ingested_events_detail', coalesce(p_ingested::text, 'NULL'),
+                                   '(must be {"ingestedEventsTimeWindow": {"startTime": ..., "endTime": ...}})');
+        END IF;
+        BEGIN
+            IF s::timestamptz >= e::timestamptz THEN
+                PERFORM fraud._invalid('ingested_events_detail', p_ingested::text, '(startTime must be before endTime)');
+            END IF;
+        EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
+            PERFORM fraud._invalid('ingested_events_detail', p_ingested::text, '(startTime and endTime must be timestamps)');
+        END;
+    ELSE
+        IF p_ingested IS NOT NULL THEN
+            PERFORM fraud._invalid('ingested_events_detail', p_ingested::text, '(only with training_data_source INGESTED_EVENTS)');
+        END IF;
+        IF p_external->>'dataLocation' IS NULL THEN
+            PERFORM fraud._invalid('external_events_detail', coalesce(p_external::text, 'NULL'),
+                                   '(must be {"dataLocation": a table, a query or a server-side CSV file})');
+        END IF;
+    END IF;
+    RETURN jsonb_build_object('modelVariables', to_jsonb(vars),
+                              'labelSchema', jsonb_build_object('labelMapper', mapper, 'unlabeledEventsTreatment', treatment));
 END $function$
 ;
 CREATE OR REPLACE FUNCTION fraud._checked_entities(event_type_name text, entities jsonb)
@@ -2548,8 +2954,8 @@ BEGIN
     d := fraud._lock_detector(p_detector_id);
     PERFORM fraud._check_description('description', p_description);
     PERFORM fraud._check_enum('rule_execution_mode', p_rule_execution_mode, ARRAY['ALL_MATCHED', 'FIRST_MATCHED']);
-    endpoints := fraud._external_model_endpoints_arg(p_external_model_endpoints);
-    models := fraud._model_versions_arg(p_model_versions);
+    endpoints := fraud._external_model_endpoints_arg(p_external_model_endpoints, d.event_type_name);
+    models := fraud._model_versions_arg(p_model_versions, d.event_type_name);
     PERFORM fraud._required('rules', p_rules);
     n := d.last_version_id + 1;
     IF n > 99999 THEN
@@ -2563,6 +2969,17 @@ BEGIN
     PERFORM fraud._check_detector_version(d.detector_id, n::text);
     PERFORM fraud._set_tags('detector-version', format('%s/%s', d.detector_id, n), p_tags);
     RETURN QUERY SELECT d.detector_id, n::text, 'DRAFT'::text;
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._create_model_version(p_model_id text, p_model_type text, p_training_data_source text, p_training_data_schema jsonb, p_external_events_detail jsonb, p_ingested_events_detail jsonb, p_tags jsonb, p_caller bigint)
+ RETURNS TABLE(model_id text, model_type text, model_version_number text, status text)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    RETURN QUERY SELECT * FROM fraud._start_model_version(fraud._model(p_model_id, p_model_type, true), p_training_data_source,
+        p_training_data_schema, p_external_events_detail, p_ingested_events_detail, p_tags, p_caller);
 END $function$
 ;
 CREATE OR REPLACE FUNCTION fraud._csv_header(role oid, path text)
@@ -2621,6 +3038,22 @@ BEGIN
     SELECT v.detector_id, v.detector_version_id::text, v.status, v.description, v.last_updated_time,
            fraud._arn('detector', v.detector_id), v.shadow
     FROM fraud.detector_versions v WHERE v.detector_id = p_detector_id ORDER BY v.detector_version_id;
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._describe_model_versions(p_model_id text, p_version text, p_model_type text)
+ RETURNS TABLE(model_id text, model_type text, model_version_number text, status text, training_data_source text, training_data_schema jsonb, external_events_detail jsonb, ingested_events_detail jsonb, training_result jsonb, training_result_v2 jsonb, training_progress real, failure_reason text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    PERFORM fraud._reap_jobs();
+    IF p_model_type IS NOT NULL THEN
+        PERFORM fraud._check_enum('model_type', p_model_type, fraud._model_types());
+    END IF;
+    RETURN QUERY
+        SELECT r.* FROM fraud.model_versions v CROSS JOIN LATERAL fraud._model_version_row(v) r
+        WHERE (p_model_id IS NULL OR v.model_id = p_model_id) AND (p_model_type IS NULL OR v.model_type = p_model_type)
+          AND (p_version IS NULL OR v.model_version_number = p_version)
+        ORDER BY v.model_id, v.model_type, v.major, v.minor;
 END $function$
 ;
 CREATE OR REPLACE FUNCTION fraud._duplicate(kind text, id text)
@@ -2698,17 +3131,30 @@ CREATE OR REPLACE FUNCTION fraud._expression_variables(expression text)
  IMMUTABLE PARALLEL SAFE STRICT
 AS 'MODULE_PATHNAME', $function$expression_variables_wrapper$function$
 ;
-CREATE OR REPLACE FUNCTION fraud._external_model_endpoints_arg(endpoints text[])
+CREATE OR REPLACE FUNCTION fraud._external_model_endpoints_arg(endpoints text[], p_event_type text)
  RETURNS text[]
  LANGUAGE plpgsql
  STABLE
 AS $function$
+DECLARE e text; x fraud.external_models;
 BEGIN
     PERFORM fraud._check_flat('external_model_endpoints', endpoints);
-    PERFORM fraud._check_names('external_model_endpoints', endpoints, 0);
-    IF cardinality(endpoints) > 0 THEN
-        -- as model versions: external models do not exist yet, so every name is unknown
-        PERFORM fraud._not_found('external model', endpoints[1]);
+    FOREACH e IN ARRAY coalesce(endpoints, '{}') LOOP
+        SELECT * INTO x FROM fraud.external_models m WHERE m.model_endpoint = e;
+        IF NOT FOUND THEN
+            PERFORM fraud._not_found('external model', coalesce(e, 'NULL'));
+        END IF;
+        IF x.model_endpoint_status <> 'ASSOCIATED' THEN
+            PERFORM fraud._conflict(format('external model %s is DISSOCIATED', quote_literal(e)));
+        END IF;
+        IF x.input_configuration->>'eventTypeName' IS DISTINCT FROM p_event_type THEN
+            PERFORM fraud._invalid('external_model_endpoints', e,
+                                   format('(its input configuration is for event type %s, the detector for %s)',
+                                          coalesce(quote_literal(x.input_configuration->>'eventTypeName'), 'none'), quote_literal(p_event_type)));
+        END IF;
+    END LOOP;
+    IF (SELECT count(DISTINCT u) FROM unnest(endpoints) u) <> cardinality(endpoints) THEN
+        PERFORM fraud._invalid('external_model_endpoints', endpoints::text, '(an endpoint is named twice)');
     END IF;
     RETURN coalesce(endpoints, '{}');
 END $function$
@@ -2917,6 +3363,24 @@ BEGIN
     END IF;
 END $function$
 ;
+CREATE OR REPLACE FUNCTION fraud._get_external_models(p_model_endpoint text)
+ RETURNS TABLE(model_endpoint text, model_source text, invoke_model_endpoint_role_arn text, function regprocedure, input_configuration jsonb, output_configuration jsonb, model_endpoint_status text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+BEGIN
+    RETURN QUERY
+        SELECT x.model_endpoint, x.model_source, x.invoke_model_endpoint_role_arn, x.function, x.input_configuration,
+               x.output_configuration, x.model_endpoint_status, x.last_updated_time, x.created_time,
+               fraud._arn('external-model', x.model_endpoint)
+        FROM fraud.external_models x
+        WHERE p_model_endpoint IS NULL OR x.model_endpoint = p_model_endpoint
+        ORDER BY x.model_endpoint;
+    IF p_model_endpoint IS NOT NULL AND NOT FOUND THEN
+        PERFORM fraud._not_found('external model', p_model_endpoint);
+    END IF;
+END $function$
+;
 CREATE OR REPLACE FUNCTION fraud._get_list_elements(p_name text)
  RETURNS SETOF text
  LANGUAGE plpgsql
@@ -2945,6 +3409,42 @@ BEGIN
     IF p_name IS NOT NULL AND NOT FOUND THEN
         PERFORM fraud._not_found('list', p_name);
     END IF;
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._get_model_version(p_model_id text, p_model_type text, p_version text)
+ RETURNS TABLE(model_id text, model_type text, model_version_number text, training_data_source text, training_data_schema jsonb, external_events_detail jsonb, ingested_events_detail jsonb, status text, arn text)
+ LANGUAGE plpgsql
+AS $function$
+DECLARE v fraud.model_versions;
+BEGIN
+    PERFORM fraud._reap_jobs();
+    PERFORM fraud._model(p_model_id, p_model_type);
+    PERFORM fraud._check_pattern('model_version_number', p_version, '^[1-9][0-9]{0,3}\.[0-9]{1,2}$', 3, 7);
+    SELECT * INTO v FROM fraud.model_versions x
+        WHERE x.model_id = p_model_id AND x.model_type = p_model_type AND x.model_version_number = p_version;
+    IF NOT FOUND THEN
+        PERFORM fraud._not_found('model version', format('%s/%s/%s', p_model_id, p_model_type, p_version));
+    END IF;
+    RETURN QUERY SELECT r.model_id, r.model_type, r.model_version_number, r.training_data_source, r.training_data_schema,
+                        r.external_events_detail, r.ingested_events_detail, r.status, r.arn
+                 FROM fraud._model_version_row(v) r;
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._get_models(p_model_id text, p_model_type text)
+ RETURNS TABLE(model_id text, model_type text, description text, event_type_name text, created_time timestamp with time zone, last_updated_time timestamp with time zone, arn text)
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+BEGIN
+    IF p_model_type IS NOT NULL THEN
+        PERFORM fraud._check_enum('model_type', p_model_type, fraud._model_types());
+    END IF;
+    RETURN QUERY
+        SELECT m.model_id, m.model_type, m.description, m.event_type_name, m.created_time, m.last_updated_time,
+               fraud._arn('model', m.model_id || '/' || m.model_type)
+        FROM fraud.models m
+        WHERE (p_model_id IS NULL OR m.model_id = p_model_id) AND (p_model_type IS NULL OR m.model_type = p_model_type)
+        ORDER BY m.model_id, m.model_type;
 END $function$
 ;
 CREATE OR REPLACE FUNCTION fraud._get_named(tbl text, kind text, resource_type text, p_name text)
@@ -3030,7 +3530,8 @@ AS $function$
                         'fraud_voice_describe_fraudster_registration_job', 'fraud_voice_list_fraudster_registration_jobs',
                         'fraud_voice_start_speaker_enrollment_job', 'fraud_voice_describe_speaker_enrollment_job',
                         'fraud_voice_list_speaker_enrollment_jobs', 'fraud_create_backtest_job', 'fraud_get_backtest_jobs',
-                        'fraud_cancel_backtest_job', 'fraud_delete_backtest_job'])
+                        'fraud_cancel_backtest_job', 'fraud_delete_backtest_job', 'fraud_create_model_version',
+                        'fraud_update_model_version', 'fraud_put_external_model'])
 $function$
 ;
 CREATE OR REPLACE FUNCTION fraud._job_cancel(p_job_type text, p_job_id text, p_caller bigint)
@@ -3123,6 +3624,9 @@ BEGIN
             ELSE final_status END, failure_reason = reason, completion_time = clock_timestamp(),
                             last_heartbeat_time = clock_timestamp(), worker_pid = NULL, staging = NULL
         WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
+    IF j.job_type = 'MODEL_TRAINING' AND final_status <> 'COMPLETE' THEN
+        PERFORM fraud._model_job_ended(j, final_status, reason);
+    END IF;
     PERFORM fraud._job_drop_staging(j.job_type, j.job_id);
 END $function$
 ;
@@ -3344,6 +3848,8 @@ BEGIN
             IF j.status = 'IN_PROGRESS_INITIALIZING' THEN PERFORM fraud._backtest_init(j);
             ELSE PERFORM fraud._backtest_step(j);
             END IF;
+        WHEN 'MODEL_TRAINING' THEN
+            PERFORM fraud._model_training_step(j);
         WHEN 'FRAUDSTER_REGISTRATION' THEN
             IF j.status = 'SUBMITTED' THEN PERFORM fraud._voice_job_init(j);
             ELSE PERFORM fraud._voice_registration_step(j);
@@ -3457,14 +3963,227 @@ BEGIN
     RETURN j;
 END $function$
 ;
+CREATE OR REPLACE FUNCTION fraud._model(p_model_id text, p_model_type text, p_lock boolean DEFAULT false)
+ RETURNS fraud.models
+ LANGUAGE plpgsql
+AS $function$
+DECLARE m fraud.models;
+BEGIN
+    PERFORM fraud._check_pattern('model_id', p_model_id, '^[0-9a-z_]+$', 1, 64);
+    PERFORM fraud._check_enum('model_type', p_model_type, fraud._model_types());
+    IF p_lock THEN
+        SELECT * INTO m FROM fraud.models x WHERE x.model_id = p_model_id AND x.model_type = p_model_type FOR UPDATE;
+    ELSE
+        SELECT * INTO m FROM fraud.models x WHERE x.model_id = p_model_id AND x.model_type = p_model_type;
+    END IF;
+    IF NOT FOUND THEN
+        PERFORM fraud._not_found('model', p_model_id || '/' || p_model_type);
+    END IF;
+    RETURN m;
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._model_external_rows(staging regclass, names text[])
+ RETURNS TABLE(event_timestamp text, entity text, event_label text, event_variables text)
+ LANGUAGE plpgsql
+AS $function$
+DECLARE cols text[]; vals text;
+BEGIN
+    cols := ARRAY(SELECT a.attname FROM pg_catalog.pg_attribute a
+                  WHERE a.attrelid = staging AND a.attnum > 0 AND NOT a.attisdropped);
+    vals := (SELECT string_agg(coalesce((SELECT quote_ident(c) FROM unnest(cols) c WHERE lower(c) = lower(n) LIMIT 1), 'NULL::text'),
+                               ', ' ORDER BY i)
+             FROM unnest(names) WITH ORDINALITY u(n, i));
+    RETURN QUERY EXECUTE format(
+        'SELECT %s, %s || ''/'' || %s, nullif(%s, ''''), array_to_json(ARRAY[%s])::text FROM %s ORDER BY _row',
+        coalesce((SELECT quote_ident(c) FROM unnest(cols) c WHERE lower(c) = 'event_timestamp' LIMIT 1), 'NULL::text'),
+        coalesce((SELECT quote_ident(c) FROM unnest(cols) c WHERE lower(c) = 'entity_type' LIMIT 1), 'NULL::text'),
+        coalesce((SELECT quote_ident(c) FROM unnest(cols) c WHERE lower(c) = 'entity_id' LIMIT 1), 'NULL::text'),
+        coalesce((SELECT quote_ident(c) FROM unnest(cols) c WHERE lower(c) = 'event_label' LIMIT 1), 'NULL::text'),
+        coalesce(vals, ''), staging);
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._model_job_ended(j fraud.jobs, final_status text, reason text)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    PERFORM fraud._train_model_forget(j.job_id);
+    UPDATE fraud.model_versions x
+        SET status = CASE WHEN final_status = 'CANCELED' THEN 'TRAINING_CANCELLED' ELSE 'ERROR' END,
+            failure_reason = CASE WHEN final_status = 'CANCELED' THEN NULL ELSE coalesce(x.failure_reason, reason) END,
+            last_updated_time = now()
+        WHERE x.model_id = j.config->>'modelId' AND x.model_type = j.config->>'modelType'
+          AND x.model_version_number = j.config->>'modelVersionNumber'
+          AND x.status IN ('TRAINING_IN_PROGRESS', 'TRAINING_CANCELLED');
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._model_job_id(p_model_id text, p_model_type text, p_version text)
+ RETURNS text
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$ SELECT md5(p_model_id || '/' || p_model_type || '/' || p_version) $function$
+;
+CREATE OR REPLACE FUNCTION fraud._model_training_step(j fraud.jobs)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE v fraud.model_versions; m fraud.models; r jsonb;
+BEGIN
+    SELECT * INTO v FROM fraud.model_versions x
+        WHERE x.model_id = j.config->>'modelId' AND x.model_type = j.config->>'modelType'
+          AND x.model_version_number = j.config->>'modelVersionNumber';
+    IF NOT FOUND OR v.status <> 'TRAINING_IN_PROGRESS' THEN
+        PERFORM fraud._job_finish(j, 'CANCELED');
+        RETURN;
+    END IF;
+    SELECT * INTO m FROM fraud.models x WHERE x.model_id = v.model_id AND x.model_type = v.model_type;
+    IF j.status = 'IN_PROGRESS_INITIALIZING' AND j.input_kind <> 'EVENTS' THEN
+        -- external events: a snapshot of the input, read with the creator's rights
+        PERFORM fraud._job_stage(j, fraud._job_staging_name(j.job_type, j.job_id));
+        UPDATE fraud.jobs x SET staging = fraud._job_staging_name(j.job_type, j.job_id)
+            WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
+    END IF;
+    r := fraud._train_model_step(j.job_id, j.status = 'IN_PROGRESS_INITIALIZING', m.model_type, m.event_type_name,
+                                 v.training_data_schema, v.ingested_events_detail, j.input_kind,
+                                 CASE WHEN j.input_kind = 'EVENTS' THEN '' ELSE fraud._job_staging_name(j.job_type, j.job_id) END);
+    IF j.status = 'IN_PROGRESS_INITIALIZING' AND j.input_kind <> 'EVENTS' THEN
+        PERFORM fraud._job_drop_staging(j.job_type, j.job_id);
+        UPDATE fraud.jobs x SET staging = NULL WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
+    END IF;
+    IF j.status = 'IN_PROGRESS_INITIALIZING' THEN
+        UPDATE fraud.jobs x SET status = 'IN_PROGRESS', total_records_count = (r->>'events')::bigint,
+                                processed_records_count = (r->>'events')::bigint, last_heartbeat_time = clock_timestamp()
+            WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
+    ELSE
+        UPDATE fraud.jobs x SET last_heartbeat_time = clock_timestamp() WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
+    END IF;
+    CASE r->>'state'
+    WHEN 'training' THEN
+        UPDATE fraud.model_versions x SET training_progress = (r->>'progress')::real
+            WHERE (x.model_id, x.model_type, x.model_version_number) = (v.model_id, v.model_type, v.model_version_number);
+    WHEN 'complete' THEN
+        UPDATE fraud.model_versions x SET status = 'TRAINING_COMPLETE', training_progress = 1, model_data = r->>'model',
+                                          training_result = r->'report'->'trainingResult',
+                                          training_result_v2 = r->'report'->'trainingResultV2', last_updated_time = now()
+            WHERE (x.model_id, x.model_type, x.model_version_number) = (v.model_id, v.model_type, v.model_version_number);
+        PERFORM fraud._job_finish(j, 'COMPLETE');
+    WHEN 'invalid' THEN
+        UPDATE fraud.model_versions x SET status = 'ERROR', failure_reason = r->>'reason',
+                                          training_result = jsonb_build_object('dataValidationMetrics', r->'validation'),
+                                          training_result_v2 = jsonb_build_object('dataValidationMetrics', r->'validation'),
+                                          last_updated_time = now()
+            WHERE (x.model_id, x.model_type, x.model_version_number) = (v.model_id, v.model_type, v.model_version_number);
+        PERFORM fraud._job_finish(j, 'FAILED', r->>'reason');
+    END CASE;
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._model_types()
+ RETURNS text[]
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+    SELECT ARRAY['ONLINE_FRAUD_INSIGHTS', 'TRANSACTION_FRAUD_INSIGHTS', 'ACCOUNT_TAKEOVER_INSIGHTS']
+$function$
+;
+CREATE OR REPLACE FUNCTION fraud._model_version(p_model_id text, p_model_type text, p_version text)
+ RETURNS fraud.model_versions
+ LANGUAGE plpgsql
+AS $function$
+DECLARE v fraud.model_versions;
+BEGIN
+    PERFORM fraud._model(p_model_id, p_model_type);
+    PERFORM fraud._check_pattern('model_version_number', p_version, '^[1-9][0-9]{0,3}\.[0-9]{1,2}$', 3, 7);
+    SELECT * INTO v FROM fraud.model_versions x
+        WHERE x.model_id = p_model_id AND x.model_type = p_model_type AND x.model_version_number = p_version FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM fraud._not_found('model version', format('%s/%s/%s', p_model_id, p_model_type, p_version));
+    END IF;
+    RETURN v;
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._model_version_row(v fraud.model_versions)
+ RETURNS TABLE(model_id text, model_type text, model_version_number text, status text, training_data_source text, training_data_schema jsonb, external_events_detail jsonb, ingested_events_detail jsonb, training_result jsonb, training_result_v2 jsonb, training_progress real, failure_reason text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
+ LANGUAGE sql
+ STABLE
+AS $function$
+    SELECT v.model_id, v.model_type, v.model_version_number, v.status, v.training_data_source, v.training_data_schema,
+           v.external_events_detail, v.ingested_events_detail, v.training_result, v.training_result_v2,
+           v.training_progress, v.failure_reason, v.last_updated_time, v.created_time,
+           fraud._arn('model-version', format('%s/%s/%s', v.model_id, v.model_type, v.model_version_number))
+$function$
+;
+CREATE OR REPLACE FUNCTION fraud._model_version_users(p_model_id text, p_model_type text, p_version text, p_statuses text[])
+ RETURNS text[]
+ LANGUAGE sql
+ STABLE
+AS $function$
+    SELECT array_agg(v.detector_id || '/' || v.detector_version_id ORDER BY v.detector_id, v.detector_version_id)
+    FROM fraud.detector_versions v, jsonb_array_elements(v.model_versions) m
+    WHERE m->>'modelId' = p_model_id AND m->>'modelType' = p_model_type
+      AND (p_version IS NULL OR m->>'modelVersionNumber' = p_version)
+      AND v.status = ANY (p_statuses)
+$function$
+;
+CREATE OR REPLACE FUNCTION fraud._model_versions_arg(model_versions jsonb, p_event_type text)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+DECLARE m jsonb; i int := 0; v record; out jsonb := '[]';
+BEGIN
+    IF model_versions IS NULL THEN RETURN '[]'; END IF;
+    IF jsonb_typeof(model_versions) <> 'array' THEN
+        PERFORM fraud._invalid('model_versions', model_versions::text, '(must be an array of {"modelId", "modelType", "modelVersionNumber"})');
+    END IF;
+    FOR m IN SELECT jsonb_array_elements(model_versions) LOOP
+        i := i + 1;
+        IF jsonb_typeof(m) <> 'object' THEN
+            PERFORM fraud._invalid(format('model_versions[%s]', i), m::text, '(must be an object)');
+        END IF;
+        PERFORM fraud._check_pattern(format('model_versions[%s].modelId', i), m->>'modelId', '^[0-9a-z_]+$', 1, 64);
+        PERFORM fraud._check_enum(format('model_versions[%s].modelType', i), m->>'modelType', fraud._model_types());
+        PERFORM fraud._check_pattern(format('model_versions[%s].modelVersionNumber', i), m->>'modelVersionNumber',
+                                     '^[1-9][0-9]{0,3}\.[0-9]{1,2}$', 3, 7);
+        SELECT x.status, mo.event_type_name INTO v FROM fraud.model_versions x JOIN fraud.models mo USING (model_id, model_type)
+            WHERE x.model_id = m->>'modelId' AND x.model_type = m->>'modelType' AND x.model_version_number = m->>'modelVersionNumber';
+        IF NOT FOUND THEN
+            PERFORM fraud._not_found('model version', format('%s/%s/%s', m->>'modelId', m->>'modelType', m->>'modelVersionNumber'));
+        END IF;
+        IF v.event_type_name <> p_event_type THEN
+            PERFORM fraud._invalid(format('model_versions[%s]', i), m::text,
+                                   format('(model %s is for event type %s, the detector for %s)', m->>'modelId',
+                                          quote_literal(v.event_type_name), quote_literal(p_event_type)));
+        END IF;
+        IF v.status <> 'ACTIVE' THEN
+            PERFORM fraud._conflict(format('model version %s/%s/%s is %s; a detector version uses ACTIVE model versions only',
+                                           m->>'modelId', m->>'modelType', m->>'modelVersionNumber', v.status));
+        END IF;
+        IF EXISTS (SELECT 1 FROM jsonb_array_elements(out) o WHERE o->>'modelId' = m->>'modelId') THEN
+            PERFORM fraud._invalid(format('model_versions[%s]', i), m::text,
+                                   '(one version per model id: rules name its score $<modelId>_insightscore)');
+        END IF;
+        out := out || jsonb_build_array(jsonb_build_object(
+            'modelId', m->>'modelId', 'modelType', m->>'modelType', 'modelVersionNumber', m->>'modelVersionNumber',
+            'arn', fraud._arn('model-version', format('%s/%s/%s', m->>'modelId', m->>'modelType', m->>'modelVersionNumber'))));
+    END LOOP;
+    RETURN out;
+END $function$
+;
 CREATE OR REPLACE FUNCTION fraud._needed_key_specs()
  RETURNS TABLE(event_type_name text, key_name text, entity_type text, group_by_variable text, with_variables boolean)
  LANGUAGE sql
  STABLE
 AS $function$
-    SELECT t.event_type_name, coalesce(a.entity_type, '$' || a.group_by_variable), a.entity_type, a.group_by_variable,
-           bool_or(fraud._aggregate_reads_variables(a.variable, a.filter))
-    FROM fraud.aggregate_variables a JOIN fraud.aggregate_variable_event_types t ON t.aggregate_name = a.name
+    SELECT s.event_type_name, s.key_name, s.entity_type, s.group_by_variable, bool_or(s.with_variables)
+    FROM (SELECT t.event_type_name, coalesce(a.entity_type, '$' || a.group_by_variable) AS key_name, a.entity_type,
+                 a.group_by_variable, fraud._aggregate_reads_variables(a.variable, a.filter) AS with_variables
+          FROM fraud.aggregate_variables a JOIN fraud.aggregate_variable_event_types t ON t.aggregate_name = a.name
+          UNION ALL
+          SELECT m.event_type_name, e.entity_type_name, e.entity_type_name, NULL, true
+          FROM fraud.models m JOIN fraud.event_type_entity_types e ON e.event_type_name = m.event_type_name
+          WHERE m.model_type <> 'ONLINE_FRAUD_INSIGHTS'
+            AND EXISTS (SELECT 1 FROM fraud.model_versions v
+                        WHERE (v.model_id, v.model_type) = (m.model_id, m.model_type) AND v.model_data IS NOT NULL)) s
     GROUP BY 1, 2, 3, 4
 $function$
 ;
@@ -3522,6 +4241,85 @@ BEGIN
     RETURN to_timestamp(ms / 1000.0);
 END $function$
 ;
+CREATE OR REPLACE FUNCTION fraud._put_external_model(p_model_endpoint text, p_model_source text, p_invoke_model_endpoint_role_arn text, p_input_configuration jsonb, p_output_configuration jsonb, p_model_endpoint_status text, p_tags jsonb, p_caller bigint)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE v_role oid; v_path text; fn oid; k text; target text; t text; map jsonb;
+BEGIN
+    SELECT c.role, c.search_path INTO v_role, v_path FROM fraud._redeem_caller(p_caller) c;
+    PERFORM fraud._check_pattern('model_endpoint', p_model_endpoint, '^[0-9A-Za-z_-]+$', 1, 63);
+    PERFORM fraud._check_enum('model_source', p_model_source, ARRAY['SAGEMAKER']);
+    PERFORM fraud._required('invoke_model_endpoint_role_arn', p_invoke_model_endpoint_role_arn);
+    PERFORM fraud._check_enum('model_endpoint_status', p_model_endpoint_status, ARRAY['ASSOCIATED', 'DISSOCIATED']);
+    PERFORM fraud._required('input_configuration', p_input_configuration);
+    PERFORM fraud._required('output_configuration', p_output_configuration);
+    IF jsonb_typeof(p_input_configuration) <> 'object' OR jsonb_typeof(p_input_configuration->'useEventVariables') IS DISTINCT FROM 'boolean' THEN
+        PERFORM fraud._invalid('input_configuration', p_input_configuration::text,
+                               '(must be {"eventTypeName", "useEventVariables": true|false, "jsonInputTemplate"})');
+    END IF;
+    IF p_input_configuration->>'eventTypeName' IS NULL THEN
+        PERFORM fraud._invalid('input_configuration.eventTypeName', 'NULL', '(the event type whose variables the model reads is required)');
+    END IF;
+    PERFORM fraud._event_type(p_input_configuration->>'eventTypeName');
+    IF coalesce(p_input_configuration->>'format', 'APPLICATION_JSON') <> 'APPLICATION_JSON' THEN
+        PERFORM fraud._invalid('input_configuration.format', p_input_configuration->>'format', '(only APPLICATION_JSON: the function takes jsonb)');
+    END IF;
+    IF NOT (p_input_configuration->>'useEventVariables')::boolean THEN
+        IF p_input_configuration->>'jsonInputTemplate' IS NULL OR length(p_input_configuration->>'jsonInputTemplate') NOT BETWEEN 1 AND 2000 THEN
+            PERFORM fraud._invalid('input_configuration.jsonInputTemplate', coalesce(p_input_configuration->>'jsonInputTemplate', 'NULL'),
+                                   '(1 to 2000 characters, required when useEventVariables is false)');
+        END IF;
+    END IF;
+    IF coalesce(p_output_configuration->>'format', 'APPLICATION_JSONLINES') <> 'APPLICATION_JSONLINES' THEN
+        PERFORM fraud._invalid('output_configuration.format', p_output_configuration->>'format', '(only APPLICATION_JSONLINES: the function returns jsonb)');
+    END IF;
+    map := p_output_configuration->'jsonKeyToVariableMap';
+    IF map IS NULL OR jsonb_typeof(map) <> 'object' OR map = '{}' THEN
+        PERFORM fraud._invalid('output_configuration.jsonKeyToVariableMap', coalesce(map::text, 'NULL'),
+                               '(must map the function''s result keys to EXTERNAL_MODEL_SCORE variables)');
+    END IF;
+    FOR k, target IN SELECT key, value FROM jsonb_each_text(map) LOOP
+        SELECT v.data_source INTO t FROM fraud.variables v WHERE v.name = target;
+        IF NOT FOUND THEN
+            PERFORM fraud._not_found('variable', target);
+        END IF;
+        IF t <> 'EXTERNAL_MODEL_SCORE' THEN
+            PERFORM fraud._invalid('output_configuration.jsonKeyToVariableMap', target, '(must be a variable with data source EXTERNAL_MODEL_SCORE)');
+        END IF;
+    END LOOP;
+    -- the endpoint's function, as the caller's search_path finds it: schema.fn(jsonb) or fn(jsonb)
+    BEGIN
+        fn := fraud._query_as(v_role, v_path, format('SELECT pg_catalog.to_regprocedure(%L)::oid', p_model_endpoint || '(jsonb)'))::oid;
+    EXCEPTION WHEN OTHERS THEN
+        fn := NULL;
+    END;
+    IF fn IS NULL THEN
+        PERFORM fraud._not_found('function', p_model_endpoint || '(jsonb)');
+    END IF;
+    IF (SELECT p.prorettype FROM pg_catalog.pg_proc p WHERE p.oid = fn) <> 'jsonb'::regtype
+       OR (SELECT p.proretset FROM pg_catalog.pg_proc p WHERE p.oid = fn) THEN
+        PERFORM fraud._invalid('model_endpoint', p_model_endpoint, '(the function must return a single jsonb)');
+    END IF;
+    IF NOT has_function_privilege(v_role, fn, 'EXECUTE') THEN
+        PERFORM fraud._raise('42501', format('permission denied for function %s', fn::regprocedure));
+    END IF;
+    INSERT INTO fraud.external_models AS x (model_endpoint, model_source, invoke_model_endpoint_role_arn, function,
+                                           input_configuration, output_configuration, model_endpoint_status)
+        VALUES (p_model_endpoint, p_model_source, p_invoke_model_endpoint_role_arn, fn, p_input_configuration,
+                p_output_configuration, p_model_endpoint_status)
+        ON CONFLICT (model_endpoint) DO UPDATE SET model_source = excluded.model_source,
+            invoke_model_endpoint_role_arn = excluded.invoke_model_endpoint_role_arn, function = excluded.function,
+            input_configuration = excluded.input_configuration, output_configuration = excluded.output_configuration,
+            model_endpoint_status = excluded.model_endpoint_status, last_updated_time = now();
+    IF p_model_endpoint_status = 'DISSOCIATED' THEN
+        PERFORM fraud._check_external_model_unused(p_model_endpoint);
+    END IF;
+    PERFORM fraud._set_tags('external-model', p_model_endpoint, p_tags);
+END $function$
+;
 CREATE OR REPLACE FUNCTION fraud._put_named(tbl text, kind text, resource_type text, p_name text, p_description text, p_tags jsonb)
  RETURNS void
  LANGUAGE plpgsql
@@ -3564,6 +4362,9 @@ BEGIN
                                     || '%s of %s records were processed in batches that committed, the batch in flight was rolled back',
                                     j.worker_pid, j.processed_records_count, coalesce(j.total_records_count::text, 'unknown'))
             WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
+        IF j.job_type = 'MODEL_TRAINING' THEN
+            PERFORM fraud._model_job_ended(j, 'FAILED', format('the training job''s worker (pid %s) stopped before training finished (killed, crashed or server shut down)', j.worker_pid));
+        END IF;
         PERFORM fraud._job_drop_staging(j.job_type, j.job_id);
     END LOOP;
     IF EXISTS (SELECT 1 FROM fraud.jobs x WHERE x.status IN ('IN_PROGRESS_INITIALIZING', 'SUBMITTED') AND x.worker_pid IS NULL
@@ -3594,6 +4395,44 @@ BEGIN
     IF value IS NULL THEN
         PERFORM fraud._raise('22023', format('invalid %s: NULL (%s is required)', field, field));
     END IF;
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._resource_exists(resource_type text, resource_id text)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+DECLARE parts text[] := string_to_array(resource_id, '/');
+BEGIN
+    CASE resource_type
+    WHEN 'entity-type' THEN RETURN EXISTS (SELECT 1 FROM fraud.entity_types WHERE name = resource_id);
+    WHEN 'event-type'  THEN RETURN EXISTS (SELECT 1 FROM fraud.event_types WHERE name = resource_id);
+    WHEN 'variable'    THEN RETURN EXISTS (SELECT 1 FROM fraud.variables WHERE name = resource_id);
+    WHEN 'label'       THEN RETURN EXISTS (SELECT 1 FROM fraud.labels WHERE name = resource_id);
+    WHEN 'outcome'     THEN RETURN EXISTS (SELECT 1 FROM fraud.outcomes WHERE name = resource_id);
+    WHEN 'list'        THEN RETURN EXISTS (SELECT 1 FROM fraud.lists WHERE name = resource_id);
+    WHEN 'detector'    THEN RETURN EXISTS (SELECT 1 FROM fraud.detectors WHERE detector_id = resource_id);
+    WHEN 'detector-version' THEN
+        RETURN cardinality(parts) = 2 AND parts[2] ~ '^[1-9][0-9]{0,4}$' AND EXISTS (
+            SELECT 1 FROM fraud.detector_versions
+            WHERE detector_id = parts[1] AND detector_version_id = parts[2]::int);
+    WHEN 'rule' THEN
+        RETURN cardinality(parts) = 3 AND parts[3] ~ '^[1-9][0-9]{0,4}$' AND EXISTS (
+            SELECT 1 FROM fraud.rule_versions
+            WHERE detector_id = parts[1] AND rule_id = parts[2] AND rule_version = parts[3]::int);
+    WHEN 'model' THEN
+        RETURN cardinality(parts) = 2 AND EXISTS (SELECT 1 FROM fraud.models WHERE model_id = parts[1] AND model_type = parts[2]);
+    WHEN 'model-version' THEN
+        RETURN cardinality(parts) = 3 AND EXISTS (
+            SELECT 1 FROM fraud.model_versions WHERE model_id = parts[1] AND model_type = parts[2] AND model_version_number = parts[3]);
+    WHEN 'external-model' THEN RETURN EXISTS (SELECT 1 FROM fraud.external_models WHERE model_endpoint = resource_id);
+    WHEN 'voice-domain' THEN RETURN EXISTS (SELECT 1 FROM fraud.voice_domains WHERE domain_id = resource_id);
+    WHEN 'batch-import' THEN
+        RETURN EXISTS (SELECT 1 FROM fraud.jobs WHERE job_type = 'BATCH_IMPORT' AND job_id = resource_id AND NOT deleted);
+    WHEN 'batch-prediction' THEN
+        RETURN EXISTS (SELECT 1 FROM fraud.jobs WHERE job_type = 'BATCH_PREDICTION' AND job_id = resource_id AND NOT deleted);
+    ELSE RETURN false;
+    END CASE;
 END $function$
 ;
 CREATE OR REPLACE FUNCTION fraud._rule_stats(p_detector_id text, p_from timestamp with time zone, p_to timestamp with time zone, p_fraud_labels text[])
@@ -3715,6 +4554,46 @@ AS $function$
            END
 $function$
 ;
+CREATE OR REPLACE FUNCTION fraud._start_model_version(m fraud.models, p_source text, p_schema jsonb, p_external jsonb, p_ingested jsonb, p_tags jsonb, p_caller bigint)
+ RETURNS TABLE(model_id text, model_type text, model_version_number text, status text)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE v_role oid; v_path text; n int; version text; inp record; kind text := 'EVENTS'; source text := '';
+BEGIN
+    SELECT c.role, c.search_path INTO v_role, v_path FROM fraud._redeem_caller(p_caller) c;
+    p_schema := fraud._check_training_request(m, p_source, p_schema, p_external, p_ingested);
+    IF p_source = 'EXTERNAL_EVENTS' THEN
+        inp := fraud._job_input(p_external->>'dataLocation', 'external_events_detail.dataLocation', v_role, v_path);
+        kind := inp.kind;
+        source := inp.source;
+    END IF;
+    SELECT coalesce(max(x.major), 0) + 1 INTO n FROM fraud.model_versions x
+        WHERE x.model_id = m.model_id AND x.model_type = m.model_type;
+    IF n > 9999 THEN
+        PERFORM fraud._raise('54000', format('model %s/%s has 9999 major versions', m.model_id, m.model_type));
+    END IF;
+    version := n || '.0';
+    INSERT INTO fraud.model_versions (model_id, model_type, model_version_number, major, minor, training_data_source,
+                                      training_data_schema, external_events_detail, ingested_events_detail)
+        VALUES (m.model_id, m.model_type, version, n, 0, p_source, p_schema, p_external, p_ingested);
+    PERFORM fraud._set_tags('model-version', format('%s/%s/%s', m.model_id, m.model_type, version), p_tags);
+    PERFORM fraud._job_check_worker_role();
+    PERFORM fraud._reap_jobs();
+    INSERT INTO fraud.jobs (job_type, job_id, event_type_name, input_kind, input_path, owner, search_path, config)
+        VALUES ('MODEL_TRAINING', fraud._model_job_id(m.model_id, m.model_type, version), m.event_type_name, kind, source,
+                v_role::regrole, v_path,
+                jsonb_build_object('modelId', m.model_id, 'modelType', m.model_type, 'modelVersionNumber', version))
+        ON CONFLICT ON CONSTRAINT jobs_pkey DO UPDATE
+            SET status = 'IN_PROGRESS_INITIALIZING', input_kind = excluded.input_kind, input_path = excluded.input_path,
+                owner = excluded.owner, search_path = excluded.search_path, deleted = false, worker_pid = NULL,
+                failure_reason = NULL, completion_time = NULL, start_time = now(), processed_records_count = 0,
+                failed_records_count = 0, total_records_count = NULL;
+    PERFORM fraud._launch_job_worker();
+    RETURN QUERY SELECT m.model_id, m.model_type, version, 'TRAINING_IN_PROGRESS'::text;
+END $function$
+;
 CREATE OR REPLACE FUNCTION fraud._sync_event_keys()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -3758,6 +4637,23 @@ BEGIN
       AND k.event_type_name || '/' || k.key_name = ANY (added);
 END $function$
 ;
+CREATE OR REPLACE FUNCTION fraud._sync_model_event_keys()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    IF EXISTS (SELECT * FROM fraud._needed_key_specs()
+               EXCEPT SELECT s.event_type_name, s.key_name, s.entity_type, s.group_by_variable, s.with_variables
+                      FROM fraud.event_key_specs s)
+       OR EXISTS (SELECT s.event_type_name, s.key_name, s.entity_type, s.group_by_variable, s.with_variables
+                  FROM fraud.event_key_specs s
+                  EXCEPT SELECT * FROM fraud._needed_key_specs()) THEN
+        PERFORM fraud._sync_event_keys_now();
+    END IF;
+    RETURN NULL;
+END $function$
+;
 CREATE OR REPLACE FUNCTION fraud._timestamp(field text, value text)
  RETURNS timestamp with time zone
  LANGUAGE plpgsql
@@ -3781,6 +4677,41 @@ AS $function$
     SELECT 'ISO 8601 such as 2024-05-01T12:00:00Z or 2024-05-01 14:00:00+02, UTC when it has no offset; '
            'or yyyy/mm/dd hh:mm:ss, mm/dd/yyyy hh:mm[:ss] or dd/mm/yyyy hh:mm[:ss], AM/PM allowed after the seconds'
 $function$
+;
+CREATE OR REPLACE FUNCTION fraud._train_model_forget(job_id text)
+ RETURNS void
+ LANGUAGE c
+ STRICT
+AS 'MODULE_PATHNAME', $function$train_model_forget_wrapper$function$
+;
+CREATE OR REPLACE FUNCTION fraud._train_model_step(job_id text, first boolean, model_type text, event_type text, schema jsonb, ingested jsonb, input_kind text, input_path text)
+ RETURNS jsonb
+ LANGUAGE c
+AS 'MODULE_PATHNAME', $function$train_model_step_wrapper$function$
+;
+CREATE OR REPLACE FUNCTION fraud._update_model_version(p_model_id text, p_model_type text, p_major_version_number text, p_external_events_detail jsonb, p_ingested_events_detail jsonb, p_tags jsonb, p_caller bigint)
+ RETURNS TABLE(model_id text, model_type text, model_version_number text, status text)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE m fraud.models := fraud._model(p_model_id, p_model_type, true); v fraud.model_versions;
+BEGIN
+    PERFORM fraud._check_pattern('major_version_number', p_major_version_number, '^([1-9][0-9]*)$', 1, 5);
+    SELECT * INTO v FROM fraud.model_versions x
+        WHERE x.model_id = m.model_id AND x.model_type = m.model_type AND x.major = p_major_version_number::int
+        ORDER BY x.minor DESC LIMIT 1;
+    IF NOT FOUND THEN
+        PERFORM fraud._not_found('model version', format('%s/%s/%s.x', p_model_id, p_model_type, p_major_version_number));
+    END IF;
+    RETURN QUERY SELECT * FROM fraud._start_model_version(m,
+        CASE WHEN p_external_events_detail IS NOT NULL THEN 'EXTERNAL_EVENTS'
+             WHEN p_ingested_events_detail IS NOT NULL THEN 'INGESTED_EVENTS' ELSE v.training_data_source END,
+        v.training_data_schema,
+        CASE WHEN p_ingested_events_detail IS NULL THEN coalesce(p_external_events_detail, v.external_events_detail) END,
+        CASE WHEN p_external_events_detail IS NULL THEN coalesce(p_ingested_events_detail, v.ingested_events_detail) END,
+        p_tags, p_caller);
+END $function$
 ;
 CREATE OR REPLACE FUNCTION fraud._variable_rows(names text[])
  RETURNS TABLE(name text, data_type text, data_source text, default_value text, description text, variable_type text, last_updated_time timestamp with time zone, created_time timestamp with time zone, arn text)
@@ -4255,6 +5186,7 @@ COMMENT ON COLUMN fraud.events.event_label IS 'The assigned label (one of the ev
 COMMENT ON COLUMN fraud.events.event_timestamp IS 'When the event happened (AFD eventTimestamp).';
 COMMENT ON COLUMN fraud.events.event_variables IS '{"variable": "value"} as AFD''s EventVariableMap: every value a JSON string that reads as its variable''s data type.';
 COMMENT ON COLUMN fraud.events.ingested_time IS 'When the row was stored, or last replaced by fraud_get_event_prediction.';
+COMMENT ON COLUMN fraud.external_models.function IS 'The endpoint''s function, resolved when the model was put (regprocedure: restored by name and signature).';
 COMMENT ON COLUMN fraud.jobs.batch_size IS 'Records per batch, each batch its own transaction (10,000 for AFD jobs, 500 for Voice ID jobs).';
 COMMENT ON COLUMN fraud.jobs.config IS 'Voice ID jobs: the RegistrationConfig or EnrollmentConfig, with defaults filled in.';
 COMMENT ON COLUMN fraud.jobs.deleted IS 'True after Delete*Job: the row stays so that the job id is never reused.';
@@ -4280,6 +5212,13 @@ COMMENT ON COLUMN fraud.labels.name IS 'The key: an identifier ^[0-9a-z_-]+$, 1 
 COMMENT ON COLUMN fraud.list_elements.element IS E'A member of the list: 1 to 320 characters, no leading or trailing whitespace (^\\S+( +\\S+)*$).';
 COMMENT ON COLUMN fraud.lists.name IS 'The key: ^[0-9a-z_]+$, 1 to 64 characters (rules write it as @name).';
 COMMENT ON COLUMN fraud.lists.variable_type IS 'Optional AFD variable type of the elements (one of fraud.variable_types); once set it cannot be changed.';
+COMMENT ON COLUMN fraud.model_versions.failure_reason IS 'Why a version is in ERROR (training failed, data validation refused the data, or its worker stopped).';
+COMMENT ON COLUMN fraud.model_versions.model_data IS 'The trained model as the engine serializes it (JSON): feature encoders, trees, score calibration. Loaded once per backend with the detector versions that use it.';
+COMMENT ON COLUMN fraud.model_versions.status IS 'TRAINING_IN_PROGRESS, TRAINING_COMPLETE, ACTIVE, INACTIVE, TRAINING_CANCELLED or ERROR (training failed: failure_reason says why).';
+COMMENT ON COLUMN fraud.model_versions.training_progress IS 'How far training is, 0 to 1, committed by the training job as it goes (visible from any session).';
+COMMENT ON COLUMN fraud.model_versions.training_result IS 'AFD TrainingResult: dataValidationMetrics, trainingMetrics (auc, metricDataPoints), variableImportanceMetrics.';
+COMMENT ON COLUMN fraud.model_versions.training_result_v2 IS 'AFD TrainingResultV2: dataValidationMetrics, trainingMetricsV2 (ofi, tfi or ati), variableImportanceMetrics, aggregatedVariablesImportanceMetrics.';
+COMMENT ON COLUMN fraud.models.model_type IS 'ONLINE_FRAUD_INSIGHTS (the event alone), TRANSACTION_FRAUD_INSIGHTS (the event and its entity''s history) or ACCOUNT_TAKEOVER_INSIGHTS (a login against its account''s history).';
 COMMENT ON COLUMN fraud.outcomes.name IS 'The key: an identifier ^[0-9a-z_-]+$, 1 to 64 characters.';
 COMMENT ON COLUMN fraud.rule_version_outcomes."position" IS 'Order of the outcome in the rule version, from 1.';
 COMMENT ON COLUMN fraud.rule_versions.expression IS 'The rule''s condition in DETECTORPL (docs/rule-language.md), 1 to 4,096 characters, e.g. $amount > 500 and $ip in @blocked_ips. Parsed and type checked against the detector''s event type when written.';
@@ -4333,8 +5272,10 @@ COMMENT ON FUNCTION @extschema@.fraud_create_batch_import_job(job_id text, input
 COMMENT ON FUNCTION @extschema@.fraud_create_batch_prediction_job(job_id text, input_path text, output_path text, event_type_name text, detector_name text, detector_version text, tags jsonb) IS 'CreateBatchPredictionJob: creates table output_path (input columns plus model_scores, rule_results, outcomes, status) and starts a background job scoring every input row with the detector. Errors: 22023; 42P07 output table exists; 42704 unknown event type, detector or version; 23505 id used.';
 COMMENT ON FUNCTION @extschema@.fraud_create_detector_version(detector_id text, rules jsonb, description text, external_model_endpoints text[], model_versions jsonb, rule_execution_mode text, tags jsonb) IS 'CreateDetectorVersion: a new DRAFT version (id one past the highest ever issued) with rules (rule references, in evaluation order) and rule_execution_mode FIRST_MATCHED or ALL_MATCHED, compiled now; returns (detector_id, detector_version_id, status). Errors: 42704; 22023; 54000.';
 COMMENT ON FUNCTION @extschema@.fraud_create_list(name text, elements text[], variable_type text, description text, tags jsonb) IS 'CreateList: creates a named set of strings that rules test with in @name; repeated elements are stored once. Errors: 22023 invalid name (^[0-9a-z_]+$), element (1 to 320 characters), over 100,000 elements or unknown variable type; 23505 the list exists.';
+COMMENT ON FUNCTION @extschema@.fraud_create_model(model_id text, model_type text, event_type_name text, description text, tags jsonb) IS 'CreateModel: a model of model_type (ONLINE_FRAUD_INSIGHTS, TRANSACTION_FRAUD_INSIGHTS, ACCOUNT_TAKEOVER_INSIGHTS) for events of event_type_name; train it with fraud_create_model_version. Errors: 22023 invalid argument; 42704 unknown event type; 23505 the model exists.';
+COMMENT ON FUNCTION @extschema@.fraud_create_model_version(model_id text, model_type text, training_data_source text, training_data_schema jsonb, external_events_detail jsonb, ingested_events_detail jsonb, tags jsonb) IS 'CreateModelVersion: the next major version (1.0, 2.0, ...) of the model, trained by a background job on INGESTED_EVENTS (stored events in ingested_events_detail''s time window) or EXTERNAL_EVENTS (external_events_detail.dataLocation: a table, a query or a server-side CSV file in batch import''s layout, read with the caller''s rights); status TRAINING_IN_PROGRESS, then TRAINING_COMPLETE or ERROR (fraud_describe_model_versions). Errors: 22023 invalid argument; 42704 unknown model; 42501.';
 COMMENT ON FUNCTION @extschema@.fraud_create_rule(rule_id text, detector_id text, expression text, outcomes text[], language text, description text, tags jsonb) IS 'CreateRule: creates version 1 of a rule whose DETECTORPL expression (docs/rule-language.md) is parsed and type checked now; returns {"detectorId", "ruleId", "ruleVersion"}. Errors: 42601 syntax error (with position); 22023; 54000 a regex_match pattern past 1 MiB compiled; 42704 detector or outcome missing; 23505 the rule exists.';
-COMMENT ON FUNCTION @extschema@.fraud_create_variable(name text, data_type text, data_source text, default_value text, description text, variable_type text, tags jsonb) IS 'CreateVariable: creates an EVENT variable with a data type (STRING, INTEGER, FLOAT, BOOLEAN, DATETIME) and a default value that must read as that type. Errors: 22023 invalid name (^[0-9a-z_]+$), data type, data source, default or variable type; 23505 the variable exists.';
+COMMENT ON FUNCTION @extschema@.fraud_create_variable(name text, data_type text, data_source text, default_value text, description text, variable_type text, tags jsonb) IS 'CreateVariable: creates an EVENT variable (or an EXTERNAL_MODEL_SCORE variable, an output of external models) with a data type (STRING, INTEGER, FLOAT, BOOLEAN, DATETIME) and a default value that must read as that type. Errors: 22023 invalid name (^[0-9a-z_]+$), data type, data source, default or variable type; 23505 the variable exists.';
 COMMENT ON FUNCTION @extschema@.fraud_delete_aggregate_variable(name text) IS 'Deletes an aggregate variable and its tags; a missing one is a NOTICE. Errors: 55006 a rule version uses it.';
 COMMENT ON FUNCTION @extschema@.fraud_delete_backtest_job(job_id text) IS 'Removes a finished backtest job''s record; its output table (the caller''s) stays and the id stays taken. Errors: 42704 unknown job id; 42501 another role''s job; 55006 the job is still running (cancel it first).';
 COMMENT ON FUNCTION @extschema@.fraud_delete_batch_import_job(job_id text) IS 'DeleteBatchImportJob: removes a finished job and its failed records, not the imported events; the id stays taken. Errors: 42704 unknown job id; 55006 the job is still running (cancel it first).';
@@ -4345,12 +5286,16 @@ COMMENT ON FUNCTION @extschema@.fraud_delete_entity_type(name text) IS 'DeleteEn
 COMMENT ON FUNCTION @extschema@.fraud_delete_event(event_id text, event_type_name text, delete_audit_history boolean) IS 'DeleteEvent: deletes the stored event (a missing one is a NOTICE); with delete_audit_history => true also its prediction history in fraud.event_predictions. Errors: 22023 invalid id; 42704 unknown event type.';
 COMMENT ON FUNCTION @extschema@.fraud_delete_event_type(name text) IS 'DeleteEventType: deletes the event type with its stored events and tags, freeing its variables, entity types and labels; a missing one is a NOTICE. Errors: 22023 invalid name; 55006 a detector uses it, or an aggregate variable reads its events.';
 COMMENT ON FUNCTION @extschema@.fraud_delete_events_by_event_type(event_type_name text) IS 'DeleteEventsByEventType: starts a background job deleting every stored event of the type, 10,000 per committed batch; returns at once (event_type_name, IN_PROGRESS_INITIALIZING). Errors: 42704 unknown event type; 55006 a deletion of this type is already running.';
+COMMENT ON FUNCTION @extschema@.fraud_delete_external_model(model_endpoint text) IS 'DeleteExternalModel: deletes it and its tags; a missing one is a NOTICE. Errors: 22023; 55006 a detector version uses it.';
 COMMENT ON FUNCTION @extschema@.fraud_delete_label(name text) IS 'DeleteLabel: deletes the label and its tags; a missing one is a NOTICE. Errors: 22023 invalid name; 55006 an event type lists it or stored events carry it.';
 COMMENT ON FUNCTION @extschema@.fraud_delete_list(name text) IS 'DeleteList: deletes the list with its elements and tags; a missing one is a NOTICE. Errors: 22023 invalid name; 55006 a rule version names it with @name.';
+COMMENT ON FUNCTION @extschema@.fraud_delete_model(model_id text, model_type text) IS 'DeleteModel: deletes the model, its versions and their tags; a missing model is a NOTICE. Errors: 22023; 55006 a detector version uses one of its versions, or a version is training.';
+COMMENT ON FUNCTION @extschema@.fraud_delete_model_version(model_id text, model_type text, model_version_number text) IS 'DeleteModelVersion: deletes a version and its tags; a missing one is a NOTICE. Errors: 22023; 55006 a detector version uses it, or it is training.';
 COMMENT ON FUNCTION @extschema@.fraud_delete_outcome(name text) IS 'DeleteOutcome: deletes the outcome and its tags; a missing one is a NOTICE. Errors: 22023 invalid name; 55006 a rule version yields it.';
 COMMENT ON FUNCTION @extschema@.fraud_delete_rule(rule jsonb) IS 'DeleteRule: deletes that rule version (the rule goes with its last version); DRAFT detector versions using it lose it, with a NOTICE; a missing one is a NOTICE. Errors: 55006 an ACTIVE or INACTIVE detector version uses it; 22023 malformed reference.';
-COMMENT ON FUNCTION @extschema@.fraud_delete_variable(name text) IS 'DeleteVariable: deletes the variable and its tags; a missing one is a NOTICE. Errors: 55006 an event type uses it, or it is a model-output (MODEL_SCORE / EXTERNAL_MODEL_SCORE) or aggregate variable.';
+COMMENT ON FUNCTION @extschema@.fraud_delete_variable(name text) IS 'DeleteVariable: deletes the variable and its tags; a missing one is a NOTICE. Errors: 55006 an event type uses it, an external model outputs it, or it is an aggregate variable.';
 COMMENT ON FUNCTION @extschema@.fraud_describe_detector(detector_id text) IS 'DescribeDetector: one row per version of the detector (detector_version_id, status, description, last_updated_time; arn is the detector''s; shadow: a shadow version). Errors: 22023 invalid id; 42704 no such detector.';
+COMMENT ON FUNCTION @extschema@.fraud_describe_model_versions(model_id text, model_version_number text, model_type text) IS 'DescribeModelVersions: the versions matching the filters with their training results in AFD''s shapes (training_result, training_result_v2: AUC with uncertainty range, metric data points, variable importance, data validation), training_progress (0 to 1) and failure_reason. Errors: 22023 unknown model_type.';
 COMMENT ON FUNCTION @extschema@.fraud_explain(detector_id text, event jsonb, detector_version_id text) IS 'AFD GetEventPredictionMetadata for an event, recording nothing: every rule with expressionWithValues, evaluated and matched, every variable with its value and source (EVENT or DEFAULT) and every aggregate variable the rules use (AGGREGATE), the outcomes, as jsonb. Errors as fraud_predict: 42704; 22023; 22P02 unreadable value.';
 COMMENT ON FUNCTION @extschema@.fraud_get_aggregate_variables(name text) IS 'All aggregate variables, or only the named one, with their definition (event_types, function, variable, entity_type or group_by_variable, time_window, filter). Errors: 42704 the named one does not exist.';
 COMMENT ON FUNCTION @extschema@.fraud_get_backtest_jobs(job_id text) IS 'Backtest jobs, newest first, or the named one: status (IN_PROGRESS_INITIALIZING, IN_PROGRESS, CANCEL_IN_PROGRESS, CANCELED, COMPLETE, FAILED), failure_reason (for the job''s owner), times, detector version and baseline, range, output table, events replayed of the range''s total. Errors: 22023 invalid id; 42704 unknown job id.';
@@ -4365,9 +5310,12 @@ COMMENT ON FUNCTION @extschema@.fraud_get_event(event_id text, event_type_name t
 COMMENT ON FUNCTION @extschema@.fraud_get_event_prediction(detector_id text, event_id text, event_type_name text, entities jsonb, event_timestamp text, event_variables jsonb, detector_version_id text) IS 'GetEventPrediction: validates the event as fraud_send_event, scores it like fraud_predict (same jsonb), records it in fraud.event_predictions, with ingestion ENABLED stores the event, and with event orchestration enabled sends NOTIFY fraud_detector_predictions (JSON payload with the predictionId; delivered on commit); scoring the ACTIVE version (detector_version_id NULL), it also scores the detector''s shadow versions and records their results (shadow = true), never returned. VOLATILE. Errors: 42704 unknown detector, version or no ACTIVE version; 22023 bad event or event type.';
 COMMENT ON FUNCTION @extschema@.fraud_get_event_prediction_metadata(event_id text, event_type_name text, detector_id text, detector_version_id text, prediction_timestamp text) IS 'GetEventPredictionMetadata: the recorded explanation of one prediction (one returned to its caller, never a shadow version''s) as jsonb (fraud_explain''s shape plus eventId, entityId, entityType, eventTimestamp, predictionTimestamp); prediction_timestamp is epoch milliseconds or a timestamp such as ListEventPredictions'' prediction_timestamp::text. Errors: 42704 no such prediction; 22023 bad arguments.';
 COMMENT ON FUNCTION @extschema@.fraud_get_event_types(name text) IS 'GetEventTypes: all event types, or only the named one, as rows with their event_variables, labels and entity_types (text[], in order), event_ingestion, event_orchestration, times and arn. Errors: 42704 the named event type does not exist.';
+COMMENT ON FUNCTION @extschema@.fraud_get_external_models(model_endpoint text) IS 'GetExternalModels: every external model, or the named one, with the function it calls. Errors: 42704 the named one does not exist.';
 COMMENT ON FUNCTION @extschema@.fraud_get_labels(name text) IS 'GetLabels: all labels, or only the named one, as rows (name, description, last_updated_time, created_time, arn). Errors: 22023 invalid name; 42704 the named label does not exist.';
 COMMENT ON FUNCTION @extschema@.fraud_get_list_elements(name text) IS 'GetListElements: the elements of the list, sorted, one row each. Errors: 22023 invalid name; 42704 no such list.';
 COMMENT ON FUNCTION @extschema@.fraud_get_lists_metadata(name text) IS 'GetListsMetadata: all lists, or only the named one, as rows (name, description, variable_type, created_time, updated_time, arn). Errors: 22023 invalid name; 42704 the named list does not exist.';
+COMMENT ON FUNCTION @extschema@.fraud_get_model_version(model_id text, model_type text, model_version_number text) IS 'GetModelVersion: the version''s training request, status and ARN. Errors: 22023; 42704 no such model or version.';
+COMMENT ON FUNCTION @extschema@.fraud_get_models(model_id text, model_type text) IS 'GetModels: every model, or those with model_id and/or model_type (an empty result when none matches, as AFD). Errors: 22023 unknown model_type.';
 COMMENT ON FUNCTION @extschema@.fraud_get_outcomes(name text) IS 'GetOutcomes: all outcomes, or only the named one, as rows (name, description, last_updated_time, created_time, arn). Errors: 22023 invalid name; 42704 the named outcome does not exist.';
 COMMENT ON FUNCTION @extschema@.fraud_get_rules(detector_id text, rule_id text, rule_version text) IS 'GetRules: one row per rule version of the detector, of one rule, or just one version (expression, language, outcomes text[], times, arn). Errors: 42704 detector, rule or version missing; 22023 rule_version without rule_id.';
 COMMENT ON FUNCTION @extschema@.fraud_get_variables(name text) IS 'GetVariables: all variables, or only the named one, as rows (name, data_type, data_source, default_value, description, variable_type, times, arn). Errors: 42704 the named variable does not exist.';
@@ -4379,6 +5327,7 @@ COMMENT ON FUNCTION @extschema@.fraud_predict(detector_id text, event jsonb, det
 COMMENT ON FUNCTION @extschema@.fraud_put_detector(detector_id text, event_type_name text, description text, tags jsonb) IS 'PutDetector: creates or updates a detector, the container of rules and versions for one event type; tags are merged. Errors: 22023 invalid id or description; 42704 unknown event type; 55006 changing the event type of a detector that has rules or versions.';
 COMMENT ON FUNCTION @extschema@.fraud_put_entity_type(name text, description text, tags jsonb) IS 'PutEntityType: creates the entity type (who performs an event, e.g. customer) or updates its description; tags are merged. Returns nothing. Errors: 22023 invalid name, description or tags.';
 COMMENT ON FUNCTION @extschema@.fraud_put_event_type(name text, event_variables text[], entity_types text[], description text, labels text[], event_ingestion text, tags jsonb, event_orchestration jsonb) IS 'PutEventType: creates or replaces the event type (variables, entity types, labels in the order given; ingestion ENABLED/DISABLED; event_orchestration {"eventBridgeEnabled": true} makes fraud_get_event_prediction NOTIFY fraud_detector_predictions); omitted optional attributes are cleared, tags merged. Errors: 22023; 42704 unknown member; 55006 a rule of a detector of this type, or an aggregate variable reading its events, would become invalid.';
+COMMENT ON FUNCTION @extschema@.fraud_put_external_model(model_endpoint text, model_source text, invoke_model_endpoint_role_arn text, input_configuration jsonb, output_configuration jsonb, model_endpoint_status text, tags jsonb) IS 'PutExternalModel: creates or replaces an external model. model_endpoint names a SQL function the caller can execute, schema.fn(jsonb) RETURNS jsonb, resolved with the caller''s search_path; input_configuration {"eventTypeName", "useEventVariables", "jsonInputTemplate" with {{variable}} placeholders}; output_configuration {"jsonKeyToVariableMap": {result key: EXTERNAL_MODEL_SCORE variable}}; model_source SAGEMAKER (kept for AFD compatibility); model_endpoint_status ASSOCIATED or DISSOCIATED. Errors: 22023; 42704 unknown function, event type or variable; 42501 no EXECUTE on the function; 55006 DISSOCIATED while an ACTIVE detector version uses it.';
 COMMENT ON FUNCTION @extschema@.fraud_put_label(name text, description text, tags jsonb) IS 'PutLabel: creates the label (what an event turned out to be, e.g. fraud / legit) or updates its description; tags are merged. Returns nothing. Errors: 22023 invalid name, description or tags.';
 COMMENT ON FUNCTION @extschema@.fraud_put_outcome(name text, description text, tags jsonb) IS 'PutOutcome: creates the outcome (what a matching rule tells the caller to do, e.g. review / block) or updates its description; tags are merged. Returns nothing. Errors: 22023 invalid name, description or tags.';
 COMMENT ON FUNCTION @extschema@.fraud_rebuild_event_keys() IS 'Builds fraud.event_keys (the keys of stored events that aggregate variables read) again from fraud.events and the aggregate definitions, and returns how many it holds: after a restore with triggers disabled, or on a logical-replication subscriber. Locks fraud.events against writes while it runs. Errors: 0A000 not in a READ COMMITTED transaction.';
@@ -4394,6 +5343,9 @@ COMMENT ON FUNCTION @extschema@.fraud_update_detector_version_shadow(detector_id
 COMMENT ON FUNCTION @extschema@.fraud_update_detector_version_status(detector_id text, detector_version_id text, status text) IS 'UpdateDetectorVersionStatus: DRAFT to ACTIVE, ACTIVE to INACTIVE, INACTIVE to ACTIVE; activating compiles the version, clears its shadow flag and makes the previously ACTIVE one INACTIVE. Errors: 55006 other transitions; 22023 unknown status, no rules and no models, rules that no longer compile; 42704.';
 COMMENT ON FUNCTION @extschema@.fraud_update_event_label(event_id text, event_type_name text, assigned_label text, label_timestamp text) IS 'UpdateEventLabel: sets the label of a stored event and its label timestamp. Errors: 22023 a label that is not one of the event type''s, a bad timestamp; 42704 unknown event type or event.';
 COMMENT ON FUNCTION @extschema@.fraud_update_list(name text, elements text[], description text, update_mode text, variable_type text) IS 'UpdateList: applies elements with update_mode REPLACE (default), APPEND or REMOVE (NULL elements: unchanged); sets description and a not yet set variable_type. Errors: 42704 no such list; 22023; 55006 changing a set variable type; 54000 APPEND past 100,000 elements.';
+COMMENT ON FUNCTION @extschema@.fraud_update_model(model_id text, model_type text, description text) IS 'UpdateModel: sets the description (NULL clears it). Errors: 22023; 42704 no such model.';
+COMMENT ON FUNCTION @extschema@.fraud_update_model_version(model_id text, model_type text, major_version_number text, external_events_detail jsonb, ingested_events_detail jsonb, tags jsonb) IS 'UpdateModelVersion: trains the next major version with the variables and label schema of major_version_number''s latest version, on new data (external_events_detail or ingested_events_detail; NULL keeps that version''s). Errors: 22023; 42704 unknown model or major version; 42501.';
+COMMENT ON FUNCTION @extschema@.fraud_update_model_version_status(model_id text, model_type text, model_version_number text, status text) IS 'UpdateModelVersionStatus: ACTIVE (from TRAINING_COMPLETE or INACTIVE; detector versions may then use it), INACTIVE (unless an ACTIVE detector version uses it), or TRAINING_CANCELLED (stops its training job). Errors: 22023; 42704 no such version; 55006 not allowed from its status or in use.';
 COMMENT ON FUNCTION @extschema@.fraud_update_rule_metadata(rule jsonb, description text) IS 'UpdateRuleMetadata: sets the description of the rule version {"detectorId", "ruleId", "ruleVersion"}. Errors: 42704 no such rule version; 22023 malformed reference or description.';
 COMMENT ON FUNCTION @extschema@.fraud_update_rule_version(rule jsonb, expression text, outcomes text[], language text, description text, tags jsonb) IS 'UpdateRuleVersion: makes version n+1 (n = highest ever issued) of the rule referenced by rule, which must exist and is left unchanged; the expression is checked as in CreateRule. Returns the new rule reference. Errors: 42601; 22023; 42704; 54000 past 99,999 versions or a regex_match pattern past 1 MiB compiled.';
 COMMENT ON FUNCTION @extschema@.fraud_update_variable(name text, default_value text, description text, variable_type text) IS 'UpdateVariable: sets the default value, description and/or variable type; NULL arguments leave the attribute unchanged. Errors: 42704 no such variable; 22023 a default that does not read as the data type or belongs to an aggregate variable, an unknown variable type.';
@@ -4446,10 +5398,13 @@ COMMENT ON TABLE fraud.event_type_labels IS 'The labels of each event type, in t
 COMMENT ON TABLE fraud.event_type_variables IS 'The variables of each event type, in the order given to fraud_put_event_type. ON DELETE RESTRICT keeps a variable in use from being deleted.';
 COMMENT ON TABLE fraud.event_types IS 'AFD event types (PutEventType): the shape of a business activity to score. Members are in fraud.event_type_variables, fraud.event_type_entity_types and fraud.event_type_labels; a detector scores events of one event type.';
 COMMENT ON TABLE fraud.events IS 'Stored events (SendEvent, batch import, GetEventPrediction with ingestion ENABLED), one row per event type and event id: the training data of models.';
+COMMENT ON TABLE fraud.external_models IS 'External models (PutExternalModel): modelEndpoint names a SQL function schema.fn(jsonb) RETURNS jsonb that scores an event; its outputs map to EXTERNAL_MODEL_SCORE variables.';
 COMMENT ON TABLE fraud.jobs IS 'Asynchronous jobs run by background workers: batch import, batch prediction, deleting an event type''s events, Voice ID fraudster registration and speaker enrolment. Counters and heartbeat commit batch by batch, so any session sees progress.';
 COMMENT ON TABLE fraud.labels IS 'AFD labels (PutLabel): what an event turned out to be, e.g. fraud / legit. An event type lists the labels its stored events may carry (fraud.events.event_label).';
 COMMENT ON TABLE fraud.list_elements IS 'The elements of each list: a set, one row per distinct element.';
 COMMENT ON TABLE fraud.lists IS 'AFD lists (CreateList): named sets of strings that rule expressions test with in @name. Elements are in fraud.list_elements (at most 100,000 per list).';
+COMMENT ON TABLE fraud.model_versions IS 'Model versions (CreateModelVersion, UpdateModelVersion): the training request, its results in AFD''s shapes, and the trained model.';
+COMMENT ON TABLE fraud.models IS 'Models (CreateModel): a model id and type trained on events of one event type; its trained versions are fraud.model_versions.';
 COMMENT ON TABLE fraud.outcomes IS 'AFD outcomes (PutOutcome): what a matching rule tells the caller to do, e.g. review / block. Rule versions yield them (fraud.rule_version_outcomes); fraud_predict returns them.';
 COMMENT ON TABLE fraud.rule_version_lists IS 'The lists each rule version''s expression names with @name, derived from the expression when it is written. ON DELETE RESTRICT keeps a list in use from being deleted.';
 COMMENT ON TABLE fraud.rule_version_outcomes IS 'The outcomes each rule version yields when it matches, in the order given. ON DELETE RESTRICT keeps an outcome in use from being deleted.';
@@ -4509,6 +5464,23 @@ BEGIN
 END $$;
 DROP FUNCTION @extschema@.fraud_describe_detector_before_shadow(text);
 DROP FUNCTION @extschema@.fraud_get_detector_version_before_shadow(text, text);
+
+-- Issue 9: triggers on the model tables (their functions exist now): compiled detector versions
+-- are invalidated by changes to models, model versions and external models; the keys of stored
+-- events follow the history-reading models' trained versions.
+DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['models', 'model_versions', 'external_models'] LOOP
+        EXECUTE format('CREATE TRIGGER invalidate_compiled_detectors
+                        AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON fraud.%I
+                        FOR EACH STATEMENT EXECUTE FUNCTION fraud._catalog_changed()', t);
+        EXECUTE format('ALTER TABLE fraud.%I ENABLE ALWAYS TRIGGER invalidate_compiled_detectors', t);
+    END LOOP;
+END $$;
+CREATE TRIGGER sync_event_keys AFTER INSERT OR DELETE OR UPDATE OF model_data OR TRUNCATE ON fraud.model_versions
+    FOR EACH STATEMENT EXECUTE FUNCTION fraud._sync_model_event_keys();
+ALTER TABLE fraud.model_versions ENABLE ALWAYS TRIGGER sync_event_keys;
 
 -- Data: enrolment jobs started under 0.1.0 and still running keep 0.1.0's meaning. Without a
 -- FraudDetectionConfig they enrolled without a fraud check, so they get an explicit IGNORE;
