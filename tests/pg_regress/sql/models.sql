@@ -186,10 +186,10 @@ FROM jsonb_array_elements(fraud_explain('pay_detector', '{"amount": 950, "email"
      jsonb_array_elements(m->'evaluations') ev;
 
 -- the score trigger scores rows with the model too
-CREATE TABLE payments (id int, amount float8, email text, ip text, outcomes text[]);
-CREATE TRIGGER score BEFORE INSERT ON payments FOR EACH ROW EXECUTE FUNCTION fraud_score_trigger('pay_detector', 'outcomes');
-INSERT INTO payments (id, amount, email, ip) VALUES (1, 950, 'x@bad.com', '10.1.1.1'), (2, 50, 'x@gmail.com', '10.1.1.1');
-SELECT id, outcomes FROM payments ORDER BY id;
+CREATE TABLE model_payments (id int, amount float8, email text, ip text, outcomes text[]);
+CREATE TRIGGER score BEFORE INSERT ON model_payments FOR EACH ROW EXECUTE FUNCTION fraud_score_trigger('pay_detector', 'outcomes');
+INSERT INTO model_payments (id, amount, email, ip) VALUES (1, 950, 'x@bad.com', '10.1.1.1'), (2, 50, 'x@gmail.com', '10.1.1.1');
+SELECT id, outcomes FROM model_payments ORDER BY id;
 
 -- GetEventPrediction records the scores and the explanation
 SELECT fraud_get_event_prediction('pay_detector', 'live1', 'pay', '[{"entityType": "customer", "entityId": "c1"}]',
@@ -197,15 +197,15 @@ SELECT fraud_get_event_prediction('pay_detector', 'live1', 'pay', '[{"entityType
 SELECT jsonb_array_length(metadata->'evaluatedModelVersions') FROM fraud.event_predictions WHERE event_id = 'live1';
 
 -- a parallel query scores with the model in its workers, and gives what a serial one gives
-CREATE TABLE many AS SELECT e.event_id, e.event_variables AS ev FROM fraud.events e;
-ANALYZE many;
+CREATE TABLE model_events AS SELECT e.event_id, e.event_variables AS ev FROM fraud.events e;
+ANALYZE model_events;
 SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
-EXPLAIN (COSTS OFF, VERBOSE) SELECT count(*) FILTER (WHERE 'review' = ANY (fraud_outcomes('pay_detector', ev))) FROM many;
-SELECT count(*) FILTER (WHERE 'review' = ANY (fraud_outcomes('pay_detector', ev))) AS par_n FROM many \gset
+EXPLAIN (COSTS OFF, VERBOSE) SELECT count(*) FILTER (WHERE 'review' = ANY (fraud_outcomes('pay_detector', ev))) FROM model_events;
+SELECT count(*) FILTER (WHERE 'review' = ANY (fraud_outcomes('pay_detector', ev))) AS par_n FROM model_events \gset
 SET max_parallel_workers_per_gather = 0;
 SELECT :par_n = count(*) FILTER (WHERE 'review' = ANY (fraud_outcomes('pay_detector', ev))) AS same_in_parallel,
-       :par_n > 0 AS some_reviewed FROM many;
+       :par_n > 0 AS some_reviewed FROM model_events;
 RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size; RESET max_parallel_workers_per_gather;
 
 -- a version in use cannot be deactivated or deleted, nor its model
@@ -355,3 +355,6 @@ SELECT model_endpoint FROM fraud_get_external_models();
 REVOKE ALL ON FUNCTION public.partner_score(jsonb) FROM model_scorer;
 SELECT fraud_revoke('scoring', 'model_scorer');
 DROP ROLE model_scorer;
+-- what this session made outside the extension goes (the sessions share one database)
+DROP TABLE model_payments, model_events;
+DROP FUNCTION public.partner_score(jsonb), public.broken_score(jsonb), public.not_jsonb(jsonb);
