@@ -476,7 +476,10 @@ pub fn first_entity(entities: Container<'_>) -> Option<(String, String)> {
     };
     let mut offsets = Offsets::new();
     let entity = ObjectIndex::new(c, &mut offsets)?;
-    match (entity.find(b"entityType", &mut 0), entity.find(b"entityId", &mut 0)) {
+    match (
+        entity.find(b"entityType", &mut 0),
+        entity.find(b"entityId", &mut 0),
+    ) {
         (Some(Item::Str(t)), Some(Item::Str(i))) => {
             Some((text_of(t).into_owned(), text_of(i).into_owned()))
         }

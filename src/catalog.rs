@@ -85,7 +85,11 @@ pub fn load_version(detector_id: &str, version: Option<&str>) -> StoredVersion {
         .split(';')
         .filter_map(|m| {
             let mut p = m.split(',');
-            Some((p.next()?.to_string(), p.next()?.to_string(), p.next()?.to_string()))
+            Some((
+                p.next()?.to_string(),
+                p.next()?.to_string(),
+                p.next()?.to_string(),
+            ))
         })
         .collect();
 
@@ -141,7 +145,11 @@ pub fn load_version(detector_id: &str, version: Option<&str>) -> StoredVersion {
                     data_type: DataType::Float,
                     default_value: String::new(),
                 })
-                .chain(externals.iter().flat_map(|x| x.outputs.iter().map(|o| o.1.clone())))
+                .chain(
+                    externals
+                        .iter()
+                        .flat_map(|x| x.outputs.iter().map(|o| o.1.clone())),
+                )
                 .collect(),
         },
         event_type,
@@ -346,7 +354,12 @@ fn aggregates(event_type: Option<&str>, name: Option<&str>) -> Vec<AggregateSpec
 /// the names of the lists.
 pub fn rule_context(
     detector_id: &str,
-) -> (Vec<VariableSpec>, Vec<String>, Vec<AggregateSpec>, Vec<VariableSpec>) {
+) -> (
+    Vec<VariableSpec>,
+    Vec<String>,
+    Vec<AggregateSpec>,
+    Vec<VariableSpec>,
+) {
     let rows = query(
         c"SELECT event_type_name FROM fraud.detectors WHERE detector_id = $1",
         &[Some(detector_id)],

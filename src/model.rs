@@ -19,10 +19,10 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use fraud_engine::events::parse_event_timestamp;
 use fraud_engine::model::{
     self, InputVariable, Model, ModelType, PastEvent, TrainError, Trained, TrainingRow, TrainingSet,
 };
-use fraud_engine::events::parse_event_timestamp;
 use fraud_engine::value::{self, DataType, Value};
 use pgrx::prelude::*;
 use pgrx::{pg_sys, FromDatum, PgTryBuilder};
@@ -93,7 +93,9 @@ fn inputs(event_type: &str, schema: &Json) -> Vec<InputVariable> {
         let data_type = row[0]
             .as_deref()
             .and_then(DataType::parse)
-            .unwrap_or_else(|| errors::internal(format!("variable '{name}' has an unknown data type")));
+            .unwrap_or_else(|| {
+                errors::internal(format!("variable '{name}' has an unknown data type"))
+            });
         out.push(InputVariable {
             name: name.to_string(),
             data_type,
@@ -108,7 +110,12 @@ fn label_rule(schema: &Json, model_type: ModelType) -> impl Fn(Option<&str>) -> 
     let names = |k: &str| -> Vec<String> {
         schema["labelSchema"]["labelMapper"][k]
             .as_array()
-            .map(|a| a.iter().filter_map(Json::as_str).map(String::from).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Json::as_str)
+                    .map(String::from)
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let (fraud, legit) = (names("FRAUD"), names("LEGIT"));
@@ -141,7 +148,11 @@ fn read_training_set(r: &Request) -> TrainingSet {
     let names: Vec<String> = inputs.iter().map(|v| v.name.clone()).collect();
     let names_arg = format!(
         "{{{}}}",
-        names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(",")
+        names
+            .iter()
+            .map(|n| format!("\"{n}\""))
+            .collect::<Vec<_>>()
+            .join(",")
     );
     let rows = if r.input_kind == "EVENTS" {
         let window = r.ingested.as_ref().map(|i| &i["ingestedEventsTimeWindow"]);
@@ -271,7 +282,11 @@ fn step(job_id: &str, first: bool, request: impl FnOnce() -> Request) -> Json {
     let mut running = RUNNING
         .with(|m| m.borrow_mut().remove(job_id))
         .expect("checked above");
-    let panicked = running.handle.take().map(|h| h.join().is_err()).unwrap_or(false);
+    let panicked = running
+        .handle
+        .take()
+        .map(|h| h.join().is_err())
+        .unwrap_or(false);
     let result = running.result.lock().ok().and_then(|mut r| r.take());
     match result {
         Some(Ok(trained)) => json!({
@@ -284,8 +299,12 @@ fn step(job_id: &str, first: bool, request: impl FnOnce() -> Request) -> Json {
             "reason": validation_reason(&metrics),
             "validation": metrics,
         }),
-        Some(Err(TrainError::Cancelled)) => json!({"state": "invalid", "reason": "training was cancelled"}),
-        None if panicked => json!({"state": "invalid", "reason": "training failed with an internal error"}),
+        Some(Err(TrainError::Cancelled)) => {
+            json!({"state": "invalid", "reason": "training was cancelled"})
+        }
+        None if panicked => {
+            json!({"state": "invalid", "reason": "training failed with an internal error"})
+        }
         None => json!({"state": "invalid", "reason": "training ended without a result"}),
     }
 }
@@ -296,13 +315,24 @@ fn validation_reason(metrics: &Json) -> String {
         .as_array()
         .into_iter()
         .flatten()
-        .chain(metrics["fieldLevelMessages"].as_array().into_iter().flatten());
+        .chain(
+            metrics["fieldLevelMessages"]
+                .as_array()
+                .into_iter()
+                .flatten(),
+        );
     for m in messages {
         if m["type"].as_str() == Some("ERROR") {
-            let field = m["fieldName"].as_str().map(|f| format!("{f}: ")).unwrap_or_default();
+            let field = m["fieldName"]
+                .as_str()
+                .map(|f| format!("{f}: "))
+                .unwrap_or_default();
             return format!(
                 "data validation failed: {field}{}",
-                m["content"].as_str().or(m["title"].as_str()).unwrap_or("invalid data")
+                m["content"]
+                    .as_str()
+                    .or(m["title"].as_str())
+                    .unwrap_or("invalid data")
             );
         }
     }
@@ -374,7 +404,11 @@ pub fn history(
 }
 
 /// [`history`] for a row with an `entities` column (the score trigger).
-pub fn history_of(m: &CompiledModel, entities: Option<Container<'_>>, at: &At) -> Vec<PastEvent<'static>> {
+pub fn history_of(
+    m: &CompiledModel,
+    entities: Option<Container<'_>>,
+    at: &At,
+) -> Vec<PastEvent<'static>> {
     if !m.model.model_type.uses_history() {
         return Vec::new();
     }
@@ -384,12 +418,19 @@ pub fn history_of(m: &CompiledModel, entities: Option<Container<'_>>, at: &At) -
     }
 }
 
-fn entity_history(m: &CompiledModel, entity_type: &str, entity_id: &str, at: &At) -> Vec<PastEvent<'static>> {
+fn entity_history(
+    m: &CompiledModel,
+    entity_type: &str,
+    entity_id: &str,
+    at: &At,
+) -> Vec<PastEvent<'static>> {
     // "unknown" is AFD's anonymous entity: it has no history of its own
     if entity_id == "unknown" {
         return Vec::new();
     }
-    let from = at.us.saturating_sub(model::HISTORY_WINDOW_MS.saturating_mul(1000));
+    let from = at
+        .us
+        .saturating_sub(model::HISTORY_WINDOW_MS.saturating_mul(1000));
     let names: Vec<String> = m.inputs.iter().map(|v| v.name.clone()).collect();
     let rows = crate::aggregate::entity_history(entity_type, entity_id, from, at.us, &names);
     rows.into_iter()
@@ -477,12 +518,17 @@ pub fn call_external(x: &StoredExternal, input: &Json) -> Json {
     .catch_others(move |e| {
         let (code, message) = match &e {
             pg_sys::panic::CaughtError::PostgresError(r)
-            | pg_sys::panic::CaughtError::ErrorReport(r) => (r.sql_error_code(), r.message().to_string()),
+            | pg_sys::panic::CaughtError::ErrorReport(r) => {
+                (r.sql_error_code(), r.message().to_string())
+            }
             pg_sys::panic::CaughtError::RustPanic { ereport, .. } => {
                 (ereport.sql_error_code(), ereport.message().to_string())
             }
         };
-        errors::raise(code, format!("external model '{endpoint}' failed: {message}"))
+        errors::raise(
+            code,
+            format!("external model '{endpoint}' failed: {message}"),
+        )
     })
     .execute()
 }
@@ -517,7 +563,11 @@ pub fn external_outputs(x: &StoredExternal, result: &Json) -> Vec<Value<'static>
                         .map(Value::into_owned)
                         .unwrap_or_else(|e| fail(e)),
                 ),
-                Some(other) => fail(value::not_scalar(&var.name, var.data_type, &other.to_string())),
+                Some(other) => fail(value::not_scalar(
+                    &var.name,
+                    var.data_type,
+                    &other.to_string(),
+                )),
             };
             match v {
                 Some(v) => v.into_owned(),

@@ -210,7 +210,9 @@ unsafe fn model_scores(
             .iter()
             .map(|var| match column(tupdesc, &var.name) {
                 Some((i, _)) if nulls[i] => Value::Null,
-                Some((i, typ)) => read(var, values[i], typ).unwrap_or_else(|e| errors::bad_value(&e)),
+                Some((i, typ)) => {
+                    read(var, values[i], typ).unwrap_or_else(|e| errors::bad_value(&e))
+                }
                 None => Value::Null,
             })
             .collect();
@@ -244,7 +246,10 @@ unsafe fn external_calls(
     let mut row = serde_json::Map::new();
     for v in &compiled.detector.variables {
         if let Some((i, typ)) = column(tupdesc, &v.name).filter(|&(i, _)| !nulls[i]) {
-            row.insert(v.name.clone(), serde_json::Value::String(datum::output_text(values[i], typ)));
+            row.insert(
+                v.name.clone(),
+                serde_json::Value::String(datum::output_text(values[i], typ)),
+            );
         }
     }
     let d = datum::jsonb_datum(&serde_json::Value::Object(row));
