@@ -125,6 +125,32 @@ SELECT pg_temp.wait_model('pay_model', 'ONLINE_FRAUD_INSIGHTS', '3.0');
 SELECT count(DISTINCT model_data) AS distinct_models, count(*) AS versions FROM fraud.model_versions WHERE major IN (2, 3);
 SELECT pg_temp.err($$SELECT * FROM fraud_update_model_version('pay_model', 'ONLINE_FRAUD_INSIGHTS', '7')$$);
 
+-- EXTERNAL_EVENTS: the same events in AFD's batch import layout, from a table and from a CSV
+-- file, train the same model as the stored events did (read with the caller's rights)
+CREATE TABLE model_training AS
+SELECT event_id AS "EVENT_ID", to_char(event_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "EVENT_TIMESTAMP",
+       entities->0->>'entityId' AS "ENTITY_ID", 'customer' AS "ENTITY_TYPE", event_label AS "EVENT_LABEL",
+       event_variables->>'amount' AS amount, event_variables->>'email' AS email, event_variables->>'ip' AS ip,
+       event_variables->>'noise' AS noise
+FROM fraud.events WHERE event_type_name = 'pay' ORDER BY event_timestamp, event_id;
+SELECT model_version_number FROM fraud_update_model_version('pay_model', 'ONLINE_FRAUD_INSIGHTS', '2',
+    external_events_detail => '{"dataLocation": "model_training", "dataAccessRoleArn": "arn:aws:iam::123456789012:role/x"}');
+SELECT pg_temp.wait_model('pay_model', 'ONLINE_FRAUD_INSIGHTS', '4.0');
+COPY model_training TO '/tmp/fraud_detector_models_regress.csv' WITH (FORMAT csv, HEADER true);
+SELECT model_version_number FROM fraud_update_model_version('pay_model', 'ONLINE_FRAUD_INSIGHTS', '2',
+    external_events_detail => '{"dataLocation": "/tmp/fraud_detector_models_regress.csv"}');
+SELECT pg_temp.wait_model('pay_model', 'ONLINE_FRAUD_INSIGHTS', '5.0');
+SELECT model_version_number, training_data_source, external_events_detail->>'dataLocation' AS location,
+       model_data = (SELECT model_data FROM fraud.model_versions WHERE model_id = 'pay_model' AND model_version_number = '2.0') AS same_model
+FROM fraud.model_versions WHERE model_id = 'pay_model' AND major IN (4, 5) ORDER BY 1;
+SELECT pg_temp.err($$SELECT * FROM fraud_update_model_version('pay_model', 'ONLINE_FRAUD_INSIGHTS', '2',
+    external_events_detail => '{"dataLocation": "no_such_table"}')$$);
+SELECT pg_temp.err($$SELECT * FROM fraud_update_model_version('pay_model', 'ONLINE_FRAUD_INSIGHTS', '2',
+    external_events_detail => '{"location": "model_training"}')$$);
+SELECT fraud_delete_model_version('pay_model', 'ONLINE_FRAUD_INSIGHTS', '5.0');
+SELECT fraud_delete_model_version('pay_model', 'ONLINE_FRAUD_INSIGHTS', '4.0');
+DROP TABLE model_training;
+
 -- status changes
 SELECT pg_temp.err($$SELECT fraud_update_model_version_status('pay_model', 'ONLINE_FRAUD_INSIGHTS', '2.0', 'TRAINING_CANCELLED')$$);
 SELECT pg_temp.err($$SELECT fraud_update_model_version_status('pay_model', 'ONLINE_FRAUD_INSIGHTS', '2.0', 'DONE')$$);
