@@ -753,7 +753,7 @@ COMMENT ON COLUMN fraud.model_versions.training_progress IS 'How far training is
 
 -- External models (PutExternalModel): a SQL function the user owns, named by modelEndpoint.
 CREATE TABLE fraud.external_models (
-    model_endpoint         text PRIMARY KEY CONSTRAINT external_model_endpoint_pattern CHECK (model_endpoint ~ '^[0-9A-Za-z_-]+$' AND length(model_endpoint) <= 63),
+    model_endpoint         text PRIMARY KEY CONSTRAINT external_model_endpoint_pattern CHECK (model_endpoint ~ '^[0-9A-Za-z_-]+(\.[0-9A-Za-z_-]+)?$' AND length(model_endpoint) <= 127),
     model_source           text NOT NULL CONSTRAINT external_model_source_enum CHECK (model_source IN ('SAGEMAKER')),
     invoke_model_endpoint_role_arn text NOT NULL,
     -- the function called: schema.fn(jsonb) RETURNS jsonb; regprocedure, dumped by name

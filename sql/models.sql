@@ -540,7 +540,7 @@ RETURNS void LANGUAGE plpgsql AS $$
 DECLARE v_role oid; v_path text; fn oid; k text; target text; t text; map jsonb;
 BEGIN
     SELECT c.role, c.search_path INTO v_role, v_path FROM fraud._redeem_caller(p_caller) c;
-    PERFORM fraud._check_pattern('model_endpoint', p_model_endpoint, '^[0-9A-Za-z_-]+$', 1, 63);
+    PERFORM fraud._check_pattern('model_endpoint', p_model_endpoint, '^[0-9A-Za-z_-]+(\.[0-9A-Za-z_-]+)?$', 1, 127);
     PERFORM fraud._check_enum('model_source', p_model_source, ARRAY['SAGEMAKER']);
     PERFORM fraud._required('invoke_model_endpoint_role_arn', p_invoke_model_endpoint_role_arn);
     PERFORM fraud._check_enum('model_endpoint_status', p_model_endpoint_status, ARRAY['ASSOCIATED', 'DISSOCIATED']);
@@ -661,7 +661,7 @@ CREATE FUNCTION fraud_delete_external_model(model_endpoint text) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE users text[];
 BEGIN
-    PERFORM fraud._check_pattern('model_endpoint', model_endpoint, '^[0-9A-Za-z_-]+$', 1, 63);
+    PERFORM fraud._check_pattern('model_endpoint', model_endpoint, '^[0-9A-Za-z_-]+(\.[0-9A-Za-z_-]+)?$', 1, 127);
     SELECT array_agg(v.detector_id || '/' || v.detector_version_id ORDER BY v.detector_id, v.detector_version_id) INTO users
         FROM fraud.detector_versions v WHERE fraud_delete_external_model.model_endpoint = ANY (v.external_model_endpoints);
     IF users IS NOT NULL THEN

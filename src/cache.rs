@@ -119,6 +119,9 @@ pub struct CompiledModel {
     pub inputs: Vec<fraud_engine::detector::Variable>,
     pub input_keys: Vec<Vec<u8>>,
     pub input_hints: Vec<Cell<usize>>,
+    /// the model's estimated bytes: counted with each version that uses it (an overestimate
+    /// when versions share it, which only evicts sooner)
+    bytes: usize,
 }
 
 /// Rendered varlena bytes of each distinct answer, keyed by the matched rule indices. What an
@@ -605,7 +608,7 @@ fn build(detector_id: &str, version: Option<&str>) -> Compiled {
         .models
         .iter()
         .map(|(id, model_type, version)| {
-            let Some((model, arn)) = crate::model::load(id, model_type, version) else {
+            let Some((model, arn, bytes)) = crate::model::load(id, model_type, version) else {
                 crate::errors::not_found(format!(
                     "model version {id}/{model_type}/{version} of detector version {}/{} has no trained model",
                     stored.detector_id, stored.version_id
@@ -630,9 +633,11 @@ fn build(detector_id: &str, version: Option<&str>) -> Compiled {
                 input_hints: inputs.iter().map(|_| Cell::new(0)).collect(),
                 inputs,
                 model,
+                bytes,
             }
         })
         .collect();
+    let bytes = bytes + models.iter().map(|m| m.bytes).sum::<usize>();
     let build_id = NEXT_BUILD.with(|n| n.replace(n.get() + 1));
     Compiled {
         models,

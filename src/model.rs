@@ -342,9 +342,12 @@ fn validation_reason(metrics: &Json) -> String {
 /// A trained model version, loaded once per backend and shared by every compiled detector
 /// version that uses it (a version's model never changes once trained; the key includes its
 /// creation time, so a version deleted and trained again under the same number is a new key).
-pub fn load(model_id: &str, model_type: &str, version: &str) -> Option<(Arc<Model>, String)> {
+///
+/// Returns the model, its version's ARN and its estimated heap bytes (for the cache's budget).
+pub fn load(model_id: &str, model_type: &str, version: &str) -> Option<(Arc<Model>, String, usize)> {
     let rows = query(
-        c"SELECT v.created_time::text, v.status, fraud._arn('model-version', v.model_id || '/' || v.model_type || '/' || v.model_version_number)
+        c"SELECT v.created_time::text, octet_length(v.model_data)::text,
+                 fraud._arn('model-version', v.model_id || '/' || v.model_type || '/' || v.model_version_number)
           FROM fraud.model_versions v
           WHERE v.model_id = $1 AND v.model_type = $2 AND v.model_version_number = $3 AND v.model_data IS NOT NULL",
         &[Some(model_id), Some(model_type), Some(version)],
@@ -357,8 +360,10 @@ pub fn load(model_id: &str, model_type: &str, version: &str) -> Option<(Arc<Mode
         row[0].clone().unwrap_or_default(),
     );
     let arn = row[2].clone().unwrap_or_default();
+    // the trees and vocabularies in memory take about what their JSON does
+    let bytes = row[1].as_deref().and_then(|b| b.parse().ok()).unwrap_or(0);
     if let Some(m) = MODELS.with(|m| m.borrow().get(&key).cloned()) {
-        return Some((m, arn));
+        return Some((m, arn, bytes));
     }
     let data = query(
         c"SELECT v.model_data FROM fraud.model_versions v
@@ -377,7 +382,7 @@ pub fn load(model_id: &str, model_type: &str, version: &str) -> Option<(Arc<Mode
         m.retain(|_, v| Arc::strong_count(v) > 1);
         m.insert(key, model.clone());
     });
-    Some((model, arn))
+    Some((model, arn, bytes))
 }
 
 /// The past events of the event's first entity that a history-reading model scores with,
@@ -499,6 +504,27 @@ pub fn external_input(c: &crate::cache::Compiled, x: &StoredExternal, ev: &Event
 /// every call). An error it raises comes back with its SQLSTATE, naming the endpoint; a NULL
 /// result is an empty object. Nothing is cached: the function decides its own volatility.
 pub fn call_external(x: &StoredExternal, input: &Json) -> Json {
+    // SAFETY: a syscache probe by OID. The function may have been dropped since the external
+    // model was put (a regprocedure is no dependency): that is the user's error, not ours.
+    let exists = unsafe {
+        pg_sys::SearchSysCacheExists(
+            pg_sys::SysCacheIdentifier::PROCOID as i32,
+            pg_sys::Datum::from(x.function),
+            pg_sys::Datum::null(),
+            pg_sys::Datum::null(),
+            pg_sys::Datum::null(),
+        )
+    };
+    if !exists {
+        errors::raise(
+            pgrx::PgSqlErrorCode::ERRCODE_UNDEFINED_FUNCTION,
+            format!(
+                "external model '{}': its function (OID {}) no longer exists; put the external model again with fraud_put_external_model",
+                x.endpoint,
+                x.function.to_u32()
+            ),
+        );
+    }
     crate::security::check_execute(x.function);
     let arg = crate::datum::jsonb_datum(input);
     let endpoint = x.endpoint.clone();

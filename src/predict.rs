@@ -185,7 +185,13 @@ fn run_models<'v>(
                 .iter()
                 .any(|o| o.is_some_and(|i| (first..first + n).contains(&i)))
     };
-    let at = when_at(ev, when);
+    // only history-reading models need the event's time (parsing it costs)
+    let history = compiled.models.iter().any(|m| m.model.model_type.uses_history());
+    let at = if history {
+        when_at(ev, when)
+    } else {
+        At::now()
+    };
     let now_ms = at_millis(&at);
     for (i, m) in compiled.models.iter().enumerate() {
         if skip(i, 1) {

@@ -234,6 +234,22 @@ SELECT :par_n = count(*) FILTER (WHERE 'review' = ANY (fraud_outcomes('pay_detec
        :par_n > 0 AS some_reviewed FROM model_events;
 RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size; RESET max_parallel_workers_per_gather;
 
+-- a batch prediction job writes the model scores of every row
+CREATE TABLE model_batch AS SELECT event_variables->>'amount' AS amount, event_variables->>'email' AS email,
+                                   event_variables->>'ip' AS ip
+                            FROM fraud.events WHERE event_type_name = 'pay' ORDER BY event_id LIMIT 50;
+SELECT fraud_create_batch_prediction_job('model_batch', 'model_batch', 'model_batch_out', 'pay', 'pay_detector');
+DO $$ BEGIN
+    FOR i IN 1..1200 LOOP
+        EXIT WHEN (SELECT status FROM fraud_get_batch_prediction_jobs('model_batch')) IN ('COMPLETE', 'FAILED');
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+END $$;
+SELECT status FROM fraud_get_batch_prediction_jobs('model_batch');
+SELECT count(*), count(*) FILTER (WHERE (model_scores->0->'scores'->>'pay_model_insightscore')::float BETWEEN 0 AND 1000) AS scored
+FROM model_batch_out;
+DROP TABLE model_batch, model_batch_out;
+
 -- a version in use cannot be deactivated or deleted, nor its model
 SELECT pg_temp.err($$SELECT fraud_update_model_version_status('pay_model', 'ONLINE_FRAUD_INSIGHTS', '2.0', 'INACTIVE')$$);
 SELECT pg_temp.err($$SELECT fraud_delete_model_version('pay_model', 'ONLINE_FRAUD_INSIGHTS', '2.0')$$);
@@ -367,6 +383,19 @@ GRANT EXECUTE ON FUNCTION public.partner_score(jsonb) TO model_scorer;
 SET ROLE model_scorer;
 SELECT fraud_outcomes('pay_detector', '{"amount": 600}', '3');
 RESET ROLE;
+-- a function dropped after the external model was put: 42883, naming the endpoint
+CREATE FUNCTION public.gone_score(ev jsonb) RETURNS jsonb LANGUAGE sql AS $$ SELECT '{"risk": 1}'::jsonb $$;
+SELECT fraud_put_external_model('public.gone_score', 'SAGEMAKER', 'r', '{"eventTypeName": "pay", "useEventVariables": true}',
+    '{"jsonKeyToVariableMap": {"risk": "partner_risk"}}', 'ASSOCIATED');
+SELECT * FROM fraud_create_detector_version('pay_detector', '[{"detectorId": "pay_detector", "ruleId": "rest", "ruleVersion": "1"}]',
+    external_model_endpoints => ARRAY['public.gone_score']);
+SELECT fraud_predict('pay_detector', '{"amount": 600}', '5')->'externalModelOutputs'->0->'outputs';
+DROP FUNCTION public.gone_score(jsonb);
+SELECT pg_temp.err($$SELECT fraud_predict('pay_detector', '{"amount": 600}', '5')$$);
+-- fraud_outcomes calls only the external models whose outputs a rule uses: none here
+SELECT fraud_outcomes('pay_detector', '{"amount": 600}', '5');
+SELECT fraud_delete_detector_version('pay_detector', '5');
+SELECT fraud_delete_external_model('public.gone_score');
 -- a version naming an unknown or dissociated endpoint is refused; one in use cannot go
 SELECT pg_temp.err($$SELECT * FROM fraud_create_detector_version('pay_detector', '[]', external_model_endpoints => ARRAY['nope'])$$);
 SELECT fraud_put_external_model('broken_score', 'SAGEMAKER', 'r', '{"eventTypeName": "pay", "useEventVariables": true}',
