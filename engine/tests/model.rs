@@ -890,3 +890,108 @@ fn print_summaries() {
         );
     }
 }
+
+/// 200k events × 10 variables, OFI and TFI with the default parameters; run in release:
+/// `cargo test --release -p fraud_engine --test model bench_200k -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn bench_200k() {
+    let n = 200_000;
+    let mut set = ofi_set(n, 9);
+    let mut r = Rng(99);
+    set.inputs
+        .push(var("card_bin", DataType::String, Some("CARD_BIN")));
+    set.inputs
+        .push(var("zip", DataType::String, Some("BILLING_ZIP")));
+    for row in &mut set.rows {
+        row.values.push(s(format!("4{:05}", r.below(300))));
+        row.values.push(s(format!("{:05}", r.below(5000))));
+        row.entity = Some(format!("c{}", r.below(20_000)));
+    }
+    if std::env::var("SWEEP").is_ok() {
+        for (lr, leaves, esr) in [(0.1, 31, 30), (0.1, 31, 60), (0.05, 31, 50), (0.1, 15, 30)] {
+            let p = Params {
+                learning_rate: lr,
+                num_leaves: leaves,
+                early_stopping_rounds: esr,
+                ..model::default_params()
+            };
+            let t0 = std::time::Instant::now();
+            let t = model::train_with(&set, &p, &mut quiet).unwrap();
+            eprintln!(
+                "params lr {lr} leaves {leaves} esr {esr}: {:.2} s, trees {}, auc {}",
+                t0.elapsed().as_secs_f64(),
+                t.report["trainingSummary"]["trees"],
+                t.report["trainingResultV2"]["trainingMetricsV2"]["ofi"]["modelPerformance"]["auc"]
+            );
+        }
+    }
+    for mt in [
+        ModelType::OnlineFraudInsights,
+        ModelType::TransactionFraudInsights,
+    ] {
+        let set = TrainingSet {
+            model_type: mt,
+            ..set.clone()
+        };
+        let t0 = std::time::Instant::now();
+        let mut built = None;
+        let t = model::train(&set, &mut |p| {
+            if p.fraction > 0.1 && built.is_none() {
+                built = Some(t0.elapsed().as_secs_f64());
+            }
+            true
+        })
+        .unwrap();
+        let total = t0.elapsed().as_secs_f64();
+        let m = &t.model;
+        let mut scratch = Vec::new();
+        let t1 = std::time::Instant::now();
+        let mut scoring = 0.0;
+        let k = 20_000;
+        let mut acc = 0.0;
+        for i in 0..k {
+            let r = n - k + i;
+            let past = if mt.uses_history() {
+                db_history_fast(&set, r)
+            } else {
+                vec![]
+            };
+            let t2 = std::time::Instant::now();
+            acc += m.score(
+                &set.rows[r].values,
+                &past,
+                set.rows[r].time_ms,
+                &mut scratch,
+            );
+            scoring += t2.elapsed().as_secs_f64();
+        }
+        let _ = t1;
+        let per = scoring / k as f64 * 1e6;
+        let sm = &t.report["trainingSummary"];
+        let key = if mt.uses_history() { "tfi" } else { "ofi" };
+        eprintln!(
+            "{}: features {:.2} s, total {:.2} s, trees {}, auc {}, scoring {:.1} µs/event ({acc})",
+            mt.name(),
+            built.unwrap_or(0.0),
+            total,
+            sm["trees"],
+            t.report["trainingResultV2"]["trainingMetricsV2"][key]["modelPerformance"]["auc"],
+            per
+        );
+    }
+}
+
+fn db_history_fast(set: &TrainingSet, r: usize) -> Vec<PastEvent<'static>> {
+    let e = &set.rows[r].entity;
+    set.rows[r.saturating_sub(20_000)..r]
+        .iter()
+        .rev()
+        .filter(|x| &x.entity == e)
+        .take(HISTORY_MAX_EVENTS)
+        .map(|x| PastEvent {
+            time_ms: x.time_ms,
+            values: x.values.clone(),
+        })
+        .collect()
+}

@@ -461,11 +461,9 @@ pub fn numeric(derive: Derive, v: &Value<'_>) -> f32 {
         Derive::Number => number(v),
         Derive::Bool => match v {
             Value::Bool(b) => *b as u8 as f32,
-            Value::Str(s) => match s.trim().to_ascii_lowercase().as_str() {
-                "true" => 1.0,
-                "false" => 0.0,
-                _ => f32::NAN,
-            },
+            Value::Str(s) if s.trim().eq_ignore_ascii_case("true") => 1.0,
+            Value::Str(s) if s.trim().eq_ignore_ascii_case("false") => 0.0,
+            Value::Str(_) => f32::NAN,
             other => number(other).min(1.0),
         },
         Derive::Hour | Derive::Weekday => {
