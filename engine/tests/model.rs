@@ -1,7 +1,9 @@
 //! The model layer end to end on generated data: encoding, history, validation, training of
 //! the three model types, calibration, explanations, serde, determinism, cancellation.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::borrow::Cow;
+use std::cell::Cell;
 
 use fraud_engine::model::features::{self, Derive, Encoder};
 use fraud_engine::model::gbdt::Params;
@@ -11,6 +13,34 @@ use fraud_engine::model::{
     HISTORY_MAX_EVENTS,
 };
 use fraud_engine::value::{DataType, Value};
+
+/// Counts the allocations of each thread (scoring must not allocate).
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        System.alloc(l)
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        System.dealloc(p, l)
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        System.realloc(p, l, n)
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(|c| c.get())
+}
 
 struct Rng(u64);
 impl Rng {
@@ -440,7 +470,7 @@ fn history_is_point_in_time_and_the_same_at_scoring() {
     });
     assert_eq!(train_features[11][3], train_features[10][3]);
     let mut seen_history = 0;
-    for r in 0..set.rows.len() {
+    for (r, trained) in train_features.iter().enumerate() {
         let past = db_history(&set, r);
         let mut out = vec![0f32; spec.len()];
         let view = ScoringPast {
@@ -455,7 +485,7 @@ fn history_is_point_in_time_and_the_same_at_scoring() {
             &mut out,
         );
         let a: Vec<u32> = out.iter().map(|x| x.to_bits()).collect();
-        let b: Vec<u32> = train_features[r].iter().map(|x| x.to_bits()).collect();
+        let b: Vec<u32> = trained.iter().map(|x| x.to_bits()).collect();
         assert_eq!(a, b, "row {r}");
         if out[3] > 0.0 {
             seen_history += 1;
@@ -711,6 +741,14 @@ fn ofi_learns_calibrates_explains_and_round_trips() {
         }
     }
 
+    // scoring allocates nothing once the scratch buffer is there
+    let before = allocations();
+    let mut total = 0.0;
+    for r in fresh.rows.iter().take(1000) {
+        total += m.score(&r.values, &[], r.time_ms, &mut scratch);
+    }
+    assert_eq!(allocations(), before, "{total}");
+
     // serde round trip: the same JSON, the same scores
     let json = m.to_json();
     let back = model::Model::from_json(&json).unwrap();
@@ -790,6 +828,17 @@ fn tfi_beats_ofi_when_the_signal_is_in_history() {
             assert!(e.aggregated.iter().any(|g| g.0 == ["ENTITY_ID"]));
         }
     }
+    let pasts: Vec<Vec<PastEvent>> = (0..300)
+        .map(|r| db_history(&tfi, tfi.rows.len() - 1 - r))
+        .collect();
+    let before = allocations();
+    for (k, past) in pasts.iter().enumerate() {
+        let row = &tfi.rows[tfi.rows.len() - 1 - k];
+        m.score(&row.values, past, row.time_ms, &mut scratch);
+    }
+    assert_eq!(allocations(), before);
+    let json = m.to_json();
+    assert_eq!(model::Model::from_json(&json).unwrap().to_json(), json);
     let share = l.iter().filter(|&&x| x >= 600.0).count() as f64 / l.len() as f64;
     assert!((0.08..=0.12).contains(&share), "{share}");
     assert!(auc(&f, &l) > 0.85);

@@ -530,7 +530,7 @@ impl Encoder {
         for f in features.iter_mut().filter(|f| f.derive.is_categorical()) {
             let mut counts: FxHashMap<String, usize> = FxHashMap::default();
             for row in rows.clone() {
-                if category_key(f.derive, &row[f.input], &mut key) {
+                if category_key(f.derive, row.get(f.input).unwrap_or(&Value::Null), &mut key) {
                     match counts.get_mut(key.as_str()) {
                         Some(c) => *c += 1,
                         None => {

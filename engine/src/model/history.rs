@@ -202,10 +202,16 @@ impl TrainTable {
         for (time, values) in rows {
             t.times.push(time);
             for &i in &spec.numeric {
-                t.numbers.push(features::number(&values[i]));
+                t.numbers
+                    .push(values.get(i).map_or(f32::NAN, features::number));
             }
             for &(i, d) in &spec.keys {
-                t.keys.push(key_hash(d, &values[i], &mut buf).unwrap_or(0));
+                t.keys.push(
+                    values
+                        .get(i)
+                        .and_then(|v| key_hash(d, v, &mut buf))
+                        .unwrap_or(0),
+                );
             }
         }
         t
