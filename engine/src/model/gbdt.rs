@@ -103,8 +103,10 @@ const BIN_SAMPLE: usize = 200_000;
 /// Every feature owns this many histogram slots (a bin index is a u8).
 const HIST_STRIDE: usize = 256;
 /// Below this many (row, feature) pairs a histogram is built on the calling thread: a
-/// thread costs more than it saves.
-const PARALLEL_MIN_WORK: usize = 64 * 1024;
+/// thread costs more than it saves (tests use small thresholds to exercise the threads).
+const PARALLEL_MIN_WORK: usize = if cfg!(test) { 1024 } else { 64 * 1024 };
+/// Below this many rows a leaf is partitioned on the calling thread.
+const PARALLEL_MIN_PARTITION: usize = if cfg!(test) { 512 } else { 32 * 1024 };
 
 /// A trained ensemble. Serialized with serde (stored as JSON in the catalog).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -262,13 +264,20 @@ impl FeatureBins {
     }
 }
 
-/// The training data binned: row-major bin indexes (a row's bins are contiguous, so a leaf's
-/// scattered rows cost one cache line each when its histogram is built).
+/// The training data binned, column-major: building a histogram or partitioning a leaf
+/// reads one column at a time (a u8 per row), which stays in the L2 cache however scattered
+/// the leaf's rows are.
 struct Binned {
     n_rows: usize,
     n_features: usize,
-    bins: Vec<u8>,
+    columns: Vec<u8>,
     features: Vec<FeatureBins>,
+}
+
+impl Binned {
+    fn column(&self, f: usize) -> &[u8] {
+        &self.columns[f * self.n_rows..(f + 1) * self.n_rows]
+    }
 }
 
 /// A point between two adjacent distinct values `a < b`: `a <= m < b`.
@@ -355,8 +364,13 @@ fn bin_dataset(data: &Dataset, n: usize, max_bins: usize) -> Binned {
     let max_bins = max_bins.clamp(2, 254);
     let nf = data.columns.len();
     let mut features = Vec::with_capacity(nf);
-    let mut bins = vec![0u8; n * nf];
-    for (f, col) in data.columns.iter().enumerate() {
+    let mut columns = vec![0u8; n * nf];
+    for (f, (col, bins)) in data
+        .columns
+        .iter()
+        .zip(columns.chunks_exact_mut(n.max(1)))
+        .enumerate()
+    {
         let col = &col[..n];
         let categorical = data.categorical.get(f).copied().unwrap_or(false);
         let fb = if categorical {
@@ -381,15 +395,15 @@ fn bin_dataset(data: &Dataset, n: usize, max_bins: usize) -> Binned {
                 .enumerate()
                 .map(|(b, &id)| (id, b as u8))
                 .collect();
-            for (r, &x) in col.iter().enumerate() {
-                bins[r * nf + f] = match category_id(x) {
+            for (bin, &x) in bins.iter_mut().zip(col) {
+                *bin = match category_id(x) {
                     Some(id) => map.get(&id).copied().unwrap_or(other),
                     None => missing,
                 };
             }
         } else {
-            for (r, &x) in col.iter().enumerate() {
-                bins[r * nf + f] = if x.is_nan() {
+            for (bin, &x) in bins.iter_mut().zip(col) {
+                *bin = if x.is_nan() {
                     missing
                 } else {
                     fb.numeric_bin(x) as u8
@@ -401,7 +415,7 @@ fn bin_dataset(data: &Dataset, n: usize, max_bins: usize) -> Binned {
     Binned {
         n_rows: n,
         n_features: nf,
-        bins,
+        columns,
         features,
     }
 }
@@ -433,28 +447,43 @@ impl HBin {
     }
 }
 
-/// Adds the rows' gradients to the histogram of features `f0..f0 + hist.len()/STRIDE`,
-/// in row order.
-fn hist_features(b: &Binned, rows: &[u32], gh: &[(f64, f64)], f0: usize, hist: &mut [HBin]) {
-    let nf = b.n_features;
-    let k = hist.len() / HIST_STRIDE;
-    for &r in rows {
-        let r = r as usize;
-        let (g, h) = gh[r];
-        let row_bins = &b.bins[r * nf + f0..r * nf + f0 + k];
-        for (slot, &bin) in hist.chunks_exact_mut(HIST_STRIDE).zip(row_bins) {
-            let e = &mut slot[bin as usize];
-            e.g += g;
-            e.h += h;
-            e.n += 1;
+/// A row's gradient and hessian. f32 like LightGBM's: half the memory traffic, and the
+/// histograms still sum them in f64.
+type GradHess = [f32; 2];
+
+/// Adds a leaf's rows to one feature's histogram, in row order. `og[i]` is the gradient of
+/// row `rows[i]` (gathered once per leaf, so this loop reads it sequentially).
+fn hist_feature(col: &[u8], rows: &[u32], og: &[GradHess], hist: &mut [HBin; HIST_STRIDE]) {
+    for (&r, gh) in rows.iter().zip(og) {
+        let e = &mut hist[col[r as usize] as usize];
+        e.g += gh[0] as f64;
+        e.h += gh[1] as f64;
+        e.n += 1;
+    }
+}
+
+fn hist_features(b: &Binned, rows: &[u32], og: &[GradHess], f0: usize, hist: &mut [HBin]) {
+    for (k, h) in hist.chunks_exact_mut(HIST_STRIDE).enumerate() {
+        if let Ok(h) = <&mut [HBin; HIST_STRIDE]>::try_from(h) {
+            hist_feature(b.column(f0 + k), rows, og, h);
         }
     }
 }
 
 /// The histogram of a set of rows, all features, built by up to `threads` workers each
-/// owning a contiguous range of features.
-fn build_hist(b: &Binned, rows: &[u32], gh: &[(f64, f64)], hist: &mut [HBin], threads: usize) {
+/// owning a contiguous range of features. `og` is scratch space for the rows' gradients.
+fn build_hist(
+    b: &Binned,
+    rows: &[u32],
+    gh: &[GradHess],
+    og: &mut Vec<GradHess>,
+    hist: &mut [HBin],
+    threads: usize,
+) {
     hist.fill(HBin::default());
+    og.clear();
+    og.extend(rows.iter().map(|&r| gh[r as usize]));
+    let og = &og[..];
     let nf = b.n_features;
     let workers = if rows.len() * nf < PARALLEL_MIN_WORK {
         1
@@ -462,7 +491,7 @@ fn build_hist(b: &Binned, rows: &[u32], gh: &[(f64, f64)], hist: &mut [HBin], th
         threads.clamp(1, nf.max(1))
     };
     if workers <= 1 {
-        hist_features(b, rows, gh, 0, hist);
+        hist_features(b, rows, og, 0, hist);
         return;
     }
     std::thread::scope(|s| {
@@ -474,9 +503,9 @@ fn build_hist(b: &Binned, rows: &[u32], gh: &[(f64, f64)], hist: &mut [HBin], th
             rest = tail;
             let start = f0;
             if w + 1 == workers {
-                hist_features(b, rows, gh, start, mine);
+                hist_features(b, rows, og, start, mine);
             } else {
-                s.spawn(move || hist_features(b, rows, gh, start, mine));
+                s.spawn(move || hist_features(b, rows, og, start, mine));
             }
             f0 = f1;
         }
@@ -568,10 +597,6 @@ fn best_numeric(ctx: &SplitCtx, fb: &FeatureBins, f: usize, hist: &[HBin]) -> Op
             }
             let gain = ctx.gain(&acc, &right, l2);
             if gain > 0.0 && best.as_ref().is_none_or(|b| gain > b.gain) {
-                let mut left_bins = BinSet::default();
-                for bin in 0..=t {
-                    left_bins.insert(bin);
-                }
                 // without missing values in the node, unseen missing values follow the
                 // larger side
                 let dl = if missing.n > 0 {
@@ -579,13 +604,11 @@ fn best_numeric(ctx: &SplitCtx, fb: &FeatureBins, f: usize, hist: &[HBin]) -> Op
                 } else {
                     acc.n >= right.n
                 };
-                if dl {
-                    left_bins.insert(fb.missing_bin());
-                }
                 best = Some(Split {
                     gain,
                     feature: f,
-                    left_bins,
+                    // filled in below, once
+                    left_bins: BinSet::default(),
                     threshold_bin: t,
                     default_left: dl,
                     left: acc,
@@ -595,7 +618,27 @@ fn best_numeric(ctx: &SplitCtx, fb: &FeatureBins, f: usize, hist: &[HBin]) -> Op
             }
         }
     }
+    if let Some(b) = best.as_mut() {
+        for bin in 0..=b.threshold_bin {
+            b.left_bins.insert(bin);
+        }
+        if b.default_left {
+            b.left_bins.insert(fb.missing_bin());
+        }
+    }
     best
+}
+
+/// An f64 ordered by `total_cmp` (a sort key).
+#[derive(PartialEq, PartialOrd)]
+struct OrdF64(f64);
+
+impl Eq for OrdF64 {}
+
+impl Ord for OrdF64 {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&o.0)
+    }
 }
 
 /// The best split of a categorical feature, LightGBM's way (see the module comment).
@@ -635,9 +678,8 @@ fn best_categorical(ctx: &SplitCtx, fb: &FeatureBins, f: usize, hist: &[HBin]) -
     let mut used: Vec<usize> = (0..nvb)
         .filter(|&t| hist[t].n as f64 >= CAT_SMOOTH)
         .collect();
-    let ctr = |t: usize| hist[t].g / (hist[t].h + CAT_SMOOTH);
     // stable: equal ratios keep bin order
-    used.sort_by(|&a, &b| ctr(a).total_cmp(&ctr(b)));
+    used.sort_by_cached_key(|&t| OrdF64(hist[t].g / (hist[t].h + CAT_SMOOTH)));
     let l2 = p.lambda_l2 + CAT_L2;
     let max_cats = MAX_CAT_THRESHOLD.min(used.len().div_ceil(2).max(1));
     for from_end in [false, true] {
@@ -720,6 +762,7 @@ struct Grower<'a> {
     /// row indexes, partitioned so that each leaf's rows are contiguous
     rows: Vec<u32>,
     scratch: Vec<u32>,
+    ordered: Vec<GradHess>,
     spare_hists: Vec<Vec<HBin>>,
 }
 
@@ -731,6 +774,7 @@ impl<'a> Grower<'a> {
             threads,
             rows: Vec::with_capacity(b.n_rows),
             scratch: Vec::with_capacity(b.n_rows),
+            ordered: Vec::with_capacity(b.n_rows),
             spare_hists: Vec::new(),
         }
     }
@@ -742,37 +786,57 @@ impl<'a> Grower<'a> {
     }
 
     /// Splits `rows[start..end]` stably: rows going left first. Returns the boundary.
+    /// A large range is cut in two halves partitioned by two threads, then laid out as
+    /// left0 left1 right0 right1: the same order as one thread's.
     fn partition(&mut self, start: usize, end: usize, split: &Split) -> usize {
-        let nf = self.b.n_features;
-        let f = split.feature;
+        let col = self.b.column(split.feature);
+        let set = &split.left_bins;
+        let rows = &mut self.rows[start..end];
         self.scratch.clear();
-        let mut w = start;
-        for i in start..end {
-            let r = self.rows[i];
-            if split.left_bins.contains(self.b.bins[r as usize * nf + f]) {
-                self.rows[w] = r;
-                w += 1;
-            } else {
-                self.scratch.push(r);
-            }
+        self.scratch.resize(rows.len(), 0);
+        let scratch = &mut self.scratch[..];
+        if self.threads < 2 || rows.len() < PARALLEL_MIN_PARTITION {
+            let left = partition_stable(rows, scratch, col, set);
+            return start + left;
         }
-        self.rows[w..end].copy_from_slice(&self.scratch);
-        w
+        let half = rows.len() / 2;
+        let (rows0, rows1) = rows.split_at_mut(half);
+        let (scratch0, scratch1) = scratch.split_at_mut(half);
+        let (left0, left1) = std::thread::scope(|s| {
+            let t = s.spawn(|| partition_stable(rows1, scratch1, col, set));
+            let left0 = partition_stable(rows0, scratch0, col, set);
+            (left0, t.join().unwrap_or(0))
+        });
+        // rows: [L0 R0 | L1 R1], the right parts also in scratch at the same places
+        let (right0, right1) = (half - left0, rows.len() - half - left1);
+        rows.copy_within(half..half + left1, left0);
+        let mut w = left0 + left1;
+        rows[w..w + right0].copy_from_slice(&self.scratch[left0..half]);
+        w += right0;
+        rows[w..].copy_from_slice(&self.scratch[half + left1..half + left1 + right1]);
+        start + left0 + left1
     }
 
     /// Grows one tree on the gradients; returns it with the leaves' row ranges (for the
     /// training margins' update).
-    fn grow(&mut self, gh: &[(f64, f64)]) -> (Tree, Vec<(usize, usize)>) {
+    fn grow(&mut self, gh: &[GradHess]) -> (Tree, Vec<(usize, usize)>) {
         let b = self.b;
         let params = self.params;
         self.rows.clear();
         self.rows.extend(0..b.n_rows as u32);
         let mut root_hist = self.new_hist();
-        build_hist(b, &self.rows, gh, &mut root_hist, self.threads);
+        build_hist(
+            b,
+            &self.rows,
+            gh,
+            &mut self.ordered,
+            &mut root_hist,
+            self.threads,
+        );
         let mut sum = HBin::default();
-        for &(g, h) in gh.iter().take(b.n_rows) {
-            sum.g += g;
-            sum.h += h;
+        for &[g, h] in gh.iter().take(b.n_rows) {
+            sum.g += g as f64;
+            sum.h += h as f64;
         }
         sum.n = b.n_rows as u64;
         let split = best_split(b, &root_hist, sum, params);
@@ -818,7 +882,7 @@ impl<'a> Grower<'a> {
         leaves: &mut Vec<GrowLeaf>,
         li: usize,
         tree: &mut Tree,
-        gh: &[(f64, f64)],
+        gh: &[GradHess],
     ) {
         let b = self.b;
         let Some(split) = leaves[li].split.take() else {
@@ -845,7 +909,14 @@ impl<'a> Grower<'a> {
             Some(h) => h,
             None => {
                 let mut h = self.new_hist();
-                build_hist(b, &self.rows[start..end], gh, &mut h, self.threads);
+                build_hist(
+                    b,
+                    &self.rows[start..end],
+                    gh,
+                    &mut self.ordered,
+                    &mut h,
+                    self.threads,
+                );
                 h
             }
         };
@@ -856,7 +927,14 @@ impl<'a> Grower<'a> {
             (mid, end)
         };
         let mut small = self.new_hist();
-        build_hist(b, &self.rows[s0..s1], gh, &mut small, self.threads);
+        build_hist(
+            b,
+            &self.rows[s0..s1],
+            gh,
+            &mut self.ordered,
+            &mut small,
+            self.threads,
+        );
         for (p, s) in parent_hist.iter_mut().zip(&small) {
             *p = p.sub(s);
         }
@@ -931,6 +1009,28 @@ impl<'a> Grower<'a> {
         }
         node
     }
+}
+
+/// Partitions `rows` stably by `set` of their bins in `col`: the left rows end up first in
+/// `rows`, and the right rows are in `rows` and `scratch` at the same places after them.
+/// Returns the number of left rows. Branch-free: where a row goes is data, not control
+/// flow (half the rows would be mispredicted otherwise).
+fn partition_stable(rows: &mut [u32], scratch: &mut [u32], col: &[u8], set: &BinSet) -> usize {
+    let n = rows.len();
+    let (mut left, mut right) = (0, 0);
+    for i in 0..n {
+        let r = rows[i];
+        let go_left = set.contains(col[r as usize]);
+        // left <= i: this overwrites a row already read
+        rows[left] = r;
+        scratch[right] = r;
+        left += go_left as usize;
+        right += !go_left as usize;
+    }
+    // the right rows go after the left ones, in scratch at the same places as in rows
+    scratch.copy_within(0..right, left);
+    rows[left..].copy_from_slice(&scratch[left..n]);
+    left
 }
 
 /// The leaf with the best split (ties: the lowest index), None when no leaf can split.
@@ -1024,17 +1124,25 @@ pub fn train_with_threads(
     let b = bin_dataset(train, n, params.max_bins);
     let mut grower = Grower::new(&b, params, threads);
     let mut margin = vec![base_margin; n];
-    let mut gh = vec![(0.0, 0.0); n];
+    let mut gh: Vec<GradHess> = vec![[0.0; 2]; n];
+    // the validation rows row-major: a tree reads a few scattered features of a row
     let valid = valid.map(|(d, y)| {
         let nv = usable_rows(d, y);
-        (d, &y[..nv], vec![base_margin; nv])
+        let mut rows = vec![0f32; nv * n_features];
+        for (f, col) in d.columns.iter().enumerate().take(n_features) {
+            for (r, &x) in col[..nv].iter().enumerate() {
+                rows[r * n_features + f] = x;
+            }
+        }
+        (rows, &y[..nv], vec![base_margin; nv])
     });
     let mut valid = valid.filter(|v| !v.1.is_empty());
     let mut best = (f64::NAN, 0usize);
     for t in 0..params.max_trees {
         for ((gh, &m), &y) in gh.iter_mut().zip(&margin).zip(labels) {
             let p = sigmoid(m);
-            *gh = (p - if y { 1.0 } else { 0.0 }, (p * (1.0 - p)).max(1e-16));
+            let g = p - if y { 1.0 } else { 0.0 };
+            *gh = [g as f32, (p * (1.0 - p)).max(1e-16) as f32];
         }
         let (tree, ranges) = grower.grow(&gh);
         for (leaf, &(s, e)) in ranges.iter().enumerate() {
@@ -1044,10 +1152,11 @@ pub fn train_with_threads(
             }
         }
         let mut stop = false;
-        if let Some((d, y, vm)) = valid.as_mut() {
+        if let Some((rows, y, vm)) = valid.as_mut() {
             let mut loss = 0.0;
-            for (r, (m, &yr)) in vm.iter_mut().zip(y.iter()).enumerate() {
-                *m += tree.leaf_value[tree.leaf(|f| d.columns[f][r])];
+            let row_len = n_features.max(1);
+            for ((m, &yr), row) in vm.iter_mut().zip(y.iter()).zip(rows.chunks_exact(row_len)) {
+                *m += tree.leaf_value[tree.leaf(|f| row.get(f).copied().unwrap_or(f32::NAN))];
                 loss += log_loss(*m, yr);
             }
             loss /= y.len() as f64;
@@ -1610,9 +1719,9 @@ mod tests {
         let b = bin_dataset(&d, n, 255);
         let params = Params::default();
         let mut g = Grower::new(&b, &params, 1);
-        let gh: Vec<(f64, f64)> = y
+        let gh: Vec<GradHess> = y
             .iter()
-            .map(|&y| (if y { -0.5 } else { 0.5 }, 0.25))
+            .map(|&y| [if y { -0.5 } else { 0.5 }, 0.25])
             .collect();
         let (tree, ranges) = g.grow(&gh);
         assert!(!tree.nodes.is_empty());
@@ -1634,9 +1743,9 @@ mod tests {
         let b = bin_dataset(&d, 5000, 255);
         let params = Params::default();
         let mut g = Grower::new(&b, &params, 2);
-        let gh: Vec<(f64, f64)> = y
+        let gh: Vec<GradHess> = y
             .iter()
-            .map(|&y| (if y { -0.9 } else { 0.1 }, 0.09))
+            .map(|&y| [if y { -0.9 } else { 0.1 }, 0.09])
             .collect();
         let (tree, ranges) = g.grow(&gh);
         assert_eq!(ranges.len(), 31);
