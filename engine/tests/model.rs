@@ -318,7 +318,7 @@ fn auc(pos: &[f64], neg: &[f64]) -> f64 {
 }
 
 #[test]
-fn encoding_of_each_derived_type() {
+fn model_encoding_of_each_derived_type() {
     let inputs = vec![
         var("email", DataType::String, Some("EMAIL_ADDRESS")),
         var("ip", DataType::String, Some("IP_ADDRESS")),
@@ -414,7 +414,7 @@ fn encoding_of_each_derived_type() {
 }
 
 #[test]
-fn rare_values_are_pooled() {
+fn model_rare_values_are_pooled() {
     let inputs = vec![var("c", DataType::String, Some("CATEGORICAL"))];
     let rows: Vec<Vec<Value<'static>>> = (0..1000)
         .map(|i| {
@@ -434,7 +434,7 @@ fn rare_values_are_pooled() {
 }
 
 #[test]
-fn history_is_point_in_time_and_the_same_at_scoring() {
+fn model_history_is_point_in_time_and_the_same_at_scoring() {
     let set = tfi_set(3000, 7, ModelType::TransactionFraudInsights);
     // two events of one entity at the same millisecond see neither each other
     let mut rows = set.rows.clone();
@@ -501,7 +501,7 @@ fn history_is_point_in_time_and_the_same_at_scoring() {
 }
 
 #[test]
-fn history_features_mean_what_they_say() {
+fn model_history_features_mean_what_they_say() {
     let inputs = vec![
         var("ip", DataType::String, Some("IP_ADDRESS")),
         var("amount", DataType::Float, Some("PRICE")),
@@ -575,7 +575,7 @@ fn history_features_mean_what_they_say() {
 }
 
 #[test]
-fn validation_refuses_what_afd_refuses() {
+fn model_validation_refuses_what_afd_refuses() {
     let errors = |set: &TrainingSet| -> Vec<String> {
         let v = model::validate(set);
         let msgs: Vec<String> = v.metrics["fileLevelMessages"]
@@ -639,7 +639,7 @@ fn validation_refuses_what_afd_refuses() {
 }
 
 #[test]
-fn ofi_learns_calibrates_explains_and_round_trips() {
+fn model_ofi_learns_calibrates_explains_and_round_trips() {
     let set = ofi_set(20_000, 42);
     let mut calls = 0;
     let trained = model::train_with(&set, &fast_params(), &mut |p| {
@@ -763,7 +763,7 @@ fn ofi_learns_calibrates_explains_and_round_trips() {
 }
 
 #[test]
-fn training_is_deterministic() {
+fn model_training_is_deterministic() {
     let set = ofi_set(10_500, 43);
     let params = Params {
         max_trees: 12,
@@ -785,7 +785,7 @@ fn auc_check(pos: &[f64], neg: &[f64]) -> f64 {
 
 #[test]
 #[ignore = "slow in debug (~15 s): cargo test --test model -- --ignored"]
-fn tfi_beats_ofi_when_the_signal_is_in_history() {
+fn model_tfi_beats_ofi_when_the_signal_is_in_history() {
     let tfi = tfi_set(20_000, 5, ModelType::TransactionFraudInsights);
     let ofi = TrainingSet {
         model_type: ModelType::OnlineFraudInsights,
@@ -846,7 +846,7 @@ fn tfi_beats_ofi_when_the_signal_is_in_history() {
 
 #[test]
 #[ignore = "slow in debug (~20 s): cargo test --test model -- --ignored"]
-fn ati_separates_takeovers() {
+fn model_ati_separates_takeovers() {
     let set = ati_set(1600, 8, 11);
     let t = model::train_with(&set, &fast_params(), &mut quiet).unwrap();
     let ati = &t.report["trainingResultV2"]["trainingMetricsV2"]["ati"];
@@ -880,7 +880,7 @@ fn ati_separates_takeovers() {
 }
 
 #[test]
-fn training_can_be_cancelled() {
+fn model_training_can_be_cancelled() {
     let set = TrainingSet {
         model_type: ModelType::TransactionFraudInsights,
         ..ofi_set(21_000, 3)
@@ -908,7 +908,7 @@ fn training_can_be_cancelled() {
 
 #[test]
 #[ignore]
-fn print_summaries() {
+fn model_print_summaries() {
     for (name, set) in [
         ("ofi", ofi_set(20_000, 42)),
         (
@@ -932,6 +932,32 @@ fn print_summaries() {
         .unwrap();
         let mut s = t.report["trainingSummary"].clone();
         s["featureImportance"] = serde_json::Value::Null;
+        let v2 = &t.report["trainingResultV2"]["trainingMetricsV2"][name];
+        eprintln!(
+            "{name}: {} / 600: {} / 900: {}",
+            v2["modelPerformance"], v2["metricDataPoints"][60], v2["metricDataPoints"][90]
+        );
+        if std::env::var("REPORT").is_ok() {
+            let mut r = t.report.clone();
+            for v in ["trainingResult", "trainingResultV2"] {
+                for k in ["trainingMetrics", "trainingMetricsV2"] {
+                    if let Some(x) = r[v].get_mut(k) {
+                        for path in [
+                            "/metricDataPoints".to_string(),
+                            format!("/{name}/metricDataPoints"),
+                        ] {
+                            let p = x.pointer_mut(&path);
+                            if let Some(a) = p.and_then(|p| p.as_array_mut()) {
+                                a.retain(|d| {
+                                    [0.0, 600.0, 900.0].contains(&d["threshold"].as_f64().unwrap())
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+            eprintln!("{}", serde_json::to_string_pretty(&r).unwrap());
+        }
         eprintln!(
             "{name}: features built {:?} s, eval from {eval:?}, total {:.2} s, {s}",
             first_tree,
@@ -941,10 +967,10 @@ fn print_summaries() {
 }
 
 /// 200k events × 10 variables, OFI and TFI with the default parameters; run in release:
-/// `cargo test --release -p fraud_engine --test model bench_200k -- --ignored --nocapture`
+/// `cargo test --release -p fraud_engine --test model model_bench_200k -- --ignored --nocapture`
 #[test]
 #[ignore]
-fn bench_200k() {
+fn model_bench_200k() {
     let n = 200_000;
     let mut set = ofi_set(n, 9);
     let mut r = Rng(99);
