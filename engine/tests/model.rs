@@ -1070,3 +1070,25 @@ fn db_history_fast(set: &TrainingSet, r: usize) -> Vec<PastEvent<'static>> {
         })
         .collect()
 }
+
+/// The quick version of the TFI-versus-OFI test (10,500 events, at most 40 trees).
+#[test]
+fn model_tfi_beats_ofi_quickly() {
+    let tfi = tfi_set(10_500, 6, ModelType::TransactionFraudInsights);
+    let ofi = TrainingSet {
+        model_type: ModelType::OnlineFraudInsights,
+        ..tfi.clone()
+    };
+    let p = Params {
+        max_trees: 40,
+        ..fast_params()
+    };
+    let a = |set: &TrainingSet, k: &str| {
+        let t = model::train_with(set, &p, &mut quiet).unwrap();
+        t.report["trainingResultV2"]["trainingMetricsV2"][k]["modelPerformance"]["auc"]
+            .as_f64()
+            .unwrap()
+    };
+    let (ao, at) = (a(&ofi, "ofi"), a(&tfi, "tfi"));
+    assert!(at > ao + 0.05 && at > 0.85, "ofi {ao} tfi {at}");
+}
