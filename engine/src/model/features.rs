@@ -1,7 +1,7 @@
 //! Event features: how one event's variables become the GBDT's f32 inputs.
 //!
 //! Each input variable gives one or more features, chosen by its data type and AFD variable
-//! type ([`plan`]); a feature remembers the input it comes from, so TreeSHAP contributions sum
+//! type ([`derivations`]); a feature remembers the input it comes from, so TreeSHAP contributions sum
 //! back into per-variable impacts. NaN is a missing value throughout.
 //!
 //! | input | features |

@@ -146,9 +146,9 @@ pub trait PastEvents {
         self.len() == 0
     }
     fn time_ms(&self, i: usize) -> i64;
-    /// the value of numeric input number `j` (spec.numeric[j]) of event i
+    /// the value of numeric input number `j` (`spec.numeric[j]`) of event i
     fn number(&self, i: usize, j: usize) -> f32;
-    /// the hash of key number `k` (spec.keys[k]) of event i
+    /// the hash of key number `k` (`spec.keys[k]`) of event i
     fn key(&self, i: usize, k: usize, buf: &mut KeyBuf) -> Option<u64>;
 }
 
