@@ -108,12 +108,221 @@ const PARALLEL_MIN_WORK: usize = if cfg!(test) { 1024 } else { 64 * 1024 };
 /// Below this many rows a leaf is partitioned on the calling thread.
 const PARALLEL_MIN_PARTITION: usize = if cfg!(test) { 512 } else { 32 * 1024 };
 
-/// A trained ensemble. Serialized with serde (stored as JSON in the catalog).
+/// A trained ensemble. Serialized with serde (stored as JSON in the catalog) as its trees;
+/// a compact copy of them for scoring is rebuilt when it is read back.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(from = "BoosterRepr", into = "BoosterRepr")]
 pub struct Booster {
     pub n_features: usize,
     pub base_margin: f64,
     trees: Vec<Tree>,
+    flat: Flat,
+}
+
+/// What a booster serializes as.
+#[derive(Serialize, Deserialize)]
+struct BoosterRepr {
+    n_features: usize,
+    base_margin: f64,
+    trees: Vec<Tree>,
+}
+
+impl From<BoosterRepr> for Booster {
+    fn from(r: BoosterRepr) -> Self {
+        Booster::from_trees(r.n_features, r.base_margin, r.trees)
+    }
+}
+
+impl From<Booster> for BoosterRepr {
+    fn from(b: Booster) -> Self {
+        BoosterRepr {
+            n_features: b.n_features,
+            base_margin: b.base_margin,
+            trees: b.trees,
+        }
+    }
+}
+
+/// All trees' nodes in one array, 16 bytes each, for scoring: one row visits a few nodes
+/// of every tree, so they should share cache lines and need no pointer per tree.
+#[derive(Debug, Clone, Default)]
+struct Flat {
+    /// each tree's root: a node index, or `!leaf` for a tree without split
+    roots: Vec<i32>,
+    nodes: Vec<FlatNode>,
+    leaf_value: Vec<f64>,
+    /// categorical nodes' left categories: a set of slots of the feature's `CatSlots`
+    cat_sets: Vec<BinSet>,
+    /// per feature, the categories split on (empty for a numeric feature)
+    cat_slots: Vec<CatSlots>,
+}
+
+/// The categories of one feature that some split sends left, numbered 0..=254 ("slots";
+/// training has at most 254 categories per feature): a split's set of categories is then
+/// a 256-bit set, and membership a table lookup and a bit test, where a binary search
+/// would mispredict.
+#[derive(Debug, Clone, Default)]
+struct CatSlots {
+    /// slot of category id `i` (NO_SLOT: no split sends it left), for small ids
+    table: Vec<u8>,
+    /// (id, slot) for ids beyond the table, sorted
+    large: Vec<(u32, u8)>,
+}
+
+const NO_SLOT: u8 = u8::MAX;
+/// Category ids below this are looked up in a table (at most 1 MiB per feature).
+const CAT_TABLE_MAX: u32 = 1 << 20;
+
+impl CatSlots {
+    fn new(ids: &[u32]) -> CatSlots {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut slots = CatSlots::default();
+        let small_max = ids.iter().filter(|&&id| id < CAT_TABLE_MAX).max();
+        if let Some(&m) = small_max {
+            slots.table = vec![NO_SLOT; m as usize + 1];
+        }
+        for (slot, &id) in ids.iter().enumerate().take(NO_SLOT as usize) {
+            if id < CAT_TABLE_MAX {
+                slots.table[id as usize] = slot as u8;
+            } else {
+                slots.large.push((id, slot as u8));
+            }
+        }
+        slots
+    }
+
+    #[inline]
+    fn slot(&self, id: u32) -> u8 {
+        match self.table.get(id as usize) {
+            Some(&s) => s,
+            None if self.large.is_empty() => NO_SLOT,
+            None => self
+                .large
+                .binary_search_by_key(&id, |&(i, _)| i)
+                .map_or(NO_SLOT, |k| self.large[k].1),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct FlatNode {
+    /// numeric: `x <= threshold` goes left (+inf when every value goes left); categorical:
+    /// the bits of the index in `cat_ranges`
+    threshold: f32,
+    /// the feature, with the two flags below
+    feature: u32,
+    /// [left, right]: a node index, or `!leaf` (leaf index in `leaf_value`); selected by
+    /// indexing rather than branching, since the direction is unpredictable
+    children: [i32; 2],
+}
+
+const FLAT_CATEGORICAL: u32 = 1 << 31;
+const FLAT_DEFAULT_LEFT: u32 = 1 << 30;
+const FLAT_FEATURE: u32 = FLAT_DEFAULT_LEFT - 1;
+
+impl Flat {
+    fn new(trees: &[Tree]) -> Flat {
+        let mut flat = Flat::default();
+        // the categories each feature's splits send left
+        let mut used: Vec<Vec<u32>> = Vec::new();
+        for t in trees {
+            for n in t.nodes.iter().filter(|n| n.cat_len > 0) {
+                let f = n.feature as usize;
+                if used.len() <= f {
+                    used.resize(f + 1, Vec::new());
+                }
+                used[f].extend_from_slice(t.cat_ids(n));
+            }
+        }
+        flat.cat_slots = used.iter().map(|ids| CatSlots::new(ids)).collect();
+        for t in trees {
+            let node_base = flat.nodes.len() as i32;
+            let leaf_base = flat.leaf_value.len() as i32;
+            let child = |c: i32| {
+                if c >= 0 {
+                    c + node_base
+                } else {
+                    !(!c + leaf_base)
+                }
+            };
+            flat.roots.push(if t.nodes.is_empty() {
+                !leaf_base
+            } else {
+                node_base
+            });
+            for n in &t.nodes {
+                let mut feature = n.feature & FLAT_FEATURE;
+                let threshold = if n.cat_len > 0 {
+                    feature |= FLAT_CATEGORICAL;
+                    let slots = &flat.cat_slots[n.feature as usize];
+                    let mut set = BinSet::default();
+                    for &id in t.cat_ids(n) {
+                        let slot = slots.slot(id);
+                        if slot != NO_SLOT {
+                            set.insert(slot as usize);
+                        }
+                    }
+                    flat.cat_sets.push(set);
+                    f32::from_bits(flat.cat_sets.len() as u32 - 1)
+                } else if n.threshold >= f32::MAX {
+                    // +inf ranks as the largest finite value, so it goes left too
+                    f32::INFINITY
+                } else {
+                    n.threshold
+                };
+                if n.default_left {
+                    feature |= FLAT_DEFAULT_LEFT;
+                }
+                flat.nodes.push(FlatNode {
+                    threshold,
+                    feature,
+                    children: [child(n.left), child(n.right)],
+                });
+            }
+            flat.leaf_value.extend_from_slice(&t.leaf_value);
+        }
+        flat
+    }
+
+    #[inline]
+    fn cat_left(&self, n: &FlatNode, x: f32) -> bool {
+        let Some(id) = category_id(x) else {
+            return false;
+        };
+        let slot = match self.cat_slots.get((n.feature & FLAT_FEATURE) as usize) {
+            Some(slots) => slots.slot(id),
+            None => NO_SLOT,
+        };
+        slot != NO_SLOT
+            && self
+                .cat_sets
+                .get(n.threshold.to_bits() as usize)
+                .is_some_and(|set| set.contains(slot))
+    }
+
+    /// The sum of the leaf values a row reaches.
+    #[inline]
+    fn score(&self, value: impl Fn(usize) -> f32) -> f64 {
+        let mut sum = 0.0;
+        for &root in &self.roots {
+            let mut i = root;
+            while i >= 0 {
+                let n = &self.nodes[i as usize];
+                let x = value((n.feature & FLAT_FEATURE) as usize);
+                let left = if n.feature & FLAT_CATEGORICAL == 0 {
+                    // NaN compares false: it goes left only by default
+                    (x <= n.threshold) | (x.is_nan() & (n.feature & FLAT_DEFAULT_LEFT != 0))
+                } else {
+                    self.cat_left(n, x)
+                };
+                i = n.children[!left as usize];
+            }
+            sum += self.leaf_value[!i as usize];
+        }
+        sum
+    }
 }
 
 /// One split node. `left`/`right` >= 0 are node indexes, < 0 are leaves (`!leaf`).
@@ -181,6 +390,13 @@ impl Tree {
             let ids = &self.cats[start..start + n.cat_len as usize];
             category_id(x).is_some_and(|id| ids.binary_search(&id).is_ok())
         }
+    }
+
+    fn cat_ids(&self, n: &Node) -> &[u32] {
+        let start = n.cat_start as usize;
+        self.cats
+            .get(start..start + n.cat_len as usize)
+            .unwrap_or(&[])
     }
 
     /// The leaf a row falls into.
@@ -451,22 +667,45 @@ impl HBin {
 /// histograms still sum them in f64.
 type GradHess = [f32; 2];
 
-/// Adds a leaf's rows to one feature's histogram, in row order. `og[i]` is the gradient of
-/// row `rows[i]` (gathered once per leaf, so this loop reads it sequentially).
-fn hist_feature(col: &[u8], rows: &[u32], og: &[GradHess], hist: &mut [HBin; HIST_STRIDE]) {
+/// Adds a leaf's rows to the histograms of N features, each in row order. `og[i]` is the
+/// gradient of row `rows[i]` (gathered once per leaf, so this loop reads it sequentially).
+/// Several features per pass: a row's index and gradient are loaded once for all of them,
+/// and the N histogram updates are independent of each other.
+fn hist_group<const N: usize>(
+    cols: [&[u8]; N],
+    rows: &[u32],
+    og: &[GradHess],
+    hists: [&mut [HBin; HIST_STRIDE]; N],
+) {
     for (&r, gh) in rows.iter().zip(og) {
-        let e = &mut hist[col[r as usize] as usize];
-        e.g += gh[0] as f64;
-        e.h += gh[1] as f64;
-        e.n += 1;
+        let (g, h) = (gh[0] as f64, gh[1] as f64);
+        for k in 0..N {
+            let e = &mut hists[k][cols[k][r as usize] as usize];
+            e.g += g;
+            e.h += h;
+            e.n += 1;
+        }
     }
 }
 
 fn hist_features(b: &Binned, rows: &[u32], og: &[GradHess], f0: usize, hist: &mut [HBin]) {
-    for (k, h) in hist.chunks_exact_mut(HIST_STRIDE).enumerate() {
-        if let Ok(h) = <&mut [HBin; HIST_STRIDE]>::try_from(h) {
-            hist_feature(b.column(f0 + k), rows, og, h);
+    let mut f = f0;
+    let mut rest = hist;
+    while !rest.is_empty() {
+        let group = if rest.len() >= 4 * HIST_STRIDE { 4 } else { 1 };
+        let (mine, tail) = rest.split_at_mut(group * HIST_STRIDE);
+        rest = tail;
+        let mut parts = mine
+            .chunks_exact_mut(HIST_STRIDE)
+            .map(|h| <&mut [HBin; HIST_STRIDE]>::try_from(h).expect("chunks of HIST_STRIDE"));
+        if group == 4 {
+            let hists = std::array::from_fn(|_| parts.next().expect("four chunks"));
+            let cols = std::array::from_fn(|k| b.column(f + k));
+            hist_group::<4>(cols, rows, og, hists);
+        } else if let Some(h) = parts.next() {
+            hist_group::<1>([b.column(f)], rows, og, [h]);
         }
+        f += group;
     }
 }
 
@@ -1113,13 +1352,8 @@ pub fn train_with_threads(
     } else {
         (prior / (1.0 - prior)).ln()
     };
-    let mut booster = Booster {
-        n_features,
-        base_margin,
-        trees: Vec::new(),
-    };
     if n == 0 {
-        return Ok(booster);
+        return Ok(Booster::from_trees(n_features, base_margin, Vec::new()));
     }
     let b = bin_dataset(train, n, params.max_bins);
     let mut grower = Grower::new(&b, params, threads);
@@ -1138,6 +1372,7 @@ pub fn train_with_threads(
     });
     let mut valid = valid.filter(|v| !v.1.is_empty());
     let mut best = (f64::NAN, 0usize);
+    let mut trees = Vec::new();
     for t in 0..params.max_trees {
         for ((gh, &m), &y) in gh.iter_mut().zip(&margin).zip(labels) {
             let p = sigmoid(m);
@@ -1167,7 +1402,7 @@ pub fn train_with_threads(
             }
         }
         let single_leaf = tree.nodes.is_empty();
-        booster.trees.push(tree);
+        trees.push(tree);
         let p = Progress {
             trees: t + 1,
             max_trees: params.max_trees,
@@ -1182,9 +1417,9 @@ pub fn train_with_threads(
         }
     }
     if valid.is_some() && best.1 > 0 {
-        booster.trees.truncate(best.1);
+        trees.truncate(best.1);
     }
-    Ok(booster)
+    Ok(Booster::from_trees(n_features, base_margin, trees))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1321,15 +1556,21 @@ impl Tree {
 }
 
 impl Booster {
+    fn from_trees(n_features: usize, base_margin: f64, trees: Vec<Tree>) -> Booster {
+        let flat = Flat::new(&trees);
+        Booster {
+            n_features,
+            base_margin,
+            trees,
+            flat,
+        }
+    }
+
     /// The log-odds of fraud for one row (`row.len() == n_features`, NaN missing; a
     /// shorter row reads as missing values).
     pub fn margin(&self, row: &[f32]) -> f64 {
         let value = |f: usize| row.get(f).copied().unwrap_or(f32::NAN);
-        let mut m = self.base_margin;
-        for t in &self.trees {
-            m += t.leaf_value[t.leaf(value)];
-        }
-        m
+        self.base_margin + self.flat.score(value)
     }
 
     /// Exact per-feature contributions to `margin(row)` (TreeSHAP): `out.len() ==
@@ -1388,13 +1629,15 @@ impl Booster {
             .iter()
             .map(Vec::len)
             .fold(data.n_rows, usize::min);
-        let mut out = vec![self.base_margin; n];
-        for t in &self.trees {
-            for (r, m) in out.iter_mut().enumerate() {
-                *m += t.leaf_value[t.leaf(|f| data.columns.get(f).map_or(f32::NAN, |c| c[r]))];
-            }
-        }
-        out
+        let mut row = vec![f32::NAN; self.n_features];
+        (0..n)
+            .map(|r| {
+                for (x, c) in row.iter_mut().zip(&data.columns) {
+                    *x = c[r];
+                }
+                self.margin(&row)
+            })
+            .collect()
     }
 }
 
@@ -1654,8 +1897,11 @@ mod tests {
             last.best_valid_loss
         );
         // one tree fewer is worse
-        let mut shorter = b.clone();
-        shorter.trees.pop();
+        let shorter = Booster::from_trees(
+            b.n_features,
+            b.base_margin,
+            b.trees[..b.n_trees() - 1].to_vec(),
+        );
         let m2 = shorter.margins(&v);
         let loss2 = m2
             .iter()
@@ -1827,11 +2073,7 @@ mod tests {
             cats: vec![1, 4],
             depth: 3,
         };
-        let b = Booster {
-            n_features: 3,
-            base_margin: -1.0,
-            trees: vec![tree.clone()],
-        };
+        let b = Booster::from_trees(3, -1.0, vec![tree.clone()]);
         let rows = [
             [0.0f32, 0.0, 1.0],
             [-2.0, 5.0, 3.0],
@@ -1881,10 +2123,7 @@ mod tests {
                 *s += v;
             }
         }
-        let five = Booster {
-            trees: b.trees[..5].to_vec(),
-            ..b.clone()
-        };
+        let five = Booster::from_trees(nf, b.base_margin, b.trees[..5].to_vec());
         five.contributions(&x, &mut out);
         for f in 0..nf {
             assert!(
@@ -1905,6 +2144,36 @@ mod tests {
         // x0 carries the strongest signal; x5 is noise
         assert!(gain[0] > gain[5] * 3.0, "{gain:?}");
         assert_eq!(b.feature_importance_split().len(), 7);
+    }
+
+    #[test]
+    fn flat_scoring_matches_the_trees() {
+        let (mut d, y) = synth(4000, 17, true);
+        // infinities in a signal column, in training and in scoring
+        for r in (0..4000).step_by(13) {
+            d.columns[0][r] = if r % 2 == 0 {
+                f32::INFINITY
+            } else {
+                f32::NEG_INFINITY
+            };
+        }
+        let b = fit(&d, &y, &small_params(15));
+        let (mut t, _) = synth(400, 18, true);
+        for r in (0..400).step_by(7) {
+            t.columns[0][r] = f32::INFINITY;
+            t.columns[1][r] = f32::NAN;
+            t.columns[3][r] = 12345.0;
+            t.columns[6][r] = -1.0;
+        }
+        for r in 0..400 {
+            let x = row(&t, r);
+            let by_tree: f64 = b
+                .trees
+                .iter()
+                .map(|tr| tr.leaf_value[tr.leaf(|f| x[f])])
+                .sum();
+            assert_eq!(b.margin(&x), b.base_margin + by_tree);
+        }
     }
 
     #[test]
