@@ -141,6 +141,15 @@ fn main() {
             cpu_seconds() - c0,
             bst.n_trees()
         );
+        let json = serde_json::to_string(&bst).expect("serializable");
+        std::fs::write("/tmp/gbdt_bench/model.json", json).expect("writable /tmp");
+        return;
+    }
+    if std::env::args().nth(3).as_deref() == Some("score-only") {
+        // the model the last fit-only run wrote
+        let json = std::fs::read_to_string("/tmp/gbdt_bench/model.json").expect("a model");
+        let bst: Booster = serde_json::from_str(&json).expect("a model");
+        report("scoring", &[0.0], &[0.0], &bst, &te, yte);
         return;
     }
     for (label, max_trees, early) in [("100 trees", 100, false), ("early stop", 1000, true)] {
