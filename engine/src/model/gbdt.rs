@@ -1479,6 +1479,26 @@ struct PathElem {
     pweight: f64,
 }
 
+/// 1/k for small k: TreeSHAP's loops divide by path positions, and a division in a
+/// loop-carried chain costs several multiplications' latency.
+const RECIP: [f64; 64] = {
+    let mut t = [0.0; 64];
+    let mut k = 1;
+    while k < 64 {
+        t[k] = 1.0 / k as f64;
+        k += 1;
+    }
+    t
+};
+
+#[inline]
+fn recip(k: usize) -> f64 {
+    match RECIP.get(k) {
+        Some(&r) if k > 0 => r,
+        _ => 1.0 / k as f64,
+    }
+}
+
 fn extend_path(path: &mut [PathElem], depth: usize, zero: f64, one: f64, feature: i64) {
     path[depth] = PathElem {
         feature,
@@ -1486,10 +1506,10 @@ fn extend_path(path: &mut [PathElem], depth: usize, zero: f64, one: f64, feature
         one,
         pweight: if depth == 0 { 1.0 } else { 0.0 },
     };
-    let d1 = (depth + 1) as f64;
+    let inv_d1 = recip(depth + 1);
     for i in (0..depth).rev() {
-        path[i + 1].pweight += one * path[i].pweight * (i + 1) as f64 / d1;
-        path[i].pweight = zero * path[i].pweight * (depth - i) as f64 / d1;
+        path[i + 1].pweight += one * path[i].pweight * (i + 1) as f64 * inv_d1;
+        path[i].pweight = zero * path[i].pweight * (depth - i) as f64 * inv_d1;
     }
 }
 
@@ -1498,13 +1518,14 @@ fn unwind_path(path: &mut [PathElem], depth: usize, index: usize) {
     let zero = path[index].zero;
     let mut next = path[depth].pweight;
     let d1 = (depth + 1) as f64;
+    let inv_d1 = recip(depth + 1);
     for i in (0..depth).rev() {
         if one != 0.0 {
             let tmp = path[i].pweight;
-            path[i].pweight = next * d1 / ((i + 1) as f64 * one);
-            next = tmp - path[i].pweight * zero * (depth - i) as f64 / d1;
+            path[i].pweight = next * d1 * recip(i + 1) / one;
+            next = tmp - path[i].pweight * zero * (depth - i) as f64 * inv_d1;
         } else {
-            path[i].pweight = path[i].pweight * d1 / (zero * (depth - i) as f64);
+            path[i].pweight = path[i].pweight * d1 * recip(depth - i) / zero;
         }
     }
     for i in index..depth {
@@ -1514,19 +1535,27 @@ fn unwind_path(path: &mut [PathElem], depth: usize, index: usize) {
     }
 }
 
+/// The total weight of the paths with element `index` unwound (Algorithm 2's
+/// UNWOUNDSUM), the inner loop of TreeSHAP: divisions are hoisted out of its chain.
 fn unwound_path_sum(path: &[PathElem], depth: usize, index: usize) -> f64 {
     let one = path[index].one;
     let zero = path[index].zero;
-    let mut next = path[depth].pweight;
     let mut total = 0.0;
     let d1 = (depth + 1) as f64;
-    for i in (0..depth).rev() {
-        if one != 0.0 {
-            let tmp = next * d1 / ((i + 1) as f64 * one);
+    if one != 0.0 {
+        let a = d1 / one;
+        let b = zero / d1;
+        let mut next = path[depth].pweight;
+        for i in (0..depth).rev() {
+            // the factors off the `next` chain are multiplied first
+            let tmp = next * (a * recip(i + 1));
             total += tmp;
-            next = path[i].pweight - tmp * zero * ((depth - i) as f64 / d1);
-        } else if zero != 0.0 {
-            total += path[i].pweight / zero / ((depth - i) as f64 / d1);
+            next = path[i].pweight - tmp * (b * (depth - i) as f64);
+        }
+    } else if zero != 0.0 {
+        let a = d1 / zero;
+        for i in (0..depth).rev() {
+            total += path[i].pweight * a * recip(depth - i);
         }
     }
     total
