@@ -194,9 +194,17 @@ fn main() {
         max_trees: 100,
         ..Params::default()
     };
-    let bst = train(&pick(&tr), ytr, None, &params, &mut |_| true).expect("not cancelled");
+    let (tr2, te2) = (pick(&tr), pick(&te));
+    let mut best = f64::INFINITY;
+    let mut booster = None;
+    for _ in 0..reps {
+        let t0 = Instant::now();
+        booster = Some(train(&tr2, ytr, None, &params, &mut |_| true).expect("not cancelled"));
+        best = best.min(t0.elapsed().as_secs_f64());
+    }
+    let bst = booster.expect("one run at least");
     println!(
-        "ours 100 trees without noise categoricals: test AUC {:.5}",
-        auc(&bst.margins(&pick(&te)), yte)
+        "ours 100 trees without noise categoricals: fit {best:.3}s wall, test AUC {:.5}",
+        auc(&bst.margins(&te2), yte)
     );
 }

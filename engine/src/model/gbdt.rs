@@ -105,6 +105,8 @@ const HIST_STRIDE: usize = 256;
 /// Below this many (row, feature) pairs a histogram is built on the calling thread: a
 /// thread costs more than it saves (tests use small thresholds to exercise the threads).
 const PARALLEL_MIN_WORK: usize = if cfg!(test) { 1024 } else { 64 * 1024 };
+/// Below this many rows in their parent, children look for their splits on one thread.
+const PARALLEL_MIN_SPLIT: usize = if cfg!(test) { 256 } else { 4096 };
 /// Below this many rows a leaf is partitioned on the calling thread.
 const PARALLEL_MIN_PARTITION: usize = if cfg!(test) { 512 } else { 32 * 1024 };
 
@@ -620,64 +622,108 @@ fn category_bins(col: &[f32], max_bins: usize) -> Vec<u32> {
     cats
 }
 
-fn bin_dataset(data: &Dataset, n: usize, max_bins: usize) -> Binned {
+/// Bins one column: its bin edges or categories, and every row's bin in `bins`.
+fn bin_column(col: &[f32], categorical: bool, max_bins: usize, bins: &mut [u8]) -> FeatureBins {
+    let fb = if categorical {
+        FeatureBins {
+            categorical,
+            upper: Vec::new(),
+            cats: category_bins(col, max_bins),
+        }
+    } else {
+        FeatureBins {
+            categorical,
+            upper: numeric_edges(col, max_bins),
+            cats: Vec::new(),
+        }
+    };
+    let missing = fb.missing_bin() as u8;
+    if categorical {
+        let other = fb.cats.len() as u8;
+        let map: rustc_hash::FxHashMap<u32, u8> = fb
+            .cats
+            .iter()
+            .enumerate()
+            .map(|(b, &id)| (id, b as u8))
+            .collect();
+        for (bin, &x) in bins.iter_mut().zip(col) {
+            *bin = match category_id(x) {
+                Some(id) => map.get(&id).copied().unwrap_or(other),
+                None => missing,
+            };
+        }
+    } else {
+        for (bin, &x) in bins.iter_mut().zip(col) {
+            *bin = if x.is_nan() {
+                missing
+            } else {
+                fb.numeric_bin(x) as u8
+            };
+        }
+    }
+    fb
+}
+
+/// Bins every column, the columns shared out between up to `threads` workers (each column
+/// is binned the same way whoever does it).
+fn bin_dataset(data: &Dataset, n: usize, max_bins: usize, threads: usize) -> Binned {
     // 254 value bins at most: with the missing and other bins an index still fits in a u8
     let max_bins = max_bins.clamp(2, 254);
     let nf = data.columns.len();
-    let mut features = Vec::with_capacity(nf);
     let mut columns = vec![0u8; n * nf];
-    for (f, (col, bins)) in data
-        .columns
-        .iter()
-        .zip(columns.chunks_exact_mut(n.max(1)))
-        .enumerate()
-    {
-        let col = &col[..n];
-        let categorical = data.categorical.get(f).copied().unwrap_or(false);
-        let fb = if categorical {
-            FeatureBins {
-                categorical,
-                upper: Vec::new(),
-                cats: category_bins(col, max_bins),
-            }
-        } else {
-            FeatureBins {
-                categorical,
-                upper: numeric_edges(col, max_bins),
-                cats: Vec::new(),
-            }
-        };
-        let missing = fb.missing_bin() as u8;
-        if categorical {
-            let other = fb.cats.len() as u8;
-            let map: rustc_hash::FxHashMap<u32, u8> = fb
-                .cats
-                .iter()
-                .enumerate()
-                .map(|(b, &id)| (id, b as u8))
-                .collect();
-            for (bin, &x) in bins.iter_mut().zip(col) {
-                *bin = match category_id(x) {
-                    Some(id) => map.get(&id).copied().unwrap_or(other),
-                    None => missing,
-                };
-            }
-        } else {
-            for (bin, &x) in bins.iter_mut().zip(col) {
-                *bin = if x.is_nan() {
-                    missing
-                } else {
-                    fb.numeric_bin(x) as u8
-                };
+    let is_cat = |f: usize| data.categorical.get(f).copied().unwrap_or(false);
+    let mut jobs: Vec<(usize, &mut [u8])> =
+        columns.chunks_exact_mut(n.max(1)).enumerate().collect();
+    let workers = threads.clamp(1, nf.max(1));
+    let per = jobs.len().div_ceil(workers.max(1)).max(1);
+    let mut features: Vec<Option<FeatureBins>> = vec![None; nf];
+    std::thread::scope(|s| {
+        let mut handles = Vec::new();
+        let mut rest = &mut jobs[..];
+        let mut outs = &mut features[..];
+        while !rest.is_empty() {
+            let k = per.min(rest.len());
+            let (mine, tail) = rest.split_at_mut(k);
+            let (out, out_tail) = outs.split_at_mut(k);
+            rest = tail;
+            outs = out_tail;
+            let mut work = move || {
+                for ((f, bins), o) in mine.iter_mut().zip(out.iter_mut()) {
+                    *o = Some(bin_column(
+                        &data.columns[*f][..n],
+                        is_cat(*f),
+                        max_bins,
+                        bins,
+                    ));
+                }
+            };
+            if rest.is_empty() {
+                work();
+            } else {
+                handles.push(s.spawn(work));
             }
         }
-        features.push(fb);
-    }
+        for h in handles {
+            // a panic while binning is a bug: let it surface
+            if let Err(e) = h.join() {
+                std::panic::resume_unwind(e);
+            }
+        }
+    });
     Binned {
         n_rows: n,
         n_features: nf,
         columns,
-        features,
+        features: features
+            .into_iter()
+            .map(|f| {
+                f.unwrap_or(FeatureBins {
+                    categorical: false,
+                    upper: Vec::new(),
+                    cats: Vec::new(),
+                })
+            })
+            .collect(),
     }
 }
 
@@ -1168,7 +1214,6 @@ impl<'a> Grower<'a> {
         tree: &mut Tree,
         gh: &[GradHess],
     ) {
-        let b = self.b;
         let Some(split) = leaves[li].split.take() else {
             return;
         };
@@ -1187,56 +1232,39 @@ impl<'a> Grower<'a> {
                 tree.nodes[p].right = node as i32;
             }
         }
-        // the smaller child's histogram is built from its rows, the larger one's is the
-        // parent's minus it (reusing the parent's buffer)
-        let mut parent_hist = match leaves[li].hist.take() {
-            Some(h) => h,
-            None => {
-                let mut h = self.new_hist();
-                build_hist(
-                    b,
-                    &self.rows[start..end],
-                    gh,
-                    &mut self.ordered,
-                    &mut h,
-                    self.threads,
-                );
-                h
+        // a child needs a histogram only to look for its own split: not when it is too
+        // small to split, nor after the tree's last split
+        let params = self.params;
+        let full = leaves.len() + 1 >= params.num_leaves;
+        let can_split = |rows: usize| !full && rows >= 2 * params.min_data_in_leaf.max(1);
+        let (left_can, right_can) = (can_split(mid - start), can_split(end - mid));
+        let (left_hist, right_hist) = if left_can || right_can {
+            self.child_hists(
+                leaves[li].hist.take(),
+                (start, mid, end),
+                gh,
+                left_can,
+                right_can,
+            )
+        } else {
+            if let Some(h) = leaves[li].hist.take() {
+                self.spare_hists.push(h);
             }
-        };
-        let left_smaller = mid - start <= end - mid;
-        let (s0, s1) = if left_smaller {
-            (start, mid)
-        } else {
-            (mid, end)
-        };
-        let mut small = self.new_hist();
-        build_hist(
-            b,
-            &self.rows[s0..s1],
-            gh,
-            &mut self.ordered,
-            &mut small,
-            self.threads,
-        );
-        for (p, s) in parent_hist.iter_mut().zip(&small) {
-            *p = p.sub(s);
-        }
-        let (left_hist, right_hist) = if left_smaller {
-            (small, parent_hist)
-        } else {
-            (parent_hist, small)
+            (None, None)
         };
         let depth = leaves[li].depth + 1;
-        let params = self.params;
-        let left_split = best_split(b, &left_hist, split.left, params);
-        let right_split = best_split(b, &right_hist, split.right, params);
+        let (left_split, right_split) = self.child_splits(
+            left_hist.as_deref(),
+            right_hist.as_deref(),
+            &split,
+            end - start,
+        );
         leaves[li] = GrowLeaf {
             start,
             end: mid,
             sum: split.left,
             l2: split.l2,
-            hist: Some(left_hist),
+            hist: left_hist,
             split: left_split,
             parent: Some((node, true)),
             depth,
@@ -1246,7 +1274,7 @@ impl<'a> Grower<'a> {
             end,
             sum: split.right,
             l2: split.l2,
-            hist: Some(right_hist),
+            hist: right_hist,
             split: right_split,
             parent: Some((node, false)),
             depth,
@@ -1258,6 +1286,94 @@ impl<'a> Grower<'a> {
                     self.spare_hists.push(h);
                 }
             }
+        }
+    }
+
+    /// The children's histograms (None for a child that will not split). The smaller
+    /// child's is built from its rows, the larger one's is the parent's minus it, in the
+    /// parent's buffer.
+    fn child_hists(
+        &mut self,
+        parent: Option<Vec<HBin>>,
+        (start, mid, end): (usize, usize, usize),
+        gh: &[GradHess],
+        left_can: bool,
+        right_can: bool,
+    ) -> (Option<Vec<HBin>>, Option<Vec<HBin>>) {
+        let b = self.b;
+        let left_smaller = mid - start <= end - mid;
+        let (s0, s1) = if left_smaller {
+            (start, mid)
+        } else {
+            (mid, end)
+        };
+        let mut small = self.new_hist();
+        let rows = &self.rows[s0..s1];
+        build_hist(b, rows, gh, &mut self.ordered, &mut small, self.threads);
+        let larger_can = if left_smaller { right_can } else { left_can };
+        let large = match parent {
+            Some(mut p) if larger_can => {
+                for (p, s) in p.iter_mut().zip(&small) {
+                    *p = p.sub(s);
+                }
+                Some(p)
+            }
+            Some(p) => {
+                self.spare_hists.push(p);
+                None
+            }
+            None if larger_can => {
+                // no parent histogram (not expected): build the larger child's directly
+                let mut h = self.new_hist();
+                let (l0, l1) = if left_smaller {
+                    (mid, end)
+                } else {
+                    (start, mid)
+                };
+                let rows = &self.rows[l0..l1];
+                build_hist(b, rows, gh, &mut self.ordered, &mut h, self.threads);
+                Some(h)
+            }
+            None => None,
+        };
+        let smaller_can = if left_smaller { left_can } else { right_can };
+        let small = if smaller_can {
+            Some(small)
+        } else {
+            self.spare_hists.push(small);
+            None
+        };
+        if left_smaller {
+            (small, large)
+        } else {
+            (large, small)
+        }
+    }
+
+    /// The children's best splits; on two threads when both have a histogram and the
+    /// parent is large enough to pay for one.
+    fn child_splits(
+        &self,
+        left_hist: Option<&[HBin]>,
+        right_hist: Option<&[HBin]>,
+        split: &Split,
+        rows: usize,
+    ) -> (Option<Split>, Option<Split>) {
+        let (b, params) = (self.b, self.params);
+        let find = |h: Option<&[HBin]>, sum: HBin| h.and_then(|h| best_split(b, h, sum, params));
+        if self.threads >= 2
+            && rows >= PARALLEL_MIN_SPLIT
+            && left_hist.is_some()
+            && right_hist.is_some()
+        {
+            std::thread::scope(|s| {
+                let right = s.spawn(|| find(right_hist, split.right));
+                let left = find(left_hist, split.left);
+                // a panic in the worker is a bug; its split is then just not taken
+                (left, right.join().unwrap_or(None))
+            })
+        } else {
+            (find(left_hist, split.left), find(right_hist, split.right))
         }
     }
 
@@ -1349,6 +1465,28 @@ fn log_loss(m: f64, y: bool) -> f64 {
     }
 }
 
+/// Logistic loss gradients and hessians at the current margins, elementwise (so on two
+/// threads for large data, with the same result).
+fn gradients(gh: &mut [GradHess], margin: &[f64], labels: &[bool], threads: usize) {
+    let one = |gh: &mut [GradHess], margin: &[f64], labels: &[bool]| {
+        for ((gh, &m), &y) in gh.iter_mut().zip(margin).zip(labels) {
+            let p = sigmoid(m);
+            let g = p - if y { 1.0 } else { 0.0 };
+            *gh = [g as f32, (p * (1.0 - p)).max(1e-16) as f32];
+        }
+    };
+    if threads < 2 || gh.len() < PARALLEL_MIN_PARTITION {
+        one(gh, margin, labels);
+        return;
+    }
+    let half = gh.len() / 2;
+    let (g0, g1) = gh.split_at_mut(half);
+    std::thread::scope(|s| {
+        s.spawn(|| one(g1, &margin[half..], &labels[half..]));
+        one(g0, &margin[..half], &labels[..half]);
+    });
+}
+
 fn worker_threads() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
@@ -1400,7 +1538,7 @@ pub fn train_with_threads(
     if n == 0 {
         return Ok(Booster::from_trees(n_features, base_margin, Vec::new()));
     }
-    let b = bin_dataset(train, n, params.max_bins);
+    let b = bin_dataset(train, n, params.max_bins, threads);
     let mut grower = Grower::new(&b, params, threads);
     let mut margin = vec![base_margin; n];
     let mut gh: Vec<GradHess> = vec![[0.0; 2]; n];
@@ -1419,11 +1557,7 @@ pub fn train_with_threads(
     let mut best = (f64::NAN, 0usize);
     let mut trees = Vec::new();
     for t in 0..params.max_trees {
-        for ((gh, &m), &y) in gh.iter_mut().zip(&margin).zip(labels) {
-            let p = sigmoid(m);
-            let g = p - if y { 1.0 } else { 0.0 };
-            *gh = [g as f32, (p * (1.0 - p)).max(1e-16) as f32];
-        }
+        gradients(&mut gh, &margin, &labels[..n], threads);
         let (tree, ranges) = grower.grow(&gh);
         for (leaf, &(s, e)) in ranges.iter().enumerate() {
             let v = tree.leaf_value[leaf];
@@ -2036,7 +2170,7 @@ mod tests {
             columns: vec![x],
             categorical: vec![false],
         };
-        let b = bin_dataset(&d, n, 255);
+        let b = bin_dataset(&d, n, 255, 2);
         let params = Params::default();
         let mut g = Grower::new(&b, &params, 1);
         let gh: Vec<GradHess> = y
@@ -2060,7 +2194,7 @@ mod tests {
         // the tree's raw thresholds and category lists send every training row to the leaf
         // the binned training put it in
         let (d, y) = synth(5000, 13, true);
-        let b = bin_dataset(&d, 5000, 255);
+        let b = bin_dataset(&d, 5000, 255, 2);
         let params = Params::default();
         let mut g = Grower::new(&b, &params, 2);
         let gh: Vec<GradHess> = y
