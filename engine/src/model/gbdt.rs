@@ -960,10 +960,21 @@ fn best_numeric(ctx: &SplitCtx, fb: &FeatureBins, f: usize, hist: &[HBin]) -> Op
 }
 
 /// An f64 ordered by `total_cmp` (a sort key).
-#[derive(PartialEq, PartialOrd)]
 struct OrdF64(f64);
 
+impl PartialEq for OrdF64 {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o).is_eq()
+    }
+}
+
 impl Eq for OrdF64 {}
+
+impl PartialOrd for OrdF64 {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
 
 impl Ord for OrdF64 {
     fn cmp(&self, o: &Self) -> std::cmp::Ordering {
