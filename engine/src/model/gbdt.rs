@@ -1624,6 +1624,16 @@ struct PathElem {
     pweight: f64,
 }
 
+/// TreeSHAP's path buffer for a tree of depth `depth`: a level at depth d uses d + 1
+/// elements, for d up to depth + 1 (the leaves).
+fn shap_buffer_len(depth: u32) -> usize {
+    let d = depth as usize + 2;
+    d * (d + 1) / 2
+}
+
+/// The stack path buffer's length: enough for depth 30.
+const STACK_PATH: usize = 32 * 33 / 2;
+
 /// 1/k for small k: TreeSHAP's loops divide by path positions, and a division in a
 /// loop-carried chain costs several multiplications' latency.
 const RECIP: [f64; 64] = {
@@ -1762,14 +1772,12 @@ impl Tree {
         self.shap(row, phi, cold, path, rest, cold_zero * in_zero, 0.0, f);
     }
 
-    /// Adds this tree's SHAP values to `phi` (length n_features).
-    fn add_shap(&self, row: &[f32], phi: &mut [f64], buf: &mut Vec<PathElem>) {
+    /// Adds this tree's SHAP values to `phi` (length n_features); `buf` holds at least
+    /// `shap_buffer_len(self.depth)` elements.
+    fn add_shap(&self, row: &[f32], phi: &mut [f64], buf: &mut [PathElem]) {
         if self.nodes.is_empty() {
             return;
         }
-        let d = self.depth as usize + 2;
-        buf.clear();
-        buf.resize(d * (d + 1) / 2 + 1, PathElem::default());
         self.shap(row, phi, 0, &[], buf, 1.0, 1.0, -1);
     }
 }
@@ -1798,10 +1806,21 @@ impl Booster {
         out.fill(0.0);
         let nf = self.n_features.min(out.len());
         let mut expected = self.base_margin;
-        let mut buf = Vec::new();
+        // the path buffer: on the stack for trees up to depth 30 (any tree of up to 31
+        // leaves), so that explaining a row does not allocate
+        let depth = self.trees.iter().map(|t| t.depth).max().unwrap_or(0);
+        let need = shap_buffer_len(depth);
+        let mut stack = [PathElem::default(); STACK_PATH];
+        let mut heap = Vec::new();
+        let buf: &mut [PathElem] = if need <= STACK_PATH {
+            &mut stack
+        } else {
+            heap.resize(need, PathElem::default());
+            &mut heap
+        };
         for t in &self.trees {
             expected += t.expected_value();
-            t.add_shap(row, &mut out[..nf], &mut buf);
+            t.add_shap(row, &mut out[..nf], buf);
         }
         if let Some(last) = out.get_mut(self.n_features) {
             *last = expected;
