@@ -1556,7 +1556,8 @@ pub fn train_with_threads(
     // the validation rows row-major: a tree reads a few scattered features of a row
     let valid = valid.map(|(d, y)| {
         let nv = usable_rows(d, y);
-        let mut rows = vec![0f32; nv * n_features];
+        // a column the validation set lacks reads as missing
+        let mut rows = vec![f32::NAN; nv * n_features];
         for (f, col) in d.columns.iter().enumerate().take(n_features) {
             for (r, &x) in col[..nv].iter().enumerate() {
                 rows[r * n_features + f] = x;
@@ -2431,5 +2432,18 @@ mod tests {
         let mut out = vec![0.0; 3];
         b.contributions(&[1.0, 2.0], &mut out);
         assert!(out.iter().all(|v| v.is_finite()));
+        // a validation set with a column and labels short
+        let v = Dataset {
+            n_rows: 100,
+            columns: vec![vec![1.0; 100]],
+            categorical: vec![false],
+        };
+        let mut y = vec![false; 100];
+        y[3] = true;
+        let b = train(&d, &y, Some((&v, &y[..50])), &small_params(5), &mut |_| {
+            true
+        })
+        .unwrap();
+        assert!(b.margin(&[1.0, 3.0]).is_finite());
     }
 }
