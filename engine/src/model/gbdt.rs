@@ -113,7 +113,7 @@ const PARALLEL_MIN_PARTITION: usize = if cfg!(test) { 512 } else { 32 * 1024 };
 /// A trained ensemble. Serialized with serde (stored as JSON in the catalog) as its trees;
 /// a compact copy of them for scoring is rebuilt when it is read back.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(from = "BoosterRepr", into = "BoosterRepr")]
+#[serde(try_from = "BoosterRepr", into = "BoosterRepr")]
 pub struct Booster {
     pub n_features: usize,
     pub base_margin: f64,
@@ -129,9 +129,19 @@ struct BoosterRepr {
     trees: Vec<Tree>,
 }
 
-impl From<BoosterRepr> for Booster {
-    fn from(r: BoosterRepr) -> Self {
-        Booster::from_trees(r.n_features, r.base_margin, r.trees)
+impl TryFrom<BoosterRepr> for Booster {
+    type Error = String;
+
+    /// A stored model is checked before use: scoring a malformed one could index out of
+    /// bounds or loop.
+    fn try_from(mut r: BoosterRepr) -> Result<Self, String> {
+        if !r.base_margin.is_finite() {
+            return Err("gbdt: the base margin is not finite".into());
+        }
+        for (i, t) in r.trees.iter_mut().enumerate() {
+            t.depth = t.check().map_err(|e| format!("gbdt: tree {i}: {e}"))?;
+        }
+        Ok(Booster::from_trees(r.n_features, r.base_margin, r.trees))
     }
 }
 
@@ -462,6 +472,51 @@ impl Tree {
             };
         }
         !i as usize
+    }
+
+    /// Checks the structure of a deserialized tree; returns its depth. Children come after
+    /// their parent (as the grower numbers them), so a walk cannot loop.
+    fn check(&self) -> Result<u32, String> {
+        let (n, leaves) = (self.nodes.len(), self.leaf_value.len());
+        if leaves != n + 1 || self.leaf_cover.len() != leaves {
+            return Err("leaf arrays do not match the nodes".into());
+        }
+        if self.gain.len() != n || self.node_cover.len() != n {
+            return Err("node arrays do not match".into());
+        }
+        if self.leaf_value.iter().any(|v| !v.is_finite()) {
+            return Err("a leaf value is not finite".into());
+        }
+        let mut depth = vec![0u32; n];
+        let mut max_depth = 0;
+        for (i, node) in self.nodes.iter().enumerate() {
+            for c in [node.left, node.right] {
+                if c >= 0 {
+                    if c as usize <= i || c as usize >= n {
+                        return Err(format!("node {i}: bad child {c}"));
+                    }
+                    depth[c as usize] = depth[i] + 1;
+                } else if !c as usize >= leaves {
+                    return Err(format!("node {i}: bad leaf {}", !c));
+                }
+            }
+            max_depth = max_depth.max(depth[i] + 1);
+            let end = node.cat_start as u64 + node.cat_len as u64;
+            if end > self.cats.len() as u64 {
+                return Err(format!("node {i}: categories out of range"));
+            }
+            if node.feature >= FLAT_DEFAULT_LEFT {
+                return Err(format!("node {i}: feature out of range"));
+            }
+        }
+        if self
+            .nodes
+            .iter()
+            .any(|n| !n.threshold.is_finite() && n.cat_len == 0)
+        {
+            return Err("a threshold is not finite".into());
+        }
+        Ok(max_depth)
     }
 
     /// The cover-weighted mean of the leaf values: the tree's expected output.
@@ -2176,6 +2231,32 @@ mod tests {
         for r in 0..500 {
             let x = row(&t, r);
             assert_eq!(b.margin(&x).to_bits(), b2.margin(&x).to_bits());
+        }
+    }
+
+    #[test]
+    fn malformed_models_are_refused() {
+        let (d, y) = synth(2000, 19, false);
+        let b = fit(&d, &y, &small_params(3));
+        let json = serde_json::to_string(&b).unwrap();
+        let ok: Result<Booster, _> = serde_json::from_str(&json);
+        assert!(ok.is_ok());
+        // a child pointing back to the root (a loop), a leaf out of range, a cut array
+        let edits: [fn(&mut serde_json::Value); 3] = [
+            |v| v["trees"][0]["nodes"][1]["l"] = 0.into(),
+            |v| v["trees"][0]["nodes"][0]["r"] = (-99).into(),
+            |v| {
+                if let Some(a) = v["trees"][0]["leaf_cover"].as_array_mut() {
+                    a.pop();
+                }
+            },
+        ];
+        for (k, edit) in edits.iter().enumerate() {
+            let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+            edit(&mut v);
+            let bad = serde_json::to_string(&v).unwrap();
+            assert!(bad != json, "edit {k}");
+            assert!(serde_json::from_str::<Booster>(&bad).is_err(), "edit {k}");
         }
     }
 
