@@ -29,7 +29,19 @@
 //! Determinism: there is no randomness; ties between splits go to the lowest feature index
 //! then the lowest bin; ties between leaves to the lowest leaf index. Histograms are built
 //! by worker threads each owning whole features, and every feature's histogram is summed in
-//! row order, so the sums are the same whatever the number of threads.
+//! row order, so the sums are the same whatever the number of threads. Partitions,
+//! gradients, binning and the children's split searches are shared out the same way.
+//!
+//! Speed (140,000 rows x 19 features, 100 trees, 2 cores; examples/gbdt_bench.rs against
+//! LightGBM 4.7 on the same file): the binned data is column-major (one u8 per row and
+//! feature), a leaf's gradients are gathered once (f32, as LightGBM's) and four features'
+//! histograms are filled per pass over its rows. A stored booster keeps its trees as they
+//! were grown (for TreeSHAP and inspection) plus a flat copy for scoring: 16-byte nodes
+//! in one array, the child chosen by index rather than by a branch, four trees walked in
+//! lockstep, categorical sets as 256-bit sets over per-feature slots.
+//!
+//! Explanations are path-dependent TreeSHAP (Lundberg et al. 2018, Algorithm 2) with the
+//! number of training rows through a node as its cover, as LightGBM's `pred_contrib`.
 
 use serde::{Deserialize, Serialize};
 
@@ -432,7 +444,8 @@ fn category_id(x: f32) -> Option<u32> {
 }
 
 impl Tree {
-    /// The child a row goes to at node `n`; `value(feature)` reads the row.
+    /// Whether value `x` of node `n`'s feature goes left (the reference for the flat
+    /// scoring form, and TreeSHAP's walk).
     #[inline]
     fn go_left(&self, n: &Node, x: f32) -> bool {
         if n.cat_len == 0 {
@@ -456,7 +469,7 @@ impl Tree {
             .unwrap_or(&[])
     }
 
-    /// The leaf a row falls into.
+    /// The leaf a row falls into; `value(feature)` reads the row.
     #[inline]
     fn leaf(&self, value: impl Fn(usize) -> f32) -> usize {
         if self.nodes.is_empty() {
@@ -1345,7 +1358,7 @@ impl<'a> Grower<'a> {
             parent: Some((node, false)),
             depth,
         });
-        // a leaf that cannot split again needs no histogram
+        // a leaf with a histogram but no split (no gain anywhere) no longer needs it
         for l in [li, leaves.len() - 1] {
             if leaves[l].split.is_none() {
                 if let Some(h) = leaves[l].hist.take() {
