@@ -320,11 +320,28 @@ impl Flat {
     }
 
     /// One step down from node `i`; `slot(f, x)` is the slot of categorical value `x`.
+    /// MIXED (a cheap `slot` and some categorical nodes): both tests are computed and one
+    /// selected, without a branch on the node's kind.
     #[inline(always)]
-    fn step(&self, i: i32, value: &impl Fn(usize) -> f32, slot: &impl Fn(usize, f32) -> u8) -> i32 {
+    fn step<const MIXED: bool>(
+        &self,
+        i: i32,
+        value: &impl Fn(usize) -> f32,
+        slot: &impl Fn(usize, f32) -> u8,
+    ) -> i32 {
         let n = &self.nodes[i as usize];
         let f = (n.feature & FLAT_FEATURE) as usize;
         let x = value(f);
+        if MIXED {
+            let numeric = (x <= n.threshold) | (x.is_nan() & (n.feature & FLAT_DEFAULT_LEFT != 0));
+            // a numeric node's threshold bits index some set: its answer is not used
+            let k = (n.threshold.to_bits() as usize).min(self.cat_sets.len() - 1);
+            // NO_SLOT (255) is in no set: slots run 0..=254
+            let categorical = self.cat_sets[k].contains(slot(f, x));
+            let is_cat = n.feature & FLAT_CATEGORICAL != 0;
+            let left = (is_cat & categorical) | (!is_cat & numeric);
+            return n.children[!left as usize];
+        }
         let left = if n.feature & FLAT_CATEGORICAL == 0 {
             // NaN compares false: it goes left only by default
             (x <= n.threshold) | (x.is_nan() & (n.feature & FLAT_DEFAULT_LEFT != 0))
@@ -351,9 +368,15 @@ impl Flat {
                     *s = self.cat_slot(f, value(f));
                 }
             }
-            self.score_with(&value, &|f, _| slots.get(f).copied().unwrap_or(NO_SLOT))
+            let slot = |f: usize, _| slots.get(f).copied().unwrap_or(NO_SLOT);
+            if self.cat_sets.is_empty() {
+                self.score_with::<false>(&value, &slot)
+            } else {
+                // numeric and categorical nodes mixed: the node's kind is unpredictable
+                self.score_with::<true>(&value, &slot)
+            }
         } else {
-            self.score_with(&value, &|f, x| self.cat_slot(f, x))
+            self.score_with::<false>(&value, &|f, x| self.cat_slot(f, x))
         }
     }
 
@@ -361,7 +384,11 @@ impl Flat {
     /// at a time in lockstep: a step is a chain of dependent loads, and four independent
     /// chains overlap where one would wait.
     #[inline(always)]
-    fn score_with(&self, value: &impl Fn(usize) -> f32, slot: &impl Fn(usize, f32) -> u8) -> f64 {
+    fn score_with<const MIXED: bool>(
+        &self,
+        value: &impl Fn(usize) -> f32,
+        slot: &impl Fn(usize, f32) -> u8,
+    ) -> f64 {
         let mut sum = 0.0;
         let mut groups = self.roots.chunks_exact(4);
         for roots in &mut groups {
@@ -370,7 +397,7 @@ impl Flat {
                 let mut active = false;
                 for i in &mut idx {
                     if *i >= 0 {
-                        *i = self.step(*i, value, slot);
+                        *i = self.step::<MIXED>(*i, value, slot);
                         active = true;
                     }
                 }
@@ -385,7 +412,7 @@ impl Flat {
         for &root in groups.remainder() {
             let mut i = root;
             while i >= 0 {
-                i = self.step(i, value, slot);
+                i = self.step::<MIXED>(i, value, slot);
             }
             sum += self.leaf_value[!i as usize];
         }
