@@ -1,7 +1,9 @@
 //! The model layer end to end on generated data: encoding, history, validation, training of
 //! the three model types, calibration, explanations, serde, determinism, cancellation.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::borrow::Cow;
+use std::cell::Cell;
 
 use fraud_engine::model::features::{self, Derive, Encoder};
 use fraud_engine::model::gbdt::Params;
@@ -11,6 +13,34 @@ use fraud_engine::model::{
     HISTORY_MAX_EVENTS,
 };
 use fraud_engine::value::{DataType, Value};
+
+/// Counts the allocations of each thread (scoring must not allocate).
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        System.alloc(l)
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        System.dealloc(p, l)
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        System.realloc(p, l, n)
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(|c| c.get())
+}
 
 struct Rng(u64);
 impl Rng {
@@ -288,7 +318,7 @@ fn auc(pos: &[f64], neg: &[f64]) -> f64 {
 }
 
 #[test]
-fn encoding_of_each_derived_type() {
+fn model_encoding_of_each_derived_type() {
     let inputs = vec![
         var("email", DataType::String, Some("EMAIL_ADDRESS")),
         var("ip", DataType::String, Some("IP_ADDRESS")),
@@ -384,7 +414,7 @@ fn encoding_of_each_derived_type() {
 }
 
 #[test]
-fn rare_values_are_pooled() {
+fn model_rare_values_are_pooled() {
     let inputs = vec![var("c", DataType::String, Some("CATEGORICAL"))];
     let rows: Vec<Vec<Value<'static>>> = (0..1000)
         .map(|i| {
@@ -404,7 +434,7 @@ fn rare_values_are_pooled() {
 }
 
 #[test]
-fn history_is_point_in_time_and_the_same_at_scoring() {
+fn model_history_is_point_in_time_and_the_same_at_scoring() {
     let set = tfi_set(3000, 7, ModelType::TransactionFraudInsights);
     // two events of one entity at the same millisecond see neither each other
     let mut rows = set.rows.clone();
@@ -440,7 +470,7 @@ fn history_is_point_in_time_and_the_same_at_scoring() {
     });
     assert_eq!(train_features[11][3], train_features[10][3]);
     let mut seen_history = 0;
-    for r in 0..set.rows.len() {
+    for (r, trained) in train_features.iter().enumerate() {
         let past = db_history(&set, r);
         let mut out = vec![0f32; spec.len()];
         let view = ScoringPast {
@@ -455,7 +485,7 @@ fn history_is_point_in_time_and_the_same_at_scoring() {
             &mut out,
         );
         let a: Vec<u32> = out.iter().map(|x| x.to_bits()).collect();
-        let b: Vec<u32> = train_features[r].iter().map(|x| x.to_bits()).collect();
+        let b: Vec<u32> = trained.iter().map(|x| x.to_bits()).collect();
         assert_eq!(a, b, "row {r}");
         if out[3] > 0.0 {
             seen_history += 1;
@@ -471,7 +501,7 @@ fn history_is_point_in_time_and_the_same_at_scoring() {
 }
 
 #[test]
-fn history_features_mean_what_they_say() {
+fn model_history_features_mean_what_they_say() {
     let inputs = vec![
         var("ip", DataType::String, Some("IP_ADDRESS")),
         var("amount", DataType::Float, Some("PRICE")),
@@ -545,7 +575,7 @@ fn history_features_mean_what_they_say() {
 }
 
 #[test]
-fn validation_refuses_what_afd_refuses() {
+fn model_validation_refuses_what_afd_refuses() {
     let errors = |set: &TrainingSet| -> Vec<String> {
         let v = model::validate(set);
         let msgs: Vec<String> = v.metrics["fileLevelMessages"]
@@ -609,7 +639,7 @@ fn validation_refuses_what_afd_refuses() {
 }
 
 #[test]
-fn ofi_learns_calibrates_explains_and_round_trips() {
+fn model_ofi_learns_calibrates_explains_and_round_trips() {
     let set = ofi_set(20_000, 42);
     let mut calls = 0;
     let trained = model::train_with(&set, &fast_params(), &mut |p| {
@@ -711,6 +741,14 @@ fn ofi_learns_calibrates_explains_and_round_trips() {
         }
     }
 
+    // scoring allocates nothing once the scratch buffer is there
+    let before = allocations();
+    let mut total = 0.0;
+    for r in fresh.rows.iter().take(1000) {
+        total += m.score(&r.values, &[], r.time_ms, &mut scratch);
+    }
+    assert_eq!(allocations(), before, "{total}");
+
     // serde round trip: the same JSON, the same scores
     let json = m.to_json();
     let back = model::Model::from_json(&json).unwrap();
@@ -725,7 +763,7 @@ fn ofi_learns_calibrates_explains_and_round_trips() {
 }
 
 #[test]
-fn training_is_deterministic() {
+fn model_training_is_deterministic() {
     let set = ofi_set(10_500, 43);
     let params = Params {
         max_trees: 12,
@@ -747,7 +785,7 @@ fn auc_check(pos: &[f64], neg: &[f64]) -> f64 {
 
 #[test]
 #[ignore = "slow in debug (~15 s): cargo test --test model -- --ignored"]
-fn tfi_beats_ofi_when_the_signal_is_in_history() {
+fn model_tfi_beats_ofi_when_the_signal_is_in_history() {
     let tfi = tfi_set(20_000, 5, ModelType::TransactionFraudInsights);
     let ofi = TrainingSet {
         model_type: ModelType::OnlineFraudInsights,
@@ -790,6 +828,17 @@ fn tfi_beats_ofi_when_the_signal_is_in_history() {
             assert!(e.aggregated.iter().any(|g| g.0 == ["ENTITY_ID"]));
         }
     }
+    let pasts: Vec<Vec<PastEvent>> = (0..300)
+        .map(|r| db_history(&tfi, tfi.rows.len() - 1 - r))
+        .collect();
+    let before = allocations();
+    for (k, past) in pasts.iter().enumerate() {
+        let row = &tfi.rows[tfi.rows.len() - 1 - k];
+        m.score(&row.values, past, row.time_ms, &mut scratch);
+    }
+    assert_eq!(allocations(), before);
+    let json = m.to_json();
+    assert_eq!(model::Model::from_json(&json).unwrap().to_json(), json);
     let share = l.iter().filter(|&&x| x >= 600.0).count() as f64 / l.len() as f64;
     assert!((0.08..=0.12).contains(&share), "{share}");
     assert!(auc(&f, &l) > 0.85);
@@ -797,7 +846,7 @@ fn tfi_beats_ofi_when_the_signal_is_in_history() {
 
 #[test]
 #[ignore = "slow in debug (~20 s): cargo test --test model -- --ignored"]
-fn ati_separates_takeovers() {
+fn model_ati_separates_takeovers() {
     let set = ati_set(1600, 8, 11);
     let t = model::train_with(&set, &fast_params(), &mut quiet).unwrap();
     let ati = &t.report["trainingResultV2"]["trainingMetricsV2"]["ati"];
@@ -831,7 +880,7 @@ fn ati_separates_takeovers() {
 }
 
 #[test]
-fn training_can_be_cancelled() {
+fn model_training_can_be_cancelled() {
     let set = TrainingSet {
         model_type: ModelType::TransactionFraudInsights,
         ..ofi_set(21_000, 3)
@@ -859,7 +908,7 @@ fn training_can_be_cancelled() {
 
 #[test]
 #[ignore]
-fn print_summaries() {
+fn model_print_summaries() {
     for (name, set) in [
         ("ofi", ofi_set(20_000, 42)),
         (
@@ -883,10 +932,163 @@ fn print_summaries() {
         .unwrap();
         let mut s = t.report["trainingSummary"].clone();
         s["featureImportance"] = serde_json::Value::Null;
+        let v2 = &t.report["trainingResultV2"]["trainingMetricsV2"][name];
+        eprintln!(
+            "{name}: {} / 600: {} / 900: {}",
+            v2["modelPerformance"], v2["metricDataPoints"][60], v2["metricDataPoints"][90]
+        );
+        if std::env::var("REPORT").is_ok() {
+            let mut r = t.report.clone();
+            for v in ["trainingResult", "trainingResultV2"] {
+                for k in ["trainingMetrics", "trainingMetricsV2"] {
+                    if let Some(x) = r[v].get_mut(k) {
+                        for path in [
+                            "/metricDataPoints".to_string(),
+                            format!("/{name}/metricDataPoints"),
+                        ] {
+                            let p = x.pointer_mut(&path);
+                            if let Some(a) = p.and_then(|p| p.as_array_mut()) {
+                                a.retain(|d| {
+                                    [0.0, 600.0, 900.0].contains(&d["threshold"].as_f64().unwrap())
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+            eprintln!("{}", serde_json::to_string_pretty(&r).unwrap());
+        }
         eprintln!(
             "{name}: features built {:?} s, eval from {eval:?}, total {:.2} s, {s}",
             first_tree,
             t0.elapsed().as_secs_f64()
         );
     }
+}
+
+/// 200k events × 10 variables, OFI and TFI with the default parameters; run in release:
+/// `cargo test --release -p fraud_engine --test model model_bench_200k -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn model_bench_200k() {
+    let n = 200_000;
+    let mut set = ofi_set(n, 9);
+    let mut r = Rng(99);
+    set.inputs
+        .push(var("card_bin", DataType::String, Some("CARD_BIN")));
+    set.inputs
+        .push(var("zip", DataType::String, Some("BILLING_ZIP")));
+    for row in &mut set.rows {
+        row.values.push(s(format!("4{:05}", r.below(300))));
+        row.values.push(s(format!("{:05}", r.below(5000))));
+        row.entity = Some(format!("c{}", r.below(20_000)));
+    }
+    if std::env::var("SWEEP").is_ok() {
+        for (lr, leaves, esr) in [(0.1, 31, 30), (0.1, 31, 60), (0.05, 31, 50), (0.1, 15, 30)] {
+            let p = Params {
+                learning_rate: lr,
+                num_leaves: leaves,
+                early_stopping_rounds: esr,
+                ..model::default_params()
+            };
+            let t0 = std::time::Instant::now();
+            let t = model::train_with(&set, &p, &mut quiet).unwrap();
+            eprintln!(
+                "params lr {lr} leaves {leaves} esr {esr}: {:.2} s, trees {}, auc {}",
+                t0.elapsed().as_secs_f64(),
+                t.report["trainingSummary"]["trees"],
+                t.report["trainingResultV2"]["trainingMetricsV2"]["ofi"]["modelPerformance"]["auc"]
+            );
+        }
+    }
+    for mt in [
+        ModelType::OnlineFraudInsights,
+        ModelType::TransactionFraudInsights,
+    ] {
+        let set = TrainingSet {
+            model_type: mt,
+            ..set.clone()
+        };
+        let t0 = std::time::Instant::now();
+        let mut built = None;
+        let t = model::train(&set, &mut |p| {
+            if p.fraction > 0.1 && built.is_none() {
+                built = Some(t0.elapsed().as_secs_f64());
+            }
+            true
+        })
+        .unwrap();
+        let total = t0.elapsed().as_secs_f64();
+        let m = &t.model;
+        let mut scratch = Vec::new();
+        let t1 = std::time::Instant::now();
+        let mut scoring = 0.0;
+        let k = 20_000;
+        let mut acc = 0.0;
+        for i in 0..k {
+            let r = n - k + i;
+            let past = if mt.uses_history() {
+                db_history_fast(&set, r)
+            } else {
+                vec![]
+            };
+            let t2 = std::time::Instant::now();
+            acc += m.score(
+                &set.rows[r].values,
+                &past,
+                set.rows[r].time_ms,
+                &mut scratch,
+            );
+            scoring += t2.elapsed().as_secs_f64();
+        }
+        let _ = t1;
+        let per = scoring / k as f64 * 1e6;
+        let sm = &t.report["trainingSummary"];
+        let key = if mt.uses_history() { "tfi" } else { "ofi" };
+        eprintln!(
+            "{}: features {:.2} s, total {:.2} s, trees {}, auc {}, scoring {:.1} µs/event ({acc})",
+            mt.name(),
+            built.unwrap_or(0.0),
+            total,
+            sm["trees"],
+            t.report["trainingResultV2"]["trainingMetricsV2"][key]["modelPerformance"]["auc"],
+            per
+        );
+    }
+}
+
+fn db_history_fast(set: &TrainingSet, r: usize) -> Vec<PastEvent<'static>> {
+    let e = &set.rows[r].entity;
+    set.rows[r.saturating_sub(20_000)..r]
+        .iter()
+        .rev()
+        .filter(|x| &x.entity == e)
+        .take(HISTORY_MAX_EVENTS)
+        .map(|x| PastEvent {
+            time_ms: x.time_ms,
+            values: x.values.clone(),
+        })
+        .collect()
+}
+
+/// The quick version of the TFI-versus-OFI test (10,500 events, at most 40 trees).
+#[test]
+fn model_tfi_beats_ofi_quickly() {
+    let tfi = tfi_set(10_500, 6, ModelType::TransactionFraudInsights);
+    let ofi = TrainingSet {
+        model_type: ModelType::OnlineFraudInsights,
+        ..tfi.clone()
+    };
+    let p = Params {
+        max_trees: 40,
+        ..fast_params()
+    };
+    let a = |set: &TrainingSet, k: &str| {
+        let t = model::train_with(set, &p, &mut quiet).unwrap();
+        t.report["trainingResultV2"]["trainingMetricsV2"][k]["modelPerformance"]["auc"]
+            .as_f64()
+            .unwrap()
+    };
+    let (ao, at) = (a(&ofi, "ofi"), a(&tfi, "tfi"));
+    assert!(at > ao + 0.05 && at > 0.85, "ofi {ao} tfi {at}");
 }

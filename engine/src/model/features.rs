@@ -1,7 +1,7 @@
 //! Event features: how one event's variables become the GBDT's f32 inputs.
 //!
 //! Each input variable gives one or more features, chosen by its data type and AFD variable
-//! type ([`plan`]); a feature remembers the input it comes from, so TreeSHAP contributions sum
+//! type ([`derivations`]); a feature remembers the input it comes from, so TreeSHAP contributions sum
 //! back into per-variable impacts. NaN is a missing value throughout.
 //!
 //! | input | features |
@@ -461,11 +461,9 @@ pub fn numeric(derive: Derive, v: &Value<'_>) -> f32 {
         Derive::Number => number(v),
         Derive::Bool => match v {
             Value::Bool(b) => *b as u8 as f32,
-            Value::Str(s) => match s.trim().to_ascii_lowercase().as_str() {
-                "true" => 1.0,
-                "false" => 0.0,
-                _ => f32::NAN,
-            },
+            Value::Str(s) if s.trim().eq_ignore_ascii_case("true") => 1.0,
+            Value::Str(s) if s.trim().eq_ignore_ascii_case("false") => 0.0,
+            Value::Str(_) => f32::NAN,
             other => number(other).min(1.0),
         },
         Derive::Hour | Derive::Weekday => {
@@ -532,7 +530,7 @@ impl Encoder {
         for f in features.iter_mut().filter(|f| f.derive.is_categorical()) {
             let mut counts: FxHashMap<String, usize> = FxHashMap::default();
             for row in rows.clone() {
-                if category_key(f.derive, &row[f.input], &mut key) {
+                if category_key(f.derive, row.get(f.input).unwrap_or(&Value::Null), &mut key) {
                     match counts.get_mut(key.as_str()) {
                         Some(c) => *c += 1,
                         None => {

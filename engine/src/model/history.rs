@@ -146,9 +146,9 @@ pub trait PastEvents {
         self.len() == 0
     }
     fn time_ms(&self, i: usize) -> i64;
-    /// the value of numeric input number `j` (spec.numeric[j]) of event i
+    /// the value of numeric input number `j` (`spec.numeric[j]`) of event i
     fn number(&self, i: usize, j: usize) -> f32;
-    /// the hash of key number `k` (spec.keys[k]) of event i
+    /// the hash of key number `k` (`spec.keys[k]`) of event i
     fn key(&self, i: usize, k: usize, buf: &mut KeyBuf) -> Option<u64>;
 }
 
@@ -202,10 +202,16 @@ impl TrainTable {
         for (time, values) in rows {
             t.times.push(time);
             for &i in &spec.numeric {
-                t.numbers.push(features::number(&values[i]));
+                t.numbers
+                    .push(values.get(i).map_or(f32::NAN, features::number));
             }
             for &(i, d) in &spec.keys {
-                t.keys.push(key_hash(d, &values[i], &mut buf).unwrap_or(0));
+                t.keys.push(
+                    values
+                        .get(i)
+                        .and_then(|v| key_hash(d, v, &mut buf))
+                        .unwrap_or(0),
+                );
             }
         }
         t

@@ -1,8 +1,25 @@
 //! Trained models (docs/models.md): what each AFD model type learns from an event, training
 //! on stored events, scores 0-1000 tied to false positive rates, and explanations.
 //!
-//! INTERFACE SKELETON (owned by the model helper; the pgrx layer codes against it: keep
-//! these names and signatures, add what you need).
+//! What each model type computes (GBDT inputs, see [`features`] and [`history`]):
+//! * ONLINE_FRAUD_INSIGHTS: the event's own features (numbers, booleans, hour/weekday of
+//!   DATETIMEs, categorical values with rare pooling, email domain/local part, IP /24 and
+//!   /16, phone country code and length, user-agent family, text length);
+//! * TRANSACTION_FRAUD_INSIGHTS: those plus the entity's history features (event counts in
+//!   1 h / 24 h / 7 d / 30 d, time since the previous event, hour-of-day distance, 24 h sums
+//!   and ratio to the mean of numeric inputs, new / distinct / share-same of every
+//!   categorical value, email domain, IP /24 and user-agent family);
+//! * ACCOUNT_TAKEOVER_INSIGHTS: the history features only, learnt as "this account's real
+//!   logins" against "another account's login seen against this account's history"
+//!   (impostors), plus labelled takeovers when there are labels.
+//!
+//! Training ([`train_with`]): validation, time-ordered 70/15/15 split, GBDT with early
+//! stopping, calibration and metrics on the last 15 %. Scores: [`calibration`] (600 ≈ 10 %,
+//! 900 ≈ 2 % of legitimate events flagged). History conventions: the caller hands the
+//! entity's stored events newest first (at most [`HISTORY_MAX_EVENTS`] within
+//! [`HISTORY_WINDOW_MS`] are read; events at or after the scored event's time are ignored,
+//! so the event itself may be among them); an anonymous entity (None, "unknown") has an
+//! empty history, in training as in scoring.
 
 pub mod calibration;
 pub mod features;

@@ -20,7 +20,9 @@
 //! stopping), the last 15 % test (metrics, calibration, importance). ATI learns to tell each
 //! account's real logins from impostor logins: for a real login with history, the login
 //! values of another account's login (picked pseudo-randomly, deterministically) evaluated
-//! against this account's history at this time; labelled fraud logins count as positives too.
+//! against this account's history, at that other login's hour of day within the 24 hours
+//! before the real login (so history stays strictly earlier); labelled fraud logins count as
+//! positives too. Logins without history get no impostor.
 
 use std::time::Instant;
 
@@ -351,9 +353,12 @@ pub fn train_with(
                         }
                     }
                     if let Some(j) = pick {
+                        // at the other login's hour of day, within the day before this one
+                        let day = 86_400_000;
+                        let now = tr.time_ms - (tr.time_ms - set.rows[j].time_ms).rem_euclid(day);
                         let other = &set.rows[j].values;
                         encoder.encode(other, &mut row[..ne]);
-                        history::compute(spec, tr.time_ms, other, &view, &mut row[ne..]);
+                        history::compute(spec, now, other, &view, &mut row[ne..]);
                         parts[part_of(r)].push(&row, true, true);
                     }
                 }
