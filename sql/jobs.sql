@@ -83,7 +83,7 @@ END $$;
 -- (their worker could not be registered, or the server restarted before it began).
 CREATE FUNCTION fraud._reap_jobs() RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE j record;
+DECLARE j fraud.jobs;
 BEGIN
     IF pg_is_in_recovery() THEN RETURN; END IF;
     FOR j IN SELECT * FROM fraud.jobs x

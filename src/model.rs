@@ -519,9 +519,8 @@ pub fn call_external(x: &StoredExternal, input: &Json) -> Json {
         errors::raise(
             pgrx::PgSqlErrorCode::ERRCODE_UNDEFINED_FUNCTION,
             format!(
-                "external model '{}': its function (OID {}) no longer exists; put the external model again with fraud_put_external_model",
-                x.endpoint,
-                x.function.to_u32()
+                "external model '{}': its function was dropped after the external model was put; put it again with fraud_put_external_model",
+                x.endpoint
             ),
         );
     }
