@@ -175,11 +175,11 @@ catch_training() {
   local out
   worker=; caught=
   for _ in $(seq 1 2400); do
-    out=$(q "SELECT j.worker_pid FROM fraud.jobs j, fraud_describe_model_versions('pay_model', '$1', 'ONLINE_FRAUD_INSIGHTS') v
-                WHERE j.job_type = 'MODEL_TRAINING' AND j.job_id = $(job_of "$1") AND j.status = 'IN_PROGRESS'
-                  AND j.worker_pid IS NOT NULL AND v.status = 'TRAINING_IN_PROGRESS' AND v.training_progress > 0")
-    if [[ "$out" =~ ^[0-9]+$ ]]; then worker=$out; caught=t; break; fi
-    [ -n "$out" ] && { caught="f: $out"; break; }   # an error: no point waiting
+    out=$(q "SELECT v.status, v.training_progress > 0,
+                    (SELECT j.worker_pid FROM fraud.jobs j WHERE j.job_type = 'MODEL_TRAINING' AND j.job_id = $(job_of "$1") AND j.status = 'IN_PROGRESS')
+             FROM fraud_describe_model_versions('pay_model', '$1', 'ONLINE_FRAUD_INSIGHTS') v")
+    if [[ "$out" =~ ^TRAINING_IN_PROGRESS\|t\|[0-9]+$ ]]; then worker=${out##*|}; caught=t; break; fi
+    [[ "$out" == TRAINING_IN_PROGRESS\|* ]] || { caught="f: ${out:-no version $1}"; break; }   # over, or an error: no point waiting
     sleep 0.05
   done
 }
@@ -233,7 +233,7 @@ check "training cancel: caught in flight" t "${caught:-f}"
 check "training cancel: TRAINING_CANCELLED accepted in flight" "" \
   "$(q "SELECT fraud_update_model_version_status('pay_model', 'ONLINE_FRAUD_INSIGHTS', '3.0', 'TRAINING_CANCELLED')")"
 for _ in $(seq 1 600); do
-  [ "$(q "SELECT fraud._job_active(status) FROM fraud.jobs WHERE job_type = 'MODEL_TRAINING' AND job_id = $(job_of 3.0)")" = f ] && break
+  [ "$(q "SELECT fraud._job_active(status) FROM fraud.jobs WHERE job_type = 'MODEL_TRAINING' AND job_id = $(job_of 3.0)")" != t ] && break
   sleep 0.1
 done
 check "training cancel: version TRAINING_CANCELLED, job CANCELED, model_data and results NULL" "TRAINING_CANCELLED|CANCELED|t|t" \
