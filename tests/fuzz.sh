@@ -111,6 +111,19 @@ SELECT fraud_put_entity_type('lone_entity');
 SELECT fraud_create_variable('lone_var', 'STRING', 'EVENT', 'x');
 SELECT fraud_put_event_type('lone_event_type', ARRAY['spare_var'], ARRAY['spare_entity']);
 SELECT fraud_create_rule('spare_rule', 'new_account_detector', '$order_price > 5000', ARRAY['review']);
+-- models: one to train (its versions end in ERROR for lack of data), one nothing uses; an
+-- EXTERNAL_MODEL_SCORE variable and two external models on SQL functions (one nothing uses)
+SELECT fraud_create_model('fz_model', 'ONLINE_FRAUD_INSIGHTS', 'registration', 'fuzz model');
+SELECT fraud_create_model('spare_model', 'ONLINE_FRAUD_INSIGHTS', 'registration');
+SELECT fraud_create_variable('fz_partner_risk', 'FLOAT', 'EXTERNAL_MODEL_SCORE', '-1');
+CREATE FUNCTION public.fz_partner(ev jsonb) RETURNS jsonb LANGUAGE sql AS $$
+  SELECT jsonb_build_object('risk', length(ev::text)) $$;
+CREATE FUNCTION public.fz_spare_partner(ev jsonb) RETURNS jsonb LANGUAGE sql AS $$ SELECT '{"risk": 1}'::jsonb $$;
+SELECT fraud_put_external_model('fz_partner', 'SAGEMAKER', 'arn:aws:iam::123456789012:role/fz',
+  '{"eventTypeName": "registration", "useEventVariables": false, "jsonInputTemplate": "{\"price\": {{order_price}}}"}',
+  '{"jsonKeyToVariableMap": {"risk": "fz_partner_risk"}}', 'ASSOCIATED');
+SELECT fraud_put_external_model('fz_spare_partner', 'SAGEMAKER', 'arn:aws:iam::123456789012:role/fz',
+  '{"eventTypeName": "registration", "useEventVariables": true}', '{"jsonKeyToVariableMap": {"risk": "fz_partner_risk"}}', 'ASSOCIATED');
 SELECT * FROM fraud_create_detector_version('new_account_detector', rules => '[
   {"detectorId": "new_account_detector", "ruleId": "high_risk", "ruleVersion": "1"},
   {"detectorId": "new_account_detector", "ruleId": "big_new_order", "ruleVersion": "2"},
@@ -158,6 +171,11 @@ SELECT fraud_get_event_prediction('new_account_detector', 'ev-pred', 'registrati
   '[{"entityType": "customer", "entityId": "c2"}]', '2024-05-01T12:00:00Z', '{"ip_address": "203.0.113.7", "order_price": "20"}');
 SELECT fraud_send_event('spare-ev', 'spare_event_type', '2024-05-01T12:00:00Z', '{"spare_var": "y"}',
                         '[{"entityType": "spare_entity", "entityId": "s1"}]');
+-- versions 1.0 and 2.0 of fz_model: training ends in ERROR (too few labelled events)
+SELECT * FROM fraud_create_model_version('fz_model', 'ONLINE_FRAUD_INSIGHTS', 'INGESTED_EVENTS',
+  '{"modelVariables": ["order_price", "email_address"]}',
+  ingested_events_detail => '{"ingestedEventsTimeWindow": {"startTime": "2024-01-01T00:00:00Z", "endTime": "2025-01-01T00:00:00Z"}}');
+SELECT * FROM fraud_update_model_version('fz_model', 'ONLINE_FRAUD_INSIGHTS', '1', external_events_detail => '{"dataLocation": "fz_import_input"}');
 RESET ROLE;
 -- Voice ID as the owner (fuzz_all's own calls are what is under test)
 INSERT INTO fuzz.ctx SELECT 'domain', domain_id FROM fraud_voice_create_domain('fuzz-domain', 8);
@@ -370,7 +388,29 @@ INSERT INTO fuzz.baseline_rules (fname, arg, expr, fresh) VALUES
   ('fraud_voice_describe_fraudster_registration_job', 'job_id', $$fuzz.c('reg_job')$$, false),
   ('fraud_voice_get_job_results', 'job_id', $$fuzz.c('reg_job')$$, false),
   ('fraud_voice_describe_speaker_enrollment_job', 'job_id', $$fuzz.c('enrol_job')$$, false),
-  ('fraud_voice_start_speaker_enrollment_job', 'input_data_config', $$'{"S3Uri": "fz_enrol_input"}'$$, false);
+  ('fraud_voice_start_speaker_enrollment_job', 'input_data_config', $$'{"S3Uri": "fz_enrol_input"}'$$, false),
+  ('*', 'model_id', $$'fz_model'$$, false),
+  ('fraud_create_model', 'model_id', $$'fz_new_model'$$, true),
+  ('fraud_delete_model', 'model_id', $$'spare_model'$$, false),
+  ('*', 'model_type', $$'ONLINE_FRAUD_INSIGHTS'$$, false),
+  ('*', 'training_data_source', $$'INGESTED_EVENTS'$$, false),
+  ('*', 'training_data_schema', $${"modelVariables": ["order_price", "email_address"],
+                                  "labelSchema": {"labelMapper": {"FRAUD": ["fraud"], "LEGIT": ["legit"]}, "unlabeledEventsTreatment": "IGNORE"}}$$, false),
+  ('*', 'ingested_events_detail', $${"ingestedEventsTimeWindow": {"startTime": "2024-01-01T00:00:00Z", "endTime": "2025-01-01T00:00:00Z"}}$$, false),
+  ('*', 'external_events_detail', 'NULL', false),
+  -- UpdateModelVersion on external events (a table in batch import's layout) instead
+  ('fraud_update_model_version', 'external_events_detail', $${"dataLocation": "fz_import_input"}$$, false),
+  ('fraud_update_model_version', 'ingested_events_detail', 'NULL', false),
+  ('*', 'major_version_number', $$'1'$$, false),
+  ('*', 'model_version_number', $$'1.0'$$, false),
+  ('fraud_delete_model_version', 'model_version_number', $$'2.0'$$, false),
+  ('*', 'model_endpoint', $$'fz_partner'$$, false),
+  ('fraud_delete_external_model', 'model_endpoint', $$'fz_spare_partner'$$, false),
+  ('*', 'model_source', $$'SAGEMAKER'$$, false),
+  ('*', 'invoke_model_endpoint_role_arn', $$'arn:aws:iam::123456789012:role/fz'$$, false),
+  ('*', 'input_configuration', $${"eventTypeName": "registration", "useEventVariables": false, "jsonInputTemplate": "{\"price\": {{order_price}}}"}$$, false),
+  ('*', 'output_configuration', $${"jsonKeyToVariableMap": {"risk": "fz_partner_risk"}}$$, false),
+  ('*', 'model_endpoint_status', $$'ASSOCIATED'$$, false);
 -- jsonb baselines above written without quotes are literals
 UPDATE fuzz.baseline_rules SET expr = quote_literal(expr) WHERE expr LIKE '{%';
 UPDATE fuzz.baseline_rules SET dynamic = true WHERE expr LIKE '%fraud_get_batch_%';
@@ -656,7 +696,7 @@ INSERT INTO fuzz.documented VALUES
   ('^fraud_score_trigger$', '23514'), ('^fraud_score_trigger$', '39P01'), ('^fraud_score_trigger$', '42703'),
   ('^fraud_score_trigger$', '42804'),
   ('^fraud_create_batch_prediction_job$', '42P07'),                              -- the output table exists
-  ('^fraud_(create_batch_.*_job|delete_events_by_event_type|voice_start_.*_job)$', '55000');  -- the owner cannot log in
+  ('^fraud_(create_batch_.*_job|delete_events_by_event_type|voice_start_.*_job|create_model_version|update_model_version)$', '55000');  -- the owner cannot log in
 -- (function regular expression, SQLSTATE) pairs judged legitimate although undocumented, each
 -- with its reason: INSERT INTO fuzz.allow VALUES ('^fraud_x$', '22008', 'why it is right').
 -- Empty: every SQLSTATE the fuzz meets is documented. XX000, crashes and injections can never
@@ -919,12 +959,16 @@ check "every catalog table is still there" "" \
   "$(q "SELECT string_agg(b.tbl, ', ') FROM fuzz.before b WHERE b.tbl LIKE 'fraud.%' AND to_regclass(b.tbl) IS NULL")"
 if settle_jobs 1200; then pass "the jobs settle"; else fail "the jobs settle: $(q "SELECT string_agg(job_type || '/' || job_id || ' ' || status, ', ') FROM fraud.jobs WHERE fraud._job_active(status)")"; fi
 q "SELECT 'jobs the random calls created: ' || coalesce(string_agg(format('%s %s %s', n, job_type, status), ', '), 'none')
-   FROM (SELECT job_type, status, count(*) n FROM fraud.jobs WHERE job_id LIKE 'fz-job_c%' OR (job_type IN ('FRAUDSTER_REGISTRATION', 'SPEAKER_ENROLLMENT') AND job_id NOT IN (fuzz.c('reg_job'), fuzz.c('enrol_job'))) GROUP BY 1, 2) j"
+   FROM (SELECT job_type, status, count(*) n FROM fraud.jobs WHERE job_id LIKE 'fz-job_c%' OR (job_type IN ('FRAUDSTER_REGISTRATION', 'SPEAKER_ENROLLMENT') AND job_id NOT IN (fuzz.c('reg_job'), fuzz.c('enrol_job')))
+         OR job_type = 'MODEL_TRAINING' GROUP BY 1, 2) j"
 check "no active job without a live worker" "" \
   "$(q "SELECT string_agg(job_id, ', ') FROM fraud.jobs WHERE fraud._job_active(status) AND (worker_pid IS NULL OR NOT fraud._job_worker_alive(worker_pid, worker_start))")"
 check "no staging table of a finished job" "" \
   "$(q "SELECT string_agg(c.relname, ', ') FROM pg_class c WHERE c.relnamespace = 'fraud'::regnamespace AND c.relname LIKE '\_job\_%' AND c.relkind = 'r'
         AND NOT EXISTS (SELECT 1 FROM fraud.jobs j WHERE fraud._job_staging_name(j.job_type, j.job_id) = 'fraud.' || c.relname AND fraud._job_active(j.status))")"
+check "no model version left training, and a model exactly in the versions whose training completed" "" \
+  "$(q "SELECT string_agg(model_id || '/' || model_version_number || ' ' || status, ', ') FROM fraud.model_versions
+        WHERE status = 'TRAINING_IN_PROGRESS' OR (model_data IS NOT NULL) <> (status IN ('TRAINING_COMPLETE', 'ACTIVE', 'INACTIVE'))")"
 check "finished jobs have consistent counters" "" \
   "$(q "SELECT string_agg(job_id, ', ') FROM fraud.jobs WHERE NOT fraud._job_active(status)
         AND (completion_time IS NULL OR failed_records_count > processed_records_count OR processed_records_count > coalesce(total_records_count, processed_records_count) OR worker_pid IS NOT NULL)")"
@@ -1001,6 +1045,9 @@ check "no orphan tags (every tag's resource exists)" "" \
           WHEN 'batch-import' THEN EXISTS (SELECT 1 FROM fraud.jobs x WHERE x.job_type = 'BATCH_IMPORT' AND x.job_id = t.resource_id AND NOT x.deleted)
           WHEN 'batch-prediction' THEN EXISTS (SELECT 1 FROM fraud.jobs x WHERE x.job_type = 'BATCH_PREDICTION' AND x.job_id = t.resource_id AND NOT x.deleted)
           WHEN 'voice-domain' THEN EXISTS (SELECT 1 FROM fraud.voice_domains x WHERE x.domain_id = t.resource_id)
+          WHEN 'model' THEN EXISTS (SELECT 1 FROM fraud.models x WHERE x.model_id || '/' || x.model_type = t.resource_id)
+          WHEN 'model-version' THEN EXISTS (SELECT 1 FROM fraud.model_versions x WHERE x.model_id || '/' || x.model_type || '/' || x.model_version_number = t.resource_id)
+          WHEN 'external-model' THEN EXISTS (SELECT 1 FROM fraud.external_models x WHERE x.model_endpoint = t.resource_id)
           ELSE false END")"
 
 ended=$(date +%s.%N)

@@ -6,6 +6,10 @@
 #   kill -9 of the worker       -> the job ends FAILED with a reason, the output holds the
 #                                  100 committed rows, no duplicates, no row of the lost batch
 #   server restart (-m fast)    -> the same
+# and in the middle of a model version's training (a large generated labelled set):
+#   kill -9 of the worker       -> the version ends in ERROR naming the worker, no model or
+#                                  result written, no worker left; a new version then trains
+#   TRAINING_CANCELLED          -> the version TRAINING_CANCELLED, its job CANCELED, no model
 # Expects the extension to be installed; prints "faults: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -134,6 +138,109 @@ for _ in $(seq 1 1200); do
   sleep 0.05
 done
 check "burst: every job completes" 30 "$(q "SELECT count(*) FROM fraud.jobs WHERE job_id LIKE 'burst%' AND status = 'COMPLETE'")"
+
+echo "== kill -9 of the worker of a model version's training, then a cancel in flight"
+# a labelled set large enough that training lasts a while (tests/pg_regress/sql/models.sql's
+# generator, FAULTS_MODEL_EVENTS payments); training commits its progress as it goes
+model_events=${FAULTS_MODEL_EVENTS:-150000}
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" >/dev/null <<SQL
+CREATE FUNCTION h(i int, k int) RETURNS float8 LANGUAGE sql IMMUTABLE AS \$\$
+    SELECT ((hashint8(i::bigint * 7919 + k) % 10000 + 10000) % 10000) / 10000.0 \$\$;
+SELECT fraud_create_variable('amount', 'FLOAT', 'EVENT', '0', variable_type => 'PRICE');
+SELECT fraud_create_variable('email', 'STRING', 'EVENT', 'unknown', variable_type => 'EMAIL_ADDRESS');
+SELECT fraud_create_variable('ip', 'STRING', 'EVENT', '0.0.0.0', variable_type => 'IP_ADDRESS');
+SELECT fraud_create_variable('noise', 'STRING', 'EVENT', '', variable_type => 'CATEGORICAL');
+SELECT fraud_put_event_type('pay', ARRAY['amount', 'email', 'ip', 'noise'], ARRAY['customer'], labels => ARRAY['fraud', 'legit']);
+INSERT INTO fraud.events (event_type_name, event_id, event_timestamp, entities, event_variables, event_label, label_timestamp)
+SELECT 'pay', 'p' || i, '2026-01-01'::timestamptz + i * interval '10 seconds',
+       jsonb_build_array(jsonb_build_object('entityType', 'customer', 'entityId', 'c' || (i % 6000))),
+       jsonb_build_object('amount', amount::text, 'email', 'u' || (i % 977) || '@' || domain,
+                          'ip', '10.' || floor(h(i, 6) * 5) || '.' || floor(h(i, 7) * 200) || '.1', 'noise', 'n' || (i % 3001)),
+       CASE WHEN h(i, 5) < 1 / (1 + exp(-(-4.2 + 2.2 * (amount > 800)::int + 1.8 * (domain = 'bad.com')::int))) THEN 'fraud' ELSE 'legit' END,
+       '2026-03-01'
+FROM (SELECT i, round((h(i, 2) * 1000)::numeric, 2) AS amount,
+             (ARRAY['gmail.com', 'yahoo.com', 'corp.com', 'bad.com'])[1 + floor(h(i, 3) * 4)::int] AS domain
+      FROM generate_series(1, $model_events) i) g;
+SELECT fraud_create_model('pay_model', 'ONLINE_FRAUD_INSIGHTS', 'pay');
+SQL
+new_version() { # -> the new version's number
+  q "SELECT model_version_number FROM fraud_create_model_version('pay_model', 'ONLINE_FRAUD_INSIGHTS', 'INGESTED_EVENTS',
+       '{\"modelVariables\": [\"amount\", \"email\", \"ip\", \"noise\"]}',
+       ingested_events_detail => '{\"ingestedEventsTimeWindow\": {\"startTime\": \"2026-01-01T00:00:00Z\", \"endTime\": \"2026-03-01T00:00:00Z\"}}')"
+}
+job_of() { echo "fraud._model_job_id('pay_model', 'ONLINE_FRAUD_INSIGHTS', '$1')"; }
+# returns once version $1 trains in flight: TRAINING_IN_PROGRESS with progress > 0 committed, its
+# job IN_PROGRESS with a worker; sets worker
+catch_training() {
+  local out
+  worker=; caught=
+  for _ in $(seq 1 2400); do
+    out=$(q "SELECT v.status, v.training_progress > 0,
+                    (SELECT j.worker_pid FROM fraud.jobs j WHERE j.job_type = 'MODEL_TRAINING' AND j.job_id = $(job_of "$1") AND j.status = 'IN_PROGRESS')
+             FROM fraud_describe_model_versions('pay_model', '$1', 'ONLINE_FRAUD_INSIGHTS') v")
+    if [[ "$out" =~ ^TRAINING_IN_PROGRESS\|t\|[0-9]+$ ]]; then worker=${out##*|}; caught=t; break; fi
+    [[ "$out" == TRAINING_IN_PROGRESS\|* ]] || { caught="f: ${out:-no version $1}"; break; }   # over, or an error: no point waiting
+    sleep 0.05
+  done
+}
+wait_version() { # version: waits (at most 300 s) for its training to end
+  for _ in $(seq 1 3000); do
+    [ "$(q "SELECT status FROM fraud_describe_model_versions('pay_model', '$1', 'ONLINE_FRAUD_INSIGHTS')")" != TRAINING_IN_PROGRESS ] && break
+    sleep 0.1
+  done
+}
+no_worker_left() {
+  local n
+  for _ in $(seq 1 100); do
+    n=$(q "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'fraud_detector job worker'")
+    [ "$n" = 0 ] && break
+    sleep 0.1
+  done
+  echo "$n"
+}
+check "training: $model_events labelled events stored" "$model_events" "$(q "SELECT count(*) FROM fraud.events WHERE event_type_name = 'pay'")"
+v=$(new_version)
+check "training: version 1.0 created" 1.0 "$v"
+catch_training 1.0
+check "training: caught in flight (TRAINING_IN_PROGRESS, progress > 0, job IN_PROGRESS with a worker)" t "${caught:-f}"
+if [ -n "$worker" ]; then
+  kill -9 "$worker"
+  wait_for_server
+  wait_version 1.0
+fi
+check "training kill: the version ends in ERROR" ERROR "$(q "SELECT status FROM fraud_describe_model_versions('pay_model', '1.0', 'ONLINE_FRAUD_INSIGHTS')")"
+check "training kill: failure_reason names the stopped worker" t \
+  "$(q "SELECT failure_reason LIKE '%worker (pid $worker) stopped before training finished%' FROM fraud_describe_model_versions('pay_model', '1.0', 'ONLINE_FRAUD_INSIGHTS')")"
+check "training kill: nothing half-written (model_data, training_result, training_result_v2 NULL)" "t|t|t" \
+  "$(q "SELECT model_data IS NULL, training_result IS NULL, training_result_v2 IS NULL FROM fraud.model_versions WHERE model_id = 'pay_model' AND model_version_number = '1.0'")"
+check "training kill: the job FAILED, naming the worker" "FAILED|t" \
+  "$(q "SELECT status, failure_reason LIKE '%(pid $worker) stopped before%' FROM fraud.jobs WHERE job_type = 'MODEL_TRAINING' AND job_id = $(job_of 1.0)")"
+check "training kill: the version cannot be activated" 55006 \
+  "$(psql -X -At -d "$db" -v VERBOSITY=sqlstate -c "SELECT fraud_update_model_version_status('pay_model', 'ONLINE_FRAUD_INSIGHTS', '1.0', 'ACTIVE')" 2>&1 | grep -Eo '[0-9][0-9A-Z]{4}' | head -1)"
+check "training kill: no worker left" 0 "$(no_worker_left)"
+
+v=$(new_version)
+check "training after the kill: version 2.0 created" 2.0 "$v"
+wait_version 2.0
+check "training after the kill: version 2.0 trains to TRAINING_COMPLETE with its model" "TRAINING_COMPLETE|1|t|t" \
+  "$(q "SELECT status, training_progress, model_data IS NOT NULL, training_result IS NOT NULL FROM fraud.model_versions WHERE model_id = 'pay_model' AND model_version_number = '2.0'")"
+check "training after the kill: its job COMPLETE" COMPLETE "$(q "SELECT status FROM fraud.jobs WHERE job_type = 'MODEL_TRAINING' AND job_id = $(job_of 2.0)")"
+
+v=$(new_version)
+check "training cancel: version 3.0 created" 3.0 "$v"
+catch_training 3.0
+check "training cancel: caught in flight" t "${caught:-f}"
+check "training cancel: TRAINING_CANCELLED accepted in flight" "" \
+  "$(q "SELECT fraud_update_model_version_status('pay_model', 'ONLINE_FRAUD_INSIGHTS', '3.0', 'TRAINING_CANCELLED')")"
+for _ in $(seq 1 600); do
+  [ "$(q "SELECT fraud._job_active(status) FROM fraud.jobs WHERE job_type = 'MODEL_TRAINING' AND job_id = $(job_of 3.0)")" != t ] && break
+  sleep 0.1
+done
+check "training cancel: version TRAINING_CANCELLED, job CANCELED, model_data and results NULL" "TRAINING_CANCELLED|CANCELED|t|t" \
+  "$(q "SELECT v.status, j.status, v.model_data IS NULL, v.training_result IS NULL
+        FROM fraud.model_versions v, fraud.jobs j WHERE v.model_id = 'pay_model' AND v.model_version_number = '3.0'
+          AND j.job_type = 'MODEL_TRAINING' AND j.job_id = $(job_of 3.0)")"
+check "training cancel: the worker left" 0 "$(no_worker_left)"
 
 echo "faults: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
