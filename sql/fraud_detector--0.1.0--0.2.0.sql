@@ -275,7 +275,7 @@ COMMENT ON COLUMN fraud.model_versions.training_progress IS 'How far training is
 
 -- External models (PutExternalModel): a SQL function the user owns, named by modelEndpoint.
 CREATE TABLE fraud.external_models (
-    model_endpoint         text PRIMARY KEY CONSTRAINT external_model_endpoint_pattern CHECK (model_endpoint ~ '^[0-9A-Za-z_-]+$' AND length(model_endpoint) <= 63),
+    model_endpoint         text PRIMARY KEY CONSTRAINT external_model_endpoint_pattern CHECK (model_endpoint ~ '^[0-9A-Za-z_-]+(\.[0-9A-Za-z_-]+)?$' AND length(model_endpoint) <= 127),
     model_source           text NOT NULL CONSTRAINT external_model_source_enum CHECK (model_source IN ('SAGEMAKER')),
     invoke_model_endpoint_role_arn text NOT NULL,
     -- the function called: schema.fn(jsonb) RETURNS jsonb; regprocedure, dumped by name
@@ -790,7 +790,7 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_delete_external_model(model_endpoin
 AS $function$
 DECLARE users text[];
 BEGIN
-    PERFORM fraud._check_pattern('model_endpoint', model_endpoint, '^[0-9A-Za-z_-]+$', 1, 63);
+    PERFORM fraud._check_pattern('model_endpoint', model_endpoint, '^[0-9A-Za-z_-]+(\.[0-9A-Za-z_-]+)?$', 1, 127);
     SELECT array_agg(v.detector_id || '/' || v.detector_version_id ORDER BY v.detector_id, v.detector_version_id) INTO users
         FROM fraud.detector_versions v WHERE fraud_delete_external_model.model_endpoint = ANY (v.external_model_endpoints);
     IF users IS NOT NULL THEN
@@ -4250,7 +4250,7 @@ AS $function$
 DECLARE v_role oid; v_path text; fn oid; k text; target text; t text; map jsonb;
 BEGIN
     SELECT c.role, c.search_path INTO v_role, v_path FROM fraud._redeem_caller(p_caller) c;
-    PERFORM fraud._check_pattern('model_endpoint', p_model_endpoint, '^[0-9A-Za-z_-]+$', 1, 63);
+    PERFORM fraud._check_pattern('model_endpoint', p_model_endpoint, '^[0-9A-Za-z_-]+(\.[0-9A-Za-z_-]+)?$', 1, 127);
     PERFORM fraud._check_enum('model_source', p_model_source, ARRAY['SAGEMAKER']);
     PERFORM fraud._required('invoke_model_endpoint_role_arn', p_invoke_model_endpoint_role_arn);
     PERFORM fraud._check_enum('model_endpoint_status', p_model_endpoint_status, ARRAY['ASSOCIATED', 'DISSOCIATED']);
@@ -4350,7 +4350,7 @@ CREATE OR REPLACE FUNCTION fraud._reap_jobs()
  RETURNS void
  LANGUAGE plpgsql
 AS $function$
-DECLARE j record;
+DECLARE j fraud.jobs;
 BEGIN
     IF pg_is_in_recovery() THEN RETURN; END IF;
     FOR j IN SELECT * FROM fraud.jobs x
