@@ -436,9 +436,9 @@ fn past_events(
     }
 }
 
-/// The stored events of entity (`entity_type`, `entity_id`) with a time in `(from_us, to_us)`,
-/// oldest first, each with the text of `names` (its stored variables): the history a
-/// history-reading model scores with (src/model.rs). Read from `fraud.event_keys` as
+/// Calls `each` with every stored event of entity (`entity_type`, `entity_id`) with a time in
+/// `(from_us, to_us)`, oldest first, with its variables (their stored texts). The
+/// history a history-reading model scores with (src/model.rs), read from `fraud.event_keys` as
 /// aggregates are; the keys exist while such a model has a trained version
 /// (`fraud._needed_key_specs`).
 pub fn entity_history(
@@ -446,9 +446,8 @@ pub fn entity_history(
     entity_id: &str,
     from_us: i64,
     to_us: i64,
-    names: &[String],
-) -> Vec<(i64, Vec<Option<String>>)> {
-    let mut out = Vec::new();
+    mut each: impl FnMut(&dyn Past),
+) {
     // SAFETY: see Scan::open
     let mut scan = unsafe { Scan::open() };
     past_events(
@@ -458,15 +457,8 @@ pub fn entity_history(
         from_us,
         to_us.saturating_sub(1),
         Reads::Variables,
-        |row| {
-            let values = names
-                .iter()
-                .map(|n| row.variable(n).map(Cow::into_owned))
-                .collect();
-            out.push((row.us, values));
-        },
+        |row| each(row),
     );
-    out
 }
 
 /// The type and id of the first entity in `entities` ([{"entityType", "entityId"}]).

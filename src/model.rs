@@ -344,7 +344,11 @@ fn validation_reason(metrics: &Json) -> String {
 /// creation time, so a version deleted and trained again under the same number is a new key).
 ///
 /// Returns the model, its version's ARN and its estimated heap bytes (for the cache's budget).
-pub fn load(model_id: &str, model_type: &str, version: &str) -> Option<(Arc<Model>, String, usize)> {
+pub fn load(
+    model_id: &str,
+    model_type: &str,
+    version: &str,
+) -> Option<(Arc<Model>, String, usize)> {
     let rows = query(
         c"SELECT v.created_time::text, octet_length(v.model_data)::text,
                  fraud._arn('model-version', v.model_id || '/' || v.model_type || '/' || v.model_version_number)
@@ -436,26 +440,28 @@ fn entity_history(
     let from = at
         .us
         .saturating_sub(model::HISTORY_WINDOW_MS.saturating_mul(1000));
-    let names: Vec<String> = m.inputs.iter().map(|v| v.name.clone()).collect();
-    let rows = crate::aggregate::entity_history(entity_type, entity_id, from, at.us, &names);
-    rows.into_iter()
-        .rev()
-        .take(model::HISTORY_MAX_EVENTS)
-        .map(|(us, raw)| PastEvent {
-            time_ms: crate::datum::timestamp_millis(us),
+    let mut past: Vec<PastEvent<'static>> = Vec::new();
+    // each past event's values read straight from its stored text as the input's type (one
+    // that does not read is missing, as in training)
+    crate::aggregate::entity_history(entity_type, entity_id, from, at.us, |event| {
+        past.push(PastEvent {
+            time_ms: crate::datum::timestamp_millis(event.timestamp_us()),
             values: m
                 .inputs
                 .iter()
-                .zip(raw)
-                .map(|(v, s)| match s {
+                .map(|v| match event.variable(&v.name) {
                     Some(s) => value::from_str(&v.name, v.data_type, &s)
                         .map(Value::into_owned)
                         .unwrap_or(Value::Null),
                     None => Value::Null,
                 })
                 .collect(),
-        })
-        .collect()
+        });
+    });
+    // newest first, at most what the model reads
+    past.reverse();
+    past.truncate(model::HISTORY_MAX_EVENTS);
+    past
 }
 
 /// An external model's argument for the event: its variables as a JSON object of their

@@ -186,7 +186,10 @@ fn run_models<'v>(
                 .any(|o| o.is_some_and(|i| (first..first + n).contains(&i)))
     };
     // only history-reading models need the event's time (parsing it costs)
-    let history = compiled.models.iter().any(|m| m.model.model_type.uses_history());
+    let history = compiled
+        .models
+        .iter()
+        .any(|m| m.model.model_type.uses_history());
     let at = if history {
         when_at(ev, when)
     } else {
