@@ -92,28 +92,12 @@ fn read_all_slots<'v>(
     if compiled.detector.key_groups.is_empty() {
         return;
     }
-    let (at, entities) = match when {
-        When::Live => (At::live(ev), None),
-        When::Historical => (
-            At {
-                historical: true,
-                ..At::live(ev)
-            },
-            None,
-        ),
-        When::Stored { us, entities } => (
-            At {
-                us,
-                historical: true,
-            },
-            Some(entities),
-        ),
-    };
+    let entities = when_entities(when);
     aggregate::fill(
         &compiled.detector,
         slots,
         |g| aggregate::jsonb_key(ev, entities, g),
-        at,
+        when_at(ev, when),
         &context(),
     );
 }
@@ -243,7 +227,7 @@ pub fn score_model(
     MODEL_SCRATCH.with(|s| m.model.score(values, history, now_ms, &mut s.borrow_mut()))
 }
 
-/// Where a scoring stands in time (see [`When`]).
+/// Where a scoring stands in time (see [`When`]): for its aggregates and history models.
 fn when_at(ev: &Event<'_>, when: When<'_>) -> At {
     match when {
         When::Live => At::live(ev),
