@@ -333,6 +333,21 @@ SELECT pg_temp.wait_model('logins', 'ACCOUNT_TAKEOVER_INSIGHTS', '1.0');
 SELECT (training_result_v2->'trainingMetricsV2'->'ati'->'modelPerformance'->>'asi')::float > 0.6 AS separates,
        jsonb_array_length(training_result_v2->'trainingMetricsV2'->'ati'->'metricDataPoints') > 10 AS points
 FROM fraud_describe_model_versions('logins', '1.0');
+-- a login unlike the account's own (another network, another agent) scores higher than the
+-- account's real login at that time (a5's at 2026-01-22 06:15; the stored one itself is not
+-- history of an event at its own time)
+SELECT fraud_update_model_version_status('logins', 'ACCOUNT_TAKEOVER_INSIGHTS', '1.0', 'ACTIVE');
+SELECT fraud_put_detector('login_detector', 'login');
+SELECT fraud_create_rule('takeover', 'login_detector', '$logins_insightscore > 900', ARRAY['review']);
+SELECT * FROM fraud_create_detector_version('login_detector', '[{"detectorId": "login_detector", "ruleId": "takeover", "ruleVersion": "1"}]',
+    model_versions => '[{"modelId": "logins", "modelType": "ACCOUNT_TAKEOVER_INSIGHTS", "modelVersionNumber": "1.0"}]');
+CREATE FUNCTION pg_temp.login_score(ip text, agent text) RETURNS float8 LANGUAGE sql AS $$
+    SELECT (fraud_predict('login_detector', jsonb_build_object('eventTimestamp', '2026-01-22T06:15:00Z',
+              'entities', '[{"entityType": "customer", "entityId": "a5"}]'::jsonb,
+              'eventVariables', jsonb_build_object('login_ip', ip, 'agent', agent)), '1')
+            ->'modelScores'->0->'scores'->>'logins_insightscore')::float8 $$;
+SELECT pg_temp.login_score('203.0.113.9', 'curl/8.0')
+     > pg_temp.login_score('10.5.5.0', 'Mozilla/5.0 (Linux; Android 14) Chrome/120') AS unusual_login_scores_higher;
 SELECT pg_temp.err($$SELECT * FROM fraud_create_model_version('logins', 'ACCOUNT_TAKEOVER_INSIGHTS', 'INGESTED_EVENTS',
     '{"modelVariables": ["login_ip"]}',
     ingested_events_detail => '{"ingestedEventsTimeWindow": {"startTime": "2026-01-01T00:00:00Z", "endTime": "2026-03-01T00:00:00Z"}}')$$) AS queued;
