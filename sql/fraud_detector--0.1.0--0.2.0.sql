@@ -4062,18 +4062,30 @@ BEGIN
         UPDATE fraud.model_versions x SET training_progress = (r->>'progress')::real
             WHERE (x.model_id, x.model_type, x.model_version_number) = (v.model_id, v.model_type, v.model_version_number);
     WHEN 'complete' THEN
+        -- only a version still training takes the model: a cancel that committed while this
+        -- step ran wins (the row is checked again once the cancel's lock is gone)
         UPDATE fraud.model_versions x SET status = 'TRAINING_COMPLETE', training_progress = 1, model_data = r->>'model',
                                           training_result = r->'report'->'trainingResult',
                                           training_result_v2 = r->'report'->'trainingResultV2', last_updated_time = now()
-            WHERE (x.model_id, x.model_type, x.model_version_number) = (v.model_id, v.model_type, v.model_version_number);
-        PERFORM fraud._job_finish(j, 'COMPLETE');
+            WHERE (x.model_id, x.model_type, x.model_version_number) = (v.model_id, v.model_type, v.model_version_number)
+              AND x.status = 'TRAINING_IN_PROGRESS';
+        IF FOUND THEN
+            PERFORM fraud._job_finish(j, 'COMPLETE');
+        ELSE
+            PERFORM fraud._job_finish(j, 'CANCELED');
+        END IF;
     WHEN 'invalid' THEN
         UPDATE fraud.model_versions x SET status = 'ERROR', failure_reason = r->>'reason',
                                           training_result = jsonb_build_object('dataValidationMetrics', r->'validation'),
                                           training_result_v2 = jsonb_build_object('dataValidationMetrics', r->'validation'),
                                           last_updated_time = now()
-            WHERE (x.model_id, x.model_type, x.model_version_number) = (v.model_id, v.model_type, v.model_version_number);
-        PERFORM fraud._job_finish(j, 'FAILED', r->>'reason');
+            WHERE (x.model_id, x.model_type, x.model_version_number) = (v.model_id, v.model_type, v.model_version_number)
+              AND x.status = 'TRAINING_IN_PROGRESS';
+        IF FOUND THEN
+            PERFORM fraud._job_finish(j, 'FAILED', r->>'reason');
+        ELSE
+            PERFORM fraud._job_finish(j, 'CANCELED');
+        END IF;
     END CASE;
 END $function$
 ;
