@@ -90,6 +90,9 @@ pub struct Compiled {
     pub models: Vec<CompiledModel>,
     /// the external models it calls, in `external_model_endpoints` order
     pub externals: Vec<catalog::StoredExternal>,
+    /// for each model output (the models' scores, then the externals' outputs), whether a
+    /// rule reads it: fraud_outcomes runs only the models with one
+    pub output_used: Vec<bool>,
     /// Rendered results by the set of matched rules: the result of a prediction depends only
     /// on which rules matched, so each distinct answer is built once.
     pub rendered: Rendered,
@@ -638,10 +641,15 @@ fn build(detector_id: &str, version: Option<&str>) -> Compiled {
         })
         .collect();
     let bytes = bytes + models.iter().map(|m| m.bytes).sum::<usize>();
+    let mut output_used = vec![false; stored.spec.model_outputs.len()];
+    for i in detector.slot_outputs.iter().flatten() {
+        output_used[*i] = true;
+    }
     let build_id = NEXT_BUILD.with(|n| n.replace(n.get() + 1));
     Compiled {
         models,
         externals: stored.externals,
+        output_used,
         slot_hints: detector.slots.iter().map(|_| Cell::new(0)).collect(),
         slot_keys,
         variable_keys,

@@ -155,19 +155,14 @@ fn run_models<'v>(
     when: When<'_>,
     models: Models,
     slots: &mut Slots<'v>,
-    calls: &mut Vec<(String, String)>,
+    calls: &mut Vec<(Json, Json)>,
 ) -> Scores {
     let mut scores = Scores::new();
     if compiled.models.is_empty() && compiled.externals.is_empty() {
         return scores;
     }
     let skip = |first: usize, n: usize| {
-        models == Models::UsedByRules
-            && !compiled
-                .detector
-                .slot_outputs
-                .iter()
-                .any(|o| o.is_some_and(|i| (first..first + n).contains(&i)))
+        models == Models::UsedByRules && !compiled.output_used[first..first + n].contains(&true)
     };
     // only history-reading models need the event's time (parsing it costs)
     let history = compiled
@@ -194,13 +189,13 @@ fn run_models<'v>(
     for x in &compiled.externals {
         if skip(outputs.len(), x.outputs.len()) {
             outputs.extend(x.outputs.iter().map(|_| Value::Null));
-            calls.push(("null".into(), "null".into()));
+            calls.push((Json::Null, Json::Null));
             continue;
         }
         let input = crate::model::external_input(compiled, x, ev);
         let result = crate::model::call_external(x, &input);
         outputs.extend(crate::model::external_outputs(x, &result));
-        calls.push((input.to_string(), result.to_string()));
+        calls.push((input, result));
     }
     fill_outputs(compiled, &outputs, slots);
     scores
@@ -256,7 +251,7 @@ pub fn run<R>(
     compiled: &Compiled,
     slots: &[Value<'_>],
     scores: &[f64],
-    external_calls: Vec<(String, String)>,
+    external_calls: Vec<(Json, Json)>,
     finish: impl FnOnce(&Trace) -> R,
 ) -> R {
     TRACE.with(|t| {
@@ -349,8 +344,8 @@ fn external_outputs_json(c: &Compiled, trace: &Trace) -> Json {
                 json!({
                     "externalModel": {"modelEndpoint": x.endpoint, "modelSource": "SAGEMAKER",
                                       "modelEndpointStatus": "ASSOCIATED"},
-                    "inputs": serde_json::from_str::<Json>(input).unwrap_or(Json::Null),
-                    "outputs": serde_json::from_str::<Json>(output).unwrap_or(Json::Null),
+                    "inputs": input,
+                    "outputs": output,
                 })
             })
             .collect(),
@@ -420,16 +415,16 @@ fn evaluated_externals(c: &Compiled, trace: &Trace) -> Json {
             .iter()
             .zip(&trace.external_calls)
             .map(|(x, (input, output))| {
-                let flat = |text: &str| -> serde_json::Map<String, Json> {
-                    match serde_json::from_str::<Json>(text) {
-                        Ok(Json::Object(o)) => o
-                            .into_iter()
+                let flat = |j: &Json| -> serde_json::Map<String, Json> {
+                    match j {
+                        Json::Object(o) => o
+                            .iter()
                             .map(|(k, v)| {
                                 let v = match v {
-                                    Json::String(s) => s,
+                                    Json::String(s) => s.clone(),
                                     other => other.to_string(),
                                 };
-                                (k, Json::String(v))
+                                (k.clone(), Json::String(v))
                             })
                             .collect(),
                         _ => serde_json::Map::new(),

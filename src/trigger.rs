@@ -239,7 +239,7 @@ unsafe fn external_calls(
     values: &[pg_sys::Datum],
     nulls: &[bool],
     outputs: &mut SmallVec<[Value<'static>; 8]>,
-) -> Vec<(String, String)> {
+) -> Vec<(serde_json::Value, serde_json::Value)> {
     if compiled.externals.is_empty() {
         return Vec::new();
     }
@@ -260,7 +260,7 @@ unsafe fn external_calls(
         let input = crate::model::external_input(compiled, x, &ev);
         let result = crate::model::call_external(x, &input);
         outputs.extend(crate::model::external_outputs(x, &result));
-        calls.push((input.to_string(), result.to_string()));
+        calls.push((input, result));
     }
     calls
 }

@@ -49,8 +49,9 @@ pub struct Trace {
     /// the score of each model of the version (0-1000, docs/models.md), in its order; set by
     /// the caller, which scores the models before the rules run
     pub model_scores: Vec<f64>,
-    /// the argument and result (JSON text) of each external model the caller called
-    pub external_calls: Vec<(String, String)>,
+    /// the argument and result of each external model the caller called (JSON null for one
+    /// it skipped)
+    pub external_calls: Vec<(serde_json::Value, serde_json::Value)>,
 }
 
 impl Trace {
