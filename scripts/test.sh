@@ -3,15 +3,16 @@
 # SQL regression sessions (PostgreSQL's pg_regress against a throwaway cluster), the
 # pg_dump/pg_restore round trip, upgrades from every release, prediction on a hot standby, job
 # faults (kill -9, restart), prediction notifications heard by a second session, the memory of
-# the compiled-detector cache, and a SQL-level fuzz of every public function. Ends with one
-# "tests: N passed, N failed" line. Optional arguments pick suites: engine pg_test regress dump
-# upgrade standby faults orchestration cache fuzz (default: all).
+# the compiled-detector cache, a SQL-level fuzz of every public function, and scale-out on a
+# three-node Citus cluster. Ends with one "tests: N passed, N failed" line. Optional arguments
+# pick suites: engine pg_test regress dump upgrade standby faults orchestration cache fuzz citus
+# (default: all).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
 . scripts/cluster.sh
 
-suites=${*:-engine pg_test regress dump upgrade standby faults orchestration cache fuzz}
+suites=${*:-engine pg_test regress dump upgrade standby faults orchestration cache fuzz citus}
 want() { [[ " $suites " == *" $1 "* ]]; }
 passed=0; failed=0; summary=()
 count() { # suite passed failed
@@ -49,7 +50,7 @@ if want pg_test; then
   [ -n "${pgdata:-}" ] && rm -rf "$pgdata"
 fi
 
-if want regress || want dump || want upgrade || want standby || want faults || want orchestration || want cache || want fuzz; then
+if want regress || want dump || want upgrade || want standby || want faults || want orchestration || want cache || want fuzz || want citus; then
   echo "== installing the extension for the SQL sessions"
   if ! install_extension; then
     # never run the SQL suites against a previously installed build
@@ -120,6 +121,7 @@ want faults && count_script faults tests/job_faults.sh "job faults: kill -9 and 
 want orchestration && count_script orchestration tests/orchestration.sh "prediction notifications (LISTEN in a second session) and the outbox"
 want cache && count_script cache tests/cache.sh "the compiled-detector cache's memory in a session"
 want fuzz && count_script fuzz tests/fuzz.sh "SQL-level fuzz of every public function as three roles, then the catalog's consistency"
+want citus && count_script citus tests/citus.sh "scale-out on a three-node Citus cluster (builds the vendored Citus 13.2 if needed)"
 
 rm -rf "$logs"
 echo

@@ -217,6 +217,21 @@ ALTER FUNCTION @extschema@.fraud_describe_detector(text) RENAME TO fraud_describ
 ALTER FUNCTION @extschema@.fraud_get_detector_version(text, text) RENAME TO fraud_get_detector_version_before_shadow;
 DROP FUNCTION fraud._get_detector_version(text, text);
 
+-- Issue 14 (Citus scale-out; docs/scale-out.md): the table the coordinator's catalog changes
+-- travel through to the workers (a Citus reference table once fraud_citus_setup() has run).
+-- One row per catalog-changing statement on the coordinator: the table, the statement's kind
+-- and the rows it removed and added (to_jsonb of each). SYNC replaces a table's whole content.
+-- Rows live only as long as the statement that writes them (fraud._cluster_ship deletes them
+-- again); the workers act on the INSERT.
+CREATE TABLE fraud.cluster_changes (
+    change_id  bigserial PRIMARY KEY,
+    table_name name NOT NULL,
+    operation  text NOT NULL CONSTRAINT cluster_change_operation CHECK (operation IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'SYNC')),
+    old_rows   jsonb,
+    new_rows   jsonb
+);
+COMMENT ON TABLE fraud.cluster_changes IS 'Catalog changes on their way from the Citus coordinator to the workers (docs/scale-out.md): a reference table after fraud_citus_setup(), written and emptied within each catalog-changing statement; a trigger on each worker applies the rows to its catalog in the same two-phase-committed transaction. Always empty between statements; not dumped.';
+
 -- Issue 9 (models; docs/models.md): models and their trained versions, external models, the
 -- MODEL_TRAINING job type (above), tags on them; the detector version checks of model versions
 -- and external models take the detector's event type (new signatures).
@@ -344,6 +359,10 @@ DROP FUNCTION fraud._external_model_endpoints_arg(text[]);
 --   keep their entities' keys in fraud.event_keys (fraud._needed_key_specs);
 --   fraud_create_variable accepts EXTERNAL_MODEL_SCORE; managing grants schema USAGE (its
 --   wrappers mint caller tokens).
+-- * Citus scale-out (issue 14, docs/scale-out.md): fraud_citus_setup() and the functions that
+--   ship catalog changes from the coordinator to the workers (fraud._cluster_*,
+--   fraud._creating_extension); the Voice ID stamp trigger steps aside while a worker applies
+--   the coordinator's stamps.
 
 CREATE OR REPLACE FUNCTION @extschema@.fraud_backtest(detector_id text, detector_version_id text, "from" timestamp with time zone, "to" timestamp with time zone, baseline_version_id text DEFAULT NULL::text, fraud_labels text[] DEFAULT '{fraud}'::text[])
  RETURNS TABLE(kind text, name text, events bigint, evaluated bigint, matched bigint, matched_fraud bigint, matched_legit bigint, "precision" double precision, recall double precision)
@@ -444,6 +463,52 @@ BEGIN
         RETURN CASE fraud WHEN 'HIGH_RISK' THEN 'High risk' WHEN 'LOW_RISK' THEN 'Low risk'
                           WHEN 'NOT_ENOUGH_SPEECH' THEN 'Inconclusive' ELSE 'Error' END;
     END CASE;
+END $function$
+;
+CREATE OR REPLACE FUNCTION @extschema@.fraud_citus_setup()
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE t record; rel regclass; rows jsonb; id bigint; ev text; total bigint := 0;
+BEGIN
+    PERFORM fraud._citus_check();
+    IF NOT EXISTS (SELECT 1 FROM pg_dist_partition p WHERE p.logicalrelid = 'fraud.cluster_changes'::regclass) THEN
+        -- the apply trigger goes with the table to every node's placement
+        PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+        PERFORM create_reference_table('fraud.cluster_changes');
+        PERFORM set_config('citus.enable_unsafe_triggers', 'off', true);
+    END IF;
+    -- run_command_on_workers commits on its own; creating the guards twice is harmless
+    PERFORM run_command_on_workers($q$DO $d$ DECLARE t record; BEGIN
+        FOR t IN SELECT * FROM fraud._cluster_tables() LOOP
+            IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = format('fraud.%I', t.table_name)::regclass
+                           AND tgname = 'changed_on_coordinator_only') THEN
+                EXECUTE format('CREATE TRIGGER changed_on_coordinator_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE
+                                ON fraud.%I FOR EACH STATEMENT EXECUTE FUNCTION fraud._cluster_refuse_write()', t.table_name);
+            END IF;
+        END LOOP; END $d$$q$);
+    -- a node added since the last call has an empty catalog: every call ships all of it
+    FOR t IN SELECT * FROM fraud._cluster_tables() ORDER BY ord LOOP
+        rel := format('fraud.%I', t.table_name)::regclass;
+        FOREACH ev IN ARRAY ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'] LOOP
+            IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = rel AND tgname = 'ship_' || lower(ev)) THEN
+                EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s %s FOR EACH STATEMENT EXECUTE FUNCTION fraud._cluster_ship()',
+                               'ship_' || lower(ev), ev, rel,
+                               CASE ev WHEN 'INSERT' THEN 'REFERENCING NEW TABLE AS new_rows'
+                                       WHEN 'UPDATE' THEN 'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'
+                                       WHEN 'DELETE' THEN 'REFERENCING OLD TABLE AS old_rows' ELSE '' END);
+            END IF;
+        END LOOP;
+        EXECUTE format('SELECT jsonb_agg(to_jsonb(r)) FROM %s r', rel) INTO rows;
+        INSERT INTO fraud.cluster_changes (table_name, operation, new_rows)
+        VALUES (t.table_name, 'SYNC', rows) RETURNING change_id INTO id;
+        DELETE FROM fraud.cluster_changes WHERE change_id = id;
+        total := total + coalesce(jsonb_array_length(rows), 0);
+    END LOOP;
+    RETURN jsonb_build_object('workers', (SELECT count(*) FROM pg_dist_node WHERE groupid <> 0 AND noderole = 'primary'),
+                              'tables', (SELECT count(*) FROM fraud._cluster_tables()), 'rows', total);
 END $function$
 ;
 CREATE OR REPLACE FUNCTION @extschema@.fraud_create_aggregate_variable(name text, event_types text[], function text, time_window interval, entity_type text DEFAULT NULL::text, group_by_variable text DEFAULT NULL::text, variable text DEFAULT NULL::text, filter text DEFAULT NULL::text, description text DEFAULT NULL::text, tags jsonb DEFAULT NULL::jsonb)
@@ -2827,6 +2892,120 @@ BEGIN
     RETURN out;
 END $function$
 ;
+CREATE OR REPLACE FUNCTION fraud._citus_check()
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE bad text; version text := (SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'fraud_detector');
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        PERFORM fraud._raise('55000', 'Citus is not installed in this database (CREATE EXTENSION citus)');
+    END IF;
+    IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) THEN
+        PERFORM fraud._raise('42501', 'fraud_citus_setup() is for a superuser');
+    END IF;
+    IF (SELECT groupid FROM pg_dist_local_group) <> 0 THEN
+        PERFORM fraud._raise('55000', 'fraud_citus_setup() runs on the Citus coordinator');
+    END IF;
+    SELECT string_agg(format('%s:%s has %s', n.nodename, n.nodeport, coalesce(r.result, 'no answer')), '; ') INTO bad
+    FROM run_command_on_all_nodes($q$SELECT coalesce((SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'fraud_detector'), 'no fraud_detector')$q$) r
+    JOIN pg_dist_node n ON n.nodeid = r.nodeid
+    WHERE NOT r.success OR r.result IS DISTINCT FROM version;
+    IF bad IS NOT NULL THEN
+        PERFORM fraud._raise('55000', format('every node needs fraud_detector %s: %s', version, bad));
+    END IF;
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._cluster_apply()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE c record; rel regclass; pk_match text; role text := current_setting('session_replication_role');
+BEGIN
+    IF (SELECT groupid FROM pg_dist_local_group) = 0 THEN
+        RETURN NULL;
+    END IF;
+    PERFORM set_config('session_replication_role', 'replica', true);
+    PERFORM set_config('fraud_detector.cluster_apply', 'on', true);
+    FOR c IN SELECT * FROM changes ORDER BY change_id LOOP
+        IF NOT EXISTS (SELECT 1 FROM fraud._cluster_tables() t WHERE t.table_name = c.table_name) THEN
+            PERFORM fraud._raise('XX000', format('fraud.cluster_changes names %L, which is not a catalog table', c.table_name));
+        END IF;
+        rel := format('fraud.%I', c.table_name)::regclass;
+        IF c.operation IN ('TRUNCATE', 'SYNC') THEN
+            -- DELETE, not TRUNCATE: foreign keys are not checked under replica, TRUNCATE would
+            -- still refuse a referenced table
+            EXECUTE format('DELETE FROM %s', rel);
+        ELSIF c.operation IN ('UPDATE', 'DELETE') THEN
+            SELECT string_agg(format('t.%1$I = o.%1$I', a.attname), ' AND ' ORDER BY k.n) INTO pk_match
+            FROM pg_index i, unnest(i.indkey) WITH ORDINALITY k(attnum, n), pg_attribute a
+            WHERE i.indrelid = rel AND i.indisprimary AND a.attrelid = rel AND a.attnum = k.attnum;
+            EXECUTE format('DELETE FROM %1$s t USING jsonb_populate_recordset(NULL::%1$s, $1) o WHERE %2$s', rel, pk_match)
+                USING c.old_rows;
+        END IF;
+        IF c.new_rows IS NOT NULL THEN
+            EXECUTE format('INSERT INTO %1$s SELECT * FROM jsonb_populate_recordset(NULL::%1$s, $1)', rel) USING c.new_rows;
+        END IF;
+    END LOOP;
+    PERFORM set_config('fraud_detector.cluster_apply', 'off', true);
+    PERFORM set_config('session_replication_role', role, true);
+    RETURN NULL;
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._cluster_refuse_write()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    IF NOT fraud._creating_extension() THEN
+        PERFORM fraud._raise('25006', format('fraud.%I is changed on the Citus coordinator only (docs/scale-out.md)', TG_TABLE_NAME));
+    END IF;
+    RETURN NULL;
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._cluster_ship()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE old_json jsonb; new_json jsonb; id bigint;
+BEGIN
+    IF fraud._creating_extension() THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        SELECT jsonb_agg(to_jsonb(o)) INTO old_json FROM old_rows o;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        SELECT jsonb_agg(to_jsonb(n)) INTO new_json FROM new_rows n;
+    END IF;
+    IF TG_OP <> 'TRUNCATE' AND old_json IS NULL AND new_json IS NULL THEN
+        RETURN NULL; -- the statement changed no row
+    END IF;
+    INSERT INTO fraud.cluster_changes (table_name, operation, old_rows, new_rows)
+    VALUES (TG_TABLE_NAME, TG_OP, old_json, new_json) RETURNING change_id INTO id;
+    DELETE FROM fraud.cluster_changes WHERE change_id = id;
+    RETURN NULL;
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._cluster_tables()
+ RETURNS TABLE(ord integer, table_name name)
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+    SELECT t.n::int, t.name::name FROM unnest(ARRAY[
+        'variable_types', 'entity_types', 'labels', 'outcomes', 'variables', 'event_types',
+        'event_type_variables', 'event_type_entity_types', 'event_type_labels', 'lists', 'list_elements',
+        'detectors', 'rules', 'rule_versions', 'rule_version_outcomes', 'rule_version_lists',
+        'detector_versions', 'detector_version_rules', 'tags', 'aggregate_variables',
+        'aggregate_variable_event_types', 'models', 'model_versions', 'external_models',
+        'voice_domains', 'voice_watchlists', 'voice_fraudsters', 'voice_fraudster_watchlists',
+        'voice_fraudster_changes', 'voice_speakers']) WITH ORDINALITY t(name, n)
+$function$
+;
 CREATE OR REPLACE FUNCTION fraud._conflict(message text)
  RETURNS void
  LANGUAGE plpgsql
@@ -2981,6 +3160,12 @@ BEGIN
     RETURN QUERY SELECT * FROM fraud._start_model_version(fraud._model(p_model_id, p_model_type, true), p_training_data_source,
         p_training_data_schema, p_external_events_detail, p_ingested_events_detail, p_tags, p_caller);
 END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._creating_extension()
+ RETURNS boolean
+ LANGUAGE c
+ STABLE PARALLEL SAFE STRICT
+AS 'MODULE_PATHNAME', $function$creating_extension_wrapper$function$
 ;
 CREATE OR REPLACE FUNCTION fraud._csv_header(role oid, path text)
  RETURNS text[]
@@ -4861,6 +5046,10 @@ CREATE OR REPLACE FUNCTION fraud._voice_fraudsters_changed()
 AS $function$
 DECLARE c record; old_stamp bigint; new_stamp bigint;
 BEGIN
+    -- a Citus worker applying the coordinator's change receives its stamps too (sql/citus.sql)
+    IF current_setting('fraud_detector.cluster_apply', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         UPDATE fraud.voice_domains d SET fraudsters_stamp = nextval('fraud.voice_stamps');
         RETURN NULL;
@@ -5278,6 +5467,7 @@ COMMENT ON FUNCTION @extschema@.fraud_cancel_batch_import_job(job_id text) IS 'C
 COMMENT ON FUNCTION @extschema@.fraud_cancel_batch_prediction_job(job_id text) IS 'CancelBatchPredictionJob: a job no worker has claimed ends CANCELED at once; a running one becomes CANCEL_IN_PROGRESS and stops before its next batch (scored batches stay). Errors: 42704 unknown job id; 55006 the job has already ended.';
 COMMENT ON FUNCTION @extschema@.fraud_capabilities() IS 'Every capability fraud_grant knows and the functions it grants EXECUTE on (including the internal fraud.* functions behind the job wrappers).';
 COMMENT ON FUNCTION @extschema@.fraud_check_voice_id(result jsonb, option text) IS 'Amazon Connect''s Check Voice ID block: the branch (e.g. Authenticated, Not enrolled, High risk) an EvaluateSession result takes for option enrollmentStatus, voiceAuthentication or fraudDetection. Errors: 22023 unknown option.';
+COMMENT ON FUNCTION @extschema@.fraud_citus_setup() IS 'Prepares fraud_detector for Citus (docs/scale-out.md); on the coordinator, as a superuser. Afterwards every node scores with its own copy of the catalog, changed exactly when the coordinator''s transactions commit. Ships the whole catalog to every node: call it again after adding a node and after ALTER EXTENSION UPDATE. Returns {"workers", "tables", "rows"} shipped. Errors: 55000 Citus not installed, not the coordinator, or a node without the same fraud_detector version; 42501 not a superuser.';
 COMMENT ON FUNCTION @extschema@.fraud_create_aggregate_variable(name text, event_types text[], function text, time_window interval, entity_type text, group_by_variable text, variable text, filter text, description text, tags jsonb) IS 'Creates an aggregate (velocity) variable: function (COUNT, COUNT_DISTINCT, SUM, AVG, MIN, MAX) of variable over the stored events of event_types that share the scored event''s entity of entity_type, or its value of group_by_variable, in (T - time_window, T], optionally only those for which filter (rule language over the past event''s variables and $label) is true. Rules use it as $name. Errors: 22023 invalid argument or filter (42601 filter syntax); 42704 unknown event type, entity type or variable; 23505 the name is taken.';
 COMMENT ON FUNCTION @extschema@.fraud_create_backtest_job(job_id text, detector_id text, detector_version_id text, "from" timestamp with time zone, "to" timestamp with time zone, output_path text, baseline_version_id text) IS 'fraud_backtest_events as a background job, for ranges too large for one query: creates table output_path (the columns of fraud_backtest_events) and fills it in committed batches in time order; fraud_get_backtest_jobs shows progress. The creator needs the reading and jobs capabilities. Errors: as fraud_backtest_events; 22023 bad job id or output_path; 42P07 the output table exists; 42501 no EXECUTE on fraud_backtest_events; 23505 id used.';
 COMMENT ON FUNCTION @extschema@.fraud_create_batch_import_job(job_id text, input_path text, event_type_name text, tags jsonb) IS 'CreateBatchImportJob: starts a background job importing events from a table, a query or a server-side CSV file in AFD''s column layout (a file needs the privileges of pg_read_server_files); failed rows, broken CSV records included, are in fraud_get_batch_import_job_errors. Errors: 22023 bad id, input or columns; 42704 unknown event type; 23505 id used before; 42501.';
@@ -5398,6 +5588,7 @@ COMMENT ON FUNCTION fraud._voice_score_shift(domain_id text, watchlist_id text, 
 COMMENT ON TABLE fraud.aggregate_variable_event_types IS 'The event types whose stored events an aggregate variable reads.';
 COMMENT ON TABLE fraud.aggregate_variables IS 'Aggregate (velocity) variables: what each computes over the stored events that share a key with the scored event (docs/velocity-and-backtesting.md). The name, data type and description are the row of fraud.variables with data source AGGREGATE.';
 COMMENT ON TABLE fraud.batch_import_errors IS 'Failed records of batch import jobs (fraud_get_batch_import_job_errors): the first failing check of each rejected row.';
+COMMENT ON TABLE fraud.cluster_changes IS 'Catalog changes on their way from the Citus coordinator to the workers (docs/scale-out.md): a reference table after fraud_citus_setup(), written and emptied within each catalog-changing statement; a trigger on each worker applies the rows to its catalog in the same two-phase-committed transaction. Always empty between statements; not dumped.';
 COMMENT ON TABLE fraud.detector_version_rules IS 'The rule versions of each detector version, in evaluation order; a rule at most once per detector version. ON DELETE RESTRICT keeps a rule version in use from being deleted.';
 COMMENT ON TABLE fraud.detector_versions IS 'AFD detector versions: an ordered set of rule versions (fraud.detector_version_rules) with a rule execution mode and the DRAFT -> ACTIVE <-> INACTIVE life cycle. Prediction uses the detector''s ACTIVE version unless a version is named.';
 COMMENT ON TABLE fraud.detectors IS 'AFD detectors (PutDetector): the container of rules (fraud.rules) and detector versions (fraud.detector_versions) for one event type.';
@@ -5433,6 +5624,10 @@ COMMENT ON TABLE fraud.voice_job_results IS 'Output of Voice ID jobs: one row pe
 COMMENT ON TABLE fraud.voice_sessions IS 'Sessions (calls) EvaluateSession has seen. A session is named by the caller; its id is derived from domain and name, so a name always gives the same id.';
 COMMENT ON TABLE fraud.voice_speakers IS 'Voice ID speakers: callers known by their own id and a generated id#... one; enrolled by speaker enrolment jobs, authenticated by fraud_voice_evaluate_session.';
 COMMENT ON TABLE fraud.voice_watchlists IS 'Voice ID watchlists: named groups of fraudsters in a domain. The domain''s default watchlist cannot be changed or deleted; a non-empty watchlist cannot be deleted.';
+
+-- Issue 14: the trigger that applies catalog changes on a Citus worker (its function exists now).
+CREATE TRIGGER apply_on_worker AFTER INSERT ON fraud.cluster_changes
+    REFERENCING NEW TABLE AS changes FOR EACH STATEMENT EXECUTE FUNCTION fraud._cluster_apply();
 
 -- Issue 13: the triggers that keep fraud.event_keys in step with the stored events and the
 -- aggregate definitions (their functions now exist). A 0.1.0 database has no aggregate

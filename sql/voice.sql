@@ -78,6 +78,10 @@ CREATE FUNCTION fraud._voice_fraudsters_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE c record; old_stamp bigint; new_stamp bigint;
 BEGIN
+    -- a Citus worker applying the coordinator's change receives its stamps too (sql/citus.sql)
+    IF current_setting('fraud_detector.cluster_apply', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         UPDATE fraud.voice_domains d SET fraudsters_stamp = nextval('fraud.voice_stamps');
         RETURN NULL;

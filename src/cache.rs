@@ -640,6 +640,17 @@ fn build(detector_id: &str, version: Option<&str>) -> Compiled {
             }
         })
         .collect();
+    if (!detector.aggregates.is_empty() || models.iter().any(|m| m.model.model_type.uses_history()))
+        && crate::cluster::on_citus_worker()
+    {
+        crate::errors::raise(
+            pgrx::PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+            format!(
+                "detector version {}/{} reads stored events (an aggregate variable or a history model), which live on the Citus coordinator: score it there (docs/scale-out.md)",
+                stored.detector_id, stored.version_id
+            ),
+        );
+    }
     let bytes = bytes + models.iter().map(|m| m.bytes).sum::<usize>();
     let mut output_used = vec![false; stored.spec.model_outputs.len()];
     for i in detector.slot_outputs.iter().flatten() {

@@ -12,6 +12,7 @@ use pgrx::prelude::*;
 mod aggregate;
 mod cache;
 mod catalog;
+mod cluster;
 mod datum;
 mod errors;
 mod event_checks;
@@ -148,6 +149,11 @@ extension_sql_file!(
     "../sql/voice_jobs.sql",
     name = "voice_jobs",
     requires = ["voice", "jobs"]
+);
+extension_sql_file!(
+    "../sql/citus.sql",
+    name = "citus",
+    requires = ["support", cluster::fraud::creating_extension]
 );
 extension_sql_file!(
     "../sql/cache.sql",

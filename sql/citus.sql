@@ -1,0 +1,187 @@
+-- Scale-out on Citus (docs/scale-out.md). Every node scores with its own copy of the catalog,
+-- read locally as on a single server; the coordinator's copy is the only one anybody changes.
+-- Each statement that changes a catalog table on the coordinator appends what it changed to
+-- fraud.cluster_changes, a Citus reference table: Citus writes that row on every node inside
+-- the coordinator's transaction (two-phase commit), and a trigger on each worker's copy applies
+-- the change to the worker's catalog in that same transaction. So a worker's catalog changes
+-- exactly when the coordinator's commits, and never for a transaction that rolls back.
+-- On a server without Citus none of this runs: the table stays empty and the triggers that fill
+-- it exist only after fraud_citus_setup().
+
+-- The catalog tables every node needs in order to score, parents first. Not here: stored
+-- events and what derives from them (events, event_keys, event_predictions), event_key_specs
+-- (each node derives it from the aggregate variables and models, with its own event_keys), jobs
+-- and their results (they run on the coordinator), and Voice ID sessions (recorded where
+-- evaluated).
+CREATE FUNCTION fraud._cluster_tables() RETURNS TABLE (ord int, table_name name)
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT t.n::int, t.name::name FROM unnest(ARRAY[
+        'variable_types', 'entity_types', 'labels', 'outcomes', 'variables', 'event_types',
+        'event_type_variables', 'event_type_entity_types', 'event_type_labels', 'lists', 'list_elements',
+        'detectors', 'rules', 'rule_versions', 'rule_version_outcomes', 'rule_version_lists',
+        'detector_versions', 'detector_version_rules', 'tags', 'aggregate_variables',
+        'aggregate_variable_event_types', 'models', 'model_versions', 'external_models',
+        'voice_domains', 'voice_watchlists', 'voice_fraudsters', 'voice_fraudster_watchlists',
+        'voice_fraudster_changes', 'voice_speakers']) WITH ORDINALITY t(name, n)
+$$;
+
+-- One row per catalog-changing statement on the coordinator: the table, the statement's kind
+-- and the rows it removed and added (to_jsonb of each). SYNC replaces a table's whole content.
+-- Rows live only as long as the statement that writes them (fraud._cluster_ship deletes them
+-- again); the workers act on the INSERT.
+CREATE TABLE fraud.cluster_changes (
+    change_id  bigserial PRIMARY KEY,
+    table_name name NOT NULL,
+    operation  text NOT NULL CONSTRAINT cluster_change_operation CHECK (operation IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'SYNC')),
+    old_rows   jsonb,
+    new_rows   jsonb
+);
+COMMENT ON TABLE fraud.cluster_changes IS 'Catalog changes on their way from the Citus coordinator to the workers (docs/scale-out.md): a reference table after fraud_citus_setup(), written and emptied within each catalog-changing statement; a trigger on each worker applies the rows to its catalog in the same two-phase-committed transaction. Always empty between statements; not dumped.';
+
+-- Coordinator side: what a statement did to a catalog table, sent to every node. Runs as the
+-- extension's owner (the connections Citus opens to the workers are the owner's), skips the
+-- extension's own scripts (ALTER EXTENSION UPDATE runs on every node, each migrates its copy).
+CREATE FUNCTION fraud._cluster_ship() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE old_json jsonb; new_json jsonb; id bigint;
+BEGIN
+    IF fraud._creating_extension() THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        SELECT jsonb_agg(to_jsonb(o)) INTO old_json FROM old_rows o;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        SELECT jsonb_agg(to_jsonb(n)) INTO new_json FROM new_rows n;
+    END IF;
+    IF TG_OP <> 'TRUNCATE' AND old_json IS NULL AND new_json IS NULL THEN
+        RETURN NULL; -- the statement changed no row
+    END IF;
+    INSERT INTO fraud.cluster_changes (table_name, operation, old_rows, new_rows)
+    VALUES (TG_TABLE_NAME, TG_OP, old_json, new_json) RETURNING change_id INTO id;
+    DELETE FROM fraud.cluster_changes WHERE change_id = id;
+    RETURN NULL;
+END $$;
+
+-- Worker side: applies changes to this node's catalog, in the coordinator's statement order,
+-- under session_replication_role = replica: what the coordinator checked (foreign keys,
+-- validations) arrives checked. The ENABLE ALWAYS triggers still fire: those that invalidate
+-- compiled detectors and that derive event_key_specs from this node's events do what they must;
+-- the Voice ID stamp triggers step aside while fraud_detector.cluster_apply is on (the coordinator's
+-- stamps and chain arrive as rows: a stamp must mean the same fraudsters on every node).
+-- On the coordinator (Citus group 0) the change is already there.
+CREATE FUNCTION fraud._cluster_apply() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE c record; rel regclass; pk_match text; role text := current_setting('session_replication_role');
+BEGIN
+    IF (SELECT groupid FROM pg_dist_local_group) = 0 THEN
+        RETURN NULL;
+    END IF;
+    PERFORM set_config('session_replication_role', 'replica', true);
+    PERFORM set_config('fraud_detector.cluster_apply', 'on', true);
+    FOR c IN SELECT * FROM changes ORDER BY change_id LOOP
+        IF NOT EXISTS (SELECT 1 FROM fraud._cluster_tables() t WHERE t.table_name = c.table_name) THEN
+            PERFORM fraud._raise('XX000', format('fraud.cluster_changes names %L, which is not a catalog table', c.table_name));
+        END IF;
+        rel := format('fraud.%I', c.table_name)::regclass;
+        IF c.operation IN ('TRUNCATE', 'SYNC') THEN
+            -- DELETE, not TRUNCATE: foreign keys are not checked under replica, TRUNCATE would
+            -- still refuse a referenced table
+            EXECUTE format('DELETE FROM %s', rel);
+        ELSIF c.operation IN ('UPDATE', 'DELETE') THEN
+            SELECT string_agg(format('t.%1$I = o.%1$I', a.attname), ' AND ' ORDER BY k.n) INTO pk_match
+            FROM pg_index i, unnest(i.indkey) WITH ORDINALITY k(attnum, n), pg_attribute a
+            WHERE i.indrelid = rel AND i.indisprimary AND a.attrelid = rel AND a.attnum = k.attnum;
+            EXECUTE format('DELETE FROM %1$s t USING jsonb_populate_recordset(NULL::%1$s, $1) o WHERE %2$s', rel, pk_match)
+                USING c.old_rows;
+        END IF;
+        IF c.new_rows IS NOT NULL THEN
+            EXECUTE format('INSERT INTO %1$s SELECT * FROM jsonb_populate_recordset(NULL::%1$s, $1)', rel) USING c.new_rows;
+        END IF;
+    END LOOP;
+    PERFORM set_config('fraud_detector.cluster_apply', 'off', true);
+    PERFORM set_config('session_replication_role', role, true);
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER apply_on_worker AFTER INSERT ON fraud.cluster_changes
+    REFERENCING NEW TABLE AS changes FOR EACH STATEMENT EXECUTE FUNCTION fraud._cluster_apply();
+
+-- Worker side: the catalog is changed on the coordinator only. A statement on a worker's catalog
+-- outside the extension's scripts and the apply above would make that worker differ.
+CREATE FUNCTION fraud._cluster_refuse_write() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT fraud._creating_extension() THEN
+        PERFORM fraud._raise('25006', format('fraud.%I is changed on the Citus coordinator only (docs/scale-out.md)', TG_TABLE_NAME));
+    END IF;
+    RETURN NULL;
+END $$;
+
+-- The nodes of the Citus cluster, and what fraud_citus_setup() found on each.
+-- fraud_citus_setup() may run here: Citus is loaded, this is its coordinator, the caller is a
+-- superuser, every node has this fraud_detector version.
+CREATE FUNCTION fraud._citus_check() RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE bad text; version text := (SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'fraud_detector');
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        PERFORM fraud._raise('55000', 'Citus is not installed in this database (CREATE EXTENSION citus)');
+    END IF;
+    IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) THEN
+        PERFORM fraud._raise('42501', 'fraud_citus_setup() is for a superuser');
+    END IF;
+    IF (SELECT groupid FROM pg_dist_local_group) <> 0 THEN
+        PERFORM fraud._raise('55000', 'fraud_citus_setup() runs on the Citus coordinator');
+    END IF;
+    SELECT string_agg(format('%s:%s has %s', n.nodename, n.nodeport, coalesce(r.result, 'no answer')), '; ') INTO bad
+    FROM run_command_on_all_nodes($q$SELECT coalesce((SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'fraud_detector'), 'no fraud_detector')$q$) r
+    JOIN pg_dist_node n ON n.nodeid = r.nodeid
+    WHERE NOT r.success OR r.result IS DISTINCT FROM version;
+    IF bad IS NOT NULL THEN
+        PERFORM fraud._raise('55000', format('every node needs fraud_detector %s: %s', version, bad));
+    END IF;
+END $$;
+
+CREATE FUNCTION fraud_citus_setup() RETURNS jsonb
+LANGUAGE plpgsql AS $fn$
+DECLARE t record; rel regclass; rows jsonb; id bigint; ev text; total bigint := 0;
+BEGIN
+    PERFORM fraud._citus_check();
+    IF NOT EXISTS (SELECT 1 FROM pg_dist_partition p WHERE p.logicalrelid = 'fraud.cluster_changes'::regclass) THEN
+        -- the apply trigger goes with the table to every node's placement
+        PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+        PERFORM create_reference_table('fraud.cluster_changes');
+        PERFORM set_config('citus.enable_unsafe_triggers', 'off', true);
+    END IF;
+    -- run_command_on_workers commits on its own; creating the guards twice is harmless
+    PERFORM run_command_on_workers($q$DO $d$ DECLARE t record; BEGIN
+        FOR t IN SELECT * FROM fraud._cluster_tables() LOOP
+            IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = format('fraud.%I', t.table_name)::regclass
+                           AND tgname = 'changed_on_coordinator_only') THEN
+                EXECUTE format('CREATE TRIGGER changed_on_coordinator_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE
+                                ON fraud.%I FOR EACH STATEMENT EXECUTE FUNCTION fraud._cluster_refuse_write()', t.table_name);
+            END IF;
+        END LOOP; END $d$$q$);
+    -- a node added since the last call has an empty catalog: every call ships all of it
+    FOR t IN SELECT * FROM fraud._cluster_tables() ORDER BY ord LOOP
+        rel := format('fraud.%I', t.table_name)::regclass;
+        FOREACH ev IN ARRAY ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'] LOOP
+            IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = rel AND tgname = 'ship_' || lower(ev)) THEN
+                EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s %s FOR EACH STATEMENT EXECUTE FUNCTION fraud._cluster_ship()',
+                               'ship_' || lower(ev), ev, rel,
+                               CASE ev WHEN 'INSERT' THEN 'REFERENCING NEW TABLE AS new_rows'
+                                       WHEN 'UPDATE' THEN 'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'
+                                       WHEN 'DELETE' THEN 'REFERENCING OLD TABLE AS old_rows' ELSE '' END);
+            END IF;
+        END LOOP;
+        EXECUTE format('SELECT jsonb_agg(to_jsonb(r)) FROM %s r', rel) INTO rows;
+        INSERT INTO fraud.cluster_changes (table_name, operation, new_rows)
+        VALUES (t.table_name, 'SYNC', rows) RETURNING change_id INTO id;
+        DELETE FROM fraud.cluster_changes WHERE change_id = id;
+        total := total + coalesce(jsonb_array_length(rows), 0);
+    END LOOP;
+    RETURN jsonb_build_object('workers', (SELECT count(*) FROM pg_dist_node WHERE groupid <> 0 AND noderole = 'primary'),
+                              'tables', (SELECT count(*) FROM fraud._cluster_tables()), 'rows', total);
+END $fn$;
+COMMENT ON FUNCTION fraud_citus_setup() IS 'Prepares fraud_detector for Citus (docs/scale-out.md); on the coordinator, as a superuser. Afterwards every node scores with its own copy of the catalog, changed exactly when the coordinator''s transactions commit. Ships the whole catalog to every node: call it again after adding a node and after ALTER EXTENSION UPDATE. Returns {"workers", "tables", "rows"} shipped. Errors: 55000 Citus not installed, not the coordinator, or a node without the same fraud_detector version; 42501 not a superuser.';
