@@ -184,6 +184,17 @@ BEGIN
         PERFORM fraud._raise('0A000', 'aggregate variables are created and deleted in READ COMMITTED transactions',
                              'Their keys are read from the stored events with a snapshot taken after locking them.', NULL);
     END IF;
+    -- stored events distributed on Citus: no node holds all the events of a key, so nothing may
+    -- need them (docs/scale-out.md); fraud.events is not locked (a Citus table)
+    IF fraud._events_distributed() THEN
+        IF EXISTS (SELECT 1 FROM fraud._needed_key_specs()) THEN
+            PERFORM fraud._raise('0A000', 'aggregate variables and history-reading models need the stored events on the coordinator, and fraud.events is distributed',
+                                 'See docs/scale-out.md, "Stored events".', NULL);
+        END IF;
+        DELETE FROM fraud.event_key_specs;
+        DELETE FROM fraud.event_keys;
+        RETURN;
+    END IF;
     LOCK TABLE fraud.events IN SHARE MODE;
     WITH gone AS (
         DELETE FROM fraud.event_key_specs s

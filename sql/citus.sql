@@ -167,9 +167,11 @@ BEGIN
     FOR t IN SELECT * FROM fraud._cluster_tables() ORDER BY ord LOOP
         rel := format('fraud.%I', t.table_name)::regclass;
         FOREACH ev IN ARRAY ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'] LOOP
-            IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = rel AND tgname = 'ship_' || lower(ev)) THEN
+            -- named to fire after the table's other statement triggers: what they refuse is
+            -- refused here first, what they derive is shipped before the statement itself
+            IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = rel AND tgname = 'zz_ship_' || lower(ev)) THEN
                 EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s %s FOR EACH STATEMENT EXECUTE FUNCTION fraud._cluster_ship()',
-                               'ship_' || lower(ev), ev, rel,
+                               'zz_ship_' || lower(ev), ev, rel,
                                CASE ev WHEN 'INSERT' THEN 'REFERENCING NEW TABLE AS new_rows'
                                        WHEN 'UPDATE' THEN 'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'
                                        WHEN 'DELETE' THEN 'REFERENCING OLD TABLE AS old_rows' ELSE '' END);
@@ -185,3 +187,72 @@ BEGIN
                               'tables', (SELECT count(*) FROM fraud._cluster_tables()), 'rows', total);
 END $fn$;
 COMMENT ON FUNCTION fraud_citus_setup() IS 'Prepares fraud_detector for Citus (docs/scale-out.md); on the coordinator, as a superuser. Afterwards every node scores with its own copy of the catalog, changed exactly when the coordinator''s transactions commit. Ships the whole catalog to every node: call it again after adding a node and after ALTER EXTENSION UPDATE. Returns {"workers", "tables", "rows"} shipped. Errors: 55000 Citus not installed, not the coordinator, or a node without the same fraud_detector version; 42501 not a superuser.';
+
+-- Is fraud.events a Citus distributed table (fraud_citus_distribute_events())?
+CREATE FUNCTION fraud._events_distributed() RETURNS boolean
+LANGUAGE plpgsql STABLE AS $$
+DECLARE found boolean;
+BEGIN
+    IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+        RETURN false;
+    END IF;
+    EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition WHERE logicalrelid = ''fraud.events''::regclass)' INTO found;
+    RETURN found;
+END $$;
+
+-- Deleting an event type deletes its stored events: the foreign key that did it cannot stay on
+-- a distributed fraud.events (Citus keeps only foreign keys to reference tables).
+CREATE FUNCTION fraud._event_type_deleted() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT fraud._creating_extension() AND (SELECT groupid FROM pg_dist_local_group) = 0 THEN
+        DELETE FROM fraud.events e WHERE e.event_type_name IN (SELECT o.name FROM old_rows o);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION fraud_citus_distribute_events(shard_count int DEFAULT NULL) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM fraud._citus_check();
+    IF NOT EXISTS (SELECT 1 FROM pg_dist_partition p WHERE p.logicalrelid = 'fraud.cluster_changes'::regclass) THEN
+        PERFORM fraud._raise('55000', 'run fraud_citus_setup() first');
+    END IF;
+    IF shard_count IS NOT NULL AND shard_count NOT BETWEEN 1 AND 64000 THEN
+        PERFORM fraud._invalid('shard_count', shard_count::text, '(1 to 64000)');
+    END IF;
+    IF fraud._events_distributed() THEN
+        RETURN jsonb_build_object('events', 'distributed by event_id', 'event_predictions', 'distributed by event_id, co-located',
+                                  'changed', false);
+    END IF;
+    IF EXISTS (SELECT 1 FROM fraud._needed_key_specs()) THEN
+        PERFORM fraud._raise('0A000', 'stored events cannot be distributed while aggregate variables or history-reading models need them on the coordinator',
+                             'Aggregate variables and TRANSACTION_FRAUD_INSIGHTS / ACCOUNT_TAKEOVER_INSIGHTS model versions read fraud.event_keys next to fraud.events (docs/scale-out.md).', NULL);
+    END IF;
+    LOCK TABLE fraud.events, fraud.event_predictions, fraud.event_types, fraud.labels IN EXCLUSIVE MODE;
+    -- Citus keeps foreign keys to reference tables only: deleting an event type deletes its
+    -- events by trigger instead, and a label in use is refused by fraud_delete_label itself
+    ALTER TABLE fraud.events DROP CONSTRAINT events_event_type_name_fkey, DROP CONSTRAINT events_event_label_fkey;
+    CREATE TRIGGER delete_events AFTER DELETE ON fraud.event_types REFERENCING OLD TABLE AS old_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION fraud._event_type_deleted();
+    -- a distributed table's unique keys include its distribution column
+    ALTER TABLE fraud.event_predictions DROP CONSTRAINT event_predictions_pkey,
+        ADD CONSTRAINT event_predictions_pkey PRIMARY KEY (event_id, prediction_id);
+    CREATE INDEX event_predictions_prediction_id ON fraud.event_predictions (prediction_id);
+    -- the event_keys triggers of fraud.events go with it to the shards (they do nothing while no
+    -- aggregate variable or history model exists, which is refused from now on)
+    PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+    IF shard_count IS NULL THEN
+        PERFORM create_distributed_table('fraud.events', 'event_id');
+    ELSE
+        PERFORM create_distributed_table('fraud.events', 'event_id', shard_count => shard_count);
+    END IF;
+    PERFORM create_distributed_table('fraud.event_predictions', 'event_id', colocate_with => 'fraud.events');
+    PERFORM set_config('citus.enable_unsafe_triggers', 'off', true);
+    -- the rows now live in the shards; the coordinator's own copies would only take space
+    PERFORM truncate_local_data_after_distributing_table('fraud.events');
+    PERFORM truncate_local_data_after_distributing_table('fraud.event_predictions');
+    RETURN jsonb_build_object('events', 'distributed by event_id', 'event_predictions', 'distributed by event_id, co-located',
+                              'changed', true);
+END $$;
+COMMENT ON FUNCTION fraud_citus_distribute_events(int) IS 'Makes fraud.events and fraud.event_predictions Citus distributed tables, both by event_id and co-located (docs/scale-out.md, "Stored events"), moving their rows to the workers; on the coordinator, as a superuser, after fraud_citus_setup(). Idempotent. Aggregate variables and history-reading models (TRANSACTION_FRAUD_INSIGHTS, ACCOUNT_TAKEOVER_INSIGHTS) are refused from then on. shard_count: Citus''s default (citus.shard_count) when NULL. Errors: 55000 no Citus, not the coordinator, nodes without this version, setup not run; 0A000 an aggregate variable or a history-reading model version exists; 22023 shard_count out of 1..64000; 42501 not a superuser.';

@@ -315,13 +315,14 @@ BEGIN
         END LOOP;
     END IF;
     -- stored last: no scoring of this call (the shadows' included) may count the event itself in
-    -- its aggregate variables (docs/velocity-and-backtesting.md)
+    -- its aggregate variables (docs/velocity-and-backtesting.md). EXCLUDED.ingested_time is the
+    -- column's default, now(): Citus takes no function in DO UPDATE SET (docs/scale-out.md).
     IF t.event_ingestion = 'ENABLED' THEN
         INSERT INTO fraud.events (event_type_name, event_id, event_timestamp, entities, event_variables)
             VALUES (t.name, event_id, ts, ents, vars)
             ON CONFLICT ON CONSTRAINT events_pkey DO UPDATE SET
                 event_timestamp = EXCLUDED.event_timestamp, entities = EXCLUDED.entities,
-                event_variables = EXCLUDED.event_variables, ingested_time = now();
+                event_variables = EXCLUDED.event_variables, ingested_time = EXCLUDED.ingested_time;
     END IF;
     RETURN result;
 END $$;

@@ -361,8 +361,10 @@ DROP FUNCTION fraud._external_model_endpoints_arg(text[]);
 --   wrappers mint caller tokens).
 -- * Citus scale-out (issue 14, docs/scale-out.md): fraud_citus_setup() and the functions that
 --   ship catalog changes from the coordinator to the workers (fraud._cluster_*,
---   fraud._creating_extension); the Voice ID stamp trigger steps aside while a worker applies
---   the coordinator's stamps.
+--   fraud._creating_extension); fraud_citus_distribute_events(); the Voice ID stamp trigger
+--   steps aside while a worker applies the coordinator's stamps; GetEventPrediction, the
+--   DeleteEventsByEventType step and the event key sync written so that Citus can run them on a
+--   distributed fraud.events.
 
 CREATE OR REPLACE FUNCTION @extschema@.fraud_backtest(detector_id text, detector_version_id text, "from" timestamp with time zone, "to" timestamp with time zone, baseline_version_id text DEFAULT NULL::text, fraud_labels text[] DEFAULT '{fraud}'::text[])
  RETURNS TABLE(kind text, name text, events bigint, evaluated bigint, matched bigint, matched_fraud bigint, matched_legit bigint, "precision" double precision, recall double precision)
@@ -465,6 +467,55 @@ BEGIN
     END CASE;
 END $function$
 ;
+CREATE OR REPLACE FUNCTION @extschema@.fraud_citus_distribute_events(shard_count integer DEFAULT NULL::integer)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    PERFORM fraud._citus_check();
+    IF NOT EXISTS (SELECT 1 FROM pg_dist_partition p WHERE p.logicalrelid = 'fraud.cluster_changes'::regclass) THEN
+        PERFORM fraud._raise('55000', 'run fraud_citus_setup() first');
+    END IF;
+    IF shard_count IS NOT NULL AND shard_count NOT BETWEEN 1 AND 64000 THEN
+        PERFORM fraud._invalid('shard_count', shard_count::text, '(1 to 64000)');
+    END IF;
+    IF fraud._events_distributed() THEN
+        RETURN jsonb_build_object('events', 'distributed by event_id', 'event_predictions', 'distributed by event_id, co-located',
+                                  'changed', false);
+    END IF;
+    IF EXISTS (SELECT 1 FROM fraud._needed_key_specs()) THEN
+        PERFORM fraud._raise('0A000', 'stored events cannot be distributed while aggregate variables or history-reading models need them on the coordinator',
+                             'Aggregate variables and TRANSACTION_FRAUD_INSIGHTS / ACCOUNT_TAKEOVER_INSIGHTS model versions read fraud.event_keys next to fraud.events (docs/scale-out.md).', NULL);
+    END IF;
+    LOCK TABLE fraud.events, fraud.event_predictions, fraud.event_types, fraud.labels IN EXCLUSIVE MODE;
+    -- Citus keeps foreign keys to reference tables only: deleting an event type deletes its
+    -- events by trigger instead, and a label in use is refused by fraud_delete_label itself
+    ALTER TABLE fraud.events DROP CONSTRAINT events_event_type_name_fkey, DROP CONSTRAINT events_event_label_fkey;
+    CREATE TRIGGER delete_events AFTER DELETE ON fraud.event_types REFERENCING OLD TABLE AS old_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION fraud._event_type_deleted();
+    -- a distributed table's unique keys include its distribution column
+    ALTER TABLE fraud.event_predictions DROP CONSTRAINT event_predictions_pkey,
+        ADD CONSTRAINT event_predictions_pkey PRIMARY KEY (event_id, prediction_id);
+    CREATE INDEX event_predictions_prediction_id ON fraud.event_predictions (prediction_id);
+    -- the event_keys triggers of fraud.events go with it to the shards (they do nothing while no
+    -- aggregate variable or history model exists, which is refused from now on)
+    PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+    IF shard_count IS NULL THEN
+        PERFORM create_distributed_table('fraud.events', 'event_id');
+    ELSE
+        PERFORM create_distributed_table('fraud.events', 'event_id', shard_count => shard_count);
+    END IF;
+    PERFORM create_distributed_table('fraud.event_predictions', 'event_id', colocate_with => 'fraud.events');
+    PERFORM set_config('citus.enable_unsafe_triggers', 'off', true);
+    -- the rows now live in the shards; the coordinator's own copies would only take space
+    PERFORM truncate_local_data_after_distributing_table('fraud.events');
+    PERFORM truncate_local_data_after_distributing_table('fraud.event_predictions');
+    RETURN jsonb_build_object('events', 'distributed by event_id', 'event_predictions', 'distributed by event_id, co-located',
+                              'changed', true);
+END $function$
+;
 CREATE OR REPLACE FUNCTION @extschema@.fraud_citus_setup()
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -493,9 +544,11 @@ BEGIN
     FOR t IN SELECT * FROM fraud._cluster_tables() ORDER BY ord LOOP
         rel := format('fraud.%I', t.table_name)::regclass;
         FOREACH ev IN ARRAY ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'] LOOP
-            IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = rel AND tgname = 'ship_' || lower(ev)) THEN
+            -- named to fire after the table's other statement triggers: what they refuse is
+            -- refused here first, what they derive is shipped before the statement itself
+            IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = rel AND tgname = 'zz_ship_' || lower(ev)) THEN
                 EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s %s FOR EACH STATEMENT EXECUTE FUNCTION fraud._cluster_ship()',
-                               'ship_' || lower(ev), ev, rel,
+                               'zz_ship_' || lower(ev), ev, rel,
                                CASE ev WHEN 'INSERT' THEN 'REFERENCING NEW TABLE AS new_rows'
                                        WHEN 'UPDATE' THEN 'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'
                                        WHEN 'DELETE' THEN 'REFERENCING OLD TABLE AS old_rows' ELSE '' END);
@@ -1206,13 +1259,14 @@ BEGIN
         END LOOP;
     END IF;
     -- stored last: no scoring of this call (the shadows' included) may count the event itself in
-    -- its aggregate variables (docs/velocity-and-backtesting.md)
+    -- its aggregate variables (docs/velocity-and-backtesting.md). EXCLUDED.ingested_time is the
+    -- column's default, now(): Citus takes no function in DO UPDATE SET (docs/scale-out.md).
     IF t.event_ingestion = 'ENABLED' THEN
         INSERT INTO fraud.events (event_type_name, event_id, event_timestamp, entities, event_variables)
             VALUES (t.name, event_id, ts, ents, vars)
             ON CONFLICT ON CONSTRAINT events_pkey DO UPDATE SET
                 event_timestamp = EXCLUDED.event_timestamp, entities = EXCLUDED.entities,
-                event_variables = EXCLUDED.event_variables, ingested_time = now();
+                event_variables = EXCLUDED.event_variables, ingested_time = EXCLUDED.ingested_time;
     END IF;
     RETURN result;
 END $function$
@@ -3203,6 +3257,29 @@ BEGIN
     RETURN QUERY SELECT t.name, 'IN_PROGRESS_INITIALIZING'::text;
 END $function$
 ;
+CREATE OR REPLACE FUNCTION fraud._delete_events_step(j fraud.jobs)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE n bigint; ids text[];
+BEGIN
+    -- counts and ids read first, each by a query of its own: a subquery of a distributed
+    -- fraud.events inside an UPDATE or DELETE is what Citus plans worst or refuses (docs/scale-out.md)
+    IF j.status = 'IN_PROGRESS_INITIALIZING' THEN
+        SELECT count(*) INTO n FROM fraud.events e WHERE e.event_type_name = j.event_type_name;
+        UPDATE fraud.jobs x SET status = 'IN_PROGRESS', last_heartbeat_time = clock_timestamp(), total_records_count = n
+            WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
+        RETURN;
+    END IF;
+    ids := ARRAY(SELECT x.event_id FROM fraud.events x WHERE x.event_type_name = j.event_type_name LIMIT j.batch_size);
+    DELETE FROM fraud.events e WHERE e.event_type_name = j.event_type_name AND e.event_id = ANY (ids);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    PERFORM fraud._job_progress(j, j.next_position + n, n, 0);
+    IF n < j.batch_size THEN
+        PERFORM fraud._job_finish(j, 'COMPLETE');
+    END IF;
+END $function$
+;
 CREATE OR REPLACE FUNCTION fraud._describe_as(role oid, search_path text, sql text)
  RETURNS TABLE(name text, type_name text)
  LANGUAGE c
@@ -3308,6 +3385,33 @@ AS $function$
 BEGIN
     TRUNCATE fraud.event_keys;
     RETURN NULL;
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._event_type_deleted()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    IF NOT fraud._creating_extension() AND (SELECT groupid FROM pg_dist_local_group) = 0 THEN
+        DELETE FROM fraud.events e WHERE e.event_type_name IN (SELECT o.name FROM old_rows o);
+    END IF;
+    RETURN NULL;
+END $function$
+;
+CREATE OR REPLACE FUNCTION fraud._events_distributed()
+ RETURNS boolean
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+DECLARE found boolean;
+BEGIN
+    IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+        RETURN false;
+    END IF;
+    EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition WHERE logicalrelid = ''fraud.events''::regclass)' INTO found;
+    RETURN found;
 END $function$
 ;
 CREATE OR REPLACE FUNCTION fraud._expression_variables(expression text)
@@ -4812,6 +4916,17 @@ BEGIN
         PERFORM fraud._raise('0A000', 'aggregate variables are created and deleted in READ COMMITTED transactions',
                              'Their keys are read from the stored events with a snapshot taken after locking them.', NULL);
     END IF;
+    -- stored events distributed on Citus: no node holds all the events of a key, so nothing may
+    -- need them (docs/scale-out.md); fraud.events is not locked (a Citus table)
+    IF fraud._events_distributed() THEN
+        IF EXISTS (SELECT 1 FROM fraud._needed_key_specs()) THEN
+            PERFORM fraud._raise('0A000', 'aggregate variables and history-reading models need the stored events on the coordinator, and fraud.events is distributed',
+                                 'See docs/scale-out.md, "Stored events".', NULL);
+        END IF;
+        DELETE FROM fraud.event_key_specs;
+        DELETE FROM fraud.event_keys;
+        RETURN;
+    END IF;
     LOCK TABLE fraud.events IN SHARE MODE;
     WITH gone AS (
         DELETE FROM fraud.event_key_specs s
@@ -5467,6 +5582,7 @@ COMMENT ON FUNCTION @extschema@.fraud_cancel_batch_import_job(job_id text) IS 'C
 COMMENT ON FUNCTION @extschema@.fraud_cancel_batch_prediction_job(job_id text) IS 'CancelBatchPredictionJob: a job no worker has claimed ends CANCELED at once; a running one becomes CANCEL_IN_PROGRESS and stops before its next batch (scored batches stay). Errors: 42704 unknown job id; 55006 the job has already ended.';
 COMMENT ON FUNCTION @extschema@.fraud_capabilities() IS 'Every capability fraud_grant knows and the functions it grants EXECUTE on (including the internal fraud.* functions behind the job wrappers).';
 COMMENT ON FUNCTION @extschema@.fraud_check_voice_id(result jsonb, option text) IS 'Amazon Connect''s Check Voice ID block: the branch (e.g. Authenticated, Not enrolled, High risk) an EvaluateSession result takes for option enrollmentStatus, voiceAuthentication or fraudDetection. Errors: 22023 unknown option.';
+COMMENT ON FUNCTION @extschema@.fraud_citus_distribute_events(shard_count integer) IS 'Makes fraud.events and fraud.event_predictions Citus distributed tables, both by event_id and co-located (docs/scale-out.md, "Stored events"), moving their rows to the workers; on the coordinator, as a superuser, after fraud_citus_setup(). Idempotent. Aggregate variables and history-reading models (TRANSACTION_FRAUD_INSIGHTS, ACCOUNT_TAKEOVER_INSIGHTS) are refused from then on. shard_count: Citus''s default (citus.shard_count) when NULL. Errors: 55000 no Citus, not the coordinator, nodes without this version, setup not run; 0A000 an aggregate variable or a history-reading model version exists; 22023 shard_count out of 1..64000; 42501 not a superuser.';
 COMMENT ON FUNCTION @extschema@.fraud_citus_setup() IS 'Prepares fraud_detector for Citus (docs/scale-out.md); on the coordinator, as a superuser. Afterwards every node scores with its own copy of the catalog, changed exactly when the coordinator''s transactions commit. Ships the whole catalog to every node: call it again after adding a node and after ALTER EXTENSION UPDATE. Returns {"workers", "tables", "rows"} shipped. Errors: 55000 Citus not installed, not the coordinator, or a node without the same fraud_detector version; 42501 not a superuser.';
 COMMENT ON FUNCTION @extschema@.fraud_create_aggregate_variable(name text, event_types text[], function text, time_window interval, entity_type text, group_by_variable text, variable text, filter text, description text, tags jsonb) IS 'Creates an aggregate (velocity) variable: function (COUNT, COUNT_DISTINCT, SUM, AVG, MIN, MAX) of variable over the stored events of event_types that share the scored event''s entity of entity_type, or its value of group_by_variable, in (T - time_window, T], optionally only those for which filter (rule language over the past event''s variables and $label) is true. Rules use it as $name. Errors: 22023 invalid argument or filter (42601 filter syntax); 42704 unknown event type, entity type or variable; 23505 the name is taken.';
 COMMENT ON FUNCTION @extschema@.fraud_create_backtest_job(job_id text, detector_id text, detector_version_id text, "from" timestamp with time zone, "to" timestamp with time zone, output_path text, baseline_version_id text) IS 'fraud_backtest_events as a background job, for ranges too large for one query: creates table output_path (the columns of fraud_backtest_events) and fills it in committed batches in time order; fraud_get_backtest_jobs shows progress. The creator needs the reading and jobs capabilities. Errors: as fraud_backtest_events; 22023 bad job id or output_path; 42P07 the output table exists; 42501 no EXECUTE on fraud_backtest_events; 23505 id used.';

@@ -456,16 +456,18 @@ END $$;
 -- DeleteEventsByEventType: deletes batch_size events per step.
 CREATE FUNCTION fraud._delete_events_step(j fraud.jobs) RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE n bigint;
+DECLARE n bigint; ids text[];
 BEGIN
+    -- counts and ids read first, each by a query of its own: a subquery of a distributed
+    -- fraud.events inside an UPDATE or DELETE is what Citus plans worst or refuses (docs/scale-out.md)
     IF j.status = 'IN_PROGRESS_INITIALIZING' THEN
-        UPDATE fraud.jobs x SET status = 'IN_PROGRESS', last_heartbeat_time = clock_timestamp(),
-            total_records_count = (SELECT count(*) FROM fraud.events e WHERE e.event_type_name = j.event_type_name)
+        SELECT count(*) INTO n FROM fraud.events e WHERE e.event_type_name = j.event_type_name;
+        UPDATE fraud.jobs x SET status = 'IN_PROGRESS', last_heartbeat_time = clock_timestamp(), total_records_count = n
             WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
         RETURN;
     END IF;
-    DELETE FROM fraud.events e WHERE e.event_type_name = j.event_type_name AND e.event_id IN (
-        SELECT x.event_id FROM fraud.events x WHERE x.event_type_name = j.event_type_name LIMIT j.batch_size);
+    ids := ARRAY(SELECT x.event_id FROM fraud.events x WHERE x.event_type_name = j.event_type_name LIMIT j.batch_size);
+    DELETE FROM fraud.events e WHERE e.event_type_name = j.event_type_name AND e.event_id = ANY (ids);
     GET DIAGNOSTICS n = ROW_COUNT;
     PERFORM fraud._job_progress(j, j.next_position + n, n, 0);
     IF n < j.batch_size THEN

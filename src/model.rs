@@ -158,15 +158,24 @@ fn read_training_set(r: &Request) -> TrainingSet {
         let window = r.ingested.as_ref().map(|i| &i["ingestedEventsTimeWindow"]);
         let start = window.and_then(|w| w["startTime"].as_str());
         let end = window.and_then(|w| w["endTime"].as_str());
-        query(
-            c"SELECT to_char(e.event_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
-                     (e.entities->0->>'entityType') || '/' || (e.entities->0->>'entityId'), e.event_label,
-                     array_to_json(ARRAY(SELECT e.event_variables->>n FROM unnest($4::text[]) n))::text
-              FROM fraud.events e
-              WHERE e.event_type_name = $1 AND e.event_timestamp >= $2::timestamptz AND e.event_timestamp < $3::timestamptz
-              ORDER BY e.event_timestamp, e.event_id",
-            &[Some(&r.event_type), start, end, Some(&names_arg)],
-        )
+        // one `->>` per variable, the names as parameters: no subquery per row, so that Citus
+        // can run it on a distributed fraud.events (docs/scale-out.md)
+        let picks: Vec<String> = (0..names.len())
+            .map(|i| format!("e.event_variables->>${}", i + 4))
+            .collect();
+        let sql = std::ffi::CString::new(format!(
+            "SELECT to_char(e.event_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
+                    (e.entities->0->>'entityType') || '/' || (e.entities->0->>'entityId'), e.event_label,
+                    pg_catalog.json_build_array({})::text
+             FROM fraud.events e
+             WHERE e.event_type_name = $1 AND e.event_timestamp >= $2::timestamptz AND e.event_timestamp < $3::timestamptz
+             ORDER BY e.event_timestamp, e.event_id",
+            picks.join(", ")
+        ))
+        .expect("no NUL in the query");
+        let mut args = vec![Some(r.event_type.as_str()), start, end];
+        args.extend(names.iter().map(|n| Some(n.as_str())));
+        query(&sql, &args)
     } else {
         // the job staged its input (sql/models.sql); the rows in input order
         query(

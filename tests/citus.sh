@@ -144,6 +144,16 @@ q "$coord" $db -c "SELECT fraud_update_detector_version_status('new_account_dete
 check "an activated version is used by the next distributed query" "{review}" "$(q "$coord" $db -c "SELECT fraud_outcomes('new_account_detector', ev) FROM payments WHERE id = 1")"
 check "after the activation, distributed = single node" "20000 rows, 0 differ" "$(diff_rows)"
 
+# stored events and prediction history distributed by event_id, co-located; everything below
+# that stores, reads or deletes events (training, GetEventPrediction, rule stats, import, the
+# deletion job) runs against the distributed tables
+check "fraud_citus_distribute_events()" "true" "$(q "$coord" $db -c "SELECT fraud_citus_distribute_events(4)->>'changed'")"
+check "fraud.events and fraud.event_predictions are distributed by event_id, co-located" "event_id|event_id|1" \
+  "$(q "$coord" $db -c "SELECT column_to_column_name('fraud.events'::regclass, (SELECT partkey FROM pg_dist_partition WHERE logicalrelid = 'fraud.events'::regclass)),
+                               column_to_column_name('fraud.event_predictions'::regclass, (SELECT partkey FROM pg_dist_partition WHERE logicalrelid = 'fraud.event_predictions'::regclass)),
+                               (SELECT count(DISTINCT colocationid) FROM pg_dist_partition WHERE logicalrelid IN ('fraud.events'::regclass, 'fraud.event_predictions'::regclass))")"
+check "a second call changes nothing" "false" "$(q "$coord" $db -c "SELECT fraud_citus_distribute_events()->>'changed'")"
+
 # a model version trained on the coordinator (a background worker writes it) and activated
 q "$coord" $db >/dev/null <<'SQL' || bad "model training"
 INSERT INTO fraud.events (event_type_name, event_id, event_timestamp, entities, event_variables, event_label, label_timestamp)
@@ -222,26 +232,45 @@ check "the score trigger scored every row on the workers, as fraud_outcomes does
                         FROM orders o JOIN payments_single p USING (id)")"
 check "no shard of orders on the coordinator" "0" "$(q "$coord" $db -c "SELECT count(*) FROM pg_dist_shard s JOIN pg_dist_placement p USING (shardid) WHERE s.logicalrelid = 'orders'::regclass AND p.groupid = 0")"
 
-# a version that reads stored events (a velocity variable) scores on the coordinator only: on
-# the workers it fails with 0A000 instead of counting over events they do not hold
-q "$coord" $db >/dev/null <<'SQL' || bad "velocity detector"
-SELECT fraud_create_aggregate_variable('orders_24h', ARRAY['registration'], 'COUNT', '24 hours', entity_type => 'customer');
-SELECT fraud_put_detector('velocity_detector', 'registration');
-SELECT fraud_create_rule('busy', 'velocity_detector', '$orders_24h > 5', ARRAY['review']);
-SELECT * FROM fraud_create_detector_version('velocity_detector', rules => '[{"detectorId": "velocity_detector", "ruleId": "busy", "ruleVersion": "1"}]');
-SELECT fraud_update_detector_version_status('velocity_detector', '1', 'ACTIVE');
-SQL
-check "a version with a velocity variable refuses to score on the workers (0A000)" 0A000 \
-  "$(sqlstate "$coord" $db "SELECT count(*) FROM payments WHERE fraud_outcomes('velocity_detector', ev) IS NOT NULL")"
-check "the same version scores on the coordinator" "no error" \
-  "$(sqlstate "$coord" $db "SELECT count(*) FROM payments_single WHERE fraud_outcomes('velocity_detector', ev) IS NOT NULL")"
-
 # GetEventPrediction and a batch prediction job over the distributed table, on the coordinator
 check "GetEventPrediction on the coordinator scores, records the prediction and stores the event" "t 1 1" \
   "$(q "$coord" $db -c "SELECT fraud_get_event_prediction('new_account_detector', 'e-1', 'registration',
         entities => '[{\"entityType\": \"customer\", \"entityId\": \"c1\"}]', event_timestamp => '2026-03-01T00:00:00Z',
         event_variables => '{\"email_address\": \"x@example.com\", \"ip_address\": \"198.51.100.7\", \"order_price\": \"60\"}') ? 'ruleResults'" \
      -c "SELECT count(*) FROM fraud.events WHERE event_id = 'e-1'" -c "SELECT count(*) FROM fraud.event_predictions WHERE event_id = 'e-1'" | tr '\n' ' ' | sed 's/ $//')"
+check "the stored event lives in a shard on a worker" "1" \
+  "$(q "$coord" $db -c "SELECT count(*) FROM pg_dist_placement WHERE shardid = get_shard_id_for_distribution_column('fraud.events', 'e-1') AND groupid <> 0")"
+check "labelling a stored event, and rule statistics joining predictions with events" "no error|1" \
+  "$(sqlstate "$coord" $db "SELECT fraud_update_event_label('e-1', 'registration', 'fraud', '2026-03-02T00:00:00Z')")|$(q "$coord" $db -c "SELECT sum(labeled_matched) FROM fraud_rule_stats('new_account_detector', '2000-01-01', '2100-01-01')")"
+check "a backtest over the distributed stored events" "12000" \
+  "$(q "$coord" $db -c "SELECT max(events) FROM fraud_backtest('new_account_detector', '4', '2026-01-01', '2026-02-01')")"
+pts=$(q "$coord" $db -c "SELECT prediction_timestamp::text FROM fraud.event_predictions WHERE event_id = 'e-1'")
+check "GetEventPredictionMetadata and ListEventPredictions read the distributed history" "t|1" \
+  "$(q "$coord" $db -c "SELECT fraud_get_event_prediction_metadata('e-1', 'registration', 'new_account_detector', '4', '$pts')->>'eventId' = 'e-1',
+                        (SELECT count(*) FROM fraud_list_event_predictions(event_id => '{\"value\": \"e-1\"}'))")"
+check "an aggregate variable is refused while fraud.events is distributed (0A000)" 0A000 \
+  "$(sqlstate "$coord" $db "SELECT fraud_create_aggregate_variable('orders_24h', ARRAY['registration'], 'COUNT', '24 hours', entity_type => 'customer')")"
+# a batch import job writes its events into the shards
+python3 - "$dir/import.csv" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("EVENT_ID,EVENT_TIMESTAMP,ENTITY_ID,ENTITY_TYPE,EVENT_LABEL,LABEL_TIMESTAMP,email_address,ip_address,order_price,account_age_days\n")
+    for i in range(1, 1001):
+        f.write(f"imp-{i},2026-03-01T00:00:00Z,c{i % 50},customer,,,u{i}@example.com,198.51.100.{i % 200},{i * 3},{i % 30}\n")
+PY
+[ "$(id -u)" -eq 0 ] && chown postgres: "$dir/import.csv"
+q "$coord" $db >/dev/null <<SQL || bad "batch import"
+SELECT fraud_create_batch_import_job('citus_import', '$dir/import.csv', 'registration');
+DO \$\$
+BEGIN
+    FOR i IN 1..1200 LOOP
+        EXIT WHEN (SELECT status FROM fraud_get_batch_import_jobs('citus_import')) NOT IN ('IN_PROGRESS_INITIALIZING', 'IN_PROGRESS');
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END \$\$;
+SQL
+check "a batch import job into the distributed fraud.events" "COMPLETE|1000|1000" \
+  "$(q "$coord" $db -c "SELECT status, processed_records_count, (SELECT count(*) FROM fraud.events WHERE event_id LIKE 'imp-%') FROM fraud_get_batch_import_jobs('citus_import')")"
 q "$coord" $db >/dev/null <<'SQL' || bad "batch prediction"
 CREATE VIEW payments_flat AS
 SELECT id, ev->>'email_address' AS email_address, ev->>'ip_address' AS ip_address, ev->>'order_price' AS order_price,
@@ -257,6 +286,20 @@ END $$;
 SQL
 check "a batch prediction job over a distributed table" "COMPLETE 20000" \
   "$(q "$coord" $db -c "SELECT status || ' ' || processed_records_count FROM fraud_get_batch_prediction_jobs('citus_job')")"
+
+# DeleteEventsByEventType over the shards
+q "$coord" $db >/dev/null <<'SQL' || bad "deletion job"
+SELECT * FROM fraud_delete_events_by_event_type('registration');
+DO $$
+BEGIN
+    FOR i IN 1..1200 LOOP
+        EXIT WHEN (SELECT events_deletion_status FROM fraud_get_delete_events_by_event_type_status('registration')) NOT IN ('IN_PROGRESS_INITIALIZING', 'IN_PROGRESS');
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END $$;
+SQL
+check "a DeleteEventsByEventType job empties the shards of that type" "COMPLETE|0" \
+  "$(q "$coord" $db -c "SELECT events_deletion_status, (SELECT count(*) FROM fraud.events WHERE event_type_name = 'registration') FROM fraud_get_delete_events_by_event_type_status('registration')")"
 
 # pg_dump of the coordinator: the catalog restores, and scores as before
 as_pg pg_dump -h "$dir" -p "$coord" -U postgres -Fc -f "$dir/coord.dump" $db 2>"$dir/dump.err"; rc=$?
@@ -293,6 +336,20 @@ check "after the upgrade, distributed = single node" "5000 rows, 0 differ" "$(q 
     WITH d AS (SELECT id, fraud_predict('new_account_detector', ev) p FROM payments),
          s AS (SELECT id, fraud_predict('new_account_detector', ev) p FROM payments_single)
     SELECT (SELECT count(*) FROM d) || ' rows, ' || (SELECT count(*) FROM ((TABLE d EXCEPT TABLE s) UNION ALL (TABLE s EXCEPT TABLE d)) x) || ' differ'")"
+
+# a version that reads stored events (a velocity variable) scores on the coordinator only: on
+# the workers it fails with 0A000 instead of counting over events they do not hold
+q "$coord" $up >/dev/null <<'SQL' || bad "velocity detector"
+SELECT fraud_create_aggregate_variable('orders_24h', ARRAY['registration'], 'COUNT', '24 hours', entity_type => 'customer');
+SELECT fraud_put_detector('velocity_detector', 'registration');
+SELECT fraud_create_rule('busy', 'velocity_detector', '$orders_24h > 5', ARRAY['review']);
+SELECT * FROM fraud_create_detector_version('velocity_detector', rules => '[{"detectorId": "velocity_detector", "ruleId": "busy", "ruleVersion": "1"}]');
+SELECT fraud_update_detector_version_status('velocity_detector', '1', 'ACTIVE');
+SQL
+check "a version with a velocity variable refuses to score on the workers (0A000)" 0A000 \
+  "$(sqlstate "$coord" $up "SELECT count(*) FROM payments WHERE fraud_outcomes('velocity_detector', ev) IS NOT NULL")"
+check "the same version scores on the coordinator" "no error" \
+  "$(sqlstate "$coord" $up "SELECT count(*) FROM payments_single WHERE fraud_outcomes('velocity_detector', ev) IS NOT NULL")"
 
 echo "citus: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -30,7 +30,7 @@ SELECT count(*) AS public_tables
 FROM pg_class c, aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
 WHERE c.relnamespace = 'fraud'::regnamespace AND a.grantee = 0;
 -- every public function belongs to exactly one capability, except the three that manage them and
--- the owner's Citus setup
+-- the owner's Citus functions
 SELECT f.function_name, count(c.capability) AS capabilities
 FROM fraud._api_functions() f LEFT JOIN fraud._capabilities() c ON c.function_name = f.function_name
 WHERE f.schema_name <> 'fraud' GROUP BY 1 HAVING count(c.capability) <> 1 ORDER BY 1;
