@@ -531,13 +531,22 @@ BEGIN
         PERFORM create_reference_table('fraud.cluster_changes');
         PERFORM set_config('citus.enable_unsafe_triggers', 'off', true);
     END IF;
-    -- run_command_on_workers commits on its own; creating the guards twice is harmless
-    PERFORM run_command_on_workers($q$DO $d$ DECLARE t record; BEGIN
+    -- run_command_on_workers commits on its own; creating the guards twice is harmless. A
+    -- speaker's last_accessed_at is what EvaluateSession on a worker writes (that node's own
+    -- record of it, replaced by the coordinator's whenever the speaker changes there).
+    PERFORM run_command_on_workers($q$DO $d$ DECLARE t record; updates text; BEGIN
         FOR t IN SELECT * FROM fraud._cluster_tables() LOOP
             IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = format('fraud.%I', t.table_name)::regclass
                            AND tgname = 'changed_on_coordinator_only') THEN
-                EXECUTE format('CREATE TRIGGER changed_on_coordinator_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE
-                                ON fraud.%I FOR EACH STATEMENT EXECUTE FUNCTION fraud._cluster_refuse_write()', t.table_name);
+                updates := 'UPDATE';
+                IF t.table_name = 'voice_speakers' THEN
+                    SELECT 'UPDATE OF ' || string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO updates
+                    FROM pg_catalog.pg_attribute a
+                    WHERE a.attrelid = 'fraud.voice_speakers'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+                      AND a.attname <> 'last_accessed_at';
+                END IF;
+                EXECUTE format('CREATE TRIGGER changed_on_coordinator_only BEFORE INSERT OR %s OR DELETE OR TRUNCATE
+                                ON fraud.%I FOR EACH STATEMENT EXECUTE FUNCTION fraud._cluster_refuse_write()', updates, t.table_name);
             END IF;
         END LOOP; END $d$$q$);
     -- a node added since the last call has an empty catalog: every call ships all of it

@@ -211,6 +211,13 @@ register 'id#bbbbbbbbbbbbbbbbbbbbbb' '{1,0,0,0}' ROLLBACK
 check "a rolled-back registration is never seen" "1:High risk 2:Low risk 3:Low risk" "$(risky b)"
 register 'id#cccccccccccccccccccccc' '{1,0,0,0}'
 check "the next registration is seen by the next distributed query" "1:High risk 2:High risk 3:Low risk" "$(risky c)"
+# a speaker enrolled on the coordinator is authenticated by calls evaluated on the workers (which
+# record the access on their own copy, as EvaluateSession does)
+q "$coord" $db -c "INSERT INTO fraud.voice_speakers (domain_id, generated_speaker_id, customer_speaker_id, status, embedding, speech_seconds)
+                   VALUES ('$vd', 'id#ssssssssssssssssssssss', 'caller3', 'ENROLLED', '{0,0,1,0}', 30)" >/dev/null || bad "speaker"
+check "a speaker enrolled on the coordinator is authenticated on the workers" "1:Not authenticated 2:Not authenticated 3:Authenticated" \
+  "$(q "$coord" $db -c "SELECT string_agg(id || ':' || fraud_check_voice_id(fraud_voice_evaluate_session('$vd', 'auth' || id, embedding, 20, speaker_id => 'caller3'), 'voiceAuthentication'), ' ' ORDER BY id) FROM calls")"
+q "$coord" $db -c "UPDATE fraud.voice_speakers SET last_accessed_at = NULL" >/dev/null
 res=$(same_catalog $db)
 if [[ "$res" =~ ^30\|0\|[1-9][0-9]*$ ]]; then ok "after models and Voice ID, catalogs identical on the 3 nodes ($res)"; else bad "catalogs: $res"; fi
 
@@ -300,6 +307,17 @@ END $$;
 SQL
 check "a DeleteEventsByEventType job empties the shards of that type" "COMPLETE|0" \
   "$(q "$coord" $db -c "SELECT events_deletion_status, (SELECT count(*) FROM fraud.events WHERE event_type_name = 'registration') FROM fraud_get_delete_events_by_event_type_status('registration')")"
+
+# a worker down: catalog changes fail and change nothing anywhere; back up, they work again and
+# every node is the coordinator's copy
+as_pg "$PG_BIN/pg_ctl" -D "$dir/${ports[2]}" -m fast -w stop >/dev/null
+check "with a worker down, a catalog change fails" "no" \
+  "$(q "$coord" $db -c "SELECT fraud_put_outcome('while_down')" >/dev/null 2>&1 && echo yes || echo no)"
+check "and is not on the coordinator either" "0" "$(q "$coord" $db -c "SELECT count(*) FROM fraud.outcomes WHERE name = 'while_down'")"
+as_pg "$PG_BIN/pg_ctl" -D "$dir/${ports[2]}" -l "$dir/${ports[2]}.log" -w start >/dev/null
+check "with the worker back, the change succeeds" "" "$(q "$coord" $db -c "SELECT fraud_put_outcome('while_down')")"
+res=$(same_catalog $db)
+if [[ "$res" =~ ^30\|0\|[1-9][0-9]*$ ]]; then ok "after the outage, catalogs identical on the 3 nodes ($res)"; else bad "catalogs after the outage: $res"; fi
 
 # pg_dump of the coordinator: the catalog restores, and scores as before
 as_pg pg_dump -h "$dir" -p "$coord" -U postgres -Fc -f "$dir/coord.dump" $db 2>"$dir/dump.err"; rc=$?
