@@ -40,12 +40,13 @@ COMMENT ON TABLE fraud.cluster_changes IS 'Catalog changes on their way from the
 
 -- Coordinator side: what a statement did to a catalog table, sent to every node. Runs as the
 -- extension's owner (the connections Citus opens to the workers are the owner's), skips the
--- extension's own scripts (ALTER EXTENSION UPDATE runs on every node, each migrates its copy).
+-- extension's own scripts (ALTER EXTENSION UPDATE runs on every node, each migrates its copy)
+-- and does nothing once Citus is gone from the database (DROP EXTENSION citus).
 CREATE FUNCTION fraud._cluster_ship() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE old_json jsonb; new_json jsonb; id bigint;
 BEGIN
-    IF fraud._creating_extension() THEN
+    IF fraud._creating_extension() OR to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
         RETURN NULL;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
@@ -118,8 +119,7 @@ BEGIN
     RETURN NULL;
 END $$;
 
--- The nodes of the Citus cluster, and what fraud_citus_setup() found on each.
--- fraud_citus_setup() may run here: Citus is loaded, this is its coordinator, the caller is a
+-- fraud_citus_setup() and fraud_citus_distribute_events() may run here: Citus is loaded, this is its coordinator, the caller is a
 -- superuser, every node has this fraud_detector version.
 CREATE FUNCTION fraud._citus_check() RETURNS void
 LANGUAGE plpgsql AS $$
@@ -129,10 +129,10 @@ BEGIN
         PERFORM fraud._raise('55000', 'Citus is not installed in this database (CREATE EXTENSION citus)');
     END IF;
     IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) THEN
-        PERFORM fraud._raise('42501', 'fraud_citus_setup() is for a superuser');
+        PERFORM fraud._raise('42501', 'the Citus functions of fraud_detector are for a superuser');
     END IF;
     IF (SELECT groupid FROM pg_dist_local_group) <> 0 THEN
-        PERFORM fraud._raise('55000', 'fraud_citus_setup() runs on the Citus coordinator');
+        PERFORM fraud._raise('55000', 'the Citus functions of fraud_detector run on the Citus coordinator');
     END IF;
     SELECT string_agg(format('%s:%s has %s', n.nodename, n.nodeport, coalesce(r.result, 'no answer')), '; ') INTO bad
     FROM run_command_on_all_nodes($q$SELECT coalesce((SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'fraud_detector'), 'no fraud_detector')$q$) r

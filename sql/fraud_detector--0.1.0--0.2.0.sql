@@ -2965,10 +2965,10 @@ BEGIN
         PERFORM fraud._raise('55000', 'Citus is not installed in this database (CREATE EXTENSION citus)');
     END IF;
     IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) THEN
-        PERFORM fraud._raise('42501', 'fraud_citus_setup() is for a superuser');
+        PERFORM fraud._raise('42501', 'the Citus functions of fraud_detector are for a superuser');
     END IF;
     IF (SELECT groupid FROM pg_dist_local_group) <> 0 THEN
-        PERFORM fraud._raise('55000', 'fraud_citus_setup() runs on the Citus coordinator');
+        PERFORM fraud._raise('55000', 'the Citus functions of fraud_detector run on the Citus coordinator');
     END IF;
     SELECT string_agg(format('%s:%s has %s', n.nodename, n.nodeport, coalesce(r.result, 'no answer')), '; ') INTO bad
     FROM run_command_on_all_nodes($q$SELECT coalesce((SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'fraud_detector'), 'no fraud_detector')$q$) r
@@ -3036,7 +3036,7 @@ CREATE OR REPLACE FUNCTION fraud._cluster_ship()
 AS $function$
 DECLARE old_json jsonb; new_json jsonb; id bigint;
 BEGIN
-    IF fraud._creating_extension() THEN
+    IF fraud._creating_extension() OR to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
         RETURN NULL;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN

@@ -125,6 +125,9 @@ q "$coord" $db -c "BEGIN" -c "SELECT fraud_update_list('blocked_ips', ARRAY['198
 check "a rolled-back list append is not seen on the workers" "{approve}" "$(outcome7)"
 q "$coord" $db -c "SELECT fraud_update_list('blocked_ips', ARRAY['198.51.100.7'], update_mode => 'APPEND')" >/dev/null
 check "a committed list append is seen by the next distributed query" "{verify_customer}" "$(outcome7)"
+check "every worker, asked directly, scores with the appended list" "{verify_customer}|{verify_customer}" \
+  "$(q "$coord" $db -c "SELECT string_agg(result, '|' ORDER BY nodeport) FROM run_command_on_workers(
+                          \$\$SELECT fraud_outcomes('new_account_detector', '{\"ip_address\": \"198.51.100.7\", \"order_price\": 5}')\$\$)")"
 check "after the list append, distributed = single node" "20000 rows, 0 differ" "$(diff_rows)"
 
 # a new detector version activated (and one that is rolled back)
