@@ -19,20 +19,23 @@ citus_start() {
   CITUS_PORTS=($base $((base + 1)) $((base + 2)))
   COORD=$base
   trap citus_stop EXIT
-  for p in "${CITUS_PORTS[@]}"; do
-    as_pg "$PG_BIN/initdb" -D "$CITUS_DIR/$p" -A trust -U postgres --no-sync -E UTF8 --locale=C.UTF-8 >/dev/null
-    cat >> "$CITUS_DIR/$p/postgresql.conf" <<CONF
+  for p in "${CITUS_PORTS[@]}"; do citus_node "$p" || return 1; done
+  export PGHOST=$CITUS_DIR PGUSER=postgres
+}
+
+# citus_node port: a new node of the cluster on that port, started (not yet added to Citus)
+citus_node() {
+  as_pg "$PG_BIN/initdb" -D "$CITUS_DIR/$1" -A trust -U postgres --no-sync -E UTF8 --locale=C.UTF-8 >/dev/null
+  cat >> "$CITUS_DIR/$1/postgresql.conf" <<CONF
 shared_preload_libraries = 'citus'
 listen_addresses = '127.0.0.1'
-port = $p
+port = $1
 unix_socket_directories = '$CITUS_DIR'
 fsync = off
 max_prepared_transactions = 100
 ${CITUS_CONF:-}
 CONF
-    as_pg "$PG_BIN/pg_ctl" -D "$CITUS_DIR/$p" -l "$CITUS_DIR/$p.log" -w start >/dev/null || { cat "$CITUS_DIR/$p.log"; return 1; }
-  done
-  export PGHOST=$CITUS_DIR PGUSER=postgres
+  as_pg "$PG_BIN/pg_ctl" -D "$CITUS_DIR/$1" -l "$CITUS_DIR/$1.log" -w start >/dev/null || { cat "$CITUS_DIR/$1.log"; return 1; }
 }
 
 citus_stop() {

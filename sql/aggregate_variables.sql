@@ -220,6 +220,11 @@ END $$;
 CREATE FUNCTION fraud._sync_event_keys() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    -- a Citus worker applying the coordinator's change: it never scores with stored events
+    -- (docs/scale-out.md), its event keys stay empty
+    IF current_setting('fraud_detector.cluster_apply', true) = 'on' AND current_setting('session_replication_role') = 'replica' THEN
+        RETURN NULL;
+    END IF;
     PERFORM fraud._sync_event_keys_now();
     RETURN NULL;
 END $$;
@@ -230,6 +235,9 @@ END $$;
 CREATE FUNCTION fraud._sync_model_event_keys() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    IF current_setting('fraud_detector.cluster_apply', true) = 'on' AND current_setting('session_replication_role') = 'replica' THEN
+        RETURN NULL; -- a Citus worker applying the coordinator's change (fraud._sync_event_keys)
+    END IF;
     IF EXISTS (SELECT * FROM fraud._needed_key_specs()
                EXCEPT SELECT s.event_type_name, s.key_name, s.entity_type, s.group_by_variable, s.with_variables
                       FROM fraud.event_key_specs s)

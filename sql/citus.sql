@@ -25,14 +25,15 @@ LANGUAGE sql IMMUTABLE AS $$
         'voice_fraudster_changes', 'voice_speakers']) WITH ORDINALITY t(name, n)
 $$;
 
--- One row per catalog-changing statement on the coordinator: the table, the statement's kind
--- and the rows it removed and added (to_jsonb of each). SYNC replaces a table's whole content.
+-- What a catalog-changing statement on the coordinator did, as rows of this table: the rows it
+-- removed (DELETE, old_rows) and added (INSERT, new_rows), to_jsonb of each, in chunks; an UPDATE
+-- is both. TRUNCATE and SYNC empty the table (SYNC's rows follow as INSERTs).
 -- Rows live only as long as the statement that writes them (fraud._cluster_ship deletes them
 -- again); the workers act on the INSERT.
 CREATE TABLE fraud.cluster_changes (
     change_id  bigserial PRIMARY KEY,
     table_name name NOT NULL,
-    operation  text NOT NULL CONSTRAINT cluster_change_operation CHECK (operation IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'SYNC')),
+    operation  text NOT NULL CONSTRAINT cluster_change_operation CHECK (operation IN ('INSERT', 'DELETE', 'TRUNCATE', 'SYNC')),
     old_rows   jsonb,
     new_rows   jsonb
 );
@@ -43,34 +44,59 @@ COMMENT ON TABLE fraud.cluster_changes IS 'Catalog changes on their way from the
 -- extension's own scripts (ALTER EXTENSION UPDATE runs on every node, each migrates its copy)
 -- and does nothing once Citus is gone from the database (DROP EXTENSION citus).
 CREATE FUNCTION fraud._cluster_ship() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE old_json jsonb; new_json jsonb; id bigint;
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET extra_float_digits = 1 AS $$
+DECLARE chunk record;
 BEGIN
     IF fraud._creating_extension() OR to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        PERFORM fraud._cluster_send(TG_TABLE_NAME, 'TRUNCATE', NULL, NULL);
+        RETURN NULL;
+    END IF;
+    -- an UPDATE goes as the old rows' removal, then the new rows: the same on the worker
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        SELECT jsonb_agg(to_jsonb(o)) INTO old_json FROM old_rows o;
+        FOR chunk IN SELECT jsonb_agg(x.r) AS rows FROM (SELECT to_jsonb(o) AS r, (row_number() OVER () - 1) / 5000 AS g
+                                                        FROM old_rows o) x GROUP BY x.g ORDER BY x.g LOOP
+            PERFORM fraud._cluster_send(TG_TABLE_NAME, 'DELETE', chunk.rows, NULL);
+        END LOOP;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        SELECT jsonb_agg(to_jsonb(n)) INTO new_json FROM new_rows n;
+        FOR chunk IN SELECT jsonb_agg(x.r) AS rows FROM (SELECT to_jsonb(n) AS r, (row_number() OVER () - 1) / 5000 AS g
+                                                        FROM new_rows n) x GROUP BY x.g ORDER BY x.g LOOP
+            PERFORM fraud._cluster_send(TG_TABLE_NAME, 'INSERT', NULL, chunk.rows);
+        END LOOP;
     END IF;
-    IF TG_OP <> 'TRUNCATE' AND old_json IS NULL AND new_json IS NULL THEN
-        RETURN NULL; -- the statement changed no row
-    END IF;
-    INSERT INTO fraud.cluster_changes (table_name, operation, old_rows, new_rows)
-    VALUES (TG_TABLE_NAME, TG_OP, old_json, new_json) RETURNING change_id INTO id;
-    DELETE FROM fraud.cluster_changes WHERE change_id = id;
     RETURN NULL;
+END $$;
+
+-- One change to every node: written to the reference table (Citus writes every node's copy, and
+-- each worker's trigger applies it) and deleted again. Rows go in chunks of 5,000, far below
+-- jsonb's size limit even for voiceprints.
+CREATE FUNCTION fraud._cluster_send(p_table name, p_operation text, p_old jsonb, p_new jsonb) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE id bigint;
+BEGIN
+    INSERT INTO fraud.cluster_changes (table_name, operation, old_rows, new_rows)
+    VALUES (p_table, p_operation, p_old, p_new) RETURNING change_id INTO id;
+    DELETE FROM fraud.cluster_changes WHERE change_id = id;
 END $$;
 
 -- Worker side: applies changes to this node's catalog, in the coordinator's statement order,
 -- under session_replication_role = replica: what the coordinator checked (foreign keys,
 -- validations) arrives checked. The ENABLE ALWAYS triggers still fire: those that invalidate
--- compiled detectors and that derive event_key_specs from this node's events do what they must;
--- the Voice ID stamp triggers step aside while fraud_detector.cluster_apply is on (the coordinator's
--- stamps and chain arrive as rows: a stamp must mean the same fraudsters on every node).
+-- compiled detectors do what they must; the Voice ID stamp triggers step aside while
+-- fraud_detector.cluster_apply is on under replica (the coordinator's stamps and chain arrive as
+-- rows: a stamp must mean the same fraudsters on every node), and so do the event key syncs (a
+-- worker never scores with stored events: src/cache.rs refuses it).
 -- On the coordinator (Citus group 0) the change is already there.
+--
+-- The coordinator commits first and the workers' prepared transactions after it, so the next
+-- change can reach a worker while the previous one is still prepared there (in doubt until
+-- COMMIT PREPARED, or Citus's recovery after a lost connection). Applies take a transaction
+-- advisory lock, which a prepared transaction keeps: each worker applies changes one committed
+-- transaction after the other, in the coordinator's order (it serialises writes of a
+-- reference table), and never reads around one in doubt.
 CREATE FUNCTION fraud._cluster_apply() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE c record; rel regclass; pk_match text; role text := current_setting('session_replication_role');
@@ -78,6 +104,7 @@ BEGIN
     IF (SELECT groupid FROM pg_dist_local_group) = 0 THEN
         RETURN NULL;
     END IF;
+    PERFORM pg_advisory_xact_lock('fraud.cluster_changes'::regclass::oid::int, 0);
     PERFORM set_config('session_replication_role', 'replica', true);
     PERFORM set_config('fraud_detector.cluster_apply', 'on', true);
     FOR c IN SELECT * FROM changes ORDER BY change_id LOOP
@@ -89,7 +116,7 @@ BEGIN
             -- DELETE, not TRUNCATE: foreign keys are not checked under replica, TRUNCATE would
             -- still refuse a referenced table
             EXECUTE format('DELETE FROM %s', rel);
-        ELSIF c.operation IN ('UPDATE', 'DELETE') THEN
+        ELSIF c.operation = 'DELETE' THEN
             SELECT string_agg(format('t.%1$I = o.%1$I', a.attname), ' AND ' ORDER BY k.n) INTO pk_match
             FROM pg_index i, unnest(i.indkey) WITH ORDINALITY k(attnum, n), pg_attribute a
             WHERE i.indrelid = rel AND i.indisprimary AND a.attrelid = rel AND a.attnum = k.attnum;
@@ -98,6 +125,10 @@ BEGIN
         END IF;
         IF c.new_rows IS NOT NULL THEN
             EXECUTE format('INSERT INTO %1$s SELECT * FROM jsonb_populate_recordset(NULL::%1$s, $1)', rel) USING c.new_rows;
+        END IF;
+        -- a worker's own Voice ID sessions go with their domain (no cascade under replica)
+        IF c.table_name = 'voice_domains' AND c.operation <> 'INSERT' THEN
+            DELETE FROM fraud.voice_sessions s WHERE NOT EXISTS (SELECT 1 FROM fraud.voice_domains d WHERE d.domain_id = s.domain_id);
         END IF;
     END LOOP;
     PERFORM set_config('fraud_detector.cluster_apply', 'off', true);
@@ -128,7 +159,8 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
         PERFORM fraud._raise('55000', 'Citus is not installed in this database (CREATE EXTENSION citus)');
     END IF;
-    IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) THEN
+    -- session_user: the function runs as its owner (sql/privileges.sql), the caller must be one
+    IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = session_user) THEN
         PERFORM fraud._raise('42501', 'the Citus functions of fraud_detector are for a superuser');
     END IF;
     IF (SELECT groupid FROM pg_dist_local_group) <> 0 THEN
@@ -144,8 +176,8 @@ BEGIN
 END $$;
 
 CREATE FUNCTION fraud_citus_setup() RETURNS jsonb
-LANGUAGE plpgsql AS $fn$
-DECLARE t record; rel regclass; rows jsonb; id bigint; ev text; total bigint := 0;
+LANGUAGE plpgsql SET extra_float_digits = 1 AS $fn$
+DECLARE t record; rel regclass; chunk record; ev text; total bigint := 0; failed text;
 BEGIN
     PERFORM fraud._citus_check();
     IF NOT EXISTS (SELECT 1 FROM pg_dist_partition p WHERE p.logicalrelid = 'fraud.cluster_changes'::regclass) THEN
@@ -153,11 +185,15 @@ BEGIN
         PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
         PERFORM create_reference_table('fraud.cluster_changes');
         PERFORM set_config('citus.enable_unsafe_triggers', 'off', true);
+    ELSE
+        -- Citus copies reference tables to a node added later only when something needs them
+        PERFORM replicate_reference_tables('block_writes');
     END IF;
     -- run_command_on_workers commits on its own; creating the guards twice is harmless. A
     -- speaker's last_accessed_at is what EvaluateSession on a worker writes (that node's own
     -- record of it, replaced by the coordinator's whenever the speaker changes there).
-    PERFORM run_command_on_workers($q$DO $d$ DECLARE t record; updates text; BEGIN
+    SELECT string_agg(format('%s:%s: %s', r.nodename, r.nodeport, r.result), '; ') INTO failed
+    FROM run_command_on_workers($q$DO $d$ DECLARE t record; updates text; BEGIN
         FOR t IN SELECT * FROM fraud._cluster_tables() LOOP
             IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = format('fraud.%I', t.table_name)::regclass
                            AND tgname = 'changed_on_coordinator_only') THEN
@@ -171,31 +207,40 @@ BEGIN
                 EXECUTE format('CREATE TRIGGER changed_on_coordinator_only BEFORE INSERT OR %s OR DELETE OR TRUNCATE
                                 ON fraud.%I FOR EACH STATEMENT EXECUTE FUNCTION fraud._cluster_refuse_write()', updates, t.table_name);
             END IF;
-        END LOOP; END $d$$q$);
+        END LOOP; END $d$$q$) r
+    WHERE NOT r.success;
+    IF failed IS NOT NULL THEN
+        PERFORM fraud._raise('55000', format('a worker could not be prepared: %s', failed));
+    END IF;
     -- a node added since the last call has an empty catalog: every call ships all of it
     FOR t IN SELECT * FROM fraud._cluster_tables() ORDER BY ord LOOP
         rel := format('fraud.%I', t.table_name)::regclass;
         FOREACH ev IN ARRAY ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'] LOOP
             -- named to fire after the table's other statement triggers: what they refuse is
-            -- refused here first, what they derive is shipped before the statement itself
+            -- refused here first, what they derive is shipped before the statement itself.
+            -- ENABLE ALWAYS: a change made on the coordinator under session_replication_role =
+            -- replica (a restore, a logical replication subscriber) reaches the workers too.
             IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = rel AND tgname = 'zz_ship_' || lower(ev)) THEN
                 EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s %s FOR EACH STATEMENT EXECUTE FUNCTION fraud._cluster_ship()',
                                'zz_ship_' || lower(ev), ev, rel,
                                CASE ev WHEN 'INSERT' THEN 'REFERENCING NEW TABLE AS new_rows'
                                        WHEN 'UPDATE' THEN 'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'
                                        WHEN 'DELETE' THEN 'REFERENCING OLD TABLE AS old_rows' ELSE '' END);
+                EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', rel, 'zz_ship_' || lower(ev));
             END IF;
         END LOOP;
-        EXECUTE format('SELECT jsonb_agg(to_jsonb(r)) FROM %s r', rel) INTO rows;
-        INSERT INTO fraud.cluster_changes (table_name, operation, new_rows)
-        VALUES (t.table_name, 'SYNC', rows) RETURNING change_id INTO id;
-        DELETE FROM fraud.cluster_changes WHERE change_id = id;
-        total := total + coalesce(jsonb_array_length(rows), 0);
+        -- the table emptied, then its rows in chunks
+        PERFORM fraud._cluster_send(t.table_name, 'SYNC', NULL, NULL);
+        FOR chunk IN EXECUTE format('SELECT jsonb_agg(x.r) AS rows, count(*) AS n FROM (SELECT to_jsonb(r) AS r, (row_number() OVER () - 1) / 5000 AS g
+                                                                        FROM %s r) x GROUP BY x.g ORDER BY x.g', rel) LOOP
+            PERFORM fraud._cluster_send(t.table_name, 'INSERT', NULL, chunk.rows);
+            total := total + chunk.n;
+        END LOOP;
     END LOOP;
     RETURN jsonb_build_object('workers', (SELECT count(*) FROM pg_dist_node WHERE groupid <> 0 AND noderole = 'primary'),
                               'tables', (SELECT count(*) FROM fraud._cluster_tables()), 'rows', total);
 END $fn$;
-COMMENT ON FUNCTION fraud_citus_setup() IS 'Prepares fraud_detector for Citus (docs/scale-out.md); on the coordinator, as a superuser. Afterwards every node scores with its own copy of the catalog, changed exactly when the coordinator''s transactions commit. Ships the whole catalog to every node: call it again after adding a node and after ALTER EXTENSION UPDATE. Returns {"workers", "tables", "rows"} shipped. Errors: 55000 Citus not installed, not the coordinator, or a node without the same fraud_detector version; 42501 not a superuser.';
+COMMENT ON FUNCTION fraud_citus_setup() IS 'Prepares fraud_detector for Citus (docs/scale-out.md); on the coordinator, as a superuser. Afterwards every node scores with its own copy of the catalog, changed exactly when the coordinator''s transactions commit. Ships the whole catalog to every node: call it again after adding a node and after ALTER EXTENSION UPDATE. Returns {"workers", "tables", "rows"} shipped. Errors: 55000 Citus not installed, not the coordinator, a node without the same fraud_detector version, or a worker that could not be prepared; 42501 not a superuser.';
 
 -- Is fraud.events a Citus distributed table (fraud_citus_distribute_events())?
 CREATE FUNCTION fraud._events_distributed() RETURNS boolean

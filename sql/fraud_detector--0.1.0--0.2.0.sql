@@ -219,14 +219,15 @@ DROP FUNCTION fraud._get_detector_version(text, text);
 
 -- Issue 14 (Citus scale-out; docs/scale-out.md): the table the coordinator's catalog changes
 -- travel through to the workers (a Citus reference table once fraud_citus_setup() has run).
--- One row per catalog-changing statement on the coordinator: the table, the statement's kind
--- and the rows it removed and added (to_jsonb of each). SYNC replaces a table's whole content.
+-- What a catalog-changing statement on the coordinator did, as rows of this table: the rows it
+-- removed (DELETE, old_rows) and added (INSERT, new_rows), to_jsonb of each, in chunks; an UPDATE
+-- is both. TRUNCATE and SYNC empty the table (SYNC's rows follow as INSERTs).
 -- Rows live only as long as the statement that writes them (fraud._cluster_ship deletes them
 -- again); the workers act on the INSERT.
 CREATE TABLE fraud.cluster_changes (
     change_id  bigserial PRIMARY KEY,
     table_name name NOT NULL,
-    operation  text NOT NULL CONSTRAINT cluster_change_operation CHECK (operation IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'SYNC')),
+    operation  text NOT NULL CONSTRAINT cluster_change_operation CHECK (operation IN ('INSERT', 'DELETE', 'TRUNCATE', 'SYNC')),
     old_rows   jsonb,
     new_rows   jsonb
 );
@@ -520,9 +521,10 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_citus_setup()
  RETURNS jsonb
  LANGUAGE plpgsql
  SECURITY DEFINER
+ SET extra_float_digits TO '1'
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
-DECLARE t record; rel regclass; rows jsonb; id bigint; ev text; total bigint := 0;
+DECLARE t record; rel regclass; chunk record; ev text; total bigint := 0; failed text;
 BEGIN
     PERFORM fraud._citus_check();
     IF NOT EXISTS (SELECT 1 FROM pg_dist_partition p WHERE p.logicalrelid = 'fraud.cluster_changes'::regclass) THEN
@@ -530,11 +532,15 @@ BEGIN
         PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
         PERFORM create_reference_table('fraud.cluster_changes');
         PERFORM set_config('citus.enable_unsafe_triggers', 'off', true);
+    ELSE
+        -- Citus copies reference tables to a node added later only when something needs them
+        PERFORM replicate_reference_tables('block_writes');
     END IF;
     -- run_command_on_workers commits on its own; creating the guards twice is harmless. A
     -- speaker's last_accessed_at is what EvaluateSession on a worker writes (that node's own
     -- record of it, replaced by the coordinator's whenever the speaker changes there).
-    PERFORM run_command_on_workers($q$DO $d$ DECLARE t record; updates text; BEGIN
+    SELECT string_agg(format('%s:%s: %s', r.nodename, r.nodeport, r.result), '; ') INTO failed
+    FROM run_command_on_workers($q$DO $d$ DECLARE t record; updates text; BEGIN
         FOR t IN SELECT * FROM fraud._cluster_tables() LOOP
             IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = format('fraud.%I', t.table_name)::regclass
                            AND tgname = 'changed_on_coordinator_only') THEN
@@ -548,26 +554,35 @@ BEGIN
                 EXECUTE format('CREATE TRIGGER changed_on_coordinator_only BEFORE INSERT OR %s OR DELETE OR TRUNCATE
                                 ON fraud.%I FOR EACH STATEMENT EXECUTE FUNCTION fraud._cluster_refuse_write()', updates, t.table_name);
             END IF;
-        END LOOP; END $d$$q$);
+        END LOOP; END $d$$q$) r
+    WHERE NOT r.success;
+    IF failed IS NOT NULL THEN
+        PERFORM fraud._raise('55000', format('a worker could not be prepared: %s', failed));
+    END IF;
     -- a node added since the last call has an empty catalog: every call ships all of it
     FOR t IN SELECT * FROM fraud._cluster_tables() ORDER BY ord LOOP
         rel := format('fraud.%I', t.table_name)::regclass;
         FOREACH ev IN ARRAY ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'] LOOP
             -- named to fire after the table's other statement triggers: what they refuse is
-            -- refused here first, what they derive is shipped before the statement itself
+            -- refused here first, what they derive is shipped before the statement itself.
+            -- ENABLE ALWAYS: a change made on the coordinator under session_replication_role =
+            -- replica (a restore, a logical replication subscriber) reaches the workers too.
             IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = rel AND tgname = 'zz_ship_' || lower(ev)) THEN
                 EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s %s FOR EACH STATEMENT EXECUTE FUNCTION fraud._cluster_ship()',
                                'zz_ship_' || lower(ev), ev, rel,
                                CASE ev WHEN 'INSERT' THEN 'REFERENCING NEW TABLE AS new_rows'
                                        WHEN 'UPDATE' THEN 'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'
                                        WHEN 'DELETE' THEN 'REFERENCING OLD TABLE AS old_rows' ELSE '' END);
+                EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', rel, 'zz_ship_' || lower(ev));
             END IF;
         END LOOP;
-        EXECUTE format('SELECT jsonb_agg(to_jsonb(r)) FROM %s r', rel) INTO rows;
-        INSERT INTO fraud.cluster_changes (table_name, operation, new_rows)
-        VALUES (t.table_name, 'SYNC', rows) RETURNING change_id INTO id;
-        DELETE FROM fraud.cluster_changes WHERE change_id = id;
-        total := total + coalesce(jsonb_array_length(rows), 0);
+        -- the table emptied, then its rows in chunks
+        PERFORM fraud._cluster_send(t.table_name, 'SYNC', NULL, NULL);
+        FOR chunk IN EXECUTE format('SELECT jsonb_agg(x.r) AS rows, count(*) AS n FROM (SELECT to_jsonb(r) AS r, (row_number() OVER () - 1) / 5000 AS g
+                                                                        FROM %s r) x GROUP BY x.g ORDER BY x.g', rel) LOOP
+            PERFORM fraud._cluster_send(t.table_name, 'INSERT', NULL, chunk.rows);
+            total := total + chunk.n;
+        END LOOP;
     END LOOP;
     RETURN jsonb_build_object('workers', (SELECT count(*) FROM pg_dist_node WHERE groupid <> 0 AND noderole = 'primary'),
                               'tables', (SELECT count(*) FROM fraud._cluster_tables()), 'rows', total);
@@ -2820,6 +2835,11 @@ AS $function$
 DECLARE vars text[]; bad text; mapper jsonb; treatment text; k text; s text; e text;
 BEGIN
     PERFORM fraud._check_enum('training_data_source', p_source, ARRAY['EXTERNAL_EVENTS', 'INGESTED_EVENTS']);
+    -- its scoring would read the entity's stored events, spread over the workers (docs/scale-out.md)
+    IF m.model_type <> 'ONLINE_FRAUD_INSIGHTS' AND fraud._events_distributed() THEN
+        PERFORM fraud._raise('0A000', format('a %s model reads the stored events of its entities, and fraud.events is distributed', m.model_type),
+                             'See docs/scale-out.md, "Stored events".', NULL);
+    END IF;
     PERFORM fraud._required('training_data_schema', p_schema);
     IF jsonb_typeof(p_schema) <> 'object' OR jsonb_typeof(p_schema->'modelVariables') IS DISTINCT FROM 'array' THEN
         PERFORM fraud._invalid('training_data_schema', p_schema::text, '(must be {"modelVariables": [...], "labelSchema": {...}})');
@@ -2964,7 +2984,8 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
         PERFORM fraud._raise('55000', 'Citus is not installed in this database (CREATE EXTENSION citus)');
     END IF;
-    IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) THEN
+    -- session_user: the function runs as its owner (sql/privileges.sql), the caller must be one
+    IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = session_user) THEN
         PERFORM fraud._raise('42501', 'the Citus functions of fraud_detector are for a superuser');
     END IF;
     IF (SELECT groupid FROM pg_dist_local_group) <> 0 THEN
@@ -2990,6 +3011,7 @@ BEGIN
     IF (SELECT groupid FROM pg_dist_local_group) = 0 THEN
         RETURN NULL;
     END IF;
+    PERFORM pg_advisory_xact_lock('fraud.cluster_changes'::regclass::oid::int, 0);
     PERFORM set_config('session_replication_role', 'replica', true);
     PERFORM set_config('fraud_detector.cluster_apply', 'on', true);
     FOR c IN SELECT * FROM changes ORDER BY change_id LOOP
@@ -3001,7 +3023,7 @@ BEGIN
             -- DELETE, not TRUNCATE: foreign keys are not checked under replica, TRUNCATE would
             -- still refuse a referenced table
             EXECUTE format('DELETE FROM %s', rel);
-        ELSIF c.operation IN ('UPDATE', 'DELETE') THEN
+        ELSIF c.operation = 'DELETE' THEN
             SELECT string_agg(format('t.%1$I = o.%1$I', a.attname), ' AND ' ORDER BY k.n) INTO pk_match
             FROM pg_index i, unnest(i.indkey) WITH ORDINALITY k(attnum, n), pg_attribute a
             WHERE i.indrelid = rel AND i.indisprimary AND a.attrelid = rel AND a.attnum = k.attnum;
@@ -3010,6 +3032,10 @@ BEGIN
         END IF;
         IF c.new_rows IS NOT NULL THEN
             EXECUTE format('INSERT INTO %1$s SELECT * FROM jsonb_populate_recordset(NULL::%1$s, $1)', rel) USING c.new_rows;
+        END IF;
+        -- a worker's own Voice ID sessions go with their domain (no cascade under replica)
+        IF c.table_name = 'voice_domains' AND c.operation <> 'INSERT' THEN
+            DELETE FROM fraud.voice_sessions s WHERE NOT EXISTS (SELECT 1 FROM fraud.voice_domains d WHERE d.domain_id = s.domain_id);
         END IF;
     END LOOP;
     PERFORM set_config('fraud_detector.cluster_apply', 'off', true);
@@ -3028,29 +3054,47 @@ BEGIN
     RETURN NULL;
 END $function$
 ;
+CREATE OR REPLACE FUNCTION fraud._cluster_send(p_table name, p_operation text, p_old jsonb, p_new jsonb)
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE id bigint;
+BEGIN
+    INSERT INTO fraud.cluster_changes (table_name, operation, old_rows, new_rows)
+    VALUES (p_table, p_operation, p_old, p_new) RETURNING change_id INTO id;
+    DELETE FROM fraud.cluster_changes WHERE change_id = id;
+END $function$
+;
 CREATE OR REPLACE FUNCTION fraud._cluster_ship()
  RETURNS trigger
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
+ SET extra_float_digits TO '1'
 AS $function$
-DECLARE old_json jsonb; new_json jsonb; id bigint;
+DECLARE chunk record;
 BEGIN
     IF fraud._creating_extension() OR to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        PERFORM fraud._cluster_send(TG_TABLE_NAME, 'TRUNCATE', NULL, NULL);
+        RETURN NULL;
+    END IF;
+    -- an UPDATE goes as the old rows' removal, then the new rows: the same on the worker
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        SELECT jsonb_agg(to_jsonb(o)) INTO old_json FROM old_rows o;
+        FOR chunk IN SELECT jsonb_agg(x.r) AS rows FROM (SELECT to_jsonb(o) AS r, (row_number() OVER () - 1) / 5000 AS g
+                                                        FROM old_rows o) x GROUP BY x.g ORDER BY x.g LOOP
+            PERFORM fraud._cluster_send(TG_TABLE_NAME, 'DELETE', chunk.rows, NULL);
+        END LOOP;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        SELECT jsonb_agg(to_jsonb(n)) INTO new_json FROM new_rows n;
+        FOR chunk IN SELECT jsonb_agg(x.r) AS rows FROM (SELECT to_jsonb(n) AS r, (row_number() OVER () - 1) / 5000 AS g
+                                                        FROM new_rows n) x GROUP BY x.g ORDER BY x.g LOOP
+            PERFORM fraud._cluster_send(TG_TABLE_NAME, 'INSERT', NULL, chunk.rows);
+        END LOOP;
     END IF;
-    IF TG_OP <> 'TRUNCATE' AND old_json IS NULL AND new_json IS NULL THEN
-        RETURN NULL; -- the statement changed no row
-    END IF;
-    INSERT INTO fraud.cluster_changes (table_name, operation, old_rows, new_rows)
-    VALUES (TG_TABLE_NAME, TG_OP, old_json, new_json) RETURNING change_id INTO id;
-    DELETE FROM fraud.cluster_changes WHERE change_id = id;
     RETURN NULL;
 END $function$
 ;
@@ -4910,6 +4954,11 @@ CREATE OR REPLACE FUNCTION fraud._sync_event_keys()
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 BEGIN
+    -- a Citus worker applying the coordinator's change: it never scores with stored events
+    -- (docs/scale-out.md), its event keys stay empty
+    IF current_setting('fraud_detector.cluster_apply', true) = 'on' AND current_setting('session_replication_role') = 'replica' THEN
+        RETURN NULL;
+    END IF;
     PERFORM fraud._sync_event_keys_now();
     RETURN NULL;
 END $function$
@@ -4964,6 +5013,9 @@ CREATE OR REPLACE FUNCTION fraud._sync_model_event_keys()
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 BEGIN
+    IF current_setting('fraud_detector.cluster_apply', true) = 'on' AND current_setting('session_replication_role') = 'replica' THEN
+        RETURN NULL; -- a Citus worker applying the coordinator's change (fraud._sync_event_keys)
+    END IF;
     IF EXISTS (SELECT * FROM fraud._needed_key_specs()
                EXCEPT SELECT s.event_type_name, s.key_name, s.entity_type, s.group_by_variable, s.with_variables
                       FROM fraud.event_key_specs s)
@@ -5171,7 +5223,7 @@ AS $function$
 DECLARE c record; old_stamp bigint; new_stamp bigint;
 BEGIN
     -- a Citus worker applying the coordinator's change receives its stamps too (sql/citus.sql)
-    IF current_setting('fraud_detector.cluster_apply', true) = 'on' THEN
+    IF current_setting('fraud_detector.cluster_apply', true) = 'on' AND current_setting('session_replication_role') = 'replica' THEN
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -5592,7 +5644,7 @@ COMMENT ON FUNCTION @extschema@.fraud_cancel_batch_prediction_job(job_id text) I
 COMMENT ON FUNCTION @extschema@.fraud_capabilities() IS 'Every capability fraud_grant knows and the functions it grants EXECUTE on (including the internal fraud.* functions behind the job wrappers).';
 COMMENT ON FUNCTION @extschema@.fraud_check_voice_id(result jsonb, option text) IS 'Amazon Connect''s Check Voice ID block: the branch (e.g. Authenticated, Not enrolled, High risk) an EvaluateSession result takes for option enrollmentStatus, voiceAuthentication or fraudDetection. Errors: 22023 unknown option.';
 COMMENT ON FUNCTION @extschema@.fraud_citus_distribute_events(shard_count integer) IS 'Makes fraud.events and fraud.event_predictions Citus distributed tables, both by event_id and co-located (docs/scale-out.md, "Stored events"), moving their rows to the workers; on the coordinator, as a superuser, after fraud_citus_setup(). Idempotent. Aggregate variables and history-reading models (TRANSACTION_FRAUD_INSIGHTS, ACCOUNT_TAKEOVER_INSIGHTS) are refused from then on. shard_count: Citus''s default (citus.shard_count) when NULL. Errors: 55000 no Citus, not the coordinator, nodes without this version, setup not run; 0A000 an aggregate variable or a history-reading model version exists; 22023 shard_count out of 1..64000; 42501 not a superuser.';
-COMMENT ON FUNCTION @extschema@.fraud_citus_setup() IS 'Prepares fraud_detector for Citus (docs/scale-out.md); on the coordinator, as a superuser. Afterwards every node scores with its own copy of the catalog, changed exactly when the coordinator''s transactions commit. Ships the whole catalog to every node: call it again after adding a node and after ALTER EXTENSION UPDATE. Returns {"workers", "tables", "rows"} shipped. Errors: 55000 Citus not installed, not the coordinator, or a node without the same fraud_detector version; 42501 not a superuser.';
+COMMENT ON FUNCTION @extschema@.fraud_citus_setup() IS 'Prepares fraud_detector for Citus (docs/scale-out.md); on the coordinator, as a superuser. Afterwards every node scores with its own copy of the catalog, changed exactly when the coordinator''s transactions commit. Ships the whole catalog to every node: call it again after adding a node and after ALTER EXTENSION UPDATE. Returns {"workers", "tables", "rows"} shipped. Errors: 55000 Citus not installed, not the coordinator, a node without the same fraud_detector version, or a worker that could not be prepared; 42501 not a superuser.';
 COMMENT ON FUNCTION @extschema@.fraud_create_aggregate_variable(name text, event_types text[], function text, time_window interval, entity_type text, group_by_variable text, variable text, filter text, description text, tags jsonb) IS 'Creates an aggregate (velocity) variable: function (COUNT, COUNT_DISTINCT, SUM, AVG, MIN, MAX) of variable over the stored events of event_types that share the scored event''s entity of entity_type, or its value of group_by_variable, in (T - time_window, T], optionally only those for which filter (rule language over the past event''s variables and $label) is true. Rules use it as $name. Errors: 22023 invalid argument or filter (42601 filter syntax); 42704 unknown event type, entity type or variable; 23505 the name is taken.';
 COMMENT ON FUNCTION @extschema@.fraud_create_backtest_job(job_id text, detector_id text, detector_version_id text, "from" timestamp with time zone, "to" timestamp with time zone, output_path text, baseline_version_id text) IS 'fraud_backtest_events as a background job, for ranges too large for one query: creates table output_path (the columns of fraud_backtest_events) and fills it in committed batches in time order; fraud_get_backtest_jobs shows progress. The creator needs the reading and jobs capabilities. Errors: as fraud_backtest_events; 22023 bad job id or output_path; 42P07 the output table exists; 42501 no EXECUTE on fraud_backtest_events; 23505 id used.';
 COMMENT ON FUNCTION @extschema@.fraud_create_batch_import_job(job_id text, input_path text, event_type_name text, tags jsonb) IS 'CreateBatchImportJob: starts a background job importing events from a table, a query or a server-side CSV file in AFD''s column layout (a file needs the privileges of pg_read_server_files); failed rows, broken CSV records included, are in fraud_get_batch_import_job_errors. Errors: 22023 bad id, input or columns; 42704 unknown event type; 23505 id used before; 42501.';

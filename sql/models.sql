@@ -140,6 +140,11 @@ LANGUAGE plpgsql AS $$
 DECLARE vars text[]; bad text; mapper jsonb; treatment text; k text; s text; e text;
 BEGIN
     PERFORM fraud._check_enum('training_data_source', p_source, ARRAY['EXTERNAL_EVENTS', 'INGESTED_EVENTS']);
+    -- its scoring would read the entity's stored events, spread over the workers (docs/scale-out.md)
+    IF m.model_type <> 'ONLINE_FRAUD_INSIGHTS' AND fraud._events_distributed() THEN
+        PERFORM fraud._raise('0A000', format('a %s model reads the stored events of its entities, and fraud.events is distributed', m.model_type),
+                             'See docs/scale-out.md, "Stored events".', NULL);
+    END IF;
     PERFORM fraud._required('training_data_schema', p_schema);
     IF jsonb_typeof(p_schema) <> 'object' OR jsonb_typeof(p_schema->'modelVariables') IS DISTINCT FROM 'array' THEN
         PERFORM fraud._invalid('training_data_schema', p_schema::text, '(must be {"modelVariables": [...], "labelSchema": {...}})');

@@ -127,6 +127,22 @@ mod tests {
     }
 
     #[pg_test]
+    fn every_table_has_a_place_on_citus() {
+        // a table of schema fraud is either shipped from the coordinator to every Citus worker
+        // (fraud._cluster_tables(), sql/citus.sql) or node-local on purpose (docs/scale-out.md,
+        // "What is where"); a new table must be put in one of the two
+        let unplaced = Spi::get_one::<String>(
+            "SELECT string_agg(c.relname, ', ' ORDER BY c.relname)
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = 'fraud' AND c.relkind = 'r'
+               AND c.relname NOT IN (SELECT table_name FROM fraud._cluster_tables())
+               AND c.relname NOT IN ('events', 'event_predictions', 'event_keys', 'event_key_specs', 'jobs',
+                                     'batch_import_errors', 'voice_job_results', 'voice_sessions', 'cluster_changes')",
+        );
+        assert_eq!(unplaced, Ok(None));
+    }
+
+    #[pg_test]
     #[should_panic(expected = "variable 'no_such_variable' does not exist")]
     fn put_event_type_with_unknown_variable_fails() {
         setup_event_type();

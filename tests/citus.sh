@@ -34,13 +34,19 @@ sqlstate() { # port db statement: the SQLSTATE it fails with, or "no error"
   grep -Eo 'ERROR:  [0-9A-Z]{5}' <<<"$out" | head -1 | sed 's/ERROR:  //' | grep . || echo "no error"
 }
 cluster_db() { citus_db "$@"; }
+errline() { # port db statement: its error's first line, or "no error"
+  local out
+  out=$(PGOPTIONS='-c citus.enable_unsupported_feature_messages=off' psql -X -q -At -p "$1" -d "$2" -c "$3" 2>&1 >/dev/null)
+  grep -m1 '^ERROR:' <<<"$out" | grep . || echo "no error"
+}
 same_catalog() { # db -> "<tables>|<tables that differ or fail>|<coordinator rows>"
   q "$coord" "$1" -c "
     WITH d AS (
       SELECT t.table_name, r.nodeid, r.success, r.result FROM fraud._cluster_tables() t,
       run_command_on_all_nodes(format(\$q\$SELECT count(*) || ':' || md5(coalesce(string_agg(to_jsonb(x)::text, ',' ORDER BY to_jsonb(x)::text), '')) FROM fraud.%I x\$q\$, t.table_name)) r)
     SELECT count(DISTINCT table_name) || '|' || count(DISTINCT table_name) FILTER (WHERE table_name IN (
-             SELECT table_name FROM d GROUP BY 1 HAVING count(DISTINCT result) > 1 OR bool_or(NOT success) OR count(*) <> 3))
+             SELECT table_name FROM d GROUP BY 1 HAVING count(DISTINCT result) > 1 OR bool_or(NOT success)
+                                                      OR count(*) <> (SELECT count(*) FROM pg_dist_node WHERE noderole = 'primary')))
            || '|' || (SELECT sum(split_part(result, ':', 1)::bigint) FROM d WHERE nodeid = 1)
     FROM d"
 }
@@ -260,6 +266,14 @@ check "GetEventPredictionMetadata and ListEventPredictions read the distributed 
                         (SELECT count(*) FROM fraud_list_event_predictions(event_id => '{\"value\": \"e-1\"}'))")"
 check "an aggregate variable is refused while fraud.events is distributed (0A000)" 0A000 \
   "$(sqlstate "$coord" $db "SELECT fraud_create_aggregate_variable('orders_24h', ARRAY['registration'], 'COUNT', '24 hours', entity_type => 'customer')")"
+check "... with a message that says why" "ERROR:  aggregate variables and history-reading models need the stored events on the coordinator, and fraud.events is distributed" \
+  "$(errline "$coord" $db "SELECT fraud_create_aggregate_variable('orders_24h', ARRAY['registration'], 'COUNT', '24 hours', entity_type => 'customer')")"
+check "training a history-reading model is refused at once while fraud.events is distributed" \
+  "ERROR:  a TRANSACTION_FRAUD_INSIGHTS model reads the stored events of its entities, and fraud.events is distributed" \
+  "$(errline "$coord" $db "SELECT fraud_create_model('hist_model', 'TRANSACTION_FRAUD_INSIGHTS', 'registration');
+       SELECT * FROM fraud_create_model_version('hist_model', 'TRANSACTION_FRAUD_INSIGHTS', 'INGESTED_EVENTS',
+         '{\"modelVariables\": [\"order_price\"], \"labelSchema\": {\"labelMapper\": {\"FRAUD\": [\"fraud\"], \"LEGIT\": [\"legit\"]}}}',
+         ingested_events_detail => '{\"ingestedEventsTimeWindow\": {\"startTime\": \"2026-01-01T00:00:00Z\", \"endTime\": \"2026-02-01T00:00:00Z\"}}')")"
 # a batch import job writes its events into the shards
 python3 - "$dir/import.csv" <<'PY'
 import sys
@@ -322,6 +336,25 @@ check "with the worker back, the change succeeds" "" "$(q "$coord" $db -c "SELEC
 res=$(same_catalog $db)
 if [[ "$res" =~ ^30\|0\|[1-9][0-9]*$ ]]; then ok "after the outage, catalogs identical on the 3 nodes ($res)"; else bad "catalogs after the outage: $res"; fi
 
+# a node added: Citus gives it the extension; fraud_citus_setup() gives it the catalog (and the
+# copy of the carrier table Citus no longer replicates by itself); the rebalancer then moves
+# shards of the scored table to it, and the results stay those of a single node
+p4=$((${ports[2]} + 1))
+while "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p $p4; do p4=$((p4 + 1)); done
+citus_node $p4 && ports+=($p4) && CITUS_PORTS+=($p4)
+q $p4 postgres -c "CREATE DATABASE $db" >/dev/null && q $p4 $db -c "CREATE EXTENSION citus" >/dev/null
+q "$coord" $db -c "SELECT citus_add_node('127.0.0.1', $p4)" >/dev/null || bad "citus_add_node"
+check "fraud_citus_setup() after adding a node counts 3 workers" "3" "$(q "$coord" $db -c "SELECT fraud_citus_setup()->>'workers'")"
+res=$(same_catalog $db)
+if [[ "$res" =~ ^30\|0\|[1-9][0-9]*$ ]]; then ok "the added node holds the coordinator's catalog ($res, 4 nodes)"; else bad "catalogs with the added node: $res"; fi
+q "$coord" $db -c "SELECT fraud_put_outcome('after_adding')" >/dev/null
+check "the next change reaches the added node" "1" "$(q $p4 $db -c "SELECT count(*) FROM fraud.outcomes WHERE name = 'after_adding'")"
+q "$coord" $db -c "SELECT rebalance_table_shards('payments', shard_transfer_mode => 'block_writes')" >/dev/null 2>&1 || bad "rebalance"
+check "the rebalancer moved shards of payments to the added node" "t" \
+  "$(q "$coord" $db -c "SELECT count(*) > 0 FROM pg_dist_shard s JOIN pg_dist_placement p USING (shardid) JOIN pg_dist_node n ON n.groupid = p.groupid
+                         WHERE s.logicalrelid = 'payments'::regclass AND n.nodeport = $p4")"
+check "after rebalancing, distributed = single node" "20000 rows, 0 differ" "$(diff_rows)"
+
 # pg_dump of the coordinator: the catalog restores, and scores as before
 as_pg pg_dump -h "$dir" -p "$coord" -U postgres -Fc -f "$dir/coord.dump" $db 2>"$dir/dump.err"; rc=$?
 check "pg_dump of the coordinator" "0" "$rc"
@@ -369,6 +402,9 @@ SELECT fraud_update_detector_version_status('velocity_detector', '1', 'ACTIVE');
 SQL
 check "a version with a velocity variable refuses to score on the workers (0A000)" 0A000 \
   "$(sqlstate "$coord" $up "SELECT count(*) FROM payments WHERE fraud_outcomes('velocity_detector', ev) IS NOT NULL")"
+e=$(errline "$coord" $up "SELECT count(*) FROM payments WHERE fraud_outcomes('velocity_detector', ev) IS NOT NULL")
+check "... naming the version and the reason" "yes" \
+  "$([[ "$e" == *"detector version velocity_detector/1 reads stored events"*"which live on the Citus coordinator"* ]] && echo yes || echo "no: $e")"
 check "the same version scores on the coordinator" "no error" \
   "$(sqlstate "$coord" $up "SELECT count(*) FROM payments_single WHERE fraud_outcomes('velocity_detector', ev) IS NOT NULL")"
 
