@@ -222,7 +222,7 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     -- a Citus worker applying the coordinator's change: it never scores with stored events
     -- (docs/scale-out.md), its event keys stay empty
-    IF current_setting('fraud_detector.cluster_apply', true) = 'on' AND current_setting('session_replication_role') = 'replica' THEN
+    IF fraud._cluster_applying() THEN
         RETURN NULL;
     END IF;
     PERFORM fraud._sync_event_keys_now();
@@ -235,7 +235,7 @@ END $$;
 CREATE FUNCTION fraud._sync_model_event_keys() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF current_setting('fraud_detector.cluster_apply', true) = 'on' AND current_setting('session_replication_role') = 'replica' THEN
+    IF fraud._cluster_applying() THEN
         RETURN NULL; -- a Citus worker applying the coordinator's change (fraud._sync_event_keys)
     END IF;
     IF EXISTS (SELECT * FROM fraud._needed_key_specs()

@@ -136,6 +136,14 @@ BEGIN
     RETURN NULL;
 END $$;
 
+-- Is this a Citus worker applying the coordinator's change (above)? The triggers that derive
+-- catalog rows step aside then (the rows arrive): a setting only a superuser can combine with
+-- session_replication_role = replica.
+CREATE FUNCTION fraud._cluster_applying() RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT current_setting('fraud_detector.cluster_apply', true) = 'on' AND current_setting('session_replication_role') = 'replica'
+$$;
+
 CREATE TRIGGER apply_on_worker AFTER INSERT ON fraud.cluster_changes
     REFERENCING NEW TABLE AS changes FOR EACH STATEMENT EXECUTE FUNCTION fraud._cluster_apply();
 

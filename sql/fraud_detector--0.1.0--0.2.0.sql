@@ -3043,6 +3043,14 @@ BEGIN
     RETURN NULL;
 END $function$
 ;
+CREATE OR REPLACE FUNCTION fraud._cluster_applying()
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE
+AS $function$
+    SELECT current_setting('fraud_detector.cluster_apply', true) = 'on' AND current_setting('session_replication_role') = 'replica'
+$function$
+;
 CREATE OR REPLACE FUNCTION fraud._cluster_refuse_write()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -4956,7 +4964,7 @@ AS $function$
 BEGIN
     -- a Citus worker applying the coordinator's change: it never scores with stored events
     -- (docs/scale-out.md), its event keys stay empty
-    IF current_setting('fraud_detector.cluster_apply', true) = 'on' AND current_setting('session_replication_role') = 'replica' THEN
+    IF fraud._cluster_applying() THEN
         RETURN NULL;
     END IF;
     PERFORM fraud._sync_event_keys_now();
@@ -5013,7 +5021,7 @@ CREATE OR REPLACE FUNCTION fraud._sync_model_event_keys()
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 BEGIN
-    IF current_setting('fraud_detector.cluster_apply', true) = 'on' AND current_setting('session_replication_role') = 'replica' THEN
+    IF fraud._cluster_applying() THEN
         RETURN NULL; -- a Citus worker applying the coordinator's change (fraud._sync_event_keys)
     END IF;
     IF EXISTS (SELECT * FROM fraud._needed_key_specs()
@@ -5223,7 +5231,7 @@ AS $function$
 DECLARE c record; old_stamp bigint; new_stamp bigint;
 BEGIN
     -- a Citus worker applying the coordinator's change receives its stamps too (sql/citus.sql)
-    IF current_setting('fraud_detector.cluster_apply', true) = 'on' AND current_setting('session_replication_role') = 'replica' THEN
+    IF fraud._cluster_applying() THEN
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN

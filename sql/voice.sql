@@ -79,7 +79,7 @@ LANGUAGE plpgsql AS $$
 DECLARE c record; old_stamp bigint; new_stamp bigint;
 BEGIN
     -- a Citus worker applying the coordinator's change receives its stamps too (sql/citus.sql)
-    IF current_setting('fraud_detector.cluster_apply', true) = 'on' AND current_setting('session_replication_role') = 'replica' THEN
+    IF fraud._cluster_applying() THEN
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN

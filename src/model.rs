@@ -158,15 +158,16 @@ fn read_training_set(r: &Request) -> TrainingSet {
         let window = r.ingested.as_ref().map(|i| &i["ingestedEventsTimeWindow"]);
         let start = window.and_then(|w| w["startTime"].as_str());
         let end = window.and_then(|w| w["endTime"].as_str());
-        // one `->>` per variable, the names as parameters: no subquery per row, so that Citus
-        // can run it on a distributed fraud.events (docs/scale-out.md)
+        // one `->>` per variable, the names as parameters (an ARRAY[] has no argument limit): no
+        // subquery per row, so that Citus can run it on a distributed fraud.events
+        // (docs/scale-out.md)
         let picks: Vec<String> = (0..names.len())
             .map(|i| format!("e.event_variables->>${}", i + 4))
             .collect();
         let sql = std::ffi::CString::new(format!(
             "SELECT to_char(e.event_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
                     (e.entities->0->>'entityType') || '/' || (e.entities->0->>'entityId'), e.event_label,
-                    pg_catalog.json_build_array({})::text
+                    pg_catalog.array_to_json(ARRAY[{}]::text[])::text
              FROM fraud.events e
              WHERE e.event_type_name = $1 AND e.event_timestamp >= $2::timestamptz AND e.event_timestamp < $3::timestamptz
              ORDER BY e.event_timestamp, e.event_id",
