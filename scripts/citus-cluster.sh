@@ -3,10 +3,21 @@
 # preloaded, reachable through TCP (Citus connects to the nodes by host and port) and a Unix
 # socket in CITUS_DIR. Builds and installs the vendored Citus 13.2 when it is not installed.
 
-# citus_install: Citus 13.2 in the server's directories (build-citus.sh does nothing when it is)
+# citus_install: Citus 13.2 in the server's directories, built by the vendored build script
+# (CITUS_BUILD, else /work/shared/vendor/build-citus.sh, else ../shared/vendor/ beside this
+# repository), which does nothing when it is installed already. Without a build script, an
+# installed Citus 13.2 is used as it is.
 citus_install() {
-  bash "${CITUS_BUILD:-/work/shared/vendor/build-citus.sh}" > /tmp/fraud_detector_citus_build.log 2>&1 \
-    || { tail -20 /tmp/fraud_detector_citus_build.log; return 1; }
+  local script
+  for script in "${CITUS_BUILD:-}" /work/shared/vendor/build-citus.sh "$(pwd)/../shared/vendor/build-citus.sh"; do
+    [ -n "$script" ] && [ -f "$script" ] && break
+    script=""
+  done
+  if [ -z "$script" ]; then
+    grep -qs "default_version = '13.2" "$("$PG_CONFIG" --sharedir)/extension/citus.control" && return 0
+    echo "Citus 13.2 is not installed and no build script was found (set CITUS_BUILD)"; return 1
+  fi
+  bash "$script" > /tmp/fraud_detector_citus_build.log 2>&1 || { tail -20 /tmp/fraud_detector_citus_build.log; return 1; }
 }
 
 # citus_start: sets CITUS_DIR, CITUS_PORTS (coordinator first) and COORD; registers a stop on exit
