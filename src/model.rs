@@ -146,14 +146,6 @@ fn label_rule(schema: &Json, model_type: ModelType) -> impl Fn(Option<&str>) -> 
 fn read_training_set(r: &Request) -> TrainingSet {
     let inputs = inputs(&r.event_type, &r.schema);
     let names: Vec<String> = inputs.iter().map(|v| v.name.clone()).collect();
-    let names_arg = format!(
-        "{{{}}}",
-        names
-            .iter()
-            .map(|n| format!("\"{n}\""))
-            .collect::<Vec<_>>()
-            .join(",")
-    );
     let rows = if r.input_kind == "EVENTS" {
         let window = r.ingested.as_ref().map(|i| &i["ingestedEventsTimeWindow"]);
         let start = window.and_then(|w| w["startTime"].as_str());
@@ -179,6 +171,14 @@ fn read_training_set(r: &Request) -> TrainingSet {
         query(&sql, &args)
     } else {
         // the job staged its input (sql/models.sql); the rows in input order
+        let names_arg = format!(
+            "{{{}}}",
+            names
+                .iter()
+                .map(|n| format!("\"{n}\""))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
         query(
             c"SELECT * FROM fraud._model_external_rows($1::regclass, $2::text[])",
             &[Some(&r.input_path), Some(&names_arg)],

@@ -33,7 +33,6 @@ sqlstate() { # port db statement: the SQLSTATE it fails with, or "no error"
         psql -X -q -At -p "$1" -d "$2" -c '\set VERBOSITY sqlstate' -c "$3" 2>&1 >/dev/null)
   grep -Eo 'ERROR:  [0-9A-Z]{5}' <<<"$out" | head -1 | sed 's/ERROR:  //' | grep . || echo "no error"
 }
-cluster_db() { citus_db "$@"; }
 errline() { # port db statement: its error's first line, or "no error"
   local out
   out=$(PGOPTIONS='-c citus.enable_unsupported_feature_messages=off' psql -X -q -At -p "$1" -d "$2" -c "$3" 2>&1 >/dev/null)
@@ -53,7 +52,7 @@ same_catalog() { # db -> "<tables>|<tables that differ or fail>|<coordinator row
 
 # ---------------------------------------------------------------------------------------------
 db=regression
-cluster_db $db
+citus_db $db
 q "$coord" postgres -c "CREATE EXTENSION fraud_detector" >/dev/null
 check "setup refused where Citus is not installed (55000)" 55000 "$(sqlstate "$coord" postgres 'SELECT fraud_citus_setup()')"
 q "$coord" postgres -c "DROP EXTENSION fraud_detector" >/dev/null
@@ -368,7 +367,7 @@ check "the restored catalog scores as the cluster does" \
 # ---------------------------------------------------------------------------------------------
 # an upgrade on the cluster: 0.1.0 on every node, a catalog, ALTER EXTENSION UPDATE, setup
 up=upgraded
-cluster_db $up
+citus_db $up
 q "$coord" $up -c "CREATE EXTENSION fraud_detector VERSION '0.1.0'" -f examples/sample_setup.sql >/dev/null || bad "0.1.0 install"
 q "$coord" $up -c "ALTER EXTENSION fraud_detector UPDATE" >/dev/null || bad "ALTER EXTENSION UPDATE"
 check "ALTER EXTENSION UPDATE reaches every node" "0.2.0 0.2.0 0.2.0" \
