@@ -67,7 +67,7 @@ if want regress; then
   # run from a copy the server's user owns: the clone may live where `postgres` cannot write
   work=$(mktemp -d /tmp/fraud_detector_regress.XXXXXX)
   cp -r tests/pg_regress/. "$work/"
-  rm -rf "$work/results" "$work/regression.diffs" "$work/regression.out"
+  rm -rf "$work/results" "$work/regression.diffs" "$work/regression.out" tests/pg_regress/regression.diffs
   [ "$(id -u)" -eq 0 ] && chown -R postgres: "$work"
   createdb regression # --use-existing leaves database creation to us
   names=$(cd tests/pg_regress/sql && ls *.sql | sed 's/\.sql$//')
@@ -123,6 +123,13 @@ want cache && count_script cache tests/cache.sh "the compiled-detector cache's m
 want fuzz && count_script fuzz tests/fuzz.sh "SQL-level fuzz of every public function as three roles, then the catalog's consistency"
 want citus && count_script citus tests/citus.sh "scale-out on a three-node Citus cluster (builds the vendored Citus 13.2 if needed)"
 
+# what failed, repeated last: a CI log is often kept only from its end
+if [ "$failed" -gt 0 ]; then
+  echo
+  echo "== what failed"
+  grep -h -E '\.\.\. FAILED|^(not ok|FAIL)|^ *(FAILED|failed:)' "$logs"/*.log 2>/dev/null | head -40
+  [ -f tests/pg_regress/regression.diffs ] && want regress && head -80 tests/pg_regress/regression.diffs
+fi
 rm -rf "$logs"
 echo
 printf '%s\n' "${summary[@]}"

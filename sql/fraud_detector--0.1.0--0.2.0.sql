@@ -5260,7 +5260,7 @@ BEGIN
 END $function$
 ;
 CREATE OR REPLACE FUNCTION fraud._voice_index_counts()
- RETURNS TABLE(full_loads bigint, brought_forward bigint)
+ RETURNS TABLE(full_loads bigint, brought_forward bigint, mapped bigint)
  LANGUAGE c
  STRICT
 AS 'MODULE_PATHNAME', $function$voice_index_counts_wrapper$function$

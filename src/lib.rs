@@ -27,12 +27,14 @@ mod security;
 mod spi;
 mod trigger;
 mod voice;
+mod voice_files;
 
 /// Loading the library defines its settings: `fraud_detector.cache_size` (docs/sql-reference.md,
 /// "The cache of compiled versions").
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     cache::define_settings();
+    voice_files::define_settings();
 }
 
 extension_sql_file!("../sql/catalog.sql", name = "catalog", bootstrap);

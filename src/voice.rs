@@ -12,10 +12,12 @@
 //! records the stamp it replaced and the fraudsters it touched (`fraud.voice_fraudster_changes`,
 //! sql/voice.sql), and [`bring_forward`] follows that chain back to the index's own stamp and
 //! re-reads only those fraudsters, giving the index a full load would build (same rows, same
-//! order, same cohort). Why per backend and not shared: a shared copy (dynamic shared memory,
-//! or a mapped file) needs its own way for backends to find and validate it and a per-backend
-//! delta on top for what the shared copy's snapshot does not show; bringing forward was the
-//! part that makes registration fast (docs/voice-id.md, "Keeping the index current").
+//! order, same cohort; docs/voice-id.md, "Keeping the index current").
+//!
+//! An index at a committed stamp is shared: written once to a file that every backend maps
+//! (`crate::voice_files`), so the server holds one copy of the voiceprints and a new backend's
+//! first search maps the file instead of scanning the catalog. A transaction's own uncommitted
+//! changes stay in that backend's private copy (docs/voice-id.md, "One index per server").
 //!
 //! A backend keeps at most [`MAX_DOMAIN_INDEXES`] indexes, dropping the least recently used;
 //! whenever it loads one it first drops every index whose domain is gone or has a new stamp, and
@@ -29,8 +31,9 @@ use pgrx::prelude::*;
 use rustc_hash::FxHashMap;
 
 use fraud_engine::voice::{Calibration, Cohort, Index};
+use fraud_engine::voice_file::{Contents, Snapshot};
 
-use crate::errors;
+use crate::{errors, voice_files};
 
 /// A domain's fraudsters: their voiceprints and, per watchlist, the rows of its members.
 /// Rows are in the order of the full load (`created_at`, then `fraudster_id`): the cohort's
@@ -41,8 +44,8 @@ struct DomainIndex {
     index: Index,
     /// Each row's `created_at`, in microseconds since 1970 (the load order's first key).
     created: Vec<i64>,
-    /// Each fraudster's row.
-    rows: FxHashMap<String, u32>,
+    /// Each fraudster's row, made when a change is applied (a search does not need it).
+    rows: Option<FxHashMap<String, u32>>,
     members: FxHashMap<String, Vec<u32>>,
     /// Cosines between unrelated voices, from pairs of the domain's own fraudsters.
     cohort: Option<Cohort>,
@@ -59,19 +62,31 @@ const MAX_CHANGE_LINKS: i64 = 200;
 thread_local! {
     /// (domain id, index), the least recently used first.
     static INDEXES: RefCell<Vec<(String, Rc<DomainIndex>)>> = const { RefCell::new(Vec::new()) };
-    /// How many indexes this backend loaded in full, and brought forward (tests, bench).
-    static COUNTS: std::cell::Cell<(i64, i64)> = const { std::cell::Cell::new((0, 0)) };
+    /// How many indexes this backend loaded in full, brought forward, and mapped from a file
+    /// (tests, bench).
+    static COUNTS: std::cell::Cell<(i64, i64, i64)> = const { std::cell::Cell::new((0, 0, 0)) };
 }
 
 fn spi_error(e: pgrx::spi::SpiError) -> ! {
     errors::internal(format!("fraud_detector voice index query failed: {e}"))
 }
 
+/// A domain as a search finds it.
+struct DomainState {
+    dimension: usize,
+    stamp: i64,
+    /// The stamp is committed (not this transaction's own): a file may be written for it.
+    committed: bool,
+    /// `fraud.voice_domains`' OID, part of a file's name.
+    relation: u32,
+}
+
 /// The domain's dimension and current stamp; None if there is no such domain.
-fn domain_state(domain_id: &str) -> Option<(usize, i64)> {
+fn domain_state(domain_id: &str) -> Option<DomainState> {
     let row = Spi::connect(|c| {
         let t = c.select(
-            "SELECT embedding_dimension, fraudsters_stamp FROM fraud.voice_domains WHERE domain_id = $1",
+            "SELECT embedding_dimension, fraudsters_stamp, tableoid::int8, xmin::text::int8
+             FROM fraud.voice_domains WHERE domain_id = $1",
             Some(1),
             &[domain_id.into()],
         )?;
@@ -79,11 +94,21 @@ fn domain_state(domain_id: &str) -> Option<(usize, i64)> {
             return Ok(None);
         }
         let r = t.first();
-        Ok::<_, pgrx::spi::SpiError>(Some((r.get::<i32>(1)?, r.get::<i64>(2)?)))
+        Ok::<_, pgrx::spi::SpiError>(Some((
+            r.get::<i32>(1)?,
+            r.get::<i64>(2)?,
+            r.get::<i64>(3)?,
+            r.get::<i64>(4)?,
+        )))
     })
     .unwrap_or_else(|e| spi_error(e));
     match row {
-        Some((Some(dim), Some(stamp))) => Some((dim as usize, stamp)),
+        Some((Some(dim), Some(stamp), Some(relation), Some(xmin))) => Some(DomainState {
+            dimension: dim as usize,
+            stamp,
+            committed: !voice_files::written_by_this_transaction(xmin as u32),
+            relation: relation as u32,
+        }),
         _ => None,
     }
 }
@@ -152,12 +177,12 @@ fn read_fraudsters(domain_id: &str, ids: Option<Vec<String>>, mut each: impl FnM
 }
 
 fn load(domain_id: &str, dimension: usize, stamp: i64) -> DomainIndex {
-    COUNTS.with(|c| c.set((c.get().0 + 1, c.get().1)));
+    COUNTS.with(|c| c.set((c.get().0 + 1, c.get().1, c.get().2)));
     let mut ix = DomainIndex {
         stamp,
         index: Index::new(dimension),
         created: Vec::new(),
-        rows: FxHashMap::default(),
+        rows: None,
         members: FxHashMap::default(),
         cohort: None,
     };
@@ -167,6 +192,54 @@ fn load(domain_id: &str, dimension: usize, stamp: i64) -> DomainIndex {
 }
 
 impl DomainIndex {
+    /// The index of a mapped file: the matrix and ids stay in the file; `created_at` and the
+    /// memberships (a few bytes per row) are copied.
+    fn mapped(stamp: i64, snapshot: Snapshot) -> DomainIndex {
+        let created = snapshot.created().to_vec();
+        let members = (0..snapshot.watchlist_count())
+            .map(|i| {
+                let (name, rows) = snapshot.watchlist(i);
+                (name.to_string(), rows.to_vec())
+            })
+            .collect();
+        let cohort = snapshot.cohort;
+        DomainIndex {
+            stamp,
+            index: Index::mapped(std::sync::Arc::new(snapshot)),
+            created,
+            rows: None,
+            members,
+            cohort,
+        }
+    }
+
+    /// What the file of this index holds (watchlists by name, for a file that does not depend
+    /// on a hash map's order).
+    fn contents(&self) -> Contents<'_> {
+        let mut watchlists: Vec<(&str, &[u32])> = self
+            .members
+            .iter()
+            .map(|(w, rows)| (w.as_str(), rows.as_slice()))
+            .collect();
+        watchlists.sort_unstable();
+        Contents {
+            index: &self.index,
+            created: &self.created,
+            watchlists,
+            cohort: self.cohort,
+        }
+    }
+
+    /// Each fraudster's row, made on first use.
+    fn rows(&mut self) -> &FxHashMap<String, u32> {
+        let index = &self.index;
+        self.rows.get_or_insert_with(|| {
+            (0..index.len())
+                .map(|r| (index.id(r).to_string(), r as u32))
+                .collect()
+        })
+    }
+
     /// Adds a fraudster as the last row. Index::push refuses what the catalog should never
     /// hold (another dimension, NaN, an infinity, the zero vector), written by hand: one such
     /// row would decide every search; such a fraudster is left out, as by a full load.
@@ -178,7 +251,9 @@ impl DomainIndex {
             return;
         };
         self.created.push(f.created);
-        self.rows.insert(f.id, row as u32);
+        if let Some(rows) = &mut self.rows {
+            rows.insert(f.id, row as u32);
+        }
         for w in f.watchlists {
             self.members.entry(w).or_default().push(row as u32);
         }
@@ -233,6 +308,7 @@ fn changed_ids(domain_id: &str, from: i64, to: i64) -> Option<Vec<String>> {
 /// leaves the full load to the caller; `ix` is then unusable.
 fn apply_changes(ix: &mut DomainIndex, ids: &[String], current: Vec<FraudsterRow>) -> bool {
     let d = ix.index.dimension;
+    ix.rows();
     let mut by_id: FxHashMap<&str, &FraudsterRow> = FxHashMap::default();
     for f in &current {
         by_id.insert(f.id.as_str(), f);
@@ -242,7 +318,7 @@ fn apply_changes(ix: &mut DomainIndex, ids: &[String], current: Vec<FraudsterRow
     let mut rewritten: Vec<(u32, Vec<f32>, &[String])> = Vec::new();
     let mut appended_ids: rustc_hash::FxHashSet<&str> = Default::default();
     for id in ids {
-        let row = ix.rows.get(id.as_str()).copied();
+        let row = ix.rows.as_ref().and_then(|m| m.get(id.as_str()).copied());
         let now = by_id.get(id.as_str()).copied();
         // the voiceprint as Index::push would store it (None: refused)
         let stored = now.and_then(|f| {
@@ -314,13 +390,8 @@ fn apply_changes(ix: &mut DomainIndex, ids: &[String], current: Vec<FraudsterRow
                 *r = map[*r as usize];
             }
         }
-        ix.rows = ix
-            .index
-            .ids
-            .iter()
-            .enumerate()
-            .map(|(r, id)| (id.clone(), r as u32))
-            .collect();
+        ix.rows = None;
+        ix.rows();
     }
     // a full load lists each watchlist's members in row order
     for list in ix.members.values_mut() {
@@ -352,7 +423,7 @@ fn bring_forward(domain_id: &str, mut ix: DomainIndex, stamp: i64) -> Option<Dom
         return None;
     }
     ix.stamp = stamp;
-    COUNTS.with(|c| c.set((c.get().0, c.get().1 + 1)));
+    COUNTS.with(|c| c.set((c.get().0, c.get().1 + 1, c.get().2)));
     Some(ix)
 }
 
@@ -386,9 +457,38 @@ fn drop_stale_indexes() {
     });
 }
 
+/// `fraud.voice_domains`' OID (None before the extension's tables exist).
+fn voice_domains_oid() -> Option<u32> {
+    Spi::get_one::<i64>("SELECT pg_catalog.to_regclass('fraud.voice_domains')::oid::int8")
+        .ok()
+        .flatten()
+        .map(|o| o as u32)
+}
+
+/// `own` written as the file of `file` and used mapped, so this backend keeps no copy of its
+/// own; `own` itself when the file cannot be written or read back.
+fn share(file: &fraud_engine::voice_file::Identity, own: DomainIndex) -> DomainIndex {
+    if !voice_files::write(file, &own.contents()) {
+        return own;
+    }
+    match voice_files::open(file, own.index.dimension) {
+        Some(s) => DomainIndex::mapped(own.stamp, s),
+        None => own,
+    }
+}
+
 fn domain_index(domain_id: &str) -> Rc<DomainIndex> {
-    let Some((dimension, stamp)) = domain_state(domain_id) else {
+    let Some(DomainState {
+        dimension,
+        stamp,
+        committed,
+        relation,
+    }) = domain_state(domain_id)
+    else {
         INDEXES.with(|m| m.borrow_mut().retain(|(d, _)| d != domain_id));
+        if let Some(relation) = voice_domains_oid() {
+            voice_files::remove_files(&voice_files::identity(relation, domain_id, 0), |_| true);
+        }
         errors::not_found(format!("domain '{domain_id}' does not exist"));
     };
     let hit = INDEXES.with(|m| {
@@ -400,22 +500,40 @@ fn domain_index(domain_id: &str) -> Rc<DomainIndex> {
         m.push(entry);
         Some(ix)
     });
-    let mut forward = None;
-    if let Some(ix) = hit {
+    if let Some(ix) = &hit {
         if ix.stamp == stamp && ix.index.dimension == dimension {
-            return ix;
+            return ix.clone();
         }
         // the cached index leaves the cache while it is brought forward: an error half-way
         // leaves nothing half-updated behind
         INDEXES.with(|m| m.borrow_mut().retain(|(d, _)| d != domain_id));
-        if ix.index.dimension == dimension {
-            if let Ok(ix) = Rc::try_unwrap(ix) {
-                forward = bring_forward(domain_id, ix, stamp);
-            }
-        }
     }
+    let cached = hit
+        .filter(|ix| ix.index.dimension == dimension)
+        .and_then(|ix| Rc::try_unwrap(ix).ok());
     drop_stale_indexes();
-    let ix = Rc::new(forward.unwrap_or_else(|| load(domain_id, dimension, stamp)));
+    // a committed stamp's index is shared: the file another backend wrote for it, or else
+    // this backend's own (brought forward or loaded), written for the others and used mapped
+    let file = voice_files::identity(relation, domain_id, stamp);
+    let shared = committed && voice_files::enabled();
+    let mapped = shared
+        .then(|| voice_files::open(&file, dimension))
+        .flatten()
+        .map(|s| {
+            COUNTS.with(|c| c.set((c.get().0, c.get().1, c.get().2 + 1)));
+            DomainIndex::mapped(stamp, s)
+        });
+    let ix = mapped.unwrap_or_else(|| {
+        let own = cached
+            .and_then(|ix| bring_forward(domain_id, ix, stamp))
+            .unwrap_or_else(|| load(domain_id, dimension, stamp));
+        if shared {
+            share(&file, own)
+        } else {
+            own
+        }
+    });
+    let ix = Rc::new(ix);
     INDEXES.with(|m| {
         let mut m = m.borrow_mut();
         m.retain(|(d, _)| d != domain_id);
@@ -455,7 +573,7 @@ fn nearest(
     }
     let (rows, mut searched) = searched(ix, watchlist_id);
     let stored = ix.index.nearest(embedding, rows);
-    let mut best = stored.map(|(i, c)| (ix.index.ids[i].clone(), c));
+    let mut best = stored.map(|(i, c)| (ix.index.id(i).to_string(), c));
     let extra = extra.unwrap_or_default();
     let d = ix.index.dimension;
     for (k, id) in extra_ids.unwrap_or_default().into_iter().enumerate() {
@@ -609,7 +727,7 @@ pub mod fraud {
         let mut registered: Vec<usize> = Vec::new();
         let mut out = Vec::with_capacity(new_ids.len());
         for (k, q) in embeddings.chunks_exact(d).enumerate() {
-            let mut best = stored[k].map(|(i, c)| (ix.index.ids[i].as_str(), c));
+            let mut best = stored[k].map(|(i, c)| (ix.index.id(i), c));
             for &j in &registered {
                 let c = voice::dot(q, &embeddings[j * d..(j + 1) * d]);
                 if best.is_none_or(|(_, b)| c > b) {
@@ -643,11 +761,18 @@ pub mod fraud {
         ix.cohort.map_or(0.0, |k| k.shift(cos_at_50, n))
     }
 
-    /// How many fraudster indexes this backend has loaded in full and brought forward from
-    /// the recorded changes since it started (tests and bench/voice.sh).
+    /// How many fraudster indexes this backend has loaded in full, brought forward from the
+    /// recorded changes, and mapped from a file another backend wrote, since it started (tests
+    /// and bench/voice.sh).
     #[pg_extern(volatile, name = "_voice_index_counts")]
-    pub fn voice_index_counts(
-    ) -> TableIterator<'static, (name!(full_loads, i64), name!(brought_forward, i64))> {
+    pub fn voice_index_counts() -> TableIterator<
+        'static,
+        (
+            name!(full_loads, i64),
+            name!(brought_forward, i64),
+            name!(mapped, i64),
+        ),
+    > {
         TableIterator::once(COUNTS.with(|c| c.get()))
     }
 

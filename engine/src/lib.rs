@@ -13,7 +13,8 @@
 //!
 //! [`value`] holds the typed values and how event input is read as a variable's data type;
 //! [`events`] the timestamp formats of stored events; [`voice`] Voice ID's voiceprints,
-//! similarity scores, nearest-fraudster search and decisions; [`error`] the error kinds, one
+//! similarity scores, nearest-fraudster search and decisions; [`voice_file`] a domain's index as
+//! a file every backend maps; [`error`] the error kinds, one
 //! SQLSTATE each (docs/sql-reference.md).
 
 pub mod aggregate;
@@ -32,5 +33,6 @@ pub mod node;
 pub mod parser;
 pub mod value;
 pub mod voice;
+pub mod voice_file;
 
 pub use error::{Error, ErrorKind};

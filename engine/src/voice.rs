@@ -8,6 +8,10 @@
 //! than Voice ID's 500 the cosine is first shifted by [`Cohort::shift`] (docs/voice-id.md,
 //! "Large watchlists"): the score then means the same at any watchlist size.
 
+use std::sync::Arc;
+
+use crate::voice_file::Snapshot;
+
 /// Why an embedding was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmbeddingError(pub String);
@@ -228,20 +232,70 @@ impl Calibration {
 /// it: far above what [`normalize`]'s f32 rounding leaves (about 1e-7 per element).
 pub const UNIT_TOLERANCE: f64 = 1e-4;
 
-/// A domain's voiceprints as one contiguous matrix (row i = voiceprint i).
-#[derive(Debug, Default, Clone)]
+/// A domain's voiceprints as one contiguous matrix (row i = voiceprint i), with their ids:
+/// built in memory, or read from a file every backend maps ([`crate::voice_file`]). A mapped
+/// index is copied into memory by the first change made to it.
+#[derive(Debug, Clone)]
 pub struct Index {
     pub dimension: usize,
-    pub ids: Vec<String>,
-    data: Vec<f32>,
+    rows: Rows,
+}
+
+#[derive(Debug, Clone)]
+enum Rows {
+    Owned { ids: Vec<String>, data: Vec<f32> },
+    Mapped(Arc<Snapshot>),
 }
 
 impl Index {
     pub fn new(dimension: usize) -> Self {
         Index {
             dimension,
-            ids: Vec::new(),
-            data: Vec::new(),
+            rows: Rows::Owned {
+                ids: Vec::new(),
+                data: Vec::new(),
+            },
+        }
+    }
+
+    /// The index of a mapped file: its rows, nothing copied.
+    pub fn mapped(snapshot: Arc<Snapshot>) -> Self {
+        Index {
+            dimension: snapshot.dimension,
+            rows: Rows::Mapped(snapshot),
+        }
+    }
+
+    /// Whether the rows are a mapped file's.
+    pub fn is_mapped(&self) -> bool {
+        matches!(self.rows, Rows::Mapped(_))
+    }
+
+    /// The ids and the matrix, in memory (a mapped file's are copied first).
+    fn owned(&mut self) -> (&mut Vec<String>, &mut Vec<f32>) {
+        if let Rows::Mapped(s) = &self.rows {
+            let ids = (0..s.rows).map(|i| s.id(i).to_string()).collect();
+            let data = s.matrix().to_vec();
+            self.rows = Rows::Owned { ids, data };
+        }
+        match &mut self.rows {
+            Rows::Owned { ids, data } => (ids, data),
+            Rows::Mapped(_) => unreachable!("copied above"),
+        }
+    }
+
+    fn data(&self) -> &[f32] {
+        match &self.rows {
+            Rows::Owned { data, .. } => data,
+            Rows::Mapped(s) => s.matrix(),
+        }
+    }
+
+    /// Row `i`'s id.
+    pub fn id(&self, i: usize) -> &str {
+        match &self.rows {
+            Rows::Owned { ids, .. } => &ids[i],
+            Rows::Mapped(s) => s.id(i),
         }
     }
 
@@ -261,21 +315,23 @@ impl Index {
             .map(|&x| f64::from(x) * f64::from(x))
             .sum::<f64>()
             .sqrt();
-        if (norm - 1.0).abs() <= UNIT_TOLERANCE {
-            self.data.extend_from_slice(voiceprint);
+        let unit = if (norm - 1.0).abs() <= UNIT_TOLERANCE {
+            None
         } else {
-            self.data
-                .extend_from_slice(&normalize(voiceprint, self.dimension).ok()?);
-        }
-        self.ids.push(id);
-        Some(self.ids.len() - 1)
+            Some(normalize(voiceprint, self.dimension).ok()?)
+        };
+        let (ids, data) = self.owned();
+        data.extend_from_slice(unit.as_deref().unwrap_or(voiceprint));
+        ids.push(id);
+        Some(ids.len() - 1)
     }
 
     /// Replaces row `i`'s voiceprint with `v`, a vector as [`Index::push`] stores it (the
     /// caller checked it with `push`); a vector of another length is ignored.
     pub fn set_row(&mut self, i: usize, v: &[f32]) {
-        if v.len() == self.dimension && i < self.len() {
-            self.data[i * self.dimension..(i + 1) * self.dimension].copy_from_slice(v);
+        let d = self.dimension;
+        if v.len() == d && i < self.len() {
+            self.owned().1[i * d..(i + 1) * d].copy_from_slice(v);
         }
     }
 
@@ -284,32 +340,36 @@ impl Index {
     pub fn retain_rows(&mut self, keep: impl Fn(usize) -> bool) -> Vec<u32> {
         let d = self.dimension;
         let mut map = vec![u32::MAX; self.len()];
+        let (ids, data) = self.owned();
         let mut next = 0usize;
         for (i, slot) in map.iter_mut().enumerate() {
             if keep(i) {
                 if next != i {
-                    self.data.copy_within(i * d..(i + 1) * d, next * d);
-                    self.ids.swap(next, i);
+                    data.copy_within(i * d..(i + 1) * d, next * d);
+                    ids.swap(next, i);
                 }
                 *slot = next as u32;
                 next += 1;
             }
         }
-        self.data.truncate(next * d);
-        self.ids.truncate(next);
+        data.truncate(next * d);
+        ids.truncate(next);
         map
     }
 
     pub fn len(&self) -> usize {
-        self.ids.len()
+        match &self.rows {
+            Rows::Owned { ids, .. } => ids.len(),
+            Rows::Mapped(s) => s.rows,
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.len() == 0
     }
 
     pub fn row(&self, i: usize) -> &[f32] {
-        &self.data[i * self.dimension..(i + 1) * self.dimension]
+        &self.data()[i * self.dimension..(i + 1) * self.dimension]
     }
 
     /// The most similar voiceprint among `rows` (every row when `None`): (row, cosine).
@@ -670,6 +730,10 @@ pub fn derived_id(parts: &[&[u8]]) -> String {
 mod tests {
     use super::*;
 
+    fn ids(ix: &Index) -> Vec<&str> {
+        (0..ix.len()).map(|i| ix.id(i)).collect()
+    }
+
     #[test]
     fn normalize_checks_and_scales() {
         assert_eq!(normalize(&[3.0, 4.0], 2).unwrap(), vec![0.6, 0.8]);
@@ -705,12 +769,12 @@ mod tests {
             ix.push("near".into(), &normalize(&[1.0, 0.1], 2).unwrap()),
             Some(2)
         );
-        assert_eq!(ix.ids, ["far", "huge", "near"]);
+        assert_eq!(ids(&ix), ["far", "huge", "near"]);
         // a unit vector is kept exactly; the huge one is scaled to unit length
         assert_eq!(ix.row(2), normalize(&[1.0, 0.1], 2).unwrap().as_slice());
         assert!((dot(ix.row(1), ix.row(1)) - 1.0).abs() < 1e-6);
         let (row, cos) = ix.nearest(&q, None).unwrap();
-        assert_eq!(ix.ids[row], "near");
+        assert_eq!(ix.id(row), "near");
         assert!(cos.is_finite() && cos <= 1.0 + 1e-6, "{cos}");
         for i in 0..ix.len() {
             assert!(dot(&q, ix.row(i)).abs() <= 1.0 + 1e-6);
@@ -789,7 +853,7 @@ mod tests {
         }
         let map = ix.retain_rows(|r| r != 1);
         assert_eq!(map, [0, u32::MAX, 1, 2]);
-        assert_eq!(ix.ids, ["r0", "r2", "r3"]);
+        assert_eq!(ids(&ix), ["r0", "r2", "r3"]);
         assert_eq!(ix.row(1), &[0.6, 0.8]);
         assert_eq!(ix.row(2), &[0.8, 0.6]);
         ix.set_row(0, &[0.0, -1.0]);

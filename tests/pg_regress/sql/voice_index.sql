@@ -63,13 +63,14 @@ CREATE FUNCTION pg_temp.closest(d text, k int, w text DEFAULT NULL) RETURNS text
 -- loads(): full loads and brought-forward indexes of this backend so far
 CREATE FUNCTION pg_temp.loads() RETURNS text LANGUAGE sql AS $$
     SELECT full_loads || ' full, ' || brought_forward || ' forward' FROM fraud._voice_index_counts() $$;
-SELECT full_loads AS l0, brought_forward AS f0 FROM fraud._voice_index_counts() \gset
-CREATE FUNCTION pg_temp.since(l0 bigint, f0 bigint) RETURNS text LANGUAGE sql AS $$
-    SELECT (full_loads - l0) || ' full, ' || (brought_forward - f0) || ' forward' FROM fraud._voice_index_counts() $$;
+SELECT full_loads AS l0, brought_forward AS f0, mapped AS m0 FROM fraud._voice_index_counts() \gset
+CREATE FUNCTION pg_temp.since(l0 bigint, f0 bigint, m0 bigint) RETURNS text LANGUAGE sql AS $$
+    SELECT (full_loads - l0) || ' full, ' || (brought_forward - f0) || ' forward, ' || (mapped - m0) || ' mapped'
+    FROM fraud._voice_index_counts() $$;
 
 -- warm: one full load
 SELECT pg_temp.closest(:'d', 5) AS speaker_5, pg_temp.closest(:'d', 700) AS unknown_700;
-SELECT pg_temp.since(:l0, :f0) AS warm;
+SELECT pg_temp.since(:l0, :f0, :m0) AS warm;
 SELECT pg_temp.same(:'d', ARRAY[:'dw', :'w2']) AS same_as_full_load;
 
 -- another session registers speaker 700 (uncommitted): not seen here
@@ -83,7 +84,7 @@ SELECT pg_temp.closest(:'d', 700) AS other_uncommitted;
 -- committed: seen by our next statement, through the recorded changes (no full load)
 SELECT pg_temp.other_exec('COMMIT');
 SELECT pg_temp.closest(:'d', 700) AS other_committed, pg_temp.closest(:'d', 700, :'dw') AS in_default;
-SELECT pg_temp.since(:l0, :f0) AS after_commit;
+SELECT pg_temp.since(:l0, :f0, :m0) AS after_commit;
 SELECT pg_temp.same(:'d', ARRAY[:'dw', :'w2']) AS same_as_full_load;
 
 -- the other session rolls back a registration: never seen
@@ -121,9 +122,10 @@ SELECT pg_temp.other($q$WITH u AS (UPDATE fraud.voice_fraudsters SET embedding =
                                WHERE fraudster_id = 'id#0000000000000000000007' RETURNING 1) SELECT 'updated' FROM u$q$);
 SELECT split_part(pg_temp.closest(:'d', 2001), ' ', 1) AS speaker_2001_now, split_part(pg_temp.closest(:'d', 7), ' ', 1) <> 'id#0000000000000000000007' AS speaker_7_voice_gone;
 SELECT pg_temp.same(:'d', ARRAY[:'dw', :'w2']) AS same_as_full_load;
--- every change so far was brought forward: one full load at the start, and one after our own
+-- every change so far was brought forward: one full load at the start; after our own
 -- rolled-back transaction (the index held its uncommitted stamp, which no chain leads back to)
-SELECT pg_temp.since(:l0, :f0) AS loads_so_far;
+-- the committed stamp's file, written before, was mapped instead of a second full load
+SELECT pg_temp.since(:l0, :f0, :m0) AS loads_so_far;
 
 -- REPEATABLE READ: a commit after our snapshot is not seen until the next transaction
 BEGIN ISOLATION LEVEL REPEATABLE READ;
@@ -170,7 +172,7 @@ SELECT pg_temp.same(:'d', ARRAY[:'dw', :'w2']) AS same_as_full_load;
 
 -- the chain keeps the latest 200 links of a domain: 205 more changes, one statement each. An
 -- index older than the kept chain is loaded in full, and answers as a full load does.
-SELECT full_loads AS l1, brought_forward AS f1 FROM fraud._voice_index_counts() \gset
+SELECT full_loads AS l1, brought_forward AS f1, mapped AS m1 FROM fraud._voice_index_counts() \gset
 SELECT set_config('voice_ix.d', :'d', false) IS NOT NULL AS set;
 DO $$
 BEGIN
@@ -182,10 +184,74 @@ BEGIN
 END $$;
 SELECT count(*) AS links_kept FROM fraud.voice_fraudster_changes WHERE domain_id = :'d';
 SELECT pg_temp.closest(:'d', 5205) AS newest;
-SELECT pg_temp.since(:l1, :f1) AS after_205_changes;
+SELECT pg_temp.since(:l1, :f1, :m1) AS after_205_changes;
 SELECT pg_temp.same(:'d', ARRAY[:'dw', :'w2']) AS same_as_full_load;
 
+-- One index per server (docs/voice-id.md): a committed stamp's index is written to a file
+-- that every backend maps. The files of a domain: only its current, committed stamp.
+CREATE FUNCTION voice_ix_files(d text) RETURNS bigint[] LANGUAGE sql AS $$
+    SELECT coalesce(array_agg(split_part(f, '_', 4)::bigint ORDER BY split_part(f, '_', 4)::bigint), '{}')
+    FROM pg_ls_dir('pg_fraud_detector/voice') r, pg_ls_dir('pg_fraud_detector/voice/' || r) f
+    WHERE split_part(f, '_', 3) = encode(convert_to(d, 'UTF8'), 'hex') AND f NOT LIKE '%.tmp.%' $$;
+CREATE FUNCTION voice_ix_stamp(d text) RETURNS bigint LANGUAGE sql AS $$
+    SELECT fraudsters_stamp FROM fraud.voice_domains WHERE domain_id = d $$;
+SELECT voice_ix_files(:'d') = ARRAY[voice_ix_stamp(:'d')] AS one_file_current_stamp;
+-- a new backend's first search maps it (no load): its counts, whether the file is in its
+-- address space, and its answers; then the same with the files turned off (a full load)
+CREATE FUNCTION voice_ix_probe(d text, ws text[], files boolean) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE answers text; counts text; in_maps boolean;
+BEGIN
+    PERFORM set_config('fraud_detector.voice_index_files', files::text, false);
+    answers := voice_ix_answers(d, ws);
+    SELECT full_loads || ' full, ' || mapped || ' mapped' INTO counts FROM fraud._voice_index_counts();
+    SELECT count(*) > 0 INTO in_maps FROM regexp_split_to_table(pg_read_file('/proc/self/maps'), E'\n') l
+    WHERE l LIKE '%pg_fraud_detector/voice/%';
+    RETURN counts || '; file mapped: ' || in_maps || '; ' || answers;
+END $$;
+SELECT split_part(pg_temp.fresh(format('SELECT voice_ix_probe(%L, %L, true)', :'d', ARRAY[:'dw', :'w2'])), '; ', 1) AS new_backend,
+       split_part(pg_temp.fresh(format('SELECT voice_ix_probe(%L, %L, true)', :'d', ARRAY[:'dw', :'w2'])), '; ', 2) AS shared,
+       split_part(pg_temp.fresh(format('SELECT voice_ix_probe(%L, %L, false)', :'d', ARRAY[:'dw', :'w2'])), '; ', 1) AS files_off,
+       split_part(pg_temp.fresh(format('SELECT voice_ix_probe(%L, %L, false)', :'d', ARRAY[:'dw', :'w2'])), '; ', 2) AS not_shared;
+SELECT split_part(pg_temp.fresh(format('SELECT voice_ix_probe(%L, %L, true)', :'d', ARRAY[:'dw', :'w2'])), '; ', 3)
+     = split_part(pg_temp.fresh(format('SELECT voice_ix_probe(%L, %L, false)', :'d', ARRAY[:'dw', :'w2'])), '; ', 3)
+       AS mapped_answers_as_a_full_load;
+-- an uncommitted stamp gets no file; rolled back, the committed stamp's file is used again
+BEGIN;
+INSERT INTO fraud.voice_fraudsters (domain_id, fraudster_id, embedding, speech_seconds)
+VALUES (:'d', 'id#0000000000000000000704', fraud._voice_normalize('e', pg_temp_voice(704), 192), 20);
+SELECT pg_temp.closest(:'d', 704) AS own_uncommitted;
+SELECT voice_ix_files(:'d') = ARRAY[(SELECT fraudsters_stamp FROM fraud.voice_domains WHERE domain_id = :'d' FOR SHARE)] AS file_for_own_stamp;
+ROLLBACK;
+SELECT full_loads AS l2, brought_forward AS f2, mapped AS m2 FROM fraud._voice_index_counts() \gset
+SELECT pg_temp.closest(:'d', 704) AS after_rollback, pg_temp.since(:l2, :f2, :m2) AS after_rollback_counts;
+-- a committed change: the first backend to search brings its index forward and writes the new
+-- stamp's file (the old one is removed); the next new backend maps it
+SELECT pg_temp.other(format('SELECT ''deleted'' FROM fraud_voice_delete_fraudster(%L, %L)', :'d', 'id#0000000000000000000008'));
+SELECT full_loads AS l2, brought_forward AS f2, mapped AS m2 FROM fraud._voice_index_counts() \gset
+SELECT split_part(pg_temp.closest(:'d', 8), ' ', 1) <> 'id#0000000000000000000008' AS deleted_speaker_8,
+       pg_temp.since(:l2, :f2, :m2) AS counts, voice_ix_files(:'d') = ARRAY[voice_ix_stamp(:'d')] AS one_file_current_stamp;
+SELECT split_part(pg_temp.fresh(format('SELECT voice_ix_probe(%L, %L, true)', :'d', ARRAY[:'dw', :'w2'])), '; ', 1) AS new_backend;
+SELECT pg_temp.same(:'d', ARRAY[:'dw', :'w2']) AS same_as_full_load;
+-- a deleted domain's files go with its next search
+SELECT domain_id AS d2 FROM fraud_voice_create_domain('ix2', 4) \gset
+INSERT INTO fraud.voice_fraudsters (domain_id, fraudster_id, embedding, speech_seconds)
+VALUES (:'d2', 'id#0000000000000000009001', '{1,0,0,0}', 20);
+SELECT fraudster_id FROM fraud._voice_nearest(:'d2', '{1,0,0,0}', NULL);
+SELECT cardinality(voice_ix_files(:'d2')) AS files_of_ix2;
+SELECT 'deleted' AS ix2 FROM fraud_voice_delete_domain(:'d2');
+SELECT set_config('voice_ix.d2', :'d2', false) IS NOT NULL AS set;
+DO $$
+BEGIN
+    PERFORM fraud._voice_nearest(current_setting('voice_ix.d2'), '{1,0,0,0}', NULL);
+EXCEPTION WHEN undefined_object THEN
+    RAISE NOTICE 'the search of the deleted domain: %', SQLSTATE;
+END $$;
+SELECT cardinality(voice_ix_files(:'d2')) AS files_after_delete;
+
 SELECT dblink_disconnect('other');
+DROP FUNCTION voice_ix_probe(text, text[], boolean);
+DROP FUNCTION voice_ix_files(text);
+DROP FUNCTION voice_ix_stamp(text);
 DROP FUNCTION voice_ix_answers(text, text[]);
 DROP FUNCTION pg_temp_voice(int);
 DROP TABLE voice_ix_reqs;
