@@ -49,6 +49,9 @@ struct DomainIndex {
     members: FxHashMap<String, Vec<u32>>,
     /// Cosines between unrelated voices, from pairs of the domain's own fraudsters.
     cohort: Option<Cohort>,
+    /// Whether this index, built privately, was offered as its committed stamp's file (at
+    /// most once: a directory that cannot be written is not retried on every search).
+    share_tried: std::cell::Cell<bool>,
 }
 
 /// The most domain indexes one backend keeps (each can be large: 100,000 voices of 192
@@ -185,6 +188,7 @@ fn load(domain_id: &str, dimension: usize, stamp: i64) -> DomainIndex {
         rows: None,
         members: FxHashMap::default(),
         cohort: None,
+        share_tried: Default::default(),
     };
     read_fraudsters(domain_id, None, |f| ix.append(f));
     ix.cohort = ix.index.cohort();
@@ -210,6 +214,7 @@ impl DomainIndex {
             rows: None,
             members,
             cohort,
+            share_tried: Default::default(),
         }
     }
 
@@ -465,16 +470,21 @@ fn voice_domains_oid() -> Option<u32> {
         .map(|o| o as u32)
 }
 
-/// `own` written as the file of `file` and used mapped, so this backend keeps no copy of its
-/// own; `own` itself when the file cannot be written or read back.
-fn share(file: &fraud_engine::voice_file::Identity, own: DomainIndex) -> DomainIndex {
-    if !voice_files::write(file, &own.contents()) {
-        return own;
-    }
-    match voice_files::open(file, own.index.dimension) {
-        Some(s) => DomainIndex::mapped(own.stamp, s),
-        None => own,
-    }
+/// The mapped index of `file`, `own`'s committed stamp: the file another backend wrote, or
+/// else `own` written to it, so this backend keeps no copy of its own. None when the file
+/// cannot be written or read back (the caller keeps `own`).
+fn shared_copy(
+    file: &fraud_engine::voice_file::Identity,
+    own: &DomainIndex,
+) -> Option<DomainIndex> {
+    own.share_tried.set(true);
+    let d = own.index.dimension;
+    let s = voice_files::open(file, d).or_else(|| {
+        voice_files::write(file, &own.contents())
+            .then(|| voice_files::open(file, d))
+            .flatten()
+    })?;
+    Some(DomainIndex::mapped(own.stamp, s))
 }
 
 fn domain_index(domain_id: &str) -> Rc<DomainIndex> {
@@ -500,8 +510,24 @@ fn domain_index(domain_id: &str) -> Rc<DomainIndex> {
         m.push(entry);
         Some(ix)
     });
+    let file = voice_files::identity(relation, domain_id, stamp);
+    let shared = committed && voice_files::enabled();
     if let Some(ix) = &hit {
         if ix.stamp == stamp && ix.index.dimension == dimension {
+            // built while its stamp was this transaction's own, and committed since
+            if shared && !ix.index.is_mapped() && !ix.share_tried.get() {
+                if let Some(mapped) = shared_copy(&file, ix) {
+                    let mapped = Rc::new(mapped);
+                    INDEXES.with(|m| {
+                        for (d, cached) in m.borrow_mut().iter_mut() {
+                            if d == domain_id {
+                                *cached = mapped.clone();
+                            }
+                        }
+                    });
+                    return mapped;
+                }
+            }
             return ix.clone();
         }
         // the cached index leaves the cache while it is brought forward: an error half-way
@@ -514,8 +540,6 @@ fn domain_index(domain_id: &str) -> Rc<DomainIndex> {
     drop_stale_indexes();
     // a committed stamp's index is shared: the file another backend wrote for it, or else
     // this backend's own (brought forward or loaded), written for the others and used mapped
-    let file = voice_files::identity(relation, domain_id, stamp);
-    let shared = committed && voice_files::enabled();
     let mapped = shared
         .then(|| voice_files::open(&file, dimension))
         .flatten()
@@ -527,10 +551,9 @@ fn domain_index(domain_id: &str) -> Rc<DomainIndex> {
         let own = cached
             .and_then(|ix| bring_forward(domain_id, ix, stamp))
             .unwrap_or_else(|| load(domain_id, dimension, stamp));
-        if shared {
-            share(&file, own)
-        } else {
-            own
+        match shared {
+            true => shared_copy(&file, &own).unwrap_or(own),
+            false => own,
         }
     });
     let ix = Rc::new(ix);

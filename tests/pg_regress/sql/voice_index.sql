@@ -224,6 +224,16 @@ SELECT voice_ix_files(:'d') = ARRAY[(SELECT fraudsters_stamp FROM fraud.voice_do
 ROLLBACK;
 SELECT full_loads AS l2, brought_forward AS f2, mapped AS m2 FROM fraud._voice_index_counts() \gset
 SELECT pg_temp.closest(:'d', 704) AS after_rollback, pg_temp.since(:l2, :f2, :m2) AS after_rollback_counts;
+-- our own change, committed: the index this session built for it (no load) becomes the stamp's file
+BEGIN;
+INSERT INTO fraud.voice_fraudsters (domain_id, fraudster_id, embedding, speech_seconds)
+VALUES (:'d', 'id#0000000000000000000705', fraud._voice_normalize('e', pg_temp_voice(705), 192), 20);
+SELECT pg_temp.closest(:'d', 705) AS own_uncommitted;
+COMMIT;
+SELECT full_loads AS l2, brought_forward AS f2, mapped AS m2 FROM fraud._voice_index_counts() \gset
+SELECT pg_temp.closest(:'d', 705) AS own_committed, pg_temp.since(:l2, :f2, :m2) AS counts,
+       voice_ix_files(:'d') = ARRAY[voice_ix_stamp(:'d')] AS one_file_current_stamp;
+SELECT pg_temp.same(:'d', ARRAY[:'dw', :'w2']) AS same_as_full_load;
 -- a committed change: the first backend to search brings its index forward and writes the new
 -- stamp's file (the old one is removed); the next new backend maps it
 SELECT pg_temp.other(format('SELECT ''deleted'' FROM fraud_voice_delete_fraudster(%L, %L)', :'d', 'id#0000000000000000000008'));
