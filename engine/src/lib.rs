@@ -34,5 +34,6 @@ pub mod parser;
 pub mod value;
 pub mod voice;
 pub mod voice_file;
+pub mod voice_prefilter;
 
 pub use error::{Error, ErrorKind};

@@ -11,6 +11,7 @@
 use std::sync::Arc;
 
 use crate::voice_file::Snapshot;
+use crate::voice_prefilter as prefilter;
 
 /// Why an embedding was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -375,6 +376,15 @@ impl Index {
     /// The most similar voiceprint among `rows` (every row when `None`): (row, cosine).
     /// Ties go to the earlier row, so results are deterministic.
     pub fn nearest(&self, query: &[f32], rows: Option<&[u32]>) -> Option<(usize, f32)> {
+        if query.len() == self.dimension && self.dimension > 0 && prefilter::kernel().is_some() {
+            // the two-pass search (nearest_many's), the same result
+            return self.nearest_many(query, rows).pop().flatten();
+        }
+        self.nearest_exact(query, rows)
+    }
+
+    /// [`Index::nearest`] with [`dot`] for every row.
+    fn nearest_exact(&self, query: &[f32], rows: Option<&[u32]>) -> Option<(usize, f32)> {
         let mut best: Option<(usize, f32)> = None;
         let mut consider = |i: usize| {
             let c = dot(query, self.row(i));
@@ -393,10 +403,11 @@ impl Index {
     /// each; a shorter remainder is ignored), in one pass over the matrix: the rows are read in
     /// blocks that stay in the cache while every query is compared with them, so a batch of
     /// queries costs about one scan of memory instead of one per query (a fraudster
-    /// registration job checks its whole batch this way). The results are bit for bit those of
-    /// `nearest`: every cosine is computed with [`dot`]'s exact arithmetic (see
-    /// [`dots_block`]) and the rows are considered in the same order, ties going to the
-    /// earlier row.
+    /// registration job checks its whole batch this way). The results are bit for bit what
+    /// [`dot`] of every row gives, ties going to the earlier row: where the processor has
+    /// fused multiply-adds (AVX-512, AVX2), a first pass approximates every cosine with them
+    /// and only the rows that can still be the closest get `dot` (`crate::voice_prefilter`
+    /// proves the bound); elsewhere every cosine is `dot`'s arithmetic (see [`dots_block`]).
     pub fn nearest_many(&self, queries: &[f32], rows: Option<&[u32]>) -> Vec<Option<(usize, f32)>> {
         // rows that fit the L1 data cache (32 KB and up on current x86-64) with room to spare:
         // each is then read from memory once per batch and from L1 once per query
@@ -410,6 +421,18 @@ impl Index {
         queries: &[f32],
         rows: Option<&[u32]>,
         block: usize,
+    ) -> Vec<Option<(usize, f32)>> {
+        self.nearest_many_with(queries, rows, block, prefilter::kernel())
+    }
+
+    /// [`Index::nearest_many_blocked`] with a first pass by `kernel` (None: [`dot`] for every
+    /// row).
+    fn nearest_many_with(
+        &self,
+        queries: &[f32],
+        rows: Option<&[u32]>,
+        block: usize,
+        kernel: Option<prefilter::Kernel>,
     ) -> Vec<Option<(usize, f32)>> {
         let block = block.max(1);
         let d = self.dimension;
@@ -426,6 +449,12 @@ impl Index {
                 &all
             }
         };
+        if let Some(kernel) = kernel {
+            let bounds: Option<Vec<f32>> = queries.iter().map(|q| prefilter::bound(q)).collect();
+            if let Some(bounds) = bounds {
+                return self.nearest_prefiltered(kernel, &queries, &bounds, rows, block);
+            }
+        }
         let mut cos = vec![0f32; block];
         let mut cos2 = vec![0f32; block];
         let mut matrix: Vec<&[f32]> = Vec::with_capacity(block);
@@ -452,6 +481,72 @@ impl Index {
             }
         }
         best
+    }
+
+    /// [`Index::nearest_many_blocked`] in two passes (`crate::voice_prefilter` says why this
+    /// is exact): approximate cosines of every row with `kernel`, keeping per query the rows
+    /// within twice its bound of its best approximation, then [`dot`] of those rows only, in
+    /// the order of `rows`, ties going to the earlier row.
+    fn nearest_prefiltered(
+        &self,
+        kernel: prefilter::Kernel,
+        queries: &[&[f32]],
+        bounds: &[f32],
+        rows: &[u32],
+        block: usize,
+    ) -> Vec<Option<(usize, f32)>> {
+        // per query: the best approximation so far, and the rows within 2δ of it when seen
+        // (with their approximation: the final best filters them again)
+        let mut best = vec![f32::NEG_INFINITY; queries.len()];
+        let mut kept: Vec<Vec<(u32, f32)>> = vec![Vec::new(); queries.len()];
+        let mut cos = vec![0f32; block];
+        let mut cos2 = vec![0f32; block];
+        let mut matrix: Vec<&[f32]> = Vec::with_capacity(block);
+        for rb in rows.chunks(block) {
+            matrix.clear();
+            matrix.extend(rb.iter().map(|&i| self.row(i as usize)));
+            let consider = |best: &mut f32, kept: &mut Vec<(u32, f32)>, bound: f32, cos: &[f32]| {
+                for (&i, &c) in rb.iter().zip(cos) {
+                    if c >= *best - 2.0 * bound {
+                        kept.push((i, c));
+                        *best = best.max(c);
+                    }
+                }
+            };
+            let mut k = 0;
+            while k + 1 < queries.len() {
+                prefilter::dots2(
+                    kernel,
+                    [queries[k], queries[k + 1]],
+                    &matrix,
+                    [&mut cos[..], &mut cos2[..]],
+                );
+                let (b0, b1) = best.split_at_mut(k + 1);
+                let (k0, k1) = kept.split_at_mut(k + 1);
+                consider(&mut b0[k], &mut k0[k], bounds[k], &cos[..rb.len()]);
+                consider(&mut b1[0], &mut k1[0], bounds[k + 1], &cos2[..rb.len()]);
+                k += 2;
+            }
+            if k < queries.len() {
+                prefilter::dots1(kernel, queries[k], &matrix, &mut cos);
+                consider(&mut best[k], &mut kept[k], bounds[k], &cos[..rb.len()]);
+            }
+        }
+        queries
+            .iter()
+            .zip(kept)
+            .zip(best.iter().zip(bounds))
+            .map(|((q, kept), (&best, &bound))| {
+                let mut found: Option<(usize, f32)> = None;
+                for (i, _) in kept.into_iter().filter(|&(_, a)| a >= best - 2.0 * bound) {
+                    let c = dot(q, self.row(i as usize));
+                    if found.is_none_or(|(_, b)| c > b) {
+                        found = Some((i as usize, c));
+                    }
+                }
+                found
+            })
+            .collect()
     }
 
     /// The cosines of [`COHORT_PAIRS`] pairs of distinct voiceprints (every pair when there are
@@ -859,6 +954,58 @@ mod tests {
         ix.set_row(0, &[0.0, -1.0]);
         assert_eq!(ix.row(0), &[0.0, -1.0]);
         assert_eq!(ix.nearest(&[0.0, -1.0], None).map(|(i, _)| i), Some(0));
+    }
+
+    /// The two-pass search gives what [`dot`] of every row gives, bit for bit, with every
+    /// kernel this processor has: random voices, exact duplicates, near-ties closer than the
+    /// bound (one element nudged by an ulp), watchlist subsets, odd dimensions and odd counts.
+    #[test]
+    fn the_first_pass_never_changes_a_result() {
+        let kernels = prefilter::kernels();
+        if kernels.is_empty() {
+            eprintln!("no fast kernel on this processor: nothing to compare");
+        }
+        for &dim in &[1usize, 3, 8, 15, 16, 17, 40, 192, 200] {
+            let voices = random_voices(31 + dim as u64, 600, dim);
+            let mut ix = Index::new(dim);
+            for (k, v) in voices.iter().enumerate() {
+                ix.push(format!("v{k}"), v);
+            }
+            let mut queries = random_voices(77 + dim as u64, 41, dim);
+            for k in [0usize, 5, 17, 599] {
+                // the row itself, a duplicate of it later on, and a neighbour one ulp away
+                ix.push(format!("dup{k}"), &voices[k]);
+                let mut near = voices[k].clone();
+                near[0] = f32::from_bits(near[0].to_bits() + 1);
+                ix.push(format!("near{k}"), &near);
+                queries.push(voices[k].clone());
+                queries.push(near);
+            }
+            let flat: Vec<f32> = queries.concat();
+            let subset: Vec<u32> = (0..ix.len() as u32).filter(|i| i % 4 != 2).collect();
+            for rows in [None, Some(&subset[..]), Some(&[][..])] {
+                let want: Vec<_> = queries
+                    .iter()
+                    .map(|q| ix.nearest_exact(q, rows).map(|(i, c)| (i, c.to_bits())))
+                    .collect();
+                for &kernel in &kernels {
+                    for block in [1, 4, 7, 32, 1000] {
+                        let got: Vec<_> = ix
+                            .nearest_many_with(&flat, rows, block, Some(kernel))
+                            .into_iter()
+                            .map(|r| r.map(|(i, c)| (i, c.to_bits())))
+                            .collect();
+                        assert_eq!(got, want, "dim {dim}, {kernel:?}, block {block}");
+                    }
+                }
+                let exact: Vec<_> = ix
+                    .nearest_many_with(&flat, rows, 32, None)
+                    .into_iter()
+                    .map(|r| r.map(|(i, c)| (i, c.to_bits())))
+                    .collect();
+                assert_eq!(exact, want, "dim {dim}, no kernel");
+            }
+        }
     }
 
     #[test]
