@@ -5106,6 +5106,11 @@ AS $function$
     ORDER BY v.name
 $function$
 ;
+CREATE OR REPLACE FUNCTION fraud._voice_changing()
+ RETURNS trigger
+ LANGUAGE c
+AS 'MODULE_PATHNAME', $function$_voice_changing_wrapper$function$
+;
 CREATE OR REPLACE FUNCTION fraud._voice_create_domain(p_name text, p_embedding_dimension integer, p_description text, p_cos_at_50 real, p_cos_at_90 real, p_authentication_min_speech_seconds real, p_tags jsonb)
  RETURNS text
  LANGUAGE plpgsql
@@ -5881,6 +5886,16 @@ UPDATE fraud.jobs
 SET config = jsonb_set(coalesce(config, '{}'), '{FraudDetectionConfig}', '{"FraudDetectionAction": "IGNORE"}')
 WHERE job_type = 'SPEAKER_ENROLLMENT' AND fraud._job_active(status)
   AND NOT coalesce(config ? 'FraudDetectionConfig', false);
+
+-- Issue 12 (one Voice ID index per server, docs/voice-id.md): before any fraudster or
+-- membership row changes, the transaction is marked as changing a domain, so no shared index
+-- file is written from what its searches read.
+CREATE TRIGGER changing BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON fraud.voice_fraudsters
+    FOR EACH STATEMENT EXECUTE FUNCTION fraud._voice_changing();
+CREATE TRIGGER changing BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON fraud.voice_fraudster_watchlists
+    FOR EACH STATEMENT EXECUTE FUNCTION fraud._voice_changing();
+ALTER TABLE fraud.voice_fraudsters ENABLE ALWAYS TRIGGER changing;
+ALTER TABLE fraud.voice_fraudster_watchlists ENABLE ALWAYS TRIGGER changing;
 
 -- Last: the privilege model on every function, new and replaced (sql/privileges.sql).
 SELECT fraud._secure_api();

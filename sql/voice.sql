@@ -126,6 +126,14 @@ ALTER TABLE fraud.voice_fraudsters ENABLE ALWAYS TRIGGER stamp_insert, ENABLE AL
     ENABLE ALWAYS TRIGGER stamp_delete, ENABLE ALWAYS TRIGGER stamp_truncate;
 ALTER TABLE fraud.voice_fraudster_watchlists ENABLE ALWAYS TRIGGER stamp_insert, ENABLE ALWAYS TRIGGER stamp_update,
     ENABLE ALWAYS TRIGGER stamp_delete, ENABLE ALWAYS TRIGGER stamp_truncate;
+-- before any row changes: the transaction is changing a domain, so no shared index file is
+-- written from what its searches read (docs/voice-id.md, "One index per server")
+CREATE TRIGGER changing BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON fraud.voice_fraudsters
+    FOR EACH STATEMENT EXECUTE FUNCTION fraud._voice_changing();
+CREATE TRIGGER changing BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON fraud.voice_fraudster_watchlists
+    FOR EACH STATEMENT EXECUTE FUNCTION fraud._voice_changing();
+ALTER TABLE fraud.voice_fraudsters ENABLE ALWAYS TRIGGER changing;
+ALTER TABLE fraud.voice_fraudster_watchlists ENABLE ALWAYS TRIGGER changing;
 
 -- Domains ----------------------------------------------------------------------------------
 

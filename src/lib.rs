@@ -144,7 +144,8 @@ extension_sql_file!(
     requires = [
         "support",
         voice::fraud::voice_derived_id,
-        voice::fraud::voice_normalize
+        voice::fraud::voice_normalize,
+        voice::fraud::_voice_changing
     ]
 );
 extension_sql_file!(

@@ -82,6 +82,8 @@ struct DomainState {
     committed: bool,
     /// `fraud.voice_domains`' OID, part of a file's name.
     relation: u32,
+    /// The domain row's `xmin`: the transaction that set the stamp.
+    xmin: u32,
 }
 
 /// The domain's dimension and current stamp; None if there is no such domain.
@@ -111,6 +113,7 @@ fn domain_state(domain_id: &str) -> Option<DomainState> {
             stamp,
             committed: !voice_files::written_by_this_transaction(xmin as u32),
             relation: relation as u32,
+            xmin: xmin as u32,
         }),
         _ => None,
     }
@@ -487,17 +490,32 @@ fn shared_copy(
     Some(DomainIndex::mapped(own.stamp, s))
 }
 
-fn domain_index(domain_id: &str) -> Rc<DomainIndex> {
+/// Who asks for a domain's index.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Use {
+    /// A search: the index is shared (mapped from its stamp's file, or written to it).
+    Search,
+    /// A registration batch, which changes the domain at every batch: an index this backend
+    /// already holds is brought forward in its own memory (a shared one would be copied at
+    /// every batch), and no file is written for the batches' stamps (the first search after
+    /// the job writes the one it needs).
+    Registration,
+}
+
+fn domain_index(domain_id: &str, usage: Use) -> Rc<DomainIndex> {
     let Some(DomainState {
         dimension,
         stamp,
         committed,
         relation,
+        xmin,
     }) = domain_state(domain_id)
     else {
         INDEXES.with(|m| m.borrow_mut().retain(|(d, _)| d != domain_id));
         if let Some(relation) = voice_domains_oid() {
-            voice_files::remove_files(&voice_files::identity(relation, domain_id, 0), |_| true);
+            voice_files::remove_files(&voice_files::identity(relation, domain_id, 0, 0), |_, _| {
+                true
+            });
         }
         errors::not_found(format!("domain '{domain_id}' does not exist"));
     };
@@ -510,12 +528,16 @@ fn domain_index(domain_id: &str) -> Rc<DomainIndex> {
         m.push(entry);
         Some(ix)
     });
-    let file = voice_files::identity(relation, domain_id, stamp);
-    let shared = committed && voice_files::enabled();
+    let file = voice_files::identity(relation, domain_id, stamp, xmin);
+    let shared = committed && voice_files::enabled() && usage == Use::Search;
     if let Some(ix) = &hit {
         if ix.stamp == stamp && ix.index.dimension == dimension {
             // built while its stamp was this transaction's own, and committed since
-            if shared && !ix.index.is_mapped() && !ix.share_tried.get() {
+            if shared
+                && !ix.index.is_mapped()
+                && !ix.share_tried.get()
+                && !voice_files::changing_in_this_transaction()
+            {
                 if let Some(mapped) = shared_copy(&file, ix) {
                     let mapped = Rc::new(mapped);
                     INDEXES.with(|m| {
@@ -539,23 +561,36 @@ fn domain_index(domain_id: &str) -> Rc<DomainIndex> {
         .and_then(|ix| Rc::try_unwrap(ix).ok());
     drop_stale_indexes();
     // a committed stamp's index is shared: the file another backend wrote for it, or else
-    // this backend's own (brought forward or loaded), written for the others and used mapped
-    let mapped = shared
+    // this backend's own (brought forward or loaded), written for the others and used mapped;
+    // a registration maps a file only for want of an index of its own
+    let map = committed && voice_files::enabled() && (usage == Use::Search || cached.is_none());
+    let mapped = map
         .then(|| voice_files::open(&file, dimension))
         .flatten()
         .map(|s| {
             COUNTS.with(|c| c.set((c.get().0, c.get().1, c.get().2 + 1)));
             DomainIndex::mapped(stamp, s)
         });
-    let ix = mapped.unwrap_or_else(|| {
-        let own = cached
-            .and_then(|ix| bring_forward(domain_id, ix, stamp))
-            .unwrap_or_else(|| load(domain_id, dimension, stamp));
-        match shared {
-            true => shared_copy(&file, &own).unwrap_or(own),
-            false => own,
+    let ix = match mapped {
+        Some(ix) => ix,
+        None => {
+            let own = cached
+                .and_then(|ix| bring_forward(domain_id, ix, stamp))
+                .unwrap_or_else(|| load(domain_id, dimension, stamp));
+            // Each query of a load may see a newer commit than the stamp's (READ COMMITTED):
+            // then the index is not the stamp's; it answers this call, and is neither kept
+            // nor shared. And rows this very statement changed are seen before its statement
+            // trigger gives the domain a new stamp: no file is written in a transaction that
+            // changes fraudsters.
+            if !domain_state(domain_id).is_some_and(|now| now.stamp == stamp && now.xmin == xmin) {
+                return Rc::new(own);
+            }
+            match shared && !voice_files::changing_in_this_transaction() {
+                true => shared_copy(&file, &own).unwrap_or(own),
+                false => own,
+            }
         }
-    });
+    };
     let ix = Rc::new(ix);
     INDEXES.with(|m| {
         let mut m = m.borrow_mut();
@@ -616,6 +651,17 @@ pub mod fraud {
     use super::*;
     use fraud_engine::voice;
 
+    /// BEFORE statement trigger on the fraudster tables: this transaction is changing a
+    /// domain (no index file is written from what it reads: `voice_files::mark_changing`).
+    #[pg_trigger]
+    fn _voice_changing<'a>(
+        _trigger: &'a pgrx::PgTrigger<'a>,
+    ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, pgrx::heap_tuple::PgHeapTupleError>
+    {
+        voice_files::mark_changing();
+        Ok(None)
+    }
+
     /// The embedding checked against the dimension and scaled to unit length; 22023 otherwise.
     #[pg_extern(immutable, parallel_safe, name = "_voice_normalize")]
     pub fn voice_normalize(
@@ -673,7 +719,7 @@ pub mod fraud {
         extra_ids: default!(Option<Vec<String>>, "NULL"),
         extra: default!(Option<Vec<f32>>, "NULL"),
     ) -> TableIterator<'static, (name!(fraudster_id, String), name!(cosine, f32))> {
-        let ix = domain_index(domain_id);
+        let ix = domain_index(domain_id, Use::Search);
         let best =
             nearest(&ix, &embedding, watchlist_id, extra_ids, extra).map(|(id, c, _)| (id, c));
         TableIterator::new(best)
@@ -698,7 +744,7 @@ pub mod fraud {
             name!(normalized_cosine, f32),
         ),
     > {
-        let ix = domain_index(domain_id);
+        let ix = domain_index(domain_id, Use::Search);
         let best = nearest(&ix, &embedding, watchlist_id, extra_ids, extra).map(|(id, c, n)| {
             let shift = ix.cohort.map_or(0.0, |k| k.shift(cos_at_50, n));
             (id, c, c - shift)
@@ -733,7 +779,7 @@ pub mod fraud {
             name!(registered, bool),
         ),
     > {
-        let ix = domain_index(domain_id);
+        let ix = domain_index(domain_id, Use::Registration);
         let d = ix.index.dimension;
         if d == 0 || embeddings.len() != d * new_ids.len() {
             errors::invalid(format!(
@@ -779,7 +825,7 @@ pub mod fraud {
     /// when NULL), for diagnostics and docs/voice-id.md.
     #[pg_extern(stable, name = "_voice_score_shift")]
     pub fn voice_score_shift(domain_id: &str, watchlist_id: Option<&str>, cos_at_50: f32) -> f32 {
-        let ix = domain_index(domain_id);
+        let ix = domain_index(domain_id, Use::Search);
         let n = searched(&ix, watchlist_id).1;
         ix.cohort.map_or(0.0, |k| k.shift(cos_at_50, n))
     }

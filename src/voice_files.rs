@@ -1,6 +1,6 @@
 //! Where a domain's fraudster index file lives, and the PostgreSQL facts that name it
 //! (`fraud_engine::voice_file` owns the layout). One directory per server start:
-//! `$PGDATA/pg_fraud_detector/voice/<start time>/<database>_<catalog table>_<domain>_<stamp>`.
+//! `$PGDATA/pg_fraud_detector/voice/<start time>/<database>_<table>_<domain>_<stamp>_<xmin>`.
 //! Files are written without `fsync`: a crash of the machine could leave a renamed file whose
 //! pages never reached the disk, so a file is only trusted by the server run that wrote it, and
 //! the first backend of a new run removes the previous runs' directories. Nothing here is
@@ -31,6 +31,29 @@ pub fn enabled() -> bool {
     INDEX_FILES.get()
 }
 
+thread_local! {
+    /// The local id of the last transaction that began changing fraudsters or memberships
+    /// (`fraud._voice_changing`, a BEFORE statement trigger).
+    static CHANGING_IN: std::cell::Cell<pg_sys::LocalTransactionId> = const { std::cell::Cell::new(0) };
+}
+
+fn local_transaction() -> pg_sys::LocalTransactionId {
+    // SAFETY: this backend's own PGPROC, set at backend start.
+    unsafe { (*pg_sys::MyProc).lxid }
+}
+
+/// This transaction is changing a domain's fraudsters (called before any row changes).
+pub fn mark_changing() {
+    CHANGING_IN.with(|c| c.set(local_transaction()));
+}
+
+/// Whether this transaction has begun changing fraudsters or memberships: then what a load
+/// reads may include rows of a statement whose trigger has not yet given the domain a new stamp
+/// (a data-modifying `WITH` around a search), and no file is written from it.
+pub fn changing_in_this_transaction() -> bool {
+    CHANGING_IN.with(|c| c.get()) == local_transaction()
+}
+
 /// Whether the transaction that wrote a row (its `xmin`) is this one or one of its
 /// subtransactions: a stamp written by it is not committed, and no file is written for it.
 pub fn written_by_this_transaction(xmin: u32) -> bool {
@@ -40,13 +63,14 @@ pub fn written_by_this_transaction(xmin: u32) -> bool {
 
 /// What names the file of `domain_id` at `stamp`: this database, the catalog table's OID
 /// (a new install of the extension has a new one, and restarts the stamps' sequence).
-pub fn identity(relation: u32, domain_id: &str, stamp: i64) -> Identity {
+pub fn identity(relation: u32, domain_id: &str, stamp: i64, stamp_xmin: u32) -> Identity {
     Identity {
         // SAFETY: set once at backend start.
         database: unsafe { pg_sys::MyDatabaseId }.to_u32(),
         relation,
         domain_id: domain_id.to_string(),
         stamp,
+        stamp_xmin,
     }
 }
 
@@ -74,7 +98,12 @@ fn domain_prefix(identity: &Identity) -> String {
 }
 
 fn path(identity: &Identity) -> PathBuf {
-    run_dir().join(format!("{}{}", domain_prefix(identity), identity.stamp))
+    run_dir().join(format!(
+        "{}{}_{}",
+        domain_prefix(identity),
+        identity.stamp,
+        identity.stamp_xmin
+    ))
 }
 
 /// The mapped file of `identity`, if this server run wrote one and it checks out. A file that
@@ -112,17 +141,29 @@ pub fn write(identity: &Identity, contents: &Contents) -> bool {
             }
         }
     }
+    // the commit that set the stamp made durable first: a crash of the server (which keeps
+    // this run's directory) must not lose a commit, with `synchronous_commit = off`, whose
+    // stamp then goes to other content
+    // SAFETY: PostgreSQL's own calls; a standby replays only WAL its primary flushed.
+    unsafe {
+        if !pg_sys::RecoveryInProgress() {
+            pg_sys::XLogFlush(pg_sys::GetXLogInsertRecPtr());
+        }
+    }
     if let Err(e) = voice_file::write(&path(identity), identity, contents) {
         pgrx::debug1!("fraud_detector: writing a voice index file: {e}");
         return false;
     }
-    remove_files(identity, |stamp| stamp < identity.stamp);
+    remove_files(identity, |stamp, xmin| {
+        stamp < identity.stamp || (stamp == identity.stamp && xmin != identity.stamp_xmin)
+    });
     true
 }
 
-/// Removes the files of `identity`'s domain whose stamp `which` picks (every one: a deleted
-/// domain), and those of the same database written under another install of the extension.
-pub fn remove_files(identity: &Identity, which: impl Fn(i64) -> bool) {
+/// Removes the files of `identity`'s domain whose stamp and stamp `xmin` `which` picks (every
+/// one: a deleted domain), and those of the same database written under another install of the
+/// extension.
+pub fn remove_files(identity: &Identity, which: impl Fn(i64, u32) -> bool) {
     let Ok(files) = std::fs::read_dir(run_dir()) else {
         return;
     };
@@ -132,7 +173,13 @@ pub fn remove_files(identity: &Identity, which: impl Fn(i64) -> bool) {
     for f in files.flatten() {
         let name = f.file_name().to_string_lossy().into_owned();
         let gone = match name.strip_prefix(&prefix) {
-            Some(stamp) => stamp.parse::<i64>().is_ok_and(&which),
+            // "<stamp>_<xmin>"; a writer's "....tmp.<pid>" does not parse and stays
+            Some(rest) => rest.split_once('_').is_some_and(|(stamp, xmin)| {
+                match (stamp.parse::<i64>(), xmin.parse::<u32>()) {
+                    (Ok(stamp), Ok(xmin)) => which(stamp, xmin),
+                    _ => false,
+                }
+            }),
             None => name.starts_with(&database) && !name.starts_with(&install),
         };
         if gone {

@@ -512,6 +512,12 @@ impl Index {
                         *best = best.max(c);
                     }
                 }
+                // rows met in rising order of similarity would all be kept: drop those the
+                // best so far already excludes
+                if kept.len() > 4096 {
+                    let floor = *best - 2.0 * bound;
+                    kept.retain(|&(_, a)| a >= floor);
+                }
             };
             let mut k = 0;
             while k + 1 < queries.len() {

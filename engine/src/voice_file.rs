@@ -7,10 +7,10 @@
 //! rows in the load order (ids, `created_at`, voiceprints as stored by [`Index::push`]), each
 //! watchlist's member rows, and the cohort. Stamps are never reused within one install of the
 //! extension, so (database, catalog table, domain, stamp) names one content; the file carries
-//! those four and [`Snapshot::open`] refuses a file whose header does not match what the caller
-//! expects, or whose sections do not fit the file. Files are written whole under a temporary
-//! name, synced and renamed, and never modified afterwards, so a mapping stays valid even when a
-//! newer file replaces the name.
+//! those four (and the stamp's `xmin`), and [`Snapshot::open`] refuses a file whose header does
+//! not match what the caller expects, or whose sections do not fit the file. Files are written
+//! whole under a temporary name and renamed, and never modified afterwards, so a mapping stays
+//! valid even when a newer file replaces the name.
 //!
 //! The layout is native-endian (a file is only read by the server that wrote it, or a physical
 //! copy of it, which has the same architecture); sections start at multiples of 64 bytes:
@@ -22,7 +22,7 @@
 //! | 40 | u32 database, u32 relation, u32 cohort present (0 or 1), u32 domain id length |
 //! | 56 | f64 cohort location, f64 cohort scale |
 //! | 72 | u64 offset and u64 length of each section: domain id, id offsets (u64 × n+1), id bytes, `created_at` (i64 × n), watchlists, matrix (f32 × n × dimension) |
-//! | 168 | u64 total length |
+//! | 168 | u64 total length, u32 the stamp's `xmin`, u32 zero |
 //!
 //! A watchlist entry is u32 name length, u32 member count, the name padded to 4 bytes, then
 //! the member rows (u32 each, ascending).
@@ -36,7 +36,7 @@ use crate::voice::{Cohort, Index};
 const MAGIC: &[u8; 8] = b"FDVOICE\0";
 const VERSION: u32 = 1;
 const BYTE_ORDER: u32 = 0x0102_0304;
-const HEADER: usize = 176;
+const HEADER: usize = 184;
 const ALIGN: usize = 64;
 /// The sections, in file order (the header's offset/length pairs).
 const SECTIONS: usize = 6;
@@ -55,6 +55,9 @@ pub struct Identity {
     pub relation: u32,
     pub domain_id: String,
     pub stamp: i64,
+    /// The transaction that set the stamp (the domain row's `xmin`): a stamp the sequence
+    /// hands out again (a `setval`, a data-only restore) comes with another one.
+    pub stamp_xmin: u32,
 }
 
 /// What a full load builds besides the index: each row's `created_at` and each watchlist's
@@ -162,6 +165,8 @@ pub fn write(path: &Path, identity: &Identity, contents: &Contents) -> io::Resul
         header.extend_from_slice(&(len as u64).to_ne_bytes());
     }
     header.extend_from_slice(&(total as u64).to_ne_bytes());
+    header.extend_from_slice(&identity.stamp_xmin.to_ne_bytes());
+    header.extend_from_slice(&0u32.to_ne_bytes());
     debug_assert_eq!(header.len(), HEADER);
 
     let file_name = path
@@ -201,8 +206,9 @@ pub fn write(path: &Path, identity: &Identity, contents: &Contents) -> io::Resul
             out.put(as_bytes(index.row(i)))?;
         }
         out.pad_to(total)?;
-        let file = out.w.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
+        // no fsync: a file is trusted only by the server run that wrote it (the caller's
+        // directory), and only a crash of the machine loses written pages
+        out.w.flush()?;
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {
@@ -326,6 +332,10 @@ impl Snapshot {
             *s = (offset as usize, len as usize);
         }
         let total = r.u64();
+        let stamp_xmin = r.u32();
+        if r.u32() != 0 {
+            return Err(invalid("header padding"));
+        }
         if total != bytes.len() as u64 || d != dimension || d == 0 || has_cohort > 1 {
             return Err(invalid("length or dimension"));
         }
@@ -352,6 +362,7 @@ impl Snapshot {
             relation,
             domain_id: String::from_utf8(domain.to_vec()).map_err(|_| invalid("domain id"))?,
             stamp,
+            stamp_xmin,
         };
         if &identity != expected {
             return Err(invalid("another domain, stamp or install"));
@@ -372,7 +383,8 @@ impl Snapshot {
         let (start, len) = sections[S_WATCHLISTS];
         let end = start + len;
         let mut at = start;
-        let mut watchlists = Vec::with_capacity(watchlist_count);
+        // each watchlist takes at least 8 bytes: a damaged count asks for no huge allocation
+        let mut watchlists = Vec::with_capacity(watchlist_count.min(len / 8));
         for _ in 0..watchlist_count {
             if at + 8 > end {
                 return Err(invalid("watchlists"));
@@ -492,6 +504,7 @@ mod tests {
             relation: 16384,
             domain_id: "dom-é".to_string(),
             stamp,
+            stamp_xmin: 731,
         }
     }
 
@@ -638,8 +651,7 @@ mod tests {
         for at in (0..HEADER).step_by(4) {
             let mut b = good.clone();
             b[at] ^= 0x40;
-            // the cohort's values are not checked (no cohort here); the padding of the
-            // domain-length word's high bytes would still be refused by the length check
+            // the cohort's values are not checked (no cohort here)
             if !(56..72).contains(&at) {
                 cases.push(b);
             }

@@ -61,9 +61,16 @@ pub fn kernels() -> Vec<Kernel> {
     all
 }
 
+/// The longest query the first pass takes. Queries are unit vectors; a longer one (only a
+/// direct call of the internal search can pass one) goes to the exact scan, so no
+/// approximation can overflow and the f32 rounding of `best - 2δ` (`best` at most
+/// 2 × [`ROW_NORM_BOUND`], one unit in the last place under 2.5·10⁻⁷) stays within the margin
+/// [`bound`] adds.
+pub const MAX_QUERY_NORM: f64 = 2.0;
+
 /// δ for a query: the most an approximate dot product of `query` with a stored row can differ
-/// from [`crate::voice::dot`]'s. None when the query is not finite (the search then computes
-/// every `dot`).
+/// from [`crate::voice::dot`]'s. None when the query is not finite or longer than
+/// [`MAX_QUERY_NORM`] (the search then computes every `dot`).
 pub fn bound(query: &[f32]) -> Option<f32> {
     if query.iter().any(|x| !x.is_finite()) {
         return None;
@@ -76,6 +83,9 @@ pub fn bound(query: &[f32]) -> Option<f32> {
         .map(|&x| f64::from(x) * f64::from(x))
         .sum::<f64>()
         .sqrt();
+    if norm > MAX_QUERY_NORM {
+        return None;
+    }
     // both evaluations' errors, and each product's absolute error should it underflow
     let delta = 2.0 * gamma * norm * ROW_NORM_BOUND + 2.0 * n * f64::from(f32::MIN_POSITIVE);
     // rounded up to f32, and the f32 subtraction of 2δ from the best approximation, which

@@ -184,13 +184,15 @@ SELECT pg_temp.wait_job('imp_escape');
 
 -- finding 3: a running job of another role is alive to a role that cannot see other roles'
 -- backends in pg_stat_activity (fd_jobs2 has no pg_read_all_stats)
+-- (the job's query waits for a lock this session holds until it has looked: no timing)
+SELECT pg_advisory_lock(1718968934) IS NOT NULL AS held;
 SET ROLE fd_jobs;
 SELECT fraud_create_batch_import_job('imp_slow',
   $$SELECT 's1' AS event_id, '2026-01-01T00:00:00Z' AS event_timestamp, 'c' AS entity_id, 'customer' AS entity_type
-    FROM pg_sleep(3)$$, 'payment');
+    FROM pg_advisory_xact_lock_shared(1718968934)$$, 'payment');
 RESET ROLE;
 DO $$ BEGIN
-    FOR i IN 1..600 LOOP
+    FOR i IN 1..6000 LOOP
         EXIT WHEN (SELECT worker_pid IS NOT NULL FROM fraud.jobs WHERE job_id = 'imp_slow');
         PERFORM pg_sleep(0.01);
     END LOOP;
@@ -198,6 +200,7 @@ END $$;
 SET ROLE fd_jobs2;
 SELECT job_id, status FROM fraud_get_batch_import_jobs('imp_slow');
 RESET ROLE;
+SELECT pg_advisory_unlock(1718968934) AS released;
 SELECT pg_temp.wait_job('imp_slow');
 
 -- a batch prediction's output belongs to its creator, who must be able to create it
@@ -304,7 +307,13 @@ BEGIN
     RETURN a - b;
 END $$;
 CREATE TYPE fd_jobs_s.r AS RANGE (subtype = float8, subtype_diff = fd_jobs_s.diff);
-CREATE FUNCTION fd_jobs_s.slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(2); RETURN NULL; END $$;
+-- the output's trigger waits for a lock this session holds until it has run ANALYZE: the job
+-- stays IN_PROGRESS, with its staging table, until then (no timing)
+CREATE FUNCTION fd_jobs_s.slow() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_advisory_xact_lock_shared(1718968935); RETURN NULL; END $$;
+RESET ROLE;
+SELECT pg_advisory_lock(1718968935) IS NOT NULL AS held;
+SET ROLE fd_jobs;
 BEGIN;
 SELECT fraud_create_batch_prediction_job('pwn8',
   $$SELECT g * 100 AS amount, fd_jobs_s.r(g, g + 1) AS span FROM generate_series(1, 50) g$$,
@@ -313,12 +322,13 @@ CREATE TRIGGER slow BEFORE INSERT ON public.pwn8_out FOR EACH STATEMENT EXECUTE 
 COMMIT;
 RESET ROLE;
 DO $$ BEGIN
-    FOR i IN 1..1000 LOOP
+    FOR i IN 1..6000 LOOP
         EXIT WHEN (SELECT status = 'IN_PROGRESS' FROM fraud.jobs WHERE job_id = 'pwn8');
         PERFORM pg_sleep(0.01);
     END LOOP;
     EXECUTE 'ANALYZE ' || fraud._job_staging_name('BATCH_PREDICTION', 'pwn8');
 END $$;
+SELECT pg_advisory_unlock(1718968935) AS released;
 SELECT pg_temp.wait_job('pwn8');
 -- the values came back with their types
 SELECT amount, span, outcomes FROM public.pwn8_out ORDER BY amount LIMIT 2;
