@@ -386,6 +386,7 @@ COMMENT ON FUNCTION fraud_describe_model_versions(text, text, text) IS 'Describe
 CREATE FUNCTION fraud_update_model_version_status(model_id text, model_type text, model_version_number text, status text)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE v fraud.model_versions := fraud._model_version(model_id, model_type, model_version_number); users text[];
+        j fraud.jobs;
 BEGIN
     PERFORM fraud._check_enum('status', status, ARRAY['ACTIVE', 'INACTIVE', 'TRAINING_CANCELLED']);
     IF v.status = status THEN
@@ -405,9 +406,16 @@ BEGIN
         END IF;
     END IF;
     IF status = 'TRAINING_CANCELLED' THEN
-        UPDATE fraud.jobs x SET status = 'CANCEL_IN_PROGRESS'
+        -- a job no worker has taken yet ends now; a running one stops at its next step
+        SELECT * INTO j FROM fraud.jobs x
             WHERE x.job_type = 'MODEL_TRAINING' AND x.job_id = fraud._model_job_id(v.model_id, v.model_type, v.model_version_number)
-              AND fraud._job_active(x.status);
+              AND fraud._job_active(x.status)
+            FOR UPDATE;
+        IF FOUND AND j.worker_pid IS NULL THEN
+            PERFORM fraud._job_finish(j, 'CANCELED');
+        ELSIF FOUND THEN
+            UPDATE fraud.jobs x SET status = 'CANCEL_IN_PROGRESS' WHERE x.job_type = j.job_type AND x.job_id = j.job_id;
+        END IF;
     END IF;
     UPDATE fraud.model_versions x SET status = fraud_update_model_version_status.status, last_updated_time = now()
         WHERE x.model_id = v.model_id AND x.model_type = v.model_type AND x.model_version_number = v.model_version_number;
