@@ -34,6 +34,7 @@ pub mod parser;
 pub mod value;
 pub mod voice;
 pub mod voice_file;
+pub mod voice_int8;
 pub mod voice_prefilter;
 
 pub use error::{Error, ErrorKind};

@@ -11,6 +11,7 @@
 use std::sync::Arc;
 
 use crate::voice_file::Snapshot;
+use crate::voice_int8::{self, Quantized};
 use crate::voice_prefilter as prefilter;
 
 /// Why an embedding was refused.
@@ -240,6 +241,9 @@ pub const UNIT_TOLERANCE: f64 = 1e-4;
 pub struct Index {
     pub dimension: usize,
     rows: Rows,
+    /// The rows in 8 bits for a whole-domain search's first pass (`crate::voice_int8`),
+    /// made by the first such search, dropped by any change.
+    quantized: std::sync::OnceLock<Quantized>,
 }
 
 #[derive(Debug, Clone)]
@@ -256,6 +260,7 @@ impl Index {
                 ids: Vec::new(),
                 data: Vec::new(),
             },
+            quantized: Default::default(),
         }
     }
 
@@ -264,6 +269,7 @@ impl Index {
         Index {
             dimension: snapshot.dimension,
             rows: Rows::Mapped(snapshot),
+            quantized: Default::default(),
         }
     }
 
@@ -321,10 +327,15 @@ impl Index {
         } else {
             Some(normalize(voiceprint, self.dimension).ok()?)
         };
+        let stored = unit.as_deref().unwrap_or(voiceprint);
         let (ids, data) = self.owned();
-        data.extend_from_slice(unit.as_deref().unwrap_or(voiceprint));
+        data.extend_from_slice(stored);
         ids.push(id);
-        Some(ids.len() - 1)
+        let row = ids.len() - 1;
+        if let Some(q) = self.quantized.get_mut() {
+            q.set(row, stored);
+        }
+        Some(row)
     }
 
     /// Replaces row `i`'s voiceprint with `v`, a vector as [`Index::push`] stores it (the
@@ -333,6 +344,9 @@ impl Index {
         let d = self.dimension;
         if v.len() == d && i < self.len() {
             self.owned().1[i * d..(i + 1) * d].copy_from_slice(v);
+            if let Some(q) = self.quantized.get_mut() {
+                q.set(i, v);
+            }
         }
     }
 
@@ -341,6 +355,7 @@ impl Index {
     pub fn retain_rows(&mut self, keep: impl Fn(usize) -> bool) -> Vec<u32> {
         let d = self.dimension;
         let mut map = vec![u32::MAX; self.len()];
+        self.quantized = Default::default();
         let (ids, data) = self.owned();
         let mut next = 0usize;
         for (i, slot) in map.iter_mut().enumerate() {
@@ -422,17 +437,19 @@ impl Index {
         rows: Option<&[u32]>,
         block: usize,
     ) -> Vec<Option<(usize, f32)>> {
-        self.nearest_many_with(queries, rows, block, prefilter::kernel())
+        self.nearest_many_with(queries, rows, block, prefilter::kernel(), true)
     }
 
     /// [`Index::nearest_many_blocked`] with a first pass by `kernel` (None: [`dot`] for every
-    /// row).
+    /// row), or, with `int8`, for a whole-domain search where the processor has AVX-512 VNNI, a
+    /// first pass in 8-bit integers (`crate::voice_int8`).
     fn nearest_many_with(
         &self,
         queries: &[f32],
         rows: Option<&[u32]>,
         block: usize,
         kernel: Option<prefilter::Kernel>,
+        int8: bool,
     ) -> Vec<Option<(usize, f32)>> {
         let block = block.max(1);
         let d = self.dimension;
@@ -440,6 +457,27 @@ impl Index {
             return Vec::new();
         }
         let queries: Vec<&[f32]> = queries.chunks_exact(d).collect();
+        if int8 && rows.is_none() && voice_int8::available() && !queries.is_empty() {
+            let quantized = self
+                .quantized
+                .get_or_init(|| Quantized::new(self.data(), d));
+            if let Some(candidates) = voice_int8::candidates(quantized, &queries) {
+                return queries
+                    .iter()
+                    .zip(candidates)
+                    .map(|(q, rows)| {
+                        let mut found: Option<(usize, f32)> = None;
+                        for i in rows {
+                            let c = dot(q, self.row(i as usize));
+                            if found.is_none_or(|(_, b)| c > b) {
+                                found = Some((i as usize, c));
+                            }
+                        }
+                        found
+                    })
+                    .collect();
+            }
+        }
         let mut best: Vec<Option<(usize, f32)>> = vec![None; queries.len()];
         let all: Vec<u32>;
         let rows = match rows {
@@ -994,10 +1032,27 @@ mod tests {
                     .iter()
                     .map(|q| ix.nearest_exact(q, rows).map(|(i, c)| (i, c.to_bits())))
                     .collect();
+                if voice_int8::available() {
+                    let got: Vec<_> = ix
+                        .nearest_many_with(&flat, rows, 32, None, true)
+                        .into_iter()
+                        .map(|r| r.map(|(i, c)| (i, c.to_bits())))
+                        .collect();
+                    assert_eq!(got, want, "dim {dim}, 8-bit first pass");
+                    // one query at a time, and in odd groups (the pass takes four at once)
+                    for q in queries.iter().take(6) {
+                        let one = ix.nearest_many_with(q, rows, 32, None, true);
+                        let want_one = ix.nearest_exact(q, rows);
+                        assert_eq!(
+                            one[0].map(|(i, c)| (i, c.to_bits())),
+                            want_one.map(|(i, c)| (i, c.to_bits()))
+                        );
+                    }
+                }
                 for &kernel in &kernels {
                     for block in [1, 4, 7, 32, 1000] {
                         let got: Vec<_> = ix
-                            .nearest_many_with(&flat, rows, block, Some(kernel))
+                            .nearest_many_with(&flat, rows, block, Some(kernel), false)
                             .into_iter()
                             .map(|r| r.map(|(i, c)| (i, c.to_bits())))
                             .collect();
@@ -1005,13 +1060,56 @@ mod tests {
                     }
                 }
                 let exact: Vec<_> = ix
-                    .nearest_many_with(&flat, rows, 32, None)
+                    .nearest_many_with(&flat, rows, 32, None, false)
                     .into_iter()
                     .map(|r| r.map(|(i, c)| (i, c.to_bits())))
                     .collect();
                 assert_eq!(exact, want, "dim {dim}, no kernel");
             }
         }
+    }
+
+    /// The 8-bit copy follows appended and rewritten rows (and is rebuilt after rows are
+    /// dropped): searches after each change give the exact scan's result.
+    #[test]
+    fn the_8_bit_copy_follows_changes() {
+        if !voice_int8::available() {
+            eprintln!("no AVX-512 VNNI on this processor: nothing to compare");
+            return;
+        }
+        let dim = 40;
+        let voices = random_voices(5150, 300, dim);
+        let mut ix = Index::new(dim);
+        for (k, v) in voices.iter().take(100).enumerate() {
+            ix.push(format!("v{k}"), v);
+        }
+        let queries = random_voices(5151, 20, dim);
+        let check = |ix: &Index| {
+            for q in &queries {
+                let got = ix.nearest_many_with(q, None, 32, None, true)[0];
+                assert_eq!(
+                    got.map(|(i, c)| (i, c.to_bits())),
+                    ix.nearest_exact(q, None).map(|(i, c)| (i, c.to_bits()))
+                );
+            }
+        };
+        check(&ix);
+        assert!(ix.quantized.get().is_some());
+        for (k, v) in voices.iter().enumerate().skip(100) {
+            ix.push(format!("v{k}"), v);
+            if k % 50 == 0 {
+                check(&ix);
+            }
+        }
+        // a query's own voice written over row 7: found there
+        ix.set_row(7, &queries[3]);
+        check(&ix);
+        assert_eq!(
+            ix.nearest_many_with(&queries[3], None, 32, None, true)[0].map(|(i, _)| i),
+            Some(7)
+        );
+        ix.retain_rows(|r| r % 3 != 0);
+        check(&ix);
     }
 
     #[test]
