@@ -79,11 +79,7 @@ fn split(v: &[f32]) -> (f32, Vec<i8>, f64, f64) {
 impl Quantized {
     /// The rows of `matrix` (row after row, `dimension` values each).
     pub fn new(matrix: &[f32], dimension: usize) -> Quantized {
-        let rows = if dimension == 0 {
-            0
-        } else {
-            matrix.len() / dimension
-        };
+        let rows = matrix.len().checked_div(dimension).unwrap_or(0);
         let groups = dimension.div_ceil(4);
         let padded = rows.div_ceil(2 * LANES) * 2 * LANES;
         let mut q = Quantized {
@@ -221,8 +217,7 @@ mod x86 {
                     acc[1] = _mm512_dpbusd_epi32(acc[1], x, y1);
                 }
             }
-            for half in 0..2 {
-                let first = (2 * p + half) * LANES;
+            for (half, first) in [(0, 2 * p * LANES), (1, (2 * p + 1) * LANES)] {
                 let scale = _mm512_loadu_ps(q.scale.as_ptr().add(first));
                 let sum8 = _mm512_loadu_si512(q.sum8.as_ptr().add(first).cast());
                 let residual = _mm512_loadu_ps(q.residual.as_ptr().add(first));
