@@ -1,10 +1,13 @@
 //! Where a domain's fraudster index file lives, and the PostgreSQL facts that name it
 //! (`fraud_engine::voice_file` owns the layout). One directory per server start:
-//! `$PGDATA/pg_fraud_detector/voice/<start time>/<database>_<table>_<domain>_<stamp>_<xmin>`.
+//! `$PGDATA/pg_stat_tmp/fraud_detector_voice/<start time>/<database>_<table>_<domain>_<stamp>_<xmin>`.
+//! Under `pg_stat_tmp` because base backups and `pg_rewind` leave that directory's contents out
+//! (as `pg_stat_statements` does with its query texts): a copy of these files is useless to
+//! another server, and `pg_basebackup`'s tar format refuses names over 100 bytes.
 //! Files are written without `fsync`: a crash of the machine could leave a renamed file whose
 //! pages never reached the disk, so a file is only trusted by the server run that wrote it, and
 //! the first backend of a new run removes the previous runs' directories. Nothing here is
-//! WAL-logged; a standby writes its own files. Turned off with
+//! WAL-logged nor copied by a base backup; a standby writes its own files. Turned off with
 //! `fraud_detector.voice_index_files` (docs/voice-id.md, "One index per server").
 
 use std::path::PathBuf;
@@ -77,7 +80,7 @@ pub fn identity(relation: u32, domain_id: &str, stamp: i64, stamp_xmin: u32) -> 
 fn root() -> PathBuf {
     // SAFETY: DataDir is set at backend start and never freed.
     let data = unsafe { std::ffi::CStr::from_ptr(pg_sys::DataDir) };
-    PathBuf::from(data.to_string_lossy().into_owned()).join("pg_fraud_detector/voice")
+    PathBuf::from(data.to_string_lossy().into_owned()).join("pg_stat_tmp/fraud_detector_voice")
 }
 
 /// This server run's directory.

@@ -15,6 +15,14 @@ dropdb --if-exists "$db" >/dev/null 2>&1
 createdb "$db"
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c 'CREATE EXTENSION fraud_detector' -f examples/sample_setup.sql >/dev/null
 
+# a Voice ID index file on the primary before the base backup (docs/voice-id.md, "One index
+# per server"): base backups leave pg_stat_tmp's contents out
+vd0=$(psql -X -At -d "$db" -c "SELECT domain_id FROM fraud_voice_create_domain('before_backup', 4)")
+psql -X -q -d "$db" -v ON_ERROR_STOP=1 -c "INSERT INTO fraud.voice_fraudsters (domain_id, fraudster_id, embedding, speech_seconds)
+  VALUES ('$vd0', 'id#cccccccccccccccccccccc', '{0,0,1,0}', 20)" -c "SELECT count(*) FROM fraud._voice_nearest('$vd0', '{0,0,1,0}', NULL)" >/dev/null
+primary_files=$(psql -X -At -d "$db" -c "SELECT count(*) FROM pg_ls_dir('pg_stat_tmp/fraud_detector_voice') r,
+                                         pg_ls_dir('pg_stat_tmp/fraud_detector_voice/' || r) f")
+
 standby=$(mktemp -d /tmp/fraud_detector_standby.XXXXXX)
 [ "$(id -u)" -eq 0 ] && chown postgres: "$standby"
 stop_standby() { as_pg "$PG_BIN/pg_ctl" -D "$standby/data" -m fast -w stop >/dev/null 2>&1; rm -rf "$standby"; }
@@ -35,6 +43,7 @@ echo "standby did not catch up" >&2
 exit 1
 CATCHUP
 bash "$standby/catch_up.sh"
+copied_files=$(find "$standby/data/pg_stat_tmp" -type f | wc -l)
 
 event='{"order_price": 800, "account_age_days": 2}'
 # Voice ID: a domain with one fraudster; the standby's fraudster index follows the primary's
@@ -76,6 +85,8 @@ SQL
 )
 echo "$out"
 passed=0; failed=0
+if [ "${primary_files:-0}" -ge 1 ] && [ "$copied_files" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1))
+  echo "standby: the base backup copied index files ($copied_files; the primary had ${primary_files:-none})"; fi
 for want in "in_recovery=true" "before={review}" "version=2" "after={approve}" "predict=low_risk" \
             "voice_before=id#aaaaaaaaaaaaaaaaaaaaaa" "voice_after=id#bbbbbbbbbbbbbbbbbbbbbb" \
             "voice_deleted=id#aaaaaaaaaaaaaaaaaaaaaa" "voice_forward=2"; do

@@ -191,7 +191,7 @@ SELECT pg_temp.same(:'d', ARRAY[:'dw', :'w2']) AS same_as_full_load;
 -- that every backend maps. The files of a domain: only its current, committed stamp.
 CREATE FUNCTION voice_ix_files(d text) RETURNS bigint[] LANGUAGE sql AS $$
     SELECT coalesce(array_agg(split_part(f, '_', 4)::bigint ORDER BY split_part(f, '_', 4)::bigint), '{}')
-    FROM pg_ls_dir('pg_fraud_detector/voice') r, pg_ls_dir('pg_fraud_detector/voice/' || r) f
+    FROM pg_ls_dir('pg_stat_tmp/fraud_detector_voice') r, pg_ls_dir('pg_stat_tmp/fraud_detector_voice/' || r) f
     WHERE split_part(f, '_', 3) = encode(convert_to(d, 'UTF8'), 'hex') AND f NOT LIKE '%.tmp.%' $$;
 CREATE FUNCTION voice_ix_stamp(d text) RETURNS bigint LANGUAGE sql AS $$
     SELECT fraudsters_stamp FROM fraud.voice_domains WHERE domain_id = d $$;
@@ -205,7 +205,7 @@ BEGIN
     answers := voice_ix_answers(d, ws);
     SELECT full_loads || ' full, ' || mapped || ' mapped' INTO counts FROM fraud._voice_index_counts();
     SELECT count(*) > 0 INTO in_maps FROM regexp_split_to_table(pg_read_file('/proc/self/maps'), E'\n') l
-    WHERE l LIKE '%pg_fraud_detector/voice/%';
+    WHERE l LIKE '%pg_stat_tmp/fraud_detector_voice/%';
     RETURN counts || '; file mapped: ' || in_maps || '; ' || answers;
 END $$;
 SELECT split_part(pg_temp.fresh(format('SELECT voice_ix_probe(%L, %L, true)', :'d', ARRAY[:'dw', :'w2'])), '; ', 1) AS new_backend,
