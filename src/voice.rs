@@ -1,7 +1,7 @@
 //! Voice ID in the database: the SQL functions the Voice ID catalog and EvaluateSession use
 //! for voiceprints (normalising, scoring, nearest fraudster, result ids, decisions). The maths
-//! and the decisions are the engine's (`fraud_engine::voice`); this module adds a per-backend
-//! index of each domain's fraudsters, keyed by the domain's `fraudsters_stamp`, which changes
+//! and the decisions are the engine's (`fraud_engine::voice`); this module adds each backend's
+//! cache of the domains' fraudster indexes, keyed by the domain's `fraudsters_stamp`, which changes
 //! (transactionally, from a sequence, so a value is never reused) whenever the domain's
 //! fraudsters or watchlist memberships change. A search therefore reads one catalog row and
 //! then scans an in-memory matrix. The index also keeps the distribution of cosines between
