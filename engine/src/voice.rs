@@ -400,16 +400,25 @@ impl Index {
 
     /// [`Index::nearest`] with [`dot`] for every row.
     fn nearest_exact(&self, query: &[f32], rows: Option<&[u32]>) -> Option<(usize, f32)> {
-        let mut best: Option<(usize, f32)> = None;
-        let mut consider = |i: usize| {
-            let c = dot(query, self.row(i));
-            if best.is_none_or(|(_, b)| c > b) {
-                best = Some((i, c));
-            }
-        };
         match rows {
-            Some(rows) => rows.iter().for_each(|&i| consider(i as usize)),
-            None => (0..self.len()).for_each(consider),
+            Some(rows) => self.closest_of(query, rows.iter().copied()),
+            None => self.closest_of(query, 0..self.len() as u32),
+        }
+    }
+
+    /// The row of `rows` (in their order) whose [`dot`] with `query` is largest, the earlier
+    /// one on a tie, and that cosine.
+    fn closest_of(
+        &self,
+        query: &[f32],
+        rows: impl IntoIterator<Item = u32>,
+    ) -> Option<(usize, f32)> {
+        let mut best: Option<(usize, f32)> = None;
+        for i in rows {
+            let c = dot(query, self.row(i as usize));
+            if best.is_none_or(|(_, b)| c > b) {
+                best = Some((i as usize, c));
+            }
         }
         best
     }
@@ -465,16 +474,7 @@ impl Index {
                 return queries
                     .iter()
                     .zip(candidates)
-                    .map(|(q, rows)| {
-                        let mut found: Option<(usize, f32)> = None;
-                        for i in rows {
-                            let c = dot(q, self.row(i as usize));
-                            if found.is_none_or(|(_, b)| c > b) {
-                                found = Some((i as usize, c));
-                            }
-                        }
-                        found
-                    })
+                    .map(|(q, rows)| self.closest_of(q, rows))
                     .collect();
             }
         }
@@ -581,14 +581,13 @@ impl Index {
             .zip(kept)
             .zip(best.iter().zip(bounds))
             .map(|((q, kept), (&best, &bound))| {
-                let mut found: Option<(usize, f32)> = None;
-                for (i, _) in kept.into_iter().filter(|&(_, a)| a >= best - 2.0 * bound) {
-                    let c = dot(q, self.row(i as usize));
-                    if found.is_none_or(|(_, b)| c > b) {
-                        found = Some((i as usize, c));
-                    }
-                }
-                found
+                let floor = best - 2.0 * bound;
+                self.closest_of(
+                    q,
+                    kept.into_iter()
+                        .filter(|&(_, a)| a >= floor)
+                        .map(|(i, _)| i),
+                )
             })
             .collect()
     }
