@@ -493,32 +493,59 @@ impl Index {
                 return self.nearest_prefiltered(kernel, &queries, &bounds, rows, block);
             }
         }
+        self.scan_blocks(
+            &queries,
+            rows,
+            block,
+            dots_block2,
+            dots_block,
+            |k, rb, cos| {
+                for (&i, &c) in rb.iter().zip(cos) {
+                    if best[k].is_none_or(|(_, b)| c > b) {
+                        best[k] = Some((i as usize, c));
+                    }
+                }
+            },
+        );
+        best
+    }
+
+    /// Walks `rows` in blocks of `block` (rows that stay in the cache while every query is
+    /// compared with them), computing each block's cosines with the queries two at a time (they
+    /// share every row they read) by `two`, an odd last one by `one`, and hands each query's
+    /// cosines to `take(query, the block's rows, their cosines)`.
+    fn scan_blocks(
+        &self,
+        queries: &[&[f32]],
+        rows: &[u32],
+        block: usize,
+        two: impl Fn([&[f32]; 2], &[&[f32]], [&mut [f32]; 2]),
+        one: impl Fn(&[f32], &[&[f32]], &mut [f32]),
+        mut take: impl FnMut(usize, &[u32], &[f32]),
+    ) {
         let mut cos = vec![0f32; block];
         let mut cos2 = vec![0f32; block];
         let mut matrix: Vec<&[f32]> = Vec::with_capacity(block);
         for rb in rows.chunks(block) {
             matrix.clear();
             matrix.extend(rb.iter().map(|&i| self.row(i as usize)));
-            let consider = |slot: &mut Option<(usize, f32)>, cos: &[f32]| {
-                for (&i, &c) in rb.iter().zip(cos) {
-                    if slot.is_none_or(|(_, b)| c > b) {
-                        *slot = Some((i as usize, c));
-                    }
-                }
-            };
-            // two queries at a time share every row they read
-            for (q, slots) in queries.chunks_exact(2).zip(best.chunks_exact_mut(2)) {
-                dots_block2([q[0], q[1]], &matrix, [&mut cos[..], &mut cos2[..]]);
-                consider(&mut slots[0], &cos[..rb.len()]);
-                consider(&mut slots[1], &cos2[..rb.len()]);
+            let n = rb.len();
+            let mut k = 0;
+            while k + 1 < queries.len() {
+                two(
+                    [queries[k], queries[k + 1]],
+                    &matrix,
+                    [&mut cos[..], &mut cos2[..]],
+                );
+                take(k, rb, &cos[..n]);
+                take(k + 1, rb, &cos2[..n]);
+                k += 2;
             }
-            if queries.len() % 2 == 1 {
-                let last = queries.len() - 1;
-                dots_block(queries[last], &matrix, &mut cos);
-                consider(&mut best[last], &cos[..rb.len()]);
+            if k < queries.len() {
+                one(queries[k], &matrix, &mut cos);
+                take(k, rb, &cos[..n]);
             }
         }
-        best
     }
 
     /// [`Index::nearest_many_blocked`] in two passes (`crate::voice_prefilter` says why this
@@ -537,13 +564,14 @@ impl Index {
         // (with their approximation: the final best filters them again)
         let mut best = vec![f32::NEG_INFINITY; queries.len()];
         let mut kept: Vec<Vec<(u32, f32)>> = vec![Vec::new(); queries.len()];
-        let mut cos = vec![0f32; block];
-        let mut cos2 = vec![0f32; block];
-        let mut matrix: Vec<&[f32]> = Vec::with_capacity(block);
-        for rb in rows.chunks(block) {
-            matrix.clear();
-            matrix.extend(rb.iter().map(|&i| self.row(i as usize)));
-            let consider = |best: &mut f32, kept: &mut Vec<(u32, f32)>, bound: f32, cos: &[f32]| {
+        self.scan_blocks(
+            queries,
+            rows,
+            block,
+            |q, m, o| prefilter::dots2(kernel, q, m, o),
+            |q, m, o| prefilter::dots1(kernel, q, m, o),
+            |k, rb, cos| {
+                let (best, kept, bound) = (&mut best[k], &mut kept[k], bounds[k]);
                 for (&i, &c) in rb.iter().zip(cos) {
                     if c >= *best - 2.0 * bound {
                         kept.push((i, c));
@@ -556,26 +584,8 @@ impl Index {
                     let floor = *best - 2.0 * bound;
                     kept.retain(|&(_, a)| a >= floor);
                 }
-            };
-            let mut k = 0;
-            while k + 1 < queries.len() {
-                prefilter::dots2(
-                    kernel,
-                    [queries[k], queries[k + 1]],
-                    &matrix,
-                    [&mut cos[..], &mut cos2[..]],
-                );
-                let (b0, b1) = best.split_at_mut(k + 1);
-                let (k0, k1) = kept.split_at_mut(k + 1);
-                consider(&mut b0[k], &mut k0[k], bounds[k], &cos[..rb.len()]);
-                consider(&mut b1[0], &mut k1[0], bounds[k + 1], &cos2[..rb.len()]);
-                k += 2;
-            }
-            if k < queries.len() {
-                prefilter::dots1(kernel, queries[k], &matrix, &mut cos);
-                consider(&mut best[k], &mut kept[k], bounds[k], &cos[..rb.len()]);
-            }
-        }
+            },
+        );
         queries
             .iter()
             .zip(kept)

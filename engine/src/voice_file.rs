@@ -453,11 +453,6 @@ impl Snapshot {
         let (name, at, count) = &self.watchlists[i];
         (name, u32s(&self.map, *at, *count))
     }
-
-    /// The bytes mapped (the file's length).
-    pub fn mapped_bytes(&self) -> usize {
-        self.map.len()
-    }
 }
 
 fn section(bytes: &[u8], (at, len): (usize, usize)) -> &[u8] {

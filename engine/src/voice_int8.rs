@@ -125,11 +125,6 @@ impl Quantized {
             self.blocks[((block * self.groups + g) * LANES + lane) * 4 + b] = k;
         }
     }
-
-    /// Bytes held.
-    pub fn bytes(&self) -> usize {
-        self.blocks.len() + 12 * self.scale.len()
-    }
 }
 
 /// A query prepared for the pass.
