@@ -149,6 +149,7 @@ pub fn fill<'k>(
                     for (&(_, i), acc) in group.members.iter().zip(accs.iter_mut()) {
                         detector.aggregates[i].add(acc, row, at_us, at.historical, ctx);
                     }
+                    true
                 },
             );
         }
@@ -307,8 +308,13 @@ impl Scan {
     }
 
     /// Runs the scan with the keys set, calling `each` with the values and nulls of each row's
-    /// columns 1 to 8 (the eighth, the variables, only with `variables`).
-    unsafe fn run(&mut self, variables: bool, mut each: impl FnMut(&[pg_sys::Datum], &[bool])) {
+    /// columns 1 to 8 (the eighth, the variables, only with `variables`), until it returns
+    /// false.
+    unsafe fn run(
+        &mut self,
+        variables: bool,
+        mut each: impl FnMut(&[pg_sys::Datum], &[bool]) -> bool,
+    ) {
         pg_sys::index_rescan(
             self.scan,
             self.keys.as_mut_ptr(),
@@ -339,14 +345,18 @@ impl Scan {
                 );
                 let (heap, snapshot) = (self.heap, (*self.scan).xs_snapshot);
                 pg_sys::ffi::pg_guard_ffi_boundary(|| PredicateLockPage(heap, block, snapshot));
-                each(&values, &nulls);
+                if !each(&values, &nulls) {
+                    break;
+                }
             } else if pg_sys::index_fetch_heap(self.scan, self.slot) {
                 let n = if variables { 8 } else { INDEX_COLUMNS };
                 pg_sys::slot_getsomeattrs_int(self.slot, n as i32);
-                each(
+                if !each(
                     std::slice::from_raw_parts((*self.slot).tts_values, n),
                     std::slice::from_raw_parts((*self.slot).tts_isnull, n),
-                );
+                ) {
+                    break;
+                }
             }
         }
     }
@@ -376,8 +386,8 @@ impl Drop for Scan {
 }
 
 /// Calls `each` with every stored event that has key (`key_name`, `key`) and a time in
-/// `(from_us, to_us]` (PostgreSQL timestamps), with its label if it was labelled by `to_us`,
-/// and its variables if `reads` asks for them.
+/// `(from_us, to_us]` (PostgreSQL timestamps), oldest first, with its label if it was
+/// labelled by `to_us`, and its variables if `reads` asks for them, until it returns false.
 ///
 /// Read with an index scan of `fraud.event_keys`, not with SQL: no plan, no executor and no
 /// role switch per prediction. The scan bypasses privilege checks, as the catalog reads of
@@ -390,7 +400,7 @@ fn past_events(
     from_us: i64,
     to_us: i64,
     reads: Reads,
-    mut each: impl FnMut(&Row<'_>),
+    mut each: impl FnMut(&Row<'_>) -> bool,
 ) {
     use pg_sys::{
         BTEqualStrategyNumber as EQ, BTGreaterStrategyNumber as GT, BTLessEqualStrategyNumber as LE,
@@ -431,22 +441,22 @@ fn past_events(
                 us: values[2].value() as i64,
                 label,
                 variables,
-            });
+            })
         });
     }
 }
 
 /// Calls `each` with every stored event of entity (`entity_type`, `entity_id`) with a time in
-/// `(from_us, to_us)`, oldest first, with its variables (their stored texts). The
-/// history a history-reading model scores with (src/model.rs), read from `fraud.event_keys` as
-/// aggregates are; the keys exist while such a model has a trained version
-/// (`fraud._needed_key_specs`).
+/// `(from_us, to_us)`, oldest first, with its variables (their stored texts), until it
+/// returns false. The history a history-reading model scores with (src/history.rs), read from
+/// `fraud.event_keys` as aggregates are; the keys exist while such a model has a trained
+/// version (`fraud._needed_key_specs`).
 pub fn entity_history(
     entity_type: &str,
     entity_id: &str,
     from_us: i64,
     to_us: i64,
-    mut each: impl FnMut(&dyn Past),
+    mut each: impl FnMut(&dyn Past) -> bool,
 ) {
     // SAFETY: see Scan::open
     let mut scan = unsafe { Scan::open() };

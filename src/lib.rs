@@ -17,6 +17,7 @@ mod datum;
 mod errors;
 mod event_checks;
 mod event_input;
+mod history;
 mod import;
 mod jobs;
 mod jsonb;

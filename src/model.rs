@@ -21,19 +21,16 @@ use std::time::{Duration, Instant};
 
 use fraud_engine::events::parse_event_timestamp;
 use fraud_engine::model::{
-    self, InputVariable, Model, ModelType, PastEvent, TrainError, Trained, TrainingRow, TrainingSet,
+    self, InputVariable, Model, ModelType, TrainError, Trained, TrainingRow, TrainingSet,
 };
 use fraud_engine::value::{self, DataType, Value};
 use pgrx::prelude::*;
 use pgrx::{pg_sys, FromDatum, PgTryBuilder};
 use serde_json::{json, Value as Json};
 
-use crate::aggregate::At;
-use crate::cache::CompiledModel;
 use crate::catalog::StoredExternal;
 use crate::errors;
 use crate::event_input::Event;
-use crate::jsonb::Container;
 use crate::spi::query;
 
 /// A training running in a thread of this worker.
@@ -397,81 +394,6 @@ pub fn load(
         m.insert(key, model.clone());
     });
     Some((model, arn, bytes))
-}
-
-/// The past events of the event's first entity that a history-reading model scores with,
-/// newest first (at most `HISTORY_MAX_EVENTS` in `HISTORY_WINDOW_MS` before `at`); empty for a
-/// model that reads no history or an event without an entity. `entities` overrides the
-/// event's own (a stored event keeps them in a column).
-pub fn history(
-    m: &CompiledModel,
-    ev: &Event<'_>,
-    entities: Option<Container<'_>>,
-    at: &At,
-) -> Vec<PastEvent<'static>> {
-    if !m.model.model_type.uses_history() {
-        return Vec::new();
-    }
-    let entity = entities
-        .or_else(|| ev.entities())
-        .and_then(crate::aggregate::first_entity)
-        .or_else(|| Some((ev.envelope("entity_type")?, ev.envelope("entity_id")?)));
-    match entity {
-        Some((t, id)) => entity_history(m, &t, &id, at),
-        None => Vec::new(),
-    }
-}
-
-/// [`history`] for a row with an `entities` column (the score trigger).
-pub fn history_of(
-    m: &CompiledModel,
-    entities: Option<Container<'_>>,
-    at: &At,
-) -> Vec<PastEvent<'static>> {
-    if !m.model.model_type.uses_history() {
-        return Vec::new();
-    }
-    match entities.and_then(crate::aggregate::first_entity) {
-        Some((t, id)) => entity_history(m, &t, &id, at),
-        None => Vec::new(),
-    }
-}
-
-fn entity_history(
-    m: &CompiledModel,
-    entity_type: &str,
-    entity_id: &str,
-    at: &At,
-) -> Vec<PastEvent<'static>> {
-    // "unknown" is AFD's anonymous entity: it has no history of its own
-    if entity_id == "unknown" {
-        return Vec::new();
-    }
-    let from = at
-        .us
-        .saturating_sub(model::HISTORY_WINDOW_MS.saturating_mul(1000));
-    let mut past: Vec<PastEvent<'static>> = Vec::new();
-    // each past event's values read straight from its stored text as the input's type (one
-    // that does not read is missing, as in training)
-    crate::aggregate::entity_history(entity_type, entity_id, from, at.us, |event| {
-        past.push(PastEvent {
-            time_ms: crate::datum::timestamp_millis(event.timestamp_us()),
-            values: m
-                .inputs
-                .iter()
-                .map(|v| match event.variable(&v.name) {
-                    Some(s) => value::from_str(&v.name, v.data_type, &s)
-                        .map(Value::into_owned)
-                        .unwrap_or(Value::Null),
-                    None => Value::Null,
-                })
-                .collect(),
-        });
-    });
-    // newest first, at most what the model reads
-    past.reverse();
-    past.truncate(model::HISTORY_MAX_EVENTS);
-    past
 }
 
 /// An external model's argument for the event: its variables as a JSON object of their

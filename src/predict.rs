@@ -181,7 +181,7 @@ fn run_models<'v>(
             continue;
         }
         let values = model_inputs(m, ev);
-        let history = crate::model::history(m, ev, when_entities(when), &at);
+        let history = crate::history::of_event(m, ev, when_entities(when), &at);
         scores.push(score_model(m, &values, &history, now_ms));
     }
     let mut outputs: SmallVec<[Value<'static>; 8]> =
@@ -216,10 +216,13 @@ pub fn fill_outputs(compiled: &Compiled, outputs: &[Value<'static>], slots: &mut
 pub fn score_model(
     m: &crate::cache::CompiledModel,
     values: &[Value<'_>],
-    history: &[fraud_engine::model::PastEvent<'_>],
+    history: &crate::history::History,
     now_ms: i64,
 ) -> f64 {
-    MODEL_SCRATCH.with(|s| m.model.score(values, history, now_ms, &mut s.borrow_mut()))
+    MODEL_SCRATCH.with(|s| {
+        m.model
+            .score_past(values, history, now_ms, &mut s.borrow_mut())
+    })
 }
 
 /// Where a scoring stands in time (see [`When`]): for its aggregates and history models.
@@ -450,8 +453,8 @@ fn evaluated_models(c: &Compiled, ev: &Event<'_>) -> Json {
             .iter()
             .map(|m| {
                 let values = model_inputs(m, ev);
-                let history = crate::model::history(m, ev, None, &at);
-                let (score, ex) = m.model.explain(&values, &history, at_millis(&at));
+                let history = crate::history::of_event(m, ev, None, &at);
+                let (score, ex) = m.model.explain_past(&values, &history, at_millis(&at));
                 let variables: Vec<Json> = ex
                     .variables
                     .iter()

@@ -219,7 +219,7 @@ unsafe fn model_scores(
         let entities = column(tupdesc, "entities")
             .filter(|&(i, typ)| !nulls[i] && typ == pg_sys::JSONBOID)
             .map(|(i, _)| crate::jsonb::Container::new(datum::jsonb_body(values[i])));
-        let history = crate::model::history_of(m, entities, &now);
+        let history = crate::history::of_row(m, entities, &now);
         scores.push(crate::predict::score_model(
             m,
             &inputs,

@@ -7,7 +7,9 @@ use std::cell::Cell;
 
 use fraud_engine::model::features::{self, Derive, Encoder};
 use fraud_engine::model::gbdt::Params;
-use fraud_engine::model::history::{self, HistorySpec, ScoringPast, TrainPast, TrainTable};
+use fraud_engine::model::history::{
+    self, HistorySpec, NewestFirst, PastTable, ScoringPast, TrainPast,
+};
 use fraud_engine::model::{
     self, InputVariable, ModelType, PastEvent, TrainError, TrainProgress, TrainingRow, TrainingSet,
     HISTORY_MAX_EVENTS,
@@ -442,7 +444,7 @@ fn model_history_is_point_in_time_and_the_same_at_scoring() {
     rows[11].time_ms = rows[10].time_ms;
     let set = TrainingSet { rows, ..set };
     let spec = HistorySpec::new(&set.inputs, &[true, true, true]);
-    let table = TrainTable::new(&spec, set.rows.iter().map(|r| (r.time_ms, &r.values[..])));
+    let table = PastTable::new(&spec, set.rows.iter().map(|r| (r.time_ms, &r.values[..])));
     let entities: Vec<Option<&str>> = set.rows.iter().map(|r| r.entity.as_deref()).collect();
     let mut train_features = Vec::new();
     history::for_each_history(&table.times, &entities, |r, past| {
@@ -490,6 +492,27 @@ fn model_history_is_point_in_time_and_the_same_at_scoring() {
         if out[3] > 0.0 {
             seen_history += 1;
         }
+        // an entity's cached past (every event of the entity, oldest first, as one table) read
+        // up to the scored event's time gives the same features
+        let e = &set.rows[r].entity;
+        let own = PastTable::new(
+            &spec,
+            set.rows
+                .iter()
+                .filter(|x| &x.entity == e)
+                .map(|x| (x.time_ms, &x.values[..])),
+        );
+        let now = set.rows[r].time_ms;
+        let end = own.times.partition_point(|&t| t <= now);
+        let view = NewestFirst {
+            table: &own,
+            start: 0,
+            end,
+        };
+        let mut cached = vec![0f32; spec.len()];
+        history::compute(&spec, now, &set.rows[r].values, &view, &mut cached);
+        let c: Vec<u32> = cached.iter().map(|x| x.to_bits()).collect();
+        assert_eq!(c, b, "row {r}, cached");
     }
     assert!(seen_history > 1000);
     // an anonymous entity has no history
@@ -827,6 +850,30 @@ fn model_tfi_beats_ofi_when_the_signal_is_in_history() {
             assert!((sum - margin).abs() < 1e-6);
             assert!(e.aggregated.iter().any(|g| g.0 == ["ENTITY_ID"]));
         }
+    }
+    // score_past with an entity's cached past gives score()'s result
+    for r in test_part(tfi.rows.len()).step_by(7) {
+        let row = &tfi.rows[r];
+        let own = PastTable::new(
+            m.history_spec().unwrap(),
+            tfi.rows[..r]
+                .iter()
+                .filter(|x| x.entity == row.entity)
+                .map(|x| (x.time_ms, &x.values[..])),
+        );
+        let view = NewestFirst {
+            table: &own,
+            start: 0,
+            end: own.len(),
+        };
+        let past = db_history(&tfi, r);
+        assert_eq!(
+            m.score_past(&row.values, &view, row.time_ms, &mut scratch)
+                .to_bits(),
+            m.score(&row.values, &past, row.time_ms, &mut scratch)
+                .to_bits(),
+            "row {r}"
+        );
     }
     let pasts: Vec<Vec<PastEvent>> = (0..300)
         .map(|r| db_history(&tfi, tfi.rows.len() - 1 - r))

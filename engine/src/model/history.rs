@@ -2,9 +2,10 @@
 //! same entity's earlier events say about the current one.
 //!
 //! [`compute`] is the only place they are computed, from the event's time, its values and the
-//! entity's past events newest first; training ([`TrainTable`]) and scoring ([`ScoringPast`])
-//! only differ in how a past event's numbers and category keys are read (precomputed once per
-//! training row, or computed on the fly), through the same [`key_hash`] and
+//! entity's past events newest first; training ([`TrainPast`]), scoring with an entity's
+//! cached past ([`NewestFirst`]) and scoring from past events as read ([`ScoringPast`]) only
+//! differ in how a past event's numbers and category keys are read (precomputed once per row
+//! in a [`PastTable`], or computed on the fly), through the same [`key_hash`] and
 //! [`features::number`]. A past event counts when `time < now` (strictly: an event never
 //! sees itself nor events at the same millisecond) and `now - time <= HISTORY_WINDOW_MS`; the
 //! first [`HISTORY_MAX_EVENTS`] of those, in the order given (newest first), are read.
@@ -177,8 +178,11 @@ impl PastEvents for ScoringPast<'_, '_> {
     }
 }
 
-/// Every training row's numbers and key hashes, computed once.
-pub struct TrainTable {
+/// Events' times, numbers and key hashes, computed once per event: every training row's, and
+/// at scoring time an entity's cached past (the pgrx layer keeps one per entity for a
+/// snapshot). Rows in the order pushed.
+#[derive(Debug, Clone, Default)]
+pub struct PastTable {
     pub times: Vec<i64>,
     n_num: usize,
     n_keys: usize,
@@ -186,41 +190,92 @@ pub struct TrainTable {
     keys: Vec<u64>,
 }
 
-impl TrainTable {
+impl PastTable {
+    /// An empty table for `spec`'s numbers and keys.
+    pub fn empty(spec: &HistorySpec) -> PastTable {
+        PastTable {
+            n_num: spec.numeric.len(),
+            n_keys: spec.keys.len(),
+            ..PastTable::default()
+        }
+    }
+
     pub fn new<'r>(
         spec: &HistorySpec,
         rows: impl Iterator<Item = (i64, &'r [Value<'static>])>,
-    ) -> TrainTable {
-        let mut t = TrainTable {
-            times: vec![],
-            n_num: spec.numeric.len(),
-            n_keys: spec.keys.len(),
-            numbers: vec![],
-            keys: vec![],
-        };
+    ) -> PastTable {
+        let mut t = PastTable::empty(spec);
         let mut buf = KeyBuf::default();
         for (time, values) in rows {
-            t.times.push(time);
-            for &i in &spec.numeric {
-                t.numbers
-                    .push(values.get(i).map_or(f32::NAN, features::number));
-            }
-            for &(i, d) in &spec.keys {
-                t.keys.push(
-                    values
-                        .get(i)
-                        .and_then(|v| key_hash(d, v, &mut buf))
-                        .unwrap_or(0),
-                );
-            }
+            t.push(spec, time, values, &mut buf);
         }
         t
     }
+
+    /// Appends an event at `time` (ms) with `values` (aligned with the model's inputs).
+    pub fn push(&mut self, spec: &HistorySpec, time: i64, values: &[Value<'_>], buf: &mut KeyBuf) {
+        self.times.push(time);
+        for &i in &spec.numeric {
+            self.numbers
+                .push(values.get(i).map_or(f32::NAN, features::number));
+        }
+        for &(i, d) in &spec.keys {
+            self.keys
+                .push(values.get(i).and_then(|v| key_hash(d, v, buf)).unwrap_or(0));
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.times.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.times.is_empty()
+    }
+
+    /// Bytes held (for a cache's bound).
+    pub fn bytes(&self) -> usize {
+        self.times.capacity() * 8 + self.numbers.capacity() * 4 + self.keys.capacity() * 8
+    }
+
+    fn number(&self, row: usize, j: usize) -> f32 {
+        self.numbers[row * self.n_num + j]
+    }
+
+    fn key(&self, row: usize, k: usize) -> Option<u64> {
+        match self.keys[row * self.n_keys + k] {
+            0 => None,
+            h => Some(h),
+        }
+    }
 }
 
-/// Training rows `idx` (newest first) of a [`TrainTable`].
+/// Rows `start..end` of a [`PastTable`] whose rows are oldest first, read newest first: an
+/// entity's cached past before a scored event.
+pub struct NewestFirst<'t> {
+    pub table: &'t PastTable,
+    pub start: usize,
+    pub end: usize,
+}
+
+impl PastEvents for NewestFirst<'_> {
+    fn len(&self) -> usize {
+        self.end - self.start
+    }
+    fn time_ms(&self, i: usize) -> i64 {
+        self.table.times[self.end - 1 - i]
+    }
+    fn number(&self, i: usize, j: usize) -> f32 {
+        self.table.number(self.end - 1 - i, j)
+    }
+    fn key(&self, i: usize, k: usize, _: &mut KeyBuf) -> Option<u64> {
+        self.table.key(self.end - 1 - i, k)
+    }
+}
+
+/// Training rows `idx` (newest first) of a [`PastTable`].
 pub struct TrainPast<'t> {
-    pub table: &'t TrainTable,
+    pub table: &'t PastTable,
     pub idx: &'t [usize],
 }
 
@@ -232,13 +287,10 @@ impl PastEvents for TrainPast<'_> {
         self.table.times[self.idx[i]]
     }
     fn number(&self, i: usize, j: usize) -> f32 {
-        self.table.numbers[self.idx[i] * self.table.n_num + j]
+        self.table.number(self.idx[i], j)
     }
     fn key(&self, i: usize, k: usize, _: &mut KeyBuf) -> Option<u64> {
-        match self.table.keys[self.idx[i] * self.table.n_keys + k] {
-            0 => None,
-            h => Some(h),
-        }
+        self.table.key(self.idx[i], k)
     }
 }
 

@@ -245,17 +245,54 @@ impl Model {
         now_ms: i64,
         scratch: &mut Vec<f32>,
     ) {
+        self.encode_past(values, &self.scoring_past(history), now_ms, scratch);
+    }
+    /// Past events as read, as the history features read them.
+    fn scoring_past<'s, 'a>(
+        &'s self,
+        history: &'s [PastEvent<'a>],
+    ) -> history::ScoringPast<'s, 'a> {
+        static NONE: history::HistorySpec = history::HistorySpec {
+            numeric: Vec::new(),
+            keys: Vec::new(),
+        };
+        history::ScoringPast {
+            spec: self.history.as_ref().unwrap_or(&NONE),
+            events: history,
+        }
+    }
+    /// [`Model::encode`] with the entity's past events as any [`history::PastEvents`]
+    /// (newest first; not read by a model without history features).
+    pub fn encode_past(
+        &self,
+        values: &[Value<'_>],
+        past: &impl history::PastEvents,
+        now_ms: i64,
+        scratch: &mut Vec<f32>,
+    ) {
         scratch.clear();
         scratch.resize(self.n_features(), f32::NAN);
         let ne = self.encoder.len();
         self.encoder.encode(values, &mut scratch[..ne]);
         if let Some(spec) = &self.history {
-            let past = history::ScoringPast {
-                spec,
-                events: history,
-            };
-            history::compute(spec, now_ms, values, &past, &mut scratch[ne..]);
+            history::compute(spec, now_ms, values, past, &mut scratch[ne..]);
         }
+    }
+    /// What its history features read of a past event (None: it reads no history): the
+    /// spec a [`history::PastTable`] of the entity's past is built with.
+    pub fn history_spec(&self) -> Option<&history::HistorySpec> {
+        self.history.as_ref()
+    }
+    /// [`Model::score`] with the entity's past events as any [`history::PastEvents`].
+    pub fn score_past(
+        &self,
+        values: &[Value<'_>],
+        past: &impl history::PastEvents,
+        now_ms: i64,
+        scratch: &mut Vec<f32>,
+    ) -> f64 {
+        self.encode_past(values, past, now_ms, scratch);
+        self.calibration.score(self.booster.margin(scratch))
     }
     /// The log-odds of fraud of one event (before calibration).
     pub fn margin(
@@ -294,7 +331,17 @@ impl Model {
         history: &[PastEvent<'_>],
         now_ms: i64,
     ) -> (f64, Explanation) {
-        let (score, _, _, e) = self.explain_full(values, history, now_ms);
+        self.explain_past(values, &self.scoring_past(history), now_ms)
+    }
+
+    /// [`Model::explain`] with the entity's past events as any [`history::PastEvents`].
+    pub fn explain_past(
+        &self,
+        values: &[Value<'_>],
+        past: &impl history::PastEvents,
+        now_ms: i64,
+    ) -> (f64, Explanation) {
+        let (score, _, _, e) = self.explain_full_past(values, past, now_ms);
         (score, e)
     }
 
@@ -306,8 +353,17 @@ impl Model {
         history: &[PastEvent<'_>],
         now_ms: i64,
     ) -> (f64, f64, f64, Explanation) {
+        self.explain_full_past(values, &self.scoring_past(history), now_ms)
+    }
+
+    fn explain_full_past(
+        &self,
+        values: &[Value<'_>],
+        past: &impl history::PastEvents,
+        now_ms: i64,
+    ) -> (f64, f64, f64, Explanation) {
         let mut row = Vec::new();
-        self.encode(values, history, now_ms, &mut row);
+        self.encode_past(values, past, now_ms, &mut row);
         let mut contrib = vec![0f64; row.len() + 1];
         self.booster.contributions(&row, &mut contrib);
         let base = contrib[row.len()];

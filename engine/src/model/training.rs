@@ -31,7 +31,7 @@ use serde_json::{json, Value as Json};
 use super::calibration::Calibration;
 use super::features::Encoder;
 use super::gbdt::{self, Dataset, Params};
-use super::history::{self, HistorySpec, TrainPast, TrainTable};
+use super::history::{self, HistorySpec, PastTable, TrainPast};
 use super::metrics::{self, round6};
 use super::{Model, ModelType, TrainError, TrainProgress, Trained, TrainingSet, Validation};
 use crate::value::Value;
@@ -323,7 +323,7 @@ pub fn train_with(
             }
         }
         Some(spec) => {
-            let table = TrainTable::new(spec, set.rows.iter().map(|r| (r.time_ms, &r.values[..])));
+            let table = PastTable::new(spec, set.rows.iter().map(|r| (r.time_ms, &r.values[..])));
             let entities: Vec<Option<&str>> =
                 set.rows.iter().map(|r| r.entity.as_deref()).collect();
             let mut cancelled = false;

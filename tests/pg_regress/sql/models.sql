@@ -314,6 +314,48 @@ SELECT jsonb_array_length(fraud_explain('pay_detector', '{"eventTimestamp": "202
          "eventVariables": {"amount": "500", "email": "q@gmail.com", "ip": "10.1.1.1"}}', '2')
          ->'evaluatedModelVersions'->0->'evaluations'->0->'predictionExplanations'->'aggregatedVariablesImpactExplanations') > 0 AS history_explained;
 
+-- A backend keeps the histories it read for as long as the snapshot sees the same rows
+-- (src/history.rs): scoring many events of the same customers in one statement (from the kept
+-- tables, read whole at the second event) gives each event the score it gets alone, in its
+-- own transaction (its window read afresh). heavy_c has more events than are kept whole
+-- (5,000): it is read window by window.
+INSERT INTO fraud.events (event_type_name, event_id, event_timestamp, entities, event_variables, event_label, label_timestamp)
+SELECT 'pay', 'heavy' || i, '2026-01-01'::timestamptz + i * interval '4 minutes',
+       '[{"entityType": "customer", "entityId": "heavy_c"}]',
+       jsonb_build_object('amount', (i % 900)::text, 'email', 'h@' || (ARRAY['gmail.com', 'bad.com'])[1 + i % 2], 'ip', '10.3.' || i % 7 || '.1'),
+       'legit', '2026-02-01'
+FROM generate_series(1, 5001) i;
+CREATE TEMP TABLE probe AS
+SELECT e.event_id, jsonb_build_object('eventTimestamp', to_char(e.event_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+           'entities', e.entities, 'eventVariables', e.event_variables) AS ev
+FROM fraud.events e
+WHERE e.event_type_name = 'pay' AND (e.entities->0->>'entityId' IN ('c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8')
+       OR e.event_id IN ('heavy10', 'heavy900', 'heavy2500', 'heavy2501', 'heavy5001'));
+CREATE FUNCTION pg_temp.probe_score(ev jsonb) RETURNS float8 LANGUAGE sql AS $$
+    SELECT (fraud_predict('pay_detector', ev, '2')->'modelScores'->0->'scores'->>'pay_history_insightscore')::float8 $$;
+CREATE TEMP TABLE together AS SELECT event_id, pg_temp.probe_score(ev) AS s FROM probe OFFSET 0;
+CREATE TEMP TABLE alone (event_id text, s float8);
+-- (one statement per event, not echoed)
+\set ECHO none
+SELECT format('INSERT INTO alone SELECT %L, pg_temp.probe_score(%L)', event_id, ev) FROM probe \gexec
+\set ECHO all
+SELECT count(*) AS events, count(*) FILTER (WHERE a.s = t.s) AS same_score, count(DISTINCT t.s) > 20 AS scores_vary
+FROM together t JOIN alone a USING (event_id);
+DELETE FROM fraud.events WHERE event_id LIKE 'heavy%';
+-- kept tables are not seen once the rows change: an event stored in the transaction is history
+-- of the next statement's prediction, and is not once rolled back
+BEGIN;
+CREATE TEMP TABLE before AS SELECT pg_temp.history_score('cache_c', '2026-01-10T00:03:00Z') AS s;
+SAVEPOINT sp;
+SELECT fraud_send_event('cc1', 'pay', '2026-01-10T00:01:00Z', '{"amount": "300", "email": "u5@corp.com", "ip": "10.2.7.1"}',
+                        '[{"entityType": "customer", "entityId": "cache_c"}]');
+SELECT pg_temp.history_score('cache_c', '2026-01-10T00:03:00Z') = pg_temp.history_score('burst_c', '2026-01-10T00:03:00Z') AS stored_event_seen,
+       pg_temp.history_score('cache_c', '2026-01-10T00:03:00Z') <> s AS score_changed
+FROM before;
+ROLLBACK TO sp;
+SELECT pg_temp.history_score('cache_c', '2026-01-10T00:03:00Z') = s AS rolled_back_unseen FROM before;
+COMMIT;
+
 -- ACCOUNT_TAKEOVER_INSIGHTS needs logins with an IP address and a user agent
 SELECT fraud_create_variable('login_ip', 'STRING', 'EVENT', '', variable_type => 'IP_ADDRESS');
 SELECT fraud_create_variable('agent', 'STRING', 'EVENT', '', variable_type => 'USERAGENT');
