@@ -32,5 +32,15 @@ best_ms() {
   printf '%.0f' "$best"
 }
 
+# once_ms SQL: the wall-clock milliseconds of one run of a statement in $db, measured by the
+# server. Benchmarks that compare queries take them in turn, several rounds, and keep each
+# one's best (lower), so that the VM's speed drift touches all of them alike.
+once_ms() {
+  psql -X -At -d "$db" -c "EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) $1" \
+    | python3 -c 'import json,sys; print(round(json.load(sys.stdin)[0]["Execution Time"]))'
+}
+# lower BEST NEW: the smaller of the two (BEST empty: NEW)
+lower() { if [ -z "$1" ] || [ "$2" -lt "$1" ]; then echo "$2"; else echo "$1"; fi; }
+
 ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
 met() { python3 -c "print('met' if $1 else 'NOT met')"; }

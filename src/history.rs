@@ -5,9 +5,9 @@
 //! A prediction reads its entity's stored events from `fraud.event_keys` (an index range, each
 //! event's variables from the heap) and turns them into the numbers and key hashes the model's
 //! history features read (the engine's `PastTable`). A statement scoring many events of the
-//! same entities (a batch query, a backtest, a score trigger under an `INSERT … SELECT`) would
-//! read the same events again for each one; so each backend keeps the tables it built, per
-//! model and entity.
+//! same entities (a query over a table of events, a score trigger under an `INSERT … SELECT`)
+//! would read the same events again for each one; so each backend keeps the tables it built,
+//! per model and entity, and scores with them in place ([`with_event`], [`with_row`]).
 //!
 //! **When a kept table is used.** The rows an MVCC snapshot sees are a function of its xmin,
 //! xmax, in-progress transactions (`xip`, `subxip`, `suboverflowed`), its command id and the
@@ -18,23 +18,25 @@
 //! Anything but an MVCC snapshot is read without the cache.
 //!
 //! **What is read.** The first prediction of an entity under a snapshot reads the window it
-//! needs, as it would without a cache. A later one that window does not cover reads the
-//! entity's whole history once ([`ENTITY_EVENTS`] events at most: a larger entity is read
-//! window by window, uncached). Past [`CACHE_BYTES`] the cache is emptied and fills again.
+//! needs, as it would without a cache (a single prediction costs what it did). A later one
+//! that window does not cover reads the entity's whole history once, and so does the first
+//! prediction of an entity once the snapshot has seen [`BATCH_LOOKUPS`] predictions (a
+//! statement scoring many events). At most [`ENTITY_EVENTS`] events of an entity are kept: a
+//! larger entity is read window by window, uncached. Past [`CACHE_BYTES`] the cache is emptied
+//! and fills again.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::rc::Rc;
+use std::collections::hash_map::Entry as Slot;
 use std::sync::Arc;
 
 use fraud_engine::model::features::KeyBuf;
-use fraud_engine::model::history::{HistorySpec, NewestFirst, PastEvents, PastTable};
-use fraud_engine::model::{Model, HISTORY_MAX_EVENTS, HISTORY_WINDOW_MS};
+use fraud_engine::model::history::{HistorySpec, NewestFirst, PastTable};
+use fraud_engine::model::{Model, HISTORY_WINDOW_MS};
 use fraud_engine::value::{self, Value};
 use pgrx::pg_sys;
+use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
-
 
 use crate::aggregate::At;
 use crate::cache::CompiledModel;
@@ -46,55 +48,15 @@ use crate::jsonb::Container;
 const ENTITY_EVENTS: usize = 5_000;
 /// The most bytes the kept tables hold in a backend.
 const CACHE_BYTES: usize = 64 << 20;
-
-/// The entity's past events a scoring at some time reads: rows `start..end` of a table,
-/// newest first (none for a model without history, an event without an entity, or the
-/// anonymous entity "unknown").
-pub struct History {
-    table: Option<Rc<Entry>>,
-    start: usize,
-    end: usize,
-}
-
-impl History {
-    fn none() -> History {
-        History {
-            table: None,
-            start: 0,
-            end: 0,
-        }
-    }
-
-    fn view(&self) -> Option<NewestFirst<'_>> {
-        self.table.as_ref().map(|e| NewestFirst {
-            table: &e.table,
-            start: self.start,
-            end: self.end,
-        })
-    }
-}
-
-impl PastEvents for History {
-    fn len(&self) -> usize {
-        self.end - self.start
-    }
-    fn time_ms(&self, i: usize) -> i64 {
-        self.view().map_or(0, |v| v.time_ms(i))
-    }
-    fn number(&self, i: usize, j: usize) -> f32 {
-        self.view().map_or(f32::NAN, |v| v.number(i, j))
-    }
-    fn key(&self, i: usize, k: usize, buf: &mut KeyBuf) -> Option<u64> {
-        self.view()?.key(i, k, buf)
-    }
-}
+/// After this many predictions under one snapshot (a statement scoring many events), an
+/// entity seen for the first time is read whole at once.
+const BATCH_LOOKUPS: usize = 64;
 
 /// An entity's stored events with a time in `(lo_us, hi_us)`, oldest first: their times and
 /// what the model's history features read of them.
 struct Entry {
     lo_us: i64,
     hi_us: i64,
-    us: Vec<i64>,
     table: PastTable,
 }
 
@@ -104,30 +66,32 @@ impl Entry {
     }
 
     fn bytes(&self) -> usize {
-        self.table.bytes() + self.us.capacity() * 8
+        self.table.bytes() + std::mem::size_of::<Entry>()
     }
 
-    /// The events with a time in `(from_us, to_us)`, the newest [`HISTORY_MAX_EVENTS`] of
-    /// them: what a scan of that range reads.
-    fn history(self: &Rc<Entry>, from_us: i64, to_us: i64) -> History {
-        let start = self.us.partition_point(|&u| u <= from_us);
-        let end = self.us.partition_point(|&u| u < to_us);
-        History {
-            table: Some(self.clone()),
-            start: start.max(end.saturating_sub(HISTORY_MAX_EVENTS)),
-            end,
-        }
+    /// The events a scoring at `now_ms` reads (the engine's rule, as training's).
+    fn view(&self, now_ms: i64) -> NewestFirst<'_> {
+        NewestFirst::before(&self.table, now_ms)
     }
 }
 
-/// What is kept of an entity.
+/// What is kept of an entity (in the hash table's slot: one cache miss less per prediction).
 enum Kept {
     /// a window read for a first prediction
-    Window(Rc<Entry>),
+    Window(Entry),
     /// its whole history
-    Whole(Rc<Entry>),
+    Whole(Entry),
     /// too many events to keep: read window by window
     TooMany,
+}
+
+impl Kept {
+    fn bytes(&self) -> usize {
+        match self {
+            Kept::Window(e) | Kept::Whole(e) => e.bytes(),
+            Kept::TooMany => 0,
+        }
+    }
 }
 
 /// The snapshot the cache was filled under: what decides which rows it sees.
@@ -192,15 +156,18 @@ unsafe fn xids(p: *const pg_sys::TransactionId, n: usize) -> impl ExactSizeItera
 }
 
 /// Per model (its address: `models` keeps each one alive, so no other model can take it while
-/// the cache holds its tables) and entity type and id.
-type Key = (usize, String, String);
+/// the cache holds its tables) and entity: its type and id, joined by a NUL (which jsonb
+/// strings cannot hold), in the table's slot itself when short (one cache miss less).
+type Key = (usize, SmallVec<[u8; 32]>);
 
 #[derive(Default)]
 struct Cache {
     snapshot: SnapshotKey,
-    entities: HashMap<Key, Kept>,
+    entities: FxHashMap<Key, Kept>,
     models: Vec<Arc<Model>>,
     bytes: usize,
+    /// predictions under this snapshot
+    lookups: usize,
 }
 
 impl Cache {
@@ -208,18 +175,29 @@ impl Cache {
         self.entities.clear();
         self.models.clear();
         self.bytes = 0;
+        self.lookups = 0;
     }
 
-    fn keep(&mut self, model: &Arc<Model>, key: Key, kept: Kept, bytes: usize) {
+    /// Keeps `kept` for `key` and gives it back.
+    fn keep(&mut self, model: &Arc<Model>, key: Key, kept: Kept) -> &Kept {
+        let bytes = key.1.len() + 64 + kept.bytes();
         if self.bytes + bytes > CACHE_BYTES {
-            self.clear();
+            // full: start again (the lookups of this snapshot still count)
+            self.entities.clear();
+            self.models.clear();
+            self.bytes = 0;
         }
         if !self.models.iter().any(|m| Arc::ptr_eq(m, model)) {
             self.models.push(model.clone());
         }
         self.bytes += bytes;
-        if let Some(Kept::Window(e) | Kept::Whole(e)) = self.entities.insert(key, kept) {
-            self.bytes = self.bytes.saturating_sub(e.bytes());
+        match self.entities.entry(key) {
+            Slot::Occupied(mut o) => {
+                self.bytes = self.bytes.saturating_sub(o.get().bytes());
+                o.insert(kept);
+                o.into_mut()
+            }
+            Slot::Vacant(v) => v.insert(kept),
         }
     }
 }
@@ -228,46 +206,70 @@ thread_local! {
     static CACHE: RefCell<Cache> = RefCell::default();
 }
 
-/// The past events of the event's first entity (`entities` overrides the event's own: a
-/// stored event keeps them in a column), for model `m` scoring at `at`.
-pub fn of_event(
+/// Scores with the past events of the event's first entity (`entities` overrides the event's
+/// own: a stored event keeps them in a column) that model `m` reads at `at`: `score` is called
+/// once with them, newest first.
+pub fn with_event<R>(
     m: &CompiledModel,
     ev: &Event<'_>,
     entities: Option<Container<'_>>,
     at: &At,
-) -> History {
-    if m.model.history_spec().is_none() {
-        return History::none();
-    }
-    let entity = entities
-        .or_else(|| ev.entities())
-        .and_then(crate::aggregate::first_entity)
-        .or_else(|| Some((ev.envelope("entity_type")?, ev.envelope("entity_id")?)));
-    of_entity(m, entity, at)
-}
-
-/// [`of_event`] for a row with an `entities` column (the score trigger).
-pub fn of_row(m: &CompiledModel, entities: Option<Container<'_>>, at: &At) -> History {
-    if m.model.history_spec().is_none() {
-        return History::none();
-    }
-    of_entity(m, entities.and_then(crate::aggregate::first_entity), at)
-}
-
-fn of_entity(m: &CompiledModel, entity: Option<(String, String)>, at: &At) -> History {
-    let Some(spec) = m.model.history_spec() else {
-        return History::none();
+    score: impl FnMut(&NewestFirst<'_>) -> R,
+) -> R {
+    let entity = if m.model.history_spec().is_none() {
+        None
+    } else {
+        entities
+            .or_else(|| ev.entities())
+            .and_then(crate::aggregate::first_entity)
+            .or_else(|| Some((ev.envelope("entity_type")?, ev.envelope("entity_id")?)))
     };
-    let Some((entity_type, entity_id)) = entity else {
-        return History::none();
+    with_entity(m, entity, at, score)
+}
+
+/// [`with_event`] for a row with an `entities` column (the score trigger).
+pub fn with_row<R>(
+    m: &CompiledModel,
+    entities: Option<Container<'_>>,
+    at: &At,
+    score: impl FnMut(&NewestFirst<'_>) -> R,
+) -> R {
+    let entity = if m.model.history_spec().is_none() {
+        None
+    } else {
+        entities.and_then(crate::aggregate::first_entity)
+    };
+    with_entity(m, entity, at, score)
+}
+
+/// No past events: a model without history, an event without an entity, the anonymous one.
+static NO_PAST: PastTable = PastTable::EMPTY;
+
+fn with_entity<R>(
+    m: &CompiledModel,
+    entity: Option<(String, String)>,
+    at: &At,
+    mut score: impl FnMut(&NewestFirst<'_>) -> R,
+) -> R {
+    let none =
+        |score: &mut dyn FnMut(&NewestFirst<'_>) -> R| score(&NewestFirst::before(&NO_PAST, 0));
+    let (Some(spec), Some((entity_type, entity_id))) = (m.model.history_spec(), entity) else {
+        return none(&mut score);
     };
     // "unknown" is AFD's anonymous entity: it has no history of its own
     if entity_id == "unknown" {
-        return History::none();
+        return none(&mut score);
     }
-    // the events with a time in (from, to): at most the window before the scored time
-    let from = at.us.saturating_sub(HISTORY_WINDOW_MS.saturating_mul(1000));
-    let to = at.us;
+    // the events a scoring at now_ms may read (milliseconds [now_ms - window, now_ms)) are
+    // those with a time in (from, to), in PostgreSQL's microseconds
+    let now_ms = datum::timestamp_millis(at.us);
+    let at_ms = at.us.div_euclid(1000);
+    let from = at_ms
+        .saturating_sub(HISTORY_WINDOW_MS)
+        .saturating_mul(1000)
+        .saturating_sub(1);
+    let to = at_ms.saturating_mul(1000);
+    let read_window = || read(m, spec, &entity_type, &entity_id, from, to, usize::MAX);
     // SAFETY: the active snapshot is valid while set
     let snapshot = unsafe {
         pg_sys::ActiveSnapshotSet()
@@ -275,72 +277,89 @@ fn of_entity(m: &CompiledModel, entity: Option<(String, String)>, at: &At) -> Hi
             .filter(|&s| (*s).snapshot_type == pg_sys::SnapshotType::SNAPSHOT_MVCC)
     };
     let Some(snapshot) = snapshot else {
-        return read(m, spec, &entity_type, &entity_id, from, to, usize::MAX)
-            .map_or_else(History::none, |e| Rc::new(e).history(from, to));
+        return match read_window() {
+            Some(e) => score(&e.view(now_ms)),
+            None => none(&mut score),
+        };
     };
-    let key: Key = (Arc::as_ptr(&m.model) as usize, entity_type, entity_id);
-    // what is kept, if it serves (the borrow ends before any scan)
-    let kept = CACHE.with(|c| {
+    let mut name = SmallVec::new();
+    name.extend_from_slice(entity_type.as_bytes());
+    name.push(0);
+    name.extend_from_slice(entity_id.as_bytes());
+    let key: Key = (Arc::as_ptr(&m.model) as usize, name);
+    // scored with what is kept if it serves, else what to read (no scan while borrowed)
+    let plan = CACHE.with(|c| {
         let mut c = c.borrow_mut();
         // SAFETY: checked above
         if !unsafe { c.snapshot.is(snapshot) } {
             c.clear();
             c.snapshot = unsafe { SnapshotKey::of(snapshot) };
         }
+        c.lookups += 1;
+        let batch = c.lookups > BATCH_LOOKUPS;
         match c.entities.get(&key) {
-            None => None,
             Some(Kept::Window(e) | Kept::Whole(e)) if e.covers(from, to) => {
-                Some(Ok(e.history(from, to)))
+                Err(score(&e.view(now_ms)))
             }
-            Some(Kept::Window(_) | Kept::Whole(_)) => Some(Err(true)),
-            Some(Kept::TooMany) => Some(Err(false)),
+            // seen before under this snapshot, another window
+            Some(Kept::Window(_) | Kept::Whole(_)) => Ok(Plan::Whole),
+            Some(Kept::TooMany) => Ok(Plan::Window { keep: false }),
+            // first seen, in a statement scoring many events
+            None if batch => Ok(Plan::Whole),
+            None => Ok(Plan::Window { keep: true }),
         }
     });
-    let (_, entity_type, entity_id) = &key;
-    match kept {
-        Some(Ok(history)) => history,
-        // seen before under this snapshot, another window: read it whole, once
-        Some(Err(true)) => {
-            match read(
+    let plan = match plan {
+        Ok(plan) => plan,
+        Err(scored) => return scored,
+    };
+    let kept = match plan {
+        Plan::Whole => {
+            let whole = read(
                 m,
                 spec,
-                entity_type,
-                entity_id,
+                &entity_type,
+                &entity_id,
                 i64::MIN,
                 i64::MAX,
                 ENTITY_EVENTS,
-            ) {
-                Some(e) => {
-                    let e = Rc::new(e);
-                    let h = e.history(from, to);
-                    let bytes = e.bytes();
-                    CACHE.with(|c| c.borrow_mut().keep(&m.model, key, Kept::Whole(e), bytes));
-                    h
-                }
+            );
+            match whole {
+                Some(e) => Kept::Whole(e),
                 None => {
-                    CACHE.with(|c| c.borrow_mut().keep(&m.model, key.clone(), Kept::TooMany, 0));
-                    uncached(m, spec, &key, from, to)
+                    // too many: this window, and the next ones, read and not kept
+                    let scored = match read_window() {
+                        Some(e) => score(&e.view(now_ms)),
+                        None => none(&mut score),
+                    };
+                    CACHE.with(|c| {
+                        c.borrow_mut().keep(&m.model, key, Kept::TooMany);
+                    });
+                    return scored;
                 }
             }
         }
-        Some(Err(false)) => uncached(m, spec, &key, from, to),
-        // first seen: the window, kept
-        None => match read(m, spec, entity_type, entity_id, from, to, usize::MAX) {
-            Some(e) => {
-                let e = Rc::new(e);
-                let h = e.history(from, to);
-                let bytes = e.bytes();
-                CACHE.with(|c| c.borrow_mut().keep(&m.model, key, Kept::Window(e), bytes));
-                h
-            }
-            None => History::none(),
+        Plan::Window { keep } => match read_window() {
+            Some(e) if keep => Kept::Window(e),
+            Some(e) => return score(&e.view(now_ms)),
+            None => return none(&mut score),
         },
-    }
+    };
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        match c.keep(&m.model, key, kept) {
+            Kept::Window(e) | Kept::Whole(e) => score(&e.view(now_ms)),
+            Kept::TooMany => none(&mut score),
+        }
+    })
 }
 
-fn uncached(m: &CompiledModel, spec: &HistorySpec, key: &Key, from: i64, to: i64) -> History {
-    read(m, spec, &key.1, &key.2, from, to, usize::MAX)
-        .map_or_else(History::none, |e| Rc::new(e).history(from, to))
+/// What a prediction reads its entity's past from, when nothing kept serves.
+enum Plan {
+    /// the entity's whole history, kept
+    Whole,
+    /// the prediction's window, kept or not
+    Window { keep: bool },
 }
 
 /// Reads the entity's stored events with a time in `(from_us, to_us)`: None when there are
@@ -364,13 +383,12 @@ fn read(
     let mut entry = Entry {
         lo_us: from_us,
         hi_us: to_us,
-        us: Vec::new(),
         table: PastTable::empty(spec),
     };
     let mut buf = KeyBuf::default();
     let mut over = false;
     crate::aggregate::entity_history(entity_type, entity_id, from_us, to_us, |event| {
-        if entry.us.len() == limit {
+        if entry.table.len() == limit {
             over = true;
             return false;
         }
@@ -391,12 +409,10 @@ fn read(
                 None => Value::Null,
             })
             .collect();
-        let us = event.timestamp_us();
-        entry
-            .table
-            .push(spec, datum::timestamp_millis(us), &values, &mut buf);
-        entry.us.push(us);
+        let ms = datum::timestamp_millis(event.timestamp_us());
+        entry.table.push(spec, ms, &values, &mut buf);
         true
     });
+    entry.table.shrink_to_fit();
     (!over).then_some(entry)
 }

@@ -16,6 +16,7 @@ use smallvec::SmallVec;
 
 use fraud_engine::detector::{expression_with_values, Trace};
 use fraud_engine::eval::Context;
+use fraud_engine::model::history::NewestFirst;
 use fraud_engine::value::Value;
 
 use crate::aggregate::{self, At};
@@ -181,8 +182,10 @@ fn run_models<'v>(
             continue;
         }
         let values = model_inputs(m, ev);
-        let history = crate::history::of_event(m, ev, when_entities(when), &at);
-        scores.push(score_model(m, &values, &history, now_ms));
+        let score = crate::history::with_event(m, ev, when_entities(when), &at, |past| {
+            score_model(m, &values, past, now_ms)
+        });
+        scores.push(score);
     }
     let mut outputs: SmallVec<[Value<'static>; 8]> =
         scores.iter().map(|s| Value::Float(*s)).collect();
@@ -216,12 +219,12 @@ pub fn fill_outputs(compiled: &Compiled, outputs: &[Value<'static>], slots: &mut
 pub fn score_model(
     m: &crate::cache::CompiledModel,
     values: &[Value<'_>],
-    history: &crate::history::History,
+    past: &NewestFirst<'_>,
     now_ms: i64,
 ) -> f64 {
     MODEL_SCRATCH.with(|s| {
         m.model
-            .score_past(values, history, now_ms, &mut s.borrow_mut())
+            .score_past(values, past, now_ms, &mut s.borrow_mut())
     })
 }
 
@@ -453,8 +456,9 @@ fn evaluated_models(c: &Compiled, ev: &Event<'_>) -> Json {
             .iter()
             .map(|m| {
                 let values = model_inputs(m, ev);
-                let history = crate::history::of_event(m, ev, None, &at);
-                let (score, ex) = m.model.explain_past(&values, &history, at_millis(&at));
+                let (score, ex) = crate::history::with_event(m, ev, None, &at, |past| {
+                    m.model.explain_past(&values, past, at_millis(&at))
+                });
                 let variables: Vec<Json> = ex
                     .variables
                     .iter()

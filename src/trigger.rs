@@ -219,13 +219,10 @@ unsafe fn model_scores(
         let entities = column(tupdesc, "entities")
             .filter(|&(i, typ)| !nulls[i] && typ == pg_sys::JSONBOID)
             .map(|(i, _)| crate::jsonb::Container::new(datum::jsonb_body(values[i])));
-        let history = crate::history::of_row(m, entities, &now);
-        scores.push(crate::predict::score_model(
-            m,
-            &inputs,
-            &history,
-            datum::timestamp_millis(now.us),
-        ));
+        let now_ms = datum::timestamp_millis(now.us);
+        scores.push(crate::history::with_row(m, entities, &now, |past| {
+            crate::predict::score_model(m, &inputs, past, now_ms)
+        }));
     }
     scores
 }

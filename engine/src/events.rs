@@ -2,7 +2,7 @@
 //! `labelTimestamp` (SendEvent, GetEventPrediction) and for EVENT_TIMESTAMP / LABEL_TIMESTAMP
 //! in a batch import CSV.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
 
 use crate::value::parse_datetime;
 
@@ -28,7 +28,11 @@ pub fn parse_event_timestamp(s: &str) -> Option<i64> {
     if s.len() < 10 || s.len() > 30 {
         return None; // the reference's utcTimestampISO8601 is 10..30 characters
     }
-    let ms = if s.contains('/') {
+    // RFC 3339 first, the usual case, and the cheapest: chrono reads it without a format
+    // string (a bare date is not RFC 3339, so the order changes no result)
+    let ms = if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        Some(t.timestamp_millis())
+    } else if s.contains('/') {
         SLASHED.iter().find_map(|fmt| {
             NaiveDateTime::parse_from_str(s, fmt)
                 .ok()

@@ -12,7 +12,7 @@ use fraud_engine::model::history::{
 };
 use fraud_engine::model::{
     self, InputVariable, ModelType, PastEvent, TrainError, TrainProgress, TrainingRow, TrainingSet,
-    HISTORY_MAX_EVENTS,
+    HISTORY_MAX_EVENTS, HISTORY_WINDOW_MS,
 };
 use fraud_engine::value::{DataType, Value};
 
@@ -503,12 +503,7 @@ fn model_history_is_point_in_time_and_the_same_at_scoring() {
                 .map(|x| (x.time_ms, &x.values[..])),
         );
         let now = set.rows[r].time_ms;
-        let end = own.times.partition_point(|&t| t <= now);
-        let view = NewestFirst {
-            table: &own,
-            start: 0,
-            end,
-        };
+        let view = NewestFirst::before(&own, now);
         let mut cached = vec![0f32; spec.len()];
         history::compute(&spec, now, &set.rows[r].values, &view, &mut cached);
         let c: Vec<u32> = cached.iter().map(|x| x.to_bits()).collect();
@@ -521,6 +516,39 @@ fn model_history_is_point_in_time_and_the_same_at_scoring() {
         assert!(past.is_empty());
         true
     });
+}
+
+/// An entity's kept past read at a time selects exactly the rows training lets an event at
+/// that time see: ties at the event's millisecond, the window's edge and the cap of
+/// HISTORY_MAX_EVENTS included.
+#[test]
+fn model_history_window_is_trainings() {
+    let mut rng = Rng(11);
+    for round in 0..20 {
+        // one entity, times ascending with many ties, dense enough to pass the cap
+        let mut times: Vec<i64> = (0..400)
+            .map(|_| {
+                rng.below(if round % 2 == 0 {
+                    3 * HISTORY_WINDOW_MS as u64
+                } else {
+                    500
+                }) as i64
+            })
+            .collect();
+        times.sort_unstable();
+        if round % 3 == 0 {
+            // events exactly one window apart
+            times[200] = times[100] + HISTORY_WINDOW_MS;
+            times.sort_unstable();
+        }
+        let entities = vec![Some("e"); times.len()];
+        history::for_each_history(&times, &entities, |r, past| {
+            let (start, end) = history::window(&times, times[r]);
+            let selected: Vec<usize> = (start..end).rev().collect();
+            assert_eq!(past, &selected[..], "round {round}, row {r}");
+            true
+        });
+    }
 }
 
 #[test]
@@ -861,11 +889,7 @@ fn model_tfi_beats_ofi_when_the_signal_is_in_history() {
                 .filter(|x| x.entity == row.entity)
                 .map(|x| (x.time_ms, &x.values[..])),
         );
-        let view = NewestFirst {
-            table: &own,
-            start: 0,
-            end: own.len(),
-        };
+        let view = NewestFirst::before(&own, row.time_ms);
         let past = db_history(&tfi, r);
         assert_eq!(
             m.score_past(&row.values, &view, row.time_ms, &mut scratch)

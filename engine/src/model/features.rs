@@ -193,11 +193,30 @@ impl KeyBuf {
     pub fn clear(&mut self) {
         self.len = 0;
     }
+    /// The key's bytes (what its hash is of: no UTF-8 check needed).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
     pub fn as_str(&self) -> &str {
         // only whole characters are ever written
         std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
     }
+    /// An ASCII byte (ignored when full, as `write_str` cuts).
+    fn push_byte(&mut self, b: u8) {
+        debug_assert!(b.is_ascii());
+        if self.len < self.buf.len() {
+            self.buf[self.len] = b;
+            self.len += 1;
+        }
+    }
     fn push_lower(&mut self, s: &str) {
+        if s.is_ascii() {
+            // the usual case, byte by byte (an ASCII character's lowercase is its ASCII one)
+            for &b in s.as_bytes() {
+                self.push_byte(b.to_ascii_lowercase());
+            }
+            return;
+        }
         for c in s.chars() {
             for l in c.to_lowercase() {
                 let _ = self.write_char(l);
@@ -376,11 +395,20 @@ fn phone_country(s: &str, out: &mut KeyBuf) {
 fn ip_prefix(s: &str, wide: bool, out: &mut KeyBuf) -> bool {
     match s.trim().parse::<std::net::IpAddr>() {
         Ok(std::net::IpAddr::V4(a)) => {
+            // "a.b" or "a.b.c", written without the formatting machinery (scoring's hot path)
             let o = a.octets();
-            if wide {
-                let _ = write!(out, "{}.{}", o[0], o[1]);
-            } else {
-                let _ = write!(out, "{}.{}.{}", o[0], o[1], o[2]);
+            let n = if wide { 2 } else { 3 };
+            for (i, &x) in o[..n].iter().enumerate() {
+                if i > 0 {
+                    out.push_byte(b'.');
+                }
+                if x >= 100 {
+                    out.push_byte(b'0' + x / 100);
+                }
+                if x >= 10 {
+                    out.push_byte(b'0' + x / 10 % 10);
+                }
+                out.push_byte(b'0' + x % 10);
             }
             true
         }
@@ -583,6 +611,42 @@ impl Encoder {
                 }
                 None => numeric(f.derive, v),
             };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The IPv4 prefixes are the text `format!` gives, for every octet value (trained models
+    /// hold these texts in their vocabularies).
+    #[test]
+    fn ip_prefixes_are_the_formatted_octets() {
+        let mut out = KeyBuf::default();
+        for x in 0..=255u16 {
+            let ip = format!("{x}.{}.{}.7", 255 - x, x / 3);
+            assert!(ip_prefix(&ip, false, &mut out));
+            assert_eq!(out.as_str(), format!("{x}.{}.{}", 255 - x, x / 3));
+            out.clear();
+            assert!(ip_prefix(&ip, true, &mut out));
+            assert_eq!(out.as_str(), format!("{x}.{}", 255 - x));
+            out.clear();
+        }
+        assert!(ip_prefix("2001:db8:1:2::1", false, &mut out));
+        assert_eq!(out.as_str(), "2001:db8:1");
+        out.clear();
+        assert!(ip_prefix("nope", false, &mut out));
+        assert_eq!(out.as_str(), "invalid");
+    }
+
+    /// Lowercasing takes the ASCII path or the Unicode one with the same result.
+    #[test]
+    fn lowercase_keys_are_the_unicode_lowercase() {
+        for s in ["Gmail.COM", "x@Example.Org", "ÉCOLE.fr", "Straße.DE", "", "ǅ.com"] {
+            let mut out = KeyBuf::default();
+            out.push_lower(s);
+            assert_eq!(out.as_str(), s.to_lowercase(), "{s}");
         }
     }
 }

@@ -136,7 +136,7 @@ pub fn key_hash(derive: Derive, v: &Value<'_>, buf: &mut KeyBuf) -> Option<u64> 
         return None;
     }
     let mut h = FxHasher::default();
-    h.write(buf.as_str().as_bytes());
+    h.write(buf.as_bytes());
     Some(h.finish() | 1)
 }
 
@@ -147,6 +147,11 @@ pub trait PastEvents {
         self.len() == 0
     }
     fn time_ms(&self, i: usize) -> i64;
+    /// the cosine and sine of event i's hour of day as an angle ([`hour_angle`]; a table
+    /// keeps them computed)
+    fn hour_angle(&self, i: usize) -> (f64, f64) {
+        hour_angle(self.time_ms(i))
+    }
     /// the value of numeric input number `j` (`spec.numeric[j]`) of event i
     fn number(&self, i: usize, j: usize) -> f32;
     /// the hash of key number `k` (`spec.keys[k]`) of event i
@@ -179,23 +184,33 @@ impl PastEvents for ScoringPast<'_, '_> {
 }
 
 /// Events' times, numbers and key hashes, computed once per event: every training row's, and
-/// at scoring time an entity's cached past (the pgrx layer keeps one per entity for a
-/// snapshot). Rows in the order pushed.
+/// at scoring time an entity's kept past (the pgrx layer keeps one per entity for a
+/// snapshot). Rows in the order pushed; a row's numbers and keys lie together, in one
+/// allocation (a scoring reads all of a few rows).
 #[derive(Debug, Clone, Default)]
 pub struct PastTable {
     pub times: Vec<i64>,
     n_num: usize,
-    n_keys: usize,
-    numbers: Vec<f32>,
-    keys: Vec<u64>,
+    /// per row: the cosine and sine of its hour (f64 bits, [`hour_angle`]), its numbers (f32
+    /// bits), then its key hashes (0: missing)
+    stride: usize,
+    rows: Vec<u64>,
 }
 
 impl PastTable {
+    /// A table of no events.
+    pub const EMPTY: PastTable = PastTable {
+        times: Vec::new(),
+        n_num: 0,
+        stride: 0,
+        rows: Vec::new(),
+    };
+
     /// An empty table for `spec`'s numbers and keys.
     pub fn empty(spec: &HistorySpec) -> PastTable {
         PastTable {
             n_num: spec.numeric.len(),
-            n_keys: spec.keys.len(),
+            stride: 2 + spec.numeric.len() + spec.keys.len(),
             ..PastTable::default()
         }
     }
@@ -215,12 +230,15 @@ impl PastTable {
     /// Appends an event at `time` (ms) with `values` (aligned with the model's inputs).
     pub fn push(&mut self, spec: &HistorySpec, time: i64, values: &[Value<'_>], buf: &mut KeyBuf) {
         self.times.push(time);
+        let (cos, sin) = hour_angle(time);
+        self.rows.push(cos.to_bits());
+        self.rows.push(sin.to_bits());
         for &i in &spec.numeric {
-            self.numbers
-                .push(values.get(i).map_or(f32::NAN, features::number));
+            let x = values.get(i).map_or(f32::NAN, features::number);
+            self.rows.push(u64::from(x.to_bits()));
         }
         for &(i, d) in &spec.keys {
-            self.keys
+            self.rows
                 .push(values.get(i).and_then(|v| key_hash(d, v, buf)).unwrap_or(0));
         }
     }
@@ -235,15 +253,29 @@ impl PastTable {
 
     /// Bytes held (for a cache's bound).
     pub fn bytes(&self) -> usize {
-        self.times.capacity() * 8 + self.numbers.capacity() * 4 + self.keys.capacity() * 8
+        (self.times.capacity() + self.rows.capacity()) * 8
+    }
+
+    /// Gives back the memory a table that is complete does not need.
+    pub fn shrink_to_fit(&mut self) {
+        self.times.shrink_to_fit();
+        self.rows.shrink_to_fit();
+    }
+
+    fn hour_angle(&self, row: usize) -> (f64, f64) {
+        let r = row * self.stride;
+        (
+            f64::from_bits(self.rows[r]),
+            f64::from_bits(self.rows[r + 1]),
+        )
     }
 
     fn number(&self, row: usize, j: usize) -> f32 {
-        self.numbers[row * self.n_num + j]
+        f32::from_bits(self.rows[row * self.stride + 2 + j] as u32)
     }
 
     fn key(&self, row: usize, k: usize) -> Option<u64> {
-        match self.keys[row * self.n_keys + k] {
+        match self.rows[row * self.stride + 2 + self.n_num + k] {
             0 => None,
             h => Some(h),
         }
@@ -251,11 +283,28 @@ impl PastTable {
 }
 
 /// Rows `start..end` of a [`PastTable`] whose rows are oldest first, read newest first: an
-/// entity's cached past before a scored event.
+/// entity's kept past before a scored event.
 pub struct NewestFirst<'t> {
     pub table: &'t PastTable,
     pub start: usize,
     pub end: usize,
+}
+
+impl<'t> NewestFirst<'t> {
+    /// The rows of `table` (times ascending) an event at `now_ms` reads, as training reads
+    /// them ([`for_each_history`]): before `now_ms`, at most [`HISTORY_WINDOW_MS`] before, the
+    /// newest [`HISTORY_MAX_EVENTS`].
+    pub fn before(table: &'t PastTable, now_ms: i64) -> NewestFirst<'t> {
+        let (start, end) = window(&table.times, now_ms);
+        NewestFirst { table, start, end }
+    }
+}
+
+/// The range of `times` (ascending) that an event at `now_ms` reads: see [`NewestFirst::before`].
+pub fn window(times: &[i64], now_ms: i64) -> (usize, usize) {
+    let end = times.partition_point(|&t| t < now_ms);
+    let start = times.partition_point(|&t| t < now_ms.saturating_sub(HISTORY_WINDOW_MS));
+    (start.max(end.saturating_sub(HISTORY_MAX_EVENTS)), end)
 }
 
 impl PastEvents for NewestFirst<'_> {
@@ -264,6 +313,9 @@ impl PastEvents for NewestFirst<'_> {
     }
     fn time_ms(&self, i: usize) -> i64 {
         self.table.times[self.end - 1 - i]
+    }
+    fn hour_angle(&self, i: usize) -> (f64, f64) {
+        self.table.hour_angle(self.end - 1 - i)
     }
     fn number(&self, i: usize, j: usize) -> f32 {
         self.table.number(self.end - 1 - i, j)
@@ -286,6 +338,9 @@ impl PastEvents for TrainPast<'_> {
     fn time_ms(&self, i: usize) -> i64 {
         self.table.times[self.idx[i]]
     }
+    fn hour_angle(&self, i: usize) -> (f64, f64) {
+        self.table.hour_angle(self.idx[i])
+    }
     fn number(&self, i: usize, j: usize) -> f32 {
         self.table.number(self.idx[i], j)
     }
@@ -297,6 +352,12 @@ impl PastEvents for TrainPast<'_> {
 /// Hour of day (fractional, UTC) of a time.
 fn hour(ms: i64) -> f32 {
     (ms.rem_euclid(DAY_MS) as f64 / HOUR_MS as f64) as f32
+}
+
+/// The cosine and sine of a time's hour of day (UTC) as an angle (24 h = 2π).
+pub fn hour_angle(ms: i64) -> (f64, f64) {
+    let a = hour(ms) as f64 / 24.0 * std::f64::consts::TAU;
+    (a.cos(), a.sin())
 }
 
 fn hour_distance(a: f32, b: f32) -> f32 {
@@ -346,11 +407,10 @@ pub fn compute(
         let (mut sx, mut sy) = (0f64, 0f64);
         let mut nearest = f32::INFINITY;
         for &i in sel {
-            let ph = hour(past.time_ms(i));
-            let a = ph as f64 / 24.0 * std::f64::consts::TAU;
-            sx += a.cos();
-            sy += a.sin();
-            nearest = nearest.min(hour_distance(h, ph));
+            let (cos, sin) = past.hour_angle(i);
+            sx += cos;
+            sy += sin;
+            nearest = nearest.min(hour_distance(h, hour(past.time_ms(i))));
         }
         out[5] = if sx.abs() < 1e-9 && sy.abs() < 1e-9 {
             6.0
