@@ -216,9 +216,7 @@ pub fn with_event<R>(
     at: &At,
     score: impl FnMut(&NewestFirst<'_>) -> R,
 ) -> R {
-    let entity = if m.model.history_spec().is_none() {
-        None
-    } else {
+    let entity = || {
         entities
             .or_else(|| ev.entities())
             .and_then(crate::aggregate::first_entity)
@@ -234,26 +232,30 @@ pub fn with_row<R>(
     at: &At,
     score: impl FnMut(&NewestFirst<'_>) -> R,
 ) -> R {
-    let entity = if m.model.history_spec().is_none() {
-        None
-    } else {
-        entities.and_then(crate::aggregate::first_entity)
-    };
-    with_entity(m, entity, at, score)
+    with_entity(
+        m,
+        || entities.and_then(crate::aggregate::first_entity),
+        at,
+        score,
+    )
 }
 
 /// No past events: a model without history, an event without an entity, the anonymous one.
 static NO_PAST: PastTable = PastTable::EMPTY;
 
+/// Scores with the past of the entity `entity` names (read only for a model with history).
 fn with_entity<R>(
     m: &CompiledModel,
-    entity: Option<(String, String)>,
+    entity: impl FnOnce() -> Option<(String, String)>,
     at: &At,
     mut score: impl FnMut(&NewestFirst<'_>) -> R,
 ) -> R {
     let none =
         |score: &mut dyn FnMut(&NewestFirst<'_>) -> R| score(&NewestFirst::before(&NO_PAST, 0));
-    let (Some(spec), Some((entity_type, entity_id))) = (m.model.history_spec(), entity) else {
+    let Some(spec) = m.model.history_spec() else {
+        return none(&mut score);
+    };
+    let Some((entity_type, entity_id)) = entity() else {
         return none(&mut score);
     };
     // "unknown" is AFD's anonymous entity: it has no history of its own

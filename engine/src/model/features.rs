@@ -643,7 +643,14 @@ mod tests {
     /// Lowercasing takes the ASCII path or the Unicode one with the same result.
     #[test]
     fn lowercase_keys_are_the_unicode_lowercase() {
-        for s in ["Gmail.COM", "x@Example.Org", "ÉCOLE.fr", "Straße.DE", "", "ǅ.com"] {
+        for s in [
+            "Gmail.COM",
+            "x@Example.Org",
+            "ÉCOLE.fr",
+            "Straße.DE",
+            "",
+            "ǅ.com",
+        ] {
             let mut out = KeyBuf::default();
             out.push_lower(s);
             assert_eq!(out.as_str(), s.to_lowercase(), "{s}");
