@@ -13,21 +13,27 @@
 //! xmax, in-progress transactions (`xip`, `subxip`, `suboverflowed`), its command id and the
 //! reading transaction's own state. The cache is emptied as soon as the active snapshot differs
 //! from the one it was filled under in any of these, or the local transaction or the
-//! subtransaction is another: a kept table is then exactly what a new scan would read. Under
-//! SERIALIZABLE, the scan that filled it took its predicate locks in the same transaction.
-//! Anything but an MVCC snapshot is read without the cache.
+//! subtransaction is another, and when a transaction ends: a kept table is then exactly what a
+//! new scan would read. Anything but an MVCC snapshot is read without the cache. (One
+//! exception, by design: `fraud._event_keys_truncate` empties `fraud.event_keys` without MVCC;
+//! a cursor opened before it in the same transaction keeps seeing the kept rows, which are the
+//! rows its snapshot saw.)
 //!
 //! **What is read.** The first prediction of an entity under a snapshot reads the window it
 //! needs, as it would without a cache (a single prediction costs what it did). A later one
 //! that window does not cover reads the entity's whole history once, and so does the first
-//! prediction of an entity once the snapshot has seen [`BATCH_LOOKUPS`] predictions (a
-//! statement scoring many events). At most [`ENTITY_EVENTS`] events of an entity are kept: a
-//! larger entity is read window by window, uncached. Past [`CACHE_BYTES`] the cache is emptied
-//! and fills again.
+//! prediction of an entity in a statement that finds its entities kept most of the time (more
+//! than half of over [`BATCH_LOOKUPS`] predictions): it scores the same entities again and
+//! again. At most [`ENTITY_EVENTS`] events of an entity are kept (a larger one is read window by
+//! window, not kept), no entry over an eighth of [`CACHE_BYTES`], and past [`CACHE_BYTES`] the
+//! cache starts again. Under SERIALIZABLE only windows are read: a whole history would take
+//! predicate locks on the entity's whole key range; the scan that filled a kept window took
+//! its locks in the same transaction.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::hash_map::Entry as Slot;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use fraud_engine::model::features::KeyBuf;
@@ -35,7 +41,6 @@ use fraud_engine::model::history::{HistorySpec, NewestFirst, PastTable};
 use fraud_engine::model::{Model, HISTORY_WINDOW_MS};
 use fraud_engine::value::{self, Value};
 use pgrx::pg_sys;
-use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
 use crate::aggregate::At;
@@ -48,8 +53,8 @@ use crate::jsonb::Container;
 const ENTITY_EVENTS: usize = 5_000;
 /// The most bytes the kept tables hold in a backend.
 const CACHE_BYTES: usize = 64 << 20;
-/// After this many predictions under one snapshot (a statement scoring many events), an
-/// entity seen for the first time is read whole at once.
+/// After this many predictions under one snapshot, more than half of them finding their entity
+/// kept, an entity seen for the first time is read whole at once.
 const BATCH_LOOKUPS: usize = 64;
 
 /// An entity's stored events with a time in `(lo_us, hi_us)`, oldest first: their times and
@@ -86,6 +91,11 @@ enum Kept {
 }
 
 impl Kept {
+    /// What a slot costs besides its table: the key and the slot itself.
+    fn slot_bytes(key: &Key) -> usize {
+        std::mem::size_of::<(Key, Kept)>() + key.1.len()
+    }
+
     fn bytes(&self) -> usize {
         match self {
             Kept::Window(e) | Kept::Whole(e) => e.bytes(),
@@ -160,32 +170,40 @@ unsafe fn xids(p: *const pg_sys::TransactionId, n: usize) -> impl ExactSizeItera
 /// strings cannot hold), in the table's slot itself when short (one cache miss less).
 type Key = (usize, SmallVec<[u8; 32]>);
 
+/// The kept tables: std's hasher (entity ids come from users; a keyed hash keeps a crafted set
+/// of ids from colliding).
 #[derive(Default)]
 struct Cache {
     snapshot: SnapshotKey,
-    entities: FxHashMap<Key, Kept>,
+    entities: HashMap<Key, Kept>,
     models: Vec<Arc<Model>>,
     bytes: usize,
-    /// predictions under this snapshot
+    /// predictions under this snapshot, and how many found their entity kept
     lookups: usize,
+    hits: usize,
 }
 
 impl Cache {
+    /// Forgets everything, memory included (a new snapshot, or the transaction's end).
     fn clear(&mut self) {
-        self.entities.clear();
-        self.models.clear();
-        self.bytes = 0;
-        self.lookups = 0;
+        *self = Cache::default();
     }
 
-    /// Keeps `kept` for `key` and gives it back.
-    fn keep(&mut self, model: &Arc<Model>, key: Key, kept: Kept) -> &Kept {
-        let bytes = key.1.len() + 64 + kept.bytes();
+    /// Whether the statement scores the same entities again and again: then an entity seen
+    /// for the first time is worth reading whole.
+    fn repeats(&self) -> bool {
+        self.lookups > BATCH_LOOKUPS && self.hits * 2 > self.lookups
+    }
+
+    /// Keeps `kept` for `key`.
+    fn keep(&mut self, model: &Arc<Model>, key: Key, kept: Kept) {
+        let bytes = Kept::slot_bytes(&key) + kept.bytes();
         if self.bytes + bytes > CACHE_BYTES {
-            // full: start again (the lookups of this snapshot still count)
-            self.entities.clear();
+            // full: start again, remembering only which entities are too large to keep
+            self.entities.retain(|_, k| matches!(k, Kept::TooMany));
+            self.entities.shrink_to_fit();
+            self.bytes = self.entities.keys().map(Kept::slot_bytes).sum();
             self.models.clear();
-            self.bytes = 0;
         }
         if !self.models.iter().any(|m| Arc::ptr_eq(m, model)) {
             self.models.push(model.clone());
@@ -193,17 +211,43 @@ impl Cache {
         self.bytes += bytes;
         match self.entities.entry(key) {
             Slot::Occupied(mut o) => {
-                self.bytes = self.bytes.saturating_sub(o.get().bytes());
+                let old = Kept::slot_bytes(o.key()) + o.get().bytes();
+                self.bytes = self.bytes.saturating_sub(old);
                 o.insert(kept);
-                o.into_mut()
             }
-            Slot::Vacant(v) => v.insert(kept),
+            Slot::Vacant(v) => {
+                v.insert(kept);
+            }
         }
     }
 }
 
 thread_local! {
     static CACHE: RefCell<Cache> = RefCell::default();
+    static REGISTERED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Empties the cache when a transaction ends: what it holds is of no use to the next one (its
+/// snapshot is another), and an idle backend should not hold it.
+unsafe extern "C-unwind" fn forget_at_end(
+    event: pg_sys::XactEvent::Type,
+    _: *mut std::ffi::c_void,
+) {
+    use pg_sys::XactEvent::*;
+    if matches!(
+        event,
+        XACT_EVENT_COMMIT
+            | XACT_EVENT_ABORT
+            | XACT_EVENT_PREPARE
+            | XACT_EVENT_PARALLEL_COMMIT
+            | XACT_EVENT_PARALLEL_ABORT
+    ) {
+        CACHE.with(|c| {
+            if let Ok(mut c) = c.try_borrow_mut() {
+                c.clear();
+            }
+        });
+    }
 }
 
 /// Scores with the past events of the event's first entity (`entities` overrides the event's
@@ -271,7 +315,15 @@ fn with_entity<R>(
         .saturating_mul(1000)
         .saturating_sub(1);
     let to = at_ms.saturating_mul(1000);
-    let read_window = || read(m, spec, &entity_type, &entity_id, from, to, usize::MAX);
+    // (no limit: never None)
+    let read_window = || {
+        let empty = Entry {
+            lo_us: from,
+            hi_us: to,
+            table: PastTable::EMPTY,
+        };
+        read(m, spec, &entity_type, &entity_id, from, to, usize::MAX).unwrap_or(empty)
+    };
     // SAFETY: the active snapshot is valid while set
     let snapshot = unsafe {
         pg_sys::ActiveSnapshotSet()
@@ -279,16 +331,18 @@ fn with_entity<R>(
             .filter(|&s| (*s).snapshot_type == pg_sys::SnapshotType::SNAPSHOT_MVCC)
     };
     let Some(snapshot) = snapshot else {
-        return match read_window() {
-            Some(e) => score(&e.view(now_ms)),
-            None => none(&mut score),
-        };
+        return score(&read_window().view(now_ms));
     };
     let mut name = SmallVec::new();
     name.extend_from_slice(entity_type.as_bytes());
     name.push(0);
     name.extend_from_slice(entity_id.as_bytes());
     let key: Key = (Arc::as_ptr(&m.model) as usize, name);
+    // SERIALIZABLE: a whole history would take predicate locks on the entity's whole key
+    // range, and conflict with writers the window never meets; only windows are read there
+    // SAFETY: a backend global
+    let serializable =
+        unsafe { pg_sys::XactIsoLevel } == pg_sys::XACT_SERIALIZABLE as std::os::raw::c_int;
     // scored with what is kept if it serves, else what to read (no scan while borrowed)
     let plan = CACHE.with(|c| {
         let mut c = c.borrow_mut();
@@ -296,26 +350,33 @@ fn with_entity<R>(
         if !unsafe { c.snapshot.is(snapshot) } {
             c.clear();
             c.snapshot = unsafe { SnapshotKey::of(snapshot) };
+            if !REGISTERED.replace(true) {
+                // SAFETY: once per backend; the callback only empties this thread-local
+                unsafe { pg_sys::RegisterXactCallback(Some(forget_at_end), std::ptr::null_mut()) };
+            }
         }
         c.lookups += 1;
-        let batch = c.lookups > BATCH_LOOKUPS;
-        match c.entities.get(&key) {
+        let plan = match c.entities.get(&key) {
             Some(Kept::Window(e) | Kept::Whole(e)) if e.covers(from, to) => {
-                Err(score(&e.view(now_ms)))
+                let scored = score(&e.view(now_ms));
+                c.hits += 1;
+                return Err(scored);
             }
-            // seen before under this snapshot, another window
-            Some(Kept::Window(_) | Kept::Whole(_)) => Ok(Plan::Whole),
-            Some(Kept::TooMany) => Ok(Plan::Window { keep: false }),
-            // first seen, in a statement scoring many events
-            None if batch => Ok(Plan::Whole),
-            None => Ok(Plan::Window { keep: true }),
-        }
+            Some(Kept::TooMany) => Plan::Window { keep: false },
+            _ if serializable => Plan::Window { keep: true },
+            // seen before under this snapshot, another window: read it whole, once
+            Some(Kept::Window(_) | Kept::Whole(_)) => Plan::Whole,
+            // first seen, in a statement that scores its entities again and again
+            None if c.repeats() => Plan::Whole,
+            None => Plan::Window { keep: true },
+        };
+        Ok(plan)
     });
     let plan = match plan {
         Ok(plan) => plan,
         Err(scored) => return scored,
     };
-    let kept = match plan {
+    let (entry, kept): (Entry, fn(Entry) -> Kept) = match plan {
         Plan::Whole => {
             let whole = read(
                 m,
@@ -327,33 +388,28 @@ fn with_entity<R>(
                 ENTITY_EVENTS,
             );
             match whole {
-                Some(e) => Kept::Whole(e),
-                None => {
-                    // too many: this window, and the next ones, read and not kept
-                    let scored = match read_window() {
-                        Some(e) => score(&e.view(now_ms)),
-                        None => none(&mut score),
-                    };
-                    CACHE.with(|c| {
-                        c.borrow_mut().keep(&m.model, key, Kept::TooMany);
-                    });
-                    return scored;
-                }
+                Some(e) => (e, Kept::Whole),
+                None => (read_window(), |_| Kept::TooMany),
             }
         }
-        Plan::Window { keep } => match read_window() {
-            Some(e) if keep => Kept::Window(e),
-            Some(e) => return score(&e.view(now_ms)),
-            None => return none(&mut score),
+        Plan::Window { keep: false } => return score(&read_window().view(now_ms)),
+        // a window of more events than are kept whole is not kept either
+        Plan::Window { keep: true } => match read_window() {
+            e if e.table.len() > ENTITY_EVENTS => (e, |_| Kept::TooMany),
+            e => (e, Kept::Window),
         },
     };
+    let scored = score(&entry.view(now_ms));
+    // one entry that would take a good part of the cache is not kept
+    let kept = if entry.bytes() > CACHE_BYTES / 8 {
+        Kept::TooMany
+    } else {
+        kept(entry)
+    };
     CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        match c.keep(&m.model, key, kept) {
-            Kept::Window(e) | Kept::Whole(e) => score(&e.view(now_ms)),
-            Kept::TooMany => none(&mut score),
-        }
-    })
+        c.borrow_mut().keep(&m.model, key, kept);
+    });
+    scored
 }
 
 /// What a prediction reads its entity's past from, when nothing kept serves.

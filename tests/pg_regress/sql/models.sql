@@ -354,6 +354,17 @@ SELECT pg_temp.history_score('cache_c', '2026-01-10T00:03:00Z') = pg_temp.histor
 FROM before;
 ROLLBACK TO sp;
 SELECT pg_temp.history_score('cache_c', '2026-01-10T00:03:00Z') = s AS rolled_back_unseen FROM before;
+-- a cursor scores under the snapshot it was opened with, before and after an event is stored
+-- and a statement has scored with it
+DECLARE c CURSOR FOR SELECT pg_temp.history_score('cache_c', '2026-01-10T00:03:00Z') = b.s AS as_before
+    FROM generate_series(1, 2), before b;
+FETCH 1 FROM c;
+SELECT fraud_send_event('cc2', 'pay', '2026-01-10T00:01:00Z', '{"amount": "300", "email": "u5@corp.com", "ip": "10.2.7.1"}',
+                        '[{"entityType": "customer", "entityId": "cache_c"}]');
+SELECT pg_temp.history_score('cache_c', '2026-01-10T00:03:00Z') = pg_temp.history_score('burst_c', '2026-01-10T00:03:00Z') AS next_statement_sees_it;
+-- (the cursor's snapshot differs from that statement's in its command id alone)
+FETCH 1 FROM c;
+CLOSE c;
 COMMIT;
 
 -- ACCOUNT_TAKEOVER_INSIGHTS needs logins with an IP address and a user agent
