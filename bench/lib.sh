@@ -39,8 +39,23 @@ once_ms() {
   psql -X -At -d "$db" -c "EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) $1" \
     | python3 -c 'import json,sys; print(round(json.load(sys.stdin)[0]["Execution Time"]))'
 }
-# lower BEST NEW: the smaller of the two (BEST empty: NEW)
-lower() { if [ -z "$1" ] || [ "$2" -lt "$1" ]; then echo "$2"; else echo "$1"; fi; }
+# in_turn RUNNER LABEL ARG [LABEL ARG ...]: runs `RUNNER ARG` (printing milliseconds) for each
+# pair in turn, five rounds, printing each round, and sets best[i] to the lowest of pair i
+in_turn() {
+  local runner=$1 round i t line; shift
+  local -a labels=() args=()
+  while [ $# -gt 0 ]; do labels+=("$1"); args+=("$2"); shift 2; done
+  best=()
+  for round in 1 2 3 4 5; do
+    line="round $round:"
+    for i in "${!args[@]}"; do
+      t=$("$runner" "${args[$i]}")
+      line+=" ${labels[$i]} $t ms;"
+      if [ -z "${best[$i]:-}" ] || [ "$t" -lt "${best[$i]}" ]; then best[i]=$t; fi
+    done
+    echo "$line"
+  done
+}
 
 ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
 met() { python3 -c "print('met' if $1 else 'NOT met')"; }

@@ -199,12 +199,8 @@ SQL
 q() { echo "SELECT count(*) FILTER (WHERE cardinality(o) > 0) FROM (SELECT fraud_outcomes('bench_det', ev, '$1') o FROM events1m OFFSET 0) s"; }
 # the three in turn, five rounds, the best of each: the machine's speed drifts between runs (a
 # shared VM), and interleaving exposes the three to the same drift
-t_rules=""; t_ofi=""; t_tfi=""
-for round in 1 2 3 4 5; do
-  a=$(once_ms "$(q 1)"); b=$(once_ms "$(q 2)"); c=$(once_ms "$(q 3)")
-  echo "round $round: 3 rules $a ms, + OFI $b ms, + TFI $c ms"
-  t_rules=$(lower "$t_rules" "$a"); t_ofi=$(lower "$t_ofi" "$b"); t_tfi=$(lower "$t_tfi" "$c")
-done
+in_turn once_ms "3 rules" "$(q 1)" "+ OFI" "$(q 2)" "+ TFI" "$(q 3)"
+t_rules=${best[0]}; t_ofi=${best[1]}; t_tfi=${best[2]}
 flagged=$(sql -At -F ' / ' -c "SELECT count(*) FILTER (WHERE 'block' = ANY (o2)), count(*) FILTER (WHERE 'block' = ANY (o3))
                               FROM (SELECT fraud_outcomes('bench_det', ev, '2') o2, fraud_outcomes('bench_det', ev, '3') o3
                                     FROM events1m WHERE j <= 100000 OFFSET 0) s")

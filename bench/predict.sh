@@ -24,12 +24,8 @@ q_case="SELECT count(*) FILTER (WHERE o = '{approve}') FROM (SELECT outcomes AS 
 
 # the machine's speed drifts between queries (a shared VM): the queries are taken in turn, five
 # rounds, and the best of each kept, so that each is compared with the others under the same drift
-t_out=""; t_pred=""; t_case=""
-for round in 1 2 3 4 5; do
-  a=$(once_ms "$q_outcomes"); b=$(once_ms "$q_predict"); c=$(once_ms "$q_case")
-  echo "round $round: fraud_outcomes $a ms, fraud_predict $b ms, CASE query $c ms"
-  t_out=$(lower "$t_out" "$a"); t_pred=$(lower "$t_pred" "$b"); t_case=$(lower "$t_case" "$c")
-done
+in_turn once_ms fraud_outcomes "$q_outcomes" fraud_predict "$q_predict" "CASE query" "$q_case"
+t_out=${best[0]}; t_pred=${best[1]}; t_case=${best[2]}
 
 disagree=$(psql -X -At -d "$db" -c "
   SELECT count(*) FROM bench_case_query c JOIN bench_events e USING (id)
@@ -45,14 +41,9 @@ insert_ms() {
   psql -X -q -d "$db" -c "TRUNCATE $1" -c "CHECKPOINT" >/dev/null
   once_ms "INSERT INTO $1 SELECT *, NULL FROM bench_orders_src"
 }
-t_plain=""; t_user=""; t_trig=""; t_plpg=""
-for round in 1 2 3 4 5; do
-  a=$(insert_ms bench_orders_plain); b=$(insert_ms bench_orders_username)
-  c=$(insert_ms bench_orders_scored); d=$(insert_ms bench_orders_plpgsql)
-  echo "round $round: insert without trigger $a ms, insert_username (C) $b ms, fraud_score_trigger $c ms, PL/pgSQL CASE trigger $d ms"
-  t_plain=$(lower "$t_plain" "$a"); t_user=$(lower "$t_user" "$b")
-  t_trig=$(lower "$t_trig" "$c"); t_plpg=$(lower "$t_plpg" "$d")
-done
+in_turn insert_ms "insert without trigger" bench_orders_plain "insert_username (C)" bench_orders_username \
+  fraud_score_trigger bench_orders_scored "PL/pgSQL CASE trigger" bench_orders_plpgsql
+t_plain=${best[0]}; t_user=${best[1]}; t_trig=${best[2]}; t_plpg=${best[3]}
 trig_check=$(psql -X -At -d "$db" -c "SELECT count(*) FROM bench_orders_scored s JOIN bench_case_query c USING (id) WHERE s.outcomes IS DISTINCT FROM c.outcomes")
 echo "trigger rows disagreeing with the CASE query: $trig_check"
 
