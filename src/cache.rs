@@ -290,6 +290,20 @@ unsafe extern "C-unwind" fn relcache_callback(_arg: pg_sys::Datum, relid: pg_sys
     }
 }
 
+/// Whether a transaction callback's event ends the transaction (committed, aborted or
+/// prepared, in a backend or a parallel worker): when per-transaction state is dropped.
+pub fn transaction_ends(event: pg_sys::XactEvent::Type) -> bool {
+    use pg_sys::XactEvent::*;
+    matches!(
+        event,
+        XACT_EVENT_COMMIT
+            | XACT_EVENT_ABORT
+            | XACT_EVENT_PREPARE
+            | XACT_EVENT_PARALLEL_COMMIT
+            | XACT_EVENT_PARALLEL_ABORT
+    )
+}
+
 unsafe extern "C-unwind" fn xact_callback(
     event: pg_sys::XactEvent::Type,
     _arg: *mut std::ffi::c_void,

@@ -105,7 +105,7 @@ impl Kept {
 }
 
 /// The snapshot the cache was filled under: what decides which rows it sees.
-#[derive(Default, PartialEq)]
+#[derive(Default)]
 struct SnapshotKey {
     lxid: u32,
     subxact: u32,
@@ -233,15 +233,7 @@ unsafe extern "C-unwind" fn forget_at_end(
     event: pg_sys::XactEvent::Type,
     _: *mut std::ffi::c_void,
 ) {
-    use pg_sys::XactEvent::*;
-    if matches!(
-        event,
-        XACT_EVENT_COMMIT
-            | XACT_EVENT_ABORT
-            | XACT_EVENT_PREPARE
-            | XACT_EVENT_PARALLEL_COMMIT
-            | XACT_EVENT_PARALLEL_ABORT
-    ) {
+    if crate::cache::transaction_ends(event) {
         CACHE.with(|c| {
             if let Ok(mut c) = c.try_borrow_mut() {
                 c.clear();

@@ -127,15 +127,7 @@ unsafe extern "C-unwind" fn forget_tokens(
     event: pg_sys::XactEvent::Type,
     _arg: *mut std::ffi::c_void,
 ) {
-    use pg_sys::XactEvent::*;
-    if matches!(
-        event,
-        XACT_EVENT_COMMIT
-            | XACT_EVENT_ABORT
-            | XACT_EVENT_PREPARE
-            | XACT_EVENT_PARALLEL_COMMIT
-            | XACT_EVENT_PARALLEL_ABORT
-    ) {
+    if crate::cache::transaction_ends(event) {
         TOKENS.with(|t| t.borrow_mut().clear());
     }
 }

@@ -237,16 +237,6 @@ impl Model {
     pub fn calibration(&self) -> &calibration::Calibration {
         &self.calibration
     }
-    /// The GBDT's inputs for an event into `scratch` (resized to [`Model::n_features`]).
-    pub fn encode(
-        &self,
-        values: &[Value<'_>],
-        history: &[PastEvent<'_>],
-        now_ms: i64,
-        scratch: &mut Vec<f32>,
-    ) {
-        self.encode_past(values, &self.scoring_past(history), now_ms, scratch);
-    }
     /// Past events as read, as the history features read them.
     fn scoring_past<'s, 'a>(
         &'s self,
@@ -261,8 +251,9 @@ impl Model {
             events: history,
         }
     }
-    /// [`Model::encode`] with the entity's past events as any [`history::PastEvents`]
-    /// (newest first; not read by a model without history features).
+    /// The GBDT's inputs for an event into `scratch` (resized to [`Model::n_features`]), the
+    /// entity's past events as any [`history::PastEvents`] (newest first; not read by a model
+    /// without history features).
     pub fn encode_past(
         &self,
         values: &[Value<'_>],
@@ -294,17 +285,6 @@ impl Model {
         self.encode_past(values, past, now_ms, scratch);
         self.calibration.score(self.booster.margin(scratch))
     }
-    /// The log-odds of fraud of one event (before calibration).
-    pub fn margin(
-        &self,
-        values: &[Value<'_>],
-        history: &[PastEvent<'_>],
-        now_ms: i64,
-        scratch: &mut Vec<f32>,
-    ) -> f64 {
-        self.encode(values, history, now_ms, scratch);
-        self.booster.margin(scratch)
-    }
     /// The score 0..=1000 of one event (`values` align with `inputs()`), `history` the
     /// entity's past events newest first (empty for ONLINE_FRAUD_INSIGHTS, and for an
     /// anonymous entity), `now_ms` the event's time. Allocation-free after the first call
@@ -316,8 +296,7 @@ impl Model {
         now_ms: i64,
         scratch: &mut Vec<f32>,
     ) -> f64 {
-        let m = self.margin(values, history, now_ms, scratch);
-        self.calibration.score(m)
+        self.score_past(values, &self.scoring_past(history), now_ms, scratch)
     }
     /// The score and its exact per-variable log-odds contributions: `variables` has every
     /// input with event features (the sum of its features' TreeSHAP values), `aggregated`
